@@ -1,0 +1,10 @@
+//! OneGrid's pure domain rules: administrative codes, roles and the permission
+//! matrix, 一格三员 staffing coverage and dated validity. Nothing here does IO;
+//! the clock is always a parameter.
+
+pub mod clock;
+pub mod codes;
+pub mod departments;
+pub mod permissions;
+pub mod staffing;
+pub mod text;

@@ -1,0 +1,542 @@
+//! Roles, scopes and the permission matrix: the single source of truth for who
+//! may do what where. The README's matrix is rendered from [`MATRIX`] by
+//! [`render_markdown`] and a test keeps the two equal.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A staff role. Every role is held in a scope (see [`Role::scope_kinds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 区级管理员: runs the district deployment.
+    DistrictAdmin,
+    /// 街道管理员: runs one street (the tenant).
+    StreetAdmin,
+    /// 社区管理员 (书记/主任): runs one community.
+    CommunityAdmin,
+    /// 网格长: leads the grid workers of one community.
+    GridChief,
+    /// 网格员: works one grid.
+    GridWorker,
+    /// 部门工作人员: works what is routed to one department.
+    DepartmentStaff,
+    /// 审计员: reads everything in scope, changes nothing.
+    Auditor,
+}
+
+impl Role {
+    /// Every role, in rank order.
+    pub const ALL: [Role; 7] = [
+        Role::DistrictAdmin,
+        Role::StreetAdmin,
+        Role::CommunityAdmin,
+        Role::GridChief,
+        Role::GridWorker,
+        Role::DepartmentStaff,
+        Role::Auditor,
+    ];
+
+    /// The stable name used in the API and the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::DistrictAdmin => "district_admin",
+            Role::StreetAdmin => "street_admin",
+            Role::CommunityAdmin => "community_admin",
+            Role::GridChief => "grid_chief",
+            Role::GridWorker => "grid_worker",
+            Role::DepartmentStaff => "department_staff",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    /// Parses the stable name.
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    /// The kinds of scope this role can be held in.
+    pub const fn scope_kinds(self) -> &'static [ScopeKind] {
+        match self {
+            Role::DistrictAdmin => &[ScopeKind::District],
+            Role::StreetAdmin => &[ScopeKind::Street],
+            Role::CommunityAdmin | Role::GridChief => &[ScopeKind::Community],
+            Role::GridWorker => &[ScopeKind::Grid],
+            Role::DepartmentStaff => &[ScopeKind::Department],
+            Role::Auditor => &[ScopeKind::District, ScopeKind::Street],
+        }
+    }
+
+    /// The roles a holder of `self` may grant (within a scope their grant covers).
+    pub const fn grantable(self) -> &'static [Role] {
+        match self {
+            Role::DistrictAdmin => &Role::ALL,
+            Role::StreetAdmin => &[Role::CommunityAdmin, Role::GridChief, Role::GridWorker, Role::Auditor],
+            Role::CommunityAdmin => &[Role::GridChief, Role::GridWorker],
+            Role::GridChief | Role::GridWorker | Role::DepartmentStaff | Role::Auditor => &[],
+        }
+    }
+}
+
+/// The level a role is held at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeKind {
+    District,
+    Street,
+    Community,
+    Grid,
+    Department,
+}
+
+impl ScopeKind {
+    /// The stable name used in the API and the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::District => "district",
+            ScopeKind::Street => "street",
+            ScopeKind::Community => "community",
+            ScopeKind::Grid => "grid",
+            ScopeKind::Department => "department",
+        }
+    }
+
+    /// Parses the stable name.
+    pub fn parse(name: &str) -> Option<ScopeKind> {
+        [Self::District, Self::Street, Self::Community, Self::Grid, Self::Department]
+            .into_iter()
+            .find(|k| k.as_str() == name)
+    }
+}
+
+/// Where a role is held: a node of the hierarchy (with its ancestors) or a department.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    District { district: Uuid },
+    Street { district: Uuid, street: Uuid },
+    Community { district: Uuid, street: Uuid, community: Uuid },
+    Grid { district: Uuid, street: Uuid, community: Uuid, grid: Uuid },
+    Department { district: Uuid, department: Uuid },
+}
+
+impl Scope {
+    /// The kind of this scope.
+    pub const fn kind(&self) -> ScopeKind {
+        match self {
+            Scope::District { .. } => ScopeKind::District,
+            Scope::Street { .. } => ScopeKind::Street,
+            Scope::Community { .. } => ScopeKind::Community,
+            Scope::Grid { .. } => ScopeKind::Grid,
+            Scope::Department { .. } => ScopeKind::Department,
+        }
+    }
+
+    /// The district the scope lies in.
+    pub const fn district(&self) -> Uuid {
+        match *self {
+            Scope::District { district }
+            | Scope::Street { district, .. }
+            | Scope::Community { district, .. }
+            | Scope::Grid { district, .. }
+            | Scope::Department { district, .. } => district,
+        }
+    }
+
+    /// The street of a street-or-lower scope.
+    pub const fn street(&self) -> Option<Uuid> {
+        match *self {
+            Scope::Street { street, .. } | Scope::Community { street, .. } | Scope::Grid { street, .. } => {
+                Some(street)
+            }
+            Scope::District { .. } | Scope::Department { .. } => None,
+        }
+    }
+
+    /// The scope seen as a target, e.g. to check who may grant a role in it.
+    pub const fn as_target(&self) -> Target {
+        match *self {
+            Scope::District { district } => Target::district(district),
+            Scope::Street { district, street } => Target::street(district, street),
+            Scope::Community { district, street, community } => Target::community(district, street, community),
+            Scope::Grid { district, street, community, grid } => Target::grid(district, street, community, grid),
+            Scope::Department { district, department } => Target {
+                department: Some(department),
+                ..Target::district(district)
+            },
+        }
+    }
+
+    /// Whether a principal holding this scope sees every street of its district
+    /// (district and department scopes) rather than only its own street.
+    pub const fn is_district_wide(&self) -> bool {
+        matches!(self, Scope::District { .. } | Scope::Department { .. })
+    }
+}
+
+/// What an action is performed on: a node of the hierarchy with its ancestors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub district: Uuid,
+    pub street: Option<Uuid>,
+    pub community: Option<Uuid>,
+    pub grid: Option<Uuid>,
+    pub department: Option<Uuid>,
+}
+
+impl Target {
+    pub const fn district(district: Uuid) -> Target {
+        Target { district, street: None, community: None, grid: None, department: None }
+    }
+    pub const fn street(district: Uuid, street: Uuid) -> Target {
+        Target { street: Some(street), ..Target::district(district) }
+    }
+    pub const fn community(district: Uuid, street: Uuid, community: Uuid) -> Target {
+        Target { community: Some(community), ..Target::street(district, street) }
+    }
+    pub const fn grid(district: Uuid, street: Uuid, community: Uuid, grid: Uuid) -> Target {
+        Target { grid: Some(grid), ..Target::community(district, street, community) }
+    }
+}
+
+/// A role held in a scope, active today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub role: Role,
+    pub scope: Scope,
+}
+
+impl Grant {
+    /// The grant's scope contains the target (the target is at or below it).
+    pub fn covers(&self, target: &Target) -> bool {
+        if self.scope.district() != target.district {
+            return false;
+        }
+        match self.scope {
+            Scope::District { .. } => true,
+            Scope::Street { street, .. } => target.street == Some(street),
+            Scope::Community { community, .. } => target.community == Some(community),
+            Scope::Grid { grid, .. } => target.grid == Some(grid),
+            Scope::Department { department, .. } => target.department == Some(department),
+        }
+    }
+
+    /// The grant reaches the target's street (district-wide grants reach every street).
+    pub fn touches(&self, target: &Target) -> bool {
+        self.scope.district() == target.district
+            && (self.scope.is_district_wide() || (target.street.is_some() && self.scope.street() == target.street))
+    }
+}
+
+/// How far from its scope a grant reaches for an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The target must lie within the grant's scope.
+    Within,
+    /// The target must lie in a street the grant works in (district-wide grants: any).
+    Street,
+}
+
+/// Everything the API guards, one variant per permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    HierarchyRead,
+    StreetCreate,
+    StreetUpdate,
+    CommunityCreate,
+    CommunityUpdate,
+    GridCreate,
+    GridUpdate,
+    DepartmentRead,
+    DepartmentManage,
+    StaffRead,
+    StaffManage,
+    RoleAssign,
+    GridStaffAssign,
+    CoverageRead,
+    ApiKeyManage,
+}
+
+/// One row of the permission matrix.
+#[derive(Debug)]
+pub struct Rule {
+    pub action: Action,
+    /// Stable name, used in the docs and in 403 details.
+    pub name: &'static str,
+    pub description: &'static str,
+    pub reach: Reach,
+    pub roles: &'static [Role],
+}
+
+use Role::{Auditor, CommunityAdmin, DepartmentStaff, DistrictAdmin, GridChief, GridWorker, StreetAdmin};
+
+/// The permission matrix (role × action). Code and docs both read it.
+pub const MATRIX: &[Rule] = &[
+    Rule {
+        action: Action::HierarchyRead,
+        name: "hierarchy.read",
+        description: "read the district, its streets, communities and grids",
+        reach: Reach::Street,
+        roles: &Role::ALL,
+    },
+    Rule {
+        action: Action::StreetCreate,
+        name: "street.create",
+        description: "create a street in the district",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin],
+    },
+    Rule {
+        action: Action::StreetUpdate,
+        name: "street.update",
+        description: "edit a street",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin],
+    },
+    Rule {
+        action: Action::CommunityCreate,
+        name: "community.create",
+        description: "create a community in a street",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin],
+    },
+    Rule {
+        action: Action::CommunityUpdate,
+        name: "community.update",
+        description: "edit a community",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin],
+    },
+    Rule {
+        action: Action::GridCreate,
+        name: "grid.create",
+        description: "create a grid in a community",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin],
+    },
+    Rule {
+        action: Action::GridUpdate,
+        name: "grid.update",
+        description: "edit a grid (name, boundary, target households)",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin, GridChief],
+    },
+    Rule {
+        action: Action::DepartmentRead,
+        name: "department.read",
+        description: "read the district's departments",
+        reach: Reach::Street,
+        roles: &Role::ALL,
+    },
+    Rule {
+        action: Action::DepartmentManage,
+        name: "department.manage",
+        description: "create and edit departments",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin],
+    },
+    Rule {
+        action: Action::StaffRead,
+        name: "staff.read",
+        description: "read staff accounts and their roles",
+        reach: Reach::Street,
+        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin, GridChief, Auditor],
+    },
+    Rule {
+        action: Action::StaffManage,
+        name: "staff.manage",
+        description: "create, edit and disable staff accounts; revoke their sessions",
+        reach: Reach::Street,
+        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin],
+    },
+    Rule {
+        action: Action::RoleAssign,
+        name: "role.assign",
+        description: "grant and end roles (only roles the granter's role may grant)",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin],
+    },
+    Rule {
+        action: Action::GridStaffAssign,
+        name: "grid_staff.assign",
+        description: "assign and end 一格三员 grid staff",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin, GridChief],
+    },
+    Rule {
+        action: Action::CoverageRead,
+        name: "coverage.read",
+        description: "read 一格三员 staffing coverage",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin, GridChief, Auditor],
+    },
+    Rule {
+        action: Action::ApiKeyManage,
+        name: "api_key.manage",
+        description: "create, list and revoke API keys for machine clients",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin],
+    },
+];
+
+/// The matrix row of an action.
+pub fn rule(action: Action) -> &'static Rule {
+    // Every action has exactly one row (checked by a test).
+    MATRIX.iter().find(|r| r.action == action).unwrap_or(&MATRIX[0])
+}
+
+/// Whether any of `grants` permits `action` on `target`.
+pub fn allowed(grants: &[Grant], action: Action, target: &Target) -> bool {
+    let rule = rule(action);
+    grants.iter().any(|g| {
+        rule.roles.contains(&g.role)
+            && match rule.reach {
+                Reach::Within => g.covers(target),
+                Reach::Street => g.touches(target),
+            }
+    })
+}
+
+/// Whether any of `grants` permits `action` somewhere (used to refuse early).
+pub fn allowed_anywhere(grants: &[Grant], action: Action) -> bool {
+    let rule = rule(action);
+    grants.iter().any(|g| rule.roles.contains(&g.role))
+}
+
+/// Whether `grants` allow granting `role` in `scope`.
+pub fn may_grant(grants: &[Grant], role: Role, scope: &Scope) -> bool {
+    let target = scope.as_target();
+    role.scope_kinds().contains(&scope.kind())
+        && grants.iter().any(|g| {
+            rule(Action::RoleAssign).roles.contains(&g.role) && g.role.grantable().contains(&role) && g.covers(&target)
+        })
+}
+
+/// The matrix as a Markdown table, as published in the README.
+pub fn render_markdown() -> String {
+    let mut out = String::from("| permission | what it allows | reach |");
+    for role in Role::ALL {
+        out.push_str(&format!(" {} |", role.as_str()));
+    }
+    out.push_str("\n|---|---|---|");
+    out.push_str(&"---|".repeat(Role::ALL.len()));
+    out.push('\n');
+    for rule in MATRIX {
+        let reach = match rule.reach {
+            Reach::Within => "within scope",
+            Reach::Street => "same street",
+        };
+        out.push_str(&format!("| `{}` | {} | {} |", rule.name, rule.description, reach));
+        for role in Role::ALL {
+            out.push_str(if rule.roles.contains(&role) { " ✓ |" } else { " |" });
+        }
+        out.push('\n');
+    }
+    out.push_str("\nRoles may grant: ");
+    let grants: Vec<String> = Role::ALL
+        .iter()
+        .filter(|r| !r.grantable().is_empty())
+        .map(|r| {
+            let names: Vec<&str> = r.grantable().iter().map(|g| g.as_str()).collect();
+            format!("`{}` → {}", r.as_str(), names.join(", "))
+        })
+        .collect();
+    out.push_str(&grants.join("; "));
+    out.push_str(".\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> (Uuid, Uuid, Uuid, Uuid, Uuid) {
+        (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4), Uuid::from_u128(5))
+    }
+
+    #[test]
+    fn every_action_has_exactly_one_rule() {
+        let all = [
+            Action::HierarchyRead,
+            Action::StreetCreate,
+            Action::StreetUpdate,
+            Action::CommunityCreate,
+            Action::CommunityUpdate,
+            Action::GridCreate,
+            Action::GridUpdate,
+            Action::DepartmentRead,
+            Action::DepartmentManage,
+            Action::StaffRead,
+            Action::StaffManage,
+            Action::RoleAssign,
+            Action::GridStaffAssign,
+            Action::CoverageRead,
+            Action::ApiKeyManage,
+        ];
+        for a in all {
+            assert_eq!(MATRIX.iter().filter(|r| r.action == a).count(), 1, "{a:?}");
+        }
+        assert_eq!(MATRIX.len(), all.len());
+    }
+
+    #[test]
+    fn community_admin_edits_own_community_only() {
+        let (d, s, c, other_c, g) = ids();
+        let grants = [Grant { role: Role::CommunityAdmin, scope: Scope::Community { district: d, street: s, community: c } }];
+        assert!(allowed(&grants, Action::CommunityUpdate, &Target::community(d, s, c)));
+        assert!(!allowed(&grants, Action::CommunityUpdate, &Target::community(d, s, other_c)));
+        assert!(allowed(&grants, Action::GridCreate, &Target::community(d, s, c)));
+        assert!(allowed(&grants, Action::GridUpdate, &Target::grid(d, s, c, g)));
+        assert!(!allowed(&grants, Action::CommunityCreate, &Target::street(d, s)));
+        // Reads reach the whole street.
+        assert!(allowed(&grants, Action::HierarchyRead, &Target::community(d, s, other_c)));
+        assert!(!allowed(&grants, Action::HierarchyRead, &Target::street(d, Uuid::from_u128(9))));
+    }
+
+    #[test]
+    fn grid_worker_reads_but_never_writes() {
+        let (d, s, c, _, g) = ids();
+        let grants = [Grant { role: Role::GridWorker, scope: Scope::Grid { district: d, street: s, community: c, grid: g } }];
+        assert!(allowed(&grants, Action::HierarchyRead, &Target::grid(d, s, c, g)));
+        for rule in MATRIX {
+            if rule.action != Action::HierarchyRead && rule.action != Action::DepartmentRead {
+                assert!(!allowed(&grants, rule.action, &Target::grid(d, s, c, g)), "{}", rule.name);
+            }
+        }
+    }
+
+    #[test]
+    fn department_staff_read_the_whole_district() {
+        let (d, s, _, _, dep) = ids();
+        let grants = [Grant { role: Role::DepartmentStaff, scope: Scope::Department { district: d, department: dep } }];
+        assert!(allowed(&grants, Action::HierarchyRead, &Target::street(d, s)));
+        assert!(!allowed(&grants, Action::HierarchyRead, &Target::street(Uuid::from_u128(77), s)));
+        assert!(!allowed(&grants, Action::StaffRead, &Target::street(d, s)));
+    }
+
+    #[test]
+    fn granting_follows_rank_and_scope() {
+        let (d, s, c, other_c, g) = ids();
+        let street_admin = [Grant { role: Role::StreetAdmin, scope: Scope::Street { district: d, street: s } }];
+        assert!(may_grant(&street_admin, Role::CommunityAdmin, &Scope::Community { district: d, street: s, community: c }));
+        assert!(!may_grant(&street_admin, Role::StreetAdmin, &Scope::Street { district: d, street: s }));
+        assert!(!may_grant(&street_admin, Role::DistrictAdmin, &Scope::District { district: d }));
+        // The scope kind must match the role.
+        assert!(!may_grant(&street_admin, Role::GridWorker, &Scope::Community { district: d, street: s, community: c }));
+        let community_admin = [Grant { role: Role::CommunityAdmin, scope: Scope::Community { district: d, street: s, community: c } }];
+        assert!(may_grant(&community_admin, Role::GridWorker, &Scope::Grid { district: d, street: s, community: c, grid: g }));
+        assert!(!may_grant(&community_admin, Role::GridWorker, &Scope::Grid { district: d, street: s, community: other_c, grid: g }));
+        assert!(!may_grant(&community_admin, Role::CommunityAdmin, &Scope::Community { district: d, street: s, community: c }));
+    }
+
+    #[test]
+    fn markdown_lists_every_rule_and_role() {
+        let md = render_markdown();
+        for rule in MATRIX {
+            assert!(md.contains(rule.name));
+        }
+        for role in Role::ALL {
+            assert!(md.contains(role.as_str()));
+        }
+    }
+}
