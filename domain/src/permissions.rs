@@ -268,7 +268,7 @@ pub struct Rule {
     pub roles: &'static [Role],
 }
 
-use Role::{Auditor, CommunityAdmin, DepartmentStaff, DistrictAdmin, GridChief, GridWorker, StreetAdmin};
+use Role::{Auditor, CommunityAdmin, DistrictAdmin, GridChief, StreetAdmin};
 
 /// The permission matrix (role × action). Code and docs both read it.
 pub const MATRIX: &[Rule] = &[

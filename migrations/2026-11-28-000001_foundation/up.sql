@@ -124,7 +124,8 @@ CREATE TABLE role_assignments (
     valid_to date,
     created_by uuid REFERENCES users (id),
     created_at timestamptz NOT NULL DEFAULT now(),
-    CHECK (valid_to IS NULL OR valid_to >= valid_from),
+    -- An empty window (valid_to = valid_from - 1) records an assignment ended before it began.
+    CHECK (valid_to IS NULL OR valid_to >= valid_from - 1),
     CHECK (CASE scope_kind
         WHEN 'district' THEN street_id IS NULL AND community_id IS NULL AND grid_id IS NULL AND department_id IS NULL
         WHEN 'street' THEN street_id IS NOT NULL AND community_id IS NULL AND grid_id IS NULL AND department_id IS NULL
@@ -153,7 +154,8 @@ CREATE TABLE grid_assignments (
     created_by uuid REFERENCES users (id),
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (street_id, id),
-    CHECK (valid_to IS NULL OR valid_to >= valid_from),
+    -- An empty window (valid_to = valid_from - 1) records an assignment ended before it began.
+    CHECK (valid_to IS NULL OR valid_to >= valid_from - 1),
     CHECK ((kind = 'department') = (department_id IS NOT NULL)),
     FOREIGN KEY (street_id, grid_id) REFERENCES grids (street_id, id),
     FOREIGN KEY (district_id, department_id) REFERENCES departments (district_id, id)
@@ -257,4 +259,4 @@ CREATE POLICY wall ON idempotency_keys USING (principal_id = og_principal());
 GRANT SELECT ON districts TO onegrid_app;
 GRANT SELECT, INSERT, UPDATE ON streets, communities, grids, departments, users, role_assignments,
     grid_assignments, sessions, refresh_tokens, api_keys TO onegrid_app;
-GRANT SELECT, INSERT, DELETE ON idempotency_keys TO onegrid_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO onegrid_app;

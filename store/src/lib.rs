@@ -1,1 +1,20 @@
-//! placeholder
+//! OneGrid's persistence layer: the diesel schema, tenant-scoped transactions
+//! backed by row-level security, embedded migrations, and one module of queries
+//! per resource. Every query function takes the connection of a transaction
+//! whose scope is already set; nothing here knows about HTTP.
+
+pub mod auth;
+pub mod db;
+pub mod departments;
+pub mod error;
+pub mod hierarchy;
+pub mod idempotency;
+pub mod migrate;
+pub mod page;
+pub mod schema;
+pub mod scope;
+pub mod staff;
+
+pub use db::{Conn, Db, PoolSettings};
+pub use error::StoreError;
+pub use scope::Principal;

@@ -1,0 +1,125 @@
+//! The bounded connection pool and the one way to run work against it: a
+//! transaction whose tenant scope is set before the first query.
+
+use std::time::Duration;
+
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use futures_util::future::BoxFuture;
+
+use crate::error::StoreError;
+use crate::scope::{self, Principal, Session};
+
+/// The connection type every query function takes.
+pub type Conn = AsyncPgConnection;
+
+/// Pool limits and per-session timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: usize,
+    pub wait_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub idle_in_transaction_timeout: Duration,
+    pub application_name: String,
+}
+
+impl PoolSettings {
+    /// Sensible defaults for a process named `application_name`.
+    pub fn new(application_name: &str, max_size: usize) -> Self {
+        PoolSettings {
+            max_size,
+            wait_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(10),
+            idle_in_transaction_timeout: Duration::from_secs(30),
+            application_name: application_name.to_owned(),
+        }
+    }
+}
+
+/// A bounded pool of connections as the application role.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<AsyncPgConnection>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("status", &self.pool.status()).finish()
+    }
+}
+
+/// Adds the session options to a connection URL (tokio-postgres understands
+/// `options` and `application_name`).
+fn url_with_options(url: &str, s: &PoolSettings) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!(
+        "{url}{sep}application_name={}&options=-c%20statement_timeout%3D{}%20-c%20idle_in_transaction_session_timeout%3D{}",
+        s.application_name,
+        s.statement_timeout.as_millis(),
+        s.idle_in_transaction_timeout.as_millis()
+    )
+}
+
+impl Db {
+    /// Builds the pool; connections are opened lazily.
+    pub fn new(url: &str, settings: &PoolSettings) -> Result<Db, StoreError> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url_with_options(url, settings));
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_size)
+            .wait_timeout(Some(settings.wait_timeout))
+            .create_timeout(Some(settings.wait_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Db { pool })
+    }
+
+    /// A pooled connection, waiting at most the configured time.
+    pub async fn conn(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
+        self.pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Pool size and idle count, for metrics.
+    pub fn status(&self) -> (usize, usize) {
+        let s = self.pool.status();
+        (s.size, s.available)
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.conn().await?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+        Ok(())
+    }
+
+    /// Runs `f` in a transaction with no tenant scope: only what the unscoped
+    /// policies allow (nothing tenant-owned) is visible.
+    pub async fn unscoped<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, E>> + Send,
+        E: From<StoreError> + From<diesel::result::Error> + Send,
+        T: Send,
+    {
+        let mut conn = self.conn().await?;
+        conn.transaction(async move |c| f(c).await).await
+    }
+
+    /// Authenticates `session` and runs `f` in one transaction scoped to the
+    /// resulting principal. A revoked session or a disabled user fails here,
+    /// on every request, so revocation takes effect at once.
+    pub async fn as_principal<T, E, F>(&self, session: Session, today: chrono::NaiveDate, f: F) -> Result<T, E>
+    where
+        F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, Result<T, E>> + Send,
+        E: From<StoreError> + From<diesel::result::Error> + Send,
+        T: Send,
+    {
+        let mut conn = self.conn().await?;
+        conn.transaction(async move |c| {
+            let principal = scope::authenticate(c, session, today).await?;
+            f(c, principal).await
+        })
+        .await
+    }
+}

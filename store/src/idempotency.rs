@@ -1,0 +1,80 @@
+//! Stored responses of creates made under an `Idempotency-Key`. The key is
+//! claimed at the start of the create's transaction and completed in it, so a
+//! concurrent request with the same key waits for the first to finish and then
+//! replays its response; a failed create leaves no trace.
+
+use diesel::prelude::*;
+use diesel::upsert::on_constraint;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use crate::db::Conn;
+use crate::error::StoreResult;
+use crate::schema::idempotency_keys as t;
+
+/// How long a key is honoured.
+pub const RETENTION_HOURS: i64 = 24;
+
+/// A stored response.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = t)]
+pub struct Stored {
+    pub request_hash: Vec<u8>,
+    pub status: i16,
+    pub response: serde_json::Value,
+    pub location: Option<String>,
+    pub etag: Option<String>,
+}
+
+/// The result of claiming a key.
+#[derive(Debug)]
+pub enum Claim {
+    /// First use: go ahead, then [`complete`].
+    New,
+    /// Used before: replay (or refuse, if the request differs).
+    Existing(Stored),
+}
+
+/// Claims `key` for `principal`; waits for a concurrent holder to finish.
+pub async fn claim(conn: &mut Conn, principal: Uuid, key: &str, request_hash: &[u8]) -> StoreResult<Claim> {
+    let cutoff = chrono::Utc::now() - chrono::Duration::hours(RETENTION_HOURS);
+    diesel::delete(t::table.filter(t::principal_id.eq(principal)).filter(t::key.eq(key)).filter(t::created_at.le(cutoff)))
+        .execute(conn)
+        .await?;
+    let inserted = diesel::insert_into(t::table)
+        .values((
+            t::principal_id.eq(principal),
+            t::key.eq(key),
+            t::request_hash.eq(request_hash),
+            t::status.eq(0),
+            t::response.eq(serde_json::Value::Null),
+        ))
+        .on_conflict(on_constraint("idempotency_keys_pkey"))
+        .do_nothing()
+        .execute(conn)
+        .await?;
+    if inserted == 1 {
+        return Ok(Claim::New);
+    }
+    let stored = t::table
+        .filter(t::principal_id.eq(principal))
+        .filter(t::key.eq(key))
+        .select(Stored::as_select())
+        .first(conn)
+        .await?;
+    Ok(Claim::Existing(stored))
+}
+
+/// Stores the response of the create that claimed `key`.
+pub async fn complete(conn: &mut Conn, principal: Uuid, key: &str, stored: &Stored) -> StoreResult<()> {
+    diesel::update(t::table.filter(t::principal_id.eq(principal)).filter(t::key.eq(key)))
+        .set((
+            t::status.eq(stored.status),
+            t::response.eq(&stored.response),
+            t::location.eq(&stored.location),
+            t::etag.eq(&stored.etag),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

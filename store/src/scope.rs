@@ -1,0 +1,246 @@
+//! The tenant scope of a transaction: who the caller is, which district and
+//! which streets they see. It is set with `set_config(.., true)`, so it lives
+//! exactly as long as the transaction and can never leak to the next user of a
+//! pooled connection; row-level security policies read it.
+
+use chrono::{NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel_async::RunQueryDsl;
+use onegrid_domain::permissions::{self, Action, Grant, Role, Scope, ScopeKind, Target};
+use uuid::Uuid;
+
+use crate::db::Conn;
+use crate::error::{StoreError, StoreResult};
+use crate::schema::{api_keys, role_assignments, sessions, streets, users};
+
+/// A credential that has passed its cryptographic check but not yet the database's.
+#[derive(Debug, Clone)]
+pub enum Session {
+    /// A verified access token's claims.
+    User { user_id: Uuid, session_id: Uuid, district_id: Uuid },
+    /// An API key as presented: its id and secret.
+    ApiKey { key_id: Uuid, secret: String },
+}
+
+/// Who acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User { user_id: Uuid, session_id: Uuid },
+    ApiKey { key_id: Uuid, created_by: Uuid },
+}
+
+/// An authenticated caller with the grants active today and the streets they see.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub actor: Actor,
+    pub district_id: Uuid,
+    pub grants: Vec<Grant>,
+    /// Sees every street of the district (district or department scope).
+    pub district_wide: bool,
+    /// Streets whose rows the transaction can see.
+    pub streets: Vec<Uuid>,
+}
+
+impl Principal {
+    /// The id idempotency records and audit trails are keyed on.
+    pub fn id(&self) -> Uuid {
+        match self.actor {
+            Actor::User { user_id, .. } => user_id,
+            Actor::ApiKey { key_id, .. } => key_id,
+        }
+    }
+
+    /// The user accountable for the action (an API key's creator).
+    pub fn accountable_user(&self) -> Uuid {
+        match self.actor {
+            Actor::User { user_id, .. } => user_id,
+            Actor::ApiKey { created_by, .. } => created_by,
+        }
+    }
+
+    /// Whether the principal may perform `action` on `target`.
+    pub fn can(&self, action: Action, target: &Target) -> bool {
+        permissions::allowed(&self.grants, action, target)
+    }
+
+    /// Whether the principal may perform `action` anywhere at all.
+    pub fn can_anywhere(&self, action: Action) -> bool {
+        permissions::allowed_anywhere(&self.grants, action)
+    }
+}
+
+/// Builds a scope from the columns a role assignment or API key stores.
+pub fn scope_from_columns(
+    kind: &str,
+    district: Uuid,
+    street: Option<Uuid>,
+    community: Option<Uuid>,
+    grid: Option<Uuid>,
+    department: Option<Uuid>,
+) -> Option<Scope> {
+    Some(match (ScopeKind::parse(kind)?, street, community, grid, department) {
+        (ScopeKind::District, ..) => Scope::District { district },
+        (ScopeKind::Street, Some(street), ..) => Scope::Street { district, street },
+        (ScopeKind::Community, Some(street), Some(community), ..) => Scope::Community { district, street, community },
+        (ScopeKind::Grid, Some(street), Some(community), Some(grid), _) => {
+            Scope::Grid { district, street, community, grid }
+        }
+        (ScopeKind::Department, _, _, _, Some(department)) => Scope::Department { district, department },
+        _ => return None,
+    })
+}
+
+fn grant_from_columns(
+    role: &str,
+    kind: &str,
+    district: Uuid,
+    ids: (Option<Uuid>, Option<Uuid>, Option<Uuid>, Option<Uuid>),
+) -> Option<Grant> {
+    Some(Grant { role: Role::parse(role)?, scope: scope_from_columns(kind, district, ids.0, ids.1, ids.2, ids.3)? })
+}
+
+/// Sets one scope variable for the rest of the transaction.
+async fn set(conn: &mut Conn, name: &str, value: &str) -> StoreResult<()> {
+    diesel::sql_query("SELECT set_config($1, $2, true)")
+        .bind::<Text, _>(name)
+        .bind::<Text, _>(value)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets the identity variables in one round trip.
+async fn set_identity(conn: &mut Conn, principal: Uuid, district: Option<Uuid>, user: Option<Uuid>, session: Option<Uuid>, key: Option<Uuid>) -> StoreResult<()> {
+    let text = |id: Option<Uuid>| id.map(|i| i.to_string()).unwrap_or_default();
+    diesel::sql_query(
+        "SELECT set_config('app.principal_id', $1, true), set_config('app.district_id', $2, true), \
+         set_config('app.user_id', $3, true), set_config('app.session_id', $4, true), \
+         set_config('app.api_key_id', $5, true)",
+    )
+    .bind::<Text, _>(principal.to_string())
+    .bind::<Text, _>(text(district))
+    .bind::<Text, _>(text(user))
+    .bind::<Text, _>(text(session))
+    .bind::<Text, _>(text(key))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets the streets the transaction sees, resolving "all streets of the
+/// district" for district-wide grants.
+async fn set_streets(conn: &mut Conn, district: Uuid, grants: &[Grant]) -> StoreResult<(bool, Vec<Uuid>)> {
+    let district_wide = grants.iter().any(|g| g.scope.is_district_wide());
+    let mut ids: Vec<Uuid> = if district_wide {
+        set(conn, "app.district_wide", "on").await?;
+        streets::table.filter(streets::district_id.eq(district)).select(streets::id).load(conn).await?
+    } else {
+        grants.iter().filter_map(|g| g.scope.street()).collect()
+    };
+    ids.sort_unstable();
+    ids.dedup();
+    let list: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    set(conn, "app.street_ids", &list.join(",")).await?;
+    Ok((district_wide, ids))
+}
+
+/// Re-reads the street list, after a district-wide principal created a street.
+pub async fn refresh_streets(conn: &mut Conn, principal: &mut Principal) -> StoreResult<()> {
+    let (wide, streets) = set_streets(conn, principal.district_id, &principal.grants).await?;
+    principal.district_wide = wide;
+    principal.streets = streets;
+    Ok(())
+}
+
+/// Checks a credential against the database and scopes the transaction to it.
+pub async fn authenticate(conn: &mut Conn, session: Session, today: NaiveDate) -> StoreResult<Principal> {
+    match session {
+        Session::User { user_id, session_id, district_id } => {
+            set_identity(conn, user_id, Some(district_id), Some(user_id), Some(session_id), None).await?;
+            authenticate_user(conn, user_id, session_id, district_id, today).await
+        }
+        Session::ApiKey { key_id, secret } => {
+            set_identity(conn, key_id, None, None, None, Some(key_id)).await?;
+            authenticate_key(conn, key_id, &secret).await
+        }
+    }
+}
+
+type GrantColumns = (String, String, Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, Option<Uuid>);
+
+async fn authenticate_user(conn: &mut Conn, user_id: Uuid, session_id: Uuid, district_id: Uuid, today: NaiveDate) -> StoreResult<Principal> {
+    let now = Utc::now();
+    let alive: Option<(Uuid, bool)> = sessions::table
+        .inner_join(users::table.on(users::id.eq(sessions::user_id)))
+        .filter(sessions::id.eq(session_id))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select((users::district_id, users::disabled))
+        .first(conn)
+        .await
+        .optional()?;
+    match alive {
+        None => return Err(StoreError::Unauthenticated("session revoked or expired")),
+        Some((_, true)) => return Err(StoreError::Unauthenticated("user disabled")),
+        Some((d, false)) if d != district_id => return Err(StoreError::Unauthenticated("district mismatch")),
+        Some(_) => {}
+    }
+    let rows: Vec<GrantColumns> = role_assignments::table
+        .filter(role_assignments::user_id.eq(user_id))
+        .filter(role_assignments::valid_from.le(today))
+        .filter(role_assignments::valid_to.is_null().or(role_assignments::valid_to.ge(today)))
+        .select((
+            role_assignments::role,
+            role_assignments::scope_kind,
+            role_assignments::district_id,
+            role_assignments::street_id,
+            role_assignments::community_id,
+            role_assignments::grid_id,
+            role_assignments::department_id,
+        ))
+        .load(conn)
+        .await?;
+    let grants: Vec<Grant> =
+        rows.iter().filter_map(|(r, k, d, s, c, g, dep)| grant_from_columns(r, k, *d, (*s, *c, *g, *dep))).collect();
+    let (district_wide, streets) = set_streets(conn, district_id, &grants).await?;
+    Ok(Principal { actor: Actor::User { user_id, session_id }, district_id, grants, district_wide, streets })
+}
+
+async fn authenticate_key(conn: &mut Conn, key_id: Uuid, secret: &str) -> StoreResult<Principal> {
+    type KeyColumns = (Vec<u8>, Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>, Uuid, GrantColumns);
+    let row: Option<KeyColumns> = api_keys::table
+        .filter(api_keys::id.eq(key_id))
+        .select((
+            api_keys::secret_hash,
+            api_keys::revoked_at,
+            api_keys::expires_at,
+            api_keys::created_by,
+            (
+                api_keys::role,
+                api_keys::scope_kind,
+                api_keys::district_id,
+                api_keys::street_id,
+                api_keys::community_id,
+                api_keys::grid_id,
+                api_keys::department_id,
+            ),
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((hash, revoked, expires, created_by, (r, k, d, s, c, g, dep))) = row else {
+        return Err(StoreError::Unauthenticated("unknown api key"));
+    };
+    if !crate::auth::secret_matches(secret, &hash) {
+        return Err(StoreError::Unauthenticated("api key secret mismatch"));
+    }
+    if revoked.is_some() || expires.is_some_and(|e| e <= Utc::now()) {
+        return Err(StoreError::Unauthenticated("api key revoked or expired"));
+    }
+    let grant = grant_from_columns(&r, &k, d, (s, c, g, dep)).ok_or(StoreError::Unauthenticated("api key scope"))?;
+    set(conn, "app.district_id", &d.to_string()).await?;
+    let (district_wide, streets) = set_streets(conn, d, &[grant]).await?;
+    Ok(Principal { actor: Actor::ApiKey { key_id, created_by }, district_id: d, grants: vec![grant], district_wide, streets })
+}
