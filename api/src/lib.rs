@@ -1,1 +1,16 @@
-//! placeholder
+//! OneGrid's REST API: actix-web handlers over the store, with the error
+//! catalogue, authentication, the conventions every resource shares and the
+//! OpenAPI document generated from the router.
+
+pub mod app;
+pub mod auth;
+pub mod cache;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod openapi;
+pub mod request_id;
+pub mod routes;
+pub mod seed;
+pub mod server;
+pub mod state;

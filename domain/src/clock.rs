@@ -21,6 +21,26 @@ pub fn is_active_on(from: NaiveDate, to: Option<NaiveDate>, day: NaiveDate) -> b
     from <= day && to.is_none_or(|to| day <= to)
 }
 
+/// The source of "now", injected everywhere time matters so tests can move it.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> DateTime<Utc>;
+
+    /// Today's date in China.
+    fn today(&self) -> NaiveDate {
+        china_date(self.now())
+    }
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

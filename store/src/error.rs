@@ -46,6 +46,9 @@ impl From<diesel::result::Error> for StoreError {
                     K::UniqueViolation => StoreError::Duplicate(constraint),
                     K::ForeignKeyViolation => StoreError::BadReference(constraint),
                     K::CheckViolation => StoreError::Check(constraint),
+                    // A write refused by a row-level security policy targets a
+                    // row outside the caller's scope: as if it did not exist.
+                    _ if info.message().contains("row-level security") => StoreError::NotFound,
                     _ => StoreError::Database(E::DatabaseError(kind, info)),
                 }
             }

@@ -10,8 +10,7 @@ use crate::error::{StoreError, StoreResult};
 /// The SQL migrations of `migrations/`, compiled in.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
-/// The role the API and worker connect as.
-pub const APP_ROLE: &str = "onegrid_app";
+use onegrid_config::APP_ROLE;
 
 #[derive(diesel::QueryableByName)]
 struct Exists {

@@ -1,0 +1,197 @@
+//! Conventions every resource shares: cursor pagination, ETag/If-Match,
+//! Idempotency-Key, and problem+json for the framework's own extractor errors.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use onegrid_store::page::{Page, PageRequest};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult, Code};
+
+/// Largest page size.
+pub const MAX_LIMIT: i64 = 200;
+/// Page size when `limit` is absent.
+pub const DEFAULT_LIMIT: i64 = 50;
+
+/// Cursor pagination parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Opaque cursor from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+impl PageQuery {
+    /// Validates the parameters (400 `invalid_parameter` when out of range).
+    pub fn request(&self) -> ApiResult<PageRequest> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::new(Code::InvalidParameter, format!("limit must be between 1 and {MAX_LIMIT}")));
+        }
+        let after = match &self.cursor {
+            None => None,
+            Some(c) => Some(
+                URL_SAFE_NO_PAD
+                    .decode(c)
+                    .ok()
+                    .and_then(|b| Uuid::from_slice(&b).ok())
+                    .ok_or_else(|| ApiError::new(Code::InvalidParameter, "cursor is not one this API issued"))?,
+            ),
+        };
+        Ok(PageRequest { after, limit })
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Paged<T> {
+    pub fn from_page<R>(page: Page<R>, f: impl FnMut(R) -> T) -> Paged<T> {
+        let next_cursor = page.next_after.map(|id| URL_SAFE_NO_PAD.encode(id.as_bytes()));
+        Paged { items: page.items.into_iter().map(f).collect(), next_cursor }
+    }
+}
+
+/// The strong ETag of a version.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+/// 200 with a body and its ETag.
+pub fn ok_with_etag(body: &impl Serialize, version: i32) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::ETAG, etag(version))).json(body)
+}
+
+/// The `If-Match` precondition of an update.
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub Option<Result<i32, ()>>);
+
+impl IfMatch {
+    /// The version the client read: 428 when absent, 412 when unparsable.
+    pub fn version(self) -> ApiResult<i32> {
+        match self.0 {
+            None => Err(ApiError::new(Code::PreconditionRequired, "send If-Match with the ETag from your last read")),
+            Some(Err(())) => Err(ApiError::new(Code::VersionMismatch, "If-Match does not name a version of this resource")),
+            Some(Ok(v)) => Ok(v),
+        }
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<IfMatch, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let value = req.headers().get(header::IF_MATCH).map(|v| {
+            v.to_str()
+                .ok()
+                .map(|s| s.trim().trim_start_matches("W/"))
+                .and_then(|s| s.strip_prefix('"')?.strip_suffix('"')?.parse::<i32>().ok())
+                .ok_or(())
+        });
+        ready(Ok(IfMatch(value)))
+    }
+}
+
+/// The optional `Idempotency-Key` of a create.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = Ready<Result<IdempotencyKey, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = match req.headers().get("idempotency-key") {
+            None => Ok(IdempotencyKey(None)),
+            Some(v) => match v.to_str() {
+                Ok(s) if (1..=255).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic()) => {
+                    Ok(IdempotencyKey(Some(s.to_owned())))
+                }
+                _ => Err(ApiError::new(Code::InvalidParameter, "Idempotency-Key must be 1 to 255 visible ASCII characters")),
+            },
+        };
+        ready(result)
+    }
+}
+
+/// SHA-256 of a request body, to tell a replay from a different request.
+pub fn request_hash(body: &impl Serialize) -> Vec<u8> {
+    Sha256::digest(serde_json::to_vec(body).unwrap_or_default()).to_vec()
+}
+
+/// JSON bodies: size limit (413), syntax (400), shape (422), content type (415).
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).error_handler(|err, _req| {
+        let api = match &err {
+            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                ApiError::new(Code::PayloadTooLarge, "the body exceeds the size limit")
+            }
+            JsonPayloadError::ContentType => ApiError::new(Code::UnsupportedMediaType, "Content-Type must be application/json"),
+            JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::field("body", e.to_string()),
+            JsonPayloadError::Deserialize(e) => ApiError::new(Code::MalformedJson, e.to_string()),
+            other => ApiError::new(Code::MalformedJson, other.to_string()),
+        };
+        api.into()
+    })
+}
+
+/// Path parameters: a bad id is 400, not the framework's text/plain 404.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req| {
+        ApiError::new(Code::InvalidParameter, format!("invalid path parameter: {err}")).into()
+    })
+}
+
+/// Query strings: unknown or malformed parameters are 400.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        ApiError::new(Code::InvalidParameter, format!("invalid query: {err}")).into()
+    })
+}
+
+/// Unknown routes answer problem+json 404.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(Code::NotFound, "no such route"))
+}
+
+/// Deserializes a field that distinguishes "absent" (`None`) from `null`
+/// (`Some(None)`), for PATCH bodies that can clear a value.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Parses an optional `YYYY-MM-DD` date field.
+pub fn parse_day(field: &str, value: Option<&str>) -> ApiResult<Option<chrono::NaiveDate>> {
+    value
+        .map(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| ApiError::field(field, "must be a date YYYY-MM-DD")))
+        .transpose()
+}
+
+/// Validates a free-text name field.
+pub fn check_name(field: &str, value: &str, max: usize) -> ApiResult<()> {
+    onegrid_domain::text::check_name(value, max).map_err(|m| ApiError::field(field, m))
+}

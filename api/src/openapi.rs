@@ -1,0 +1,146 @@
+//! The OpenAPI 3.1 document, generated from the router (registering a route
+//! registers its documentation) and completed here with what every operation
+//! shares: security requirements and problem+json error responses.
+
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
+use utoipa::OpenApi as _;
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem};
+
+/// Operations callable without credentials.
+pub const PUBLIC_OPERATIONS: &[&str] = &["login", "refresh", "healthz", "readyz", "metrics", "problems", "problem"];
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "OneGrid API",
+        description = "Grid-based community governance (网格化社会治理) for a district: streets (街道), \
+communities (社区), grids (网格) and their staff (一格三员). Every street is a tenant: nothing of one \
+street is visible to another. Errors are RFC 9457 problem+json with a stable `code` (catalogue at \
+`/problems`). Lists use cursor pagination (`cursor`, `limit` ≤ 200); updates need `If-Match`; creates \
+accept `Idempotency-Key`. The permission matrix is in the README.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    servers((url = "/", description = "This deployment")),
+    components(schemas(Problem, FieldError)),
+    tags(
+        (name = "auth", description = "Login, token refresh, logout, identity"),
+        (name = "hierarchy", description = "District (区) → street (街道) → community (社区) → grid (网格)"),
+        (name = "departments", description = "The district's departments (部门)"),
+        (name = "staff", description = "Staff accounts, roles and 一格三员 grid staffing"),
+        (name = "api-keys", description = "Keys for machine clients"),
+        (name = "operations", description = "Health, readiness, metrics, error catalogue"),
+    )
+)]
+struct ApiDoc;
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("patch", item.patch.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.map(|o| (m, o)))
+}
+
+fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
+            .build(),
+    )
+}
+
+/// The error statuses an operation can answer, with what they mean there.
+fn error_statuses(method: &str, path: &str, public: bool, has_body: bool) -> Vec<(&'static str, &'static str)> {
+    let mut out = vec![("400", "Malformed request: bad JSON, path or query parameter (`malformed_json`, `invalid_parameter`)")];
+    if !public {
+        out.push(("401", "Missing, invalid, expired or revoked credential (`unauthenticated`, `invalid_token`); carries `WWW-Authenticate`"));
+        out.push(("403", "Authenticated, but the permission matrix does not allow this here (`forbidden`)"));
+    }
+    if path.contains('{') {
+        out.push(("404", "No such resource in your scope; another street's objects are never revealed (`not_found`)"));
+    }
+    if has_body {
+        out.push(("413", "Body larger than the limit (`payload_too_large`)"));
+        out.push(("415", "Body is not application/json (`unsupported_media_type`)"));
+        out.push(("422", "Invalid fields, unknown fields, or references outside your scope (`validation_failed`, `invalid_reference`, `idempotency_key_reused`)"));
+    }
+    match method {
+        "post" if !public => out.push(("409", "Conflicts with an existing resource, e.g. a code already taken (`conflict`)")),
+        "patch" => {
+            out.push(("409", "Conflicts with an existing resource (`conflict`)"));
+            out.push(("412", "If-Match does not match the current version (`version_mismatch`)"));
+            out.push(("428", "If-Match is missing (`precondition_required`)"));
+        }
+        _ => {}
+    }
+    if public && method == "post" {
+        out.push(("401", "Wrong username or password, or an unusable refresh token"));
+        out.push(("429", "Too many failed logins for this username (`too_many_requests`); see `Retry-After`"));
+    }
+    out.push(("500", "Internal error; the body is generic, the cause is logged with the request id (`internal`)"));
+    out.push(("503", "PostgreSQL unavailable (`unavailable`)"));
+    out
+}
+
+/// Adds security requirements, error responses and security schemes.
+pub fn complete(mut spec: OpenApi) -> OpenApi {
+    for (path, item) in spec.paths.paths.iter_mut() {
+        for (method, op) in operations(item) {
+            let id = op.operation_id.clone().unwrap_or_default();
+            let public = PUBLIC_OPERATIONS.contains(&id.as_str());
+            op.security = Some(if public {
+                vec![SecurityRequirement::default()]
+            } else {
+                vec![SecurityRequirement::new("bearer", Vec::<String>::new()), SecurityRequirement::new("api_key", Vec::<String>::new())]
+            });
+            for (status, description) in error_statuses(method, path, public, op.request_body.is_some()) {
+                op.responses.responses.entry(status.to_owned()).or_insert_with(|| problem_response(description));
+            }
+        }
+    }
+    let components = spec.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some("Access token from POST /api/v1/auth/login (EdDSA, 10 minutes)"))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "api_key",
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description("X-API-Key", "Key from POST /api/v1/api-keys (`ogk_…`)"))),
+    );
+    spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    spec
+}
+
+/// The base document the router adds its paths to.
+pub fn base() -> OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The complete document, without starting a server.
+pub fn document() -> OpenApi {
+    let (_, spec) = actix_web::App::new().into_utoipa_app().openapi(base()).configure(crate::app::routes).split_for_parts();
+    complete(spec)
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn document_json() -> String {
+    let mut text = document().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}

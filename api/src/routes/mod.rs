@@ -1,0 +1,60 @@
+//! One module per resource; each registers its handlers (and so their
+//! documentation) on the `/api/v1` scope.
+
+pub mod api_keys;
+pub mod communities;
+pub mod coverage;
+pub mod departments;
+pub mod districts;
+pub mod geo;
+pub mod grid_staff;
+pub mod grids;
+pub mod ops;
+pub mod roles;
+pub mod scope_ref;
+pub mod streets;
+pub mod users;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every `/api/v1` route.
+pub fn api_v1(cfg: &mut ServiceConfig) {
+    cfg.service(utoipa_actix_web::scope::scope("/api/v1")
+        .service(crate::auth::routes::login)
+        .service(crate::auth::routes::refresh)
+        .service(crate::auth::routes::logout)
+        .service(crate::auth::routes::me)
+        .service(districts::get_my_district)
+        .service(streets::list_streets)
+        .service(streets::create_street)
+        .service(streets::get_street)
+        .service(streets::update_street)
+        .service(communities::list_communities)
+        .service(communities::create_community)
+        .service(communities::get_community)
+        .service(communities::update_community)
+        .service(grids::list_grids)
+        .service(grids::create_grid)
+        .service(grids::get_grid)
+        .service(grids::update_grid)
+        .service(coverage::community_coverage)
+        .service(coverage::street_coverage)
+        .service(departments::list_departments)
+        .service(departments::create_department)
+        .service(departments::get_department)
+        .service(departments::update_department)
+        .service(users::list_users)
+        .service(users::create_user)
+        .service(users::get_user)
+        .service(users::update_user)
+        .service(users::revoke_sessions)
+        .service(roles::list_roles)
+        .service(roles::assign_role)
+        .service(roles::end_role)
+        .service(grid_staff::list_grid_staff)
+        .service(grid_staff::assign_grid_staff)
+        .service(grid_staff::end_grid_assignment)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::create_api_key)
+        .service(api_keys::revoke_api_key));
+}

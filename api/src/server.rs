@@ -1,0 +1,66 @@
+//! Starting the API: configuration, dependency checks with one clear line
+//! each, the state, and the HTTP server with graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use actix_web::web::Data;
+use onegrid_config::{Config, redact};
+use onegrid_domain::clock::SystemClock;
+use onegrid_store::{Db, PoolSettings};
+
+use crate::auth::jwt::TokenKeys;
+use crate::auth::throttle::LoginThrottle;
+use crate::cache::Cache;
+use crate::state::AppState;
+
+/// The line printed when PostgreSQL cannot be reached.
+pub fn postgres_hint(url: &str, cause: &str) -> String {
+    format!(
+        "PostgreSQL is not reachable at {} ({cause}). Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+        redact(url)
+    )
+}
+
+/// The line printed when Redis cannot be reached.
+pub fn redis_hint(url: &str, cause: &str) -> String {
+    format!(
+        "Redis is not reachable at {} ({cause}); continuing without it. Start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no",
+        redact(url)
+    )
+}
+
+/// Builds the state from configuration; checks PostgreSQL (fatal) and Redis (warning).
+pub async fn state(config: Config) -> Result<AppState, String> {
+    let db = Db::new(&config.app_database_url, &PoolSettings::new("onegrid-api", config.pool_size))
+        .map_err(|e| postgres_hint(&config.app_database_url, &e.to_string()))?;
+    db.ping().await.map_err(|e| postgres_hint(&config.app_database_url, &e.to_string()))?;
+    let cache = Cache::new(&config.redis_url, &config.redis_prefix)?;
+    if let Err(e) = cache.ping().await {
+        tracing::warn!("{}", redis_hint(&config.redis_url, &e));
+    }
+    let tokens = TokenKeys::new(&config.jwt_private_pem, &config.jwt_public_pem, &config.jwt_kid, &config.jwt_issuer, &config.jwt_audience)?;
+    let throttle = Arc::new(LoginThrottle::new(cache.clone(), config.login_max_failures, config.login_window));
+    Ok(AppState { config: Arc::new(config), db, cache, tokens, clock: Arc::new(SystemClock), throttle, metrics: crate::metrics::handle() })
+}
+
+/// Serves until SIGTERM/SIGINT: stops accepting, finishes in-flight requests
+/// (up to 30 s), then returns.
+pub async fn serve(state: AppState) -> std::io::Result<()> {
+    let bind = state.config.bind;
+    let data = Data::new(state);
+    tracing::info!(%bind, "onegrid api listening");
+    HttpServer::new(move || crate::app::build(data.clone()))
+        .bind(bind)?
+        .shutdown_timeout(30)
+        .client_request_timeout(Duration::from_secs(10))
+        .run()
+        .await
+}
+
+/// JSON log lines on stdout, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).try_init();
+}

@@ -1,0 +1,144 @@
+//! Shared state of the API and the one way handlers reach the database: a
+//! transaction scoped to the authenticated caller.
+
+use std::sync::Arc;
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use futures_util::future::BoxFuture;
+use metrics_exporter_prometheus::PrometheusHandle;
+use onegrid_config::Config;
+use onegrid_domain::clock::Clock;
+use onegrid_domain::permissions::{Action, Target, rule};
+use onegrid_store::idempotency::{self, Claim, Stored};
+use onegrid_store::{Conn, Db, Principal};
+
+use crate::auth::Caller;
+use crate::auth::jwt::TokenKeys;
+use crate::auth::throttle::LoginThrottle;
+use crate::cache::Cache;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::http::IdempotencyKey;
+
+/// Everything a handler may use.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub cache: Cache,
+    pub tokens: TokenKeys,
+    pub clock: Arc<dyn Clock>,
+    pub throttle: Arc<LoginThrottle>,
+    pub metrics: PrometheusHandle,
+}
+
+/// What a create returns: the body, its `Location` and `ETag`.
+#[derive(Debug)]
+pub struct Created {
+    pub body: serde_json::Value,
+    pub location: String,
+    pub etag: Option<String>,
+}
+
+impl Created {
+    pub fn new(body: impl serde::Serialize, location: String, version: Option<i32>) -> ApiResult<Created> {
+        let body = serde_json::to_value(body).map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
+        Ok(Created { body, location, etag: version.map(crate::http::etag) })
+    }
+}
+
+/// Permission checks on the authenticated principal.
+pub trait Guard {
+    /// 403 unless the principal may perform `action` on `target`.
+    fn require(&self, action: Action, target: &Target) -> ApiResult<()>;
+    /// 403 unless the principal may perform `action` somewhere.
+    fn require_anywhere(&self, action: Action) -> ApiResult<()>;
+}
+
+impl Guard for Principal {
+    fn require(&self, action: Action, target: &Target) -> ApiResult<()> {
+        if self.can(action, target) { Ok(()) } else { Err(ApiError::forbidden(rule(action).name)) }
+    }
+
+    fn require_anywhere(&self, action: Action) -> ApiResult<()> {
+        if self.can_anywhere(action) { Ok(()) } else { Err(ApiError::forbidden(rule(action).name)) }
+    }
+}
+
+enum Outcome {
+    Fresh(Created),
+    Replay(Stored),
+}
+
+impl AppState {
+    /// Runs `f` in one transaction scoped to the caller, after checking the
+    /// caller's session (or API key) and loading today's grants.
+    pub async fn run<T, F>(&self, caller: Caller, f: F) -> ApiResult<T>
+    where
+        F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, ApiResult<T>> + Send,
+        T: Send,
+    {
+        self.db.as_principal(caller.0, self.clock.today(), f).await
+    }
+
+    /// Runs a create under an optional `Idempotency-Key`: the key is claimed in
+    /// the create's own transaction, and a repeat returns the stored response.
+    /// `hash` is [`crate::http::request_hash`] of everything that defines the request.
+    pub async fn create<F>(&self, caller: Caller, key: IdempotencyKey, hash: Vec<u8>, f: F) -> ApiResult<HttpResponse>
+    where
+        F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, ApiResult<Created>> + Send + 'static,
+    {
+        let outcome = self
+            .run(caller, move |c, p| {
+                Box::pin(async move {
+                    let principal_id = p.id();
+                    if let Some(key) = &key.0 {
+                        if let Claim::Existing(stored) = idempotency::claim(c, principal_id, key, &hash).await? {
+                            if stored.request_hash != hash {
+                                return Err(ApiError::new(
+                                    Code::IdempotencyKeyReused,
+                                    "this Idempotency-Key was used with a different request",
+                                ));
+                            }
+                            return Ok(Outcome::Replay(stored));
+                        }
+                    }
+                    let created = f(c, p).await?;
+                    if let Some(key) = &key.0 {
+                        let stored = Stored {
+                            request_hash: hash.clone(),
+                            status: 201,
+                            response: created.body.clone(),
+                            location: Some(created.location.clone()),
+                            etag: created.etag.clone(),
+                        };
+                        idempotency::complete(c, principal_id, key, &stored).await?;
+                    }
+                    Ok(Outcome::Fresh(created))
+                })
+            })
+            .await?;
+        Ok(match outcome {
+            Outcome::Fresh(c) => respond(201, &c.body, Some(&c.location), c.etag.as_deref(), false),
+            Outcome::Replay(s) => respond(s.status, &s.response, s.location.as_deref(), s.etag.as_deref(), true),
+        })
+    }
+}
+
+fn respond(status: i16, body: &serde_json::Value, location: Option<&str>, etag: Option<&str>, replayed: bool) -> HttpResponse {
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
+        .unwrap_or(actix_web::http::StatusCode::CREATED);
+    let mut res = HttpResponse::build(status);
+    if let Some(l) = location {
+        res.insert_header((header::LOCATION, l));
+    }
+    if let Some(e) = etag {
+        res.insert_header((header::ETAG, e));
+    }
+    if replayed {
+        res.insert_header(("idempotency-replayed", "true"));
+    }
+    res.json(body)
+}

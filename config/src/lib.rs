@@ -1,0 +1,200 @@
+//! OneGrid configuration, shared by the API and the worker: environment variables, with local defaults that work on
+//! a developer machine and are refused in production.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// The role the API and worker connect as; it owns no table and cannot bypass RLS.
+pub const APP_ROLE: &str = "onegrid_app";
+
+/// Where the process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+/// The committed demo signing keys (see `config/keys/README.md`).
+pub const DEMO_JWT_PRIVATE_PEM: &str = include_str!("../keys/demo-jwt-private.pem");
+pub const DEMO_JWT_PUBLIC_PEM: &str = include_str!("../keys/demo-jwt-public.pem");
+/// The demo field-encryption key (32 zero-to-31 bytes), never valid in production.
+pub const DEMO_FIELD_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// Everything the API and its commands read from the environment.
+#[derive(Clone)]
+pub struct Config {
+    pub env: Environment,
+    /// Owner connection: creates the database and runs migrations.
+    pub database_url: String,
+    /// Application-role connection used to serve requests (RLS applies).
+    pub app_database_url: String,
+    pub app_db_password: Option<String>,
+    pub redis_url: String,
+    /// Prefix of every Redis key, so deployments (and tests) can share a server.
+    pub redis_prefix: String,
+    pub bind: SocketAddr,
+    pub worker_bind: SocketAddr,
+    pub pool_size: usize,
+    pub jwt_private_pem: String,
+    pub jwt_public_pem: String,
+    pub jwt_kid: String,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_ttl: Duration,
+    pub session_ttl: Duration,
+    /// Field-encryption key for sensitive personal data (base64, 32 bytes) and its id.
+    pub field_key: [u8; 32],
+    pub field_key_id: String,
+    pub body_limit: usize,
+    pub login_max_failures: u32,
+    pub login_window: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("env", &self.env)
+            .field("database_url", &redact(&self.database_url))
+            .field("app_database_url", &redact(&self.app_database_url))
+            .field("redis_url", &redact(&self.redis_url))
+            .field("bind", &self.bind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides the password of a connection URL.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The table of variables, as printed in the README.
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    ("ONEGRID_ENV", "development", "`development`, `test` or `production` (refuses demo keys and demo data)"),
+    ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/onegrid", "owner connection: creates the database, runs migrations"),
+    ("APP_DATABASE_URL", "DATABASE_URL with user `onegrid_app`", "connection the API and worker serve with (no table ownership, RLS applies)"),
+    ("ONEGRID_APP_DB_PASSWORD", "(none)", "password `migrate` sets on `onegrid_app` and the app connects with"),
+    ("REDIS_URL", "redis://127.0.0.1:6379", "short-lived shared state; the platform keeps working without it"),
+    ("REDIS_PREFIX", "onegrid", "prefix of every Redis key"),
+    ("ONEGRID_BIND", "127.0.0.1:8080", "API listen address"),
+    ("ONEGRID_WORKER_BIND", "127.0.0.1:8081", "worker health/metrics listen address"),
+    ("ONEGRID_POOL_SIZE", "16", "PostgreSQL connections per process"),
+    ("ONEGRID_JWT_PRIVATE_KEY_FILE", "config/keys/demo-jwt-private.pem (embedded)", "Ed25519 PEM signing access tokens"),
+    ("ONEGRID_JWT_PUBLIC_KEY_FILE", "config/keys/demo-jwt-public.pem (embedded)", "Ed25519 PEM verifying access tokens"),
+    ("ONEGRID_JWT_KID", "demo", "key id in the token header"),
+    ("ONEGRID_JWT_ISSUER", "onegrid", "`iss` of issued tokens, required on verification"),
+    ("ONEGRID_JWT_AUDIENCE", "onegrid-api", "`aud` of issued tokens, required on verification"),
+    ("ONEGRID_ACCESS_TTL_SECS", "600", "access token lifetime (60-3600)"),
+    ("ONEGRID_SESSION_TTL_SECS", "2592000", "refresh session lifetime"),
+    ("ONEGRID_FIELD_KEY", "demo key", "base64 32-byte key encrypting ID numbers and phones"),
+    ("ONEGRID_FIELD_KEY_ID", "demo", "id of the field key, stored with each ciphertext"),
+    ("ONEGRID_BODY_LIMIT", "65536", "largest accepted JSON body in bytes (413 above)"),
+    ("RUST_LOG", "info", "log filter; logs are JSON lines on stdout"),
+];
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| format!("{name}={v:?} is not valid")),
+    }
+}
+
+fn pem(file_var: &str, demo: &str) -> Result<String, String> {
+    match var(file_var) {
+        None => Ok(demo.to_owned()),
+        Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("{file_var}={path}: {e}")),
+    }
+}
+
+/// Replaces the user (and password) of a PostgreSQL URL.
+pub fn with_user(url: &str, user: &str, password: Option<&str>) -> Result<String, String> {
+    let mut u = url::Url::parse(url).map_err(|e| format!("DATABASE_URL is not a URL: {e}"))?;
+    u.set_username(user).map_err(|_| "DATABASE_URL cannot carry a user".to_owned())?;
+    u.set_password(password).map_err(|_| "DATABASE_URL cannot carry a password".to_owned())?;
+    Ok(u.to_string())
+}
+
+impl Config {
+    /// Reads the environment; an error names the variable at fault.
+    pub fn from_env() -> Result<Config, String> {
+        let env = match var("ONEGRID_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("test") => Environment::Test,
+            Some("production") => Environment::Production,
+            Some(other) => return Err(format!("ONEGRID_ENV={other:?}: use development, test or production")),
+        };
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/onegrid".into());
+        let app_db_password = var("ONEGRID_APP_DB_PASSWORD");
+        let app_database_url = match var("APP_DATABASE_URL") {
+            Some(url) => url,
+            None => with_user(&database_url, APP_ROLE, app_db_password.as_deref())?,
+        };
+        let field_key_b64 = var("ONEGRID_FIELD_KEY").unwrap_or_else(|| DEMO_FIELD_KEY.into());
+        let field_key: [u8; 32] = STANDARD
+            .decode(&field_key_b64)
+            .ok()
+            .and_then(|k| k.try_into().ok())
+            .ok_or("ONEGRID_FIELD_KEY must be base64 of exactly 32 bytes")?;
+        let access_secs: u64 = parsed("ONEGRID_ACCESS_TTL_SECS", 600)?;
+        if !(60..=3600).contains(&access_secs) {
+            return Err("ONEGRID_ACCESS_TTL_SECS must be between 60 and 3600".into());
+        }
+        let config = Config {
+            env,
+            database_url,
+            app_database_url,
+            app_db_password,
+            redis_url: var("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
+            redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "onegrid".into()),
+            bind: parsed("ONEGRID_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            worker_bind: parsed("ONEGRID_WORKER_BIND", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            pool_size: parsed("ONEGRID_POOL_SIZE", 16)?,
+            jwt_private_pem: pem("ONEGRID_JWT_PRIVATE_KEY_FILE", DEMO_JWT_PRIVATE_PEM)?,
+            jwt_public_pem: pem("ONEGRID_JWT_PUBLIC_KEY_FILE", DEMO_JWT_PUBLIC_PEM)?,
+            jwt_kid: var("ONEGRID_JWT_KID").unwrap_or_else(|| "demo".into()),
+            jwt_issuer: var("ONEGRID_JWT_ISSUER").unwrap_or_else(|| "onegrid".into()),
+            jwt_audience: var("ONEGRID_JWT_AUDIENCE").unwrap_or_else(|| "onegrid-api".into()),
+            access_ttl: Duration::from_secs(access_secs),
+            session_ttl: Duration::from_secs(parsed("ONEGRID_SESSION_TTL_SECS", 30 * 24 * 3600)?),
+            field_key,
+            field_key_id: var("ONEGRID_FIELD_KEY_ID").unwrap_or_else(|| "demo".into()),
+            body_limit: parsed("ONEGRID_BODY_LIMIT", 64 * 1024)?,
+            login_max_failures: 10,
+            login_window: Duration::from_secs(300),
+        };
+        config.check_production()?;
+        Ok(config)
+    }
+
+    /// Production refuses everything that is public in this repository.
+    pub fn check_production(&self) -> Result<(), String> {
+        if self.env != Environment::Production {
+            return Ok(());
+        }
+        if self.jwt_private_pem.trim() == DEMO_JWT_PRIVATE_PEM.trim() || self.jwt_public_pem.trim() == DEMO_JWT_PUBLIC_PEM.trim() {
+            return Err("ONEGRID_ENV=production refuses the demo JWT keys: set ONEGRID_JWT_PRIVATE_KEY_FILE and ONEGRID_JWT_PUBLIC_KEY_FILE".into());
+        }
+        if STANDARD.encode(self.field_key) == DEMO_FIELD_KEY {
+            return Err("ONEGRID_ENV=production refuses the demo field key: set ONEGRID_FIELD_KEY".into());
+        }
+        Ok(())
+    }
+
+    /// Whether demo data may be loaded.
+    pub fn allows_demo_data(&self) -> bool {
+        self.env != Environment::Production
+    }
+}
