@@ -80,14 +80,14 @@ impl<T> OptionalFound<T> for Result<T, diesel::result::Error> {
 }
 
 /// Logs in as `username` and runs `f` as that user, like a request would.
-async fn as_user<T, F>(db: &Db, username: &str, f: F) -> Result<T, StoreError>
+pub async fn as_user<T, F>(db: &Db, username: &str, password: &str, f: F) -> Result<T, StoreError>
 where
     F: for<'c> FnOnce(&'c mut onegrid_store::Conn, onegrid_store::Principal) -> futures_util::future::BoxFuture<'c, Result<T, StoreError>> + Send,
     T: Send,
 {
-    let username = username.to_owned();
+    let (username, password) = (username.to_owned(), password.to_owned());
     let issued = db
-        .unscoped(move |c| Box::pin(async move { auth::login(c, &username, DEMO_PASSWORD, Duration::minutes(5)).await }))
+        .unscoped(move |c| Box::pin(async move { auth::login(c, &username, &password, Duration::minutes(5)).await }))
         .await?;
     let today = onegrid_domain::clock::china_date(chrono::Utc::now());
     let session = Session::User { user_id: issued.user_id, session_id: issued.session_id, district_id: issued.district_id };
@@ -129,7 +129,7 @@ pub async fn demo(owner_url: &str, db: &Db) -> Result<bool, StoreError> {
         return Ok(false);
     }
     let district = boot.district_id;
-    as_user(db, "kdl-admin", move |c, mut p| {
+    as_user(db, "kdl-admin", DEMO_PASSWORD, move |c, mut p| {
         Box::pin(async move {
             let today: NaiveDate = onegrid_domain::clock::china_date(chrono::Utc::now());
             let valid = (today, None);

@@ -101,21 +101,26 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("RUST_LOG", "info", "log filter; logs are JSON lines on stdout"),
 ];
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+/// Reads variables through a lookup function (the environment, or a test's map).
+struct Vars<F: Fn(&str) -> Option<String>>(F);
 
-fn parsed<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
-    match var(name) {
-        None => Ok(default),
-        Some(v) => v.parse().map_err(|_| format!("{name}={v:?} is not valid")),
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.is_empty())
     }
-}
 
-fn pem(file_var: &str, demo: &str) -> Result<String, String> {
-    match var(file_var) {
-        None => Ok(demo.to_owned()),
-        Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("{file_var}={path}: {e}")),
+    fn parsed<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, String> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| format!("{name}={v:?} is not valid")),
+        }
+    }
+
+    fn pem(&self, file_var: &str, demo: &str) -> Result<String, String> {
+        match self.get(file_var) {
+            None => Ok(demo.to_owned()),
+            Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("{file_var}={path}: {e}")),
+        }
     }
 }
 
@@ -130,25 +135,31 @@ pub fn with_user(url: &str, user: &str, password: Option<&str>) -> Result<String
 impl Config {
     /// Reads the environment; an error names the variable at fault.
     pub fn from_env() -> Result<Config, String> {
-        let env = match var("ONEGRID_ENV").as_deref() {
+        Config::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables from `lookup` (unset and empty mean "use the default").
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let v = Vars(lookup);
+        let env = match v.get("ONEGRID_ENV").as_deref() {
             None | Some("development") => Environment::Development,
             Some("test") => Environment::Test,
             Some("production") => Environment::Production,
             Some(other) => return Err(format!("ONEGRID_ENV={other:?}: use development, test or production")),
         };
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/onegrid".into());
-        let app_db_password = var("ONEGRID_APP_DB_PASSWORD");
-        let app_database_url = match var("APP_DATABASE_URL") {
+        let database_url = v.get("DATABASE_URL").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/onegrid".into());
+        let app_db_password = v.get("ONEGRID_APP_DB_PASSWORD");
+        let app_database_url = match v.get("APP_DATABASE_URL") {
             Some(url) => url,
             None => with_user(&database_url, APP_ROLE, app_db_password.as_deref())?,
         };
-        let field_key_b64 = var("ONEGRID_FIELD_KEY").unwrap_or_else(|| DEMO_FIELD_KEY.into());
+        let field_key_b64 = v.get("ONEGRID_FIELD_KEY").unwrap_or_else(|| DEMO_FIELD_KEY.into());
         let field_key: [u8; 32] = STANDARD
             .decode(&field_key_b64)
             .ok()
             .and_then(|k| k.try_into().ok())
             .ok_or("ONEGRID_FIELD_KEY must be base64 of exactly 32 bytes")?;
-        let access_secs: u64 = parsed("ONEGRID_ACCESS_TTL_SECS", 600)?;
+        let access_secs: u64 = v.parsed("ONEGRID_ACCESS_TTL_SECS", 600)?;
         if !(60..=3600).contains(&access_secs) {
             return Err("ONEGRID_ACCESS_TTL_SECS must be between 60 and 3600".into());
         }
@@ -157,21 +168,21 @@ impl Config {
             database_url,
             app_database_url,
             app_db_password,
-            redis_url: var("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
-            redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "onegrid".into()),
-            bind: parsed("ONEGRID_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
-            worker_bind: parsed("ONEGRID_WORKER_BIND", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
-            pool_size: parsed("ONEGRID_POOL_SIZE", 16)?,
-            jwt_private_pem: pem("ONEGRID_JWT_PRIVATE_KEY_FILE", DEMO_JWT_PRIVATE_PEM)?,
-            jwt_public_pem: pem("ONEGRID_JWT_PUBLIC_KEY_FILE", DEMO_JWT_PUBLIC_PEM)?,
-            jwt_kid: var("ONEGRID_JWT_KID").unwrap_or_else(|| "demo".into()),
-            jwt_issuer: var("ONEGRID_JWT_ISSUER").unwrap_or_else(|| "onegrid".into()),
-            jwt_audience: var("ONEGRID_JWT_AUDIENCE").unwrap_or_else(|| "onegrid-api".into()),
+            redis_url: v.get("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
+            redis_prefix: v.get("REDIS_PREFIX").unwrap_or_else(|| "onegrid".into()),
+            bind: v.parsed("ONEGRID_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            worker_bind: v.parsed("ONEGRID_WORKER_BIND", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            pool_size: v.parsed("ONEGRID_POOL_SIZE", 16)?,
+            jwt_private_pem: v.pem("ONEGRID_JWT_PRIVATE_KEY_FILE", DEMO_JWT_PRIVATE_PEM)?,
+            jwt_public_pem: v.pem("ONEGRID_JWT_PUBLIC_KEY_FILE", DEMO_JWT_PUBLIC_PEM)?,
+            jwt_kid: v.get("ONEGRID_JWT_KID").unwrap_or_else(|| "demo".into()),
+            jwt_issuer: v.get("ONEGRID_JWT_ISSUER").unwrap_or_else(|| "onegrid".into()),
+            jwt_audience: v.get("ONEGRID_JWT_AUDIENCE").unwrap_or_else(|| "onegrid-api".into()),
             access_ttl: Duration::from_secs(access_secs),
-            session_ttl: Duration::from_secs(parsed("ONEGRID_SESSION_TTL_SECS", 30 * 24 * 3600)?),
+            session_ttl: Duration::from_secs(v.parsed("ONEGRID_SESSION_TTL_SECS", 30 * 24 * 3600)?),
             field_key,
-            field_key_id: var("ONEGRID_FIELD_KEY_ID").unwrap_or_else(|| "demo".into()),
-            body_limit: parsed("ONEGRID_BODY_LIMIT", 64 * 1024)?,
+            field_key_id: v.get("ONEGRID_FIELD_KEY_ID").unwrap_or_else(|| "demo".into()),
+            body_limit: v.parsed("ONEGRID_BODY_LIMIT", 64 * 1024)?,
             login_max_failures: 10,
             login_window: Duration::from_secs(300),
         };
@@ -196,5 +207,61 @@ impl Config {
     /// Whether demo data may be loaded.
     pub fn allows_demo_data(&self) -> bool {
         self.env != Environment::Production
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_vars(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn local_defaults_work() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.env, Environment::Development);
+        assert_eq!(c.app_database_url, "postgres://onegrid_app@127.0.0.1:5432/onegrid");
+        assert!(c.allows_demo_data());
+    }
+
+    #[test]
+    fn app_url_carries_the_app_password() {
+        let c = config(&[("DATABASE_URL", "postgres://postgres:secret@db:5432/og"), ("ONEGRID_APP_DB_PASSWORD", "p w")]).unwrap();
+        assert_eq!(c.app_database_url, "postgres://onegrid_app:p%20w@db:5432/og");
+        assert_eq!(redact(&c.app_database_url), "postgres://onegrid_app:***@db:5432/og");
+    }
+
+    #[test]
+    fn production_refuses_demo_keys_and_demo_data() {
+        let err = config(&[("ONEGRID_ENV", "production")]).unwrap_err();
+        assert!(err.contains("demo JWT keys"), "{err}");
+        let dir = std::env::temp_dir().join(format!("onegrid-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (private, public) = (dir.join("k.pem"), dir.join("k.pub.pem"));
+        std::fs::write(&private, "-----BEGIN PRIVATE KEY-----\nnot the demo\n-----END PRIVATE KEY-----\n").unwrap();
+        std::fs::write(&public, "-----BEGIN PUBLIC KEY-----\nnot the demo\n-----END PUBLIC KEY-----\n").unwrap();
+        let keys = [
+            ("ONEGRID_ENV", "production"),
+            ("ONEGRID_JWT_PRIVATE_KEY_FILE", private.to_str().unwrap()),
+            ("ONEGRID_JWT_PUBLIC_KEY_FILE", public.to_str().unwrap()),
+        ];
+        let err = config(&keys).unwrap_err();
+        assert!(err.contains("demo field key"), "{err}");
+        let mut all = keys.to_vec();
+        all.push(("ONEGRID_FIELD_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="));
+        let c = config(&all).unwrap();
+        assert!(!c.allows_demo_data());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert!(config(&[("ONEGRID_ENV", "staging")]).unwrap_err().contains("ONEGRID_ENV"));
+        assert!(config(&[("ONEGRID_BIND", "nope")]).unwrap_err().contains("ONEGRID_BIND"));
+        assert!(config(&[("ONEGRID_FIELD_KEY", "c2hvcnQ=")]).unwrap_err().contains("ONEGRID_FIELD_KEY"));
+        assert!(config(&[("ONEGRID_ACCESS_TTL_SECS", "5")]).unwrap_err().contains("ONEGRID_ACCESS_TTL_SECS"));
     }
 }

@@ -1,0 +1,167 @@
+//! The standard world of the tests, built through the store functions the
+//! API handlers call, as a logged-in district admin: one district, two
+//! streets (A with two communities, B with one), grids, staff in every role.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use onegrid_api::seed;
+use onegrid_domain::permissions::{Role, Scope};
+use onegrid_domain::staffing::StaffKind;
+use onegrid_store::hierarchy::NewGrid;
+use onegrid_store::page::PageRequest;
+use onegrid_store::staff::{NewGridAssignment, NewUser};
+use onegrid_store::{departments, hierarchy, scope, staff};
+use uuid::Uuid;
+
+use crate::{PASSWORD, TestApp};
+
+/// Ids of everything in the standard world.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub district: Uuid,
+    pub departments: HashMap<String, Uuid>,
+    pub street_a: Uuid,
+    pub street_b: Uuid,
+    pub community_a1: Uuid,
+    pub community_a2: Uuid,
+    pub community_b1: Uuid,
+    pub grid_a1_1: Uuid,
+    pub grid_a1_2: Uuid,
+    pub grid_a2_1: Uuid,
+    pub grid_b1_1: Uuid,
+    /// username → user id.
+    pub users: HashMap<String, Uuid>,
+    /// username → id of the role assignment the fixture gave them.
+    pub roles: HashMap<String, Uuid>,
+    /// The full-time assignment of grid A1-1.
+    pub assignment_a1_1_full_time: Uuid,
+    /// The full-time assignment of grid B1-1.
+    pub assignment_b1_1_full_time: Uuid,
+}
+
+impl World {
+    pub fn user(&self, username: &str) -> Uuid {
+        self.users[username]
+    }
+}
+
+/// Who gets which role where (username, display name, home street, role, scope).
+type Staffing = (&'static str, Option<Uuid>, Role, Scope);
+
+impl World {
+    /// Builds the standard world in `app`'s database.
+    pub async fn build(app: &TestApp) -> World {
+        let boot = seed::bootstrap(&app.db.url(), "150203", "昆都仑区", "d-admin", PASSWORD).await.unwrap();
+        let district = boot.district_id;
+        let mut users = HashMap::from([("d-admin".to_owned(), boot.admin_id)]);
+        seed::as_user(&app.state.db, "d-admin", PASSWORD, move |c, mut p| {
+            Box::pin(async move {
+                let today = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+                let me = Some(p.accountable_user());
+                let deps: HashMap<String, Uuid> = departments::list(c, &PageRequest { after: None, limit: 50 })
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(|d| (d.code, d.id))
+                    .collect();
+                let a = hierarchy::create_street(c, district, "150203001", "团结街道").await?;
+                let b = hierarchy::create_street(c, district, "150203002", "林荫路街道").await?;
+                scope::refresh_streets(c, &mut p).await?;
+                let a1 = hierarchy::create_community(c, a.id, "150203001001", "明日星城社区").await?;
+                let a2 = hierarchy::create_community(c, a.id, "150203001002", "阳光社区").await?;
+                let b1 = hierarchy::create_community(c, b.id, "150203002001", "青山社区").await?;
+                let grid = |street: Uuid, community: Uuid, code: &'static str, name: &'static str| NewGrid {
+                    street_id: street,
+                    community_id: community,
+                    code,
+                    name,
+                    target_households: Some(450),
+                    boundary: None,
+                };
+                let g11 = hierarchy::create_grid(c, grid(a.id, a1.id, "150203001001001", "第一网格")).await?;
+                let g12 = hierarchy::create_grid(c, grid(a.id, a1.id, "150203001001002", "第二网格")).await?;
+                let g21 = hierarchy::create_grid(c, grid(a.id, a2.id, "150203001002001", "阳光一网格")).await?;
+                let gb = hierarchy::create_grid(c, grid(b.id, b1.id, "150203002001001", "青山一网格")).await?;
+
+                let scope_a = Scope::Street { district, street: a.id };
+                let scope_a1 = Scope::Community { district, street: a.id, community: a1.id };
+                let staffing: Vec<Staffing> = vec![
+                    ("a-admin", Some(a.id), Role::StreetAdmin, scope_a),
+                    ("b-admin", Some(b.id), Role::StreetAdmin, Scope::Street { district, street: b.id }),
+                    ("a1-admin", Some(a.id), Role::CommunityAdmin, scope_a1),
+                    ("a2-admin", Some(a.id), Role::CommunityAdmin, Scope::Community { district, street: a.id, community: a2.id }),
+                    ("b1-admin", Some(b.id), Role::CommunityAdmin, Scope::Community { district, street: b.id, community: b1.id }),
+                    ("a1-chief", Some(a.id), Role::GridChief, scope_a1),
+                    ("a1-worker", Some(a.id), Role::GridWorker, Scope::Grid { district, street: a.id, community: a1.id, grid: g11.id }),
+                    ("b1-worker", Some(b.id), Role::GridWorker, Scope::Grid { district, street: b.id, community: b1.id, grid: gb.id }),
+                    ("a-auditor", Some(a.id), Role::Auditor, scope_a),
+                    ("d-auditor", None, Role::Auditor, Scope::District { district }),
+                    ("police", None, Role::DepartmentStaff, Scope::Department { district, department: deps["police"] }),
+                ];
+                let mut users = HashMap::new();
+                let mut roles = HashMap::new();
+                for (username, street, role, scope) in staffing {
+                    let u = staff::create_user(
+                        c,
+                        NewUser {
+                            district_id: district,
+                            street_id: street,
+                            username: username.into(),
+                            display_name: format!("{username} 测试"),
+                            password: PASSWORD.into(),
+                        },
+                    )
+                    .await?;
+                    let r = staff::assign_role(c, u.id, role, &scope, (today, None), me).await?;
+                    users.insert(username.to_owned(), u.id);
+                    roles.insert(username.to_owned(), r.id);
+                }
+                let part_time = staff::create_user(
+                    c,
+                    NewUser { district_id: district, street_id: Some(a.id), username: "a1-pt".into(), display_name: "宋金伟".into(), password: PASSWORD.into() },
+                )
+                .await?;
+                users.insert("a1-pt".into(), part_time.id);
+                let assign = |street: Uuid, grid: Uuid, user: Uuid, kind: StaffKind| NewGridAssignment {
+                    street_id: street,
+                    grid_id: grid,
+                    user_id: user,
+                    kind,
+                    district_id: district,
+                    department_id: None,
+                    duty: None,
+                    valid_from: today,
+                    valid_to: None,
+                    created_by: me,
+                };
+                let ft = staff::assign_grid_staff(c, assign(a.id, g11.id, users["a1-worker"], StaffKind::FullTime)).await?;
+                staff::assign_grid_staff(c, assign(a.id, g11.id, part_time.id, StaffKind::PartTime)).await?;
+                let ftb = staff::assign_grid_staff(c, assign(b.id, gb.id, users["b1-worker"], StaffKind::FullTime)).await?;
+                Ok(World {
+                    district,
+                    departments: deps,
+                    street_a: a.id,
+                    street_b: b.id,
+                    community_a1: a1.id,
+                    community_a2: a2.id,
+                    community_b1: b1.id,
+                    grid_a1_1: g11.id,
+                    grid_a1_2: g12.id,
+                    grid_a2_1: g21.id,
+                    grid_b1_1: gb.id,
+                    users,
+                    roles,
+                    assignment_a1_1_full_time: ft.id,
+                    assignment_b1_1_full_time: ftb.id,
+                })
+            })
+        })
+        .await
+        .map(|mut w| {
+            w.users.extend(users.drain());
+            w
+        })
+        .unwrap()
+    }
+}
