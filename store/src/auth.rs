@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::db::Conn;
 use crate::error::{StoreError, StoreResult};
-use crate::schema::{refresh_tokens, sessions};
+use crate::schema::{refresh_tokens, sessions, users};
 
 /// Hashes a password with argon2id (OWASP parameters), off the async threads.
 pub async fn hash_password(password: String) -> StoreResult<String> {
@@ -159,18 +159,30 @@ pub async fn refresh(conn: &mut Conn, token: &str) -> StoreResult<Refreshed> {
         revoke_session(conn, session_id, "refresh_token_reuse").await?;
         return Ok(Refreshed::Reused);
     }
-    let session: Option<(Uuid, Uuid)> = sessions::table
-        .inner_join(crate::schema::users::table.on(crate::schema::users::id.eq(sessions::user_id)))
+    let user_id: Option<Uuid> = sessions::table
         .filter(sessions::id.eq(session_id))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(Utc::now()))
-        .filter(crate::schema::users::disabled.eq(false))
-        .select((sessions::user_id, crate::schema::users::district_id))
+        .select(sessions::user_id)
         .first(conn)
         .await
         .optional()?;
-    let Some((user_id, district_id)) = session else {
+    let Some(user_id) = user_id else {
         return Err(StoreError::Unauthenticated("session revoked or expired"));
+    };
+    // The session names its user; only now may the transaction see that user.
+    diesel::sql_query("SELECT set_config('app.user_id', $1, true)")
+        .bind::<Text, _>(user_id.to_string())
+        .execute(conn)
+        .await?;
+    let user: Option<(Uuid, bool)> = users::table
+        .filter(users::id.eq(user_id))
+        .select((users::district_id, users::disabled))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((district_id, false)) = user else {
+        return Err(StoreError::Unauthenticated("user disabled"));
     };
     diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(secret_hash(token))))
         .set(refresh_tokens::used_at.eq(Utc::now()))

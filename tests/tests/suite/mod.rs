@@ -1,1 +1,3 @@
+mod auth;
+mod jwt;
 mod smoke;
