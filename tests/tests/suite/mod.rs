@@ -1,3 +1,5 @@
 mod auth;
+mod conventions;
+mod hierarchy;
 mod jwt;
 mod smoke;
