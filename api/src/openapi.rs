@@ -60,8 +60,13 @@ fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
 }
 
 /// The error statuses an operation can answer, with what they mean there.
-fn error_statuses(method: &str, path: &str, public: bool, has_body: bool) -> Vec<(&'static str, &'static str)> {
-    let mut out = vec![("400", "Malformed request: bad JSON, path or query parameter (`malformed_json`, `invalid_parameter`)")];
+fn error_statuses(op: &Operation, method: &str, path: &str, public: bool) -> Vec<(&'static str, &'static str)> {
+    let has_body = op.request_body.is_some();
+    let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let mut out = Vec::new();
+    if has_body || has_params || path.contains('{') {
+        out.push(("400", "Malformed request: bad JSON, path or query parameter (`malformed_json`, `invalid_parameter`)"));
+    }
     if !public {
         out.push(("401", "Missing, invalid, expired or revoked credential (`unauthenticated`, `invalid_token`); carries `WWW-Authenticate`"));
         out.push(("403", "Authenticated, but the permission matrix does not allow this here (`forbidden`)"));
@@ -75,7 +80,7 @@ fn error_statuses(method: &str, path: &str, public: bool, has_body: bool) -> Vec
         out.push(("422", "Invalid fields, unknown fields, or references outside your scope (`validation_failed`, `invalid_reference`, `idempotency_key_reused`)"));
     }
     match method {
-        "post" if !public => out.push(("409", "Conflicts with an existing resource, e.g. a code already taken (`conflict`)")),
+        "post" if !public && has_body => out.push(("409", "Conflicts with an existing resource, e.g. a code already taken (`conflict`)")),
         "patch" => {
             out.push(("409", "Conflicts with an existing resource (`conflict`)"));
             out.push(("412", "If-Match does not match the current version (`version_mismatch`)"));
@@ -84,7 +89,9 @@ fn error_statuses(method: &str, path: &str, public: bool, has_body: bool) -> Vec
         _ => {}
     }
     if public && method == "post" {
-        out.push(("401", "Wrong username or password, or an unusable refresh token"));
+        out.push(("401", "Wrong username or password (`invalid_credentials`), or an unusable refresh token (`invalid_token`, `refresh_token_reused`)"));
+    }
+    if op.operation_id.as_deref() == Some("login") {
         out.push(("429", "Too many failed logins for this username (`too_many_requests`); see `Retry-After`"));
     }
     out.push(("500", "Internal error; the body is generic, the cause is logged with the request id (`internal`)"));
@@ -103,7 +110,7 @@ pub fn complete(mut spec: OpenApi) -> OpenApi {
             } else {
                 vec![SecurityRequirement::new("bearer", Vec::<String>::new()), SecurityRequirement::new("api_key", Vec::<String>::new())]
             });
-            for (status, description) in error_statuses(method, path, public, op.request_body.is_some()) {
+            for (status, description) in error_statuses(op, method, path, public) {
                 op.responses.responses.entry(status.to_owned()).or_insert_with(|| problem_response(description));
             }
         }

@@ -135,8 +135,8 @@ pub async fn create_api_key(state: Data<AppState>, caller: Caller, key: Idempote
 /// Revoke an API key
 ///
 /// Revokes the key; its next request is refused with 401.
-#[utoipa::path(tag = "api-keys", params(("key_id" = Uuid, Path, description = "API key id")), responses((status = 200, body = ApiKeyView)))]
-#[delete("/api-keys/{key_id}")]
+#[utoipa::path(tag = "api-keys", params(("api_key_id" = Uuid, Path, description = "API key id")), responses((status = 200, body = ApiKeyView)))]
+#[delete("/api-keys/{api_key_id}")]
 pub async fn revoke_api_key(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state

@@ -167,8 +167,8 @@ pub async fn assign_grid_staff(state: Data<AppState>, caller: Caller, id: Path<U
 /// End a grid assignment
 ///
 /// Ends the assignment now; coverage counts it no longer from today on.
-#[utoipa::path(tag = "staff", params(("assignment_id" = Uuid, Path, description = "Grid assignment id")), responses((status = 200, body = GridAssignmentView)))]
-#[delete("/grid-assignments/{assignment_id}")]
+#[utoipa::path(tag = "staff", params(("grid_assignment_id" = Uuid, Path, description = "Grid assignment id")), responses((status = 200, body = GridAssignmentView)))]
+#[delete("/grid-assignments/{grid_assignment_id}")]
 pub async fn end_grid_assignment(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let today = state.clock.today();

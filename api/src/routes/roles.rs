@@ -129,8 +129,8 @@ pub async fn assign_role(state: Data<AppState>, caller: Caller, id: Path<Uuid>, 
 /// Ends the assignment now: it no longer counts from today on, and requests
 /// already in flight with the role are refused on their next call. Only roles
 /// the caller may grant can be ended. Ending an ended assignment is a no-op.
-#[utoipa::path(tag = "staff", params(("assignment_id" = Uuid, Path, description = "Role assignment id")), responses((status = 200, body = RoleAssignmentView)))]
-#[delete("/role-assignments/{assignment_id}")]
+#[utoipa::path(tag = "staff", params(("role_assignment_id" = Uuid, Path, description = "Role assignment id")), responses((status = 200, body = RoleAssignmentView)))]
+#[delete("/role-assignments/{role_assignment_id}")]
 pub async fn end_role(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let today = state.clock.today();

@@ -3,3 +3,4 @@ mod conventions;
 mod hierarchy;
 mod jwt;
 mod smoke;
+mod tenancy;
