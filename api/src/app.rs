@@ -28,7 +28,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub fn build(
     state: Data<AppState>,
 ) -> App<
-    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
 > {
     let limit = state.config.body_limit;
     let (app, spec) = App::new()
@@ -44,9 +50,20 @@ pub fn build(
     app.service(
         SwaggerUi::new("/docs/{_:.*}")
             .url("/api-docs/openapi.json", spec)
-            .config(Config::new(["/api-docs/openapi.json"]).validator_url("none").try_it_out_enabled(true)),
+            .config(
+                Config::new(["/api-docs/openapi.json"])
+                    .validator_url("none")
+                    .try_it_out_enabled(true),
+            ),
     )
-    .route("/docs", web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish() }))
+    .route(
+        "/docs",
+        web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header(("location", "/docs/"))
+                .finish()
+        }),
+    )
     .default_service(web::to(http::not_found))
     .wrap(from_fn(request_id::middleware))
 }

@@ -14,7 +14,9 @@ pub struct Cache {
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cache").field("prefix", &self.prefix).finish_non_exhaustive()
+        f.debug_struct("Cache")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -26,8 +28,12 @@ impl Cache {
             .set_connection_timeout(Some(Duration::from_millis(300)))
             .set_response_timeout(Some(Duration::from_millis(300)))
             .set_number_of_retries(0);
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(|e| format!("REDIS_URL={url}: {e}"))?;
-        Ok(Cache { conn, prefix: prefix.to_owned() })
+        let conn = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| format!("REDIS_URL={url}: {e}"))?;
+        Ok(Cache {
+            conn,
+            prefix: prefix.to_owned(),
+        })
     }
 
     fn key(&self, key: &str) -> String {
@@ -37,7 +43,11 @@ impl Cache {
     /// Whether Redis answers.
     pub async fn ping(&self) -> Result<(), String> {
         let mut conn = self.conn.clone();
-        redis::cmd("PING").query_async::<String>(&mut conn).await.map(|_| ()).map_err(|e| e.to_string())
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// Increments a counter that expires `ttl` after its first increment.
@@ -61,13 +71,22 @@ impl Cache {
     /// Reads a counter (0 when absent).
     pub async fn get_count(&self, key: &str) -> Result<u64, String> {
         let mut conn = self.conn.clone();
-        let v: Option<u64> = redis::cmd("GET").arg(self.key(key)).query_async(&mut conn).await.map_err(|e| e.to_string())?;
+        let v: Option<u64> = redis::cmd("GET")
+            .arg(self.key(key))
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(v.unwrap_or(0))
     }
 
     /// Deletes a key.
     pub async fn delete(&self, key: &str) -> Result<(), String> {
         let mut conn = self.conn.clone();
-        redis::cmd("DEL").arg(self.key(key)).query_async::<i64>(&mut conn).await.map(|_| ()).map_err(|e| e.to_string())
+        redis::cmd("DEL")
+            .arg(self.key(key))
+            .query_async::<i64>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }

@@ -109,7 +109,12 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: Code, detail: impl Into<String>) -> ApiError {
-        ApiError { code, detail: detail.into(), errors: Vec::new(), headers: Vec::new() }
+        ApiError {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
     }
 
     pub fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> ApiError {
@@ -119,13 +124,23 @@ impl ApiError {
 
     /// 422 with one field error.
     pub fn field(field: &str, message: impl Into<String>) -> ApiError {
-        ApiError::fields(vec![FieldError { field: field.into(), message: message.into() }])
+        ApiError::fields(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
     }
 
     /// 422 with several field errors.
     pub fn fields(errors: Vec<FieldError>) -> ApiError {
-        let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
-        ApiError { errors, ..ApiError::new(Code::ValidationFailed, detail) }
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ApiError {
+            errors,
+            ..ApiError::new(Code::ValidationFailed, detail)
+        }
     }
 
     pub fn not_found() -> ApiError {
@@ -133,19 +148,27 @@ impl ApiError {
     }
 
     pub fn forbidden(permission: &str) -> ApiError {
-        ApiError::new(Code::Forbidden, format!("this needs the `{permission}` permission over the resource"))
+        ApiError::new(
+            Code::Forbidden,
+            format!("this needs the `{permission}` permission over the resource"),
+        )
     }
 
     /// 401 for a missing credential.
     pub fn unauthenticated() -> ApiError {
-        ApiError::new(Code::Unauthenticated, "send Authorization: Bearer <access token> or X-API-Key")
-            .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"onegrid\"")
+        ApiError::new(
+            Code::Unauthenticated,
+            "send Authorization: Bearer <access token> or X-API-Key",
+        )
+        .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"onegrid\"")
     }
 
     /// 401 for a credential that was refused.
     pub fn invalid_token(detail: &str) -> ApiError {
-        ApiError::new(Code::InvalidToken, detail)
-            .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"onegrid\", error=\"invalid_token\"")
+        ApiError::new(Code::InvalidToken, detail).with_header(
+            header::WWW_AUTHENTICATE,
+            "Bearer realm=\"onegrid\", error=\"invalid_token\"",
+        )
     }
 
     pub fn problem(&self) -> Problem {
@@ -154,7 +177,11 @@ impl ApiError {
             type_uri: self.code.type_uri(),
             title: self.code.title().to_owned(),
             status: self.code.status_u16(),
-            detail: if generic { self.code.title().to_owned() } else { self.detail.clone() },
+            detail: if generic {
+                self.code.title().to_owned()
+            } else {
+                self.detail.clone()
+            },
             code: self.code.as_str().to_owned(),
             request_id: request_id::current(),
             errors: self.errors.clone(),
@@ -178,7 +205,10 @@ impl ResponseError for ApiError {
             tracing::error!(code = self.code.as_str(), cause = %self.detail, request_id = %request_id::current(), "request failed");
         }
         let mut res = HttpResponse::build(self.code.status());
-        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
         for (name, value) in &self.headers {
             if let Ok(v) = HeaderValue::from_str(value) {
                 res.insert_header((name.clone(), v));
@@ -210,10 +240,11 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::NotFound => ApiError::not_found(),
-            StoreError::VersionMismatch { current } => {
-                ApiError::new(Code::VersionMismatch, format!("the resource is at version \"{current}\"; read it again"))
-                    .with_header(header::ETAG, format!("\"{current}\""))
-            }
+            StoreError::VersionMismatch { current } => ApiError::new(
+                Code::VersionMismatch,
+                format!("the resource is at version \"{current}\"; read it again"),
+            )
+            .with_header(header::ETAG, format!("\"{current}\"")),
             StoreError::Unauthenticated(reason) => ApiError::invalid_token(match reason {
                 "bad username or password" | "user disabled" => "the credential was refused",
                 other => other,
@@ -221,13 +252,20 @@ impl From<StoreError> for ApiError {
             StoreError::RefreshReuse => ApiError::new(Code::RefreshTokenReused, "log in again"),
             StoreError::Duplicate(c) => {
                 let field = constraint_field(&c);
-                let mut err = ApiError::new(Code::Conflict, format!("another resource already has this {field}"));
-                err.errors.push(FieldError { field: field.into(), message: "already taken".into() });
+                let mut err = ApiError::new(
+                    Code::Conflict,
+                    format!("another resource already has this {field}"),
+                );
+                err.errors.push(FieldError {
+                    field: field.into(),
+                    message: "already taken".into(),
+                });
                 err
             }
-            StoreError::BadReference(c) => {
-                ApiError::new(Code::InvalidReference, format!("{} does not exist in your scope", constraint_field(&c)))
-            }
+            StoreError::BadReference(c) => ApiError::new(
+                Code::InvalidReference,
+                format!("{} does not exist in your scope", constraint_field(&c)),
+            ),
             StoreError::Check(c) => ApiError::field(constraint_field(&c), format!("violates {c}")),
             StoreError::Unavailable(cause) => ApiError::new(Code::Unavailable, cause),
             StoreError::Database(e) => ApiError::new(Code::Internal, e.to_string()),

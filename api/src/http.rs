@@ -39,7 +39,10 @@ impl PageQuery {
     pub fn request(&self) -> ApiResult<PageRequest> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::new(Code::InvalidParameter, format!("limit must be between 1 and {MAX_LIMIT}")));
+            return Err(ApiError::new(
+                Code::InvalidParameter,
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
         }
         let after = match &self.cursor {
             None => None,
@@ -48,7 +51,9 @@ impl PageQuery {
                     .decode(c)
                     .ok()
                     .and_then(|b| Uuid::from_slice(&b).ok())
-                    .ok_or_else(|| ApiError::new(Code::InvalidParameter, "cursor is not one this API issued"))?,
+                    .ok_or_else(|| {
+                        ApiError::new(Code::InvalidParameter, "cursor is not one this API issued")
+                    })?,
             ),
         };
         Ok(PageRequest { after, limit })
@@ -66,8 +71,13 @@ pub struct Paged<T> {
 
 impl<T> Paged<T> {
     pub fn from_page<R>(page: Page<R>, f: impl FnMut(R) -> T) -> Paged<T> {
-        let next_cursor = page.next_after.map(|id| URL_SAFE_NO_PAD.encode(id.as_bytes()));
-        Paged { items: page.items.into_iter().map(f).collect(), next_cursor }
+        let next_cursor = page
+            .next_after
+            .map(|id| URL_SAFE_NO_PAD.encode(id.as_bytes()));
+        Paged {
+            items: page.items.into_iter().map(f).collect(),
+            next_cursor,
+        }
     }
 }
 
@@ -78,7 +88,9 @@ pub fn etag(version: i32) -> String {
 
 /// 200 with a body and its ETag.
 pub fn ok_with_etag(body: &impl Serialize, version: i32) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::ETAG, etag(version))).json(body)
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
 }
 
 /// The `If-Match` precondition of an update.
@@ -89,8 +101,14 @@ impl IfMatch {
     /// The version the client read: 428 when absent, 412 when unparsable.
     pub fn version(self) -> ApiResult<i32> {
         match self.0 {
-            None => Err(ApiError::new(Code::PreconditionRequired, "send If-Match with the ETag from your last read")),
-            Some(Err(())) => Err(ApiError::new(Code::VersionMismatch, "If-Match does not name a version of this resource")),
+            None => Err(ApiError::new(
+                Code::PreconditionRequired,
+                "send If-Match with the ETag from your last read",
+            )),
+            Some(Err(())) => Err(ApiError::new(
+                Code::VersionMismatch,
+                "If-Match does not name a version of this resource",
+            )),
             Some(Ok(v)) => Ok(v),
         }
     }
@@ -124,10 +142,15 @@ impl FromRequest for IdempotencyKey {
         let result = match req.headers().get("idempotency-key") {
             None => Ok(IdempotencyKey(None)),
             Some(v) => match v.to_str() {
-                Ok(s) if (1..=255).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic()) => {
+                Ok(s)
+                    if (1..=255).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic()) =>
+                {
                     Ok(IdempotencyKey(Some(s.to_owned())))
                 }
-                _ => Err(ApiError::new(Code::InvalidParameter, "Idempotency-Key must be 1 to 255 visible ASCII characters")),
+                _ => Err(ApiError::new(
+                    Code::InvalidParameter,
+                    "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                )),
             },
         };
         ready(result)
@@ -141,24 +164,38 @@ pub fn request_hash(body: &impl Serialize) -> Vec<u8> {
 
 /// JSON bodies: size limit (413), syntax (400), shape (422), content type (415).
 pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default().limit(limit).error_handler(|err, _req| {
-        let api = match &err {
-            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-                ApiError::new(Code::PayloadTooLarge, "the body exceeds the size limit")
-            }
-            JsonPayloadError::ContentType => ApiError::new(Code::UnsupportedMediaType, "Content-Type must be application/json"),
-            JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::field("body", e.to_string()),
-            JsonPayloadError::Deserialize(e) => ApiError::new(Code::MalformedJson, e.to_string()),
-            other => ApiError::new(Code::MalformedJson, other.to_string()),
-        };
-        api.into()
-    })
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| {
+            let api = match &err {
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => {
+                    ApiError::new(Code::PayloadTooLarge, "the body exceeds the size limit")
+                }
+                JsonPayloadError::ContentType => ApiError::new(
+                    Code::UnsupportedMediaType,
+                    "Content-Type must be application/json",
+                ),
+                JsonPayloadError::Deserialize(e) if e.is_data() => {
+                    ApiError::field("body", e.to_string())
+                }
+                JsonPayloadError::Deserialize(e) => {
+                    ApiError::new(Code::MalformedJson, e.to_string())
+                }
+                other => ApiError::new(Code::MalformedJson, other.to_string()),
+            };
+            api.into()
+        })
 }
 
 /// Path parameters: a bad id is 400, not the framework's text/plain 404.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err: PathError, _req| {
-        ApiError::new(Code::InvalidParameter, format!("invalid path parameter: {err}")).into()
+        ApiError::new(
+            Code::InvalidParameter,
+            format!("invalid path parameter: {err}"),
+        )
+        .into()
     })
 }
 
@@ -187,7 +224,10 @@ where
 /// Parses an optional `YYYY-MM-DD` date field.
 pub fn parse_day(field: &str, value: Option<&str>) -> ApiResult<Option<chrono::NaiveDate>> {
     value
-        .map(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| ApiError::field(field, "must be a date YYYY-MM-DD")))
+        .map(|v| {
+            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| ApiError::field(field, "must be a date YYYY-MM-DD"))
+        })
         .transpose()
 }
 

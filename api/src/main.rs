@@ -73,14 +73,22 @@ where
 }
 
 async fn migrate_db(config: &Config) -> Result<(), String> {
-    let hint = |e: onegrid_store::StoreError| server::postgres_hint(&config.database_url, &e.to_string());
-    if migrate::create_database_if_missing(&config.database_url).await.map_err(hint)? {
+    let hint =
+        |e: onegrid_store::StoreError| server::postgres_hint(&config.database_url, &e.to_string());
+    if migrate::create_database_if_missing(&config.database_url)
+        .await
+        .map_err(hint)?
+    {
         tracing::info!("created database");
     }
-    let applied = migrate::run_migrations(&config.database_url).await.map_err(|e| e.to_string())?;
+    let applied = migrate::run_migrations(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!(applied = applied.len(), "migrations applied");
     if let Some(password) = &config.app_db_password {
-        migrate::set_app_password(&config.database_url, password).await.map_err(|e| e.to_string())?;
+        migrate::set_app_password(&config.database_url, password)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -89,9 +97,19 @@ async fn seed_demo(config: &Config) -> Result<(), String> {
     if !config.allows_demo_data() {
         return Err("ONEGRID_ENV=production refuses demo data".into());
     }
-    let db = Db::new(&config.app_database_url, &PoolSettings::new("onegrid-seed", 2)).map_err(|e| e.to_string())?;
-    if seed::demo(&config.database_url, &db).await.map_err(|e| e.to_string())? {
-        tracing::info!("demo data loaded; every demo account's password is {}", seed::DEMO_PASSWORD);
+    let db = Db::new(
+        &config.app_database_url,
+        &PoolSettings::new("onegrid-seed", 2),
+    )
+    .map_err(|e| e.to_string())?;
+    if seed::demo(&config.database_url, &db)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        tracing::info!(
+            "demo data loaded; every demo account's password is {}",
+            seed::DEMO_PASSWORD
+        );
     } else {
         tracing::info!("demo data already present");
     }
@@ -99,11 +117,14 @@ async fn seed_demo(config: &Config) -> Result<(), String> {
 }
 
 async fn bootstrap(config: &Config, code: &str, name: &str, admin: &str) -> Result<(), String> {
-    let password = std::env::var("ONEGRID_BOOTSTRAP_PASSWORD").map_err(|_| "set ONEGRID_BOOTSTRAP_PASSWORD (12+ characters)")?;
+    let password = std::env::var("ONEGRID_BOOTSTRAP_PASSWORD")
+        .map_err(|_| "set ONEGRID_BOOTSTRAP_PASSWORD (12+ characters)")?;
     if password.chars().count() < 12 {
         return Err("ONEGRID_BOOTSTRAP_PASSWORD must have at least 12 characters".into());
     }
-    let done = seed::bootstrap(&config.database_url, code, name, admin, &password).await.map_err(|e| e.to_string())?;
+    let done = seed::bootstrap(&config.database_url, code, name, admin, &password)
+        .await
+        .map_err(|e| e.to_string())?;
     if done.created {
         tracing::info!(district_id = %done.district_id, admin_id = %done.admin_id, "district created");
     } else {
@@ -124,15 +145,26 @@ async fn up(config: Config, demo: bool) -> Result<(), String> {
     if demo {
         seed_demo(&config).await?;
     }
-    let worker_path = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("onegrid-worker");
+    let worker_path = std::env::current_exe()
+        .map_err(|e| e.to_string())?
+        .with_file_name("onegrid-worker");
     let mut worker = tokio::process::Command::new(&worker_path)
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e} (build it with cargo build --workspace)", worker_path.display()))?;
+        .map_err(|e| {
+            format!(
+                "cannot start {}: {e} (build it with cargo build --workspace)",
+                worker_path.display()
+            )
+        })?;
     let served = serve(config).await;
     if let Some(pid) = worker.id() {
         // SIGTERM lets the worker hand back its jobs and exit 0.
-        let _ = tokio::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
+        let _ = tokio::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .await;
     }
     let _ = worker.wait().await;
     served

@@ -21,7 +21,11 @@ pub fn handle() -> PrometheusHandle {
 }
 
 pub fn record_request(method: &str, route: &str, status: u16, seconds: f64) {
-    let labels = [("method", method.to_owned()), ("route", route.to_owned()), ("status", status.to_string())];
+    let labels = [
+        ("method", method.to_owned()),
+        ("route", route.to_owned()),
+        ("status", status.to_string()),
+    ];
     metrics::counter!("onegrid_http_requests_total", &labels).increment(1);
     metrics::histogram!("onegrid_http_request_duration_seconds", &labels[..2]).record(seconds);
 }

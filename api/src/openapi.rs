@@ -2,17 +2,21 @@
 //! registers its documentation) and completed here with what every operation
 //! shares: security requirements and problem+json error responses.
 
+use utoipa::OpenApi as _;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
-use utoipa::OpenApi as _;
 use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
 
 /// Operations callable without credentials.
-pub const PUBLIC_OPERATIONS: &[&str] = &["login", "refresh", "healthz", "readyz", "metrics", "problems", "problem"];
+pub const PUBLIC_OPERATIONS: &[&str] = &[
+    "login", "refresh", "healthz", "readyz", "metrics", "problems", "problem",
+];
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -54,13 +58,21 @@ fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
     RefOr::T(
         ResponseBuilder::new()
             .description(description)
-            .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
+            .content(
+                "application/problem+json",
+                Content::new(Some(Ref::from_schema_name("Problem"))),
+            )
             .build(),
     )
 }
 
 /// The error statuses an operation can answer, with what they mean there.
-fn error_statuses(op: &Operation, method: &str, path: &str, public: bool) -> Vec<(&'static str, &'static str)> {
+fn error_statuses(
+    op: &Operation,
+    method: &str,
+    path: &str,
+    public: bool,
+) -> Vec<(&'static str, &'static str)> {
     let has_body = op.request_body.is_some();
     let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let mut out = Vec::new();
@@ -69,21 +81,33 @@ fn error_statuses(op: &Operation, method: &str, path: &str, public: bool) -> Vec
     }
     if !public {
         out.push(("401", "Missing, invalid, expired or revoked credential (`unauthenticated`, `invalid_token`); carries `WWW-Authenticate`"));
-        out.push(("403", "Authenticated, but the permission matrix does not allow this here (`forbidden`)"));
+        out.push((
+            "403",
+            "Authenticated, but the permission matrix does not allow this here (`forbidden`)",
+        ));
     }
     if path.contains('{') {
         out.push(("404", "No such resource in your scope; another street's objects are never revealed (`not_found`)"));
     }
     if has_body {
         out.push(("413", "Body larger than the limit (`payload_too_large`)"));
-        out.push(("415", "Body is not application/json (`unsupported_media_type`)"));
+        out.push((
+            "415",
+            "Body is not application/json (`unsupported_media_type`)",
+        ));
         out.push(("422", "Invalid fields, unknown fields, or references outside your scope (`validation_failed`, `invalid_reference`, `idempotency_key_reused`)"));
     }
     match method {
-        "post" if !public && has_body => out.push(("409", "Conflicts with an existing resource, e.g. a code already taken (`conflict`)")),
+        "post" if !public && has_body => out.push((
+            "409",
+            "Conflicts with an existing resource, e.g. a code already taken (`conflict`)",
+        )),
         "patch" => {
             out.push(("409", "Conflicts with an existing resource (`conflict`)"));
-            out.push(("412", "If-Match does not match the current version (`version_mismatch`)"));
+            out.push((
+                "412",
+                "If-Match does not match the current version (`version_mismatch`)",
+            ));
             out.push(("428", "If-Match is missing (`precondition_required`)"));
         }
         _ => {}
@@ -92,9 +116,15 @@ fn error_statuses(op: &Operation, method: &str, path: &str, public: bool) -> Vec
         out.push(("401", "Wrong username or password (`invalid_credentials`), or an unusable refresh token (`invalid_token`, `refresh_token_reused`)"));
     }
     if op.operation_id.as_deref() == Some("login") {
-        out.push(("429", "Too many failed logins for this username (`too_many_requests`); see `Retry-After`"));
+        out.push((
+            "429",
+            "Too many failed logins for this username (`too_many_requests`); see `Retry-After`",
+        ));
     }
-    out.push(("500", "Internal error; the body is generic, the cause is logged with the request id (`internal`)"));
+    out.push((
+        "500",
+        "Internal error; the body is generic, the cause is logged with the request id (`internal`)",
+    ));
     out.push(("503", "PostgreSQL unavailable (`unavailable`)"));
     out
 }
@@ -108,10 +138,16 @@ pub fn complete(mut spec: OpenApi) -> OpenApi {
             op.security = Some(if public {
                 vec![SecurityRequirement::default()]
             } else {
-                vec![SecurityRequirement::new("bearer", Vec::<String>::new()), SecurityRequirement::new("api_key", Vec::<String>::new())]
+                vec![
+                    SecurityRequirement::new("bearer", Vec::<String>::new()),
+                    SecurityRequirement::new("api_key", Vec::<String>::new()),
+                ]
             });
             for (status, description) in error_statuses(op, method, path, public) {
-                op.responses.responses.entry(status.to_owned()).or_insert_with(|| problem_response(description));
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem_response(description));
             }
         }
     }
@@ -122,13 +158,18 @@ pub fn complete(mut spec: OpenApi) -> OpenApi {
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .bearer_format("JWT")
-                .description(Some("Access token from POST /api/v1/auth/login (EdDSA, 10 minutes)"))
+                .description(Some(
+                    "Access token from POST /api/v1/auth/login (EdDSA, 10 minutes)",
+                ))
                 .build(),
         ),
     );
     components.add_security_scheme(
         "api_key",
-        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description("X-API-Key", "Key from POST /api/v1/api-keys (`ogk_…`)"))),
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "X-API-Key",
+            "Key from POST /api/v1/api-keys (`ogk_…`)",
+        ))),
     );
     spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
     spec
@@ -141,7 +182,11 @@ pub fn base() -> OpenApi {
 
 /// The complete document, without starting a server.
 pub fn document() -> OpenApi {
-    let (_, spec) = actix_web::App::new().into_utoipa_app().openapi(base()).configure(crate::app::routes).split_for_parts();
+    let (_, spec) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(base())
+        .configure(crate::app::routes)
+        .split_for_parts();
     complete(spec)
 }
 

@@ -19,7 +19,10 @@ pub fn current() -> String {
 }
 
 fn acceptable(id: &str) -> bool {
-    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 /// Middleware: assigns the id, times the request, logs one JSON line and
@@ -38,7 +41,10 @@ pub async fn middleware(
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
-    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
     let status = res.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64();
     if let Ok(v) = HeaderValue::from_str(&id) {

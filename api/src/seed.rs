@@ -27,11 +27,24 @@ pub struct Bootstrapped {
 /// Creates a district with its ten default departments and a district admin,
 /// through the owner connection (districts cannot be created through the API).
 /// Does nothing if the district code exists.
-pub async fn bootstrap(owner_url: &str, code: &str, name: &str, admin_username: &str, admin_password: &str) -> Result<Bootstrapped, StoreError> {
+pub async fn bootstrap(
+    owner_url: &str,
+    code: &str,
+    name: &str,
+    admin_username: &str,
+    admin_password: &str,
+) -> Result<Bootstrapped, StoreError> {
     onegrid_domain::codes::check_code(onegrid_domain::codes::Level::District, code, None)
         .map_err(|e| StoreError::Unavailable(format!("district code {code}: {e}")))?;
-    let mut conn = AsyncPgConnection::establish(owner_url).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    let (code, name, username, password) = (code.to_owned(), name.to_owned(), admin_username.to_owned(), admin_password.to_owned());
+    let mut conn = AsyncPgConnection::establish(owner_url)
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let (code, name, username, password) = (
+        code.to_owned(),
+        name.to_owned(),
+        admin_username.to_owned(),
+        admin_password.to_owned(),
+    );
     conn.transaction(async move |c| {
         #[derive(diesel::QueryableByName)]
         struct Found {
@@ -82,20 +95,38 @@ impl<T> OptionalFound<T> for Result<T, diesel::result::Error> {
 /// Logs in as `username` and runs `f` as that user, like a request would.
 pub async fn as_user<T, F>(db: &Db, username: &str, password: &str, f: F) -> Result<T, StoreError>
 where
-    F: for<'c> FnOnce(&'c mut onegrid_store::Conn, onegrid_store::Principal) -> futures_util::future::BoxFuture<'c, Result<T, StoreError>> + Send,
+    F: for<'c> FnOnce(
+            &'c mut onegrid_store::Conn,
+            onegrid_store::Principal,
+        ) -> futures_util::future::BoxFuture<'c, Result<T, StoreError>>
+        + Send,
     T: Send,
 {
     let (username, password) = (username.to_owned(), password.to_owned());
     let issued = db
-        .unscoped(move |c| Box::pin(async move { auth::login(c, &username, &password, Duration::minutes(5)).await }))
+        .unscoped(move |c| {
+            Box::pin(
+                async move { auth::login(c, &username, &password, Duration::minutes(5)).await },
+            )
+        })
         .await?;
     let today = onegrid_domain::clock::china_date(chrono::Utc::now());
-    let session = Session::User { user_id: issued.user_id, session_id: issued.session_id, district_id: issued.district_id };
+    let session = Session::User {
+        user_id: issued.user_id,
+        session_id: issued.session_id,
+        district_id: issued.district_id,
+    };
     let out = db.as_principal(session, today, f).await;
     db.as_principal(
-        Session::User { user_id: issued.user_id, session_id: issued.session_id, district_id: issued.district_id },
+        Session::User {
+            user_id: issued.user_id,
+            session_id: issued.session_id,
+            district_id: issued.district_id,
+        },
         today,
-        move |c, _| Box::pin(async move { auth::revoke_session(c, issued.session_id, "seed").await }),
+        move |c, _| {
+            Box::pin(async move { auth::revoke_session(c, issued.session_id, "seed").await })
+        },
     )
     .await?;
     out
@@ -106,16 +137,45 @@ struct Person {
     name: &'static str,
 }
 
-const GRID_NAMES: [&str; 7] = ["第一网格", "第二网格", "第三网格", "第四网格", "第五网格", "第六网格", "第七网格"];
+const GRID_NAMES: [&str; 7] = [
+    "第一网格",
+    "第二网格",
+    "第三网格",
+    "第四网格",
+    "第五网格",
+    "第六网格",
+    "第七网格",
+];
 const GRID_HOUSEHOLDS: [i32; 7] = [452, 448, 455, 446, 450, 453, 447];
 const FULL_TIME: [Person; 7] = [
-    Person { username: "suyue", name: "苏月" },
-    Person { username: "mrxc-g2-ft", name: "李红" },
-    Person { username: "mrxc-g3-ft", name: "王芳" },
-    Person { username: "mrxc-g4-ft", name: "张伟" },
-    Person { username: "mrxc-g5-ft", name: "刘洋" },
-    Person { username: "mrxc-g6-ft", name: "赵静" },
-    Person { username: "mrxc-g7-ft", name: "孙磊" },
+    Person {
+        username: "suyue",
+        name: "苏月",
+    },
+    Person {
+        username: "mrxc-g2-ft",
+        name: "李红",
+    },
+    Person {
+        username: "mrxc-g3-ft",
+        name: "王芳",
+    },
+    Person {
+        username: "mrxc-g4-ft",
+        name: "张伟",
+    },
+    Person {
+        username: "mrxc-g5-ft",
+        name: "刘洋",
+    },
+    Person {
+        username: "mrxc-g6-ft",
+        name: "赵静",
+    },
+    Person {
+        username: "mrxc-g7-ft",
+        name: "孙磊",
+    },
 ];
 
 /// Loads the demo: 昆都仑区 (150203) → 团结街道 → 明日星城社区 with 7 grids and
@@ -143,12 +203,48 @@ pub async fn demo(owner_url: &str, db: &Db) -> Result<bool, StoreError> {
             };
 
             let auditor = staff::create_user(c, user("kdl-auditor", "区审计员", None)).await?;
-            staff::assign_role(c, auditor.id, Role::Auditor, &Scope::District { district }, valid, me).await?;
+            staff::assign_role(
+                c,
+                auditor.id,
+                Role::Auditor,
+                &Scope::District { district },
+                valid,
+                me,
+            )
+            .await?;
 
             let mut department_staff = Vec::new();
-            for d in departments::list(c, &onegrid_store::page::PageRequest { after: None, limit: 50 }).await?.items {
-                let u = staff::create_user(c, user(&format!("dept-{}", d.code.replace('_', "-")), &format!("{}部门网格员", d.name), None)).await?;
-                staff::assign_role(c, u.id, Role::DepartmentStaff, &Scope::Department { district, department: d.id }, valid, me).await?;
+            for d in departments::list(
+                c,
+                &onegrid_store::page::PageRequest {
+                    after: None,
+                    limit: 50,
+                },
+            )
+            .await?
+            .items
+            {
+                let u = staff::create_user(
+                    c,
+                    user(
+                        &format!("dept-{}", d.code.replace('_', "-")),
+                        &format!("{}部门网格员", d.name),
+                        None,
+                    ),
+                )
+                .await?;
+                staff::assign_role(
+                    c,
+                    u.id,
+                    Role::DepartmentStaff,
+                    &Scope::Department {
+                        district,
+                        department: d.id,
+                    },
+                    valid,
+                    me,
+                )
+                .await?;
                 department_staff.push((u.id, d.id));
             }
 
@@ -156,14 +252,36 @@ pub async fn demo(owner_url: &str, db: &Db) -> Result<bool, StoreError> {
             let linyin = hierarchy::create_street(c, district, "150203002", "林荫路街道").await?;
             onegrid_store::scope::refresh_streets(c, &mut p).await?;
 
-            let admin = staff::create_user(c, user("tuanjie-admin", "团结街道管理员", Some(tuanjie.id))).await?;
-            staff::assign_role(c, admin.id, Role::StreetAdmin, &Scope::Street { district, street: tuanjie.id }, valid, me).await?;
+            let admin =
+                staff::create_user(c, user("tuanjie-admin", "团结街道管理员", Some(tuanjie.id)))
+                    .await?;
+            staff::assign_role(
+                c,
+                admin.id,
+                Role::StreetAdmin,
+                &Scope::Street {
+                    district,
+                    street: tuanjie.id,
+                },
+                valid,
+                me,
+            )
+            .await?;
 
-            let mrxc = hierarchy::create_community(c, tuanjie.id, "150203001001", "明日星城社区").await?;
-            let community = Scope::Community { district, street: tuanjie.id, community: mrxc.id };
-            let secretary = staff::create_user(c, user("chenlihua", "陈立华", Some(tuanjie.id))).await?;
-            staff::assign_role(c, secretary.id, Role::CommunityAdmin, &community, valid, me).await?;
-            let chief = staff::create_user(c, user("mrxc-chief", "明日星城网格长", Some(tuanjie.id))).await?;
+            let mrxc =
+                hierarchy::create_community(c, tuanjie.id, "150203001001", "明日星城社区").await?;
+            let community = Scope::Community {
+                district,
+                street: tuanjie.id,
+                community: mrxc.id,
+            };
+            let secretary =
+                staff::create_user(c, user("chenlihua", "陈立华", Some(tuanjie.id))).await?;
+            staff::assign_role(c, secretary.id, Role::CommunityAdmin, &community, valid, me)
+                .await?;
+            let chief =
+                staff::create_user(c, user("mrxc-chief", "明日星城网格长", Some(tuanjie.id)))
+                    .await?;
             staff::assign_role(c, chief.id, Role::GridChief, &community, valid, me).await?;
 
             for (i, grid_name) in GRID_NAMES.iter().enumerate() {
@@ -180,8 +298,16 @@ pub async fn demo(owner_url: &str, db: &Db) -> Result<bool, StoreError> {
                     },
                 )
                 .await?;
-                let scope = Scope::Grid { district, street: tuanjie.id, community: mrxc.id, grid: grid.id };
-                let assign = |user_id: Uuid, kind: StaffKind, department_id: Option<Uuid>, duty: Option<&str>| NewGridAssignment {
+                let scope = Scope::Grid {
+                    district,
+                    street: tuanjie.id,
+                    community: mrxc.id,
+                    grid: grid.id,
+                };
+                let assign = |user_id: Uuid,
+                              kind: StaffKind,
+                              department_id: Option<Uuid>,
+                              duty: Option<&str>| NewGridAssignment {
                     street_id: tuanjie.id,
                     grid_id: grid.id,
                     user_id,
@@ -193,30 +319,87 @@ pub async fn demo(owner_url: &str, db: &Db) -> Result<bool, StoreError> {
                     valid_to: None,
                     created_by: me,
                 };
-                let ft = staff::create_user(c, user(FULL_TIME[i].username, FULL_TIME[i].name, Some(tuanjie.id))).await?;
+                let ft = staff::create_user(
+                    c,
+                    user(FULL_TIME[i].username, FULL_TIME[i].name, Some(tuanjie.id)),
+                )
+                .await?;
                 staff::assign_role(c, ft.id, Role::GridWorker, &scope, valid, me).await?;
-                staff::assign_grid_staff(c, assign(ft.id, StaffKind::FullTime, None, Some("专职网格员"))).await?;
+                staff::assign_grid_staff(
+                    c,
+                    assign(ft.id, StaffKind::FullTime, None, Some("专职网格员")),
+                )
+                .await?;
                 for (n, duty) in ["楼栋长", "单元长"].into_iter().enumerate() {
-                    let username = if i == 0 && n == 0 { "songjinwei".to_owned() } else { format!("mrxc-g{}-pt{}", i + 1, n + 1) };
-                    let name = if i == 0 && n == 0 { "宋金伟".to_owned() } else { format!("{grid_name}{duty}") };
-                    let pt = staff::create_user(c, user(&username, &name, Some(tuanjie.id))).await?;
+                    let username = if i == 0 && n == 0 {
+                        "songjinwei".to_owned()
+                    } else {
+                        format!("mrxc-g{}-pt{}", i + 1, n + 1)
+                    };
+                    let name = if i == 0 && n == 0 {
+                        "宋金伟".to_owned()
+                    } else {
+                        format!("{grid_name}{duty}")
+                    };
+                    let pt =
+                        staff::create_user(c, user(&username, &name, Some(tuanjie.id))).await?;
                     staff::assign_role(c, pt.id, Role::GridWorker, &scope, valid, me).await?;
-                    staff::assign_grid_staff(c, assign(pt.id, StaffKind::PartTime, None, Some(duty))).await?;
+                    staff::assign_grid_staff(
+                        c,
+                        assign(pt.id, StaffKind::PartTime, None, Some(duty)),
+                    )
+                    .await?;
                 }
                 // Grid 7 is the deliberate 一格三员 gap: no department grid worker.
                 if i < 6 {
                     for (user_id, department_id) in department_staff.iter().skip(i).step_by(6) {
-                        staff::assign_grid_staff(c, assign(*user_id, StaffKind::Department, Some(*department_id), Some("部门网格员"))).await?;
+                        staff::assign_grid_staff(
+                            c,
+                            assign(
+                                *user_id,
+                                StaffKind::Department,
+                                Some(*department_id),
+                                Some("部门网格员"),
+                            ),
+                        )
+                        .await?;
                     }
                 }
             }
 
-            let linyin_admin = staff::create_user(c, user("linyin-admin", "林荫路街道管理员", Some(linyin.id))).await?;
-            staff::assign_role(c, linyin_admin.id, Role::StreetAdmin, &Scope::Street { district, street: linyin.id }, valid, me).await?;
-            let qingshan = hierarchy::create_community(c, linyin.id, "150203002001", "青山社区").await?;
-            let qs_admin = staff::create_user(c, user("qingshan-admin", "青山社区书记", Some(linyin.id))).await?;
-            staff::assign_role(c, qs_admin.id, Role::CommunityAdmin, &Scope::Community { district, street: linyin.id, community: qingshan.id }, valid, me)
-                .await?;
+            let linyin_admin =
+                staff::create_user(c, user("linyin-admin", "林荫路街道管理员", Some(linyin.id)))
+                    .await?;
+            staff::assign_role(
+                c,
+                linyin_admin.id,
+                Role::StreetAdmin,
+                &Scope::Street {
+                    district,
+                    street: linyin.id,
+                },
+                valid,
+                me,
+            )
+            .await?;
+            let qingshan =
+                hierarchy::create_community(c, linyin.id, "150203002001", "青山社区").await?;
+            let qs_admin =
+                staff::create_user(c, user("qingshan-admin", "青山社区书记", Some(linyin.id)))
+                    .await?;
+            staff::assign_role(
+                c,
+                qs_admin.id,
+                Role::CommunityAdmin,
+                &Scope::Community {
+                    district,
+                    street: linyin.id,
+                    community: qingshan.id,
+                },
+                valid,
+                me,
+            )
+            .await?;
             for n in 1..=2 {
                 let grid = hierarchy::create_grid(
                     c,
@@ -230,9 +413,29 @@ pub async fn demo(owner_url: &str, db: &Db) -> Result<bool, StoreError> {
                     },
                 )
                 .await?;
-                let w = staff::create_user(c, user(&format!("qingshan-g{n}-ft"), &format!("青山第{n}网格专职网格员"), Some(linyin.id))).await?;
-                staff::assign_role(c, w.id, Role::GridWorker, &Scope::Grid { district, street: linyin.id, community: qingshan.id, grid: grid.id }, valid, me)
-                    .await?;
+                let w = staff::create_user(
+                    c,
+                    user(
+                        &format!("qingshan-g{n}-ft"),
+                        &format!("青山第{n}网格专职网格员"),
+                        Some(linyin.id),
+                    ),
+                )
+                .await?;
+                staff::assign_role(
+                    c,
+                    w.id,
+                    Role::GridWorker,
+                    &Scope::Grid {
+                        district,
+                        street: linyin.id,
+                        community: qingshan.id,
+                        grid: grid.id,
+                    },
+                    valid,
+                    me,
+                )
+                .await?;
             }
             Ok(())
         })

@@ -33,16 +33,39 @@ pub fn redis_hint(url: &str, cause: &str) -> String {
 
 /// Builds the state from configuration; checks PostgreSQL (fatal) and Redis (warning).
 pub async fn state(config: Config) -> Result<AppState, String> {
-    let db = Db::new(&config.app_database_url, &PoolSettings::new("onegrid-api", config.pool_size))
+    let db = Db::new(
+        &config.app_database_url,
+        &PoolSettings::new("onegrid-api", config.pool_size),
+    )
+    .map_err(|e| postgres_hint(&config.app_database_url, &e.to_string()))?;
+    db.ping()
+        .await
         .map_err(|e| postgres_hint(&config.app_database_url, &e.to_string()))?;
-    db.ping().await.map_err(|e| postgres_hint(&config.app_database_url, &e.to_string()))?;
     let cache = Cache::new(&config.redis_url, &config.redis_prefix)?;
     if let Err(e) = cache.ping().await {
         tracing::warn!("{}", redis_hint(&config.redis_url, &e));
     }
-    let tokens = TokenKeys::new(&config.jwt_private_pem, &config.jwt_public_pem, &config.jwt_kid, &config.jwt_issuer, &config.jwt_audience)?;
-    let throttle = Arc::new(LoginThrottle::new(cache.clone(), config.login_max_failures, config.login_window));
-    Ok(AppState { config: Arc::new(config), db, cache, tokens, clock: Arc::new(SystemClock), throttle, metrics: crate::metrics::handle() })
+    let tokens = TokenKeys::new(
+        &config.jwt_private_pem,
+        &config.jwt_public_pem,
+        &config.jwt_kid,
+        &config.jwt_issuer,
+        &config.jwt_audience,
+    )?;
+    let throttle = Arc::new(LoginThrottle::new(
+        cache.clone(),
+        config.login_max_failures,
+        config.login_window,
+    ));
+    Ok(AppState {
+        config: Arc::new(config),
+        db,
+        cache,
+        tokens,
+        clock: Arc::new(SystemClock),
+        throttle,
+        metrics: crate::metrics::handle(),
+    })
 }
 
 /// Serves until SIGTERM/SIGINT: stops accepting, finishes in-flight requests
@@ -61,6 +84,11 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
 
 /// JSON log lines on stdout, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).try_init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .try_init();
 }

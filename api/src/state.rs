@@ -41,9 +41,18 @@ pub struct Created {
 }
 
 impl Created {
-    pub fn new(body: impl serde::Serialize, location: String, version: Option<i32>) -> ApiResult<Created> {
-        let body = serde_json::to_value(body).map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
-        Ok(Created { body, location, etag: version.map(crate::http::etag) })
+    pub fn new(
+        body: impl serde::Serialize,
+        location: String,
+        version: Option<i32>,
+    ) -> ApiResult<Created> {
+        let body =
+            serde_json::to_value(body).map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
+        Ok(Created {
+            body,
+            location,
+            etag: version.map(crate::http::etag),
+        })
     }
 }
 
@@ -57,11 +66,19 @@ pub trait Guard {
 
 impl Guard for Principal {
     fn require(&self, action: Action, target: &Target) -> ApiResult<()> {
-        if self.can(action, target) { Ok(()) } else { Err(ApiError::forbidden(rule(action).name)) }
+        if self.can(action, target) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(rule(action).name))
+        }
     }
 
     fn require_anywhere(&self, action: Action) -> ApiResult<()> {
-        if self.can_anywhere(action) { Ok(()) } else { Err(ApiError::forbidden(rule(action).name)) }
+        if self.can_anywhere(action) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(rule(action).name))
+        }
     }
 }
 
@@ -84,24 +101,33 @@ impl AppState {
     /// Runs a create under an optional `Idempotency-Key`: the key is claimed in
     /// the create's own transaction, and a repeat returns the stored response.
     /// `hash` is [`crate::http::request_hash`] of everything that defines the request.
-    pub async fn create<F>(&self, caller: Caller, key: IdempotencyKey, hash: Vec<u8>, f: F) -> ApiResult<HttpResponse>
+    pub async fn create<F>(
+        &self,
+        caller: Caller,
+        key: IdempotencyKey,
+        hash: Vec<u8>,
+        f: F,
+    ) -> ApiResult<HttpResponse>
     where
-        F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, ApiResult<Created>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, ApiResult<Created>>
+            + Send
+            + 'static,
     {
         let outcome = self
             .run(caller, move |c, p| {
                 Box::pin(async move {
                     let principal_id = p.id();
-                    if let Some(key) = &key.0 {
-                        if let Claim::Existing(stored) = idempotency::claim(c, principal_id, key, &hash).await? {
-                            if stored.request_hash != hash {
-                                return Err(ApiError::new(
-                                    Code::IdempotencyKeyReused,
-                                    "this Idempotency-Key was used with a different request",
-                                ));
-                            }
-                            return Ok(Outcome::Replay(stored));
+                    if let Some(key) = &key.0
+                        && let Claim::Existing(stored) =
+                            idempotency::claim(c, principal_id, key, &hash).await?
+                    {
+                        if stored.request_hash != hash {
+                            return Err(ApiError::new(
+                                Code::IdempotencyKeyReused,
+                                "this Idempotency-Key was used with a different request",
+                            ));
                         }
+                        return Ok(Outcome::Replay(stored));
                     }
                     let created = f(c, p).await?;
                     if let Some(key) = &key.0 {
@@ -120,12 +146,24 @@ impl AppState {
             .await?;
         Ok(match outcome {
             Outcome::Fresh(c) => respond(201, &c.body, Some(&c.location), c.etag.as_deref(), false),
-            Outcome::Replay(s) => respond(s.status, &s.response, s.location.as_deref(), s.etag.as_deref(), true),
+            Outcome::Replay(s) => respond(
+                s.status,
+                &s.response,
+                s.location.as_deref(),
+                s.etag.as_deref(),
+                true,
+            ),
         })
     }
 }
 
-fn respond(status: i16, body: &serde_json::Value, location: Option<&str>, etag: Option<&str>, replayed: bool) -> HttpResponse {
+fn respond(
+    status: i16,
+    body: &serde_json::Value,
+    location: Option<&str>,
+    etag: Option<&str>,
+    replayed: bool,
+) -> HttpResponse {
     let status = u16::try_from(status)
         .ok()
         .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())

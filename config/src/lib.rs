@@ -79,26 +79,94 @@ pub fn redact(url: &str) -> String {
 
 /// The table of variables, as printed in the README.
 pub const VARIABLES: &[(&str, &str, &str)] = &[
-    ("ONEGRID_ENV", "development", "`development`, `test` or `production` (refuses demo keys and demo data)"),
-    ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/onegrid", "owner connection: creates the database, runs migrations"),
-    ("APP_DATABASE_URL", "DATABASE_URL with user `onegrid_app`", "connection the API and worker serve with (no table ownership, RLS applies)"),
-    ("ONEGRID_APP_DB_PASSWORD", "(none)", "password `migrate` sets on `onegrid_app` and the app connects with"),
-    ("REDIS_URL", "redis://127.0.0.1:6379", "short-lived shared state; the platform keeps working without it"),
+    (
+        "ONEGRID_ENV",
+        "development",
+        "`development`, `test` or `production` (refuses demo keys and demo data)",
+    ),
+    (
+        "DATABASE_URL",
+        "postgres://postgres@127.0.0.1:5432/onegrid",
+        "owner connection: creates the database, runs migrations",
+    ),
+    (
+        "APP_DATABASE_URL",
+        "DATABASE_URL with user `onegrid_app`",
+        "connection the API and worker serve with (no table ownership, RLS applies)",
+    ),
+    (
+        "ONEGRID_APP_DB_PASSWORD",
+        "(none)",
+        "password `migrate` sets on `onegrid_app` and the app connects with",
+    ),
+    (
+        "REDIS_URL",
+        "redis://127.0.0.1:6379",
+        "short-lived shared state; the platform keeps working without it",
+    ),
     ("REDIS_PREFIX", "onegrid", "prefix of every Redis key"),
     ("ONEGRID_BIND", "127.0.0.1:8080", "API listen address"),
-    ("ONEGRID_WORKER_BIND", "127.0.0.1:8081", "worker health/metrics listen address"),
-    ("ONEGRID_POOL_SIZE", "16", "PostgreSQL connections per process"),
-    ("ONEGRID_JWT_PRIVATE_KEY_FILE", "config/keys/demo-jwt-private.pem (embedded)", "Ed25519 PEM signing access tokens"),
-    ("ONEGRID_JWT_PUBLIC_KEY_FILE", "config/keys/demo-jwt-public.pem (embedded)", "Ed25519 PEM verifying access tokens"),
+    (
+        "ONEGRID_WORKER_BIND",
+        "127.0.0.1:8081",
+        "worker health/metrics listen address",
+    ),
+    (
+        "ONEGRID_POOL_SIZE",
+        "16",
+        "PostgreSQL connections per process",
+    ),
+    (
+        "ONEGRID_JWT_PRIVATE_KEY_FILE",
+        "config/keys/demo-jwt-private.pem (embedded)",
+        "Ed25519 PEM signing access tokens",
+    ),
+    (
+        "ONEGRID_JWT_PUBLIC_KEY_FILE",
+        "config/keys/demo-jwt-public.pem (embedded)",
+        "Ed25519 PEM verifying access tokens",
+    ),
     ("ONEGRID_JWT_KID", "demo", "key id in the token header"),
-    ("ONEGRID_JWT_ISSUER", "onegrid", "`iss` of issued tokens, required on verification"),
-    ("ONEGRID_JWT_AUDIENCE", "onegrid-api", "`aud` of issued tokens, required on verification"),
-    ("ONEGRID_ACCESS_TTL_SECS", "600", "access token lifetime (60-3600)"),
-    ("ONEGRID_SESSION_TTL_SECS", "2592000", "refresh session lifetime"),
-    ("ONEGRID_FIELD_KEY", "demo key", "base64 32-byte key encrypting ID numbers and phones"),
-    ("ONEGRID_FIELD_KEY_ID", "demo", "id of the field key, stored with each ciphertext"),
-    ("ONEGRID_BODY_LIMIT", "65536", "largest accepted JSON body in bytes (413 above)"),
-    ("RUST_LOG", "info", "log filter; logs are JSON lines on stdout"),
+    (
+        "ONEGRID_JWT_ISSUER",
+        "onegrid",
+        "`iss` of issued tokens, required on verification",
+    ),
+    (
+        "ONEGRID_JWT_AUDIENCE",
+        "onegrid-api",
+        "`aud` of issued tokens, required on verification",
+    ),
+    (
+        "ONEGRID_ACCESS_TTL_SECS",
+        "600",
+        "access token lifetime (60-3600)",
+    ),
+    (
+        "ONEGRID_SESSION_TTL_SECS",
+        "2592000",
+        "refresh session lifetime",
+    ),
+    (
+        "ONEGRID_FIELD_KEY",
+        "demo key",
+        "base64 32-byte key encrypting ID numbers and phones",
+    ),
+    (
+        "ONEGRID_FIELD_KEY_ID",
+        "demo",
+        "id of the field key, stored with each ciphertext",
+    ),
+    (
+        "ONEGRID_BODY_LIMIT",
+        "65536",
+        "largest accepted JSON body in bytes (413 above)",
+    ),
+    (
+        "RUST_LOG",
+        "info",
+        "log filter; logs are JSON lines on stdout",
+    ),
 ];
 
 /// Reads variables through a lookup function (the environment, or a test's map).
@@ -119,7 +187,9 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
     fn pem(&self, file_var: &str, demo: &str) -> Result<String, String> {
         match self.get(file_var) {
             None => Ok(demo.to_owned()),
-            Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("{file_var}={path}: {e}")),
+            Some(path) => {
+                std::fs::read_to_string(&path).map_err(|e| format!("{file_var}={path}: {e}"))
+            }
         }
     }
 }
@@ -127,8 +197,10 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
 /// Replaces the user (and password) of a PostgreSQL URL.
 pub fn with_user(url: &str, user: &str, password: Option<&str>) -> Result<String, String> {
     let mut u = url::Url::parse(url).map_err(|e| format!("DATABASE_URL is not a URL: {e}"))?;
-    u.set_username(user).map_err(|_| "DATABASE_URL cannot carry a user".to_owned())?;
-    u.set_password(password).map_err(|_| "DATABASE_URL cannot carry a password".to_owned())?;
+    u.set_username(user)
+        .map_err(|_| "DATABASE_URL cannot carry a user".to_owned())?;
+    u.set_password(password)
+        .map_err(|_| "DATABASE_URL cannot carry a password".to_owned())?;
     Ok(u.to_string())
 }
 
@@ -145,15 +217,23 @@ impl Config {
             None | Some("development") => Environment::Development,
             Some("test") => Environment::Test,
             Some("production") => Environment::Production,
-            Some(other) => return Err(format!("ONEGRID_ENV={other:?}: use development, test or production")),
+            Some(other) => {
+                return Err(format!(
+                    "ONEGRID_ENV={other:?}: use development, test or production"
+                ));
+            }
         };
-        let database_url = v.get("DATABASE_URL").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/onegrid".into());
+        let database_url = v
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/onegrid".into());
         let app_db_password = v.get("ONEGRID_APP_DB_PASSWORD");
         let app_database_url = match v.get("APP_DATABASE_URL") {
             Some(url) => url,
             None => with_user(&database_url, APP_ROLE, app_db_password.as_deref())?,
         };
-        let field_key_b64 = v.get("ONEGRID_FIELD_KEY").unwrap_or_else(|| DEMO_FIELD_KEY.into());
+        let field_key_b64 = v
+            .get("ONEGRID_FIELD_KEY")
+            .unwrap_or_else(|| DEMO_FIELD_KEY.into());
         let field_key: [u8; 32] = STANDARD
             .decode(&field_key_b64)
             .ok()
@@ -168,20 +248,31 @@ impl Config {
             database_url,
             app_database_url,
             app_db_password,
-            redis_url: v.get("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
+            redis_url: v
+                .get("REDIS_URL")
+                .unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
             redis_prefix: v.get("REDIS_PREFIX").unwrap_or_else(|| "onegrid".into()),
             bind: v.parsed("ONEGRID_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
-            worker_bind: v.parsed("ONEGRID_WORKER_BIND", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            worker_bind: v.parsed(
+                "ONEGRID_WORKER_BIND",
+                SocketAddr::from(([127, 0, 0, 1], 8081)),
+            )?,
             pool_size: v.parsed("ONEGRID_POOL_SIZE", 16)?,
             jwt_private_pem: v.pem("ONEGRID_JWT_PRIVATE_KEY_FILE", DEMO_JWT_PRIVATE_PEM)?,
             jwt_public_pem: v.pem("ONEGRID_JWT_PUBLIC_KEY_FILE", DEMO_JWT_PUBLIC_PEM)?,
             jwt_kid: v.get("ONEGRID_JWT_KID").unwrap_or_else(|| "demo".into()),
-            jwt_issuer: v.get("ONEGRID_JWT_ISSUER").unwrap_or_else(|| "onegrid".into()),
-            jwt_audience: v.get("ONEGRID_JWT_AUDIENCE").unwrap_or_else(|| "onegrid-api".into()),
+            jwt_issuer: v
+                .get("ONEGRID_JWT_ISSUER")
+                .unwrap_or_else(|| "onegrid".into()),
+            jwt_audience: v
+                .get("ONEGRID_JWT_AUDIENCE")
+                .unwrap_or_else(|| "onegrid-api".into()),
             access_ttl: Duration::from_secs(access_secs),
             session_ttl: Duration::from_secs(v.parsed("ONEGRID_SESSION_TTL_SECS", 30 * 24 * 3600)?),
             field_key,
-            field_key_id: v.get("ONEGRID_FIELD_KEY_ID").unwrap_or_else(|| "demo".into()),
+            field_key_id: v
+                .get("ONEGRID_FIELD_KEY_ID")
+                .unwrap_or_else(|| "demo".into()),
             body_limit: v.parsed("ONEGRID_BODY_LIMIT", 64 * 1024)?,
             login_max_failures: 10,
             login_window: Duration::from_secs(300),
@@ -195,11 +286,15 @@ impl Config {
         if self.env != Environment::Production {
             return Ok(());
         }
-        if self.jwt_private_pem.trim() == DEMO_JWT_PRIVATE_PEM.trim() || self.jwt_public_pem.trim() == DEMO_JWT_PUBLIC_PEM.trim() {
+        if self.jwt_private_pem.trim() == DEMO_JWT_PRIVATE_PEM.trim()
+            || self.jwt_public_pem.trim() == DEMO_JWT_PUBLIC_PEM.trim()
+        {
             return Err("ONEGRID_ENV=production refuses the demo JWT keys: set ONEGRID_JWT_PRIVATE_KEY_FILE and ONEGRID_JWT_PUBLIC_KEY_FILE".into());
         }
         if STANDARD.encode(self.field_key) == DEMO_FIELD_KEY {
-            return Err("ONEGRID_ENV=production refuses the demo field key: set ONEGRID_FIELD_KEY".into());
+            return Err(
+                "ONEGRID_ENV=production refuses the demo field key: set ONEGRID_FIELD_KEY".into(),
+            );
         }
         Ok(())
     }
@@ -216,7 +311,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, String> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_vars(|name| map.get(name).cloned())
     }
 
@@ -224,15 +322,28 @@ mod tests {
     fn local_defaults_work() {
         let c = config(&[]).unwrap();
         assert_eq!(c.env, Environment::Development);
-        assert_eq!(c.app_database_url, "postgres://onegrid_app@127.0.0.1:5432/onegrid");
+        assert_eq!(
+            c.app_database_url,
+            "postgres://onegrid_app@127.0.0.1:5432/onegrid"
+        );
         assert!(c.allows_demo_data());
     }
 
     #[test]
     fn app_url_carries_the_app_password() {
-        let c = config(&[("DATABASE_URL", "postgres://postgres:secret@db:5432/og"), ("ONEGRID_APP_DB_PASSWORD", "p w")]).unwrap();
-        assert_eq!(c.app_database_url, "postgres://onegrid_app:p%20w@db:5432/og");
-        assert_eq!(redact(&c.app_database_url), "postgres://onegrid_app:***@db:5432/og");
+        let c = config(&[
+            ("DATABASE_URL", "postgres://postgres:secret@db:5432/og"),
+            ("ONEGRID_APP_DB_PASSWORD", "p w"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.app_database_url,
+            "postgres://onegrid_app:p%20w@db:5432/og"
+        );
+        assert_eq!(
+            redact(&c.app_database_url),
+            "postgres://onegrid_app:***@db:5432/og"
+        );
     }
 
     #[test]
@@ -242,8 +353,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("onegrid-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let (private, public) = (dir.join("k.pem"), dir.join("k.pub.pem"));
-        std::fs::write(&private, "-----BEGIN PRIVATE KEY-----\nnot the demo\n-----END PRIVATE KEY-----\n").unwrap();
-        std::fs::write(&public, "-----BEGIN PUBLIC KEY-----\nnot the demo\n-----END PUBLIC KEY-----\n").unwrap();
+        std::fs::write(
+            &private,
+            "-----BEGIN PRIVATE KEY-----\nnot the demo\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &public,
+            "-----BEGIN PUBLIC KEY-----\nnot the demo\n-----END PUBLIC KEY-----\n",
+        )
+        .unwrap();
         let keys = [
             ("ONEGRID_ENV", "production"),
             ("ONEGRID_JWT_PRIVATE_KEY_FILE", private.to_str().unwrap()),
@@ -252,16 +371,35 @@ mod tests {
         let err = config(&keys).unwrap_err();
         assert!(err.contains("demo field key"), "{err}");
         let mut all = keys.to_vec();
-        all.push(("ONEGRID_FIELD_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="));
+        all.push((
+            "ONEGRID_FIELD_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        ));
         let c = config(&all).unwrap();
         assert!(!c.allows_demo_data());
     }
 
     #[test]
     fn bad_values_name_the_variable() {
-        assert!(config(&[("ONEGRID_ENV", "staging")]).unwrap_err().contains("ONEGRID_ENV"));
-        assert!(config(&[("ONEGRID_BIND", "nope")]).unwrap_err().contains("ONEGRID_BIND"));
-        assert!(config(&[("ONEGRID_FIELD_KEY", "c2hvcnQ=")]).unwrap_err().contains("ONEGRID_FIELD_KEY"));
-        assert!(config(&[("ONEGRID_ACCESS_TTL_SECS", "5")]).unwrap_err().contains("ONEGRID_ACCESS_TTL_SECS"));
+        assert!(
+            config(&[("ONEGRID_ENV", "staging")])
+                .unwrap_err()
+                .contains("ONEGRID_ENV")
+        );
+        assert!(
+            config(&[("ONEGRID_BIND", "nope")])
+                .unwrap_err()
+                .contains("ONEGRID_BIND")
+        );
+        assert!(
+            config(&[("ONEGRID_FIELD_KEY", "c2hvcnQ=")])
+                .unwrap_err()
+                .contains("ONEGRID_FIELD_KEY")
+        );
+        assert!(
+            config(&[("ONEGRID_ACCESS_TTL_SECS", "5")])
+                .unwrap_err()
+                .contains("ONEGRID_ACCESS_TTL_SECS")
+        );
     }
 }

@@ -47,10 +47,20 @@ mod tests {
 
     #[test]
     fn china_date_rolls_over_at_16_utc() {
-        let before = DateTime::parse_from_rfc3339("2026-11-28T15:59:59Z").unwrap().to_utc();
-        let after = DateTime::parse_from_rfc3339("2026-11-28T16:00:00Z").unwrap().to_utc();
-        assert_eq!(china_date(before), NaiveDate::from_ymd_opt(2026, 11, 28).unwrap());
-        assert_eq!(china_date(after), NaiveDate::from_ymd_opt(2026, 11, 29).unwrap());
+        let before = DateTime::parse_from_rfc3339("2026-11-28T15:59:59Z")
+            .unwrap()
+            .to_utc();
+        let after = DateTime::parse_from_rfc3339("2026-11-28T16:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            china_date(before),
+            NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+        );
+        assert_eq!(
+            china_date(after),
+            NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+        );
     }
 
     #[test]

@@ -63,14 +63,26 @@ mod tests {
 
     #[test]
     fn grid_code_extends_community_code() {
-        assert_eq!(check_code(Level::Grid, "150203001001007", Some("150203001001")), Ok(()));
+        assert_eq!(
+            check_code(Level::Grid, "150203001001007", Some("150203001001")),
+            Ok(())
+        );
         assert_eq!(
             check_code(Level::Grid, "150203001002007", Some("150203001001")),
             Err(CodeError::Prefix("150203001001".into()))
         );
-        assert_eq!(check_code(Level::Grid, "150203001001000", Some("150203001001")), Err(CodeError::ZeroLocal));
-        assert_eq!(check_code(Level::Grid, "15020300100100", None), Err(CodeError::Length(15)));
-        assert_eq!(check_code(Level::District, "15020a", None), Err(CodeError::Length(6)));
+        assert_eq!(
+            check_code(Level::Grid, "150203001001000", Some("150203001001")),
+            Err(CodeError::ZeroLocal)
+        );
+        assert_eq!(
+            check_code(Level::Grid, "15020300100100", None),
+            Err(CodeError::Length(15))
+        );
+        assert_eq!(
+            check_code(Level::District, "15020a", None),
+            Err(CodeError::Length(6))
+        );
         assert_eq!(check_code(Level::District, "150203", None), Ok(()));
     }
 }

@@ -72,7 +72,12 @@ impl Role {
     pub const fn grantable(self) -> &'static [Role] {
         match self {
             Role::DistrictAdmin => &Role::ALL,
-            Role::StreetAdmin => &[Role::CommunityAdmin, Role::GridChief, Role::GridWorker, Role::Auditor],
+            Role::StreetAdmin => &[
+                Role::CommunityAdmin,
+                Role::GridChief,
+                Role::GridWorker,
+                Role::Auditor,
+            ],
             Role::CommunityAdmin => &[Role::GridChief, Role::GridWorker],
             Role::GridChief | Role::GridWorker | Role::DepartmentStaff | Role::Auditor => &[],
         }
@@ -104,20 +109,43 @@ impl ScopeKind {
 
     /// Parses the stable name.
     pub fn parse(name: &str) -> Option<ScopeKind> {
-        [Self::District, Self::Street, Self::Community, Self::Grid, Self::Department]
-            .into_iter()
-            .find(|k| k.as_str() == name)
+        [
+            Self::District,
+            Self::Street,
+            Self::Community,
+            Self::Grid,
+            Self::Department,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
     }
 }
 
 /// Where a role is held: a node of the hierarchy (with its ancestors) or a department.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    District { district: Uuid },
-    Street { district: Uuid, street: Uuid },
-    Community { district: Uuid, street: Uuid, community: Uuid },
-    Grid { district: Uuid, street: Uuid, community: Uuid, grid: Uuid },
-    Department { district: Uuid, department: Uuid },
+    District {
+        district: Uuid,
+    },
+    Street {
+        district: Uuid,
+        street: Uuid,
+    },
+    Community {
+        district: Uuid,
+        street: Uuid,
+        community: Uuid,
+    },
+    Grid {
+        district: Uuid,
+        street: Uuid,
+        community: Uuid,
+        grid: Uuid,
+    },
+    Department {
+        district: Uuid,
+        department: Uuid,
+    },
 }
 
 impl Scope {
@@ -146,9 +174,9 @@ impl Scope {
     /// The street of a street-or-lower scope.
     pub const fn street(&self) -> Option<Uuid> {
         match *self {
-            Scope::Street { street, .. } | Scope::Community { street, .. } | Scope::Grid { street, .. } => {
-                Some(street)
-            }
+            Scope::Street { street, .. }
+            | Scope::Community { street, .. }
+            | Scope::Grid { street, .. } => Some(street),
             Scope::District { .. } | Scope::Department { .. } => None,
         }
     }
@@ -158,9 +186,21 @@ impl Scope {
         match *self {
             Scope::District { district } => Target::district(district),
             Scope::Street { district, street } => Target::street(district, street),
-            Scope::Community { district, street, community } => Target::community(district, street, community),
-            Scope::Grid { district, street, community, grid } => Target::grid(district, street, community, grid),
-            Scope::Department { district, department } => Target {
+            Scope::Community {
+                district,
+                street,
+                community,
+            } => Target::community(district, street, community),
+            Scope::Grid {
+                district,
+                street,
+                community,
+                grid,
+            } => Target::grid(district, street, community, grid),
+            Scope::Department {
+                district,
+                department,
+            } => Target {
                 department: Some(department),
                 ..Target::district(district)
             },
@@ -186,16 +226,31 @@ pub struct Target {
 
 impl Target {
     pub const fn district(district: Uuid) -> Target {
-        Target { district, street: None, community: None, grid: None, department: None }
+        Target {
+            district,
+            street: None,
+            community: None,
+            grid: None,
+            department: None,
+        }
     }
     pub const fn street(district: Uuid, street: Uuid) -> Target {
-        Target { street: Some(street), ..Target::district(district) }
+        Target {
+            street: Some(street),
+            ..Target::district(district)
+        }
     }
     pub const fn community(district: Uuid, street: Uuid, community: Uuid) -> Target {
-        Target { community: Some(community), ..Target::street(district, street) }
+        Target {
+            community: Some(community),
+            ..Target::street(district, street)
+        }
     }
     pub const fn grid(district: Uuid, street: Uuid, community: Uuid, grid: Uuid) -> Target {
-        Target { grid: Some(grid), ..Target::community(district, street, community) }
+        Target {
+            grid: Some(grid),
+            ..Target::community(district, street, community)
+        }
     }
 }
 
@@ -224,7 +279,8 @@ impl Grant {
     /// The grant reaches the target's street (district-wide grants reach every street).
     pub fn touches(&self, target: &Target) -> bool {
         self.scope.district() == target.district
-            && (self.scope.is_district_wide() || (target.street.is_some() && self.scope.street() == target.street))
+            && (self.scope.is_district_wide()
+                || (target.street.is_some() && self.scope.street() == target.street))
     }
 }
 
@@ -340,7 +396,13 @@ pub const MATRIX: &[Rule] = &[
         name: "staff.read",
         description: "read staff accounts and their roles",
         reach: Reach::Street,
-        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin, GridChief, Auditor],
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            Auditor,
+        ],
     },
     Rule {
         action: Action::StaffManage,
@@ -368,7 +430,13 @@ pub const MATRIX: &[Rule] = &[
         name: "coverage.read",
         description: "read 一格三员 staffing coverage",
         reach: Reach::Within,
-        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin, GridChief, Auditor],
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            Auditor,
+        ],
     },
     Rule {
         action: Action::ApiKeyManage,
@@ -382,7 +450,10 @@ pub const MATRIX: &[Rule] = &[
 /// The matrix row of an action.
 pub fn rule(action: Action) -> &'static Rule {
     // Every action has exactly one row (checked by a test).
-    MATRIX.iter().find(|r| r.action == action).unwrap_or(&MATRIX[0])
+    MATRIX
+        .iter()
+        .find(|r| r.action == action)
+        .unwrap_or(&MATRIX[0])
 }
 
 /// Whether any of `grants` permits `action` on `target`.
@@ -408,7 +479,9 @@ pub fn may_grant(grants: &[Grant], role: Role, scope: &Scope) -> bool {
     let target = scope.as_target();
     role.scope_kinds().contains(&scope.kind())
         && grants.iter().any(|g| {
-            rule(Action::RoleAssign).roles.contains(&g.role) && g.role.grantable().contains(&role) && g.covers(&target)
+            rule(Action::RoleAssign).roles.contains(&g.role)
+                && g.role.grantable().contains(&role)
+                && g.covers(&target)
         })
 }
 
@@ -426,9 +499,16 @@ pub fn render_markdown() -> String {
             Reach::Within => "within scope",
             Reach::Street => "same street",
         };
-        out.push_str(&format!("| `{}` | {} | {} |", rule.name, rule.description, reach));
+        out.push_str(&format!(
+            "| `{}` | {} | {} |",
+            rule.name, rule.description, reach
+        ));
         for role in Role::ALL {
-            out.push_str(if rule.roles.contains(&role) { " ✓ |" } else { " |" });
+            out.push_str(if rule.roles.contains(&role) {
+                " ✓ |"
+            } else {
+                " |"
+            });
         }
         out.push('\n');
     }
@@ -451,7 +531,13 @@ mod tests {
     use super::*;
 
     fn ids() -> (Uuid, Uuid, Uuid, Uuid, Uuid) {
-        (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4), Uuid::from_u128(5))
+        (
+            Uuid::from_u128(1),
+            Uuid::from_u128(2),
+            Uuid::from_u128(3),
+            Uuid::from_u128(4),
+            Uuid::from_u128(5),
+        )
     }
 
     #[test]
@@ -482,25 +568,76 @@ mod tests {
     #[test]
     fn community_admin_edits_own_community_only() {
         let (d, s, c, other_c, g) = ids();
-        let grants = [Grant { role: Role::CommunityAdmin, scope: Scope::Community { district: d, street: s, community: c } }];
-        assert!(allowed(&grants, Action::CommunityUpdate, &Target::community(d, s, c)));
-        assert!(!allowed(&grants, Action::CommunityUpdate, &Target::community(d, s, other_c)));
-        assert!(allowed(&grants, Action::GridCreate, &Target::community(d, s, c)));
-        assert!(allowed(&grants, Action::GridUpdate, &Target::grid(d, s, c, g)));
-        assert!(!allowed(&grants, Action::CommunityCreate, &Target::street(d, s)));
+        let grants = [Grant {
+            role: Role::CommunityAdmin,
+            scope: Scope::Community {
+                district: d,
+                street: s,
+                community: c,
+            },
+        }];
+        assert!(allowed(
+            &grants,
+            Action::CommunityUpdate,
+            &Target::community(d, s, c)
+        ));
+        assert!(!allowed(
+            &grants,
+            Action::CommunityUpdate,
+            &Target::community(d, s, other_c)
+        ));
+        assert!(allowed(
+            &grants,
+            Action::GridCreate,
+            &Target::community(d, s, c)
+        ));
+        assert!(allowed(
+            &grants,
+            Action::GridUpdate,
+            &Target::grid(d, s, c, g)
+        ));
+        assert!(!allowed(
+            &grants,
+            Action::CommunityCreate,
+            &Target::street(d, s)
+        ));
         // Reads reach the whole street.
-        assert!(allowed(&grants, Action::HierarchyRead, &Target::community(d, s, other_c)));
-        assert!(!allowed(&grants, Action::HierarchyRead, &Target::street(d, Uuid::from_u128(9))));
+        assert!(allowed(
+            &grants,
+            Action::HierarchyRead,
+            &Target::community(d, s, other_c)
+        ));
+        assert!(!allowed(
+            &grants,
+            Action::HierarchyRead,
+            &Target::street(d, Uuid::from_u128(9))
+        ));
     }
 
     #[test]
     fn grid_worker_reads_but_never_writes() {
         let (d, s, c, _, g) = ids();
-        let grants = [Grant { role: Role::GridWorker, scope: Scope::Grid { district: d, street: s, community: c, grid: g } }];
-        assert!(allowed(&grants, Action::HierarchyRead, &Target::grid(d, s, c, g)));
+        let grants = [Grant {
+            role: Role::GridWorker,
+            scope: Scope::Grid {
+                district: d,
+                street: s,
+                community: c,
+                grid: g,
+            },
+        }];
+        assert!(allowed(
+            &grants,
+            Action::HierarchyRead,
+            &Target::grid(d, s, c, g)
+        ));
         for rule in MATRIX {
             if rule.action != Action::HierarchyRead && rule.action != Action::DepartmentRead {
-                assert!(!allowed(&grants, rule.action, &Target::grid(d, s, c, g)), "{}", rule.name);
+                assert!(
+                    !allowed(&grants, rule.action, &Target::grid(d, s, c, g)),
+                    "{}",
+                    rule.name
+                );
             }
         }
     }
@@ -508,25 +645,105 @@ mod tests {
     #[test]
     fn department_staff_read_the_whole_district() {
         let (d, s, _, _, dep) = ids();
-        let grants = [Grant { role: Role::DepartmentStaff, scope: Scope::Department { district: d, department: dep } }];
-        assert!(allowed(&grants, Action::HierarchyRead, &Target::street(d, s)));
-        assert!(!allowed(&grants, Action::HierarchyRead, &Target::street(Uuid::from_u128(77), s)));
+        let grants = [Grant {
+            role: Role::DepartmentStaff,
+            scope: Scope::Department {
+                district: d,
+                department: dep,
+            },
+        }];
+        assert!(allowed(
+            &grants,
+            Action::HierarchyRead,
+            &Target::street(d, s)
+        ));
+        assert!(!allowed(
+            &grants,
+            Action::HierarchyRead,
+            &Target::street(Uuid::from_u128(77), s)
+        ));
         assert!(!allowed(&grants, Action::StaffRead, &Target::street(d, s)));
     }
 
     #[test]
     fn granting_follows_rank_and_scope() {
         let (d, s, c, other_c, g) = ids();
-        let street_admin = [Grant { role: Role::StreetAdmin, scope: Scope::Street { district: d, street: s } }];
-        assert!(may_grant(&street_admin, Role::CommunityAdmin, &Scope::Community { district: d, street: s, community: c }));
-        assert!(!may_grant(&street_admin, Role::StreetAdmin, &Scope::Street { district: d, street: s }));
-        assert!(!may_grant(&street_admin, Role::DistrictAdmin, &Scope::District { district: d }));
+        let street_admin = [Grant {
+            role: Role::StreetAdmin,
+            scope: Scope::Street {
+                district: d,
+                street: s,
+            },
+        }];
+        assert!(may_grant(
+            &street_admin,
+            Role::CommunityAdmin,
+            &Scope::Community {
+                district: d,
+                street: s,
+                community: c
+            }
+        ));
+        assert!(!may_grant(
+            &street_admin,
+            Role::StreetAdmin,
+            &Scope::Street {
+                district: d,
+                street: s
+            }
+        ));
+        assert!(!may_grant(
+            &street_admin,
+            Role::DistrictAdmin,
+            &Scope::District { district: d }
+        ));
         // The scope kind must match the role.
-        assert!(!may_grant(&street_admin, Role::GridWorker, &Scope::Community { district: d, street: s, community: c }));
-        let community_admin = [Grant { role: Role::CommunityAdmin, scope: Scope::Community { district: d, street: s, community: c } }];
-        assert!(may_grant(&community_admin, Role::GridWorker, &Scope::Grid { district: d, street: s, community: c, grid: g }));
-        assert!(!may_grant(&community_admin, Role::GridWorker, &Scope::Grid { district: d, street: s, community: other_c, grid: g }));
-        assert!(!may_grant(&community_admin, Role::CommunityAdmin, &Scope::Community { district: d, street: s, community: c }));
+        assert!(!may_grant(
+            &street_admin,
+            Role::GridWorker,
+            &Scope::Community {
+                district: d,
+                street: s,
+                community: c
+            }
+        ));
+        let community_admin = [Grant {
+            role: Role::CommunityAdmin,
+            scope: Scope::Community {
+                district: d,
+                street: s,
+                community: c,
+            },
+        }];
+        assert!(may_grant(
+            &community_admin,
+            Role::GridWorker,
+            &Scope::Grid {
+                district: d,
+                street: s,
+                community: c,
+                grid: g
+            }
+        ));
+        assert!(!may_grant(
+            &community_admin,
+            Role::GridWorker,
+            &Scope::Grid {
+                district: d,
+                street: s,
+                community: other_c,
+                grid: g
+            }
+        ));
+        assert!(!may_grant(
+            &community_admin,
+            Role::CommunityAdmin,
+            &Scope::Community {
+                district: d,
+                street: s,
+                community: c
+            }
+        ));
     }
 
     #[test]

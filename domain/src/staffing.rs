@@ -17,7 +17,11 @@ pub enum StaffKind {
 }
 
 impl StaffKind {
-    pub const ALL: [StaffKind; 3] = [StaffKind::FullTime, StaffKind::PartTime, StaffKind::Department];
+    pub const ALL: [StaffKind; 3] = [
+        StaffKind::FullTime,
+        StaffKind::PartTime,
+        StaffKind::Department,
+    ];
 
     /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {

@@ -1,8 +1,8 @@
 //! Credentials: argon2 password hashes, login sessions with rotating refresh
 //! tokens (reuse revokes the session), and hashed API keys.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -38,7 +38,11 @@ async fn verify_password(password: String, stored: Option<String>) -> bool {
     let stored = stored.unwrap_or_else(|| DUMMY.to_owned());
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -54,7 +58,12 @@ pub fn secret_hash(secret: &str) -> Vec<u8> {
 /// Constant-time comparison of a presented secret with a stored hash.
 pub fn secret_matches(secret: &str, stored: &[u8]) -> bool {
     let presented = secret_hash(secret);
-    presented.len() == stored.len() && presented.iter().zip(stored).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    presented.len() == stored.len()
+        && presented
+            .iter()
+            .zip(stored)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 fn random_secret() -> String {
@@ -85,24 +94,35 @@ struct LoginRow {
 }
 
 /// Checks a username and password and opens a session lasting `session_ttl`.
-pub async fn login(conn: &mut Conn, username: &str, password: &str, session_ttl: Duration) -> StoreResult<Issued> {
+pub async fn login(
+    conn: &mut Conn,
+    username: &str,
+    password: &str,
+    session_ttl: Duration,
+) -> StoreResult<Issued> {
     let row: Option<LoginRow> = diesel::sql_query("SELECT * FROM og_login_lookup($1)")
         .bind::<Text, _>(username)
         .get_result(conn)
         .await
         .optional()?;
-    let ok = verify_password(password.to_owned(), row.as_ref().map(|r| r.password_hash.clone())).await;
+    let ok = verify_password(
+        password.to_owned(),
+        row.as_ref().map(|r| r.password_hash.clone()),
+    )
+    .await;
     let Some(row) = row.filter(|_| ok) else {
         return Err(StoreError::Unauthenticated("bad username or password"));
     };
     if row.disabled {
         return Err(StoreError::Unauthenticated("user disabled"));
     }
-    diesel::sql_query("SELECT set_config('app.user_id', $1, true), set_config('app.district_id', $2, true)")
-        .bind::<Text, _>(row.user_id.to_string())
-        .bind::<Text, _>(row.district_id.to_string())
-        .execute(conn)
-        .await?;
+    diesel::sql_query(
+        "SELECT set_config('app.user_id', $1, true), set_config('app.district_id', $2, true)",
+    )
+    .bind::<Text, _>(row.user_id.to_string())
+    .bind::<Text, _>(row.district_id.to_string())
+    .execute(conn)
+    .await?;
     let session_id = Uuid::now_v7();
     diesel::insert_into(sessions::table)
         .values((
@@ -113,13 +133,21 @@ pub async fn login(conn: &mut Conn, username: &str, password: &str, session_ttl:
         .execute(conn)
         .await?;
     let refresh_token = issue_refresh(conn, session_id).await?;
-    Ok(Issued { user_id: row.user_id, district_id: row.district_id, session_id, refresh_token })
+    Ok(Issued {
+        user_id: row.user_id,
+        district_id: row.district_id,
+        session_id,
+        refresh_token,
+    })
 }
 
 async fn issue_refresh(conn: &mut Conn, session_id: Uuid) -> StoreResult<String> {
     let token = format!("{session_id}.{}", random_secret());
     diesel::insert_into(refresh_tokens::table)
-        .values((refresh_tokens::token_hash.eq(secret_hash(&token)), refresh_tokens::session_id.eq(session_id)))
+        .values((
+            refresh_tokens::token_hash.eq(secret_hash(&token)),
+            refresh_tokens::session_id.eq(session_id),
+        ))
         .execute(conn)
         .await?;
     Ok(token)
@@ -189,24 +217,47 @@ pub async fn refresh(conn: &mut Conn, token: &str) -> StoreResult<Refreshed> {
         .execute(conn)
         .await?;
     let refresh_token = issue_refresh(conn, session_id).await?;
-    Ok(Refreshed::Rotated(Issued { user_id, district_id, session_id, refresh_token }))
+    Ok(Refreshed::Rotated(Issued {
+        user_id,
+        district_id,
+        session_id,
+        refresh_token,
+    }))
 }
 
 /// Revokes one session; its access tokens stop working on their next request.
 pub async fn revoke_session(conn: &mut Conn, session_id: Uuid, reason: &str) -> StoreResult<()> {
-    diesel::update(sessions::table.filter(sessions::id.eq(session_id)).filter(sessions::revoked_at.is_null()))
-        .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq(reason)))
-        .execute(conn)
-        .await?;
+    diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(Utc::now()),
+        sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Revokes every live session of a user; returns how many.
-pub async fn revoke_user_sessions(conn: &mut Conn, user_id: Uuid, reason: &str) -> StoreResult<usize> {
-    Ok(diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()))
-        .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq(reason)))
-        .execute(conn)
-        .await?)
+pub async fn revoke_user_sessions(
+    conn: &mut Conn,
+    user_id: Uuid,
+    reason: &str,
+) -> StoreResult<usize> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(Utc::now()),
+        sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)
+    .await?)
 }
 
 pub mod api_keys {
@@ -281,7 +332,11 @@ pub mod api_keys {
 
     /// Keys visible in the caller's scope, newest last.
     pub async fn list(conn: &mut Conn, page: &PageRequest) -> StoreResult<Page<ApiKey>> {
-        let mut q = t::table.select(ApiKey::as_select()).order(t::id).limit(page.fetch_limit()).into_boxed();
+        let mut q = t::table
+            .select(ApiKey::as_select())
+            .order(t::id)
+            .limit(page.fetch_limit())
+            .into_boxed();
         if let Some(after) = page.after {
             q = q.filter(t::id.gt(after));
         }
@@ -290,7 +345,11 @@ pub mod api_keys {
 
     /// One key.
     pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<ApiKey> {
-        Ok(t::table.filter(t::id.eq(id)).select(ApiKey::as_select()).first(conn).await?)
+        Ok(t::table
+            .filter(t::id.eq(id))
+            .select(ApiKey::as_select())
+            .first(conn)
+            .await?)
     }
 
     /// Revokes a key at once.

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::future::BoxFuture;
 
@@ -45,7 +45,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("status", &self.pool.status()).finish()
+        f.debug_struct("Db")
+            .field("status", &self.pool.status())
+            .finish()
     }
 }
 
@@ -64,7 +66,8 @@ fn url_with_options(url: &str, s: &PoolSettings) -> String {
 impl Db {
     /// Builds the pool; connections are opened lazily.
     pub fn new(url: &str, settings: &PoolSettings) -> Result<Db, StoreError> {
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url_with_options(url, settings));
+        let manager =
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new(url_with_options(url, settings));
         let pool = Pool::builder(manager)
             .max_size(settings.max_size)
             .wait_timeout(Some(settings.wait_timeout))
@@ -77,7 +80,10 @@ impl Db {
 
     /// A pooled connection, waiting at most the configured time.
     pub async fn conn(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
-        self.pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Pool size and idle count, for metrics.
@@ -109,7 +115,12 @@ impl Db {
     /// Authenticates `session` and runs `f` in one transaction scoped to the
     /// resulting principal. A revoked session or a disabled user fails here,
     /// on every request, so revocation takes effect at once.
-    pub async fn as_principal<T, E, F>(&self, session: Session, today: chrono::NaiveDate, f: F) -> Result<T, E>
+    pub async fn as_principal<T, E, F>(
+        &self,
+        session: Session,
+        today: chrono::NaiveDate,
+        f: F,
+    ) -> Result<T, E>
     where
         F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, Result<T, E>> + Send,
         E: From<StoreError> + From<diesel::result::Error> + Send,

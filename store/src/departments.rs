@@ -36,13 +36,28 @@ pub struct DepartmentChanges {
 pub async fn seed_defaults(conn: &mut Conn, district_id: Uuid) -> StoreResult<Vec<Department>> {
     let rows: Vec<_> = DEFAULT_DEPARTMENTS
         .iter()
-        .map(|(code, name)| (t::id.eq(Uuid::now_v7()), t::district_id.eq(district_id), t::code.eq(*code), t::name.eq(*name)))
+        .map(|(code, name)| {
+            (
+                t::id.eq(Uuid::now_v7()),
+                t::district_id.eq(district_id),
+                t::code.eq(*code),
+                t::name.eq(*name),
+            )
+        })
         .collect();
-    Ok(diesel::insert_into(t::table).values(rows).returning(Department::as_returning()).get_results(conn).await?)
+    Ok(diesel::insert_into(t::table)
+        .values(rows)
+        .returning(Department::as_returning())
+        .get_results(conn)
+        .await?)
 }
 
 pub async fn list(conn: &mut Conn, page: &PageRequest) -> StoreResult<Page<Department>> {
-    let mut q = t::table.select(Department::as_select()).order(t::id).limit(page.fetch_limit()).into_boxed();
+    let mut q = t::table
+        .select(Department::as_select())
+        .order(t::id)
+        .limit(page.fetch_limit())
+        .into_boxed();
     if let Some(after) = page.after {
         q = q.filter(t::id.gt(after));
     }
@@ -50,20 +65,43 @@ pub async fn list(conn: &mut Conn, page: &PageRequest) -> StoreResult<Page<Depar
 }
 
 pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Department> {
-    Ok(t::table.filter(t::id.eq(id)).select(Department::as_select()).first(conn).await?)
+    Ok(t::table
+        .filter(t::id.eq(id))
+        .select(Department::as_select())
+        .first(conn)
+        .await?)
 }
 
-pub async fn create(conn: &mut Conn, district_id: Uuid, code: &str, name: &str) -> StoreResult<Department> {
+pub async fn create(
+    conn: &mut Conn,
+    district_id: Uuid,
+    code: &str,
+    name: &str,
+) -> StoreResult<Department> {
     Ok(diesel::insert_into(t::table)
-        .values((t::id.eq(Uuid::now_v7()), t::district_id.eq(district_id), t::code.eq(code), t::name.eq(name)))
+        .values((
+            t::id.eq(Uuid::now_v7()),
+            t::district_id.eq(district_id),
+            t::code.eq(code),
+            t::name.eq(name),
+        ))
         .returning(Department::as_returning())
         .get_result(conn)
         .await?)
 }
 
-pub async fn update(conn: &mut Conn, id: Uuid, version: i32, changes: DepartmentChanges) -> StoreResult<Department> {
+pub async fn update(
+    conn: &mut Conn,
+    id: Uuid,
+    version: i32,
+    changes: DepartmentChanges,
+) -> StoreResult<Department> {
     let updated = diesel::update(t::table.filter(t::id.eq(id)).filter(t::version.eq(version)))
-        .set((changes, t::version.eq(t::version + 1), t::updated_at.eq(diesel::dsl::now)))
+        .set((
+            changes,
+            t::version.eq(t::version + 1),
+            t::updated_at.eq(diesel::dsl::now),
+        ))
         .returning(Department::as_returning())
         .get_result(conn)
         .await

@@ -64,9 +64,18 @@ pub struct Grid {
 }
 
 /// Creates a district; operators only (bootstrap), never through the API.
-pub async fn create_district(conn: &mut Conn, id: Uuid, code: &str, name: &str) -> StoreResult<District> {
+pub async fn create_district(
+    conn: &mut Conn,
+    id: Uuid,
+    code: &str,
+    name: &str,
+) -> StoreResult<District> {
     Ok(diesel::insert_into(districts::table)
-        .values((districts::id.eq(id), districts::code.eq(code), districts::name.eq(name)))
+        .values((
+            districts::id.eq(id),
+            districts::code.eq(code),
+            districts::name.eq(name),
+        ))
         .returning(District::as_returning())
         .get_result(conn)
         .await?)
@@ -74,7 +83,11 @@ pub async fn create_district(conn: &mut Conn, id: Uuid, code: &str, name: &str) 
 
 /// The caller's district.
 pub async fn get_district(conn: &mut Conn, id: Uuid) -> StoreResult<District> {
-    Ok(districts::table.filter(districts::id.eq(id)).select(District::as_select()).first(conn).await?)
+    Ok(districts::table
+        .filter(districts::id.eq(id))
+        .select(District::as_select())
+        .first(conn)
+        .await?)
 }
 
 /// Fails with [`StoreError::VersionMismatch`] or [`StoreError::NotFound`] after an
@@ -90,7 +103,11 @@ fn missed(current: Option<i32>) -> StoreError {
 
 /// Streets visible to the caller, by id.
 pub async fn list_streets(conn: &mut Conn, page: &PageRequest) -> StoreResult<Page<Street>> {
-    let mut q = streets::table.select(Street::as_select()).order(streets::id).limit(page.fetch_limit()).into_boxed();
+    let mut q = streets::table
+        .select(Street::as_select())
+        .order(streets::id)
+        .limit(page.fetch_limit())
+        .into_boxed();
     if let Some(after) = page.after {
         q = q.filter(streets::id.gt(after));
     }
@@ -98,10 +115,19 @@ pub async fn list_streets(conn: &mut Conn, page: &PageRequest) -> StoreResult<Pa
 }
 
 pub async fn get_street(conn: &mut Conn, id: Uuid) -> StoreResult<Street> {
-    Ok(streets::table.filter(streets::id.eq(id)).select(Street::as_select()).first(conn).await?)
+    Ok(streets::table
+        .filter(streets::id.eq(id))
+        .select(Street::as_select())
+        .first(conn)
+        .await?)
 }
 
-pub async fn create_street(conn: &mut Conn, district_id: Uuid, code: &str, name: &str) -> StoreResult<Street> {
+pub async fn create_street(
+    conn: &mut Conn,
+    district_id: Uuid,
+    code: &str,
+    name: &str,
+) -> StoreResult<Street> {
     Ok(diesel::insert_into(streets::table)
         .values((
             streets::id.eq(Uuid::now_v7()),
@@ -115,17 +141,26 @@ pub async fn create_street(conn: &mut Conn, district_id: Uuid, code: &str, name:
 }
 
 /// Renames a street if it is still at `version`.
-pub async fn update_street(conn: &mut Conn, id: Uuid, version: i32, name: Option<&str>) -> StoreResult<Street> {
-    let updated = diesel::update(streets::table.filter(streets::id.eq(id)).filter(streets::version.eq(version)))
-        .set((
-            name.map(|n| streets::name.eq(n)),
-            streets::version.eq(streets::version + 1),
-            streets::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Street::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?;
+pub async fn update_street(
+    conn: &mut Conn,
+    id: Uuid,
+    version: i32,
+    name: Option<&str>,
+) -> StoreResult<Street> {
+    let updated = diesel::update(
+        streets::table
+            .filter(streets::id.eq(id))
+            .filter(streets::version.eq(version)),
+    )
+    .set((
+        name.map(|n| streets::name.eq(n)),
+        streets::version.eq(streets::version + 1),
+        streets::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Street::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?;
     match updated {
         Some(s) => Ok(s),
         None => Err(missed(get_street(conn, id).await.ok().map(|s| s.version))),
@@ -134,7 +169,11 @@ pub async fn update_street(conn: &mut Conn, id: Uuid, version: i32, name: Option
 
 // ---- communities ----
 
-pub async fn list_communities(conn: &mut Conn, street_id: Uuid, page: &PageRequest) -> StoreResult<Page<Community>> {
+pub async fn list_communities(
+    conn: &mut Conn,
+    street_id: Uuid,
+    page: &PageRequest,
+) -> StoreResult<Page<Community>> {
     let mut q = communities::table
         .filter(communities::street_id.eq(street_id))
         .select(Community::as_select())
@@ -148,10 +187,19 @@ pub async fn list_communities(conn: &mut Conn, street_id: Uuid, page: &PageReque
 }
 
 pub async fn get_community(conn: &mut Conn, id: Uuid) -> StoreResult<Community> {
-    Ok(communities::table.filter(communities::id.eq(id)).select(Community::as_select()).first(conn).await?)
+    Ok(communities::table
+        .filter(communities::id.eq(id))
+        .select(Community::as_select())
+        .first(conn)
+        .await?)
 }
 
-pub async fn create_community(conn: &mut Conn, street_id: Uuid, code: &str, name: &str) -> StoreResult<Community> {
+pub async fn create_community(
+    conn: &mut Conn,
+    street_id: Uuid,
+    code: &str,
+    name: &str,
+) -> StoreResult<Community> {
     Ok(diesel::insert_into(communities::table)
         .values((
             communities::street_id.eq(street_id),
@@ -164,9 +212,16 @@ pub async fn create_community(conn: &mut Conn, street_id: Uuid, code: &str, name
         .await?)
 }
 
-pub async fn update_community(conn: &mut Conn, id: Uuid, version: i32, name: Option<&str>) -> StoreResult<Community> {
+pub async fn update_community(
+    conn: &mut Conn,
+    id: Uuid,
+    version: i32,
+    name: Option<&str>,
+) -> StoreResult<Community> {
     let updated = diesel::update(
-        communities::table.filter(communities::id.eq(id)).filter(communities::version.eq(version)),
+        communities::table
+            .filter(communities::id.eq(id))
+            .filter(communities::version.eq(version)),
     )
     .set((
         name.map(|n| communities::name.eq(n)),
@@ -179,7 +234,9 @@ pub async fn update_community(conn: &mut Conn, id: Uuid, version: i32, name: Opt
     .optional()?;
     match updated {
         Some(c) => Ok(c),
-        None => Err(missed(get_community(conn, id).await.ok().map(|c| c.version))),
+        None => Err(missed(
+            get_community(conn, id).await.ok().map(|c| c.version),
+        )),
     }
 }
 
@@ -205,7 +262,11 @@ pub struct GridChanges {
     pub boundary: Option<Option<serde_json::Value>>,
 }
 
-pub async fn list_grids(conn: &mut Conn, community_id: Uuid, page: &PageRequest) -> StoreResult<Page<Grid>> {
+pub async fn list_grids(
+    conn: &mut Conn,
+    community_id: Uuid,
+    page: &PageRequest,
+) -> StoreResult<Page<Grid>> {
     let mut q = grids::table
         .filter(grids::community_id.eq(community_id))
         .select(Grid::as_select())
@@ -219,7 +280,11 @@ pub async fn list_grids(conn: &mut Conn, community_id: Uuid, page: &PageRequest)
 }
 
 pub async fn get_grid(conn: &mut Conn, id: Uuid) -> StoreResult<Grid> {
-    Ok(grids::table.filter(grids::id.eq(id)).select(Grid::as_select()).first(conn).await?)
+    Ok(grids::table
+        .filter(grids::id.eq(id))
+        .select(Grid::as_select())
+        .first(conn)
+        .await?)
 }
 
 pub async fn create_grid(conn: &mut Conn, new: NewGrid<'_>) -> StoreResult<Grid> {
@@ -238,13 +303,26 @@ pub async fn create_grid(conn: &mut Conn, new: NewGrid<'_>) -> StoreResult<Grid>
         .await?)
 }
 
-pub async fn update_grid(conn: &mut Conn, id: Uuid, version: i32, changes: GridChanges) -> StoreResult<Grid> {
-    let updated = diesel::update(grids::table.filter(grids::id.eq(id)).filter(grids::version.eq(version)))
-        .set((changes, grids::version.eq(grids::version + 1), grids::updated_at.eq(diesel::dsl::now)))
-        .returning(Grid::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?;
+pub async fn update_grid(
+    conn: &mut Conn,
+    id: Uuid,
+    version: i32,
+    changes: GridChanges,
+) -> StoreResult<Grid> {
+    let updated = diesel::update(
+        grids::table
+            .filter(grids::id.eq(id))
+            .filter(grids::version.eq(version)),
+    )
+    .set((
+        changes,
+        grids::version.eq(grids::version + 1),
+        grids::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Grid::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?;
     match updated {
         Some(g) => Ok(g),
         None => Err(missed(get_grid(conn, id).await.ok().map(|g| g.version))),

@@ -36,11 +36,21 @@ pub enum Claim {
 }
 
 /// Claims `key` for `principal`; waits for a concurrent holder to finish.
-pub async fn claim(conn: &mut Conn, principal: Uuid, key: &str, request_hash: &[u8]) -> StoreResult<Claim> {
+pub async fn claim(
+    conn: &mut Conn,
+    principal: Uuid,
+    key: &str,
+    request_hash: &[u8],
+) -> StoreResult<Claim> {
     let cutoff = chrono::Utc::now() - chrono::Duration::hours(RETENTION_HOURS);
-    diesel::delete(t::table.filter(t::principal_id.eq(principal)).filter(t::key.eq(key)).filter(t::created_at.le(cutoff)))
-        .execute(conn)
-        .await?;
+    diesel::delete(
+        t::table
+            .filter(t::principal_id.eq(principal))
+            .filter(t::key.eq(key))
+            .filter(t::created_at.le(cutoff)),
+    )
+    .execute(conn)
+    .await?;
     let inserted = diesel::insert_into(t::table)
         .values((
             t::principal_id.eq(principal),
@@ -66,15 +76,24 @@ pub async fn claim(conn: &mut Conn, principal: Uuid, key: &str, request_hash: &[
 }
 
 /// Stores the response of the create that claimed `key`.
-pub async fn complete(conn: &mut Conn, principal: Uuid, key: &str, stored: &Stored) -> StoreResult<()> {
-    diesel::update(t::table.filter(t::principal_id.eq(principal)).filter(t::key.eq(key)))
-        .set((
-            t::status.eq(stored.status),
-            t::response.eq(&stored.response),
-            t::location.eq(&stored.location),
-            t::etag.eq(&stored.etag),
-        ))
-        .execute(conn)
-        .await?;
+pub async fn complete(
+    conn: &mut Conn,
+    principal: Uuid,
+    key: &str,
+    stored: &Stored,
+) -> StoreResult<()> {
+    diesel::update(
+        t::table
+            .filter(t::principal_id.eq(principal))
+            .filter(t::key.eq(key)),
+    )
+    .set((
+        t::status.eq(stored.status),
+        t::response.eq(&stored.response),
+        t::location.eq(&stored.location),
+        t::etag.eq(&stored.etag),
+    ))
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -21,11 +21,17 @@ struct Exists {
 /// Splits `postgres://…/name?…` into the URL of the `postgres` maintenance
 /// database and the database name.
 pub fn maintenance_url(url: &str) -> StoreResult<(String, String)> {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let (server, name) = base
         .rsplit_once('/')
-        .filter(|(server, name)| server.contains("//") && !name.is_empty() && !server.ends_with('/'))
-        .ok_or_else(|| StoreError::Unavailable(format!("DATABASE_URL has no database name: {url}")))?;
+        .filter(|(server, name)| {
+            server.contains("//") && !name.is_empty() && !server.ends_with('/')
+        })
+        .ok_or_else(|| {
+            StoreError::Unavailable(format!("DATABASE_URL has no database name: {url}"))
+        })?;
     let maintenance = match query {
         Some(q) => format!("{server}/postgres?{q}"),
         None => format!("{server}/postgres"),
@@ -37,19 +43,24 @@ pub fn maintenance_url(url: &str) -> StoreResult<(String, String)> {
 pub async fn create_database_if_missing(url: &str) -> StoreResult<bool> {
     let (maintenance, name) = maintenance_url(url)?;
     if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(StoreError::Unavailable(format!("unsupported database name {name:?}")));
+        return Err(StoreError::Unavailable(format!(
+            "unsupported database name {name:?}"
+        )));
     }
     let mut conn = AsyncPgConnection::establish(&maintenance)
         .await
         .map_err(|e| StoreError::Unavailable(format!("{maintenance}: {e}")))?;
-    let found: Exists = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
-        .bind::<Text, _>(&name)
-        .get_result(&mut conn)
-        .await?;
+    let found: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(&name)
+            .get_result(&mut conn)
+            .await?;
     if found.exists {
         return Ok(false);
     }
-    diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await?;
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .await?;
     Ok(true)
 }
 
@@ -57,8 +68,9 @@ pub async fn create_database_if_missing(url: &str) -> StoreResult<bool> {
 pub async fn run_migrations(url: &str) -> StoreResult<Vec<String>> {
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
-            .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
+        let mut conn =
+            <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+                .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
@@ -70,9 +82,14 @@ pub async fn run_migrations(url: &str) -> StoreResult<Vec<String>> {
 
 /// Sets the application role's password (deployments without trust auth).
 pub async fn set_app_password(url: &str, password: &str) -> StoreResult<()> {
-    let mut conn =
-        AsyncPgConnection::establish(url).await.map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
+    let mut conn = AsyncPgConnection::establish(url)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
     let escaped = password.replace('\'', "''");
-    diesel::sql_query(format!("ALTER ROLE {APP_ROLE} WITH LOGIN PASSWORD '{escaped}'")).execute(&mut conn).await?;
+    diesel::sql_query(format!(
+        "ALTER ROLE {APP_ROLE} WITH LOGIN PASSWORD '{escaped}'"
+    ))
+    .execute(&mut conn)
+    .await?;
     Ok(())
 }

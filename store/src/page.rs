@@ -33,11 +33,17 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page { items: rows, next_after }
+        Page {
+            items: rows,
+            next_after,
+        }
     }
 
     /// Maps the items, keeping the cursor.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_after: self.next_after }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_after: self.next_after,
+        }
     }
 }

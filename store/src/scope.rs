@@ -18,7 +18,11 @@ use crate::schema::{api_keys, role_assignments, sessions, streets, users};
 #[derive(Debug, Clone)]
 pub enum Session {
     /// A verified access token's claims.
-    User { user_id: Uuid, session_id: Uuid, district_id: Uuid },
+    User {
+        user_id: Uuid,
+        session_id: Uuid,
+        district_id: Uuid,
+    },
     /// An API key as presented: its id and secret.
     ApiKey { key_id: Uuid, secret: String },
 }
@@ -79,16 +83,28 @@ pub fn scope_from_columns(
     grid: Option<Uuid>,
     department: Option<Uuid>,
 ) -> Option<Scope> {
-    Some(match (ScopeKind::parse(kind)?, street, community, grid, department) {
-        (ScopeKind::District, ..) => Scope::District { district },
-        (ScopeKind::Street, Some(street), ..) => Scope::Street { district, street },
-        (ScopeKind::Community, Some(street), Some(community), ..) => Scope::Community { district, street, community },
-        (ScopeKind::Grid, Some(street), Some(community), Some(grid), _) => {
-            Scope::Grid { district, street, community, grid }
-        }
-        (ScopeKind::Department, _, _, _, Some(department)) => Scope::Department { district, department },
-        _ => return None,
-    })
+    Some(
+        match (ScopeKind::parse(kind)?, street, community, grid, department) {
+            (ScopeKind::District, ..) => Scope::District { district },
+            (ScopeKind::Street, Some(street), ..) => Scope::Street { district, street },
+            (ScopeKind::Community, Some(street), Some(community), ..) => Scope::Community {
+                district,
+                street,
+                community,
+            },
+            (ScopeKind::Grid, Some(street), Some(community), Some(grid), _) => Scope::Grid {
+                district,
+                street,
+                community,
+                grid,
+            },
+            (ScopeKind::Department, _, _, _, Some(department)) => Scope::Department {
+                district,
+                department,
+            },
+            _ => return None,
+        },
+    )
 }
 
 fn grant_from_columns(
@@ -97,7 +113,10 @@ fn grant_from_columns(
     district: Uuid,
     ids: (Option<Uuid>, Option<Uuid>, Option<Uuid>, Option<Uuid>),
 ) -> Option<Grant> {
-    Some(Grant { role: Role::parse(role)?, scope: scope_from_columns(kind, district, ids.0, ids.1, ids.2, ids.3)? })
+    Some(Grant {
+        role: Role::parse(role)?,
+        scope: scope_from_columns(kind, district, ids.0, ids.1, ids.2, ids.3)?,
+    })
 }
 
 /// Sets one scope variable for the rest of the transaction.
@@ -111,7 +130,14 @@ async fn set(conn: &mut Conn, name: &str, value: &str) -> StoreResult<()> {
 }
 
 /// Sets the identity variables in one round trip.
-async fn set_identity(conn: &mut Conn, principal: Uuid, district: Option<Uuid>, user: Option<Uuid>, session: Option<Uuid>, key: Option<Uuid>) -> StoreResult<()> {
+async fn set_identity(
+    conn: &mut Conn,
+    principal: Uuid,
+    district: Option<Uuid>,
+    user: Option<Uuid>,
+    session: Option<Uuid>,
+    key: Option<Uuid>,
+) -> StoreResult<()> {
     let text = |id: Option<Uuid>| id.map(|i| i.to_string()).unwrap_or_default();
     diesel::sql_query(
         "SELECT set_config('app.principal_id', $1, true), set_config('app.district_id', $2, true), \
@@ -130,11 +156,19 @@ async fn set_identity(conn: &mut Conn, principal: Uuid, district: Option<Uuid>, 
 
 /// Sets the streets the transaction sees, resolving "all streets of the
 /// district" for district-wide grants.
-async fn set_streets(conn: &mut Conn, district: Uuid, grants: &[Grant]) -> StoreResult<(bool, Vec<Uuid>)> {
+async fn set_streets(
+    conn: &mut Conn,
+    district: Uuid,
+    grants: &[Grant],
+) -> StoreResult<(bool, Vec<Uuid>)> {
     let district_wide = grants.iter().any(|g| g.scope.is_district_wide());
     let mut ids: Vec<Uuid> = if district_wide {
         set(conn, "app.district_wide", "on").await?;
-        streets::table.filter(streets::district_id.eq(district)).select(streets::id).load(conn).await?
+        streets::table
+            .filter(streets::district_id.eq(district))
+            .select(streets::id)
+            .load(conn)
+            .await?
     } else {
         grants.iter().filter_map(|g| g.scope.street()).collect()
     };
@@ -154,10 +188,26 @@ pub async fn refresh_streets(conn: &mut Conn, principal: &mut Principal) -> Stor
 }
 
 /// Checks a credential against the database and scopes the transaction to it.
-pub async fn authenticate(conn: &mut Conn, session: Session, today: NaiveDate) -> StoreResult<Principal> {
+pub async fn authenticate(
+    conn: &mut Conn,
+    session: Session,
+    today: NaiveDate,
+) -> StoreResult<Principal> {
     match session {
-        Session::User { user_id, session_id, district_id } => {
-            set_identity(conn, user_id, Some(district_id), Some(user_id), Some(session_id), None).await?;
+        Session::User {
+            user_id,
+            session_id,
+            district_id,
+        } => {
+            set_identity(
+                conn,
+                user_id,
+                Some(district_id),
+                Some(user_id),
+                Some(session_id),
+                None,
+            )
+            .await?;
             authenticate_user(conn, user_id, session_id, district_id, today).await
         }
         Session::ApiKey { key_id, secret } => {
@@ -167,9 +217,23 @@ pub async fn authenticate(conn: &mut Conn, session: Session, today: NaiveDate) -
     }
 }
 
-type GrantColumns = (String, String, Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, Option<Uuid>);
+type GrantColumns = (
+    String,
+    String,
+    Uuid,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+);
 
-async fn authenticate_user(conn: &mut Conn, user_id: Uuid, session_id: Uuid, district_id: Uuid, today: NaiveDate) -> StoreResult<Principal> {
+async fn authenticate_user(
+    conn: &mut Conn,
+    user_id: Uuid,
+    session_id: Uuid,
+    district_id: Uuid,
+    today: NaiveDate,
+) -> StoreResult<Principal> {
     let now = Utc::now();
     let alive: Option<(Uuid, bool)> = sessions::table
         .inner_join(users::table.on(users::id.eq(sessions::user_id)))
@@ -184,13 +248,19 @@ async fn authenticate_user(conn: &mut Conn, user_id: Uuid, session_id: Uuid, dis
     match alive {
         None => return Err(StoreError::Unauthenticated("session revoked or expired")),
         Some((_, true)) => return Err(StoreError::Unauthenticated("user disabled")),
-        Some((d, false)) if d != district_id => return Err(StoreError::Unauthenticated("district mismatch")),
+        Some((d, false)) if d != district_id => {
+            return Err(StoreError::Unauthenticated("district mismatch"));
+        }
         Some(_) => {}
     }
     let rows: Vec<GrantColumns> = role_assignments::table
         .filter(role_assignments::user_id.eq(user_id))
         .filter(role_assignments::valid_from.le(today))
-        .filter(role_assignments::valid_to.is_null().or(role_assignments::valid_to.ge(today)))
+        .filter(
+            role_assignments::valid_to
+                .is_null()
+                .or(role_assignments::valid_to.ge(today)),
+        )
         .select((
             role_assignments::role,
             role_assignments::scope_kind,
@@ -202,14 +272,31 @@ async fn authenticate_user(conn: &mut Conn, user_id: Uuid, session_id: Uuid, dis
         ))
         .load(conn)
         .await?;
-    let grants: Vec<Grant> =
-        rows.iter().filter_map(|(r, k, d, s, c, g, dep)| grant_from_columns(r, k, *d, (*s, *c, *g, *dep))).collect();
+    let grants: Vec<Grant> = rows
+        .iter()
+        .filter_map(|(r, k, d, s, c, g, dep)| grant_from_columns(r, k, *d, (*s, *c, *g, *dep)))
+        .collect();
     let (district_wide, streets) = set_streets(conn, district_id, &grants).await?;
-    Ok(Principal { actor: Actor::User { user_id, session_id }, district_id, grants, district_wide, streets })
+    Ok(Principal {
+        actor: Actor::User {
+            user_id,
+            session_id,
+        },
+        district_id,
+        grants,
+        district_wide,
+        streets,
+    })
 }
 
 async fn authenticate_key(conn: &mut Conn, key_id: Uuid, secret: &str) -> StoreResult<Principal> {
-    type KeyColumns = (Vec<u8>, Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>, Uuid, GrantColumns);
+    type KeyColumns = (
+        Vec<u8>,
+        Option<chrono::DateTime<Utc>>,
+        Option<chrono::DateTime<Utc>>,
+        Uuid,
+        GrantColumns,
+    );
     let row: Option<KeyColumns> = api_keys::table
         .filter(api_keys::id.eq(key_id))
         .select((
@@ -239,8 +326,15 @@ async fn authenticate_key(conn: &mut Conn, key_id: Uuid, secret: &str) -> StoreR
     if revoked.is_some() || expires.is_some_and(|e| e <= Utc::now()) {
         return Err(StoreError::Unauthenticated("api key revoked or expired"));
     }
-    let grant = grant_from_columns(&r, &k, d, (s, c, g, dep)).ok_or(StoreError::Unauthenticated("api key scope"))?;
+    let grant = grant_from_columns(&r, &k, d, (s, c, g, dep))
+        .ok_or(StoreError::Unauthenticated("api key scope"))?;
     set(conn, "app.district_id", &d.to_string()).await?;
     let (district_wide, streets) = set_streets(conn, d, &[grant]).await?;
-    Ok(Principal { actor: Actor::ApiKey { key_id, created_by }, district_id: d, grants: vec![grant], district_wide, streets })
+    Ok(Principal {
+        actor: Actor::ApiKey { key_id, created_by },
+        district_id: d,
+        grants: vec![grant],
+        district_wide,
+        streets,
+    })
 }

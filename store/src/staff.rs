@@ -20,8 +20,15 @@ pub fn scope_columns(scope: &Scope) -> (Option<Uuid>, Option<Uuid>, Option<Uuid>
     match *scope {
         Scope::District { .. } => (None, None, None, None),
         Scope::Street { street, .. } => (Some(street), None, None, None),
-        Scope::Community { street, community, .. } => (Some(street), Some(community), None, None),
-        Scope::Grid { street, community, grid, .. } => (Some(street), Some(community), Some(grid), None),
+        Scope::Community {
+            street, community, ..
+        } => (Some(street), Some(community), None, None),
+        Scope::Grid {
+            street,
+            community,
+            grid,
+            ..
+        } => (Some(street), Some(community), Some(grid), None),
         Scope::Department { department, .. } => (None, None, None, Some(department)),
     }
 }
@@ -77,12 +84,24 @@ pub async fn create_user(conn: &mut Conn, new: NewUser) -> StoreResult<User> {
 }
 
 pub async fn get_user(conn: &mut Conn, id: Uuid) -> StoreResult<User> {
-    Ok(users::table.filter(users::id.eq(id)).select(User::as_select()).first(conn).await?)
+    Ok(users::table
+        .filter(users::id.eq(id))
+        .select(User::as_select())
+        .first(conn)
+        .await?)
 }
 
 /// Accounts visible to the caller, optionally only one home street's.
-pub async fn list_users(conn: &mut Conn, street: Option<Uuid>, page: &PageRequest) -> StoreResult<Page<User>> {
-    let mut q = users::table.select(User::as_select()).order(users::id).limit(page.fetch_limit()).into_boxed();
+pub async fn list_users(
+    conn: &mut Conn,
+    street: Option<Uuid>,
+    page: &PageRequest,
+) -> StoreResult<Page<User>> {
+    let mut q = users::table
+        .select(User::as_select())
+        .order(users::id)
+        .limit(page.fetch_limit())
+        .into_boxed();
     if let Some(after) = page.after {
         q = q.filter(users::id.gt(after));
     }
@@ -92,13 +111,26 @@ pub async fn list_users(conn: &mut Conn, street: Option<Uuid>, page: &PageReques
     Ok(Page::from_rows(q.load(conn).await?, page, |u| u.id))
 }
 
-pub async fn update_user(conn: &mut Conn, id: Uuid, version: i32, changes: UserChanges) -> StoreResult<User> {
-    let updated = diesel::update(users::table.filter(users::id.eq(id)).filter(users::version.eq(version)))
-        .set((changes, users::version.eq(users::version + 1), users::updated_at.eq(diesel::dsl::now)))
-        .returning(User::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?;
+pub async fn update_user(
+    conn: &mut Conn,
+    id: Uuid,
+    version: i32,
+    changes: UserChanges,
+) -> StoreResult<User> {
+    let updated = diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::version.eq(version)),
+    )
+    .set((
+        changes,
+        users::version.eq(users::version + 1),
+        users::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(User::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?;
     match updated {
         Some(u) => Ok(u),
         None => match get_user(conn, id).await {
@@ -192,7 +224,9 @@ pub async fn get_role(conn: &mut Conn, id: Uuid) -> StoreResult<RoleAssignment> 
 /// The last day an assignment ending today (effective at once) is valid.
 fn ended_window_end(valid_from: NaiveDate, today: NaiveDate) -> NaiveDate {
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
-    let empty = valid_from.checked_sub_days(Days::new(1)).unwrap_or(valid_from);
+    let empty = valid_from
+        .checked_sub_days(Days::new(1))
+        .unwrap_or(valid_from);
     yesterday.max(empty)
 }
 
@@ -203,11 +237,13 @@ pub async fn end_role(conn: &mut Conn, id: Uuid, today: NaiveDate) -> StoreResul
     if current.valid_to.is_some_and(|to| to <= end) {
         return Ok(current);
     }
-    Ok(diesel::update(role_assignments::table.filter(role_assignments::id.eq(id)))
-        .set(role_assignments::valid_to.eq(end))
-        .returning(RoleAssignment::as_returning())
-        .get_result(conn)
-        .await?)
+    Ok(
+        diesel::update(role_assignments::table.filter(role_assignments::id.eq(id)))
+            .set(role_assignments::valid_to.eq(end))
+            .returning(RoleAssignment::as_returning())
+            .get_result(conn)
+            .await?,
+    )
 }
 
 // ---- grid assignments (一格三员) ----
@@ -244,7 +280,10 @@ pub struct NewGridAssignment {
     pub created_by: Option<Uuid>,
 }
 
-pub async fn assign_grid_staff(conn: &mut Conn, new: NewGridAssignment) -> StoreResult<GridAssignment> {
+pub async fn assign_grid_staff(
+    conn: &mut Conn,
+    new: NewGridAssignment,
+) -> StoreResult<GridAssignment> {
     Ok(diesel::insert_into(grid_assignments::table)
         .values((
             grid_assignments::street_id.eq(new.street_id),
@@ -265,16 +304,22 @@ pub async fn assign_grid_staff(conn: &mut Conn, new: NewGridAssignment) -> Store
 }
 
 /// A grid's assignments; with `on`, only those active that day.
-pub async fn list_grid_staff(conn: &mut Conn, grid_id: Uuid, on: Option<NaiveDate>) -> StoreResult<Vec<GridAssignment>> {
+pub async fn list_grid_staff(
+    conn: &mut Conn,
+    grid_id: Uuid,
+    on: Option<NaiveDate>,
+) -> StoreResult<Vec<GridAssignment>> {
     let mut q = grid_assignments::table
         .filter(grid_assignments::grid_id.eq(grid_id))
         .select(GridAssignment::as_select())
         .order(grid_assignments::id)
         .into_boxed();
     if let Some(day) = on {
-        q = q
-            .filter(grid_assignments::valid_from.le(day))
-            .filter(grid_assignments::valid_to.is_null().or(grid_assignments::valid_to.ge(day)));
+        q = q.filter(grid_assignments::valid_from.le(day)).filter(
+            grid_assignments::valid_to
+                .is_null()
+                .or(grid_assignments::valid_to.ge(day)),
+        );
     }
     Ok(q.load(conn).await?)
 }
@@ -288,17 +333,23 @@ pub async fn get_grid_assignment(conn: &mut Conn, id: Uuid) -> StoreResult<GridA
 }
 
 /// Ends a grid assignment now.
-pub async fn end_grid_assignment(conn: &mut Conn, id: Uuid, today: NaiveDate) -> StoreResult<GridAssignment> {
+pub async fn end_grid_assignment(
+    conn: &mut Conn,
+    id: Uuid,
+    today: NaiveDate,
+) -> StoreResult<GridAssignment> {
     let current = get_grid_assignment(conn, id).await?;
     let end = ended_window_end(current.valid_from, today);
     if current.valid_to.is_some_and(|to| to <= end) {
         return Ok(current);
     }
-    Ok(diesel::update(grid_assignments::table.filter(grid_assignments::id.eq(id)))
-        .set(grid_assignments::valid_to.eq(end))
-        .returning(GridAssignment::as_returning())
-        .get_result(conn)
-        .await?)
+    Ok(
+        diesel::update(grid_assignments::table.filter(grid_assignments::id.eq(id)))
+            .set(grid_assignments::valid_to.eq(end))
+            .returning(GridAssignment::as_returning())
+            .get_result(conn)
+            .await?,
+    )
 }
 
 /// One grid's staffing on a day.
@@ -312,7 +363,12 @@ pub struct GridCoverage {
 }
 
 /// Staffing of every grid of a community (or, with `community = None`, of a street) on `day`.
-pub async fn coverage(conn: &mut Conn, street: Uuid, community: Option<Uuid>, day: NaiveDate) -> StoreResult<Vec<GridCoverage>> {
+pub async fn coverage(
+    conn: &mut Conn,
+    street: Uuid,
+    community: Option<Uuid>,
+    day: NaiveDate,
+) -> StoreResult<Vec<GridCoverage>> {
     let mut q = grids::table
         .filter(grids::street_id.eq(street))
         .select((grids::id, grids::community_id, grids::code, grids::name))
@@ -327,7 +383,11 @@ pub async fn coverage(conn: &mut Conn, street: Uuid, community: Option<Uuid>, da
         .filter(grid_assignments::street_id.eq(street))
         .filter(grid_assignments::grid_id.eq_any(&ids))
         .filter(grid_assignments::valid_from.le(day))
-        .filter(grid_assignments::valid_to.is_null().or(grid_assignments::valid_to.ge(day)))
+        .filter(
+            grid_assignments::valid_to
+                .is_null()
+                .or(grid_assignments::valid_to.ge(day)),
+        )
         .select((grid_assignments::grid_id, grid_assignments::kind))
         .load(conn)
         .await?;

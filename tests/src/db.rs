@@ -9,12 +9,16 @@ use sha2::{Digest, Sha256};
 
 /// The server the tests use, as its owner.
 pub fn server_url() -> String {
-    std::env::var("ONEGRID_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("ONEGRID_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 fn migrations_hash() -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     let mut hasher = Sha256::new();
     for migration in entries {
@@ -25,7 +29,12 @@ fn migrations_hash() -> String {
             hasher.update(std::fs::read(&path).unwrap_or_default());
         }
     }
-    hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[derive(diesel::QueryableByName)]
@@ -51,15 +60,34 @@ async fn template() -> String {
     if exists(&mut conn, &name).await {
         return name;
     }
-    diesel::sql_query("SELECT pg_advisory_lock($1)").bind::<BigInt, _>(0x0_6E_67_72_69_64_i64).execute(&mut conn).await.unwrap();
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(0x0_6E_67_72_69_64_i64)
+        .execute(&mut conn)
+        .await
+        .unwrap();
     if !exists(&mut conn, &name).await {
         let building = format!("{name}_building");
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building}")).execute(&mut conn).await.unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {building}")).execute(&mut conn).await.unwrap();
-        onegrid_store::migrate::run_migrations(&format!("{}/{building}", server_url())).await.unwrap();
-        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}")).execute(&mut conn).await.unwrap();
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {building}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        onegrid_store::migrate::run_migrations(&format!("{}/{building}", server_url()))
+            .await
+            .unwrap();
+        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
     }
-    diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<BigInt, _>(0x0_6E_67_72_69_64_i64).execute(&mut conn).await.unwrap();
+    diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(0x0_6E_67_72_69_64_i64)
+        .execute(&mut conn)
+        .await
+        .unwrap();
     name
 }
 
@@ -72,8 +100,13 @@ impl TestDb {
     pub async fn create() -> TestDb {
         let template = template().await;
         let name = format!("onegrid_t_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = AsyncPgConnection::establish(&format!("{}/postgres", server_url())).await.unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut conn).await.unwrap();
+        let mut conn = AsyncPgConnection::establish(&format!("{}/postgres", server_url()))
+            .await
+            .unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
         TestDb { name }
     }
 
@@ -105,7 +138,11 @@ impl TestDb {
             n: i64,
         }
         let mut conn = self.owner().await;
-        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result::<N>(&mut conn).await.unwrap().n
+        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .get_result::<N>(&mut conn)
+            .await
+            .unwrap()
+            .n
     }
 }
 
@@ -114,10 +151,16 @@ impl Drop for TestDb {
         let name = self.name.clone();
         let url = format!("{}/postgres", server_url());
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 if let Ok(mut conn) = AsyncPgConnection::establish(&url).await {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
                 }
             });
         })

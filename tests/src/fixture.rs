@@ -52,26 +52,38 @@ type Staffing = (&'static str, Option<Uuid>, Role, Scope);
 impl World {
     /// Builds the standard world in `app`'s database.
     pub async fn build(app: &TestApp) -> World {
-        let boot = seed::bootstrap(&app.db.url(), "150203", "昆都仑区", "d-admin", PASSWORD).await.unwrap();
+        let boot = seed::bootstrap(&app.db.url(), "150203", "昆都仑区", "d-admin", PASSWORD)
+            .await
+            .unwrap();
         let district = boot.district_id;
         let mut users = HashMap::from([("d-admin".to_owned(), boot.admin_id)]);
         seed::as_user(&app.state.db, "d-admin", PASSWORD, move |c, mut p| {
             Box::pin(async move {
                 let today = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
                 let me = Some(p.accountable_user());
-                let deps: HashMap<String, Uuid> = departments::list(c, &PageRequest { after: None, limit: 50 })
-                    .await?
-                    .items
-                    .into_iter()
-                    .map(|d| (d.code, d.id))
-                    .collect();
+                let deps: HashMap<String, Uuid> = departments::list(
+                    c,
+                    &PageRequest {
+                        after: None,
+                        limit: 50,
+                    },
+                )
+                .await?
+                .items
+                .into_iter()
+                .map(|d| (d.code, d.id))
+                .collect();
                 let a = hierarchy::create_street(c, district, "150203001", "团结街道").await?;
                 let b = hierarchy::create_street(c, district, "150203002", "林荫路街道").await?;
                 scope::refresh_streets(c, &mut p).await?;
-                let a1 = hierarchy::create_community(c, a.id, "150203001001", "明日星城社区").await?;
+                let a1 =
+                    hierarchy::create_community(c, a.id, "150203001001", "明日星城社区").await?;
                 let a2 = hierarchy::create_community(c, a.id, "150203001002", "阳光社区").await?;
                 let b1 = hierarchy::create_community(c, b.id, "150203002001", "青山社区").await?;
-                let grid = |street: Uuid, community: Uuid, code: &'static str, name: &'static str| NewGrid {
+                let grid = |street: Uuid,
+                            community: Uuid,
+                            code: &'static str,
+                            name: &'static str| NewGrid {
                     street_id: street,
                     community_id: community,
                     code,
@@ -79,25 +91,99 @@ impl World {
                     target_households: Some(450),
                     boundary: None,
                 };
-                let g11 = hierarchy::create_grid(c, grid(a.id, a1.id, "150203001001001", "第一网格")).await?;
-                let g12 = hierarchy::create_grid(c, grid(a.id, a1.id, "150203001001002", "第二网格")).await?;
-                let g21 = hierarchy::create_grid(c, grid(a.id, a2.id, "150203001002001", "阳光一网格")).await?;
-                let gb = hierarchy::create_grid(c, grid(b.id, b1.id, "150203002001001", "青山一网格")).await?;
+                let g11 =
+                    hierarchy::create_grid(c, grid(a.id, a1.id, "150203001001001", "第一网格"))
+                        .await?;
+                let g12 =
+                    hierarchy::create_grid(c, grid(a.id, a1.id, "150203001001002", "第二网格"))
+                        .await?;
+                let g21 =
+                    hierarchy::create_grid(c, grid(a.id, a2.id, "150203001002001", "阳光一网格"))
+                        .await?;
+                let gb =
+                    hierarchy::create_grid(c, grid(b.id, b1.id, "150203002001001", "青山一网格"))
+                        .await?;
 
-                let scope_a = Scope::Street { district, street: a.id };
-                let scope_a1 = Scope::Community { district, street: a.id, community: a1.id };
+                let scope_a = Scope::Street {
+                    district,
+                    street: a.id,
+                };
+                let scope_a1 = Scope::Community {
+                    district,
+                    street: a.id,
+                    community: a1.id,
+                };
                 let staffing: Vec<Staffing> = vec![
                     ("a-admin", Some(a.id), Role::StreetAdmin, scope_a),
-                    ("b-admin", Some(b.id), Role::StreetAdmin, Scope::Street { district, street: b.id }),
+                    (
+                        "b-admin",
+                        Some(b.id),
+                        Role::StreetAdmin,
+                        Scope::Street {
+                            district,
+                            street: b.id,
+                        },
+                    ),
                     ("a1-admin", Some(a.id), Role::CommunityAdmin, scope_a1),
-                    ("a2-admin", Some(a.id), Role::CommunityAdmin, Scope::Community { district, street: a.id, community: a2.id }),
-                    ("b1-admin", Some(b.id), Role::CommunityAdmin, Scope::Community { district, street: b.id, community: b1.id }),
+                    (
+                        "a2-admin",
+                        Some(a.id),
+                        Role::CommunityAdmin,
+                        Scope::Community {
+                            district,
+                            street: a.id,
+                            community: a2.id,
+                        },
+                    ),
+                    (
+                        "b1-admin",
+                        Some(b.id),
+                        Role::CommunityAdmin,
+                        Scope::Community {
+                            district,
+                            street: b.id,
+                            community: b1.id,
+                        },
+                    ),
                     ("a1-chief", Some(a.id), Role::GridChief, scope_a1),
-                    ("a1-worker", Some(a.id), Role::GridWorker, Scope::Grid { district, street: a.id, community: a1.id, grid: g11.id }),
-                    ("b1-worker", Some(b.id), Role::GridWorker, Scope::Grid { district, street: b.id, community: b1.id, grid: gb.id }),
+                    (
+                        "a1-worker",
+                        Some(a.id),
+                        Role::GridWorker,
+                        Scope::Grid {
+                            district,
+                            street: a.id,
+                            community: a1.id,
+                            grid: g11.id,
+                        },
+                    ),
+                    (
+                        "b1-worker",
+                        Some(b.id),
+                        Role::GridWorker,
+                        Scope::Grid {
+                            district,
+                            street: b.id,
+                            community: b1.id,
+                            grid: gb.id,
+                        },
+                    ),
                     ("a-auditor", Some(a.id), Role::Auditor, scope_a),
-                    ("d-auditor", None, Role::Auditor, Scope::District { district }),
-                    ("police", None, Role::DepartmentStaff, Scope::Department { district, department: deps["police"] }),
+                    (
+                        "d-auditor",
+                        None,
+                        Role::Auditor,
+                        Scope::District { district },
+                    ),
+                    (
+                        "police",
+                        None,
+                        Role::DepartmentStaff,
+                        Scope::Department {
+                            district,
+                            department: deps["police"],
+                        },
+                    ),
                 ];
                 let mut users = HashMap::new();
                 let mut roles = HashMap::new();
@@ -119,25 +205,44 @@ impl World {
                 }
                 let part_time = staff::create_user(
                     c,
-                    NewUser { district_id: district, street_id: Some(a.id), username: "a1-pt".into(), display_name: "宋金伟".into(), password: PASSWORD.into() },
+                    NewUser {
+                        district_id: district,
+                        street_id: Some(a.id),
+                        username: "a1-pt".into(),
+                        display_name: "宋金伟".into(),
+                        password: PASSWORD.into(),
+                    },
                 )
                 .await?;
                 users.insert("a1-pt".into(), part_time.id);
-                let assign = |street: Uuid, grid: Uuid, user: Uuid, kind: StaffKind| NewGridAssignment {
-                    street_id: street,
-                    grid_id: grid,
-                    user_id: user,
-                    kind,
-                    district_id: district,
-                    department_id: None,
-                    duty: None,
-                    valid_from: today,
-                    valid_to: None,
-                    created_by: me,
-                };
-                let ft = staff::assign_grid_staff(c, assign(a.id, g11.id, users["a1-worker"], StaffKind::FullTime)).await?;
-                staff::assign_grid_staff(c, assign(a.id, g11.id, part_time.id, StaffKind::PartTime)).await?;
-                let ftb = staff::assign_grid_staff(c, assign(b.id, gb.id, users["b1-worker"], StaffKind::FullTime)).await?;
+                let assign =
+                    |street: Uuid, grid: Uuid, user: Uuid, kind: StaffKind| NewGridAssignment {
+                        street_id: street,
+                        grid_id: grid,
+                        user_id: user,
+                        kind,
+                        district_id: district,
+                        department_id: None,
+                        duty: None,
+                        valid_from: today,
+                        valid_to: None,
+                        created_by: me,
+                    };
+                let ft = staff::assign_grid_staff(
+                    c,
+                    assign(a.id, g11.id, users["a1-worker"], StaffKind::FullTime),
+                )
+                .await?;
+                staff::assign_grid_staff(
+                    c,
+                    assign(a.id, g11.id, part_time.id, StaffKind::PartTime),
+                )
+                .await?;
+                let ftb = staff::assign_grid_staff(
+                    c,
+                    assign(b.id, gb.id, users["b1-worker"], StaffKind::FullTime),
+                )
+                .await?;
                 Ok(World {
                     district,
                     departments: deps,

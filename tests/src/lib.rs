@@ -67,8 +67,19 @@ impl Reply {
 
     /// Asserts an RFC 9457 problem with `status` and `code`, and returns it.
     pub fn problem(&self, status: u16, code: &str) -> &Value {
-        assert_eq!(self.status.as_u16(), status, "expected {status} {code}, got {}: {}", self.status, self.text);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{}", self.text);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "expected {status} {code}, got {}: {}",
+            self.status,
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text
+        );
         assert_eq!(self.body["code"], code, "{}", self.text);
         assert_eq!(self.body["status"], status);
         assert_eq!(self.body["type"], format!("/problems/{code}"));
@@ -117,7 +128,12 @@ impl Call<'_> {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 }
 
@@ -125,7 +141,10 @@ impl Call<'_> {
 pub fn test_config(db: &TestDb, overrides: &[(&str, &str)]) -> Config {
     let owner = db.url();
     let prefix = format!("onegrid-test:{}", db.name);
-    let overrides: Vec<(String, String)> = overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let overrides: Vec<(String, String)> = overrides
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     Config::from_vars(move |name| {
         if let Some((_, v)) = overrides.iter().find(|(k, _)| k == name) {
             return Some(v.clone());
@@ -133,7 +152,9 @@ pub fn test_config(db: &TestDb, overrides: &[(&str, &str)]) -> Config {
         match name {
             "ONEGRID_ENV" => Some("test".into()),
             "DATABASE_URL" => Some(owner.clone()),
-            "REDIS_URL" => Some(std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())),
+            "REDIS_URL" => {
+                Some(std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()))
+            }
             "REDIS_PREFIX" => Some(prefix.clone()),
             "ONEGRID_POOL_SIZE" => Some("4".into()),
             _ => None,
@@ -166,12 +187,25 @@ impl TestApp {
             .run();
         let handle = server.handle();
         tokio::spawn(server);
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestApp { db, state, clock, base, client, server: handle }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            db,
+            state,
+            clock,
+            base,
+            client,
+            server: handle,
+        }
     }
 
     pub fn call(&self, method: Method, path: &str) -> Call<'_> {
-        Call { app: self, builder: self.client.request(method, format!("{}{path}", self.base)) }
+        Call {
+            app: self,
+            builder: self.client.request(method, format!("{}{path}", self.base)),
+        }
     }
     pub fn get(&self, path: &str) -> Call<'_> {
         self.call(Method::GET, path)
@@ -188,7 +222,10 @@ impl TestApp {
 
     /// Logs in and returns the whole token response.
     pub async fn login_reply(&self, username: &str, password: &str) -> Reply {
-        self.post("/api/v1/auth/login").json(&serde_json::json!({"username": username, "password": password})).send().await
+        self.post("/api/v1/auth/login")
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
     }
 
     /// Logs in with the fixture password and returns the access token.

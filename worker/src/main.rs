@@ -25,7 +25,10 @@ async fn redis_up(client: &redis::Client) -> bool {
         let mut conn = client.get_multiplexed_async_connection().await?;
         redis::cmd("PING").query_async::<String>(&mut conn).await
     };
-    matches!(tokio::time::timeout(Duration::from_millis(500), attempt).await, Ok(Ok(_)))
+    matches!(
+        tokio::time::timeout(Duration::from_millis(500), attempt).await,
+        Ok(Ok(_))
+    )
 }
 
 async fn readyz(health: Data<Arc<Health>>) -> HttpResponse {
@@ -37,36 +40,56 @@ async fn readyz(health: Data<Arc<Health>>) -> HttpResponse {
         "postgres": if pg { "up" } else { "down" },
         "redis": if redis { "up" } else { "down" },
     });
-    if pg && !stopping { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    if pg && !stopping {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).try_init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .try_init();
 }
 
 async fn run() -> Result<(), String> {
     let config = Config::from_env()?;
-    let db = Db::new(&config.app_database_url, &PoolSettings::new("onegrid-worker", 4)).map_err(|e| e.to_string())?;
+    let db = Db::new(
+        &config.app_database_url,
+        &PoolSettings::new("onegrid-worker", 4),
+    )
+    .map_err(|e| e.to_string())?;
     db.ping().await.map_err(|e| {
         format!(
             "PostgreSQL is not reachable at {} ({e}). Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
             redact(&config.app_database_url)
         )
     })?;
-    let redis = redis::Client::open(config.redis_url.as_str()).map_err(|e| format!("REDIS_URL: {e}"))?;
+    let redis =
+        redis::Client::open(config.redis_url.as_str()).map_err(|e| format!("REDIS_URL: {e}"))?;
     if !redis_up(&redis).await {
         tracing::warn!(
             "Redis is not reachable at {}; continuing without it (wake-ups fall back to polling). Start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no",
             redact(&config.redis_url)
         );
     }
-    let health = Arc::new(Health { db, redis, stopping: AtomicBool::new(false) });
+    let health = Arc::new(Health {
+        db,
+        redis,
+        stopping: AtomicBool::new(false),
+    });
     let data = Data::new(health.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .route("/healthz", web::get().to(|| async { HttpResponse::Ok().body("ok") }))
+            .route(
+                "/healthz",
+                web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+            )
             .route("/readyz", web::get().to(readyz))
     })
     .disable_signals()

@@ -23,24 +23,44 @@ pub struct Caller(pub Session);
 pub const API_KEY_HEADER: &str = "x-api-key";
 
 fn extract(req: &HttpRequest) -> Result<Caller, ApiError> {
-    let state = req.app_data::<Data<AppState>>().ok_or_else(|| ApiError::new(crate::error::Code::Internal, "no state"))?;
-    let bearer = req
+    let state = req
+        .app_data::<Data<AppState>>()
+        .ok_or_else(|| ApiError::new(crate::error::Code::Internal, "no state"))?;
+    let bearer = req.headers().get(header::AUTHORIZATION).map(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|s| s.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(())
+    });
+    let key_header = req
         .headers()
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().ok().and_then(|s| s.strip_prefix("Bearer ")).map(str::trim).ok_or(()));
-    let key_header = req.headers().get(API_KEY_HEADER).map(|v| v.to_str().map(str::trim).map_err(|_| ()));
+        .get(API_KEY_HEADER)
+        .map(|v| v.to_str().map(str::trim).map_err(|_| ()));
     let token = match (bearer, key_header) {
         (None, None) => return Err(ApiError::unauthenticated()),
-        (Some(Err(())), _) | (_, Some(Err(()))) => return Err(ApiError::invalid_token("malformed credential header")),
-        (Some(Ok(_)), Some(Ok(_))) => return Err(ApiError::invalid_token("send one credential, not two")),
+        (Some(Err(())), _) | (_, Some(Err(()))) => {
+            return Err(ApiError::invalid_token("malformed credential header"));
+        }
+        (Some(Ok(_)), Some(Ok(_))) => {
+            return Err(ApiError::invalid_token("send one credential, not two"));
+        }
         (Some(Ok(t)), None) | (None, Some(Ok(t))) => t,
     };
     if token.starts_with(api_keys::PREFIX) {
-        let (key_id, secret) = api_keys::parse(token).ok_or_else(|| ApiError::invalid_token("malformed API key"))?;
+        let (key_id, secret) =
+            api_keys::parse(token).ok_or_else(|| ApiError::invalid_token("malformed API key"))?;
         return Ok(Caller(Session::ApiKey { key_id, secret }));
     }
-    let claims = state.tokens.verify(token).map_err(|e| ApiError::invalid_token(&format!("access token refused: {e}")))?;
-    Ok(Caller(Session::User { user_id: claims.sub, session_id: claims.sid, district_id: claims.dst }))
+    let claims = state
+        .tokens
+        .verify(token)
+        .map_err(|e| ApiError::invalid_token(&format!("access token refused: {e}")))?;
+    Ok(Caller(Session::User {
+        user_id: claims.sub,
+        session_id: claims.sid,
+        district_id: claims.dst,
+    }))
 }
 
 impl FromRequest for Caller {

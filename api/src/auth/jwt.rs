@@ -35,7 +35,9 @@ pub struct TokenKeys {
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenKeys").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("TokenKeys")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -43,9 +45,17 @@ impl std::fmt::Debug for TokenKeys {
 pub const LEEWAY_SECS: u64 = 5;
 
 impl TokenKeys {
-    pub fn new(private_pem: &str, public_pem: &str, kid: &str, issuer: &str, audience: &str) -> Result<TokenKeys, String> {
-        let encoding = EncodingKey::from_ed_pem(private_pem.as_bytes()).map_err(|e| format!("JWT private key: {e}"))?;
-        let decoding = DecodingKey::from_ed_pem(public_pem.as_bytes()).map_err(|e| format!("JWT public key: {e}"))?;
+    pub fn new(
+        private_pem: &str,
+        public_pem: &str,
+        kid: &str,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<TokenKeys, String> {
+        let encoding = EncodingKey::from_ed_pem(private_pem.as_bytes())
+            .map_err(|e| format!("JWT private key: {e}"))?;
+        let decoding = DecodingKey::from_ed_pem(public_pem.as_bytes())
+            .map_err(|e| format!("JWT public key: {e}"))?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.algorithms = vec![Algorithm::EdDSA];
         validation.leeway = LEEWAY_SECS;
@@ -53,11 +63,25 @@ impl TokenKeys {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         validation.validate_exp = true;
-        Ok(TokenKeys { encoding, decoding, validation, kid: kid.into(), issuer: issuer.into(), audience: audience.into() })
+        Ok(TokenKeys {
+            encoding,
+            decoding,
+            validation,
+            kid: kid.into(),
+            issuer: issuer.into(),
+            audience: audience.into(),
+        })
     }
 
     /// Signs an access token for a session, valid `ttl_secs` from `now`.
-    pub fn issue(&self, user: Uuid, session: Uuid, district: Uuid, now: i64, ttl_secs: i64) -> Result<String, String> {
+    pub fn issue(
+        &self,
+        user: Uuid,
+        session: Uuid,
+        district: Uuid,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<String, String> {
         let claims = Claims {
             sub: user,
             sid: session,
@@ -75,6 +99,8 @@ impl TokenKeys {
 
     /// Verifies signature, algorithm and claims.
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
-        decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| e.to_string())
+        decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|e| e.to_string())
     }
 }

@@ -78,7 +78,13 @@ fn tokens(state: &AppState, issued: &Issued) -> ApiResult<TokenResponse> {
     let ttl = state.config.access_ttl.as_secs();
     let access_token = state
         .tokens
-        .issue(issued.user_id, issued.session_id, issued.district_id, state.clock.now().timestamp(), i64::try_from(ttl).unwrap_or(600))
+        .issue(
+            issued.user_id,
+            issued.session_id,
+            issued.district_id,
+            state.clock.now().timestamp(),
+            i64::try_from(ttl).unwrap_or(600),
+        )
         .map_err(|e| ApiError::new(Code::Internal, e))?;
     Ok(TokenResponse {
         access_token,
@@ -98,15 +104,28 @@ fn tokens(state: &AppState, issued: &Issued) -> ApiResult<TokenResponse> {
 #[post("/auth/login")]
 pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    if body.username.is_empty() || body.username.len() > 64 || body.password.is_empty() || body.password.len() > 256 {
-        return Err(ApiError::new(Code::InvalidCredentials, "wrong username or password"));
+    if body.username.is_empty()
+        || body.username.len() > 64
+        || body.password.is_empty()
+        || body.password.len() > 256
+    {
+        return Err(ApiError::new(
+            Code::InvalidCredentials,
+            "wrong username or password",
+        ));
     }
     state.throttle.check(&body.username).await?;
     let ttl = Duration::from_std(state.config.session_ttl).unwrap_or_else(|_| Duration::days(30));
     let (username, password) = (body.username.clone(), body.password);
     let result = state
         .db
-        .unscoped(move |c| Box::pin(async move { auth::login(c, &username, &password, ttl).await.map_err(ApiError::from) }))
+        .unscoped(move |c| {
+            Box::pin(async move {
+                auth::login(c, &username, &password, ttl)
+                    .await
+                    .map_err(ApiError::from)
+            })
+        })
         .await;
     match result {
         Ok(issued) => {
@@ -115,7 +134,10 @@ pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult
         }
         Err(e) if e.code == Code::InvalidToken => {
             state.throttle.failed(&body.username).await;
-            Err(ApiError::new(Code::InvalidCredentials, "wrong username or password"))
+            Err(ApiError::new(
+                Code::InvalidCredentials,
+                "wrong username or password",
+            ))
         }
         Err(e) => Err(e),
     }
@@ -132,7 +154,9 @@ pub async fn refresh(state: Data<AppState>, body: Json<RefreshRequest>) -> ApiRe
     let token = body.into_inner().refresh_token;
     let outcome = state
         .db
-        .unscoped(move |c| Box::pin(async move { auth::refresh(c, &token).await.map_err(ApiError::from) }))
+        .unscoped(move |c| {
+            Box::pin(async move { auth::refresh(c, &token).await.map_err(ApiError::from) })
+        })
         .await?;
     match outcome {
         Refreshed::Rotated(issued) => Ok(HttpResponse::Ok().json(tokens(&state, &issued)?)),
@@ -151,8 +175,13 @@ pub async fn logout(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResp
         .run(caller, |c, p| {
             Box::pin(async move {
                 match p.actor {
-                    Actor::User { session_id, .. } => Ok(auth::revoke_session(c, session_id, "logout").await?),
-                    Actor::ApiKey { .. } => Err(ApiError::new(Code::ValidationFailed, "API keys have no session; revoke the key instead")),
+                    Actor::User { session_id, .. } => {
+                        Ok(auth::revoke_session(c, session_id, "logout").await?)
+                    }
+                    Actor::ApiKey { .. } => Err(ApiError::new(
+                        Code::ValidationFailed,
+                        "API keys have no session; revoke the key instead",
+                    )),
                 }
             })
         })
@@ -172,7 +201,9 @@ pub async fn me(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse
             Box::pin(async move {
                 let user = staff::get_user(c, p.accountable_user()).await?;
                 let (kind, api_key_id, username, display_name) = match p.actor {
-                    Actor::User { .. } => ("user", None, Some(user.username), Some(user.display_name)),
+                    Actor::User { .. } => {
+                        ("user", None, Some(user.username), Some(user.display_name))
+                    }
                     Actor::ApiKey { key_id, .. } => ("api_key", Some(key_id), None, None),
                 };
                 Ok(MeView {
@@ -182,8 +213,19 @@ pub async fn me(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse
                     display_name,
                     api_key_id,
                     district_id: p.district_id,
-                    roles: p.grants.iter().map(|g| GrantView { role: g.role, scope: ScopeView::from(&g.scope) }).collect(),
-                    permissions: MATRIX.iter().filter(|r| allowed_anywhere(&p.grants, r.action)).map(|r| r.name).collect(),
+                    roles: p
+                        .grants
+                        .iter()
+                        .map(|g| GrantView {
+                            role: g.role,
+                            scope: ScopeView::from(&g.scope),
+                        })
+                        .collect(),
+                    permissions: MATRIX
+                        .iter()
+                        .filter(|r| allowed_anywhere(&p.grants, r.action))
+                        .map(|r| r.name)
+                        .collect(),
                     street_ids: p.streets.clone(),
                 })
             })

@@ -23,17 +23,31 @@ pub struct LoginThrottle {
 
 impl LoginThrottle {
     pub fn new(cache: Cache, max_failures: u32, window: Duration) -> LoginThrottle {
-        LoginThrottle { cache, local: Mutex::new(HashMap::new()), max_failures: u64::from(max_failures), window }
+        LoginThrottle {
+            cache,
+            local: Mutex::new(HashMap::new()),
+            max_failures: u64::from(max_failures),
+            window,
+        }
     }
 
     /// The counter key: a hash, so usernames never reach Redis.
     fn key(username: &str) -> String {
         let digest = Sha256::digest(username.trim().to_lowercase().as_bytes());
-        format!("login_failures:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        format!(
+            "login_failures:{}",
+            digest
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        )
     }
 
     fn local_count(&self, key: &str) -> u64 {
-        let mut map = self.local.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .local
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.retain(|_, (_, since)| since.elapsed() < self.window);
         map.get(key).map_or(0, |(n, _)| *n)
     }
@@ -46,8 +60,11 @@ impl LoginThrottle {
             Err(_) => self.local_count(&key),
         };
         if count >= self.max_failures {
-            return Err(ApiError::new(Code::TooManyRequests, "too many failed logins for this username; wait and retry")
-                .with_header(header::RETRY_AFTER, self.window.as_secs().to_string()));
+            return Err(ApiError::new(
+                Code::TooManyRequests,
+                "too many failed logins for this username; wait and retry",
+            )
+            .with_header(header::RETRY_AFTER, self.window.as_secs().to_string()));
         }
         Ok(())
     }
@@ -58,7 +75,10 @@ impl LoginThrottle {
         if self.cache.incr_window(&key, self.window).await.is_err() {
             tracing::warn!("redis unavailable: counting login failures in-process");
         }
-        let mut map = self.local.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .local
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry = map.entry(key).or_insert((0, Instant::now()));
         entry.0 += 1;
     }
@@ -67,6 +87,9 @@ impl LoginThrottle {
     pub async fn succeeded(&self, username: &str) {
         let key = Self::key(username);
         let _ = self.cache.delete(&key).await;
-        self.local.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
+        self.local
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&key);
     }
 }

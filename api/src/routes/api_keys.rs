@@ -5,9 +5,9 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpResponse, delete, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::{Action, Role, may_grant};
+use onegrid_store::Principal;
 use onegrid_store::auth::api_keys::{self, ApiKey};
 use onegrid_store::scope::{Actor, scope_from_columns};
-use onegrid_store::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -33,9 +33,17 @@ pub struct ApiKeyView {
 
 impl ApiKeyView {
     fn from_row(k: ApiKey) -> ApiResult<ApiKeyView> {
-        let role = Role::parse(&k.role).ok_or_else(|| ApiError::new(Code::Internal, "unknown role"))?;
-        let scope = scope_from_columns(&k.scope_kind, k.district_id, k.street_id, k.community_id, k.grid_id, k.department_id)
-            .ok_or_else(|| ApiError::new(Code::Internal, "api key with a broken scope"))?;
+        let role =
+            Role::parse(&k.role).ok_or_else(|| ApiError::new(Code::Internal, "unknown role"))?;
+        let scope = scope_from_columns(
+            &k.scope_kind,
+            k.district_id,
+            k.street_id,
+            k.community_id,
+            k.grid_id,
+            k.department_id,
+        )
+        .ok_or_else(|| ApiError::new(Code::Internal, "api key with a broken scope"))?;
         Ok(ApiKeyView {
             id: k.id,
             name: k.name,
@@ -75,7 +83,10 @@ pub struct NewApiKey {
 fn require_person(p: &Principal) -> ApiResult<Uuid> {
     match p.actor {
         Actor::User { user_id, .. } => Ok(user_id),
-        Actor::ApiKey { .. } => Err(ApiError::forbidden("api_key.manage").with_detail("API keys cannot manage API keys")),
+        Actor::ApiKey { .. } => {
+            Err(ApiError::forbidden("api_key.manage")
+                .with_detail("API keys cannot manage API keys"))
+        }
     }
 }
 
@@ -84,7 +95,11 @@ fn require_person(p: &Principal) -> ApiResult<Uuid> {
 /// Keys whose scope lies in the caller's streets (or district), revoked ones included.
 #[utoipa::path(tag = "api-keys", params(PageQuery), responses((status = 200, body = Paged<ApiKeyView>)))]
 #[get("/api-keys")]
-pub async fn list_api_keys(state: Data<AppState>, caller: Caller, page: Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_api_keys(
+    state: Data<AppState>,
+    caller: Caller,
+    page: Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let page = page.request()?;
     let rows = state
         .run(caller, move |c, p| {
@@ -96,7 +111,10 @@ pub async fn list_api_keys(state: Data<AppState>, caller: Caller, page: Query<Pa
         })
         .await?;
     let items: ApiResult<Vec<_>> = rows.items.into_iter().map(ApiKeyView::from_row).collect();
-    let page = onegrid_store::page::Page { items: items?, next_after: rows.next_after };
+    let page = onegrid_store::page::Page {
+        items: items?,
+        next_after: rows.next_after,
+    };
     Ok(HttpResponse::Ok().json(Paged::from_page(page, |k| k)))
 }
 
@@ -106,7 +124,12 @@ pub async fn list_api_keys(state: Data<AppState>, caller: Caller, page: Query<Pa
 /// a district's own front-end backend. The plaintext key is in this response only.
 #[utoipa::path(tag = "api-keys", request_body = NewApiKey, responses((status = 201, body = CreatedApiKey)))]
 #[post("/api-keys")]
-pub async fn create_api_key(state: Data<AppState>, caller: Caller, key: IdempotencyKey, body: Json<NewApiKey>) -> ApiResult<HttpResponse> {
+pub async fn create_api_key(
+    state: Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: Json<NewApiKey>,
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     check_name("name", &body.name, 100)?;
     let now = state.clock.now();
@@ -114,21 +137,43 @@ pub async fn create_api_key(state: Data<AppState>, caller: Caller, key: Idempote
         return Err(ApiError::field("expires_at", "must be in the future"));
     }
     state
-        .create(caller, key, crate::http::request_hash(&body), move |c, p| {
-            Box::pin(async move {
-                let creator = require_person(&p)?;
-                let scope = body.scope.resolve(c, &p).await?;
-                check_role_scope(body.role, &scope)?;
-                p.require(Action::ApiKeyManage, &scope.as_target())?;
-                if !may_grant(&p.grants, body.role, &scope) {
-                    return Err(ApiError::forbidden("api_key.manage")
-                        .with_detail(format!("your role may not grant {} here", body.role.as_str())));
-                }
-                let (row, plaintext) = api_keys::create(c, &body.name, body.role, &scope, creator, body.expires_at).await?;
-                let location = format!("/api/v1/api-keys/{}", row.id);
-                Created::new(CreatedApiKey { api_key: ApiKeyView::from_row(row)?, key: plaintext }, location, None)
-            })
-        })
+        .create(
+            caller,
+            key,
+            crate::http::request_hash(&body),
+            move |c, p| {
+                Box::pin(async move {
+                    let creator = require_person(&p)?;
+                    let scope = body.scope.resolve(c, &p).await?;
+                    check_role_scope(body.role, &scope)?;
+                    p.require(Action::ApiKeyManage, &scope.as_target())?;
+                    if !may_grant(&p.grants, body.role, &scope) {
+                        return Err(ApiError::forbidden("api_key.manage").with_detail(format!(
+                            "your role may not grant {} here",
+                            body.role.as_str()
+                        )));
+                    }
+                    let (row, plaintext) = api_keys::create(
+                        c,
+                        &body.name,
+                        body.role,
+                        &scope,
+                        creator,
+                        body.expires_at,
+                    )
+                    .await?;
+                    let location = format!("/api/v1/api-keys/{}", row.id);
+                    Created::new(
+                        CreatedApiKey {
+                            api_key: ApiKeyView::from_row(row)?,
+                            key: plaintext,
+                        },
+                        location,
+                        None,
+                    )
+                })
+            },
+        )
         .await
 }
 
@@ -137,15 +182,26 @@ pub async fn create_api_key(state: Data<AppState>, caller: Caller, key: Idempote
 /// Revokes the key; its next request is refused with 401.
 #[utoipa::path(tag = "api-keys", params(("api_key_id" = Uuid, Path, description = "API key id")), responses((status = 200, body = ApiKeyView)))]
 #[delete("/api-keys/{api_key_id}")]
-pub async fn revoke_api_key(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn revoke_api_key(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
         .run(caller, move |c, p| {
             Box::pin(async move {
                 require_person(&p)?;
                 let k = api_keys::get(c, id).await?;
-                let scope = scope_from_columns(&k.scope_kind, k.district_id, k.street_id, k.community_id, k.grid_id, k.department_id)
-                    .ok_or_else(|| ApiError::new(Code::Internal, "api key with a broken scope"))?;
+                let scope = scope_from_columns(
+                    &k.scope_kind,
+                    k.district_id,
+                    k.street_id,
+                    k.community_id,
+                    k.grid_id,
+                    k.department_id,
+                )
+                .ok_or_else(|| ApiError::new(Code::Internal, "api key with a broken scope"))?;
                 p.require(Action::ApiKeyManage, &scope.as_target())?;
                 Ok(api_keys::revoke(c, id).await?)
             })

@@ -70,7 +70,12 @@ pub fn target(district: Uuid, c: &hierarchy::Community) -> Target {
 /// The communities (社区) of one street, in creation order.
 #[utoipa::path(tag = "hierarchy", params(("street_id" = Uuid, Path, description = "Street id"), PageQuery), responses((status = 200, body = Paged<CommunityView>)))]
 #[get("/streets/{street_id}/communities")]
-pub async fn list_communities(state: Data<AppState>, caller: Caller, id: Path<Uuid>, page: Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_communities(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    page: Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let street_id = id.into_inner();
     let page = page.request()?;
     let rows = state
@@ -91,24 +96,40 @@ pub async fn list_communities(state: Data<AppState>, caller: Caller, id: Path<Uu
 /// street's 9-digit code by 3 digits. Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(tag = "hierarchy", params(("street_id" = Uuid, Path, description = "Street id")), request_body = NewCommunity, responses((status = 201, body = CommunityView)))]
 #[post("/streets/{street_id}/communities")]
-pub async fn create_community(state: Data<AppState>, caller: Caller, id: Path<Uuid>, key: IdempotencyKey, body: Json<NewCommunity>) -> ApiResult<HttpResponse> {
+pub async fn create_community(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    key: IdempotencyKey,
+    body: Json<NewCommunity>,
+) -> ApiResult<HttpResponse> {
     let street_id = id.into_inner();
     let body = body.into_inner();
     check_name("name", &body.name, 100)?;
     let request = (street_id, &body);
     let hash_input = serde_json::json!(request);
     state
-        .create(caller, key, crate::http::request_hash(&hash_input), move |c, p| {
-            Box::pin(async move {
-                let s = hierarchy::get_street(c, street_id).await?;
-                p.require(Action::CommunityCreate, &Target::street(s.district_id, s.id))?;
-                check_code(Level::Community, &body.code, Some(&s.code)).map_err(|e| ApiError::field("code", e.to_string()))?;
-                let community = hierarchy::create_community(c, s.id, &body.code, &body.name).await?;
-                let location = format!("/api/v1/communities/{}", community.id);
-                let version = community.version;
-                Created::new(CommunityView::from(community), location, Some(version))
-            })
-        })
+        .create(
+            caller,
+            key,
+            crate::http::request_hash(&hash_input),
+            move |c, p| {
+                Box::pin(async move {
+                    let s = hierarchy::get_street(c, street_id).await?;
+                    p.require(
+                        Action::CommunityCreate,
+                        &Target::street(s.district_id, s.id),
+                    )?;
+                    check_code(Level::Community, &body.code, Some(&s.code))
+                        .map_err(|e| ApiError::field("code", e.to_string()))?;
+                    let community =
+                        hierarchy::create_community(c, s.id, &body.code, &body.name).await?;
+                    let location = format!("/api/v1/communities/{}", community.id);
+                    let version = community.version;
+                    Created::new(CommunityView::from(community), location, Some(version))
+                })
+            },
+        )
         .await
 }
 
@@ -117,7 +138,11 @@ pub async fn create_community(state: Data<AppState>, caller: Caller, id: Path<Uu
 /// One community. 404 when it is not in the caller's scope.
 #[utoipa::path(tag = "hierarchy", params(("community_id" = Uuid, Path, description = "Community id")), responses((status = 200, body = CommunityView)))]
 #[get("/communities/{community_id}")]
-pub async fn get_community(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_community(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let community = state
         .run(caller, move |c, p| {
@@ -137,7 +162,13 @@ pub async fn get_community(state: Data<AppState>, caller: Caller, id: Path<Uuid>
 /// Renames a community. Requires `If-Match` (428 without, 412 on a stale ETag).
 #[utoipa::path(tag = "hierarchy", params(("community_id" = Uuid, Path, description = "Community id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = CommunityPatch, responses((status = 200, body = CommunityView)))]
 #[patch("/communities/{community_id}")]
-pub async fn update_community(state: Data<AppState>, caller: Caller, id: Path<Uuid>, if_match: IfMatch, body: Json<CommunityPatch>) -> ApiResult<HttpResponse> {
+pub async fn update_community(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<CommunityPatch>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
     if let Some(name) = &body.name {

@@ -62,7 +62,13 @@ pub struct CoverageQuery {
     pub gaps_only: Option<bool>,
 }
 
-fn build(street_id: Uuid, community_id: Option<Uuid>, on: NaiveDate, rows: Vec<staff::GridCoverage>, gaps_only: bool) -> CoverageView {
+fn build(
+    street_id: Uuid,
+    community_id: Option<Uuid>,
+    on: NaiveDate,
+    rows: Vec<staff::GridCoverage>,
+    gaps_only: bool,
+) -> CoverageView {
     let grids: Vec<GridCoverageView> = rows
         .into_iter()
         .map(|g| GridCoverageView {
@@ -84,12 +90,27 @@ fn build(street_id: Uuid, community_id: Option<Uuid>, on: NaiveDate, rows: Vec<s
         missing_part_time: lacking(StaffKind::PartTime),
         missing_department: lacking(StaffKind::Department),
     };
-    let grids = if gaps_only { grids.into_iter().filter(|g| !g.missing.is_empty()).collect() } else { grids };
-    CoverageView { street_id, community_id, on, summary, grids }
+    let grids = if gaps_only {
+        grids
+            .into_iter()
+            .filter(|g| !g.missing.is_empty())
+            .collect()
+    } else {
+        grids
+    };
+    CoverageView {
+        street_id,
+        community_id,
+        on,
+        summary,
+        grids,
+    }
 }
 
 fn day(state: &AppState, q: &CoverageQuery) -> ApiResult<NaiveDate> {
-    Ok(parse_day("on", q.on.as_deref()).map_err(|e| ApiError::new(Code::InvalidParameter, e.detail))?.unwrap_or_else(|| state.clock.today()))
+    Ok(parse_day("on", q.on.as_deref())
+        .map_err(|e| ApiError::new(Code::InvalidParameter, e.detail))?
+        .unwrap_or_else(|| state.clock.today()))
 }
 
 /// Staffing coverage of a community
@@ -98,7 +119,12 @@ fn day(state: &AppState, q: &CoverageQuery) -> ApiResult<NaiveDate> {
 /// department grid workers are assigned on the day, and which kinds are missing.
 #[utoipa::path(tag = "staff", params(("community_id" = Uuid, Path, description = "Community id"), CoverageQuery), responses((status = 200, body = CoverageView)))]
 #[get("/communities/{community_id}/coverage")]
-pub async fn community_coverage(state: Data<AppState>, caller: Caller, id: Path<Uuid>, q: Query<CoverageQuery>) -> ApiResult<HttpResponse> {
+pub async fn community_coverage(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    q: Query<CoverageQuery>,
+) -> ApiResult<HttpResponse> {
     let community_id = id.into_inner();
     let on = day(&state, &q)?;
     let gaps_only = q.gaps_only.unwrap_or(false);
@@ -106,9 +132,18 @@ pub async fn community_coverage(state: Data<AppState>, caller: Caller, id: Path<
         .run(caller, move |c, p| {
             Box::pin(async move {
                 let community = hierarchy::get_community(c, community_id).await?;
-                p.require(Action::CoverageRead, &crate::routes::communities::target(p.district_id, &community))?;
+                p.require(
+                    Action::CoverageRead,
+                    &crate::routes::communities::target(p.district_id, &community),
+                )?;
                 let rows = staff::coverage(c, community.street_id, Some(community_id), on).await?;
-                Ok(build(community.street_id, Some(community_id), on, rows, gaps_only))
+                Ok(build(
+                    community.street_id,
+                    Some(community_id),
+                    on,
+                    rows,
+                    gaps_only,
+                ))
             })
         })
         .await?;
@@ -120,7 +155,12 @@ pub async fn community_coverage(state: Data<AppState>, caller: Caller, id: Path<
 /// The same as the community coverage, over every grid of the street.
 #[utoipa::path(tag = "staff", params(("street_id" = Uuid, Path, description = "Street id"), CoverageQuery), responses((status = 200, body = CoverageView)))]
 #[get("/streets/{street_id}/coverage")]
-pub async fn street_coverage(state: Data<AppState>, caller: Caller, id: Path<Uuid>, q: Query<CoverageQuery>) -> ApiResult<HttpResponse> {
+pub async fn street_coverage(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    q: Query<CoverageQuery>,
+) -> ApiResult<HttpResponse> {
     let street_id = id.into_inner();
     let on = day(&state, &q)?;
     let gaps_only = q.gaps_only.unwrap_or(false);

@@ -69,7 +69,11 @@ pub struct DepartmentPatch {
 /// The departments of the caller's district.
 #[utoipa::path(tag = "departments", params(PageQuery), responses((status = 200, body = Paged<DepartmentView>)))]
 #[get("/departments")]
-pub async fn list_departments(state: Data<AppState>, caller: Caller, page: Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_departments(
+    state: Data<AppState>,
+    caller: Caller,
+    page: Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let page = page.request()?;
     let rows = state
         .run(caller, move |c, p| {
@@ -87,22 +91,35 @@ pub async fn list_departments(state: Data<AppState>, caller: Caller, page: Query
 /// District admins add a department beyond the ten defaults.
 #[utoipa::path(tag = "departments", request_body = NewDepartment, responses((status = 201, body = DepartmentView)))]
 #[post("/departments")]
-pub async fn create_department(state: Data<AppState>, caller: Caller, key: IdempotencyKey, body: Json<NewDepartment>) -> ApiResult<HttpResponse> {
+pub async fn create_department(
+    state: Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: Json<NewDepartment>,
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     check_name("name", &body.name, 100)?;
     if !is_valid_department_code(&body.code) {
-        return Err(ApiError::field("code", "lowercase letters, digits and _, starting with a letter, 2-40 characters"));
+        return Err(ApiError::field(
+            "code",
+            "lowercase letters, digits and _, starting with a letter, 2-40 characters",
+        ));
     }
     state
-        .create(caller, key, crate::http::request_hash(&body), move |c, p| {
-            Box::pin(async move {
-                p.require(Action::DepartmentManage, &Target::district(p.district_id))?;
-                let d = departments::create(c, p.district_id, &body.code, &body.name).await?;
-                let location = format!("/api/v1/departments/{}", d.id);
-                let version = d.version;
-                Created::new(DepartmentView::from(d), location, Some(version))
-            })
-        })
+        .create(
+            caller,
+            key,
+            crate::http::request_hash(&body),
+            move |c, p| {
+                Box::pin(async move {
+                    p.require(Action::DepartmentManage, &Target::district(p.district_id))?;
+                    let d = departments::create(c, p.district_id, &body.code, &body.name).await?;
+                    let location = format!("/api/v1/departments/{}", d.id);
+                    let version = d.version;
+                    Created::new(DepartmentView::from(d), location, Some(version))
+                })
+            },
+        )
         .await
 }
 
@@ -111,7 +128,11 @@ pub async fn create_department(state: Data<AppState>, caller: Caller, key: Idemp
 /// One department of the caller's district.
 #[utoipa::path(tag = "departments", params(("department_id" = Uuid, Path, description = "Department id")), responses((status = 200, body = DepartmentView)))]
 #[get("/departments/{department_id}")]
-pub async fn get_department(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_department(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let d = state
         .run(caller, move |c, p| {
@@ -131,7 +152,13 @@ pub async fn get_department(state: Data<AppState>, caller: Caller, id: Path<Uuid
 /// Renames or (de)activates a department. Requires `If-Match`.
 #[utoipa::path(tag = "departments", params(("department_id" = Uuid, Path, description = "Department id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = DepartmentPatch, responses((status = 200, body = DepartmentView)))]
 #[patch("/departments/{department_id}")]
-pub async fn update_department(state: Data<AppState>, caller: Caller, id: Path<Uuid>, if_match: IfMatch, body: Json<DepartmentPatch>) -> ApiResult<HttpResponse> {
+pub async fn update_department(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<DepartmentPatch>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
     if let Some(name) = &body.name {
@@ -143,7 +170,16 @@ pub async fn update_department(state: Data<AppState>, caller: Caller, id: Path<U
                 departments::get(c, id).await?;
                 p.require(Action::DepartmentManage, &Target::district(p.district_id))?;
                 let version = if_match.version()?;
-                Ok(departments::update(c, id, version, DepartmentChanges { name: body.name, active: body.active }).await?)
+                Ok(departments::update(
+                    c,
+                    id,
+                    version,
+                    DepartmentChanges {
+                        name: body.name,
+                        active: body.active,
+                    },
+                )
+                .await?)
             })
         })
         .await?;

@@ -37,5 +37,10 @@ pub async fn get_my_district(state: Data<AppState>, caller: Caller) -> ApiResult
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(DistrictView { id: d.id, code: d.code, name: d.name, created_at: d.created_at }))
+    Ok(HttpResponse::Ok().json(DistrictView {
+        id: d.id,
+        code: d.code,
+        name: d.name,
+        created_at: d.created_at,
+    }))
 }

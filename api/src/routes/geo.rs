@@ -15,7 +15,9 @@ fn position(v: &Value) -> Option<(f64, f64)> {
 }
 
 fn ring_ok(ring: &Value) -> bool {
-    let Some(points) = ring.as_array() else { return false };
+    let Some(points) = ring.as_array() else {
+        return false;
+    };
     let parsed: Option<Vec<(f64, f64)>> = points.iter().map(position).collect();
     match parsed {
         Some(p) if p.len() >= 4 => p.first() == p.last(),
@@ -24,20 +26,29 @@ fn ring_ok(ring: &Value) -> bool {
 }
 
 fn polygon_ok(rings: &Value) -> bool {
-    rings.as_array().is_some_and(|r| !r.is_empty() && r.iter().all(ring_ok))
+    rings
+        .as_array()
+        .is_some_and(|r| !r.is_empty() && r.iter().all(ring_ok))
 }
 
 /// Checks a boundary; 422 on `boundary` naming what is wrong.
 pub fn check_boundary(value: &Value) -> ApiResult<()> {
     let bad = |m: &str| Err(ApiError::field("boundary", m));
-    let Some(obj) = value.as_object() else { return bad("must be a GeoJSON geometry object") };
+    let Some(obj) = value.as_object() else {
+        return bad("must be a GeoJSON geometry object");
+    };
     let coords = obj.get("coordinates");
     match (obj.get("type").and_then(Value::as_str), coords) {
         (Some("Polygon"), Some(c)) if polygon_ok(c) => Ok(()),
-        (Some("MultiPolygon"), Some(c)) if c.as_array().is_some_and(|p| !p.is_empty() && p.iter().all(polygon_ok)) => Ok(()),
-        (Some("Polygon" | "MultiPolygon"), _) => {
-            bad("rings need at least 4 [longitude, latitude] positions, closed (first = last), within WGS 84 bounds")
+        (Some("MultiPolygon"), Some(c))
+            if c.as_array()
+                .is_some_and(|p| !p.is_empty() && p.iter().all(polygon_ok)) =>
+        {
+            Ok(())
         }
+        (Some("Polygon" | "MultiPolygon"), _) => bad(
+            "rings need at least 4 [longitude, latitude] positions, closed (first = last), within WGS 84 bounds",
+        ),
         _ => bad("type must be Polygon or MultiPolygon"),
     }
 }

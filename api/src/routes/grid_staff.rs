@@ -37,7 +37,8 @@ pub struct GridAssignmentView {
 
 impl GridAssignmentView {
     fn from_row(a: GridAssignment) -> ApiResult<GridAssignmentView> {
-        let kind = StaffKind::parse(&a.kind).ok_or_else(|| ApiError::new(Code::Internal, "unknown staff kind"))?;
+        let kind = StaffKind::parse(&a.kind)
+            .ok_or_else(|| ApiError::new(Code::Internal, "unknown staff kind"))?;
         Ok(GridAssignmentView {
             id: a.id,
             grid_id: a.grid_id,
@@ -80,7 +81,10 @@ pub struct StaffFilter {
 
 fn unseen(field: &'static str) -> impl Fn(StoreError) -> ApiError {
     move |e| match e {
-        StoreError::NotFound => ApiError::new(Code::InvalidReference, format!("{field} does not exist in your scope")),
+        StoreError::NotFound => ApiError::new(
+            Code::InvalidReference,
+            format!("{field} does not exist in your scope"),
+        ),
         other => other.into(),
     }
 }
@@ -90,9 +94,15 @@ fn unseen(field: &'static str) -> impl Fn(StoreError) -> ApiError {
 /// The grid's assignments of the three kinds of staff (一格三员).
 #[utoipa::path(tag = "staff", params(("grid_id" = Uuid, Path, description = "Grid id"), StaffFilter), responses((status = 200, body = Vec<GridAssignmentView>)))]
 #[get("/grids/{grid_id}/staff")]
-pub async fn list_grid_staff(state: Data<AppState>, caller: Caller, id: Path<Uuid>, filter: Query<StaffFilter>) -> ApiResult<HttpResponse> {
+pub async fn list_grid_staff(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    filter: Query<StaffFilter>,
+) -> ApiResult<HttpResponse> {
     let grid_id = id.into_inner();
-    let on = parse_day("on", filter.on.as_deref()).map_err(|e| ApiError::new(Code::InvalidParameter, e.detail))?;
+    let on = parse_day("on", filter.on.as_deref())
+        .map_err(|e| ApiError::new(Code::InvalidParameter, e.detail))?;
     let rows = state
         .run(caller, move |c, p| {
             Box::pin(async move {
@@ -112,7 +122,13 @@ pub async fn list_grid_staff(state: Data<AppState>, caller: Caller, id: Path<Uui
 /// window of days. The account must be visible to the caller.
 #[utoipa::path(tag = "staff", params(("grid_id" = Uuid, Path, description = "Grid id")), request_body = NewGridAssignmentBody, responses((status = 201, body = GridAssignmentView)))]
 #[post("/grids/{grid_id}/staff")]
-pub async fn assign_grid_staff(state: Data<AppState>, caller: Caller, id: Path<Uuid>, key: IdempotencyKey, body: Json<NewGridAssignmentBody>) -> ApiResult<HttpResponse> {
+pub async fn assign_grid_staff(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    key: IdempotencyKey,
+    body: Json<NewGridAssignmentBody>,
+) -> ApiResult<HttpResponse> {
     let grid_id = id.into_inner();
     let body = body.into_inner();
     let today = state.clock.today();
@@ -125,42 +141,59 @@ pub async fn assign_grid_staff(state: Data<AppState>, caller: Caller, id: Path<U
         check_name("duty", d, 100)?;
     }
     match (body.kind, body.department_id) {
-        (StaffKind::Department, None) => return Err(ApiError::field("department_id", "required for a department grid worker")),
+        (StaffKind::Department, None) => {
+            return Err(ApiError::field(
+                "department_id",
+                "required for a department grid worker",
+            ));
+        }
         (StaffKind::FullTime | StaffKind::PartTime, Some(_)) => {
-            return Err(ApiError::field("department_id", "only department grid workers have a department"));
+            return Err(ApiError::field(
+                "department_id",
+                "only department grid workers have a department",
+            ));
         }
         _ => {}
     }
     let hash_input = serde_json::json!((grid_id, &body));
     state
-        .create(caller, key, crate::http::request_hash(&hash_input), move |c, p| {
-            Box::pin(async move {
-                let g = hierarchy::get_grid(c, grid_id).await?;
-                p.require(Action::GridStaffAssign, &grid_target(p.district_id, &g))?;
-                let user = staff::get_user(c, body.user_id).await.map_err(unseen("user_id"))?;
-                if let Some(d) = body.department_id {
-                    departments::get(c, d).await.map_err(unseen("department_id"))?;
-                }
-                let row = staff::assign_grid_staff(
-                    c,
-                    NewGridAssignment {
-                        street_id: g.street_id,
-                        grid_id,
-                        user_id: user.id,
-                        kind: body.kind,
-                        district_id: p.district_id,
-                        department_id: body.department_id,
-                        duty: body.duty,
-                        valid_from,
-                        valid_to,
-                        created_by: Some(p.accountable_user()),
-                    },
-                )
-                .await?;
-                let location = format!("/api/v1/grids/{grid_id}/staff");
-                Created::new(GridAssignmentView::from_row(row)?, location, None)
-            })
-        })
+        .create(
+            caller,
+            key,
+            crate::http::request_hash(&hash_input),
+            move |c, p| {
+                Box::pin(async move {
+                    let g = hierarchy::get_grid(c, grid_id).await?;
+                    p.require(Action::GridStaffAssign, &grid_target(p.district_id, &g))?;
+                    let user = staff::get_user(c, body.user_id)
+                        .await
+                        .map_err(unseen("user_id"))?;
+                    if let Some(d) = body.department_id {
+                        departments::get(c, d)
+                            .await
+                            .map_err(unseen("department_id"))?;
+                    }
+                    let row = staff::assign_grid_staff(
+                        c,
+                        NewGridAssignment {
+                            street_id: g.street_id,
+                            grid_id,
+                            user_id: user.id,
+                            kind: body.kind,
+                            district_id: p.district_id,
+                            department_id: body.department_id,
+                            duty: body.duty,
+                            valid_from,
+                            valid_to,
+                            created_by: Some(p.accountable_user()),
+                        },
+                    )
+                    .await?;
+                    let location = format!("/api/v1/grids/{grid_id}/staff");
+                    Created::new(GridAssignmentView::from_row(row)?, location, None)
+                })
+            },
+        )
         .await
 }
 
@@ -169,7 +202,11 @@ pub async fn assign_grid_staff(state: Data<AppState>, caller: Caller, id: Path<U
 /// Ends the assignment now; coverage counts it no longer from today on.
 #[utoipa::path(tag = "staff", params(("grid_assignment_id" = Uuid, Path, description = "Grid assignment id")), responses((status = 200, body = GridAssignmentView)))]
 #[delete("/grid-assignments/{grid_assignment_id}")]
-pub async fn end_grid_assignment(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn end_grid_assignment(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let today = state.clock.today();
     let row = state

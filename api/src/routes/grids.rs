@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, double_option, ok_with_etag};
+use crate::http::{
+    IdempotencyKey, IfMatch, PageQuery, Paged, check_name, double_option, ok_with_etag,
+};
 use crate::routes::geo::check_boundary;
 use crate::state::{AppState, Created, Guard};
 
@@ -83,7 +85,10 @@ pub struct GridPatch {
 
 fn check_households(value: Option<i32>) -> ApiResult<()> {
     match value {
-        Some(n) if !(1..=100_000).contains(&n) => Err(ApiError::field("target_households", "must be between 1 and 100000")),
+        Some(n) if !(1..=100_000).contains(&n) => Err(ApiError::field(
+            "target_households",
+            "must be between 1 and 100000",
+        )),
         _ => Ok(()),
     }
 }
@@ -98,14 +103,22 @@ pub fn target(district: Uuid, g: &hierarchy::Grid) -> Target {
 /// The grids (网格) of one community, in creation order.
 #[utoipa::path(tag = "hierarchy", params(("community_id" = Uuid, Path, description = "Community id"), PageQuery), responses((status = 200, body = Paged<GridView>)))]
 #[get("/communities/{community_id}/grids")]
-pub async fn list_grids(state: Data<AppState>, caller: Caller, id: Path<Uuid>, page: Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_grids(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    page: Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let community_id = id.into_inner();
     let page = page.request()?;
     let rows = state
         .run(caller, move |c, p| {
             Box::pin(async move {
                 let community = hierarchy::get_community(c, community_id).await?;
-                p.require(Action::HierarchyRead, &crate::routes::communities::target(p.district_id, &community))?;
+                p.require(
+                    Action::HierarchyRead,
+                    &crate::routes::communities::target(p.district_id, &community),
+                )?;
                 Ok(hierarchy::list_grids(c, community_id, &page).await?)
             })
         })
@@ -119,7 +132,13 @@ pub async fn list_grids(state: Data<AppState>, caller: Caller, id: Path<Uuid>, p
 /// community's 12-digit code by 3 digits. Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(tag = "hierarchy", params(("community_id" = Uuid, Path, description = "Community id")), request_body = NewGridBody, responses((status = 201, body = GridView)))]
 #[post("/communities/{community_id}/grids")]
-pub async fn create_grid(state: Data<AppState>, caller: Caller, id: Path<Uuid>, key: IdempotencyKey, body: Json<NewGridBody>) -> ApiResult<HttpResponse> {
+pub async fn create_grid(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    key: IdempotencyKey,
+    body: Json<NewGridBody>,
+) -> ApiResult<HttpResponse> {
     let community_id = id.into_inner();
     let body = body.into_inner();
     check_name("name", &body.name, 100)?;
@@ -129,28 +148,37 @@ pub async fn create_grid(state: Data<AppState>, caller: Caller, id: Path<Uuid>, 
     }
     let hash_input = serde_json::json!((community_id, &body));
     state
-        .create(caller, key, crate::http::request_hash(&hash_input), move |c, p| {
-            Box::pin(async move {
-                let community = hierarchy::get_community(c, community_id).await?;
-                p.require(Action::GridCreate, &crate::routes::communities::target(p.district_id, &community))?;
-                check_code(Level::Grid, &body.code, Some(&community.code)).map_err(|e| ApiError::field("code", e.to_string()))?;
-                let grid = hierarchy::create_grid(
-                    c,
-                    NewGrid {
-                        street_id: community.street_id,
-                        community_id,
-                        code: &body.code,
-                        name: &body.name,
-                        target_households: body.target_households,
-                        boundary: body.boundary,
-                    },
-                )
-                .await?;
-                let location = format!("/api/v1/grids/{}", grid.id);
-                let version = grid.version;
-                Created::new(GridView::from(grid), location, Some(version))
-            })
-        })
+        .create(
+            caller,
+            key,
+            crate::http::request_hash(&hash_input),
+            move |c, p| {
+                Box::pin(async move {
+                    let community = hierarchy::get_community(c, community_id).await?;
+                    p.require(
+                        Action::GridCreate,
+                        &crate::routes::communities::target(p.district_id, &community),
+                    )?;
+                    check_code(Level::Grid, &body.code, Some(&community.code))
+                        .map_err(|e| ApiError::field("code", e.to_string()))?;
+                    let grid = hierarchy::create_grid(
+                        c,
+                        NewGrid {
+                            street_id: community.street_id,
+                            community_id,
+                            code: &body.code,
+                            name: &body.name,
+                            target_households: body.target_households,
+                            boundary: body.boundary,
+                        },
+                    )
+                    .await?;
+                    let location = format!("/api/v1/grids/{}", grid.id);
+                    let version = grid.version;
+                    Created::new(GridView::from(grid), location, Some(version))
+                })
+            },
+        )
         .await
 }
 
@@ -159,7 +187,11 @@ pub async fn create_grid(state: Data<AppState>, caller: Caller, id: Path<Uuid>, 
 /// One grid with its boundary. 404 when it is not in the caller's scope.
 #[utoipa::path(tag = "hierarchy", params(("grid_id" = Uuid, Path, description = "Grid id")), responses((status = 200, body = GridView)))]
 #[get("/grids/{grid_id}")]
-pub async fn get_grid(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_grid(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let grid = state
         .run(caller, move |c, p| {
@@ -180,7 +212,13 @@ pub async fn get_grid(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> 
 /// last two). Requires `If-Match` (428 without, 412 on a stale ETag).
 #[utoipa::path(tag = "hierarchy", params(("grid_id" = Uuid, Path, description = "Grid id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = GridPatch, responses((status = 200, body = GridView)))]
 #[patch("/grids/{grid_id}")]
-pub async fn update_grid(state: Data<AppState>, caller: Caller, id: Path<Uuid>, if_match: IfMatch, body: Json<GridPatch>) -> ApiResult<HttpResponse> {
+pub async fn update_grid(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<GridPatch>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
     if let Some(name) = &body.name {
@@ -196,7 +234,11 @@ pub async fn update_grid(state: Data<AppState>, caller: Caller, id: Path<Uuid>, 
                 let g = hierarchy::get_grid(c, id).await?;
                 p.require(Action::GridUpdate, &target(p.district_id, &g))?;
                 let version = if_match.version()?;
-                let changes = GridChanges { name: body.name, target_households: body.target_households, boundary: body.boundary };
+                let changes = GridChanges {
+                    name: body.name,
+                    target_households: body.target_households,
+                    boundary: body.boundary,
+                };
                 Ok(hierarchy::update_grid(c, id, version, changes).await?)
             })
         })

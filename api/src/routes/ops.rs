@@ -49,7 +49,11 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
         postgres: if pg.is_ok() { "up" } else { "down" },
         redis: if redis.is_ok() { "up" } else { "down" },
     };
-    if pg.is_ok() { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    if pg.is_ok() {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
 }
 
 /// Metrics
@@ -60,7 +64,9 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
 pub async fn metrics(state: Data<AppState>) -> HttpResponse {
     let (size, available) = state.db.status();
     crate::metrics::record_pool(size, available);
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
 }
 
 /// Error catalogue
@@ -69,7 +75,16 @@ pub async fn metrics(state: Data<AppState>) -> HttpResponse {
 #[utoipa::path(tag = "operations", responses((status = 200, body = Vec<ProblemType>)))]
 #[get("/problems")]
 pub async fn problems() -> HttpResponse {
-    HttpResponse::Ok().json(Code::ALL.iter().map(|c| ProblemType { code: c.as_str(), status: c.status_u16(), title: c.title() }).collect::<Vec<_>>())
+    HttpResponse::Ok().json(
+        Code::ALL
+            .iter()
+            .map(|c| ProblemType {
+                code: c.as_str(),
+                status: c.status_u16(),
+                title: c.title(),
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Error type
@@ -82,5 +97,9 @@ pub async fn problem(code: Path<String>) -> ApiResult<HttpResponse> {
         .iter()
         .find(|c| c.as_str() == code.as_str())
         .ok_or_else(|| ApiError::new(Code::NotFound, "no such error code"))?;
-    Ok(HttpResponse::Ok().json(ProblemType { code: c.as_str(), status: c.status_u16(), title: c.title() }))
+    Ok(HttpResponse::Ok().json(ProblemType {
+        code: c.as_str(),
+        status: c.status_u16(),
+        title: c.title(),
+    }))
 }

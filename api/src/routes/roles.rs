@@ -32,8 +32,11 @@ pub struct RoleAssignmentView {
 
 impl RoleAssignmentView {
     pub fn from_row(r: RoleAssignment) -> ApiResult<RoleAssignmentView> {
-        let role = Role::parse(&r.role).ok_or_else(|| ApiError::new(Code::Internal, format!("unknown role {}", r.role)))?;
-        let scope = r.scope().ok_or_else(|| ApiError::new(Code::Internal, "role assignment with a broken scope"))?;
+        let role = Role::parse(&r.role)
+            .ok_or_else(|| ApiError::new(Code::Internal, format!("unknown role {}", r.role)))?;
+        let scope = r
+            .scope()
+            .ok_or_else(|| ApiError::new(Code::Internal, "role assignment with a broken scope"))?;
         Ok(RoleAssignmentView {
             id: r.id,
             user_id: r.user_id,
@@ -68,7 +71,11 @@ pub struct NewRoleAssignment {
 /// Every role assignment of the account the caller can see, past and future ones included.
 #[utoipa::path(tag = "staff", params(("user_id" = Uuid, Path, description = "User id")), responses((status = 200, body = Vec<RoleAssignmentView>)))]
 #[get("/users/{user_id}/roles")]
-pub async fn list_roles(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn list_roles(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let rows = state
         .run(caller, move |c, p| {
@@ -95,7 +102,13 @@ pub async fn list_roles(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -
 /// may grant (see the permission matrix).
 #[utoipa::path(tag = "staff", params(("user_id" = Uuid, Path, description = "User id")), request_body = NewRoleAssignment, responses((status = 201, body = RoleAssignmentView)))]
 #[post("/users/{user_id}/roles")]
-pub async fn assign_role(state: Data<AppState>, caller: Caller, id: Path<Uuid>, key: IdempotencyKey, body: Json<NewRoleAssignment>) -> ApiResult<HttpResponse> {
+pub async fn assign_role(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    key: IdempotencyKey,
+    body: Json<NewRoleAssignment>,
+) -> ApiResult<HttpResponse> {
     let user_id = id.into_inner();
     let body = body.into_inner();
     let today = state.clock.today();
@@ -106,21 +119,36 @@ pub async fn assign_role(state: Data<AppState>, caller: Caller, id: Path<Uuid>, 
     }
     let hash_input = serde_json::json!((user_id, &body));
     state
-        .create(caller, key, crate::http::request_hash(&hash_input), move |c, p| {
-            Box::pin(async move {
-                let user = staff::get_user(c, user_id).await?;
-                let scope = body.scope.resolve(c, &p).await?;
-                check_role_scope(body.role, &scope)?;
-                p.require(Action::RoleAssign, &scope.as_target())?;
-                if !may_grant(&p.grants, body.role, &scope) {
-                    return Err(ApiError::forbidden("role.assign")
-                        .with_detail(format!("your role may not grant {} here", body.role.as_str())));
-                }
-                let row = staff::assign_role(c, user.id, body.role, &scope, (valid_from, valid_to), Some(p.accountable_user())).await?;
-                let location = format!("/api/v1/users/{}/roles", user.id);
-                Created::new(RoleAssignmentView::from_row(row)?, location, None)
-            })
-        })
+        .create(
+            caller,
+            key,
+            crate::http::request_hash(&hash_input),
+            move |c, p| {
+                Box::pin(async move {
+                    let user = staff::get_user(c, user_id).await?;
+                    let scope = body.scope.resolve(c, &p).await?;
+                    check_role_scope(body.role, &scope)?;
+                    p.require(Action::RoleAssign, &scope.as_target())?;
+                    if !may_grant(&p.grants, body.role, &scope) {
+                        return Err(ApiError::forbidden("role.assign").with_detail(format!(
+                            "your role may not grant {} here",
+                            body.role.as_str()
+                        )));
+                    }
+                    let row = staff::assign_role(
+                        c,
+                        user.id,
+                        body.role,
+                        &scope,
+                        (valid_from, valid_to),
+                        Some(p.accountable_user()),
+                    )
+                    .await?;
+                    let location = format!("/api/v1/users/{}/roles", user.id);
+                    Created::new(RoleAssignmentView::from_row(row)?, location, None)
+                })
+            },
+        )
         .await
 }
 
@@ -131,18 +159,26 @@ pub async fn assign_role(state: Data<AppState>, caller: Caller, id: Path<Uuid>, 
 /// the caller may grant can be ended. Ending an ended assignment is a no-op.
 #[utoipa::path(tag = "staff", params(("role_assignment_id" = Uuid, Path, description = "Role assignment id")), responses((status = 200, body = RoleAssignmentView)))]
 #[delete("/role-assignments/{role_assignment_id}")]
-pub async fn end_role(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn end_role(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let today = state.clock.today();
     let row = state
         .run(caller, move |c, p| {
             Box::pin(async move {
                 let row = staff::get_role(c, id).await?;
-                let scope = row.scope().ok_or_else(|| ApiError::new(Code::Internal, "role assignment with a broken scope"))?;
-                let role = Role::parse(&row.role).ok_or_else(|| ApiError::new(Code::Internal, "unknown role"))?;
+                let scope = row.scope().ok_or_else(|| {
+                    ApiError::new(Code::Internal, "role assignment with a broken scope")
+                })?;
+                let role = Role::parse(&row.role)
+                    .ok_or_else(|| ApiError::new(Code::Internal, "unknown role"))?;
                 p.require(Action::RoleAssign, &scope.as_target())?;
                 if !may_grant(&p.grants, role, &scope) {
-                    return Err(ApiError::forbidden("role.assign").with_detail(format!("your role may not end {} here", role.as_str())));
+                    return Err(ApiError::forbidden("role.assign")
+                        .with_detail(format!("your role may not end {} here", role.as_str())));
                 }
                 Ok(staff::end_role(c, id, today).await?)
             })

@@ -37,14 +37,25 @@ pub struct ScopeView {
 
 impl From<&Scope> for ScopeView {
     fn from(scope: &Scope) -> ScopeView {
-        let (street_id, community_id, grid_id, department_id) = onegrid_store::staff::scope_columns(scope);
-        ScopeView { kind: scope.kind(), district_id: scope.district(), street_id, community_id, grid_id, department_id }
+        let (street_id, community_id, grid_id, department_id) =
+            onegrid_store::staff::scope_columns(scope);
+        ScopeView {
+            kind: scope.kind(),
+            district_id: scope.district(),
+            street_id,
+            community_id,
+            grid_id,
+            department_id,
+        }
     }
 }
 
 fn unseen(field: &str) -> impl Fn(StoreError) -> ApiError + '_ {
     move |e| match e {
-        StoreError::NotFound => ApiError::new(Code::InvalidReference, format!("{field} does not exist in your scope")),
+        StoreError::NotFound => ApiError::new(
+            Code::InvalidReference,
+            format!("{field} does not exist in your scope"),
+        ),
         other => other.into(),
     }
 }
@@ -53,25 +64,56 @@ impl ScopeRef {
     /// Loads the named node (422 when not visible) and builds its scope.
     pub async fn resolve(&self, conn: &mut Conn, principal: &Principal) -> ApiResult<Scope> {
         let district = principal.district_id;
-        let given = [self.street_id.is_some(), self.community_id.is_some(), self.grid_id.is_some(), self.department_id.is_some()];
+        let given = [
+            self.street_id.is_some(),
+            self.community_id.is_some(),
+            self.grid_id.is_some(),
+            self.department_id.is_some(),
+        ];
         if given.iter().filter(|g| **g).count() > 1 {
-            return Err(ApiError::field("scope", "name exactly one of street_id, community_id, grid_id, department_id"));
+            return Err(ApiError::field(
+                "scope",
+                "name exactly one of street_id, community_id, grid_id, department_id",
+            ));
         }
         if let Some(id) = self.grid_id {
-            let g = hierarchy::get_grid(conn, id).await.map_err(unseen("scope.grid_id"))?;
-            return Ok(Scope::Grid { district, street: g.street_id, community: g.community_id, grid: g.id });
+            let g = hierarchy::get_grid(conn, id)
+                .await
+                .map_err(unseen("scope.grid_id"))?;
+            return Ok(Scope::Grid {
+                district,
+                street: g.street_id,
+                community: g.community_id,
+                grid: g.id,
+            });
         }
         if let Some(id) = self.community_id {
-            let c = hierarchy::get_community(conn, id).await.map_err(unseen("scope.community_id"))?;
-            return Ok(Scope::Community { district, street: c.street_id, community: c.id });
+            let c = hierarchy::get_community(conn, id)
+                .await
+                .map_err(unseen("scope.community_id"))?;
+            return Ok(Scope::Community {
+                district,
+                street: c.street_id,
+                community: c.id,
+            });
         }
         if let Some(id) = self.street_id {
-            let s = hierarchy::get_street(conn, id).await.map_err(unseen("scope.street_id"))?;
-            return Ok(Scope::Street { district, street: s.id });
+            let s = hierarchy::get_street(conn, id)
+                .await
+                .map_err(unseen("scope.street_id"))?;
+            return Ok(Scope::Street {
+                district,
+                street: s.id,
+            });
         }
         if let Some(id) = self.department_id {
-            let d = departments::get(conn, id).await.map_err(unseen("scope.department_id"))?;
-            return Ok(Scope::Department { district, department: d.id });
+            let d = departments::get(conn, id)
+                .await
+                .map_err(unseen("scope.department_id"))?;
+            return Ok(Scope::Department {
+                district,
+                department: d.id,
+            });
         }
         Ok(Scope::District { district })
     }
@@ -83,5 +125,12 @@ pub fn check_role_scope(role: Role, scope: &Scope) -> ApiResult<()> {
         return Ok(());
     }
     let kinds: Vec<&str> = role.scope_kinds().iter().map(|k| k.as_str()).collect();
-    Err(ApiError::field("scope", format!("{} is held in a {} scope", role.as_str(), kinds.join(" or "))))
+    Err(ApiError::field(
+        "scope",
+        format!(
+            "{} is held in a {} scope",
+            role.as_str(),
+            kinds.join(" or ")
+        ),
+    ))
 }

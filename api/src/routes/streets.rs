@@ -67,7 +67,11 @@ pub struct StreetPatch {
 /// district for district-level roles and department staff.
 #[utoipa::path(tag = "hierarchy", params(PageQuery), responses((status = 200, body = Paged<StreetView>)))]
 #[get("/streets")]
-pub async fn list_streets(state: Data<AppState>, caller: Caller, page: Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_streets(
+    state: Data<AppState>,
+    caller: Caller,
+    page: Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let page = page.request()?;
     let rows = state
         .run(caller, move |c, p| {
@@ -87,22 +91,34 @@ pub async fn list_streets(state: Data<AppState>, caller: Caller, page: Query<Pag
 /// retries safe.
 #[utoipa::path(tag = "hierarchy", request_body = NewStreet, responses((status = 201, body = StreetView)))]
 #[post("/streets")]
-pub async fn create_street(state: Data<AppState>, caller: Caller, key: IdempotencyKey, body: Json<NewStreet>) -> ApiResult<HttpResponse> {
+pub async fn create_street(
+    state: Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: Json<NewStreet>,
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     check_name("name", &body.name, 100)?;
     state
-        .create(caller, key, crate::http::request_hash(&body), move |c, mut p| {
-            Box::pin(async move {
-                p.require(Action::StreetCreate, &Target::district(p.district_id))?;
-                let district = hierarchy::get_district(c, p.district_id).await?;
-                check_code(Level::Street, &body.code, Some(&district.code)).map_err(|e| ApiError::field("code", e.to_string()))?;
-                let street = hierarchy::create_street(c, district.id, &body.code, &body.name).await?;
-                scope::refresh_streets(c, &mut p).await?;
-                let location = format!("/api/v1/streets/{}", street.id);
-                let version = street.version;
-                Created::new(StreetView::from(street), location, Some(version))
-            })
-        })
+        .create(
+            caller,
+            key,
+            crate::http::request_hash(&body),
+            move |c, mut p| {
+                Box::pin(async move {
+                    p.require(Action::StreetCreate, &Target::district(p.district_id))?;
+                    let district = hierarchy::get_district(c, p.district_id).await?;
+                    check_code(Level::Street, &body.code, Some(&district.code))
+                        .map_err(|e| ApiError::field("code", e.to_string()))?;
+                    let street =
+                        hierarchy::create_street(c, district.id, &body.code, &body.name).await?;
+                    scope::refresh_streets(c, &mut p).await?;
+                    let location = format!("/api/v1/streets/{}", street.id);
+                    let version = street.version;
+                    Created::new(StreetView::from(street), location, Some(version))
+                })
+            },
+        )
         .await
 }
 
@@ -111,7 +127,11 @@ pub async fn create_street(state: Data<AppState>, caller: Caller, key: Idempoten
 /// One street. 404 when it is not in the caller's scope.
 #[utoipa::path(tag = "hierarchy", params(("street_id" = Uuid, Path, description = "Street id")), responses((status = 200, body = StreetView)))]
 #[get("/streets/{street_id}")]
-pub async fn get_street(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_street(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let street = state
         .run(caller, move |c, p| {
@@ -132,7 +152,13 @@ pub async fn get_street(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -
 /// (428 without it, 412 when the street changed meanwhile).
 #[utoipa::path(tag = "hierarchy", params(("street_id" = Uuid, Path, description = "Street id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = StreetPatch, responses((status = 200, body = StreetView)))]
 #[patch("/streets/{street_id}")]
-pub async fn update_street(state: Data<AppState>, caller: Caller, id: Path<Uuid>, if_match: IfMatch, body: Json<StreetPatch>) -> ApiResult<HttpResponse> {
+pub async fn update_street(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<StreetPatch>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
     if let Some(name) = &body.name {

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::{Action, Target};
 use onegrid_store::staff::{self, NewUser, UserChanges};
-use onegrid_store::{Principal, auth, hierarchy, StoreError};
+use onegrid_store::{Principal, StoreError, auth, hierarchy};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -93,15 +93,30 @@ pub struct RevokedView {
 
 fn check_username(name: &str) -> ApiResult<()> {
     let ok = (3..=64).contains(&name.len())
-        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
-    if ok { Ok(()) } else { Err(ApiError::field("username", "3-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit")) }
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "username",
+            "3-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit",
+        ))
+    }
 }
 
 fn check_password(field: &str, password: &str) -> ApiResult<()> {
     let n = password.chars().count();
     if !(12..=256).contains(&n) || password.chars().any(char::is_control) {
-        return Err(ApiError::field(field, "must be 12 to 256 characters without control characters"));
+        return Err(ApiError::field(
+            field,
+            "must be 12 to 256 characters without control characters",
+        ));
     }
     Ok(())
 }
@@ -119,9 +134,17 @@ pub fn target(p: &Principal, u: &staff::User) -> Target {
 /// Accounts visible to the caller: their street's staff and district-level staff.
 #[utoipa::path(tag = "staff", params(UserFilter), responses((status = 200, body = Paged<UserView>)))]
 #[get("/users")]
-pub async fn list_users(state: Data<AppState>, caller: Caller, filter: Query<UserFilter>) -> ApiResult<HttpResponse> {
+pub async fn list_users(
+    state: Data<AppState>,
+    caller: Caller,
+    filter: Query<UserFilter>,
+) -> ApiResult<HttpResponse> {
     let filter = filter.into_inner();
-    let page = PageQuery { cursor: filter.cursor, limit: filter.limit }.request()?;
+    let page = PageQuery {
+        cursor: filter.cursor,
+        limit: filter.limit,
+    }
+    .request()?;
     let street = filter.street_id;
     let rows = state
         .run(caller, move |c, p| {
@@ -140,42 +163,56 @@ pub async fn list_users(state: Data<AppState>, caller: Caller, filter: Query<Use
 /// are granted separately. Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(tag = "staff", request_body = NewUserBody, responses((status = 201, body = UserView)))]
 #[post("/users")]
-pub async fn create_user(state: Data<AppState>, caller: Caller, key: IdempotencyKey, body: Json<NewUserBody>) -> ApiResult<HttpResponse> {
+pub async fn create_user(
+    state: Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: Json<NewUserBody>,
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     check_username(&body.username)?;
     check_name("display_name", &body.display_name, 100)?;
     check_password("password", &body.password)?;
     let hash_input = serde_json::json!({"username": body.username, "display_name": body.display_name, "street_id": body.street_id});
     state
-        .create(caller, key, crate::http::request_hash(&hash_input), move |c, p| {
-            Box::pin(async move {
-                let target = match body.street_id {
-                    Some(s) => {
-                        let street = hierarchy::get_street(c, s).await.map_err(|e| match e {
-                            StoreError::NotFound => ApiError::new(Code::InvalidReference, "street_id does not exist in your scope"),
-                            other => other.into(),
-                        })?;
-                        Target::street(street.district_id, street.id)
-                    }
-                    None => Target::district(p.district_id),
-                };
-                p.require(Action::StaffManage, &target)?;
-                let user = staff::create_user(
-                    c,
-                    NewUser {
-                        district_id: p.district_id,
-                        street_id: body.street_id,
-                        username: body.username,
-                        display_name: body.display_name,
-                        password: body.password,
-                    },
-                )
-                .await?;
-                let location = format!("/api/v1/users/{}", user.id);
-                let version = user.version;
-                Created::new(UserView::from(user), location, Some(version))
-            })
-        })
+        .create(
+            caller,
+            key,
+            crate::http::request_hash(&hash_input),
+            move |c, p| {
+                Box::pin(async move {
+                    let target = match body.street_id {
+                        Some(s) => {
+                            let street =
+                                hierarchy::get_street(c, s).await.map_err(|e| match e {
+                                    StoreError::NotFound => ApiError::new(
+                                        Code::InvalidReference,
+                                        "street_id does not exist in your scope",
+                                    ),
+                                    other => other.into(),
+                                })?;
+                            Target::street(street.district_id, street.id)
+                        }
+                        None => Target::district(p.district_id),
+                    };
+                    p.require(Action::StaffManage, &target)?;
+                    let user = staff::create_user(
+                        c,
+                        NewUser {
+                            district_id: p.district_id,
+                            street_id: body.street_id,
+                            username: body.username,
+                            display_name: body.display_name,
+                            password: body.password,
+                        },
+                    )
+                    .await?;
+                    let location = format!("/api/v1/users/{}", user.id);
+                    let version = user.version;
+                    Created::new(UserView::from(user), location, Some(version))
+                })
+            },
+        )
         .await
 }
 
@@ -184,7 +221,11 @@ pub async fn create_user(state: Data<AppState>, caller: Caller, key: Idempotency
 /// One account. 404 when it is not in the caller's scope.
 #[utoipa::path(tag = "staff", params(("user_id" = Uuid, Path, description = "User id")), responses((status = 200, body = UserView)))]
 #[get("/users/{user_id}")]
-pub async fn get_user(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_user(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let user = state
         .run(caller, move |c, p| {
@@ -212,7 +253,13 @@ pub async fn get_user(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> 
 /// password ends every session of the account at once. Requires `If-Match`.
 #[utoipa::path(tag = "staff", params(("user_id" = Uuid, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = UserPatch, responses((status = 200, body = UserView)))]
 #[patch("/users/{user_id}")]
-pub async fn update_user(state: Data<AppState>, caller: Caller, id: Path<Uuid>, if_match: IfMatch, body: Json<UserPatch>) -> ApiResult<HttpResponse> {
+pub async fn update_user(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<UserPatch>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
     if let Some(n) = &body.display_name {
@@ -232,7 +279,11 @@ pub async fn update_user(state: Data<AppState>, caller: Caller, id: Path<Uuid>, 
                     Some(pw) => Some(auth::hash_password(pw).await?),
                     None => None,
                 };
-                let changes = UserChanges { display_name: body.display_name, disabled: body.disabled, password_hash };
+                let changes = UserChanges {
+                    display_name: body.display_name,
+                    disabled: body.disabled,
+                    password_hash,
+                };
                 let updated = staff::update_user(c, id, version, changes).await?;
                 if ends_sessions {
                     auth::revoke_user_sessions(c, id, "account_changed").await?;
@@ -251,7 +302,11 @@ pub async fn update_user(state: Data<AppState>, caller: Caller, id: Path<Uuid>, 
 /// their next request and its refresh tokens are refused.
 #[utoipa::path(tag = "staff", params(("user_id" = Uuid, Path, description = "User id")), responses((status = 200, body = RevokedView)))]
 #[post("/users/{user_id}/revoke-sessions")]
-pub async fn revoke_sessions(state: Data<AppState>, caller: Caller, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn revoke_sessions(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let revoked = state
         .run(caller, move |c, p| {
@@ -262,5 +317,7 @@ pub async fn revoke_sessions(state: Data<AppState>, caller: Caller, id: Path<Uui
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(RevokedView { revoked_sessions: revoked }))
+    Ok(HttpResponse::Ok().json(RevokedView {
+        revoked_sessions: revoked,
+    }))
 }

@@ -12,16 +12,29 @@ async fn login_then_me_shows_identity_roles_and_permissions() {
     let body = reply.ok(200);
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 600);
-    assert!(body["refresh_token"].as_str().unwrap().starts_with(body["session_id"].as_str().unwrap()));
+    assert!(
+        body["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with(body["session_id"].as_str().unwrap())
+    );
     let token = body["access_token"].as_str().unwrap();
     let me = app.get("/api/v1/me").bearer(token).send().await;
     let me = me.ok(200);
     assert_eq!(me["kind"], "user");
     assert_eq!(me["user_id"], w.user("a1-admin").to_string());
     assert_eq!(me["roles"][0]["role"], "community_admin");
-    assert_eq!(me["roles"][0]["scope"]["community_id"], w.community_a1.to_string());
+    assert_eq!(
+        me["roles"][0]["scope"]["community_id"],
+        w.community_a1.to_string()
+    );
     assert_eq!(me["street_ids"], json!([w.street_a.to_string()]));
-    let perms: Vec<&str> = me["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    let perms: Vec<&str> = me["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
     assert!(perms.contains(&"grid.create"));
     assert!(!perms.contains(&"street.create"));
     assert!(!perms.contains(&"community.create"));
@@ -37,7 +50,11 @@ async fn wrong_password_and_unknown_user_are_the_same_401() {
     let b = app.login_reply("nobody-here", "not-the-password").await;
     b.problem(401, "invalid_credentials");
     assert_eq!(a.body["detail"], b.body["detail"]);
-    assert_eq!(app.db.count("sessions").await, sessions_before, "failed logins open no session");
+    assert_eq!(
+        app.db.count("sessions").await,
+        sessions_before,
+        "failed logins open no session"
+    );
 }
 
 #[tokio::test]
@@ -45,7 +62,9 @@ async fn repeated_failures_are_throttled_then_success_resets() {
     let app = TestApp::start().await;
     World::build(&app).await;
     for _ in 0..10 {
-        app.login_reply("a-admin", "wrong-password!").await.problem(401, "invalid_credentials");
+        app.login_reply("a-admin", "wrong-password!")
+            .await
+            .problem(401, "invalid_credentials");
     }
     let locked = app.login_reply("a-admin", PASSWORD).await;
     locked.problem(429, "too_many_requests");
@@ -60,7 +79,11 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
     World::build(&app).await;
     let first = app.login_reply("a-admin", PASSWORD).await;
     let refresh1 = first.body["refresh_token"].as_str().unwrap().to_owned();
-    let second = app.post("/api/v1/auth/refresh").json(&json!({"refresh_token": refresh1})).send().await;
+    let second = app
+        .post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": refresh1}))
+        .send()
+        .await;
     let second = second.ok(200).clone();
     let refresh2 = second["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(refresh1, refresh2);
@@ -69,16 +92,32 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
     app.get("/api/v1/me").bearer(&access2).send().await.ok(200);
 
     // Replaying the spent token: refused, and the whole session dies.
-    let replay = app.post("/api/v1/auth/refresh").json(&json!({"refresh_token": refresh1})).send().await;
+    let replay = app
+        .post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": refresh1}))
+        .send()
+        .await;
     replay.problem(401, "refresh_token_reused");
-    app.post("/api/v1/auth/refresh").json(&json!({"refresh_token": refresh2})).send().await.problem(401, "invalid_token");
+    app.post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": refresh2}))
+        .send()
+        .await
+        .problem(401, "invalid_token");
     let me = app.get("/api/v1/me").bearer(&access2).send().await;
     me.problem(401, "invalid_token");
-    assert!(me.header("www-authenticate").unwrap().contains("invalid_token"));
+    assert!(
+        me.header("www-authenticate")
+            .unwrap()
+            .contains("invalid_token")
+    );
 
     // Garbage refresh tokens.
     for token in ["", "nonsense", "00000000-0000-0000-0000-000000000000.abc"] {
-        app.post("/api/v1/auth/refresh").json(&json!({"refresh_token": token})).send().await.problem(401, "invalid_token");
+        app.post("/api/v1/auth/refresh")
+            .json(&json!({"refresh_token": token}))
+            .send()
+            .await
+            .problem(401, "invalid_token");
     }
 }
 
@@ -88,8 +127,16 @@ async fn logout_revokes_at_once_and_other_sessions_survive() {
     World::build(&app).await;
     let t1 = app.token("a-admin").await;
     let t2 = app.token("a-admin").await;
-    app.post("/api/v1/auth/logout").bearer(&t1).send().await.ok(204);
-    app.get("/api/v1/me").bearer(&t1).send().await.problem(401, "invalid_token");
+    app.post("/api/v1/auth/logout")
+        .bearer(&t1)
+        .send()
+        .await
+        .ok(204);
+    app.get("/api/v1/me")
+        .bearer(&t1)
+        .send()
+        .await
+        .problem(401, "invalid_token");
     app.get("/api/v1/me").bearer(&t2).send().await.ok(200);
 }
 
@@ -100,17 +147,41 @@ async fn admin_revocation_and_disabling_end_sessions() {
     let admin = app.token("a-admin").await;
     let worker = app.token("a1-worker").await;
     let id = w.user("a1-worker");
-    let revoked = app.post(&format!("/api/v1/users/{id}/revoke-sessions")).bearer(&admin).send().await;
+    let revoked = app
+        .post(&format!("/api/v1/users/{id}/revoke-sessions"))
+        .bearer(&admin)
+        .send()
+        .await;
     assert_eq!(revoked.ok(200)["revoked_sessions"], 1);
-    app.get("/api/v1/me").bearer(&worker).send().await.problem(401, "invalid_token");
+    app.get("/api/v1/me")
+        .bearer(&worker)
+        .send()
+        .await
+        .problem(401, "invalid_token");
 
     // Disabling: sessions end and login is refused.
     let worker = app.token("a1-worker").await;
-    let user = app.get(&format!("/api/v1/users/{id}")).bearer(&admin).send().await;
+    let user = app
+        .get(&format!("/api/v1/users/{id}"))
+        .bearer(&admin)
+        .send()
+        .await;
     let etag = user.header("etag").unwrap().to_owned();
-    app.patch(&format!("/api/v1/users/{id}")).bearer(&admin).header("if-match", &etag).json(&json!({"disabled": true})).send().await.ok(200);
-    app.get("/api/v1/me").bearer(&worker).send().await.problem(401, "invalid_token");
-    app.login_reply("a1-worker", PASSWORD).await.problem(401, "invalid_credentials");
+    app.patch(&format!("/api/v1/users/{id}"))
+        .bearer(&admin)
+        .header("if-match", &etag)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .ok(200);
+    app.get("/api/v1/me")
+        .bearer(&worker)
+        .send()
+        .await
+        .problem(401, "invalid_token");
+    app.login_reply("a1-worker", PASSWORD)
+        .await
+        .problem(401, "invalid_credentials");
 }
 
 #[tokio::test]
@@ -119,13 +190,28 @@ async fn missing_or_malformed_credentials_are_401_with_www_authenticate() {
     World::build(&app).await;
     let none = app.get("/api/v1/streets").send().await;
     none.problem(401, "unauthenticated");
-    assert_eq!(none.header("www-authenticate"), Some("Bearer realm=\"onegrid\""));
+    assert_eq!(
+        none.header("www-authenticate"),
+        Some("Bearer realm=\"onegrid\"")
+    );
     for value in ["Basic YTpi", "Bearer", "Bearer not.a.jwt", "Token x"] {
-        let r = app.get("/api/v1/streets").header("authorization", value).send().await;
+        let r = app
+            .get("/api/v1/streets")
+            .header("authorization", value)
+            .send()
+            .await;
         r.problem(401, "invalid_token");
-        assert!(r.header("www-authenticate").unwrap().starts_with("Bearer realm=\"onegrid\""));
+        assert!(
+            r.header("www-authenticate")
+                .unwrap()
+                .starts_with("Bearer realm=\"onegrid\"")
+        );
     }
-    app.get("/api/v1/streets").header("x-api-key", "ogk_nonsense").send().await.problem(401, "invalid_token");
+    app.get("/api/v1/streets")
+        .header("x-api-key", "ogk_nonsense")
+        .send()
+        .await
+        .problem(401, "invalid_token");
 }
 
 #[tokio::test]
@@ -147,7 +233,10 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
 
     // Only a hash is stored.
     let listed = app.get("/api/v1/api-keys").bearer(&admin).send().await;
-    assert!(!listed.text.contains(&key[20..]), "the secret must never be listed");
+    assert!(
+        !listed.text.contains(&key[20..]),
+        "the secret must never be listed"
+    );
     assert_eq!(listed.ok(200)["items"].as_array().unwrap().len(), 1);
     assert!(!app.db.url().is_empty());
 
@@ -155,7 +244,11 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
     let me = app.get("/api/v1/me").header("x-api-key", &key).send().await;
     assert_eq!(me.ok(200)["kind"], "api_key");
     assert_eq!(me.body["user_id"], w.user("a-admin").to_string());
-    let grids = app.get(&format!("/api/v1/communities/{}/grids", w.community_a1)).bearer(&key).send().await;
+    let grids = app
+        .get(&format!("/api/v1/communities/{}/grids", w.community_a1))
+        .bearer(&key)
+        .send()
+        .await;
     assert_eq!(grids.ok(200)["items"].as_array().unwrap().len(), 2);
     app.post(&format!("/api/v1/streets/{}/communities", w.street_a))
         .header("x-api-key", &key)
@@ -163,7 +256,11 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
         .send()
         .await
         .problem(403, "forbidden");
-    app.get(&format!("/api/v1/streets/{}", w.street_b)).header("x-api-key", &key).send().await.problem(404, "not_found");
+    app.get(&format!("/api/v1/streets/{}", w.street_b))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .problem(404, "not_found");
     // A key cannot mint keys.
     app.post("/api/v1/api-keys")
         .header("x-api-key", &key)
@@ -173,7 +270,11 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
         .problem(403, "forbidden");
     // Wrong secret for a real id.
     let forged = format!("{}_{}", &key[..36], "A".repeat(43));
-    app.get("/api/v1/me").header("x-api-key", &forged).send().await.problem(401, "invalid_token");
+    app.get("/api/v1/me")
+        .header("x-api-key", &forged)
+        .send()
+        .await
+        .problem(401, "invalid_token");
 
     // A street admin cannot mint a key stronger than themselves.
     app.post("/api/v1/api-keys")
@@ -185,7 +286,15 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
 
     // Revocation takes effect on the next request.
     let id = body["id"].as_str().unwrap();
-    let revoked = app.delete(&format!("/api/v1/api-keys/{id}")).bearer(&admin).send().await;
+    let revoked = app
+        .delete(&format!("/api/v1/api-keys/{id}"))
+        .bearer(&admin)
+        .send()
+        .await;
     assert!(revoked.ok(200)["revoked_at"].is_string());
-    app.get("/api/v1/me").header("x-api-key", &key).send().await.problem(401, "invalid_token");
+    app.get("/api/v1/me")
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .problem(401, "invalid_token");
 }

@@ -12,16 +12,33 @@ async fn district_admin_walks_district_to_grids() {
     assert_eq!(d.ok(200)["code"], "150203");
     assert_eq!(d.body["id"], w.district.to_string());
     let streets = app.get("/api/v1/streets").bearer(&t).send().await;
-    let codes: Vec<&str> = streets.ok(200)["items"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = streets.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, ["150203001", "150203002"]);
-    let communities = app.get(&format!("/api/v1/streets/{}/communities", w.street_a)).bearer(&t).send().await;
+    let communities = app
+        .get(&format!("/api/v1/streets/{}/communities", w.street_a))
+        .bearer(&t)
+        .send()
+        .await;
     assert_eq!(communities.ok(200)["items"].as_array().unwrap().len(), 2);
-    let grids = app.get(&format!("/api/v1/communities/{}/grids", w.community_a1)).bearer(&t).send().await;
+    let grids = app
+        .get(&format!("/api/v1/communities/{}/grids", w.community_a1))
+        .bearer(&t)
+        .send()
+        .await;
     let grids = grids.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(grids.len(), 2);
     assert_eq!(grids[0]["code"], "150203001001001");
     assert_eq!(grids[0]["target_households"], 450);
-    let one = app.get(&format!("/api/v1/grids/{}", w.grid_a1_1)).bearer(&t).send().await;
+    let one = app
+        .get(&format!("/api/v1/grids/{}", w.grid_a1_1))
+        .bearer(&t)
+        .send()
+        .await;
     assert_eq!(one.ok(200)["community_id"], w.community_a1.to_string());
     assert_eq!(one.header("etag"), Some("\"1\""));
 }
@@ -39,12 +56,19 @@ async fn street_admin_creates_a_community_and_grids_with_valid_codes() {
         .await;
     let c = created.ok(201).clone();
     let id = c["id"].as_str().unwrap();
-    assert_eq!(created.header("location"), Some(format!("/api/v1/communities/{id}").as_str()));
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/api/v1/communities/{id}").as_str())
+    );
     assert_eq!(created.header("etag"), Some("\"1\""));
     assert_eq!(c["street_id"], w.street_a.to_string());
 
     // Codes: wrong prefix, wrong length, zero local part, duplicate.
-    for (code, expect) in [("150203002003", "parent's code"), ("15020300100", "digits"), ("150203001000", "zeros")] {
+    for (code, expect) in [
+        ("150203002003", "parent's code"),
+        ("15020300100", "digits"),
+        ("150203001000", "zeros"),
+    ] {
         let r = app
             .post(&format!("/api/v1/streets/{}/communities", w.street_a))
             .bearer(&t)
@@ -53,7 +77,14 @@ async fn street_admin_creates_a_community_and_grids_with_valid_codes() {
             .await;
         r.problem(422, "validation_failed");
         assert_eq!(r.body["errors"][0]["field"], "code");
-        assert!(r.body["errors"][0]["message"].as_str().unwrap().contains(expect), "{}", r.text);
+        assert!(
+            r.body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(expect),
+            "{}",
+            r.text
+        );
     }
     let dup = app
         .post(&format!("/api/v1/streets/{}/communities", w.street_a))
@@ -86,8 +117,15 @@ async fn street_admin_creates_a_community_and_grids_with_valid_codes() {
         .json(&json!({"code": "150203001003002", "name": "坏网格", "target_households": 0}))
         .send()
         .await;
-    assert_eq!(bad.problem(422, "validation_failed")["errors"][0]["field"], "target_households");
-    assert_eq!(app.db.count("grids").await, 5, "only the valid grid was written");
+    assert_eq!(
+        bad.problem(422, "validation_failed")["errors"][0]["field"],
+        "target_households"
+    );
+    assert_eq!(
+        app.db.count("grids").await,
+        5,
+        "only the valid grid was written"
+    );
 }
 
 #[tokio::test]
@@ -96,12 +134,29 @@ async fn updates_need_if_match_and_bump_the_version() {
     let w = World::build(&app).await;
     let t = app.token("a1-admin").await;
     let path = format!("/api/v1/grids/{}", w.grid_a1_1);
-    let missing = app.patch(&path).bearer(&t).json(&json!({"name": "新名字"})).send().await;
+    let missing = app
+        .patch(&path)
+        .bearer(&t)
+        .json(&json!({"name": "新名字"}))
+        .send()
+        .await;
     missing.problem(428, "precondition_required");
-    let stale = app.patch(&path).bearer(&t).header("if-match", "\"7\"").json(&json!({"name": "新名字"})).send().await;
+    let stale = app
+        .patch(&path)
+        .bearer(&t)
+        .header("if-match", "\"7\"")
+        .json(&json!({"name": "新名字"}))
+        .send()
+        .await;
     stale.problem(412, "version_mismatch");
     assert_eq!(stale.header("etag"), Some("\"1\""));
-    app.patch(&path).bearer(&t).header("if-match", "garbage").json(&json!({"name": "x"})).send().await.problem(412, "version_mismatch");
+    app.patch(&path)
+        .bearer(&t)
+        .header("if-match", "garbage")
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .problem(412, "version_mismatch");
 
     let ok = app
         .patch(&path)
@@ -116,12 +171,22 @@ async fn updates_need_if_match_and_bump_the_version() {
     assert!(body["target_households"].is_null(), "null clears the field");
     assert_eq!(ok.header("etag"), Some("\"2\""));
     // The old ETag is now stale; nothing changes.
-    app.patch(&path).bearer(&t).header("if-match", "\"1\"").json(&json!({"name": "第三"})).send().await.problem(412, "version_mismatch");
+    app.patch(&path)
+        .bearer(&t)
+        .header("if-match", "\"1\"")
+        .json(&json!({"name": "第三"}))
+        .send()
+        .await
+        .problem(412, "version_mismatch");
     let now = app.get(&path).bearer(&t).send().await;
     assert_eq!(now.ok(200)["name"], "新名字");
 
     // Renaming the community and the street.
-    let c = app.get(&format!("/api/v1/communities/{}", w.community_a1)).bearer(&t).send().await;
+    let c = app
+        .get(&format!("/api/v1/communities/{}", w.community_a1))
+        .bearer(&t)
+        .send()
+        .await;
     let etag = c.header("etag").unwrap().to_owned();
     let renamed = app
         .patch(&format!("/api/v1/communities/{}", w.community_a1))
@@ -160,12 +225,21 @@ async fn cursor_pagination_walks_every_row_once() {
     let mut pages = 0;
     loop {
         let path = match &cursor {
-            Some(c) => format!("/api/v1/communities/{}/grids?limit=5&cursor={c}", w.community_a1),
+            Some(c) => format!(
+                "/api/v1/communities/{}/grids?limit=5&cursor={c}",
+                w.community_a1
+            ),
             None => format!("/api/v1/communities/{}/grids?limit=5", w.community_a1),
         };
         let page = app.get(&path).bearer(&t).send().await;
         let body = page.ok(200).clone();
-        seen.extend(body["items"].as_array().unwrap().iter().map(|g| g["code"].as_str().unwrap().to_owned()));
+        seen.extend(
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["code"].as_str().unwrap().to_owned()),
+        );
         pages += 1;
         match body.get("next_cursor").and_then(|c| c.as_str()) {
             Some(c) => cursor = Some(c.to_owned()),
@@ -179,8 +253,22 @@ async fn cursor_pagination_walks_every_row_once() {
     sorted.dedup();
     assert_eq!(sorted.len(), 12, "no row twice");
 
-    for bad in ["limit=0", "limit=201", "limit=-1", "limit=abc", "cursor=not-a-cursor", "unknown=1"] {
-        let r = app.get(&format!("/api/v1/communities/{}/grids?{bad}", w.community_a1)).bearer(&t).send().await;
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "limit=-1",
+        "limit=abc",
+        "cursor=not-a-cursor",
+        "unknown=1",
+    ] {
+        let r = app
+            .get(&format!(
+                "/api/v1/communities/{}/grids?{bad}",
+                w.community_a1
+            ))
+            .bearer(&t)
+            .send()
+            .await;
         r.problem(400, "invalid_parameter");
     }
 }

@@ -39,7 +39,11 @@ async fn forged_and_stale_tokens_are_refused() {
     r.ok(200);
 
     // alg: none, unsigned.
-    let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&good));
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&good)
+    );
     refused(&app, &none, "alg none").await;
 
     // HS256 keyed with the public key (algorithm confusion).
@@ -82,6 +86,11 @@ async fn forged_and_stale_tokens_are_refused() {
 
     // Signed by another Ed25519 key.
     let other_key = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHbuUp/OnvO9+s8J+Yx+tWEnI0n3s7p1PFy0Cd3M3B6P\n-----END PRIVATE KEY-----\n";
-    let foreign = encode(&Header::new(Algorithm::EdDSA), &good, &EncodingKey::from_ed_pem(other_key.as_bytes()).unwrap()).unwrap();
+    let foreign = encode(
+        &Header::new(Algorithm::EdDSA),
+        &good,
+        &EncodingKey::from_ed_pem(other_key.as_bytes()).unwrap(),
+    )
+    .unwrap();
     refused(&app, &foreign, "foreign key").await;
 }

@@ -1,6 +1,11 @@
 mod auth;
 mod conventions;
+mod coverage;
+mod docs;
 mod hierarchy;
 mod jwt;
+mod ops;
+mod process;
+mod roles;
 mod smoke;
 mod tenancy;

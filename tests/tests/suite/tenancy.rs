@@ -37,9 +37,21 @@ struct Digest {
 async fn snapshot(app: &TestApp) -> BTreeMap<&'static str, Option<String>> {
     let mut conn = app.db.owner().await;
     let mut out = BTreeMap::new();
-    for table in TENANT_TABLES.iter().filter(|t| !["sessions", "refresh_tokens"].contains(t)) {
-        let q = format!("SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM {table} t");
-        out.insert(*table, diesel::sql_query(q).get_result::<Digest>(&mut conn).await.unwrap().digest);
+    for table in TENANT_TABLES
+        .iter()
+        .filter(|t| !["sessions", "refresh_tokens"].contains(t))
+    {
+        let q = format!(
+            "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM {table} t"
+        );
+        out.insert(
+            *table,
+            diesel::sql_query(q)
+                .get_result::<Digest>(&mut conn)
+                .await
+                .unwrap()
+                .digest,
+        );
     }
     out
 }
@@ -47,7 +59,9 @@ async fn snapshot(app: &TestApp) -> BTreeMap<&'static str, Option<String>> {
 /// A body that passes validation for each write, so a 404 can only come from the wall.
 fn body_for(operation: &str, w: &World) -> Option<Value> {
     Some(match operation {
-        "update_street" | "update_community" | "update_grid" | "update_department" => json!({"name": "改名"}),
+        "update_street" | "update_community" | "update_grid" | "update_department" => {
+            json!({"name": "改名"})
+        }
         "create_community" => json!({"code": "150203001099", "name": "越界社区"}),
         "create_grid" => json!({"code": "150203001001099", "name": "越界网格"}),
         "update_user" => json!({"display_name": "改名", "disabled": true}),
@@ -61,11 +75,19 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
 async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
-    let other = seed::bootstrap(&app.db.url(), "150204", "青山区", "q-admin", PASSWORD).await.unwrap();
+    let other = seed::bootstrap(&app.db.url(), "150204", "青山区", "q-admin", PASSWORD)
+        .await
+        .unwrap();
     let q_admin = app.token("q-admin").await;
     let departments = app.get("/api/v1/departments").bearer(&q_admin).send().await;
-    let foreign_department = departments.ok(200)["items"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(departments.body["items"][0]["district_id"], other.district_id.to_string());
+    let foreign_department = departments.ok(200)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        departments.body["items"][0]["district_id"],
+        other.district_id.to_string()
+    );
 
     let a_admin = app.token("a-admin").await;
     let key = app
@@ -82,12 +104,20 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("grid_id", w.grid_a1_1.to_string()),
         ("user_id", w.user("a1-worker").to_string()),
         ("role_assignment_id", w.roles["a1-worker"].to_string()),
-        ("grid_assignment_id", w.assignment_a1_1_full_time.to_string()),
+        (
+            "grid_assignment_id",
+            w.assignment_a1_1_full_time.to_string(),
+        ),
         ("api_key_id", key_id),
         ("department_id", foreign_department),
     ]);
 
-    let spec = app.get("/api-docs/openapi.json").send().await.ok(200).clone();
+    let spec = app
+        .get("/api-docs/openapi.json")
+        .send()
+        .await
+        .ok(200)
+        .clone();
     let b_admin = app.token("b-admin").await;
     let b_worker = app.token("b1-worker").await;
     let before = snapshot(&app).await;
@@ -99,30 +129,59 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         for (method, op) in item.as_object().unwrap() {
             let operation = op["operationId"].as_str().unwrap();
             let mut url = path.clone();
-            for param in op["parameters"].as_array().unwrap().iter().filter(|p| p["in"] == "path") {
+            for param in op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["in"] == "path")
+            {
                 let name = param["name"].as_str().unwrap();
-                let id = ids.get(name).unwrap_or_else(|| panic!("{operation}: no street-A fixture for path parameter {name}; add one"));
+                let id = ids.get(name).unwrap_or_else(|| {
+                    panic!("{operation}: no street-A fixture for path parameter {name}; add one")
+                });
                 url = url.replace(&format!("{{{name}}}"), id);
             }
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let has_body = op.get("requestBody").is_some();
             let body = body_for(operation, &w);
-            assert_eq!(has_body, body.is_some(), "{operation}: add a valid body to body_for");
+            assert_eq!(
+                has_body,
+                body.is_some(),
+                "{operation}: add a valid body to body_for"
+            );
             for token in [&b_admin, &b_worker] {
-                let mut call = app.call(method.clone(), &url).bearer(token).header("if-match", "\"1\"");
+                let mut call = app
+                    .call(method.clone(), &url)
+                    .bearer(token)
+                    .header("if-match", "\"1\"");
                 if let Some(b) = &body {
                     call = call.json(b);
                 }
                 let reply = call.send().await;
-                assert_eq!(reply.status.as_u16(), 404, "{operation} {url} as street B: {}", reply.text);
+                assert_eq!(
+                    reply.status.as_u16(),
+                    404,
+                    "{operation} {url} as street B: {}",
+                    reply.text
+                );
                 reply.problem(404, "not_found");
-                assert!(!reply.text.contains(&w.street_a.to_string()), "{operation} leaks street A's id");
+                assert!(
+                    !reply.text.contains(&w.street_a.to_string()),
+                    "{operation} leaks street A's id"
+                );
             }
             covered += 1;
         }
     }
-    assert_eq!(snapshot(&app).await, before, "street B changed street A's data");
-    assert!(covered >= 20, "only {covered} operations with ids were found");
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "street B changed street A's data"
+    );
+    assert!(
+        covered >= 20,
+        "only {covered} operations with ids were found"
+    );
 
     // Positive control: street A's admin reaches the same objects.
     for path in [
@@ -135,7 +194,11 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         app.get(&path).bearer(&a_admin).send().await.ok(200);
     }
     // Lists never show another street's rows.
-    let users = app.get("/api/v1/users?limit=200").bearer(&b_admin).send().await;
+    let users = app
+        .get("/api/v1/users?limit=200")
+        .bearer(&b_admin)
+        .send()
+        .await;
     let text = &users.text;
     assert!(!text.contains(&w.user("a1-worker").to_string()) && !text.contains("a-admin"));
     let streets = app.get("/api/v1/streets").bearer(&b_admin).send().await;
@@ -189,9 +252,20 @@ async fn rls_backstop_shows_nothing_without_a_scope() {
     let mut conn = app.db.app().await;
     for table in TENANT_TABLES {
         let q = format!("SELECT count(*) AS n FROM {table}");
-        let as_owner = diesel::sql_query(&q).get_result::<Count>(&mut owner).await.unwrap().n;
-        let as_app = diesel::sql_query(&q).get_result::<Count>(&mut conn).await.unwrap().n;
-        assert!(as_owner > 0 || ["api_keys", "idempotency_keys"].contains(table), "{table} should have fixture rows");
+        let as_owner = diesel::sql_query(&q)
+            .get_result::<Count>(&mut owner)
+            .await
+            .unwrap()
+            .n;
+        let as_app = diesel::sql_query(&q)
+            .get_result::<Count>(&mut conn)
+            .await
+            .unwrap()
+            .n;
+        assert!(
+            as_owner > 0 || ["api_keys", "idempotency_keys"].contains(table),
+            "{table} should have fixture rows"
+        );
         assert_eq!(as_app, 0, "{table} is readable without a scope");
     }
     // Writes into a street the scope does not include are refused by the database.
@@ -202,10 +276,22 @@ async fn rls_backstop_shows_nothing_without_a_scope() {
     assert!(diesel::sql_query(&insert).execute(&mut conn).await.is_err());
     // With street B's scope, street A stays invisible and unwritable.
     conn.transaction::<_, diesel::result::Error, _>(async |c| {
-        diesel::sql_query("SELECT set_config('app.street_ids', $1, true)").bind::<Text, _>(w.street_b.to_string()).execute(c).await?;
-        let n = diesel::sql_query("SELECT count(*) AS n FROM communities").get_result::<Count>(c).await?.n;
+        diesel::sql_query("SELECT set_config('app.street_ids', $1, true)")
+            .bind::<Text, _>(w.street_b.to_string())
+            .execute(c)
+            .await?;
+        let n = diesel::sql_query("SELECT count(*) AS n FROM communities")
+            .get_result::<Count>(c)
+            .await?
+            .n;
         assert_eq!(n, 1);
-        let a = diesel::sql_query(format!("SELECT count(*) AS n FROM grids WHERE street_id = '{}'", w.street_a)).get_result::<Count>(c).await?.n;
+        let a = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM grids WHERE street_id = '{}'",
+            w.street_a
+        ))
+        .get_result::<Count>(c)
+        .await?
+        .n;
         assert_eq!(a, 0);
         Ok(())
     })
@@ -220,9 +306,19 @@ async fn rls_backstop_shows_nothing_without_a_scope() {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         rolsuper: bool,
     }
-    let role: Role = diesel::sql_query("SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = 'onegrid_app'").get_result(&mut owner).await.unwrap();
+    let role: Role = diesel::sql_query(
+        "SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = 'onegrid_app'",
+    )
+    .get_result(&mut owner)
+    .await
+    .unwrap();
     assert!(!role.rolbypassrls && !role.rolsuper);
-    let owned = diesel::sql_query("SELECT count(*) AS n FROM pg_tables WHERE tableowner = 'onegrid_app'").get_result::<Count>(&mut owner).await.unwrap().n;
+    let owned =
+        diesel::sql_query("SELECT count(*) AS n FROM pg_tables WHERE tableowner = 'onegrid_app'")
+            .get_result::<Count>(&mut owner)
+            .await
+            .unwrap()
+            .n;
     assert_eq!(owned, 0);
 }
 
@@ -231,9 +327,17 @@ async fn scope_never_leaks_to_the_next_user_of_a_pooled_connection() {
     let app = TestApp::start_with(&[("ONEGRID_POOL_SIZE", "1")]).await;
     let w = World::build(&app).await;
     let t = app.token("a-admin").await;
-    app.get(&format!("/api/v1/communities/{}/grids", w.community_a1)).bearer(&t).send().await.ok(200);
+    app.get(&format!("/api/v1/communities/{}/grids", w.community_a1))
+        .bearer(&t)
+        .send()
+        .await
+        .ok(200);
     // A failing request too: its transaction is rolled back.
-    app.get(&format!("/api/v1/grids/{}", uuid::Uuid::now_v7())).bearer(&t).send().await.problem(404, "not_found");
+    app.get(&format!("/api/v1/grids/{}", uuid::Uuid::now_v7()))
+        .bearer(&t)
+        .send()
+        .await
+        .problem(404, "not_found");
     #[derive(diesel::QueryableByName)]
     struct Leftover {
         #[diesel(sql_type = Nullable<Text>)]

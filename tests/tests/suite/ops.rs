@@ -1,0 +1,226 @@
+//! Operations and the OpenAPI document.
+
+use onegrid_tests::{TestApp, World};
+use serde_json::Value;
+
+#[tokio::test]
+async fn served_spec_equals_the_committed_file_and_documents_every_operation() {
+    let app = TestApp::start().await;
+    let served = app.get("/api-docs/openapi.json").send().await;
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../openapi/openapi.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        served.ok(200),
+        &committed,
+        "regenerate with: cargo run --bin onegrid -- openapi > openapi/openapi.json"
+    );
+    assert_eq!(
+        onegrid_api::openapi::document_json(),
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../openapi/openapi.json"
+        ))
+        .unwrap()
+    );
+
+    let spec = &committed;
+    assert_eq!(spec["openapi"], "3.1.0");
+    assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(spec["components"]["schemas"]["Problem"].is_object());
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let id = op["operationId"].as_str().unwrap();
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{id} has no summary"
+            );
+            assert!(
+                op["description"].as_str().is_some_and(|s| s.len() > 20),
+                "{id} has no description"
+            );
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{id} has no tag"
+            );
+            let security = op["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{id} has no security"));
+            let public = onegrid_api::openapi::PUBLIC_OPERATIONS.contains(&id);
+            assert_eq!(
+                security.iter().any(|s| s.get("bearer").is_some()),
+                !public,
+                "{id} security"
+            );
+            let responses = op["responses"].as_object().unwrap();
+            assert!(responses.contains_key("500"), "{id}");
+            if !public {
+                for status in ["401", "403"] {
+                    assert!(responses.contains_key(status), "{id} lacks {status}");
+                }
+            }
+            if path.contains('{') {
+                assert!(responses.contains_key("404"), "{id} lacks 404");
+            }
+            if method == "patch" {
+                for status in ["412", "428", "422"] {
+                    assert!(responses.contains_key(status), "{id} lacks {status}");
+                }
+            }
+            let problem =
+                &responses["500"]["content"]["application/problem+json"]["schema"]["$ref"];
+            assert_eq!(problem, "#/components/schemas/Problem");
+        }
+    }
+    assert!(operations >= 40, "{operations}");
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_from_embedded_assets_only() {
+    let app = TestApp::start().await;
+    let redirect = app.get("/docs").send().await;
+    assert_eq!(redirect.status.as_u16(), 308);
+    let page = app.get("/docs/").send().await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(
+        page.text.contains("swagger"),
+        "{}",
+        &page.text[..200.min(page.text.len())]
+    );
+    let init = app.get("/docs/swagger-initializer.js").send().await;
+    assert_eq!(init.status.as_u16(), 200);
+    assert!(init.text.contains("/api-docs/openapi.json"));
+    assert!(
+        init.text.contains("\"validatorUrl\":\"none\"") || init.text.contains("validatorUrl"),
+        "{}",
+        init.text
+    );
+    for asset in ["/docs/", "/docs/swagger-initializer.js", "/docs/index.css"] {
+        let body = app.get(asset).send().await.text;
+        for outside in ["https://", "http://"] {
+            assert!(
+                !body.contains(&format!("src=\"{outside}"))
+                    && !body.contains(&format!("href=\"{outside}")),
+                "{asset} loads from outside"
+            );
+        }
+    }
+    let bundle = app.get("/docs/swagger-ui-bundle.js").send().await;
+    assert_eq!(bundle.status.as_u16(), 200);
+    assert!(bundle.text.len() > 100_000, "the bundle is embedded");
+}
+
+#[tokio::test]
+async fn health_readiness_metrics_and_error_catalogue() {
+    let app = TestApp::start().await;
+    World::build(&app).await;
+    assert_eq!(app.get("/healthz").send().await.text, "ok");
+    let ready = app.get("/readyz").send().await;
+    assert_eq!(ready.ok(200)["postgres"], "up");
+    assert_eq!(ready.body["redis"], "up");
+    app.get("/api/v1/streets")
+        .send()
+        .await
+        .problem(401, "unauthenticated");
+    let metrics = app.get("/metrics").send().await;
+    assert!(
+        metrics.text.contains("onegrid_http_requests_total"),
+        "{}",
+        metrics.text
+    );
+    assert!(metrics.text.contains("route=\"/api/v1/streets\""));
+    assert!(metrics.text.contains("onegrid_db_pool_connections"));
+    let catalogue = app.get("/problems").send().await;
+    let codes: Vec<&str> = catalogue
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"version_mismatch") && codes.contains(&"invalid_reference"));
+    let one = app.get("/problems/forbidden").send().await;
+    assert_eq!(one.ok(200)["status"], 403);
+}
+
+#[tokio::test]
+async fn without_redis_the_platform_keeps_working() {
+    let app = TestApp::start_with(&[("REDIS_URL", "redis://127.0.0.1:1")]).await;
+    World::build(&app).await;
+    let ready = app.get("/readyz").send().await;
+    assert_eq!(ready.ok(200)["redis"], "down");
+    assert_eq!(ready.body["status"], "ready");
+    let t = app.token("a-admin").await;
+    app.get("/api/v1/streets").bearer(&t).send().await.ok(200);
+    // Throttling falls back to in-process counting.
+    for _ in 0..10 {
+        app.login_reply("b-admin", "wrong-password!")
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    app.login_reply("b-admin", onegrid_tests::PASSWORD)
+        .await
+        .problem(429, "too_many_requests");
+}
+
+#[tokio::test]
+async fn without_postgres_requests_get_a_generic_503() {
+    let app = TestApp::start().await;
+    World::build(&app).await;
+    let t = app.token("a-admin").await;
+    // Point a second app at a dead database: its failure must be generic.
+    let dead = onegrid_tests::test_config(
+        &app.db,
+        &[(
+            "APP_DATABASE_URL",
+            "postgres://onegrid_app@127.0.0.1:1/nothing",
+        )],
+    );
+    let err = onegrid_api::server::state(dead).await.unwrap_err();
+    assert!(
+        err.contains("127.0.0.1:1") && err.contains("pg_ctlcluster"),
+        "{err}"
+    );
+    assert!(!err.contains('\n'), "one line: {err}");
+
+    // Drop the database under the running app.
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let mut conn =
+        AsyncPgConnection::establish(&format!("{}/postgres", onegrid_tests::db::server_url()))
+            .await
+            .unwrap();
+    diesel::sql_query(format!(
+        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false",
+        app.db.name
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+        app.db.name
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let r = app.get("/api/v1/streets").bearer(&t).send().await;
+    let p = r.problem(503, "unavailable");
+    assert_eq!(p["detail"], p["title"], "5xx bodies are generic");
+    let ready = app.get("/readyz").send().await;
+    assert_eq!(ready.status.as_u16(), 503);
+    assert_eq!(ready.body["postgres"], "down");
+    diesel::sql_query(format!(
+        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
+        app.db.name
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+}
