@@ -12,8 +12,7 @@
 # image needs no source files. PostgreSQL is reached with tokio-postgres (diesel-async):
 # no libpq, and no OpenSSL.
 
-# The tag matches the channel pinned in rust-toolchain.toml (1.95.0). If the two differ,
-# rustup downloads the pinned toolchain while the image builds.
+# The workspace needs Rust 1.95 or later (rust-version in Cargo.toml).
 ARG RUST_IMAGE=rust:1.95.0-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
@@ -24,7 +23,7 @@ WORKDIR /src
 ENV CARGO_TERM_COLOR=never \
     CARGO_INCREMENTAL=0
 
-COPY Cargo.toml Cargo.lock rust-toolchain.toml ./
+COPY Cargo.toml Cargo.lock clippy.toml ./
 COPY domain ./domain
 COPY config ./config
 COPY store ./store
@@ -35,16 +34,11 @@ COPY migrations ./migrations
 
 # target/ and the cargo registry are BuildKit cache mounts, so a rebuild recompiles only
 # the workspace crates. The binaries are copied out of the mount in the same step.
-#
-# embed_migrations! cannot tell cargo to rebuild when a migration is added or edited
-# (see the diesel_migrations docs, "Automatic rebuilds"). With a reused target/ that
-# could ship a binary with stale migrations, so migrate.rs is touched first: the store
-# crate, and the binaries built on it, are always recompiled against migrations/.
+# store/build.rs makes cargo rebuild when migrations/ changes (embed_migrations! cannot).
 RUN --mount=type=cache,id=onegrid-cargo-registry,target=/usr/local/cargo/registry \
     --mount=type=cache,id=onegrid-cargo-git,target=/usr/local/cargo/git \
     --mount=type=cache,id=onegrid-target,target=/src/target,sharing=locked \
     set -eux; \
-    touch store/src/migrate.rs; \
     cargo build --release --workspace --bins --locked; \
     install -D -m 0755 target/release/onegrid /out/onegrid; \
     install -D -m 0755 target/release/onegrid-worker /out/onegrid-worker

@@ -104,11 +104,11 @@ fn tokens(state: &AppState, issued: &Issued) -> ApiResult<TokenResponse> {
 #[post("/auth/login")]
 pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    if body.username.is_empty()
-        || body.username.len() > 64
-        || body.password.is_empty()
-        || body.password.len() > 256
-    {
+    // Refused before any lookup: no such account could exist, and PostgreSQL
+    // rejects NUL bytes in text.
+    let plausible =
+        |v: &str, max: usize| !v.is_empty() && v.len() <= max && !v.chars().any(char::is_control);
+    if !plausible(&body.username, 64) || !plausible(&body.password, 256) {
         return Err(ApiError::new(
             Code::InvalidCredentials,
             "wrong username or password",

@@ -37,6 +37,19 @@ pub fn check_boundary(value: &Value) -> ApiResult<()> {
     let Some(obj) = value.as_object() else {
         return bad("must be a GeoJSON geometry object");
     };
+    if obj
+        .keys()
+        .any(|k| k != "type" && k != "coordinates" && k != "bbox")
+    {
+        return bad("only type, coordinates and bbox are accepted");
+    }
+    let bbox_ok = |b: &Value| {
+        b.as_array()
+            .is_some_and(|a| a.len() == 4 && a.iter().all(Value::is_number))
+    };
+    if obj.get("bbox").is_some_and(|b| !bbox_ok(b)) {
+        return bad("bbox must be [west, south, east, north]");
+    }
     let coords = obj.get("coordinates");
     match (obj.get("type").and_then(Value::as_str), coords) {
         (Some("Polygon"), Some(c)) if polygon_ok(c) => Ok(()),
@@ -69,5 +82,8 @@ mod tests {
         assert!(check_boundary(&out).is_err());
         let multi = json!({"type": "MultiPolygon", "coordinates": [square["coordinates"].clone()]});
         assert!(check_boundary(&multi).is_ok());
+        let mut extra = square.clone();
+        extra["name\u{0}"] = json!(1);
+        assert!(check_boundary(&extra).is_err());
     }
 }

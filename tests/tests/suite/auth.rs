@@ -298,3 +298,23 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
         .await
         .problem(401, "invalid_token");
 }
+
+#[tokio::test]
+async fn implausible_credentials_are_refused_without_a_lookup() {
+    let app = TestApp::start().await;
+    World::build(&app).await;
+    for (username, password) in [
+        ("a-admin\u{0}", PASSWORD),
+        ("a-admin", "pass\u{0}word"),
+        ("", PASSWORD),
+        ("a-admin", ""),
+    ] {
+        app.login_reply(username, password)
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    let long = "x".repeat(65);
+    app.login_reply(&long, PASSWORD)
+        .await
+        .problem(401, "invalid_credentials");
+}
