@@ -286,3 +286,22 @@ impl ApiError {
         self
     }
 }
+
+/// Maps "not found" on a row named in a request body to 422 `invalid_reference`
+/// on `field` (the row does not exist, or lies outside the caller's scope).
+pub fn reference(field: &str) -> impl Fn(StoreError) -> ApiError + '_ {
+    move |e| match e {
+        StoreError::NotFound => {
+            let mut err = ApiError::new(
+                Code::InvalidReference,
+                format!("{field} does not exist in your scope"),
+            );
+            err.errors.push(FieldError {
+                field: field.into(),
+                message: "not found in your scope".into(),
+            });
+            err
+        }
+        other => other.into(),
+    }
+}

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::permissions::Action;
 use onegrid_domain::staffing::StaffKind;
 use onegrid_store::staff::{self, GridAssignment, NewGridAssignment};
-use onegrid_store::{StoreError, departments, hierarchy};
+use onegrid_store::{departments, hierarchy};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -77,16 +77,6 @@ pub struct NewGridAssignmentBody {
 pub struct StaffFilter {
     /// Only those active on this day (`YYYY-MM-DD`); default: all, past and future.
     pub on: Option<String>,
-}
-
-fn unseen(field: &'static str) -> impl Fn(StoreError) -> ApiError {
-    move |e| match e {
-        StoreError::NotFound => ApiError::new(
-            Code::InvalidReference,
-            format!("{field} does not exist in your scope"),
-        ),
-        other => other.into(),
-    }
 }
 
 /// List a grid's staff
@@ -167,11 +157,11 @@ pub async fn assign_grid_staff(
                     p.require(Action::GridStaffAssign, &grid_target(p.district_id, &g))?;
                     let user = staff::get_user(c, body.user_id)
                         .await
-                        .map_err(unseen("user_id"))?;
+                        .map_err(crate::error::reference("user_id"))?;
                     if let Some(d) = body.department_id {
                         departments::get(c, d)
                             .await
-                            .map_err(unseen("department_id"))?;
+                            .map_err(crate::error::reference("department_id"))?;
                     }
                     let row = staff::assign_grid_staff(
                         c,

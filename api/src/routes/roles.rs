@@ -13,7 +13,6 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::http::{IdempotencyKey, parse_day};
 use crate::routes::scope_ref::{ScopeRef, ScopeView, check_role_scope};
-use crate::routes::users::target as user_target;
 use crate::state::{AppState, Created, Guard};
 
 /// A role held in a scope during a window of days (China time, inclusive).
@@ -81,12 +80,7 @@ pub async fn list_roles(
         .run(caller, move |c, p| {
             Box::pin(async move {
                 let u = staff::get_user(c, id).await?;
-                if u.id != p.accountable_user() {
-                    match u.street_id {
-                        Some(_) => p.require(Action::StaffRead, &user_target(&p, &u))?,
-                        None => p.require_anywhere(Action::StaffRead)?,
-                    }
-                }
+                crate::routes::users::require_read(&p, &u)?;
                 Ok(staff::list_roles(c, id).await?)
             })
         })

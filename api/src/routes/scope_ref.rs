@@ -2,12 +2,12 @@
 //! against what the caller can see.
 
 use onegrid_domain::permissions::{Role, Scope, ScopeKind};
-use onegrid_store::{Conn, Principal, StoreError, departments, hierarchy};
+use onegrid_store::{Conn, Principal, departments, hierarchy};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult};
 
 /// Where a role is held: give the most specific id (grid, community, street
 /// or department); none at all means the whole district.
@@ -50,16 +50,6 @@ impl From<&Scope> for ScopeView {
     }
 }
 
-fn unseen(field: &str) -> impl Fn(StoreError) -> ApiError + '_ {
-    move |e| match e {
-        StoreError::NotFound => ApiError::new(
-            Code::InvalidReference,
-            format!("{field} does not exist in your scope"),
-        ),
-        other => other.into(),
-    }
-}
-
 impl ScopeRef {
     /// Loads the named node (422 when not visible) and builds its scope.
     pub async fn resolve(&self, conn: &mut Conn, principal: &Principal) -> ApiResult<Scope> {
@@ -79,7 +69,7 @@ impl ScopeRef {
         if let Some(id) = self.grid_id {
             let g = hierarchy::get_grid(conn, id)
                 .await
-                .map_err(unseen("scope.grid_id"))?;
+                .map_err(crate::error::reference("scope.grid_id"))?;
             return Ok(Scope::Grid {
                 district,
                 street: g.street_id,
@@ -90,7 +80,7 @@ impl ScopeRef {
         if let Some(id) = self.community_id {
             let c = hierarchy::get_community(conn, id)
                 .await
-                .map_err(unseen("scope.community_id"))?;
+                .map_err(crate::error::reference("scope.community_id"))?;
             return Ok(Scope::Community {
                 district,
                 street: c.street_id,
@@ -100,7 +90,7 @@ impl ScopeRef {
         if let Some(id) = self.street_id {
             let s = hierarchy::get_street(conn, id)
                 .await
-                .map_err(unseen("scope.street_id"))?;
+                .map_err(crate::error::reference("scope.street_id"))?;
             return Ok(Scope::Street {
                 district,
                 street: s.id,
@@ -109,7 +99,7 @@ impl ScopeRef {
         if let Some(id) = self.department_id {
             let d = departments::get(conn, id)
                 .await
-                .map_err(unseen("scope.department_id"))?;
+                .map_err(crate::error::reference("scope.department_id"))?;
             return Ok(Scope::Department {
                 district,
                 department: d.id,

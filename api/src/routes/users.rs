@@ -5,13 +5,13 @@ use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::{Action, Target};
 use onegrid_store::staff::{self, NewUser, UserChanges};
-use onegrid_store::{Principal, StoreError, auth, hierarchy};
+use onegrid_store::{Principal, auth, hierarchy};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, ok_with_etag};
 use crate::state::{AppState, Created, Guard};
 
@@ -129,6 +129,19 @@ pub fn target(p: &Principal, u: &staff::User) -> Target {
     }
 }
 
+/// Anyone may read their own account; district staff (no home street) are
+/// readable by every staff reader of the district; others need `staff.read`
+/// over the account's street.
+pub fn require_read(p: &Principal, u: &staff::User) -> ApiResult<()> {
+    if u.id == p.accountable_user() {
+        return Ok(());
+    }
+    match u.street_id {
+        Some(_) => p.require(Action::StaffRead, &target(p, u)),
+        None => p.require_anywhere(Action::StaffRead),
+    }
+}
+
 /// List staff accounts
 ///
 /// Accounts visible to the caller: their street's staff and district-level staff.
@@ -183,14 +196,9 @@ pub async fn create_user(
                 Box::pin(async move {
                     let target = match body.street_id {
                         Some(s) => {
-                            let street =
-                                hierarchy::get_street(c, s).await.map_err(|e| match e {
-                                    StoreError::NotFound => ApiError::new(
-                                        Code::InvalidReference,
-                                        "street_id does not exist in your scope",
-                                    ),
-                                    other => other.into(),
-                                })?;
+                            let street = hierarchy::get_street(c, s)
+                                .await
+                                .map_err(crate::error::reference("street_id"))?;
                             Target::street(street.district_id, street.id)
                         }
                         None => Target::district(p.district_id),
@@ -231,14 +239,7 @@ pub async fn get_user(
         .run(caller, move |c, p| {
             Box::pin(async move {
                 let u = staff::get_user(c, id).await?;
-                // Anyone may read their own account; district staff (no home
-                // street) are readable by every staff reader of the district.
-                if u.id != p.accountable_user() {
-                    match u.street_id {
-                        Some(_) => p.require(Action::StaffRead, &target(&p, &u))?,
-                        None => p.require_anywhere(Action::StaffRead)?,
-                    }
-                }
+                require_read(&p, &u)?;
                 Ok(u)
             })
         })
