@@ -5,6 +5,9 @@
 pub mod clock;
 pub mod codes;
 pub mod departments;
+pub mod identity;
+pub mod ledger;
+pub mod masking;
 pub mod permissions;
 pub mod staffing;
 pub mod text;

@@ -1,0 +1,356 @@
+//! Typed ledgers (台账) as data: a ledger type is a list of field definitions
+//! that communities and streets can add without a code change (GB/T 31000's
+//! "9+X"), with a sensitivity level; records are validated against it.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Who may read a ledger's records (after DHIS2's access levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sensitivity {
+    /// Anyone in scope.
+    Open,
+    /// Anyone in scope; every read of a record is audited.
+    Audited,
+    /// Outside one's own grids only by breaking the glass (reason, 3 h, audited).
+    Protected,
+    /// Only in one's own grids; no break-glass.
+    Closed,
+}
+
+impl Sensitivity {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Sensitivity::Open => "open",
+            Sensitivity::Audited => "audited",
+            Sensitivity::Protected => "protected",
+            Sensitivity::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Sensitivity> {
+        [Self::Open, Self::Audited, Self::Protected, Self::Closed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+
+    /// Reads of records of this level are written to the audit log.
+    pub const fn audits_reads(self) -> bool {
+        !matches!(self, Sensitivity::Open)
+    }
+}
+
+/// What a record is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
+    /// Each record belongs to one resident (veterans, disabled, party members).
+    Resident,
+    /// Each record belongs to one household (low-income allowance).
+    Household,
+    /// Records stand alone in a grid (garages, dogs, organisations).
+    None,
+}
+
+impl Subject {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Subject::Resident => "resident",
+            Subject::Household => "household",
+            Subject::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Subject> {
+        [Self::Resident, Self::Household, Self::None]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// The type of a field's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    Number,
+    Date,
+    Boolean,
+    /// One of `choices`.
+    Choice,
+    /// Any subset of `choices`.
+    MultiChoice,
+    /// The id of a resident in the same street.
+    Resident,
+    /// The id of a household in the same street.
+    Household,
+    /// The id of an organisation record in the same street.
+    Organisation,
+}
+
+/// One field of a ledger type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDef {
+    /// Stable key: lowercase letters, digits, `_` (1-40), starting with a letter.
+    pub key: String,
+    /// Label shown to staff, e.g. 服役军种.
+    pub label: String,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    #[serde(default)]
+    pub required: bool,
+    /// Allowed values of choice fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+}
+
+/// A problem with one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: String,
+    pub message: String,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Invalid {
+    Invalid {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Keys that records may not use: they name derived or registry attributes in queries.
+pub const RESERVED_KEYS: &[&str] = &[
+    "age",
+    "gender",
+    "birth_date",
+    "grid_id",
+    "community_id",
+    "status",
+    "verified_at",
+];
+
+fn valid_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    (1..=40).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+}
+
+fn clean_text(s: &str, max: usize) -> bool {
+    s.chars().count() <= max && !s.chars().any(|c| c.is_control() && c != '\n')
+}
+
+/// Checks a ledger type's field list.
+pub fn check_fields(fields: &[FieldDef]) -> Result<(), Vec<Invalid>> {
+    let mut errors = Vec::new();
+    if fields.is_empty() || fields.len() > 60 {
+        errors.push(invalid("fields", "a ledger type has 1 to 60 fields"));
+    }
+    let mut seen = HashSet::new();
+    for (i, f) in fields.iter().enumerate() {
+        let at = |what: &str| format!("fields[{i}].{what}");
+        if !valid_key(&f.key) {
+            errors.push(invalid(
+                &at("key"),
+                "lowercase letters, digits and _, starting with a letter, at most 40",
+            ));
+        } else if RESERVED_KEYS.contains(&f.key.as_str()) {
+            errors.push(invalid(&at("key"), format!("{} is reserved", f.key)));
+        } else if !seen.insert(f.key.clone()) {
+            errors.push(invalid(&at("key"), format!("{} is used twice", f.key)));
+        }
+        if f.label.trim().is_empty() || !clean_text(&f.label, 100) {
+            errors.push(invalid(
+                &at("label"),
+                "1 to 100 characters without control characters",
+            ));
+        }
+        let is_choice = matches!(f.field_type, FieldType::Choice | FieldType::MultiChoice);
+        if is_choice {
+            let unique: HashSet<&String> = f.choices.iter().collect();
+            if f.choices.is_empty() || f.choices.len() > 200 || unique.len() != f.choices.len() {
+                errors.push(invalid(&at("choices"), "1 to 200 distinct choices"));
+            }
+            if f.choices
+                .iter()
+                .any(|c| c.trim().is_empty() || !clean_text(c, 100))
+            {
+                errors.push(invalid(
+                    &at("choices"),
+                    "each choice has 1 to 100 characters",
+                ));
+            }
+        } else if !f.choices.is_empty() {
+            errors.push(invalid(&at("choices"), "only choice fields have choices"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// A validated record: the values, and the ids it references (to be checked
+/// against the caller's street by the store).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidRecord {
+    pub data: BTreeMap<String, Value>,
+    /// `(field, type, id)` of every reference field.
+    pub references: Vec<(String, FieldType, uuid::Uuid)>,
+}
+
+/// Validates record data against a type's fields: unknown fields, missing
+/// required fields, wrong types and choices outside the list are errors.
+pub fn check_record(
+    fields: &[FieldDef],
+    data: &serde_json::Map<String, Value>,
+) -> Result<ValidRecord, Vec<Invalid>> {
+    let mut errors = Vec::new();
+    for key in data.keys() {
+        if !fields.iter().any(|f| &f.key == key) {
+            errors.push(invalid(
+                &format!("data.{key}"),
+                "is not a field of this ledger type",
+            ));
+        }
+    }
+    let mut out = BTreeMap::new();
+    let mut references = Vec::new();
+    for f in fields {
+        let path = format!("data.{}", f.key);
+        let value = match data.get(&f.key) {
+            None | Some(Value::Null) => {
+                if f.required {
+                    errors.push(invalid(&path, "is required"));
+                }
+                continue;
+            }
+            Some(v) => v,
+        };
+        let ok = match f.field_type {
+            FieldType::Text => value.as_str().is_some_and(|s| clean_text(s, 2000)),
+            FieldType::Number => value.as_f64().is_some_and(f64::is_finite),
+            FieldType::Date => value
+                .as_str()
+                .is_some_and(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
+            FieldType::Boolean => value.is_boolean(),
+            FieldType::Choice => value
+                .as_str()
+                .is_some_and(|s| f.choices.iter().any(|c| c == s)),
+            FieldType::MultiChoice => value.as_array().is_some_and(|a| {
+                let unique: HashSet<&Value> = a.iter().collect();
+                unique.len() == a.len()
+                    && a.iter()
+                        .all(|v| v.as_str().is_some_and(|s| f.choices.iter().any(|c| c == s)))
+            }),
+            FieldType::Resident | FieldType::Household | FieldType::Organisation => {
+                match value.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()) {
+                    Some(id) => {
+                        references.push((f.key.clone(), f.field_type, id));
+                        true
+                    }
+                    None => false,
+                }
+            }
+        };
+        if ok {
+            out.insert(f.key.clone(), value.clone());
+        } else {
+            let expected = match f.field_type {
+                FieldType::Text => "text of at most 2000 characters".to_owned(),
+                FieldType::Number => "a number".to_owned(),
+                FieldType::Date => "a date YYYY-MM-DD".to_owned(),
+                FieldType::Boolean => "true or false".to_owned(),
+                FieldType::Choice => format!("one of: {}", f.choices.join(", ")),
+                FieldType::MultiChoice => {
+                    format!("a list of distinct values from: {}", f.choices.join(", "))
+                }
+                FieldType::Resident | FieldType::Household | FieldType::Organisation => {
+                    "an id".to_owned()
+                }
+            };
+            errors.push(invalid(&path, format!("must be {expected}")));
+        }
+    }
+    if errors.is_empty() {
+        Ok(ValidRecord {
+            data: out,
+            references,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn veteran_fields() -> Vec<FieldDef> {
+        serde_json::from_value(json!([
+            {"key": "branch", "label": "服役军种", "type": "choice", "required": true, "choices": ["陆军", "海军", "空军"]},
+            {"key": "discharged_on", "label": "退役时间", "type": "date"},
+            {"key": "disability_grade", "label": "伤残等级", "type": "number"},
+            {"key": "needs", "label": "需求", "type": "multi_choice", "choices": ["就业", "医疗"]},
+            {"key": "contact", "label": "联系人", "type": "resident"}
+        ]))
+        .unwrap()
+    }
+
+    #[test]
+    fn field_lists_are_checked() {
+        assert!(check_fields(&veteran_fields()).is_ok());
+        let bad: Vec<FieldDef> = serde_json::from_value(json!([
+            {"key": "Age", "label": "x", "type": "text"},
+            {"key": "age", "label": "x", "type": "text"},
+            {"key": "a", "label": "", "type": "choice"},
+            {"key": "a", "label": "y", "type": "text", "choices": ["x"]}
+        ]))
+        .unwrap();
+        let errors = check_fields(&bad).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"fields[0].key") && fields.contains(&"fields[1].key"));
+        assert!(fields.contains(&"fields[2].label") && fields.contains(&"fields[2].choices"));
+        assert!(fields.contains(&"fields[3].key") && fields.contains(&"fields[3].choices"));
+    }
+
+    #[test]
+    fn records_are_checked_against_their_type() {
+        let fields = veteran_fields();
+        let id = uuid::Uuid::now_v7();
+        let ok = json!({"branch": "海军", "discharged_on": "1995-07-01", "needs": ["医疗"], "contact": id.to_string()});
+        let valid = check_record(&fields, ok.as_object().unwrap()).unwrap();
+        assert_eq!(
+            valid.references,
+            vec![("contact".to_owned(), FieldType::Resident, id)]
+        );
+        let bad = json!({"discharged_on": "1995-13-01", "needs": ["医疗", "医疗"], "disability_grade": "two", "colour": "red"});
+        let errors = check_record(&fields, bad.as_object().unwrap()).unwrap_err();
+        let fields_in_error: HashSet<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields_in_error,
+            HashSet::from([
+                "data.colour",
+                "data.branch",
+                "data.discharged_on",
+                "data.needs",
+                "data.disability_grade"
+            ])
+        );
+        let wrong_choice = json!({"branch": "火箭军"});
+        assert!(
+            check_record(&fields, wrong_choice.as_object().unwrap()).unwrap_err()[0]
+                .message
+                .contains("陆军")
+        );
+    }
+}
