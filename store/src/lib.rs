@@ -4,6 +4,7 @@
 //! whose scope is already set; nothing here knows about HTTP.
 
 pub mod auth;
+pub mod crypto;
 pub mod db;
 pub mod departments;
 pub mod error;
