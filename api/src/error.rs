@@ -221,6 +221,7 @@ impl ResponseError for ApiError {
 /// Maps a constraint name to the field it guards.
 fn constraint_field(constraint: &str) -> &str {
     for (needle, field) in [
+        ("id_number", "id_number"),
         ("_code", "code"),
         ("username", "username"),
         ("department", "department_id"),

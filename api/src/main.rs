@@ -85,6 +85,12 @@ async fn migrate_db(config: &Config) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(applied = applied.len(), "migrations applied");
+    let added = seed::ensure_reference_data(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    if added > 0 {
+        tracing::info!(added, "reference data added to existing districts");
+    }
     if let Some(password) = &config.app_db_password {
         migrate::set_app_password(&config.database_url, password)
             .await

@@ -66,6 +66,7 @@ pub async fn bootstrap(
             .await?;
         hierarchy::create_district(c, district_id, &code, &name).await?;
         departments::seed_defaults(c, district_id).await?;
+        onegrid_store::ledgers::ensure_built_in(c, district_id).await?;
         let admin = staff::create_user(
             c,
             NewUser { district_id, street_id: None, username, display_name: format!("{name}管理员"), password },
@@ -76,6 +77,35 @@ pub async fn bootstrap(
         Ok(Bootstrapped { district_id, admin_id: admin.id, created: true })
     })
     .await
+}
+
+/// Adds reference data that later versions introduced (the built-in ledger
+/// types) to every existing district; returns how many rows were added.
+pub async fn ensure_reference_data(owner_url: &str) -> Result<usize, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct District {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let mut conn = AsyncPgConnection::establish(owner_url)
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let districts: Vec<District> = diesel::sql_query("SELECT id FROM districts")
+        .load(&mut conn)
+        .await?;
+    let mut added = 0;
+    for d in districts {
+        added += conn
+            .transaction::<_, StoreError, _>(async move |c| {
+                diesel::sql_query("SELECT set_config('app.district_id', $1, true)")
+                    .bind::<Text, _>(d.id.to_string())
+                    .execute(c)
+                    .await?;
+                onegrid_store::ledgers::ensure_built_in(c, d.id).await
+            })
+            .await?;
+    }
+    Ok(added)
 }
 
 trait OptionalFound<T> {

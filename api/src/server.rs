@@ -57,6 +57,14 @@ pub async fn state(config: Config) -> Result<AppState, String> {
         config.login_max_failures,
         config.login_window,
     ));
+    let reveals = Arc::new(crate::auth::throttle::RateLimit::new(
+        cache.clone(),
+        "reveals",
+        30,
+        Duration::from_secs(3600),
+    ));
+    let keys =
+        onegrid_store::crypto::FieldKeys::new((&config.field_key_id, &config.field_key), &[]);
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -64,6 +72,8 @@ pub async fn state(config: Config) -> Result<AppState, String> {
         tokens,
         clock: Arc::new(SystemClock),
         throttle,
+        reveals,
+        keys,
         metrics: crate::metrics::handle(),
     })
 }

@@ -29,6 +29,10 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub clock: Arc<dyn Clock>,
     pub throttle: Arc<LoginThrottle>,
+    /// Reveals of sensitive values per user and hour.
+    pub reveals: Arc<crate::auth::throttle::RateLimit>,
+    /// Field encryption and blind-index keys.
+    pub keys: onegrid_store::crypto::FieldKeys,
     pub metrics: PrometheusHandle,
 }
 

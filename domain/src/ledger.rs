@@ -354,3 +354,147 @@ mod tests {
         );
     }
 }
+
+/// A ledger type every district starts with.
+#[derive(Debug, Clone)]
+pub struct BuiltIn {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub subject: Subject,
+    pub sensitivity: Sensitivity,
+    pub mask_name: bool,
+    pub verify_period_days: i32,
+    /// Field definitions as JSON (checked by a test).
+    pub fields: &'static str,
+}
+
+/// The built-in ledger types (the fixed part of "9+X"; households and
+/// residents are the registry itself).
+pub const BUILT_IN: &[BuiltIn] = &[
+    BuiltIn {
+        code: "party_members",
+        name: "党员",
+        subject: Subject::Resident,
+        sensitivity: Sensitivity::Open,
+        mask_name: false,
+        verify_period_days: 365,
+        fields: r#"[{"key":"joined_on","label":"入党时间","type":"date","required":true},
+                    {"key":"branch","label":"所在支部","type":"text"},
+                    {"key":"category","label":"党员类别","type":"choice","choices":["正式党员","预备党员"],"required":true}]"#,
+    },
+    BuiltIn {
+        code: "veterans",
+        name: "退役军人",
+        subject: Subject::Resident,
+        sensitivity: Sensitivity::Audited,
+        mask_name: false,
+        verify_period_days: 180,
+        fields: r#"[{"key":"service_branch","label":"服役军种","type":"choice","choices":["陆军","海军","空军","火箭军","武警","其他"],"required":true},
+                    {"key":"discharged_on","label":"退役时间","type":"date"},
+                    {"key":"disability_grade","label":"伤残等级","type":"number"},
+                    {"key":"employment","label":"就业情况","type":"choice","choices":["在职","待业","退休"]}]"#,
+    },
+    BuiltIn {
+        code: "low_income",
+        name: "低保",
+        subject: Subject::Household,
+        sensitivity: Sensitivity::Protected,
+        mask_name: true,
+        verify_period_days: 90,
+        fields: r#"[{"key":"certificate_no","label":"低保证号","type":"text","required":true},
+                    {"key":"monthly_amount","label":"月保障金额","type":"number","required":true},
+                    {"key":"since","label":"纳入时间","type":"date","required":true}]"#,
+    },
+    BuiltIn {
+        code: "disabled",
+        name: "残疾人",
+        subject: Subject::Resident,
+        sensitivity: Sensitivity::Protected,
+        mask_name: true,
+        verify_period_days: 180,
+        fields: r#"[{"key":"category","label":"残疾类别","type":"choice","choices":["视力","听力","言语","肢体","智力","精神","多重"],"required":true},
+                    {"key":"grade","label":"残疾等级","type":"choice","choices":["一级","二级","三级","四级"],"required":true},
+                    {"key":"certificate_no","label":"残疾证号","type":"text"},
+                    {"key":"employed","label":"是否就业","type":"boolean"}]"#,
+    },
+    BuiltIn {
+        code: "garages",
+        name: "车库",
+        subject: Subject::None,
+        sensitivity: Sensitivity::Open,
+        mask_name: false,
+        verify_period_days: 365,
+        fields: r#"[{"key":"number","label":"车库编号","type":"text","required":true},
+                    {"key":"owner","label":"产权人","type":"resident"},
+                    {"key":"user","label":"使用人","type":"resident"},
+                    {"key":"contact","label":"联系方式","type":"text"},
+                    {"key":"actual_use","label":"实际用途","type":"choice","choices":["停车","仓储","居住","经营","空置"],"required":true}]"#,
+    },
+    BuiltIn {
+        code: "dogs",
+        name: "养犬",
+        subject: Subject::Resident,
+        sensitivity: Sensitivity::Open,
+        mask_name: false,
+        verify_period_days: 365,
+        fields: r#"[{"key":"breed","label":"犬种","type":"text","required":true},
+                    {"key":"licence_no","label":"犬证号","type":"text"},
+                    {"key":"vaccinated_on","label":"免疫日期","type":"date"}]"#,
+    },
+    BuiltIn {
+        code: "elderly_alone",
+        name: "独居老人",
+        subject: Subject::Resident,
+        sensitivity: Sensitivity::Audited,
+        mask_name: true,
+        verify_period_days: 30,
+        fields: r#"[{"key":"health","label":"健康状况","type":"choice","choices":["良好","一般","较差"],"required":true},
+                    {"key":"emergency_contact","label":"紧急联系人","type":"text"},
+                    {"key":"visit_frequency","label":"走访频次","type":"choice","choices":["每日","每周","每月"]}]"#,
+    },
+    BuiltIn {
+        code: "corrections",
+        name: "社区矫正",
+        subject: Subject::Resident,
+        sensitivity: Sensitivity::Closed,
+        mask_name: true,
+        verify_period_days: 30,
+        fields: r#"[{"key":"term_ends_on","label":"矫正期满","type":"date","required":true},
+                    {"key":"officer","label":"矫正负责人","type":"text"}]"#,
+    },
+    BuiltIn {
+        code: "organisations",
+        name: "组织机构",
+        subject: Subject::None,
+        sensitivity: Sensitivity::Open,
+        mask_name: false,
+        verify_period_days: 365,
+        fields: r#"[{"key":"name","label":"名称","type":"text","required":true},
+                    {"key":"kind","label":"类别","type":"choice","choices":["托育机构","商铺","企业","社会组织","学校","其他"],"required":true},
+                    {"key":"contact_person","label":"负责人","type":"text"},
+                    {"key":"member_of_joint_committee","label":"联合党委成员单位","type":"boolean"}]"#,
+    },
+];
+
+impl BuiltIn {
+    /// The parsed field definitions.
+    pub fn field_defs(&self) -> Result<Vec<FieldDef>, serde_json::Error> {
+        serde_json::from_str(self.fields)
+    }
+}
+
+#[cfg(test)]
+mod built_in_tests {
+    use super::*;
+
+    #[test]
+    fn built_in_types_are_valid() {
+        let mut codes = HashSet::new();
+        for t in BUILT_IN {
+            let fields = t.field_defs().unwrap_or_else(|e| panic!("{}: {e}", t.code));
+            check_fields(&fields).unwrap_or_else(|e| panic!("{}: {e:?}", t.code));
+            assert!(codes.insert(t.code));
+        }
+        assert!(codes.len() >= 9);
+    }
+}

@@ -311,6 +311,14 @@ pub enum Action {
     GridStaffAssign,
     CoverageRead,
     ApiKeyManage,
+    RegistryRead,
+    RegistryWrite,
+    ResidentReveal,
+    LedgerTypeManage,
+    LedgerRead,
+    LedgerWrite,
+    BreakGlass,
+    AuditRead,
 }
 
 /// One row of the permission matrix.
@@ -324,7 +332,7 @@ pub struct Rule {
     pub roles: &'static [Role],
 }
 
-use Role::{Auditor, CommunityAdmin, DistrictAdmin, GridChief, StreetAdmin};
+use Role::{Auditor, CommunityAdmin, DistrictAdmin, GridChief, GridWorker, StreetAdmin};
 
 /// The permission matrix (role × action). Code and docs both read it.
 pub const MATRIX: &[Rule] = &[
@@ -445,7 +453,122 @@ pub const MATRIX: &[Rule] = &[
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin],
     },
+    Rule {
+        action: Action::RegistryRead,
+        name: "registry.read",
+        description: "read buildings, households and residents (sensitive values masked)",
+        reach: Reach::Within,
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            GridWorker,
+            Auditor,
+        ],
+    },
+    Rule {
+        action: Action::RegistryWrite,
+        name: "registry.write",
+        description: "record buildings, households and residents; move residents between grids",
+        reach: Reach::Within,
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            GridWorker,
+        ],
+    },
+    Rule {
+        action: Action::ResidentReveal,
+        name: "resident.reveal",
+        description: "reveal an ID number or phone, with a stated purpose (audited, rate-limited)",
+        reach: Reach::Within,
+        roles: &[StreetAdmin, CommunityAdmin, GridChief, GridWorker],
+    },
+    Rule {
+        action: Action::LedgerTypeManage,
+        name: "ledger_type.manage",
+        description: "add and evolve ledger types for the scope",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin],
+    },
+    Rule {
+        action: Action::LedgerRead,
+        name: "ledger.read",
+        description: "read ledger records: open and audited ledgers street-wide, protected and closed ones within scope",
+        reach: Reach::Street,
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            GridWorker,
+            Auditor,
+        ],
+    },
+    Rule {
+        action: Action::LedgerWrite,
+        name: "ledger.write",
+        description: "add, edit, verify, retire and restore ledger records",
+        reach: Reach::Within,
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            GridWorker,
+        ],
+    },
+    Rule {
+        action: Action::BreakGlass,
+        name: "ledger.break_glass",
+        description: "break the glass: read a protected ledger outside scope for 3 hours, with a reason",
+        reach: Reach::Street,
+        roles: &[StreetAdmin, CommunityAdmin, GridChief, GridWorker],
+    },
+    Rule {
+        action: Action::AuditRead,
+        name: "audit.read",
+        description: "read the audit log",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, Auditor],
+    },
 ];
+
+/// How a reader may see one ledger record, by the ledger's sensitivity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerAccess {
+    Allowed,
+    /// Protected ledger outside the reader's scope: only with a break-glass grant.
+    NeedsBreakGlass,
+    Denied,
+}
+
+/// Decides access to a record of a ledger with `sensitivity` in `target`'s grid.
+pub fn ledger_access(
+    grants: &[Grant],
+    sensitivity: crate::ledger::Sensitivity,
+    target: &Target,
+) -> LedgerAccess {
+    use crate::ledger::Sensitivity;
+    let readers = rule(Action::LedgerRead).roles;
+    let within = grants
+        .iter()
+        .any(|g| readers.contains(&g.role) && g.covers(target));
+    let in_street = grants
+        .iter()
+        .any(|g| readers.contains(&g.role) && g.touches(target));
+    match sensitivity {
+        Sensitivity::Open | Sensitivity::Audited if in_street => LedgerAccess::Allowed,
+        _ if within => LedgerAccess::Allowed,
+        Sensitivity::Protected if allowed(grants, Action::BreakGlass, target) => {
+            LedgerAccess::NeedsBreakGlass
+        }
+        _ => LedgerAccess::Denied,
+    }
+}
 
 /// The matrix row of an action.
 pub fn rule(action: Action) -> &'static Rule {
@@ -558,6 +681,14 @@ mod tests {
             Action::GridStaffAssign,
             Action::CoverageRead,
             Action::ApiKeyManage,
+            Action::RegistryRead,
+            Action::RegistryWrite,
+            Action::ResidentReveal,
+            Action::LedgerTypeManage,
+            Action::LedgerRead,
+            Action::LedgerWrite,
+            Action::BreakGlass,
+            Action::AuditRead,
         ];
         for a in all {
             assert_eq!(MATRIX.iter().filter(|r| r.action == a).count(), 1, "{a:?}");
@@ -615,7 +746,61 @@ mod tests {
     }
 
     #[test]
-    fn grid_worker_reads_but_never_writes() {
+    fn ledger_access_follows_sensitivity() {
+        use crate::ledger::Sensitivity::*;
+        let (d, s, c, _, g) = ids();
+        let other_grid = Target::grid(d, s, c, Uuid::from_u128(99));
+        let worker = [Grant {
+            role: Role::GridWorker,
+            scope: Scope::Grid {
+                district: d,
+                street: s,
+                community: c,
+                grid: g,
+            },
+        }];
+        let own = Target::grid(d, s, c, g);
+        for level in [Open, Audited, Protected, Closed] {
+            assert_eq!(ledger_access(&worker, level, &own), LedgerAccess::Allowed);
+        }
+        assert_eq!(
+            ledger_access(&worker, Open, &other_grid),
+            LedgerAccess::Allowed
+        );
+        assert_eq!(
+            ledger_access(&worker, Audited, &other_grid),
+            LedgerAccess::Allowed
+        );
+        assert_eq!(
+            ledger_access(&worker, Protected, &other_grid),
+            LedgerAccess::NeedsBreakGlass
+        );
+        assert_eq!(
+            ledger_access(&worker, Closed, &other_grid),
+            LedgerAccess::Denied
+        );
+        let elsewhere = Target::grid(
+            d,
+            Uuid::from_u128(50),
+            Uuid::from_u128(51),
+            Uuid::from_u128(52),
+        );
+        assert_eq!(
+            ledger_access(&worker, Open, &elsewhere),
+            LedgerAccess::Denied
+        );
+        let police = [Grant {
+            role: Role::DepartmentStaff,
+            scope: Scope::Department {
+                district: d,
+                department: Uuid::from_u128(7),
+            },
+        }];
+        assert_eq!(ledger_access(&police, Open, &own), LedgerAccess::Denied);
+    }
+
+    #[test]
+    fn grid_worker_has_exactly_its_permissions() {
         let (d, s, c, _, g) = ids();
         let grants = [Grant {
             role: Role::GridWorker,
@@ -626,19 +811,19 @@ mod tests {
                 grid: g,
             },
         }];
-        assert!(allowed(
-            &grants,
-            Action::HierarchyRead,
-            &Target::grid(d, s, c, g)
-        ));
+        let expected = [
+            "hierarchy.read",
+            "department.read",
+            "registry.read",
+            "registry.write",
+            "resident.reveal",
+            "ledger.read",
+            "ledger.write",
+            "ledger.break_glass",
+        ];
         for rule in MATRIX {
-            if rule.action != Action::HierarchyRead && rule.action != Action::DepartmentRead {
-                assert!(
-                    !allowed(&grants, rule.action, &Target::grid(d, s, c, g)),
-                    "{}",
-                    rule.name
-                );
-            }
+            let may = allowed(&grants, rule.action, &Target::grid(d, s, c, g));
+            assert_eq!(may, expected.contains(&rule.name), "{}", rule.name);
         }
     }
 

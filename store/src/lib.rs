@@ -3,6 +3,7 @@
 //! per resource. Every query function takes the connection of a transaction
 //! whose scope is already set; nothing here knows about HTTP.
 
+pub mod audit;
 pub mod auth;
 pub mod crypto;
 pub mod db;
@@ -10,8 +11,10 @@ pub mod departments;
 pub mod error;
 pub mod hierarchy;
 pub mod idempotency;
+pub mod ledgers;
 pub mod migrate;
 pub mod page;
+pub mod registry;
 pub mod schema;
 pub mod scope;
 pub mod staff;

@@ -163,6 +163,188 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    buildings (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        grid_id -> Uuid,
+        name -> Text,
+        address -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    units (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        building_id -> Uuid,
+        name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    dwellings (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        unit_id -> Uuid,
+        grid_id -> Uuid,
+        number -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    households (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        grid_id -> Uuid,
+        dwelling_id -> Nullable<Uuid>,
+        address -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    residents (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        grid_id -> Uuid,
+        household_id -> Nullable<Uuid>,
+        relation -> Nullable<Text>,
+        name -> Text,
+        gender -> Nullable<Text>,
+        birth_date -> Nullable<Date>,
+        id_number_enc -> Nullable<Bytea>,
+        id_number_bidx -> Nullable<Bytea>,
+        phone_enc -> Nullable<Bytea>,
+        phone_bidx -> Nullable<Bytea>,
+        tags -> Array<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    resident_moves (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        resident_id -> Uuid,
+        from_grid_id -> Uuid,
+        to_grid_id -> Uuid,
+        reason -> Nullable<Text>,
+        moved_by -> Uuid,
+        moved_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ledger_types (id) {
+        id -> Uuid,
+        district_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        community_id -> Nullable<Uuid>,
+        code -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        subject -> Text,
+        sensitivity -> Text,
+        mask_name -> Bool,
+        verify_period_days -> Int4,
+        fields -> Jsonb,
+        built_in -> Bool,
+        active -> Bool,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ledger_records (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        ledger_type_id -> Uuid,
+        grid_id -> Uuid,
+        resident_id -> Nullable<Uuid>,
+        household_id -> Nullable<Uuid>,
+        data -> Jsonb,
+        status -> Text,
+        retired_reason -> Nullable<Text>,
+        verified_at -> Timestamptz,
+        verified_by -> Nullable<Uuid>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ledger_record_versions (street_id, record_id, version) {
+        street_id -> Uuid,
+        record_id -> Uuid,
+        version -> Int4,
+        change -> Text,
+        data -> Jsonb,
+        status -> Text,
+        retired_reason -> Nullable<Text>,
+        grid_id -> Uuid,
+        actor_id -> Uuid,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    break_glass_grants (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        user_id -> Uuid,
+        ledger_type_id -> Uuid,
+        reason -> Text,
+        granted_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        district_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        kind -> Text,
+        title -> Text,
+        body -> Jsonb,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Uuid,
+        at -> Timestamptz,
+        district_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        actor_id -> Uuid,
+        actor_kind -> Text,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> Nullable<Uuid>,
+        field -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        details -> Jsonb,
+    }
+}
+
 diesel::joinable!(grids -> streets (street_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -177,4 +359,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     api_keys,
     idempotency_keys,
+    buildings,
+    units,
+    dwellings,
+    households,
+    residents,
+    resident_moves,
+    ledger_types,
+    ledger_records,
+    ledger_record_versions,
+    break_glass_grants,
+    notifications,
+    audit_log,
 );

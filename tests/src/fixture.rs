@@ -11,7 +11,7 @@ use onegrid_domain::staffing::StaffKind;
 use onegrid_store::hierarchy::NewGrid;
 use onegrid_store::page::PageRequest;
 use onegrid_store::staff::{NewGridAssignment, NewUser};
-use onegrid_store::{departments, hierarchy, scope, staff};
+use onegrid_store::{departments, hierarchy, registry, scope, staff};
 use uuid::Uuid;
 
 use crate::{PASSWORD, TestApp};
@@ -38,7 +38,16 @@ pub struct World {
     pub assignment_a1_1_full_time: Uuid,
     /// The full-time assignment of grid B1-1.
     pub assignment_b1_1_full_time: Uuid,
+    /// A resident of grid A1-1 with ID number [`ID_A`] and phone [`PHONE_A`].
+    pub resident_a: Uuid,
+    /// A resident of grid B1-1 with the same ID number (another street's registry).
+    pub resident_b: Uuid,
 }
+
+/// The fixture resident's ID number (valid GB 11643 check digit).
+pub const ID_A: &str = "11010519491231002X";
+/// The fixture resident's phone.
+pub const PHONE_A: &str = "13812341234";
 
 impl World {
     pub fn user(&self, username: &str) -> Uuid {
@@ -57,6 +66,7 @@ impl World {
             .unwrap();
         let district = boot.district_id;
         let mut users = HashMap::from([("d-admin".to_owned(), boot.admin_id)]);
+        let keys = app.state.keys.clone();
         seed::as_user(&app.state.db, "d-admin", PASSWORD, move |c, mut p| {
             Box::pin(async move {
                 let today = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
@@ -243,6 +253,20 @@ impl World {
                     assign(b.id, gb.id, users["b1-worker"], StaffKind::FullTime),
                 )
                 .await?;
+                let id_number = onegrid_domain::identity::parse_id_number(ID_A, today).ok();
+                let resident = |street: Uuid, grid: Uuid, name: &str| registry::NewResident {
+                    street_id: street,
+                    grid_id: grid,
+                    household_id: None,
+                    relation: None,
+                    name: name.into(),
+                    id_number: id_number.clone(),
+                    phone: Some(PHONE_A.into()),
+                    tags: vec![],
+                };
+                let ra =
+                    registry::create_resident(c, &keys, resident(a.id, g11.id, "张芬")).await?;
+                let rb = registry::create_resident(c, &keys, resident(b.id, gb.id, "李青")).await?;
                 Ok(World {
                     district,
                     departments: deps,
@@ -259,6 +283,8 @@ impl World {
                     roles,
                     assignment_a1_1_full_time: ft.id,
                     assignment_b1_1_full_time: ftb.id,
+                    resident_a: ra.id,
+                    resident_b: rb.id,
                 })
             })
         })

@@ -1,7 +1,6 @@
-//! Login throttling: after too many failures for one username within a
-//! window, further attempts get 429 until the window passes. Counters live in
-//! Redis so every API process sees them; with Redis down each process counts
-//! on its own.
+//! Rate limits over a window: login failures per username, reveals of
+//! sensitive values per user. Counters live in Redis so every API process sees
+//! them; with Redis down each process counts on its own.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,6 +11,61 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::Cache;
 use crate::error::{ApiError, Code};
+
+/// A counter per key over a window.
+#[derive(Debug)]
+pub struct RateLimit {
+    cache: Cache,
+    name: &'static str,
+    local: Mutex<HashMap<String, (u64, Instant)>>,
+    max: u64,
+    window: Duration,
+}
+
+impl RateLimit {
+    pub fn new(cache: Cache, name: &'static str, max: u32, window: Duration) -> RateLimit {
+        RateLimit {
+            cache,
+            name,
+            local: Mutex::new(HashMap::new()),
+            max: u64::from(max),
+            window,
+        }
+    }
+
+    /// Counts one use by `who`; 429 with `Retry-After` once the limit is reached.
+    pub async fn take(&self, who: &str) -> Result<(), ApiError> {
+        let key = format!("{}:{who}", self.name);
+        let local = {
+            let mut map = self
+                .local
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.retain(|_, (_, since)| since.elapsed() < self.window);
+            let entry = map.entry(key.clone()).or_insert((0, Instant::now()));
+            entry.0 += 1;
+            entry.0
+        };
+        let count = self
+            .cache
+            .incr_window(&key, self.window)
+            .await
+            .unwrap_or(local);
+        if count > self.max {
+            return Err(ApiError::new(
+                Code::TooManyRequests,
+                format!(
+                    "at most {} {} per {} s",
+                    self.max,
+                    self.name,
+                    self.window.as_secs()
+                ),
+            )
+            .with_header(header::RETRY_AFTER, self.window.as_secs().to_string()));
+        }
+        Ok(())
+    }
+}
 
 #[derive(Debug)]
 pub struct LoginThrottle {

@@ -10,6 +10,7 @@ pub mod geo;
 pub mod grid_staff;
 pub mod grids;
 pub mod ops;
+pub mod residents;
 pub mod roles;
 pub mod scope_ref;
 pub mod streets;

@@ -10,21 +10,24 @@ use onegrid_tests::{PASSWORD, TestApp, World};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Every table that holds tenant data.
-const TENANT_TABLES: &[&str] = &[
-    "districts",
-    "streets",
-    "communities",
-    "grids",
-    "departments",
-    "users",
-    "role_assignments",
-    "grid_assignments",
-    "sessions",
-    "refresh_tokens",
-    "api_keys",
-    "idempotency_keys",
-];
+#[derive(diesel::QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// Every table of the schema but diesel's bookkeeping: all hold tenant data.
+async fn tenant_tables(app: &TestApp) -> Vec<String> {
+    let mut conn = app.db.owner().await;
+    let q = "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> '__diesel_schema_migrations' ORDER BY 1";
+    diesel::sql_query(q)
+        .load::<TableName>(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect()
+}
 
 #[derive(diesel::QueryableByName)]
 struct Digest {
@@ -34,24 +37,23 @@ struct Digest {
 
 /// A digest of every row of every tenant table except the session tables
 /// (which logging in legitimately changes), read as the owner.
-async fn snapshot(app: &TestApp) -> BTreeMap<&'static str, Option<String>> {
+async fn snapshot(app: &TestApp) -> BTreeMap<String, Option<String>> {
+    let tables = tenant_tables(app).await;
     let mut conn = app.db.owner().await;
     let mut out = BTreeMap::new();
-    for table in TENANT_TABLES
-        .iter()
-        .filter(|t| !["sessions", "refresh_tokens"].contains(t))
+    for table in tables
+        .into_iter()
+        .filter(|t| !["sessions", "refresh_tokens"].contains(&t.as_str()))
     {
         let q = format!(
             "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM {table} t"
         );
-        out.insert(
-            *table,
-            diesel::sql_query(q)
-                .get_result::<Digest>(&mut conn)
-                .await
-                .unwrap()
-                .digest,
-        );
+        let digest = diesel::sql_query(q)
+            .get_result::<Digest>(&mut conn)
+            .await
+            .unwrap()
+            .digest;
+        out.insert(table, digest);
     }
     out
 }
@@ -67,6 +69,10 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "update_user" => json!({"display_name": "改名", "disabled": true}),
         "assign_role" => json!({"role": "grid_worker", "scope": {"grid_id": w.grid_b1_1}}),
         "assign_grid_staff" => json!({"user_id": w.user("b1-worker"), "kind": "part_time"}),
+        "create_resident" => json!({"name": "越界"}),
+        "update_resident" => json!({"name": "改名"}),
+        "move_resident" => json!({"grid_id": w.grid_b1_1}),
+        "reveal" => json!({"field": "id_number", "purpose": "越界核对身份"}),
         _ => return None,
     })
 }
@@ -110,6 +116,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ),
         ("api_key_id", key_id),
         ("department_id", foreign_department),
+        ("resident_id", w.resident_a.to_string()),
     ]);
 
     let spec = app
@@ -248,9 +255,27 @@ struct Count {
 async fn rls_backstop_shows_nothing_without_a_scope() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
+    let tables = tenant_tables(&app).await;
+    assert!(tables.len() >= 24, "{tables:?}");
     let mut owner = app.db.owner().await;
     let mut conn = app.db.app().await;
-    for table in TENANT_TABLES {
+    #[derive(diesel::QueryableByName)]
+    struct Rls {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        enabled: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        forced: bool,
+    }
+    for table in &tables {
+        let rls: Rls = diesel::sql_query("SELECT relrowsecurity AS enabled, relforcerowsecurity AS forced FROM pg_class WHERE relname = $1")
+            .bind::<Text, _>(table)
+            .get_result(&mut owner)
+            .await
+            .unwrap();
+        assert!(
+            rls.enabled && rls.forced,
+            "{table} lacks forced row-level security"
+        );
         let q = format!("SELECT count(*) AS n FROM {table}");
         let as_owner = diesel::sql_query(&q)
             .get_result::<Count>(&mut owner)
@@ -262,10 +287,18 @@ async fn rls_backstop_shows_nothing_without_a_scope() {
             .await
             .unwrap()
             .n;
-        assert!(
-            as_owner > 0 || ["api_keys", "idempotency_keys"].contains(table),
-            "{table} should have fixture rows"
-        );
+        if [
+            "streets",
+            "communities",
+            "grids",
+            "users",
+            "residents",
+            "ledger_types",
+        ]
+        .contains(&table.as_str())
+        {
+            assert!(as_owner > 0, "{table} should have fixture rows");
+        }
         assert_eq!(as_app, 0, "{table} is readable without a scope");
     }
     // Writes into a street the scope does not include are refused by the database.

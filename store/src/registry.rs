@@ -1,0 +1,596 @@
+//! The registry of a grid: buildings (楼栋), units (单元), dwellings (户),
+//! households and residents. ID numbers and phones are sealed with the field
+//! keys and indexed per street; they leave this module only masked, or through
+//! [`reveal`], which the caller must audit.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use onegrid_domain::identity::IdNumber;
+use uuid::Uuid;
+
+use crate::crypto::{CryptoError, FieldKeys, Slot};
+use crate::db::Conn;
+use crate::error::{StoreError, StoreResult};
+use crate::page::{Page, PageRequest};
+use crate::schema::{
+    buildings, dwellings, households, ledger_record_versions, ledger_records, resident_moves,
+    residents, units,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = buildings)]
+pub struct Building {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub grid_id: Uuid,
+    pub name: String,
+    pub address: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = units)]
+pub struct Unit {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub building_id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = dwellings)]
+pub struct Dwelling {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub unit_id: Uuid,
+    pub grid_id: Uuid,
+    pub number: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = households)]
+pub struct Household {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub grid_id: Uuid,
+    pub dwelling_id: Option<Uuid>,
+    pub address: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A resident row; the sealed columns never leave the store unopened.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = residents)]
+pub struct Resident {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub grid_id: Uuid,
+    pub household_id: Option<Uuid>,
+    pub relation: Option<String>,
+    pub name: String,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    id_number_enc: Option<Vec<u8>>,
+    #[diesel(column_name = id_number_bidx)]
+    _id_number_bidx: Option<Vec<u8>>,
+    phone_enc: Option<Vec<u8>>,
+    #[diesel(column_name = phone_bidx)]
+    _phone_bidx: Option<Vec<u8>>,
+    pub tags: Vec<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The sensitive fields of a resident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SensitiveField {
+    IdNumber,
+    Phone,
+}
+
+impl SensitiveField {
+    pub const fn column(self) -> &'static str {
+        match self {
+            SensitiveField::IdNumber => "id_number",
+            SensitiveField::Phone => "phone",
+        }
+    }
+}
+
+fn slot(street_id: Uuid, row_id: Uuid, field: SensitiveField) -> Slot<'static> {
+    Slot {
+        street_id,
+        table: "residents",
+        column: field.column(),
+        row_id,
+    }
+}
+
+impl Resident {
+    /// Whether the field holds a value.
+    pub fn has(&self, field: SensitiveField) -> bool {
+        match field {
+            SensitiveField::IdNumber => self.id_number_enc.is_some(),
+            SensitiveField::Phone => self.phone_enc.is_some(),
+        }
+    }
+
+    /// Opens a sealed field. Callers mask it, or audit the reveal.
+    pub fn open(
+        &self,
+        keys: &FieldKeys,
+        field: SensitiveField,
+    ) -> Result<Option<String>, CryptoError> {
+        let sealed = match field {
+            SensitiveField::IdNumber => &self.id_number_enc,
+            SensitiveField::Phone => &self.phone_enc,
+        };
+        sealed
+            .as_deref()
+            .map(|s| keys.open(slot(self.street_id, self.id, field), s))
+            .transpose()
+    }
+}
+
+/// Values of a new resident.
+#[derive(Debug, Clone)]
+pub struct NewResident {
+    pub street_id: Uuid,
+    pub grid_id: Uuid,
+    pub household_id: Option<Uuid>,
+    pub relation: Option<String>,
+    pub name: String,
+    pub id_number: Option<IdNumber>,
+    /// Normalised phone digits.
+    pub phone: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// Changes to a resident; `Some(None)` clears a field.
+#[derive(Debug, Clone, Default)]
+pub struct ResidentChanges {
+    pub name: Option<String>,
+    pub relation: Option<Option<String>>,
+    pub household_id: Option<Option<Uuid>>,
+    pub id_number: Option<Option<IdNumber>>,
+    pub phone: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = residents)]
+struct ResidentUpdate {
+    name: Option<String>,
+    relation: Option<Option<String>>,
+    household_id: Option<Option<Uuid>>,
+    gender: Option<Option<String>>,
+    birth_date: Option<Option<NaiveDate>>,
+    id_number_enc: Option<Option<Vec<u8>>>,
+    id_number_bidx: Option<Option<Vec<u8>>>,
+    phone_enc: Option<Option<Vec<u8>>>,
+    phone_bidx: Option<Option<Vec<u8>>>,
+    tags: Option<Vec<String>>,
+}
+
+type Sealed = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+fn seal_id(keys: &FieldKeys, street: Uuid, row: Uuid, id: Option<&IdNumber>) -> Sealed {
+    match id {
+        None => (None, None),
+        Some(id) => (
+            Some(keys.seal(slot(street, row, SensitiveField::IdNumber), &id.value)),
+            Some(keys.index(street, "id_number", &id.value)),
+        ),
+    }
+}
+
+fn seal_phone(keys: &FieldKeys, street: Uuid, row: Uuid, phone: Option<&str>) -> Sealed {
+    match phone {
+        None => (None, None),
+        Some(p) => (
+            Some(keys.seal(slot(street, row, SensitiveField::Phone), p)),
+            Some(keys.index(street, "phone", p)),
+        ),
+    }
+}
+
+pub async fn create_resident(
+    conn: &mut Conn,
+    keys: &FieldKeys,
+    new: NewResident,
+) -> StoreResult<Resident> {
+    let id = Uuid::now_v7();
+    let (id_enc, id_bidx) = seal_id(keys, new.street_id, id, new.id_number.as_ref());
+    let (phone_enc, phone_bidx) = seal_phone(keys, new.street_id, id, new.phone.as_deref());
+    Ok(diesel::insert_into(residents::table)
+        .values((
+            residents::street_id.eq(new.street_id),
+            residents::id.eq(id),
+            residents::grid_id.eq(new.grid_id),
+            residents::household_id.eq(new.household_id),
+            residents::relation.eq(new.relation),
+            residents::name.eq(new.name),
+            residents::gender.eq(new.id_number.as_ref().map(|i| i.gender.as_str())),
+            residents::birth_date.eq(new.id_number.as_ref().map(|i| i.birth_date)),
+            residents::id_number_enc.eq(id_enc),
+            residents::id_number_bidx.eq(id_bidx),
+            residents::phone_enc.eq(phone_enc),
+            residents::phone_bidx.eq(phone_bidx),
+            residents::tags.eq(new.tags),
+        ))
+        .returning(Resident::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn get_resident(conn: &mut Conn, id: Uuid) -> StoreResult<Resident> {
+    Ok(residents::table
+        .filter(residents::id.eq(id))
+        .select(Resident::as_select())
+        .first(conn)
+        .await?)
+}
+
+/// Residents of a grid, in creation order.
+pub async fn list_residents(
+    conn: &mut Conn,
+    grid_id: Uuid,
+    page: &PageRequest,
+) -> StoreResult<Page<Resident>> {
+    let mut q = residents::table
+        .filter(residents::grid_id.eq(grid_id))
+        .select(Resident::as_select())
+        .order(residents::id)
+        .limit(page.fetch_limit())
+        .into_boxed();
+    if let Some(after) = page.after {
+        q = q.filter(residents::id.gt(after));
+    }
+    Ok(Page::from_rows(q.load(conn).await?, page, |r| r.id))
+}
+
+/// Exact lookup by ID number or phone in the given streets (each street has
+/// its own index key, so a value is looked up once per street).
+pub async fn find_residents(
+    conn: &mut Conn,
+    keys: &FieldKeys,
+    streets: &[Uuid],
+    field: SensitiveField,
+    normalized: &str,
+) -> StoreResult<Vec<Resident>> {
+    let mut found = Vec::new();
+    for street in streets {
+        let index = keys.index(*street, field.column(), normalized);
+        let q = residents::table
+            .filter(residents::street_id.eq(street))
+            .select(Resident::as_select())
+            .into_boxed();
+        let q = match field {
+            SensitiveField::IdNumber => q.filter(residents::id_number_bidx.eq(index)),
+            SensitiveField::Phone => q.filter(residents::phone_bidx.eq(index)),
+        };
+        found.extend(q.load(conn).await?);
+    }
+    Ok(found)
+}
+
+pub async fn update_resident(
+    conn: &mut Conn,
+    keys: &FieldKeys,
+    current: &Resident,
+    version: i32,
+    changes: ResidentChanges,
+) -> StoreResult<Resident> {
+    let (street, id) = (current.street_id, current.id);
+    let mut update = ResidentUpdate {
+        name: changes.name,
+        relation: changes.relation,
+        household_id: changes.household_id,
+        tags: changes.tags,
+        ..ResidentUpdate::default()
+    };
+    if let Some(id_number) = changes.id_number {
+        let (enc, bidx) = seal_id(keys, street, id, id_number.as_ref());
+        update.gender = Some(id_number.as_ref().map(|i| i.gender.as_str().to_owned()));
+        update.birth_date = Some(id_number.as_ref().map(|i| i.birth_date));
+        update.id_number_enc = Some(enc);
+        update.id_number_bidx = Some(bidx);
+    }
+    if let Some(phone) = changes.phone {
+        let (enc, bidx) = seal_phone(keys, street, id, phone.as_deref());
+        update.phone_enc = Some(enc);
+        update.phone_bidx = Some(bidx);
+    }
+    let updated = diesel::update(
+        residents::table
+            .filter(residents::street_id.eq(street))
+            .filter(residents::id.eq(id))
+            .filter(residents::version.eq(version)),
+    )
+    .set((
+        update,
+        residents::version.eq(residents::version + 1),
+        residents::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Resident::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?;
+    updated.ok_or(StoreError::VersionMismatch {
+        current: current.version,
+    })
+}
+
+/// A recorded move between grids.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = resident_moves)]
+pub struct Move {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub resident_id: Uuid,
+    pub from_grid_id: Uuid,
+    pub to_grid_id: Uuid,
+    pub reason: Option<String>,
+    pub moved_by: Uuid,
+    pub moved_at: DateTime<Utc>,
+}
+
+/// Moves a resident (and the ledger records about them) to another grid of
+/// the same street, recording the move and a version of each record.
+pub async fn move_resident(
+    conn: &mut Conn,
+    current: &Resident,
+    to_grid: Uuid,
+    reason: Option<String>,
+    actor: Uuid,
+) -> StoreResult<(Resident, Move)> {
+    let street = current.street_id;
+    let moved = diesel::update(
+        residents::table
+            .filter(residents::street_id.eq(street))
+            .filter(residents::id.eq(current.id)),
+    )
+    .set((
+        residents::grid_id.eq(to_grid),
+        residents::version.eq(residents::version + 1),
+        residents::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Resident::as_returning())
+    .get_result(conn)
+    .await?;
+    let record = diesel::insert_into(resident_moves::table)
+        .values((
+            resident_moves::street_id.eq(street),
+            resident_moves::id.eq(Uuid::now_v7()),
+            resident_moves::resident_id.eq(current.id),
+            resident_moves::from_grid_id.eq(current.grid_id),
+            resident_moves::to_grid_id.eq(to_grid),
+            resident_moves::reason.eq(reason),
+            resident_moves::moved_by.eq(actor),
+        ))
+        .returning(Move::as_returning())
+        .get_result(conn)
+        .await?;
+    let records: Vec<(Uuid, i32, serde_json::Value, String, Option<String>)> = diesel::update(
+        ledger_records::table
+            .filter(ledger_records::street_id.eq(street))
+            .filter(ledger_records::resident_id.eq(current.id)),
+    )
+    .set((
+        ledger_records::grid_id.eq(to_grid),
+        ledger_records::version.eq(ledger_records::version + 1),
+        ledger_records::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning((
+        ledger_records::id,
+        ledger_records::version,
+        ledger_records::data,
+        ledger_records::status,
+        ledger_records::retired_reason,
+    ))
+    .get_results(conn)
+    .await?;
+    if !records.is_empty() {
+        let versions: Vec<_> = records
+            .into_iter()
+            .map(|(record_id, version, data, status, retired_reason)| {
+                (
+                    ledger_record_versions::street_id.eq(street),
+                    ledger_record_versions::record_id.eq(record_id),
+                    ledger_record_versions::version.eq(version),
+                    ledger_record_versions::change.eq("moved"),
+                    ledger_record_versions::data.eq(data),
+                    ledger_record_versions::status.eq(status),
+                    ledger_record_versions::retired_reason.eq(retired_reason),
+                    ledger_record_versions::grid_id.eq(to_grid),
+                    ledger_record_versions::actor_id.eq(actor),
+                )
+            })
+            .collect();
+        diesel::insert_into(ledger_record_versions::table)
+            .values(versions)
+            .execute(conn)
+            .await?;
+    }
+    Ok((moved, record))
+}
+
+/// A resident's moves, oldest first.
+pub async fn list_moves(conn: &mut Conn, resident_id: Uuid) -> StoreResult<Vec<Move>> {
+    Ok(resident_moves::table
+        .filter(resident_moves::resident_id.eq(resident_id))
+        .select(Move::as_select())
+        .order(resident_moves::id)
+        .load(conn)
+        .await?)
+}
+
+// ---- households ----
+
+pub async fn create_household(
+    conn: &mut Conn,
+    street_id: Uuid,
+    grid_id: Uuid,
+    dwelling_id: Option<Uuid>,
+    address: Option<String>,
+) -> StoreResult<Household> {
+    Ok(diesel::insert_into(households::table)
+        .values((
+            households::street_id.eq(street_id),
+            households::id.eq(Uuid::now_v7()),
+            households::grid_id.eq(grid_id),
+            households::dwelling_id.eq(dwelling_id),
+            households::address.eq(address),
+        ))
+        .returning(Household::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn get_household(conn: &mut Conn, id: Uuid) -> StoreResult<Household> {
+    Ok(households::table
+        .filter(households::id.eq(id))
+        .select(Household::as_select())
+        .first(conn)
+        .await?)
+}
+
+pub async fn list_households(
+    conn: &mut Conn,
+    grid_id: Uuid,
+    page: &PageRequest,
+) -> StoreResult<Page<Household>> {
+    let mut q = households::table
+        .filter(households::grid_id.eq(grid_id))
+        .select(Household::as_select())
+        .order(households::id)
+        .limit(page.fetch_limit())
+        .into_boxed();
+    if let Some(after) = page.after {
+        q = q.filter(households::id.gt(after));
+    }
+    Ok(Page::from_rows(q.load(conn).await?, page, |h| h.id))
+}
+
+/// Members of a household.
+pub async fn household_members(conn: &mut Conn, household_id: Uuid) -> StoreResult<Vec<Resident>> {
+    Ok(residents::table
+        .filter(residents::household_id.eq(household_id))
+        .select(Resident::as_select())
+        .order(residents::id)
+        .load(conn)
+        .await?)
+}
+
+// ---- buildings, units, dwellings ----
+
+pub async fn create_building(
+    conn: &mut Conn,
+    street_id: Uuid,
+    grid_id: Uuid,
+    name: &str,
+    address: Option<&str>,
+) -> StoreResult<Building> {
+    Ok(diesel::insert_into(buildings::table)
+        .values((
+            buildings::street_id.eq(street_id),
+            buildings::id.eq(Uuid::now_v7()),
+            buildings::grid_id.eq(grid_id),
+            buildings::name.eq(name),
+            buildings::address.eq(address),
+        ))
+        .returning(Building::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn list_buildings(conn: &mut Conn, grid_id: Uuid) -> StoreResult<Vec<Building>> {
+    Ok(buildings::table
+        .filter(buildings::grid_id.eq(grid_id))
+        .select(Building::as_select())
+        .order(buildings::name)
+        .load(conn)
+        .await?)
+}
+
+pub async fn get_building(conn: &mut Conn, id: Uuid) -> StoreResult<Building> {
+    Ok(buildings::table
+        .filter(buildings::id.eq(id))
+        .select(Building::as_select())
+        .first(conn)
+        .await?)
+}
+
+pub async fn create_unit(conn: &mut Conn, building: &Building, name: &str) -> StoreResult<Unit> {
+    Ok(diesel::insert_into(units::table)
+        .values((
+            units::street_id.eq(building.street_id),
+            units::id.eq(Uuid::now_v7()),
+            units::building_id.eq(building.id),
+            units::name.eq(name),
+        ))
+        .returning(Unit::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn list_units(conn: &mut Conn, building_id: Uuid) -> StoreResult<Vec<Unit>> {
+    Ok(units::table
+        .filter(units::building_id.eq(building_id))
+        .select(Unit::as_select())
+        .order(units::name)
+        .load(conn)
+        .await?)
+}
+
+pub async fn get_unit(conn: &mut Conn, id: Uuid) -> StoreResult<Unit> {
+    Ok(units::table
+        .filter(units::id.eq(id))
+        .select(Unit::as_select())
+        .first(conn)
+        .await?)
+}
+
+pub async fn create_dwelling(
+    conn: &mut Conn,
+    unit: &Unit,
+    grid_id: Uuid,
+    number: &str,
+) -> StoreResult<Dwelling> {
+    Ok(diesel::insert_into(dwellings::table)
+        .values((
+            dwellings::street_id.eq(unit.street_id),
+            dwellings::id.eq(Uuid::now_v7()),
+            dwellings::unit_id.eq(unit.id),
+            dwellings::grid_id.eq(grid_id),
+            dwellings::number.eq(number),
+        ))
+        .returning(Dwelling::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn list_dwellings(conn: &mut Conn, unit_id: Uuid) -> StoreResult<Vec<Dwelling>> {
+    Ok(dwellings::table
+        .filter(dwellings::unit_id.eq(unit_id))
+        .select(Dwelling::as_select())
+        .order(dwellings::number)
+        .load(conn)
+        .await?)
+}
+
+pub async fn get_dwelling(conn: &mut Conn, id: Uuid) -> StoreResult<Dwelling> {
+    Ok(dwellings::table
+        .filter(dwellings::id.eq(id))
+        .select(Dwelling::as_select())
+        .first(conn)
+        .await?)
+}
