@@ -2,6 +2,7 @@
 //! documentation) on the `/api/v1` scope.
 
 pub mod api_keys;
+pub mod audit;
 pub mod communities;
 pub mod coverage;
 pub mod departments;
@@ -58,6 +59,15 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(grid_staff::end_grid_assignment)
             .service(api_keys::list_api_keys)
             .service(api_keys::create_api_key)
-            .service(api_keys::revoke_api_key),
+            .service(api_keys::revoke_api_key)
+            .service(residents::create_resident)
+            .service(residents::list_residents)
+            .service(residents::search)
+            .service(residents::get_resident)
+            .service(residents::update_resident)
+            .service(residents::move_resident)
+            .service(residents::list_moves)
+            .service(residents::reveal)
+            .service(audit::list_audit_log),
     );
 }

@@ -6,6 +6,7 @@ mod hierarchy;
 mod jwt;
 mod ops;
 mod process;
+mod residents;
 mod roles;
 mod smoke;
 mod tenancy;
