@@ -45,3 +45,41 @@ fn readme_opens_with_the_two_commands() {
         "the two set-up commands come first"
     );
 }
+
+#[test]
+fn every_documented_handler_is_mounted() {
+    let mut documented = 0;
+    let mut stack = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../api/src"
+    ))];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                documented += std::fs::read_to_string(&path)
+                    .unwrap()
+                    .matches("#[utoipa::path(")
+                    .count();
+            }
+        }
+    }
+    let spec = onegrid_api::openapi::document();
+    let mounted: usize = spec
+        .paths
+        .paths
+        .values()
+        .map(|item| {
+            [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .iter()
+                .filter(|o| o.is_some())
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        documented, mounted,
+        "a handler with #[utoipa::path] is not registered in the router"
+    );
+}
