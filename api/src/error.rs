@@ -44,6 +44,7 @@ catalogue! {
     InvalidCredentials => ("invalid_credentials", 401, "Wrong username or password"),
     RefreshTokenReused => ("refresh_token_reused", 401, "The refresh token was already used; the session is revoked"),
     Forbidden => ("forbidden", 403, "You lack the permission for this action here"),
+    BreakGlassRequired => ("break_glass_required", 403, "This protected ledger is outside your scope: break the glass first"),
     NotFound => ("not_found", 404, "No such resource in your scope"),
     MethodNotAllowed => ("method_not_allowed", 405, "Method not allowed"),
     Conflict => ("conflict", 409, "The resource conflicts with an existing one"),

@@ -172,17 +172,19 @@ CREATE TABLE ledger_record_versions (
     FOREIGN KEY (street_id, record_id) REFERENCES ledger_records (street_id, id)
 );
 
--- 破窗: a time-limited reason-bound grant to read one protected ledger type in a street.
+-- 破窗: a time-limited, reason-bound grant to read one protected ledger type in one community.
 CREATE TABLE break_glass_grants (
     street_id uuid NOT NULL,
     id uuid NOT NULL,
     user_id uuid NOT NULL REFERENCES users (id),
     ledger_type_id uuid NOT NULL REFERENCES ledger_types (id),
+    community_id uuid NOT NULL,
     reason text NOT NULL CHECK (length(reason) BETWEEN 5 AND 500),
     granted_at timestamptz NOT NULL DEFAULT now(),
     expires_at timestamptz NOT NULL,
     PRIMARY KEY (street_id, id),
-    CHECK (expires_at > granted_at)
+    CHECK (expires_at > granted_at),
+    FOREIGN KEY (street_id, community_id) REFERENCES communities (street_id, id)
 );
 CREATE INDEX break_glass_user ON break_glass_grants (street_id, user_id, ledger_type_id, expires_at);
 

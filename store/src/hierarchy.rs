@@ -328,3 +328,11 @@ pub async fn update_grid(
         None => Err(missed(get_grid(conn, id).await.ok().map(|g| g.version))),
     }
 }
+
+/// `(grid, street, community)` of every grid visible to the caller.
+pub async fn visible_grids(conn: &mut Conn) -> StoreResult<Vec<(Uuid, Uuid, Uuid)>> {
+    Ok(grids::table
+        .select((grids::id, grids::street_id, grids::community_id))
+        .load(conn)
+        .await?)
+}

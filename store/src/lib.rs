@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod break_glass;
 pub mod crypto;
 pub mod db;
 pub mod departments;

@@ -239,6 +239,15 @@ pub async fn get_resident(conn: &mut Conn, id: Uuid) -> StoreResult<Resident> {
         .await?)
 }
 
+/// Residents by id (those visible to the caller).
+pub async fn get_residents(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<Resident>> {
+    Ok(residents::table
+        .filter(residents::id.eq_any(ids))
+        .select(Resident::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// Residents of a grid, in creation order.
 pub async fn list_residents(
     conn: &mut Conn,

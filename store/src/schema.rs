@@ -307,6 +307,7 @@ diesel::table! {
         id -> Uuid,
         user_id -> Uuid,
         ledger_type_id -> Uuid,
+        community_id -> Uuid,
         reason -> Text,
         granted_at -> Timestamptz,
         expires_at -> Timestamptz,

@@ -11,7 +11,7 @@ use onegrid_domain::staffing::StaffKind;
 use onegrid_store::hierarchy::NewGrid;
 use onegrid_store::page::PageRequest;
 use onegrid_store::staff::{NewGridAssignment, NewUser};
-use onegrid_store::{departments, hierarchy, registry, scope, staff};
+use onegrid_store::{departments, hierarchy, ledgers, registry, scope, staff};
 use uuid::Uuid;
 
 use crate::{PASSWORD, TestApp};
@@ -42,6 +42,10 @@ pub struct World {
     pub resident_a: Uuid,
     /// A resident of grid B1-1 with the same ID number (another street's registry).
     pub resident_b: Uuid,
+    /// A protected ledger type owned by street A (`a_youth`, about residents).
+    pub ledger_type_a: Uuid,
+    /// A record of it about `resident_a`.
+    pub record_a: Uuid,
 }
 
 /// The fixture resident's ID number (valid GB 11643 check digit).
@@ -267,6 +271,38 @@ impl World {
                 let ra =
                     registry::create_resident(c, &keys, resident(a.id, g11.id, "张芬")).await?;
                 let rb = registry::create_resident(c, &keys, resident(b.id, gb.id, "李青")).await?;
+                let fields: Vec<onegrid_domain::ledger::FieldDef> =
+                    serde_json::from_value(serde_json::json!([{"key": "school", "label": "学校", "type": "text", "required": true}])).unwrap();
+                let youth = ledgers::create_type(
+                    c,
+                    ledgers::NewLedgerType {
+                        district_id: district,
+                        street_id: Some(a.id),
+                        community_id: None,
+                        code: "a_youth".into(),
+                        name: "重点青少年".into(),
+                        description: None,
+                        subject: onegrid_domain::ledger::Subject::Resident,
+                        sensitivity: onegrid_domain::ledger::Sensitivity::Protected,
+                        mask_name: true,
+                        verify_period_days: 30,
+                        fields,
+                    },
+                )
+                .await?;
+                let record = ledgers::create_record(
+                    c,
+                    ledgers::NewRecord {
+                        street_id: a.id,
+                        ledger_type_id: youth.id,
+                        grid_id: g11.id,
+                        resident_id: Some(ra.id),
+                        household_id: None,
+                        data: serde_json::json!({"school": "昆都仑区第一中学"}),
+                    },
+                    p.accountable_user(),
+                )
+                .await?;
                 Ok(World {
                     district,
                     departments: deps,
@@ -285,6 +321,8 @@ impl World {
                     assignment_b1_1_full_time: ftb.id,
                     resident_a: ra.id,
                     resident_b: rb.id,
+                    ledger_type_a: youth.id,
+                    record_a: record.id,
                 })
             })
         })

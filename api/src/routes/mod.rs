@@ -10,6 +10,8 @@ pub mod districts;
 pub mod geo;
 pub mod grid_staff;
 pub mod grids;
+pub mod ledger_records;
+pub mod ledger_types;
 pub mod ops;
 pub mod residents;
 pub mod roles;
@@ -68,6 +70,19 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(residents::move_resident)
             .service(residents::list_moves)
             .service(residents::reveal)
-            .service(audit::list_audit_log),
+            .service(audit::list_audit_log)
+            .service(ledger_types::list_ledger_types)
+            .service(ledger_types::create_ledger_type)
+            .service(ledger_types::get_ledger_type)
+            .service(ledger_types::update_ledger_type)
+            .service(ledger_records::create_record)
+            .service(ledger_records::list_records)
+            .service(ledger_records::break_the_glass)
+            .service(ledger_records::get_record)
+            .service(ledger_records::update_record)
+            .service(ledger_records::verify_record)
+            .service(ledger_records::retire_record)
+            .service(ledger_records::restore_record)
+            .service(ledger_records::list_versions),
     );
 }

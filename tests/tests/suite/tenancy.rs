@@ -73,6 +73,11 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "update_resident" => json!({"name": "改名"}),
         "move_resident" => json!({"grid_id": w.grid_b1_1}),
         "reveal" => json!({"field": "id_number", "purpose": "越界核对身份"}),
+        "update_ledger_type" => json!({"name": "改名"}),
+        "create_record" => json!({"grid_id": w.grid_b1_1, "data": {}}),
+        "update_record" => json!({"data": {"school": "越界"}}),
+        "retire_record" => json!({"reason": "越界删减"}),
+        "break_the_glass" => json!({"community_id": w.community_b1, "reason": "越界核对数据"}),
         _ => return None,
     })
 }
@@ -117,6 +122,8 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("api_key_id", key_id),
         ("department_id", foreign_department),
         ("resident_id", w.resident_a.to_string()),
+        ("ledger_type_id", w.ledger_type_a.to_string()),
+        ("ledger_record_id", w.record_a.to_string()),
     ]);
 
     let spec = app
