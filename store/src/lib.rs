@@ -14,6 +14,7 @@ pub mod hierarchy;
 pub mod idempotency;
 pub mod ledgers;
 pub mod migrate;
+pub mod notifications;
 pub mod page;
 pub mod registry;
 pub mod schema;

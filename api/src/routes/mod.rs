@@ -12,6 +12,7 @@ pub mod grid_staff;
 pub mod grids;
 pub mod ledger_records;
 pub mod ledger_types;
+pub mod notifications;
 pub mod ops;
 pub mod residents;
 pub mod roles;
@@ -83,6 +84,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(ledger_records::verify_record)
             .service(ledger_records::retire_record)
             .service(ledger_records::restore_record)
-            .service(ledger_records::list_versions),
+            .service(ledger_records::list_versions)
+            .service(notifications::my_notifications)
+            .service(notifications::mark_read),
     );
 }

@@ -108,6 +108,35 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .send()
         .await;
     let key_id = key.ok(201)["id"].as_str().unwrap().to_owned();
+    // A notice to street A's community admin (a break-glass in their community).
+    let a2_admin = app.token("a2-admin").await;
+    let types = app
+        .get("/api/v1/ledger-types?limit=200")
+        .bearer(&a2_admin)
+        .send()
+        .await;
+    let disabled = types.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "disabled")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(&format!("/api/v1/ledger-types/{disabled}/break-glass"))
+        .bearer(&a2_admin)
+        .json(&json!({"community_id": w.community_a1, "reason": "协助核实信息"}))
+        .send()
+        .await
+        .ok(201);
+    let a1_admin = app.token("a1-admin").await;
+    let inbox = app
+        .get("/api/v1/me/notifications")
+        .bearer(&a1_admin)
+        .send()
+        .await;
+    let notification_id = inbox.ok(200)["items"][0]["id"].as_str().unwrap().to_owned();
 
     let ids: BTreeMap<&str, String> = BTreeMap::from([
         ("street_id", w.street_a.to_string()),
@@ -124,6 +153,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("resident_id", w.resident_a.to_string()),
         ("ledger_type_id", w.ledger_type_a.to_string()),
         ("ledger_record_id", w.record_a.to_string()),
+        ("notification_id", notification_id),
     ]);
 
     let spec = app

@@ -1,0 +1,443 @@
+//! Ledgers: built-in and custom types, records and their versions, reads by
+//! sensitivity, break the glass.
+
+use onegrid_tests::{TestApp, World};
+use serde_json::{Value, json};
+
+async fn type_id(app: &TestApp, token: &str, code: &str) -> String {
+    let list = app
+        .get("/api/v1/ledger-types?limit=200")
+        .bearer(token)
+        .send()
+        .await;
+    let items = list.ok(200)["items"].as_array().unwrap().clone();
+    items
+        .iter()
+        .find(|t| t["code"] == code)
+        .unwrap_or_else(|| panic!("no {code}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn built_in_types_and_a_community_type_added_through_the_api() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let admin = app.token("a1-admin").await;
+    let list = app
+        .get("/api/v1/ledger-types?limit=200")
+        .bearer(&admin)
+        .send()
+        .await;
+    let codes: Vec<String> = list.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap().to_owned())
+        .collect();
+    for code in [
+        "party_members",
+        "veterans",
+        "low_income",
+        "disabled",
+        "garages",
+        "dogs",
+        "elderly_alone",
+        "organisations",
+        "corrections",
+        "a_youth",
+    ] {
+        assert!(
+            codes.contains(&code.to_owned()),
+            "{code} missing from {codes:?}"
+        );
+    }
+    let b = app.token("b-admin").await;
+    let b_list = app
+        .get("/api/v1/ledger-types?limit=200")
+        .bearer(&b)
+        .send()
+        .await;
+    assert!(
+        !b_list.text.contains("a_youth"),
+        "street A's type is not street B's"
+    );
+
+    let body = json!({
+        "code": "childcare", "name": "托育机构台账", "subject": "none", "sensitivity": "open",
+        "fields": [
+            {"key": "name", "label": "机构名称", "type": "text", "required": true},
+            {"key": "capacity", "label": "托位数", "type": "number"},
+            {"key": "licensed", "label": "是否备案", "type": "boolean"},
+            {"key": "age_groups", "label": "托育年龄段", "type": "multi_choice", "choices": ["0-1岁", "1-2岁", "2-3岁"]},
+            {"key": "manager", "label": "负责人", "type": "resident"}
+        ],
+        "scope": {"community_id": w.community_a1}
+    });
+    let created = app
+        .post("/api/v1/ledger-types")
+        .bearer(&admin)
+        .json(&body)
+        .send()
+        .await;
+    let t = created.ok(201).clone();
+    assert_eq!(t["community_id"], w.community_a1.to_string());
+    assert_eq!(t["fields"].as_array().unwrap().len(), 5);
+    let id = t["id"].as_str().unwrap().to_owned();
+
+    // A community admin cannot add a type for the whole street; bad definitions are 422.
+    let mut street_wide = body.clone();
+    street_wide["code"] = json!("other");
+    street_wide["scope"] = json!({"street_id": w.street_a});
+    app.post("/api/v1/ledger-types")
+        .bearer(&admin)
+        .json(&street_wide)
+        .send()
+        .await
+        .problem(403, "forbidden");
+    let mut bad = body.clone();
+    bad["code"] = json!("bad_one");
+    bad["fields"] = json!([{"key": "age", "label": "x", "type": "text"}, {"key": "k", "label": "y", "type": "choice"}]);
+    let r = app
+        .post("/api/v1/ledger-types")
+        .bearer(&admin)
+        .json(&bad)
+        .send()
+        .await;
+    let fields: Vec<&str> = r.problem(422, "validation_failed")["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["fields[0].key", "fields[1].choices"]);
+
+    // Evolution: fields can be added, not removed or retyped.
+    let mut fields = t["fields"].as_array().unwrap().clone();
+    fields.push(json!({"key": "inspected_on", "label": "检查日期", "type": "date"}));
+    let evolved = app
+        .patch(&format!("/api/v1/ledger-types/{id}"))
+        .bearer(&admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"fields": fields}))
+        .send()
+        .await;
+    assert_eq!(evolved.ok(200)["fields"].as_array().unwrap().len(), 6);
+    let shrunk = json!({"fields": [fields[0]]});
+    app.patch(&format!("/api/v1/ledger-types/{id}"))
+        .bearer(&admin)
+        .header("if-match", "\"2\"")
+        .json(&shrunk)
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    let mut retyped = fields.clone();
+    retyped[1]["type"] = json!("text");
+    app.patch(&format!("/api/v1/ledger-types/{id}"))
+        .bearer(&admin)
+        .header("if-match", "\"2\"")
+        .json(&json!({"fields": retyped}))
+        .send()
+        .await
+        .problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn records_are_validated_versioned_verified_retired_and_restored() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let worker = app.token("a1-worker").await;
+    let veterans = type_id(&app, &worker, "veterans").await;
+    let path = format!("/api/v1/ledger-types/{veterans}/records");
+    let bad = app
+        .post(&path)
+        .bearer(&worker)
+        .json(&json!({"resident_id": w.resident_a, "data": {"service_branch": "火箭兵", "discharged_on": "1995-02-30", "colour": "red"}}))
+        .send()
+        .await;
+    let errs: Vec<&str> = bad.problem(422, "validation_failed")["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        errs.contains(&"data.colour")
+            && errs.contains(&"data.service_branch")
+            && errs.contains(&"data.discharged_on"),
+        "{errs:?}"
+    );
+    app.post(&path)
+        .bearer(&worker)
+        .json(&json!({"data": {"service_branch": "陆军"}}))
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    app.post(&path)
+        .bearer(&worker)
+        .json(&json!({"resident_id": w.resident_b, "data": {"service_branch": "陆军"}}))
+        .send()
+        .await
+        .problem(422, "invalid_reference");
+
+    let created = app.post(&path).bearer(&worker).json(&json!({"resident_id": w.resident_a, "data": {"service_branch": "陆军", "discharged_on": "1995-07-01"}})).send().await;
+    let r = created.ok(201).clone();
+    assert_eq!(
+        r["grid_id"],
+        w.grid_a1_1.to_string(),
+        "a resident's record lives in their grid"
+    );
+    assert_eq!(r["resident"]["name"], "张芬");
+    assert_eq!(r["resident"]["id_number"], "1***************2X");
+    assert_eq!(r["stale"], false);
+    let rec = format!("/api/v1/ledger-records/{}", r["id"].as_str().unwrap());
+
+    let edited = app
+        .patch(&rec)
+        .bearer(&worker)
+        .header("if-match", "\"1\"")
+        .json(&json!({"data": {"service_branch": "海军"}}))
+        .send()
+        .await;
+    assert_eq!(edited.ok(200)["data"], json!({"service_branch": "海军"}));
+    app.patch(&rec)
+        .bearer(&worker)
+        .header("if-match", "\"1\"")
+        .json(&json!({"data": {"service_branch": "空军"}}))
+        .send()
+        .await
+        .problem(412, "version_mismatch");
+    app.post(&format!("{rec}/verify"))
+        .bearer(&worker)
+        .header("if-match", "\"2\"")
+        .send()
+        .await
+        .ok(200);
+    let retired = app
+        .post(&format!("{rec}/retire"))
+        .bearer(&worker)
+        .header("if-match", "\"3\"")
+        .json(&json!({"reason": "迁出本社区"}))
+        .send()
+        .await;
+    assert_eq!(retired.ok(200)["status"], "retired");
+    app.post(&format!("{rec}/retire"))
+        .bearer(&worker)
+        .header("if-match", "\"4\"")
+        .json(&json!({"reason": "再次"}))
+        .send()
+        .await
+        .problem(409, "conflict");
+    let active = app
+        .get(&format!("{path}?limit=50"))
+        .bearer(&worker)
+        .send()
+        .await;
+    assert_eq!(active.ok(200)["items"].as_array().unwrap().len(), 0);
+    let retired_list = app
+        .get(&format!("{path}?status=retired"))
+        .bearer(&worker)
+        .send()
+        .await;
+    assert_eq!(retired_list.ok(200)["items"].as_array().unwrap().len(), 1);
+    let restored = app
+        .post(&format!("{rec}/restore"))
+        .bearer(&worker)
+        .header("if-match", "\"4\"")
+        .send()
+        .await;
+    assert_eq!(restored.ok(200)["status"], "active");
+    assert!(restored.body["retired_reason"].is_null());
+
+    let versions = app
+        .get(&format!("{rec}/versions"))
+        .bearer(&worker)
+        .send()
+        .await;
+    let changes: Vec<&str> = versions
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        changes,
+        ["created", "edited", "verified", "retired", "restored"]
+    );
+    assert!(
+        versions
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["actor_id"] == w.user("a1-worker").to_string())
+    );
+    assert_eq!(
+        versions.body[0]["data"]["service_branch"], "陆军",
+        "history keeps the old data"
+    );
+
+    // Audited ledger: reads are logged (the retired list and the versions), writes are versions.
+    assert_eq!(
+        app.db.count("audit_log WHERE action = 'ledger.read'").await,
+        2
+    );
+    // Staleness follows the clock and the type's period (180 days for veterans).
+    app.clock
+        .set(Some(chrono::Utc::now() + chrono::Duration::days(181)));
+    let later = app.get(&rec).bearer(&worker).send().await;
+    assert_eq!(later.ok(200)["stale"], true);
+}
+
+#[tokio::test]
+async fn reads_follow_sensitivity_and_break_the_glass_expires() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let a1 = app.token("a1-admin").await;
+    let disabled = type_id(&app, &a1, "disabled").await;
+    let corrections = type_id(&app, &a1, "corrections").await;
+    let dogs = type_id(&app, &a1, "dogs").await;
+    let mut made = Vec::new();
+    for (t, data) in [
+        (&disabled, json!({"category": "肢体", "grade": "二级"})),
+        (&corrections, json!({"term_ends_on": "2027-06-30"})),
+        (&dogs, json!({"breed": "柴犬"})),
+    ] {
+        let r = app
+            .post(&format!("/api/v1/ledger-types/{t}/records"))
+            .bearer(&a1)
+            .json(&json!({"resident_id": w.resident_a, "data": data}))
+            .send()
+            .await;
+        made.push(r.ok(201)["id"].as_str().unwrap().to_owned());
+    }
+    let (disabled_rec, corrections_rec, dog_rec) = (&made[0], &made[1], &made[2]);
+    // The protected ledger masks the resident's name.
+    let own = app
+        .get(&format!("/api/v1/ledger-records/{disabled_rec}"))
+        .bearer(&a1)
+        .send()
+        .await;
+    assert_eq!(own.ok(200)["resident"]["name"], "张*");
+
+    // A2's admin is in the same street but another community.
+    let a2 = app.token("a2-admin").await;
+    app.get(&format!("/api/v1/ledger-records/{dog_rec}"))
+        .bearer(&a2)
+        .send()
+        .await
+        .ok(200);
+    app.get(&format!("/api/v1/ledger-records/{disabled_rec}"))
+        .bearer(&a2)
+        .send()
+        .await
+        .problem(403, "break_glass_required");
+    app.get(&format!("/api/v1/ledger-records/{corrections_rec}"))
+        .bearer(&a2)
+        .send()
+        .await
+        .problem(404, "not_found");
+    let listed = app
+        .get(&format!("/api/v1/ledger-types/{disabled}/records"))
+        .bearer(&a2)
+        .send()
+        .await;
+    assert_eq!(
+        listed.ok(200)["items"].as_array().unwrap().len(),
+        0,
+        "lists show only what may be read"
+    );
+    // Street B never sees any of it.
+    let b = app.token("b-admin").await;
+    app.get(&format!("/api/v1/ledger-records/{dog_rec}"))
+        .bearer(&b)
+        .send()
+        .await
+        .problem(404, "not_found");
+
+    // Closed ledgers have no break-glass; protected ones do, with a reason.
+    let bg = |t: &str| format!("/api/v1/ledger-types/{t}/break-glass");
+    app.post(&bg(&corrections))
+        .bearer(&a2)
+        .json(&json!({"community_id": w.community_a1, "reason": "紧急走访核实"}))
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    app.post(&bg(&disabled))
+        .bearer(&a2)
+        .json(&json!({"community_id": w.community_a1, "reason": "x"}))
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    let auditor = app.token("a-auditor").await;
+    app.post(&bg(&disabled))
+        .bearer(&auditor)
+        .json(&json!({"community_id": w.community_a1, "reason": "审计抽查核对"}))
+        .send()
+        .await
+        .problem(403, "forbidden");
+    let grant = app
+        .post(&bg(&disabled))
+        .bearer(&a2)
+        .json(&json!({"community_id": w.community_a1, "reason": "协助残联紧急入户"}))
+        .send()
+        .await;
+    let g = grant.ok(201).clone();
+    assert_eq!(g["notified"], 1, "the community admin is told");
+    let opened = app
+        .get(&format!("/api/v1/ledger-records/{disabled_rec}"))
+        .bearer(&a2)
+        .send()
+        .await;
+    assert_eq!(opened.ok(200)["data"]["grade"], "二级");
+    let listed = app
+        .get(&format!("/api/v1/ledger-types/{disabled}/records"))
+        .bearer(&a2)
+        .send()
+        .await;
+    assert_eq!(listed.ok(200)["items"].as_array().unwrap().len(), 1);
+    app.get(&format!("/api/v1/ledger-records/{corrections_rec}"))
+        .bearer(&a2)
+        .send()
+        .await
+        .problem(404, "not_found");
+
+    // Every read under the grant is audited as such; the grant itself too.
+    let log = app
+        .get(&format!(
+            "/api/v1/audit-log?actor_id={}",
+            w.user("a2-admin")
+        ))
+        .bearer(&auditor)
+        .send()
+        .await;
+    let entries: Vec<Value> = log.ok(200)["items"].as_array().unwrap().clone();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "ledger.break_glass" && e["purpose"] == "协助残联紧急入户")
+    );
+    let glass_reads = entries
+        .iter()
+        .filter(|e| e["action"] == "ledger.read" && e["details"]["break_glass"] == true)
+        .count();
+    assert_eq!(glass_reads, 2);
+    // The community admin finds the notice in their inbox.
+    let inbox = app.get("/api/v1/me/notifications").bearer(&a1).send().await;
+    let notes = inbox.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["kind"], "break_glass");
+    assert_eq!(notes[0]["body"]["reason"], "协助残联紧急入户");
+
+    // Three hours later the glass is whole again.
+    app.clock.set(Some(
+        chrono::Utc::now() + chrono::Duration::hours(3) + chrono::Duration::minutes(1),
+    ));
+    app.get(&format!("/api/v1/ledger-records/{disabled_rec}"))
+        .bearer(&a2)
+        .send()
+        .await
+        .problem(403, "break_glass_required");
+}
