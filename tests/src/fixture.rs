@@ -46,6 +46,10 @@ pub struct World {
     pub ledger_type_a: Uuid,
     /// A record of it about `resident_a`.
     pub record_a: Uuid,
+    /// 1号楼 / 1单元 / 101 of grid A1-1, and a household living there.
+    pub building_a: Uuid,
+    pub unit_a: Uuid,
+    pub household_a: Uuid,
 }
 
 /// The fixture resident's ID number (valid GB 11643 check digit).
@@ -271,6 +275,10 @@ impl World {
                 let ra =
                     registry::create_resident(c, &keys, resident(a.id, g11.id, "张芬")).await?;
                 let rb = registry::create_resident(c, &keys, resident(b.id, gb.id, "李青")).await?;
+                let building = registry::create_building(c, a.id, g11.id, "1号楼", None).await?;
+                let unit = registry::create_unit(c, &building, "1单元").await?;
+                let dwelling = registry::create_dwelling(c, &unit, g11.id, "101").await?;
+                let household = registry::create_household(c, a.id, g11.id, Some(dwelling.id), None).await?;
                 let fields: Vec<onegrid_domain::ledger::FieldDef> =
                     serde_json::from_value(serde_json::json!([{"key": "school", "label": "学校", "type": "text", "required": true}])).unwrap();
                 let youth = ledgers::create_type(
@@ -323,6 +331,9 @@ impl World {
                     resident_b: rb.id,
                     ledger_type_a: youth.id,
                     record_a: record.id,
+                    building_a: building.id,
+                    unit_a: unit.id,
+                    household_a: household.id,
                 })
             })
         })

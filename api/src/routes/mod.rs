@@ -10,6 +10,7 @@ pub mod districts;
 pub mod geo;
 pub mod grid_staff;
 pub mod grids;
+pub mod households;
 pub mod ledger_records;
 pub mod ledger_types;
 pub mod notifications;
@@ -86,6 +87,15 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(ledger_records::restore_record)
             .service(ledger_records::list_versions)
             .service(notifications::my_notifications)
-            .service(notifications::mark_read),
+            .service(notifications::mark_read)
+            .service(households::create_building)
+            .service(households::list_buildings)
+            .service(households::create_unit)
+            .service(households::list_units)
+            .service(households::create_dwelling)
+            .service(households::list_dwellings)
+            .service(households::create_household)
+            .service(households::list_households)
+            .service(households::get_household),
     );
 }

@@ -451,3 +451,119 @@ async fn updating_a_resident_reseals_and_clears() {
         .await
         .problem(412, "version_mismatch");
 }
+
+#[tokio::test]
+async fn buildings_units_dwellings_and_households() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let t = app.token("a1-worker").await;
+    let b = app
+        .post(&format!("/api/v1/grids/{}/buildings", w.grid_a1_1))
+        .bearer(&t)
+        .json(&json!({"name": "3号楼", "address": "明日星城3号楼"}))
+        .send()
+        .await;
+    let building = b.ok(201)["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/api/v1/grids/{}/buildings", w.grid_a1_1))
+        .bearer(&t)
+        .json(&json!({"name": "3号楼"}))
+        .send()
+        .await
+        .problem(409, "conflict");
+    let u = app
+        .post(&format!("/api/v1/buildings/{building}/units"))
+        .bearer(&t)
+        .json(&json!({"name": "2单元"}))
+        .send()
+        .await;
+    let unit = u.ok(201)["id"].as_str().unwrap().to_owned();
+    let d = app
+        .post(&format!("/api/v1/units/{unit}/dwellings"))
+        .bearer(&t)
+        .json(&json!({"number": "502"}))
+        .send()
+        .await;
+    let dwelling = d.ok(201)["id"].as_str().unwrap().to_owned();
+    assert_eq!(d.body["grid_id"], w.grid_a1_1.to_string());
+    let h = app
+        .post(&format!("/api/v1/grids/{}/households", w.grid_a1_1))
+        .bearer(&t)
+        .json(&json!({"dwelling_id": dwelling, "address": "3号楼2单元502"}))
+        .send()
+        .await;
+    let household = h.ok(201)["id"].as_str().unwrap().to_owned();
+    // A dwelling of another grid cannot host this grid's household.
+    app.post(&format!("/api/v1/grids/{}/households", w.grid_a1_2))
+        .bearer(&app.token("a1-chief").await)
+        .json(&json!({"dwelling_id": dwelling}))
+        .send()
+        .await
+        .problem(422, "invalid_reference");
+    app.patch(&format!("/api/v1/residents/{}", w.resident_a))
+        .bearer(&t)
+        .header("if-match", "\"1\"")
+        .json(&json!({"household_id": household, "relation": "head"}))
+        .send()
+        .await
+        .ok(200);
+    let got = app
+        .get(&format!("/api/v1/households/{household}"))
+        .bearer(&t)
+        .send()
+        .await;
+    let members = got.ok(200)["members"].as_array().unwrap().clone();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0]["relation"], "head");
+    assert_eq!(members[0]["id_number"], "1***************2X");
+    assert_eq!(
+        app.get(&format!("/api/v1/grids/{}/buildings", w.grid_a1_1))
+            .bearer(&t)
+            .send()
+            .await
+            .ok(200)
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/buildings/{building}/units"))
+            .bearer(&t)
+            .send()
+            .await
+            .ok(200)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/units/{unit}/dwellings"))
+            .bearer(&t)
+            .send()
+            .await
+            .ok(200)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/grids/{}/households", w.grid_a1_1))
+            .bearer(&t)
+            .send()
+            .await
+            .ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Another grid's worker does not see the household.
+    let other = app.token("b1-worker").await;
+    app.get(&format!("/api/v1/households/{household}"))
+        .bearer(&other)
+        .send()
+        .await
+        .problem(404, "not_found");
+}

@@ -78,6 +78,10 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "update_record" => json!({"data": {"school": "越界"}}),
         "retire_record" => json!({"reason": "越界删减"}),
         "break_the_glass" => json!({"community_id": w.community_b1, "reason": "越界核对数据"}),
+        "create_building" => json!({"name": "越界楼"}),
+        "create_unit" => json!({"name": "越界单元"}),
+        "create_dwelling" => json!({"number": "999"}),
+        "create_household" => json!({}),
         _ => return None,
     })
 }
@@ -154,6 +158,9 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("ledger_type_id", w.ledger_type_a.to_string()),
         ("ledger_record_id", w.record_a.to_string()),
         ("notification_id", notification_id),
+        ("building_id", w.building_a.to_string()),
+        ("unit_id", w.unit_a.to_string()),
+        ("household_id", w.household_a.to_string()),
     ]);
 
     let spec = app
