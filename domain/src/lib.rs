@@ -9,5 +9,6 @@ pub mod identity;
 pub mod ledger;
 pub mod masking;
 pub mod permissions;
+pub mod query;
 pub mod staffing;
 pub mod text;

@@ -188,6 +188,17 @@ CREATE TABLE break_glass_grants (
 );
 CREATE INDEX break_glass_user ON break_glass_grants (street_id, user_id, ledger_type_id, expires_at);
 
+-- Targeting queries saved for reuse by the staff of a street (or the district).
+CREATE TABLE saved_queries (
+    id uuid PRIMARY KEY,
+    district_id uuid NOT NULL REFERENCES districts (id),
+    street_id uuid REFERENCES streets (id),
+    name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    query jsonb NOT NULL,
+    created_by uuid NOT NULL REFERENCES users (id),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- A user's inbox (delivery target of notifications; read state per user).
 CREATE TABLE notifications (
     id uuid PRIMARY KEY,
@@ -236,7 +247,8 @@ DO $$
 DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['buildings', 'units', 'dwellings', 'households', 'residents', 'resident_moves',
-        'ledger_types', 'ledger_records', 'ledger_record_versions', 'break_glass_grants', 'notifications', 'audit_log']
+        'ledger_types', 'ledger_records', 'ledger_record_versions', 'break_glass_grants', 'notifications', 'audit_log',
+        'saved_queries']
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
@@ -256,9 +268,11 @@ CREATE POLICY wall ON ledger_records USING (street_id = ANY (og_streets()));
 CREATE POLICY wall ON ledger_record_versions USING (street_id = ANY (og_streets()));
 CREATE POLICY wall ON break_glass_grants USING (street_id = ANY (og_streets()));
 CREATE POLICY wall ON notifications USING (user_id = og_user() OR (district_id = og_district() AND street_id = ANY (og_streets())));
+CREATE POLICY wall ON saved_queries
+    USING (district_id = og_district() AND (street_id IS NULL OR street_id = ANY (og_streets())));
 CREATE POLICY wall ON audit_log
     USING (district_id = og_district() AND (street_id IS NULL OR street_id = ANY (og_streets())));
 
 GRANT SELECT, INSERT, UPDATE ON buildings, units, dwellings, households, residents, ledger_types, ledger_records,
     notifications TO onegrid_app;
-GRANT SELECT, INSERT ON resident_moves, ledger_record_versions, break_glass_grants, audit_log TO onegrid_app;
+GRANT SELECT, INSERT ON saved_queries, resident_moves, ledger_record_versions, break_glass_grants, audit_log TO onegrid_app;

@@ -289,6 +289,15 @@ pub async fn get_record(conn: &mut Conn, id: Uuid) -> StoreResult<LedgerRecord> 
         .await?)
 }
 
+/// Records by id (those visible to the caller).
+pub async fn get_records(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<LedgerRecord>> {
+    Ok(records::table
+        .filter(records::id.eq_any(ids))
+        .select(LedgerRecord::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// Which records of a type to list.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
@@ -421,5 +430,69 @@ pub async fn list_versions(conn: &mut Conn, record_id: Uuid) -> StoreResult<Vec<
         .select(RecordVersion::as_select())
         .order(versions::version)
         .load(conn)
+        .await?)
+}
+
+/// Types visible to the caller with this code (a street's own, or the district's).
+pub async fn find_types_by_code(conn: &mut Conn, code: &str) -> StoreResult<Vec<LedgerType>> {
+    Ok(types::table
+        .filter(types::code.eq(code))
+        .select(LedgerType::as_select())
+        .order(types::id)
+        .load(conn)
+        .await?)
+}
+
+/// A saved targeting query.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::saved_queries)]
+pub struct SavedQuery {
+    pub id: Uuid,
+    pub district_id: Uuid,
+    pub street_id: Option<Uuid>,
+    pub name: String,
+    pub query: serde_json::Value,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn save_query(
+    conn: &mut Conn,
+    district_id: Uuid,
+    street_id: Option<Uuid>,
+    name: &str,
+    query: serde_json::Value,
+    created_by: Uuid,
+) -> StoreResult<SavedQuery> {
+    use crate::schema::saved_queries as q;
+    Ok(diesel::insert_into(q::table)
+        .values((
+            q::id.eq(Uuid::now_v7()),
+            q::district_id.eq(district_id),
+            q::street_id.eq(street_id),
+            q::name.eq(name),
+            q::query.eq(query),
+            q::created_by.eq(created_by),
+        ))
+        .returning(SavedQuery::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn list_saved_queries(conn: &mut Conn) -> StoreResult<Vec<SavedQuery>> {
+    use crate::schema::saved_queries as q;
+    Ok(q::table
+        .select(SavedQuery::as_select())
+        .order(q::id)
+        .load(conn)
+        .await?)
+}
+
+pub async fn get_saved_query(conn: &mut Conn, id: Uuid) -> StoreResult<SavedQuery> {
+    use crate::schema::saved_queries as q;
+    Ok(q::table
+        .filter(q::id.eq(id))
+        .select(SavedQuery::as_select())
+        .first(conn)
         .await?)
 }

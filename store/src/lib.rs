@@ -20,6 +20,7 @@ pub mod registry;
 pub mod schema;
 pub mod scope;
 pub mod staff;
+pub mod targeting;
 
 pub use db::{Conn, Db, PoolSettings};
 pub use error::StoreError;

@@ -346,6 +346,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    saved_queries (id) {
+        id -> Uuid,
+        district_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        name -> Text,
+        query -> Jsonb,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(grids -> streets (street_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -372,4 +384,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     break_glass_grants,
     notifications,
     audit_log,
+    saved_queries,
 );

@@ -171,6 +171,8 @@ impl TestApp {
 
     /// As [`TestApp::start`], with configuration overrides.
     pub async fn start_with(overrides: &[(&str, &str)]) -> TestApp {
+        // Server errors are logged; nextest shows the output of failing tests.
+        onegrid_api::server::init_logging();
         let db = TestDb::create().await;
         let config = test_config(&db, overrides);
         let mut state = onegrid_api::server::state(config).await.unwrap();

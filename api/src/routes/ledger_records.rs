@@ -160,7 +160,7 @@ fn summary(state: &AppState, t: &LedgerType, r: &Resident) -> ResidentSummary {
     }
 }
 
-fn view(
+pub(crate) fn view(
     state: &AppState,
     t: &LedgerType,
     r: LedgerRecord,
@@ -197,7 +197,7 @@ async fn grid_target(c: &mut Conn, p: &Principal, grid_id: Uuid) -> ApiResult<(T
 
 /// How a read was allowed (for the audit trail).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Via {
+pub(crate) enum Via {
     Scope,
     BreakGlass,
 }
@@ -231,7 +231,7 @@ async fn read_access(
     }
 }
 
-async fn audit_read(
+pub(crate) async fn audit_read(
     c: &mut Conn,
     p: &Principal,
     t: &LedgerType,
@@ -254,6 +254,32 @@ async fn audit_read(
         details: serde_json::json!({ "ledger_type": t.code, "records": ids, "break_glass": via == Via::BreakGlass }),
     };
     Ok(audit::record(c, p, event).await?)
+}
+
+/// The grids whose records of `t` the caller may read (`None`: every grid in
+/// scope), and whether a break-glass grant opened some of them.
+pub(crate) async fn readable_grids(
+    c: &mut Conn,
+    p: &Principal,
+    t: &LedgerType,
+    now: DateTime<Utc>,
+) -> ApiResult<(Option<Vec<Uuid>>, Via)> {
+    let live = break_glass::live_communities(c, p.accountable_user(), t.id, now).await?;
+    let mut allowed = Vec::new();
+    let mut all = true;
+    let mut via = Via::Scope;
+    for (grid, street, community) in hierarchy::visible_grids(c).await? {
+        let target = Target::grid(p.district_id, street, community, grid);
+        match ledger_access(&p.grants, t.sensitivity(), &target) {
+            LedgerAccess::Allowed => allowed.push(grid),
+            LedgerAccess::NeedsBreakGlass if live.contains(&community) => {
+                via = Via::BreakGlass;
+                allowed.push(grid);
+            }
+            _ => all = false,
+        }
+    }
+    Ok((if all { None } else { Some(allowed) }, via))
 }
 
 /// Loads a record and its type, checking read access (and auditing the read).
@@ -490,26 +516,7 @@ pub async fn list_records(
                 let t = ledgers::get_type(c, type_id).await?;
                 let (grids, via) = match q.grid_id {
                     Some(g) => (Some(vec![g]), read_access(c, &p, &t, g, now).await?),
-                    None => {
-                        let live =
-                            break_glass::live_communities(c, p.accountable_user(), t.id, now)
-                                .await?;
-                        let mut allowed = Vec::new();
-                        let mut all = true;
-                        let mut via = Via::Scope;
-                        for (grid, street, community) in hierarchy::visible_grids(c).await? {
-                            let target = Target::grid(p.district_id, street, community, grid);
-                            match ledger_access(&p.grants, t.sensitivity(), &target) {
-                                LedgerAccess::Allowed => allowed.push(grid),
-                                LedgerAccess::NeedsBreakGlass if live.contains(&community) => {
-                                    via = Via::BreakGlass;
-                                    allowed.push(grid);
-                                }
-                                _ => all = false,
-                            }
-                        }
-                        (if all { None } else { Some(allowed) }, via)
-                    }
+                    None => readable_grids(c, &p, &t, now).await?,
                 };
                 let filter = RecordFilter {
                     grids,

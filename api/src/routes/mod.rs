@@ -15,6 +15,7 @@ pub mod ledger_records;
 pub mod ledger_types;
 pub mod notifications;
 pub mod ops;
+pub mod queries;
 pub mod residents;
 pub mod roles;
 pub mod scope_ref;
@@ -96,6 +97,10 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(households::list_dwellings)
             .service(households::create_household)
             .service(households::list_households)
-            .service(households::get_household),
+            .service(households::get_household)
+            .service(queries::run_query)
+            .service(queries::save_query)
+            .service(queries::list_saved_queries)
+            .service(queries::saved_query_results),
     );
 }

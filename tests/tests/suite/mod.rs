@@ -7,6 +7,7 @@ mod jwt;
 mod ledgers;
 mod ops;
 mod process;
+mod queries;
 mod residents;
 mod roles;
 mod smoke;

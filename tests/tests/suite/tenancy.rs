@@ -141,6 +141,13 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .send()
         .await;
     let notification_id = inbox.ok(200)["items"][0]["id"].as_str().unwrap().to_owned();
+    let saved = app
+        .post("/api/v1/saved-queries")
+        .bearer(&a_admin)
+        .json(&json!({"name": "A的查询", "query": {"ledger": "veterans"}}))
+        .send()
+        .await;
+    let saved_query_id = saved.ok(201)["id"].as_str().unwrap().to_owned();
 
     let ids: BTreeMap<&str, String> = BTreeMap::from([
         ("street_id", w.street_a.to_string()),
@@ -158,6 +165,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("ledger_type_id", w.ledger_type_a.to_string()),
         ("ledger_record_id", w.record_a.to_string()),
         ("notification_id", notification_id),
+        ("saved_query_id", saved_query_id),
         ("building_id", w.building_a.to_string()),
         ("unit_id", w.unit_a.to_string()),
         ("household_id", w.household_a.to_string()),
