@@ -13,4 +13,5 @@ pub mod request_id;
 pub mod routes;
 pub mod seed;
 pub mod server;
+pub mod sheets;
 pub mod state;

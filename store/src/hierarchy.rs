@@ -336,3 +336,12 @@ pub async fn visible_grids(conn: &mut Conn) -> StoreResult<Vec<(Uuid, Uuid, Uuid
         .load(conn)
         .await?)
 }
+
+/// `id → 15-digit code` of every grid visible to the caller.
+pub async fn grid_codes(conn: &mut Conn) -> StoreResult<std::collections::HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> = grids::table
+        .select((grids::id, grids::code))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}

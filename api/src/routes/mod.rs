@@ -11,6 +11,7 @@ pub mod geo;
 pub mod grid_staff;
 pub mod grids;
 pub mod households;
+pub mod ledger_files;
 pub mod ledger_records;
 pub mod ledger_types;
 pub mod notifications;
@@ -101,6 +102,10 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(queries::run_query)
             .service(queries::save_query)
             .service(queries::list_saved_queries)
-            .service(queries::saved_query_results),
+            .service(queries::saved_query_results)
+            .service(ledger_files::template)
+            .service(ledger_files::import)
+            .service(ledger_files::export)
+            .service(ledger_files::export_query),
     );
 }

@@ -96,7 +96,7 @@ async fn type_by_code(
 }
 
 /// Checks a query and plans it within what the caller may read.
-async fn plan(
+pub(crate) async fn plan(
     c: &mut Conn,
     p: &Principal,
     q: &TargetQuery,

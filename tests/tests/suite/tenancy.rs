@@ -82,6 +82,7 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "create_unit" => json!({"name": "越界单元"}),
         "create_dwelling" => json!({"number": "999"}),
         "create_household" => json!({}),
+        "import" => json!("id_number,school\n"),
         _ => return None,
     })
 }
@@ -213,8 +214,12 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
                     .call(method.clone(), &url)
                     .bearer(token)
                     .header("if-match", "\"1\"");
-                if let Some(b) = &body {
-                    call = call.json(b);
+                match &body {
+                    Some(serde_json::Value::String(csv)) => {
+                        call = call.raw("text/csv", csv.clone())
+                    }
+                    Some(b) => call = call.json(b),
+                    None => {}
                 }
                 let reply = call.send().await;
                 assert_eq!(

@@ -1,0 +1,293 @@
+//! Ledger templates, imports (dry run, row errors, all or nothing, hostile
+//! files) and exports (masked, formulas inert).
+
+use std::io::Write;
+
+use onegrid_tests::fixture::ID_A;
+use onegrid_tests::{TestApp, World};
+use serde_json::json;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn type_id(app: &TestApp, token: &str, code: &str) -> String {
+    let list = app
+        .get("/api/v1/ledger-types?limit=200")
+        .bearer(token)
+        .send()
+        .await;
+    list.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == code)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn import_checks_every_row_then_writes_all_or_nothing() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let t = app.token("a1-admin").await;
+    let veterans = type_id(&app, &t, "veterans").await;
+    let template = app
+        .get(&format!(
+            "/api/v1/ledger-types/{veterans}/template?format=csv"
+        ))
+        .bearer(&t)
+        .send()
+        .await;
+    assert_eq!(template.status.as_u16(), 200);
+    assert!(
+        template
+            .text
+            .contains("id_number,service_branch,discharged_on,disability_grade,employment"),
+        "{}",
+        template.text
+    );
+
+    let csv = format!(
+        "id_number,service_branch,discharged_on\n{ID_A},陆军,1995-07-01\n{},火箭兵,1995-07-01\n110105194912310021,海军,\n,陆军,\n",
+        "150203198506011233"
+    );
+    let path = format!("/api/v1/ledger-types/{veterans}/import");
+    let dry = app
+        .post(&path)
+        .bearer(&t)
+        .raw("text/csv", csv.clone())
+        .send()
+        .await;
+    let report = dry.ok(200).clone();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["rows"], 4);
+    assert_eq!(report["valid"], 1);
+    let errors = report["errors"].as_array().unwrap();
+    let rows: Vec<(u64, &str)> = errors
+        .iter()
+        .map(|e| (e["row"].as_u64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [(3, "id_number"), (4, "id_number"), (5, "id_number")],
+        "{report}"
+    );
+    assert!(
+        !dry.text.contains("150203198506011233") && !dry.text.contains(ID_A),
+        "reports never echo ID numbers"
+    );
+    assert_eq!(
+        app.db.count("ledger_records").await,
+        1,
+        "a dry run writes nothing"
+    );
+
+    let real = app
+        .post(&format!("{path}?dry_run=false"))
+        .bearer(&t)
+        .raw("text/csv", csv)
+        .send()
+        .await;
+    assert_eq!(real.status.as_u16(), 422);
+    assert_eq!(real.body["created"], 0);
+    assert_eq!(
+        app.db.count("ledger_records").await,
+        1,
+        "a failed import writes nothing"
+    );
+
+    // A bad choice is a row error on its column.
+    let bad_choice = format!("id_number,service_branch\n{ID_A},火箭兵\n");
+    let r = app
+        .post(&path)
+        .bearer(&t)
+        .raw("text/csv", bad_choice)
+        .send()
+        .await;
+    assert_eq!(r.ok(200)["errors"][0]["column"], "service_branch");
+
+    let good = format!(
+        "id_number,service_branch,discharged_on,employment\n{},陆军,1995-07-01,在职\n",
+        ID_A.to_lowercase()
+    );
+    let done = app
+        .post(&format!("{path}?dry_run=false"))
+        .bearer(&t)
+        .raw("text/csv", good)
+        .send()
+        .await;
+    assert_eq!(done.ok(200)["created"], 1);
+    let records = app
+        .get(&format!("/api/v1/ledger-types/{veterans}/records"))
+        .bearer(&t)
+        .send()
+        .await;
+    let items = records.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["resident"]["id"], w.resident_a.to_string());
+    assert_eq!(items[0]["data"]["employment"], "在职");
+
+    // Unknown columns and files without the subject column are refused whole.
+    app.post(&path)
+        .bearer(&t)
+        .raw("text/csv", "id_number,colour\n1,2\n")
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    app.post(&path)
+        .bearer(&t)
+        .raw("text/csv", "service_branch\n陆军\n")
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    app.post(&path)
+        .bearer(&t)
+        .raw("application/json", "{}")
+        .send()
+        .await
+        .problem(415, "unsupported_media_type");
+}
+
+#[tokio::test]
+async fn an_id_number_stored_as_an_excel_number_is_a_row_error() {
+    let app = TestApp::start().await;
+    World::build(&app).await;
+    let t = app.token("a1-admin").await;
+    let veterans = type_id(&app, &t, "veterans").await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "id_number").unwrap();
+    sheet.write_string(0, 1, "service_branch").unwrap();
+    sheet.write_number(1, 0, 110105194912310020.0).unwrap();
+    sheet.write_string(1, 1, "陆军").unwrap();
+    sheet.write_string(2, 0, ID_A).unwrap();
+    sheet.write_string(2, 1, "海军").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let r = app
+        .post(&format!("/api/v1/ledger-types/{veterans}/import"))
+        .bearer(&t)
+        .raw(XLSX, bytes)
+        .send()
+        .await;
+    let report = r.ok(200).clone();
+    assert_eq!(report["valid"], 1);
+    assert_eq!(report["errors"][0]["row"], 2);
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stored as a number"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn hostile_files_are_refused_quickly() {
+    let app = TestApp::start().await;
+    World::build(&app).await;
+    let t = app.token("a1-admin").await;
+    let garages = type_id(&app, &t, "garages").await;
+    let path = format!("/api/v1/ledger-types/{garages}/import");
+    // A zip bomb: 200 MB of zeros in a small archive.
+    let mut bomb = Vec::new();
+    {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bomb));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+        let zeros = vec![0u8; 1024 * 1024];
+        for _ in 0..200 {
+            zip.write_all(&zeros).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    assert!(bomb.len() < 1024 * 1024);
+    let started = std::time::Instant::now();
+    let r = app.post(&path).bearer(&t).raw(XLSX, bomb).send().await;
+    assert!(
+        r.problem(422, "validation_failed")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("zip bomb")
+    );
+    assert!(started.elapsed().as_secs() < 5);
+    app.post(&path)
+        .bearer(&t)
+        .raw(XLSX, b"PK not really".to_vec())
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    let big = vec![b'a'; 6 * 1024 * 1024];
+    app.post(&path)
+        .bearer(&t)
+        .raw("text/csv", big)
+        .send()
+        .await
+        .problem(413, "payload_too_large");
+    assert_eq!(app.db.count("ledger_records").await, 1);
+}
+
+#[tokio::test]
+async fn exports_are_masked_and_formulas_inert() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let t = app.token("a1-admin").await;
+    let garages = type_id(&app, &t, "garages").await;
+    let veterans = type_id(&app, &t, "veterans").await;
+    app.post(&format!("/api/v1/ledger-types/{garages}/records"))
+        .bearer(&t)
+        .json(&json!({"grid_id": w.grid_a1_1, "data": {"number": "=HYPERLINK(\"http://evil\",\"点我\")", "actual_use": "仓储", "contact": "+86 138"}}))
+        .send()
+        .await
+        .ok(201);
+    app.post(&format!("/api/v1/ledger-types/{veterans}/records"))
+        .bearer(&t)
+        .json(&json!({"resident_id": w.resident_a, "data": {"service_branch": "陆军"}}))
+        .send()
+        .await
+        .ok(201);
+    let csv = app
+        .get(&format!("/api/v1/ledger-types/{garages}/export?format=csv"))
+        .bearer(&t)
+        .send()
+        .await;
+    assert_eq!(csv.status.as_u16(), 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(csv.text.contains("\"'=HYPERLINK("), "{}", csv.text);
+    assert!(csv.text.contains("'+86 138"));
+    assert!(csv.text.contains("150203001001001"));
+    let vets = app
+        .get(&format!(
+            "/api/v1/ledger-types/{veterans}/export?format=csv"
+        ))
+        .bearer(&t)
+        .send()
+        .await;
+    assert!(
+        vets.text.contains("1***************2X") && !vets.text.contains(ID_A),
+        "{}",
+        vets.text
+    );
+    let xlsx = app
+        .get(&format!("/api/v1/ledger-types/{veterans}/export"))
+        .bearer(&t)
+        .send()
+        .await;
+    assert_eq!(xlsx.header("content-type"), Some(XLSX));
+    // Exports of audited ledgers are audited reads.
+    assert!(app.db.count("audit_log WHERE action = 'ledger.read'").await >= 2);
+    // A query export.
+    let q = app.post("/api/v1/ledger-queries/export").bearer(&t).json(&json!({"query": {"ledger": "veterans", "conditions": [{"field": "age", "op": "gte", "value": 60}]}, "format": "csv"})).send().await;
+    assert_eq!(q.status.as_u16(), 200);
+    assert_eq!(q.text.lines().count(), 2, "{}", q.text);
+    // Street B exports nothing of street A.
+    let b = app.token("b-admin").await;
+    let none = app
+        .get(&format!("/api/v1/ledger-types/{garages}/export?format=csv"))
+        .bearer(&b)
+        .send()
+        .await;
+    assert_eq!(none.text.lines().count(), 1);
+}
