@@ -163,11 +163,6 @@ impl FieldKeys {
         mac.update(normalized.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
-
-    /// The id of the key new values are sealed with.
-    pub fn current_id(&self) -> &str {
-        &self.current.id
-    }
 }
 
 #[cfg(test)]
