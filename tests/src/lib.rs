@@ -236,6 +236,23 @@ impl TestApp {
         reply.ok(200)["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// The id of the ledger type with `code` visible to the token's holder.
+    pub async fn ledger_type_id(&self, token: &str, code: &str) -> String {
+        let list = self
+            .get("/api/v1/ledger-types?limit=200")
+            .bearer(token)
+            .send()
+            .await;
+        let items = list.ok(200)["items"].as_array().unwrap().clone();
+        items
+            .iter()
+            .find(|t| t["code"] == code)
+            .unwrap_or_else(|| panic!("no ledger type {code}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Stops the server (in-flight requests finish first).
     pub async fn stop(&self) {
         self.server.stop(true).await;

@@ -9,29 +9,12 @@ use serde_json::json;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-async fn type_id(app: &TestApp, token: &str, code: &str) -> String {
-    let list = app
-        .get("/api/v1/ledger-types?limit=200")
-        .bearer(token)
-        .send()
-        .await;
-    list.ok(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["code"] == code)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn import_checks_every_row_then_writes_all_or_nothing() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let t = app.token("a1-admin").await;
-    let veterans = type_id(&app, &t, "veterans").await;
+    let veterans = app.ledger_type_id(&t, "veterans").await;
     let template = app
         .get(&format!(
             "/api/v1/ledger-types/{veterans}/template?format=csv"
@@ -154,7 +137,7 @@ async fn an_id_number_stored_as_an_excel_number_is_a_row_error() {
     let app = TestApp::start().await;
     World::build(&app).await;
     let t = app.token("a1-admin").await;
-    let veterans = type_id(&app, &t, "veterans").await;
+    let veterans = app.ledger_type_id(&t, "veterans").await;
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet.write_string(0, 0, "id_number").unwrap();
@@ -187,7 +170,7 @@ async fn hostile_files_are_refused_quickly() {
     let app = TestApp::start().await;
     World::build(&app).await;
     let t = app.token("a1-admin").await;
-    let garages = type_id(&app, &t, "garages").await;
+    let garages = app.ledger_type_id(&t, "garages").await;
     let path = format!("/api/v1/ledger-types/{garages}/import");
     // A zip bomb: 200 MB of zeros in a small archive.
     let mut bomb = Vec::new();
@@ -234,8 +217,8 @@ async fn exports_are_masked_and_formulas_inert() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let t = app.token("a1-admin").await;
-    let garages = type_id(&app, &t, "garages").await;
-    let veterans = type_id(&app, &t, "veterans").await;
+    let garages = app.ledger_type_id(&t, "garages").await;
+    let veterans = app.ledger_type_id(&t, "veterans").await;
     app.post(&format!("/api/v1/ledger-types/{garages}/records"))
         .bearer(&t)
         .json(&json!({"grid_id": w.grid_a1_1, "data": {"number": "=HYPERLINK(\"http://evil\",\"点我\")", "actual_use": "仓储", "contact": "+86 138"}}))

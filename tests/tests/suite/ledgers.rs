@@ -4,22 +4,6 @@
 use onegrid_tests::{TestApp, World};
 use serde_json::{Value, json};
 
-async fn type_id(app: &TestApp, token: &str, code: &str) -> String {
-    let list = app
-        .get("/api/v1/ledger-types?limit=200")
-        .bearer(token)
-        .send()
-        .await;
-    let items = list.ok(200)["items"].as_array().unwrap().clone();
-    items
-        .iter()
-        .find(|t| t["code"] == code)
-        .unwrap_or_else(|| panic!("no {code}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn built_in_types_and_a_community_type_added_through_the_api() {
     let app = TestApp::start().await;
@@ -148,7 +132,7 @@ async fn records_are_validated_versioned_verified_retired_and_restored() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let worker = app.token("a1-worker").await;
-    let veterans = type_id(&app, &worker, "veterans").await;
+    let veterans = app.ledger_type_id(&worker, "veterans").await;
     let path = format!("/api/v1/ledger-types/{veterans}/records");
     let bad = app
         .post(&path)
@@ -296,9 +280,9 @@ async fn reads_follow_sensitivity_and_break_the_glass_expires() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let a1 = app.token("a1-admin").await;
-    let disabled = type_id(&app, &a1, "disabled").await;
-    let corrections = type_id(&app, &a1, "corrections").await;
-    let dogs = type_id(&app, &a1, "dogs").await;
+    let disabled = app.ledger_type_id(&a1, "disabled").await;
+    let corrections = app.ledger_type_id(&a1, "corrections").await;
+    let dogs = app.ledger_type_id(&a1, "dogs").await;
     let mut made = Vec::new();
     for (t, data) in [
         (&disabled, json!({"category": "肢体", "grade": "二级"})),

@@ -3,23 +3,6 @@
 use onegrid_tests::{TestApp, World};
 use serde_json::{Value, json};
 
-async fn type_id(app: &TestApp, token: &str, code: &str) -> String {
-    let list = app
-        .get("/api/v1/ledger-types?limit=200")
-        .bearer(token)
-        .send()
-        .await;
-    list.ok(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["code"] == code)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn add(app: &TestApp, token: &str, type_id: &str, body: Value) -> String {
     let r = app
         .post(&format!("/api/v1/ledger-types/{type_id}/records"))
@@ -69,8 +52,8 @@ async fn veterans_in_a_grid_aged_60_or_more_not_on_low_income() {
         .await
         .ok(200);
 
-    let veterans = type_id(&app, &t, "veterans").await;
-    let low_income = type_id(&app, &t, "low_income").await;
+    let veterans = app.ledger_type_id(&t, "veterans").await;
+    let low_income = app.ledger_type_id(&t, "low_income").await;
     let old_vet = add(
         &app,
         &t,
