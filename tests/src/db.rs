@@ -82,6 +82,26 @@ async fn template() -> String {
             .execute(&mut conn)
             .await
             .unwrap();
+        // Templates of older migration sets are never used again.
+        #[derive(diesel::QueryableByName)]
+        struct Stale {
+            #[diesel(sql_type = Text)]
+            datname: String,
+        }
+        let stale: Vec<Stale> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'onegrid_tpl_%' AND datname NOT IN ($1, $2)")
+            .bind::<Text, _>(&name)
+            .bind::<Text, _>(&building)
+            .load(&mut conn)
+            .await
+            .unwrap_or_default();
+        for s in stale {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                s.datname
+            ))
+            .execute(&mut conn)
+            .await;
+        }
     }
     diesel::sql_query("SELECT pg_advisory_unlock($1)")
         .bind::<BigInt, _>(0x0_6E_67_72_69_64_i64)
