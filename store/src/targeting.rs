@@ -186,12 +186,16 @@ pub async fn run(
     plan: &Plan,
     page: &PageRequest,
 ) -> StoreResult<Page<LedgerRecord>> {
+    // The grids table is joined only to filter by community.
+    let from = if plan.community_id.is_some() {
+        "SELECT r.id FROM ledger_records r LEFT JOIN residents p ON p.street_id = r.street_id AND p.id = r.resident_id \
+         JOIN grids g ON g.street_id = r.street_id AND g.id = r.grid_id WHERE r.status = 'active' AND r.ledger_type_id = "
+    } else {
+        "SELECT r.id FROM ledger_records r LEFT JOIN residents p ON p.street_id = r.street_id AND p.id = r.resident_id \
+         WHERE r.status = 'active' AND r.ledger_type_id = "
+    };
     let mut q = Q {
-        query: diesel::sql_query(
-            "SELECT r.id FROM ledger_records r LEFT JOIN residents p ON p.street_id = r.street_id AND p.id = r.resident_id \
-             JOIN grids g ON g.street_id = r.street_id AND g.id = r.grid_id WHERE r.status = 'active' AND r.ledger_type_id = ",
-        )
-        .into_boxed(),
+        query: diesel::sql_query(from).into_boxed(),
         next: 1,
     }
     .bind::<diesel::sql_types::Uuid, _>(plan.ledger_type_id);
