@@ -404,7 +404,15 @@ pub async fn get_household(
                 if !p.can(Action::RegistryRead, &target) {
                     return Err(ApiError::not_found());
                 }
-                let members = registry::household_members(c, id).await?;
+                // A member who moved to a grid the caller may not read is left out.
+                let mut members = Vec::new();
+                for r in registry::household_members(c, id).await? {
+                    if r.grid_id == h.grid_id
+                        || p.can(Action::RegistryRead, &grid_target(c, &p, r.grid_id).await?)
+                    {
+                        members.push(r);
+                    }
+                }
                 Ok((h, members))
             })
         })

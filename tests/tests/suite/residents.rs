@@ -559,6 +559,26 @@ async fn buildings_units_dwellings_and_households() {
             .len(),
         2
     );
+    // A member who moves to a grid the worker cannot read drops out of the worker's view.
+    let chief = app.token("a1-chief").await;
+    app.post(&format!("/api/v1/residents/{}/move", w.resident_a))
+        .bearer(&chief)
+        .json(&json!({"grid_id": w.grid_a1_2}))
+        .send()
+        .await
+        .ok(200);
+    let got = app
+        .get(&format!("/api/v1/households/{household}"))
+        .bearer(&t)
+        .send()
+        .await;
+    assert_eq!(got.ok(200)["members"].as_array().unwrap().len(), 0);
+    let got = app
+        .get(&format!("/api/v1/households/{household}"))
+        .bearer(&chief)
+        .send()
+        .await;
+    assert_eq!(got.ok(200)["members"].as_array().unwrap().len(), 1);
     // Another grid's worker does not see the household.
     let other = app.token("b1-worker").await;
     app.get(&format!("/api/v1/households/{household}"))
