@@ -73,8 +73,9 @@ where
 }
 
 async fn migrate_db(config: &Config) -> Result<(), String> {
-    let hint =
-        |e: onegrid_store::StoreError| server::postgres_hint(&config.database_url, &e.to_string());
+    let hint = |e: onegrid_store::StoreError| {
+        onegrid_config::postgres_hint(&config.database_url, &e.to_string())
+    };
     if migrate::create_database_if_missing(&config.database_url)
         .await
         .map_err(hint)?

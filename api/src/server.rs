@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::HttpServer;
 use actix_web::web::Data;
-use onegrid_config::{Config, redact};
+use onegrid_config::{Config, postgres_hint, redis_hint};
 use onegrid_domain::clock::SystemClock;
 use onegrid_store::{Db, PoolSettings};
 
@@ -14,22 +14,6 @@ use crate::auth::jwt::TokenKeys;
 use crate::auth::throttle::LoginThrottle;
 use crate::cache::Cache;
 use crate::state::AppState;
-
-/// The line printed when PostgreSQL cannot be reached.
-pub fn postgres_hint(url: &str, cause: &str) -> String {
-    format!(
-        "PostgreSQL is not reachable at {} ({cause}). Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
-        redact(url)
-    )
-}
-
-/// The line printed when Redis cannot be reached.
-pub fn redis_hint(url: &str, cause: &str) -> String {
-    format!(
-        "Redis is not reachable at {} ({cause}); continuing without it. Start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no",
-        redact(url)
-    )
-}
 
 /// Builds the state from configuration; checks PostgreSQL (fatal) and Redis (warning).
 pub async fn state(config: Config) -> Result<AppState, String> {

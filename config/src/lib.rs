@@ -194,6 +194,22 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
     }
 }
 
+/// The one line printed when PostgreSQL cannot be reached.
+pub fn postgres_hint(url: &str, cause: &str) -> String {
+    format!(
+        "PostgreSQL is not reachable at {} ({cause}). Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+        redact(url)
+    )
+}
+
+/// The one line printed when Redis cannot be reached (the platform carries on).
+pub fn redis_hint(url: &str, cause: &str) -> String {
+    format!(
+        "Redis is not reachable at {} ({cause}); continuing without it. Start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no",
+        redact(url)
+    )
+}
+
 /// Replaces the user (and password) of a PostgreSQL URL.
 pub fn with_user(url: &str, user: &str, password: Option<&str>) -> Result<String, String> {
     let mut u = url::Url::parse(url).map_err(|e| format!("DATABASE_URL is not a URL: {e}"))?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use actix_web::web::Data;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use onegrid_config::{Config, redact};
+use onegrid_config::{Config, postgres_hint, redis_hint};
 use onegrid_store::{Db, PoolSettings};
 
 /// What the health endpoints read.
@@ -63,18 +63,15 @@ async fn run() -> Result<(), String> {
         &PoolSettings::new("onegrid-worker", 4),
     )
     .map_err(|e| e.to_string())?;
-    db.ping().await.map_err(|e| {
-        format!(
-            "PostgreSQL is not reachable at {} ({e}). Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
-            redact(&config.app_database_url)
-        )
-    })?;
+    db.ping()
+        .await
+        .map_err(|e| postgres_hint(&config.app_database_url, &e.to_string()))?;
     let redis =
         redis::Client::open(config.redis_url.as_str()).map_err(|e| format!("REDIS_URL: {e}"))?;
     if !redis_up(&redis).await {
         tracing::warn!(
-            "Redis is not reachable at {}; continuing without it (wake-ups fall back to polling). Start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no",
-            redact(&config.redis_url)
+            "{}",
+            redis_hint(&config.redis_url, "no answer within 500 ms")
         );
     }
     let health = Arc::new(Health {

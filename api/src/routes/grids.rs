@@ -98,6 +98,16 @@ pub fn target(district: Uuid, g: &hierarchy::Grid) -> Target {
     Target::grid(district, g.street_id, g.community_id, g.id)
 }
 
+/// Loads a grid (404 outside the caller's streets) and returns its permission target.
+pub async fn grid_target(
+    c: &mut onegrid_store::Conn,
+    p: &onegrid_store::Principal,
+    grid_id: Uuid,
+) -> ApiResult<Target> {
+    let g = hierarchy::get_grid(c, grid_id).await?;
+    Ok(target(p.district_id, &g))
+}
+
 /// List grids of a community
 ///
 /// The grids (网格) of one community, in creation order.

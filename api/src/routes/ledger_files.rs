@@ -105,22 +105,9 @@ fn file_response(format: Format, name: &str, bytes: Vec<u8>) -> HttpResponse {
         .body(bytes)
 }
 
+/// A file refused as a whole: 422 on the `file` field.
 fn sheet_error(e: String) -> ApiError {
-    ApiError::new(Code::ValidationFailed, e).with_detail_field("file")
-}
-
-trait FileField {
-    fn with_detail_field(self, field: &str) -> ApiError;
-}
-
-impl FileField for ApiError {
-    fn with_detail_field(mut self, field: &str) -> ApiError {
-        self.errors.push(crate::error::FieldError {
-            field: field.into(),
-            message: self.detail.clone(),
-        });
-        self
-    }
+    ApiError::field("file", e)
 }
 
 /// Reads an upload, refusing it with 413 past [`sheets::MAX_UPLOAD`].

@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, ok_with_etag};
+use crate::routes::grids::grid_target;
 use crate::state::{AppState, Created, Guard};
 
 /// The resident a record is about, masked as the ledger type asks.
@@ -187,14 +188,6 @@ pub(crate) fn view(
     }
 }
 
-async fn grid_target(c: &mut Conn, p: &Principal, grid_id: Uuid) -> ApiResult<(Target, Uuid)> {
-    let g = hierarchy::get_grid(c, grid_id).await?;
-    Ok((
-        Target::grid(p.district_id, g.street_id, g.community_id, g.id),
-        g.community_id,
-    ))
-}
-
 /// How a read was allowed (for the audit trail).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Via {
@@ -211,7 +204,8 @@ async fn read_access(
     grid_id: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<Via> {
-    let (target, community) = grid_target(c, p, grid_id).await?;
+    let target = grid_target(c, p, grid_id).await?;
+    let community = target.community.unwrap_or_default();
     match ledger_access(&p.grants, t.sensitivity(), &target) {
         LedgerAccess::Allowed => Ok(Via::Scope),
         LedgerAccess::NeedsBreakGlass => {
@@ -305,7 +299,7 @@ async fn load_writable(
 ) -> ApiResult<(LedgerRecord, LedgerType)> {
     let r = ledgers::get_record(c, id).await?;
     let t = ledgers::get_type(c, r.ledger_type_id).await?;
-    let (target, _) = grid_target(c, p, r.grid_id).await?;
+    let target = grid_target(c, p, r.grid_id).await?;
     if !p.can(Action::LedgerWrite, &target) {
         read_access(c, p, &t, r.grid_id, now).await?;
         return Err(ApiError::forbidden("ledger.write"));
@@ -433,7 +427,7 @@ pub async fn create_record(
                         "records about a resident or household live in their grid",
                     ));
                 }
-                let (target, community) = grid_target(c, &p, grid_id).await.map_err(|e| {
+                let target = grid_target(c, &p, grid_id).await.map_err(|e| {
                     if e.code == Code::NotFound {
                         ApiError::new(
                             Code::InvalidReference,
@@ -445,6 +439,7 @@ pub async fn create_record(
                 })?;
                 p.require(Action::LedgerWrite, &target)?;
                 let street = target.street.unwrap_or_default();
+                let community = target.community.unwrap_or_default();
                 if t.street_id.is_some_and(|s| s != street)
                     || t.community_id.is_some_and(|cm| cm != community)
                 {

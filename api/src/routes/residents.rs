@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::identity::{Gender, age_on, normalize_phone, parse_id_number};
 use onegrid_domain::masking::{mask_id_number, mask_phone};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::registry::{self, NewResident, Resident, ResidentChanges, SensitiveField};
 use onegrid_store::{Conn, Principal, audit, hierarchy};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use crate::error::{ApiError, ApiResult, Code, reference};
 use crate::http::{
     IdempotencyKey, IfMatch, PageQuery, Paged, check_name, double_option, ok_with_etag,
 };
+pub use crate::routes::grids::grid_target;
 use crate::state::{AppState, Created, Guard};
 
 /// A resident, with sensitive values masked.
@@ -219,15 +220,19 @@ fn check_tags(tags: &[String]) -> ApiResult<()> {
     tags.iter().try_for_each(|t| check_name("tags", t, 40))
 }
 
-/// The permission target of a resident's grid.
-pub async fn grid_target(c: &mut Conn, p: &Principal, grid_id: Uuid) -> ApiResult<Target> {
-    let g = hierarchy::get_grid(c, grid_id).await?;
-    Ok(Target::grid(
-        p.district_id,
-        g.street_id,
-        g.community_id,
-        g.id,
-    ))
+/// 422 unless household `id` exists in `street` (a district user sees several
+/// streets; a resident's household is always in the resident's street).
+async fn check_household(c: &mut Conn, street: Uuid, id: Uuid) -> ApiResult<()> {
+    let household = registry::get_household(c, id)
+        .await
+        .map_err(reference("household_id"))?;
+    if household.street_id != street {
+        return Err(ApiError::new(
+            Code::InvalidReference,
+            "household_id does not exist in your scope",
+        ));
+    }
+    Ok(())
 }
 
 /// Loads a resident the caller may act on with `action`; residents outside
@@ -278,15 +283,7 @@ pub async fn create_resident(
                 let target = grid_target(c, &p, grid_id).await?;
                 p.require(Action::RegistryWrite, &target)?;
                 if let Some(h) = body.household_id {
-                    let household = registry::get_household(c, h)
-                        .await
-                        .map_err(reference("household_id"))?;
-                    if household.street_id != target.street.unwrap_or_default() {
-                        return Err(ApiError::new(
-                            Code::InvalidReference,
-                            "household_id does not exist in your scope",
-                        ));
-                    }
+                    check_household(c, target.street.unwrap_or_default(), h).await?;
                 }
                 let street_id = target.street.unwrap_or_default();
                 let new = NewResident {
@@ -392,15 +389,7 @@ pub async fn update_resident(
                 let current = load(c, &p, id, Action::RegistryWrite).await?;
                 let version = if_match.version()?;
                 if let Some(Some(h)) = body.household_id {
-                    let household = registry::get_household(c, h)
-                        .await
-                        .map_err(reference("household_id"))?;
-                    if household.street_id != current.street_id {
-                        return Err(ApiError::new(
-                            Code::InvalidReference,
-                            "household_id does not exist in your scope",
-                        ));
-                    }
+                    check_household(c, current.street_id, h).await?;
                 }
                 let changes = ResidentChanges {
                     name: body.name,
