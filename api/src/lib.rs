@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod http;
+pub mod maintenance;
 pub mod metrics;
 pub mod openapi;
 pub mod request_id;

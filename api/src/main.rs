@@ -16,6 +16,8 @@ commands:
   bootstrap <district-code> <district-name> <admin-username>
                   create a district, its ten departments and its admin
                   (password from ONEGRID_BOOTSTRAP_PASSWORD)
+  rekey-fields    re-seal ID numbers and phones sealed under a retired field key
+                  (ONEGRID_PREVIOUS_FIELD_KEYS) with the current one
   openapi         print the OpenAPI document
   permissions     print the permission matrix (Markdown)
   config          print the configuration variables (Markdown)";
@@ -30,6 +32,7 @@ async fn main() -> ExitCode {
         Some("config") => print(&config_table()),
         Some("migrate") => with_config(|c| async move { migrate_db(&c).await }).await,
         Some("seed-demo") => with_config(|c| async move { seed_demo(&c).await }).await,
+        Some("rekey-fields") => with_config(|c| async move { rekey_fields(&c).await }).await,
         Some("serve") => with_config(|c| async move { serve(c).await }).await,
         Some("up") => {
             let demo = args.iter().any(|a| a == "--demo");
@@ -120,6 +123,19 @@ async fn seed_demo(config: &Config) -> Result<(), String> {
     } else {
         tracing::info!("demo data already present");
     }
+    Ok(())
+}
+
+async fn rekey_fields(config: &Config) -> Result<(), String> {
+    let keys = server::field_keys(config);
+    let resealed = onegrid_api::maintenance::rekey_fields(&config.database_url, &keys)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        resealed,
+        key = keys.current_id(),
+        "every sensitive field is sealed under the current key"
+    );
     Ok(())
 }
 

@@ -47,8 +47,7 @@ pub async fn state(config: Config) -> Result<AppState, String> {
         30,
         Duration::from_secs(3600),
     ));
-    let keys =
-        onegrid_store::crypto::FieldKeys::new((&config.field_key_id, &config.field_key), &[]);
+    let keys = field_keys(&config);
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -60,6 +59,14 @@ pub async fn state(config: Config) -> Result<AppState, String> {
         keys,
         metrics: crate::metrics::handle(),
     })
+}
+
+/// The field keys the configuration names: the current one and the retired ones.
+pub fn field_keys(config: &Config) -> onegrid_store::crypto::FieldKeys {
+    onegrid_store::crypto::FieldKeys::new(
+        (&config.field_key_id, &config.field_key),
+        &config.previous_field_keys,
+    )
 }
 
 /// Serves until SIGTERM/SIGINT: stops accepting, finishes in-flight requests

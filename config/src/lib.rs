@@ -49,6 +49,8 @@ pub struct Config {
     /// Field-encryption key for sensitive personal data (base64, 32 bytes) and its id.
     pub field_key: [u8; 32],
     pub field_key_id: String,
+    /// Retired field keys (id and key) that still decrypt until `onegrid rekey-fields` has run.
+    pub previous_field_keys: Vec<(String, [u8; 32])>,
     pub body_limit: usize,
     pub login_max_failures: u32,
     pub login_window: Duration,
@@ -158,6 +160,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "id of the field key, stored with each ciphertext",
     ),
     (
+        "ONEGRID_PREVIOUS_FIELD_KEYS",
+        "none",
+        "retired field keys as `id:base64,...`; they decrypt and match lookups until `onegrid rekey-fields` re-seals every value",
+    ),
+    (
         "ONEGRID_BODY_LIMIT",
         "65536",
         "largest accepted JSON body in bytes (413 above)",
@@ -168,6 +175,36 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "log filter; logs are JSON lines on stdout",
     ),
 ];
+
+/// A base64 32-byte key.
+fn decode_key(b64: &str) -> Option<[u8; 32]> {
+    STANDARD
+        .decode(b64.trim())
+        .ok()
+        .and_then(|k| k.try_into().ok())
+}
+
+/// Parses `id:base64,id:base64` (empty: none). Key ids are 1-64 characters
+/// of letters, digits, `-` and `_`, each used once.
+fn previous_keys(list: &str) -> Result<Vec<(String, [u8; 32])>, String> {
+    let mut keys: Vec<(String, [u8; 32])> = Vec::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let bad = || {
+            "ONEGRID_PREVIOUS_FIELD_KEYS must be `id:base64,...` with ids of letters, digits, - or _ and 32-byte keys".to_owned()
+        };
+        let (id, key) = entry.split_once(':').ok_or_else(bad)?;
+        let valid_id = (1..=64).contains(&id.len())
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let key = decode_key(key).filter(|_| valid_id).ok_or_else(bad)?;
+        if keys.iter().any(|(seen, _)| seen == id) {
+            return Err(format!("ONEGRID_PREVIOUS_FIELD_KEYS names key {id} twice"));
+        }
+        keys.push((id.to_owned(), key));
+    }
+    Ok(keys)
+}
 
 /// Reads variables through a lookup function (the environment, or a test's map).
 struct Vars<F: Fn(&str) -> Option<String>>(F);
@@ -250,11 +287,19 @@ impl Config {
         let field_key_b64 = v
             .get("ONEGRID_FIELD_KEY")
             .unwrap_or_else(|| DEMO_FIELD_KEY.into());
-        let field_key: [u8; 32] = STANDARD
-            .decode(&field_key_b64)
-            .ok()
-            .and_then(|k| k.try_into().ok())
+        let field_key = decode_key(&field_key_b64)
             .ok_or("ONEGRID_FIELD_KEY must be base64 of exactly 32 bytes")?;
+        let field_key_id = v
+            .get("ONEGRID_FIELD_KEY_ID")
+            .unwrap_or_else(|| "demo".into());
+        let previous_field_keys =
+            previous_keys(&v.get("ONEGRID_PREVIOUS_FIELD_KEYS").unwrap_or_default())?;
+        if previous_field_keys
+            .iter()
+            .any(|(id, _)| *id == field_key_id)
+        {
+            return Err("ONEGRID_PREVIOUS_FIELD_KEYS must not repeat ONEGRID_FIELD_KEY_ID".into());
+        }
         let access_secs: u64 = v.parsed("ONEGRID_ACCESS_TTL_SECS", 600)?;
         if !(60..=3600).contains(&access_secs) {
             return Err("ONEGRID_ACCESS_TTL_SECS must be between 60 and 3600".into());
@@ -286,9 +331,8 @@ impl Config {
             access_ttl: Duration::from_secs(access_secs),
             session_ttl: Duration::from_secs(v.parsed("ONEGRID_SESSION_TTL_SECS", 30 * 24 * 3600)?),
             field_key,
-            field_key_id: v
-                .get("ONEGRID_FIELD_KEY_ID")
-                .unwrap_or_else(|| "demo".into()),
+            field_key_id,
+            previous_field_keys,
             body_limit: v.parsed("ONEGRID_BODY_LIMIT", 64 * 1024)?,
             login_max_failures: 10,
             login_window: Duration::from_secs(300),
@@ -393,6 +437,44 @@ mod tests {
         ));
         let c = config(&all).unwrap();
         assert!(!c.allows_demo_data());
+    }
+
+    #[test]
+    fn previous_field_keys_are_parsed_and_checked() {
+        let k1 = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let c = config(&[
+            ("ONEGRID_FIELD_KEY_ID", "k3"),
+            (
+                "ONEGRID_PREVIOUS_FIELD_KEYS",
+                &format!("k2:{k1}, k1:{DEMO_FIELD_KEY}"),
+            ),
+        ])
+        .unwrap();
+        let ids: Vec<&str> = c
+            .previous_field_keys
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect();
+        assert_eq!(ids, ["k2", "k1"]);
+        assert_eq!(
+            &c.previous_field_keys[0].1,
+            b"0123456789abcdef0123456789abcdef"
+        );
+        assert!(!format!("{c:?}").contains(k1), "keys never in Debug output");
+        for bad in [
+            format!("k2{k1}"),
+            "k2:c2hvcnQ=".to_owned(),
+            format!("k 2:{k1}"),
+            format!(":{k1}"),
+        ] {
+            let err = config(&[("ONEGRID_PREVIOUS_FIELD_KEYS", &bad)]).unwrap_err();
+            assert!(err.contains("ONEGRID_PREVIOUS_FIELD_KEYS"), "{bad}: {err}");
+            assert!(!err.contains(k1), "the key is not echoed: {err}");
+        }
+        let twice = config(&[("ONEGRID_PREVIOUS_FIELD_KEYS", &format!("a:{k1},a:{k1}"))]);
+        assert!(twice.unwrap_err().contains("twice"));
+        let current = config(&[("ONEGRID_PREVIOUS_FIELD_KEYS", &format!("demo:{k1}"))]);
+        assert!(current.unwrap_err().contains("must not repeat"));
     }
 
     #[test]

@@ -93,12 +93,15 @@ impl NamedKey {
 
 impl FieldKeys {
     /// `current` encrypts and indexes; `previous` keys still decrypt.
-    pub fn new(current: (&str, &[u8; 32]), previous: &[(&str, [u8; 32])]) -> FieldKeys {
+    pub fn new<Id: AsRef<str>>(
+        current: (&str, &[u8; 32]),
+        previous: &[(Id, [u8; 32])],
+    ) -> FieldKeys {
         FieldKeys {
             current: NamedKey::new(current.0, current.1),
             previous: previous
                 .iter()
-                .map(|(id, k)| NamedKey::new(id, k))
+                .map(|(id, k)| NamedKey::new(id.as_ref(), k))
                 .collect(),
         }
     }
@@ -154,15 +157,44 @@ impl FieldKeys {
         String::from_utf8(plain).map_err(|_| CryptoError::Malformed)
     }
 
-    /// The blind index of a normalised value within one street.
-    pub fn index(&self, street_id: Uuid, kind: &str, normalized: &str) -> Vec<u8> {
-        let mut mac = hmac(&self.current.index_key);
-        mac.update(street_id.as_bytes());
-        mac.update(kind.as_bytes());
-        mac.update(&[0]);
-        mac.update(normalized.as_bytes());
-        mac.finalize().into_bytes().to_vec()
+    /// The id of the key that seals new values.
+    pub fn current_id(&self) -> &str {
+        &self.current.id
     }
+
+    /// The id of the key that sealed `sealed`, if it is well formed.
+    pub fn key_id(sealed: &[u8]) -> Option<&str> {
+        let (&len, rest) = sealed.split_first()?;
+        std::str::from_utf8(rest.get(..usize::from(len))?).ok()
+    }
+
+    /// Whether `sealed` was made with the current key (nothing to re-seal).
+    pub fn is_current(&self, sealed: &[u8]) -> bool {
+        FieldKeys::key_id(sealed) == Some(self.current.id.as_str())
+    }
+
+    /// The blind index of a normalised value within one street, under the current key.
+    pub fn index(&self, street_id: Uuid, kind: &str, normalized: &str) -> Vec<u8> {
+        blind_index(&self.current, street_id, kind, normalized)
+    }
+
+    /// The blind index under every key, current first: what an exact lookup
+    /// matches while values sealed under retired keys await re-sealing.
+    pub fn lookup_indexes(&self, street_id: Uuid, kind: &str, normalized: &str) -> Vec<Vec<u8>> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|key| blind_index(key, street_id, kind, normalized))
+            .collect()
+    }
+}
+
+fn blind_index(key: &NamedKey, street_id: Uuid, kind: &str, normalized: &str) -> Vec<u8> {
+    let mut mac = hmac(&key.index_key);
+    mac.update(street_id.as_bytes());
+    mac.update(kind.as_bytes());
+    mac.update(&[0]);
+    mac.update(normalized.as_bytes());
+    mac.finalize().into_bytes().to_vec()
 }
 
 #[cfg(test)]
@@ -211,14 +243,36 @@ mod tests {
 
     #[test]
     fn old_keys_still_open_and_unknown_keys_are_named() {
-        let old = FieldKeys::new(("k1", &[1u8; 32]), &[]);
+        let old = FieldKeys::new::<&str>(("k1", &[1u8; 32]), &[]);
         let sealed = old.seal(slot(1, 10), "13800131234");
         assert_eq!(keys().open(slot(1, 10), &sealed).unwrap(), "13800131234");
-        let other = FieldKeys::new(("k9", &[9u8; 32]), &[]);
+        let other = FieldKeys::new::<&str>(("k9", &[9u8; 32]), &[]);
         assert_eq!(
             other.open(slot(1, 10), &sealed),
             Err(CryptoError::UnknownKey("k1".into()))
         );
+    }
+
+    #[test]
+    fn rotation_keeps_lookups_and_names_the_sealing_key() {
+        let old = FieldKeys::new::<&str>(("k1", &[1u8; 32]), &[]);
+        let sealed = old.seal(slot(1, 10), "13800131234");
+        let rotated = keys();
+        assert_eq!(FieldKeys::key_id(&sealed), Some("k1"));
+        assert!(old.is_current(&sealed));
+        assert!(!rotated.is_current(&sealed));
+        assert!(rotated.is_current(&rotated.seal(slot(1, 10), "13800131234")));
+        let old_index = old.index(Uuid::from_u128(1), "phone", "13800131234");
+        let candidates = rotated.lookup_indexes(Uuid::from_u128(1), "phone", "13800131234");
+        assert_eq!(candidates.len(), 2);
+        assert_eq!(
+            candidates[0],
+            rotated.index(Uuid::from_u128(1), "phone", "13800131234")
+        );
+        assert_eq!(candidates[1], old_index);
+        assert_ne!(candidates[0], old_index);
+        assert_eq!(FieldKeys::key_id(&[]), None);
+        assert_eq!(FieldKeys::key_id(&[9, b'k']), None);
     }
 
     #[test]

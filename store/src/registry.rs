@@ -182,23 +182,54 @@ struct ResidentUpdate {
 
 type Sealed = (Option<Vec<u8>>, Option<Vec<u8>>);
 
-fn seal_id(keys: &FieldKeys, street: Uuid, row: Uuid, id: Option<&IdNumber>) -> Sealed {
-    match id {
+/// The ciphertext and blind index of one sensitive value (both `None` for no value).
+fn seal(
+    keys: &FieldKeys,
+    street: Uuid,
+    row: Uuid,
+    field: SensitiveField,
+    value: Option<&str>,
+) -> Sealed {
+    match value {
         None => (None, None),
-        Some(id) => (
-            Some(keys.seal(slot(street, row, SensitiveField::IdNumber), &id.value)),
-            Some(keys.index(street, "id_number", &id.value)),
+        Some(v) => (
+            Some(keys.seal(slot(street, row, field), v)),
+            Some(keys.index(street, field.column(), v)),
         ),
     }
 }
 
+fn seal_id(keys: &FieldKeys, street: Uuid, row: Uuid, id: Option<&IdNumber>) -> Sealed {
+    let value = id.map(|i| i.value.as_str());
+    seal(keys, street, row, SensitiveField::IdNumber, value)
+}
+
 fn seal_phone(keys: &FieldKeys, street: Uuid, row: Uuid, phone: Option<&str>) -> Sealed {
-    match phone {
-        None => (None, None),
-        Some(p) => (
-            Some(keys.seal(slot(street, row, SensitiveField::Phone), p)),
-            Some(keys.index(street, "phone", p)),
-        ),
+    seal(keys, street, row, SensitiveField::Phone, phone)
+}
+
+/// Refuses an ID number another resident of the street holds. The unique key
+/// on the blind index catches values sealed under the current key; this also
+/// catches those still sealed under a retired key during a rotation.
+async fn check_id_number_free(
+    conn: &mut Conn,
+    keys: &FieldKeys,
+    street: Uuid,
+    id: &IdNumber,
+    except: Option<Uuid>,
+) -> StoreResult<()> {
+    let indexes = keys.lookup_indexes(street, "id_number", &id.value);
+    let mut q = residents::table
+        .filter(residents::street_id.eq(street))
+        .filter(residents::id_number_bidx.eq_any(indexes))
+        .select(residents::id)
+        .into_boxed();
+    if let Some(except) = except {
+        q = q.filter(residents::id.ne(except));
+    }
+    match q.first::<Uuid>(conn).await.optional()? {
+        Some(_) => Err(StoreError::Duplicate("residents_id_number".into())),
+        None => Ok(()),
     }
 }
 
@@ -208,6 +239,9 @@ pub async fn create_resident(
     new: NewResident,
 ) -> StoreResult<Resident> {
     let id = Uuid::now_v7();
+    if let Some(id_number) = &new.id_number {
+        check_id_number_free(conn, keys, new.street_id, id_number, None).await?;
+    }
     let (id_enc, id_bidx) = seal_id(keys, new.street_id, id, new.id_number.as_ref());
     let (phone_enc, phone_bidx) = seal_phone(keys, new.street_id, id, new.phone.as_deref());
     Ok(diesel::insert_into(residents::table)
@@ -267,7 +301,8 @@ pub async fn list_residents(
 }
 
 /// Exact lookup by ID number or phone in the given streets (each street has
-/// its own index key, so a value is looked up once per street).
+/// its own index key, so a value is looked up once per street; values sealed
+/// under a retired key match until they are re-sealed).
 pub async fn find_residents(
     conn: &mut Conn,
     keys: &FieldKeys,
@@ -277,18 +312,70 @@ pub async fn find_residents(
 ) -> StoreResult<Vec<Resident>> {
     let mut found = Vec::new();
     for street in streets {
-        let index = keys.index(*street, field.column(), normalized);
+        let indexes = keys.lookup_indexes(*street, field.column(), normalized);
         let q = residents::table
             .filter(residents::street_id.eq(street))
             .select(Resident::as_select())
             .into_boxed();
         let q = match field {
-            SensitiveField::IdNumber => q.filter(residents::id_number_bidx.eq(index)),
-            SensitiveField::Phone => q.filter(residents::phone_bidx.eq(index)),
+            SensitiveField::IdNumber => q.filter(residents::id_number_bidx.eq_any(indexes)),
+            SensitiveField::Phone => q.filter(residents::phone_bidx.eq_any(indexes)),
         };
         found.extend(q.load(conn).await?);
     }
     Ok(found)
+}
+
+/// Re-seals up to `batch` residents of `street` whose ID number or phone was
+/// sealed under a retired key: the current key seals them again and makes
+/// their blind indexes. Returns how many were re-sealed (0: the street is
+/// done). The values, version and ETag do not change. A value no configured
+/// key opens stops the run, naming the resident (never the value).
+pub async fn reseal_residents(
+    conn: &mut Conn,
+    keys: &FieldKeys,
+    street: Uuid,
+    batch: i64,
+) -> StoreResult<usize> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Bytea};
+    let current = keys.current_id().as_bytes().to_vec();
+    let stale = sql::<Bool>(
+        "((id_number_enc IS NOT NULL AND substring(id_number_enc FROM 2 FOR get_byte(id_number_enc, 0)) <> ",
+    )
+    .bind::<Bytea, _>(current.clone())
+    .sql(") OR (phone_enc IS NOT NULL AND substring(phone_enc FROM 2 FOR get_byte(phone_enc, 0)) <> ")
+    .bind::<Bytea, _>(current)
+    .sql("))");
+    let rows: Vec<Resident> = residents::table
+        .filter(residents::street_id.eq(street))
+        .filter(stale)
+        .select(Resident::as_select())
+        .order(residents::id)
+        .limit(batch)
+        .for_update()
+        .load(conn)
+        .await?;
+    for r in &rows {
+        let unreadable = |e: CryptoError| {
+            StoreError::Unavailable(format!("resident {} cannot be re-sealed: {e}", r.id))
+        };
+        let id_number = r.open(keys, SensitiveField::IdNumber).map_err(unreadable)?;
+        let phone = r.open(keys, SensitiveField::Phone).map_err(unreadable)?;
+        let field = SensitiveField::IdNumber;
+        let (id_enc, id_bidx) = seal(keys, street, r.id, field, id_number.as_deref());
+        let (phone_enc, phone_bidx) = seal_phone(keys, street, r.id, phone.as_deref());
+        diesel::update(residents::table.find((street, r.id)))
+            .set((
+                residents::id_number_enc.eq(id_enc),
+                residents::id_number_bidx.eq(id_bidx),
+                residents::phone_enc.eq(phone_enc),
+                residents::phone_bidx.eq(phone_bidx),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(rows.len())
 }
 
 pub async fn update_resident(
@@ -307,6 +394,9 @@ pub async fn update_resident(
         ..ResidentUpdate::default()
     };
     if let Some(id_number) = changes.id_number {
+        if let Some(value) = &id_number {
+            check_id_number_free(conn, keys, street, value, Some(id)).await?;
+        }
         let (enc, bidx) = seal_id(keys, street, id, id_number.as_ref());
         update.gender = Some(id_number.as_ref().map(|i| i.gender.as_str().to_owned()));
         update.birth_date = Some(id_number.as_ref().map(|i| i.birth_date));

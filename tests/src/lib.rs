@@ -171,9 +171,19 @@ impl TestApp {
 
     /// As [`TestApp::start`], with configuration overrides.
     pub async fn start_with(overrides: &[(&str, &str)]) -> TestApp {
+        TestApp::serve(TestDb::create().await, overrides).await
+    }
+
+    /// Stops this server and serves the same database with another configuration
+    /// (as an operator restarting the API after changing its environment).
+    pub async fn restart_with(self, overrides: &[(&str, &str)]) -> TestApp {
+        self.stop().await;
+        TestApp::serve(self.db, overrides).await
+    }
+
+    async fn serve(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
         // Server errors are logged; nextest shows the output of failing tests.
         onegrid_api::server::init_logging();
-        let db = TestDb::create().await;
         let config = test_config(&db, overrides);
         let mut state = onegrid_api::server::state(config).await.unwrap();
         let clock = Arc::new(ManualClock(Mutex::new(None)));

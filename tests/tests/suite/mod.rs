@@ -4,6 +4,7 @@ mod coverage;
 mod docs;
 mod hierarchy;
 mod jwt;
+mod key_rotation;
 mod ledger_files;
 mod ledgers;
 mod ops;
