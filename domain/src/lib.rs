@@ -2,6 +2,8 @@
 //! matrix, 一格三员 staffing coverage and dated validity. Nothing here does IO;
 //! the clock is always a parameter.
 
+pub mod calendar;
+pub mod cases;
 pub mod clock;
 pub mod codes;
 pub mod departments;
@@ -10,5 +12,6 @@ pub mod ledger;
 pub mod masking;
 pub mod permissions;
 pub mod query;
+pub mod sla;
 pub mod staffing;
 pub mod text;
