@@ -48,6 +48,7 @@ catalogue! {
     NotFound => ("not_found", 404, "No such resource in your scope"),
     MethodNotAllowed => ("method_not_allowed", 405, "Method not allowed"),
     Conflict => ("conflict", 409, "The resource conflicts with an existing one"),
+    IllegalTransition => ("illegal_transition", 409, "This step is not allowed in the case's current state"),
     VersionMismatch => ("version_mismatch", 412, "The resource changed since you read it"),
     PayloadTooLarge => ("payload_too_large", 413, "The body is too large"),
     UnsupportedMediaType => ("unsupported_media_type", 415, "Send application/json"),
@@ -94,6 +95,9 @@ pub struct Problem {
     pub request_id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For `illegal_transition`: the steps allowed in the current state.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
 }
 
 /// An error answered as problem+json.
@@ -102,6 +106,8 @@ pub struct ApiError {
     pub code: Code,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// Steps allowed instead (for `illegal_transition`).
+    pub allowed: Vec<String>,
     /// Extra response headers (`WWW-Authenticate`, `Retry-After`, `Allow`).
     pub headers: Vec<(header::HeaderName, String)>,
 }
@@ -114,6 +120,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            allowed: Vec::new(),
             headers: Vec::new(),
         }
     }
@@ -141,6 +148,14 @@ impl ApiError {
         ApiError {
             errors,
             ..ApiError::new(Code::ValidationFailed, detail)
+        }
+    }
+
+    /// 409 for a lifecycle step not allowed now, listing those that are.
+    pub fn illegal(e: &onegrid_domain::cases::Illegal) -> ApiError {
+        ApiError {
+            allowed: e.allowed.iter().map(|s| s.as_str().to_owned()).collect(),
+            ..ApiError::new(Code::IllegalTransition, e.to_string())
         }
     }
 
@@ -186,6 +201,7 @@ impl ApiError {
             code: self.code.as_str().to_owned(),
             request_id: request_id::current(),
             errors: self.errors.clone(),
+            allowed: self.allowed.clone(),
         }
     }
 }

@@ -67,6 +67,7 @@ pub async fn bootstrap(
         hierarchy::create_district(c, district_id, &code, &name).await?;
         departments::seed_defaults(c, district_id).await?;
         onegrid_store::ledgers::ensure_built_in(c, district_id).await?;
+        onegrid_store::case_setup::ensure_reference(c, district_id).await?;
         let admin = staff::create_user(
             c,
             NewUser { district_id, street_id: None, username, display_name: format!("{name}管理员"), password },
@@ -80,7 +81,7 @@ pub async fn bootstrap(
 }
 
 /// Adds reference data that later versions introduced (the built-in ledger
-/// types) to every existing district; returns how many rows were added.
+/// types, the case calendar, tiers and catalogue) to every existing district; returns how many rows were added.
 pub async fn ensure_reference_data(owner_url: &str) -> Result<usize, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct District {
@@ -101,7 +102,8 @@ pub async fn ensure_reference_data(owner_url: &str) -> Result<usize, StoreError>
                     .bind::<Text, _>(d.id.to_string())
                     .execute(c)
                     .await?;
-                onegrid_store::ledgers::ensure_built_in(c, d.id).await
+                let ledgers = onegrid_store::ledgers::ensure_built_in(c, d.id).await?;
+                Ok(ledgers + onegrid_store::case_setup::ensure_reference(c, d.id).await?)
             })
             .await?;
     }

@@ -196,25 +196,6 @@ impl Step {
                 | Step::Reopen
         )
     }
-
-    /// Steps that approve or decide (管理): accept, dispatch, approvals,
-    /// resolution and closing. The others are the handler's work.
-    pub const fn is_management(self) -> bool {
-        matches!(
-            self,
-            Step::Accept
-                | Step::Reject
-                | Step::Dispatch
-                | Step::ApproveExtension
-                | Step::DenyExtension
-                | Step::ApprovePark
-                | Step::DenyPark
-                | Step::Unpark
-                | Step::Resolve
-                | Step::Close
-                | Step::Reopen
-        )
-    }
 }
 
 /// The part of a case the lifecycle reads.
@@ -242,6 +223,41 @@ impl State {
 impl Default for State {
     fn default() -> Self {
         State::new()
+    }
+}
+
+/// What a step does to the case's clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockEffect {
+    /// The first-response clock stops (met or breached).
+    StopResponse,
+    /// Every running clock stops.
+    StopAll,
+    /// Every running clock pauses (waiting for the resident, parked).
+    PauseAll,
+    /// Paused clocks run again, their deadlines pushed back by the pause.
+    ResumeAll,
+    /// The category's staged milestones start.
+    StartMilestones,
+    /// A rework clock (15 working days) starts for a new cycle.
+    StartRework,
+    /// The running resolution or rework clock gets the approved extension.
+    Extend,
+}
+
+/// The clock effects of a step that moved a case to `after`.
+pub fn clock_effects(step: Step, after: State) -> &'static [ClockEffect] {
+    use ClockEffect as E;
+    match step {
+        Step::Accept => &[E::StartMilestones],
+        Step::Reject | Step::Resolve => &[E::StopAll],
+        Step::Dispatch => &[E::StopResponse],
+        Step::WaitForResident | Step::ApprovePark => &[E::PauseAll],
+        Step::Resume | Step::Unpark => &[E::ResumeAll],
+        Step::ApproveExtension => &[E::Extend],
+        Step::Rate if after.status == Status::InProgress => &[E::StartRework],
+        Step::Reopen => &[E::StartRework],
+        _ => &[],
     }
 }
 

@@ -4,9 +4,11 @@
 
 pub mod calendar;
 pub mod cases;
+pub mod catalogue;
 pub mod clock;
 pub mod codes;
 pub mod departments;
+pub mod geo;
 pub mod identity;
 pub mod ledger;
 pub mod masking;

@@ -319,6 +319,15 @@ pub enum Action {
     LedgerWrite,
     BreakGlass,
     AuditRead,
+    CaseSetupRead,
+    CaseSetupManage,
+    CaseFile,
+    CaseRead,
+    CaseWork,
+    CaseTriage,
+    CaseApprove,
+    CaseRate,
+    CaseReporterReveal,
 }
 
 /// One row of the permission matrix.
@@ -332,7 +341,9 @@ pub struct Rule {
     pub roles: &'static [Role],
 }
 
-use Role::{Auditor, CommunityAdmin, DistrictAdmin, GridChief, GridWorker, StreetAdmin};
+use Role::{
+    Auditor, CommunityAdmin, DepartmentStaff, DistrictAdmin, GridChief, GridWorker, StreetAdmin,
+};
 
 /// The permission matrix (role × action). Code and docs both read it.
 pub const MATRIX: &[Rule] = &[
@@ -535,7 +546,118 @@ pub const MATRIX: &[Rule] = &[
         reach: Reach::Within,
         roles: &[DistrictAdmin, Auditor],
     },
+    Rule {
+        action: Action::CaseSetupRead,
+        name: "case_setup.read",
+        description: "read the working calendar, the SLA tiers and the case category catalogue",
+        reach: Reach::Street,
+        roles: &Role::ALL,
+    },
+    Rule {
+        action: Action::CaseSetupManage,
+        name: "case_setup.manage",
+        description: "load calendars, set SLA tiers, edit the case category catalogue",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin],
+    },
+    Rule {
+        action: Action::CaseFile,
+        name: "case.file",
+        description: "file a case (a resident's need, a finding, a hotline ticket) in a grid",
+        reach: Reach::Within,
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            GridWorker,
+        ],
+    },
+    Rule {
+        action: Action::CaseRead,
+        name: "case.read",
+        description: "read cases, their history and clocks (department staff: only those routed to the department)",
+        reach: Reach::Within,
+        roles: &Role::ALL,
+    },
+    Rule {
+        action: Action::CaseWork,
+        name: "case.work",
+        description: "handle a case: sign for it, return it, request extension or parking, pause for the resident, submit a result, escalate",
+        reach: Reach::Within,
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            GridWorker,
+            DepartmentStaff,
+        ],
+    },
+    Rule {
+        action: Action::CaseTriage,
+        name: "case.triage",
+        description: "accept or reject a case, dispatch it, verify a result or send it back, resolve",
+        reach: Reach::Within,
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            GridWorker,
+        ],
+    },
+    Rule {
+        action: Action::CaseApprove,
+        name: "case.approve",
+        description: "approve or deny extensions and parking, unpark, close and reopen cases",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin, GridChief],
+    },
+    Rule {
+        action: Action::CaseRate,
+        name: "case.rate",
+        description: "record the resident's rating of a resolved case",
+        reach: Reach::Within,
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            GridWorker,
+        ],
+    },
+    Rule {
+        action: Action::CaseReporterReveal,
+        name: "case.reporter_reveal",
+        description: "reveal a case's sealed reporter with a stated purpose (audited; never to the case's handler)",
+        reach: Reach::Within,
+        roles: &[StreetAdmin, CommunityAdmin],
+    },
 ];
+
+/// The permission a lifecycle step needs over the case.
+pub const fn step_action(step: crate::cases::Step) -> Action {
+    use crate::cases::Step as S;
+    match step {
+        S::Accept | S::Reject | S::Dispatch | S::Verify | S::SendBack | S::Resolve => {
+            Action::CaseTriage
+        }
+        S::ApproveExtension | S::DenyExtension | S::ApprovePark | S::DenyPark | S::Unpark => {
+            Action::CaseApprove
+        }
+        S::Close | S::Reopen => Action::CaseApprove,
+        S::Rate => Action::CaseRate,
+        S::Sign
+        | S::Return
+        | S::RequestExtension
+        | S::WaitForResident
+        | S::Resume
+        | S::SubmitResult
+        | S::RequestPark
+        | S::Escalate => Action::CaseWork,
+    }
+}
 
 /// How a reader may see one ledger record, by the ledger's sensitivity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -689,6 +811,15 @@ mod tests {
             Action::LedgerWrite,
             Action::BreakGlass,
             Action::AuditRead,
+            Action::CaseSetupRead,
+            Action::CaseSetupManage,
+            Action::CaseFile,
+            Action::CaseRead,
+            Action::CaseWork,
+            Action::CaseTriage,
+            Action::CaseApprove,
+            Action::CaseRate,
+            Action::CaseReporterReveal,
         ];
         for a in all {
             assert_eq!(MATRIX.iter().filter(|r| r.action == a).count(), 1, "{a:?}");
@@ -820,11 +951,50 @@ mod tests {
             "ledger.read",
             "ledger.write",
             "ledger.break_glass",
+            "case_setup.read",
+            "case.file",
+            "case.read",
+            "case.work",
+            "case.triage",
+            "case.rate",
         ];
         for rule in MATRIX {
             let may = allowed(&grants, rule.action, &Target::grid(d, s, c, g));
             assert_eq!(may, expected.contains(&rule.name), "{}", rule.name);
         }
+    }
+
+    #[test]
+    fn department_staff_work_only_cases_routed_to_their_department() {
+        use crate::cases::Step;
+        let (d, s, c, g, dep) = ids();
+        let grants = [Grant {
+            role: Role::DepartmentStaff,
+            scope: Scope::Department {
+                district: d,
+                department: dep,
+            },
+        }];
+        let routed = Target {
+            department: Some(dep),
+            ..Target::grid(d, s, c, g)
+        };
+        let elsewhere = Target {
+            department: Some(Uuid::from_u128(99)),
+            ..Target::grid(d, s, c, g)
+        };
+        for step in Step::ALL {
+            let action = step_action(step);
+            let may = allowed(&grants, action, &routed);
+            assert_eq!(may, action == Action::CaseWork, "{step:?}");
+            assert!(!allowed(&grants, action, &elsewhere), "{step:?}");
+        }
+        assert!(allowed(&grants, Action::CaseRead, &routed));
+        assert!(!allowed(
+            &grants,
+            Action::CaseRead,
+            &Target::grid(d, s, c, g)
+        ));
     }
 
     #[test]

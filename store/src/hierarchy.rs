@@ -337,6 +337,20 @@ pub async fn visible_grids(conn: &mut Conn) -> StoreResult<Vec<(Uuid, Uuid, Uuid
         .await?)
 }
 
+/// `(grid, boundary)` of every visible grid that has a boundary.
+pub async fn grid_boundaries(conn: &mut Conn) -> StoreResult<Vec<(Uuid, serde_json::Value)>> {
+    let rows: Vec<(Uuid, Option<serde_json::Value>)> = grids::table
+        .filter(grids::boundary.is_not_null())
+        .select((grids::id, grids::boundary))
+        .order(grids::id)
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, b)| Some((id, b?)))
+        .collect())
+}
+
 /// `id → 15-digit code` of every grid visible to the caller.
 pub async fn grid_codes(conn: &mut Conn) -> StoreResult<std::collections::HashMap<Uuid, String>> {
     let rows: Vec<(Uuid, String)> = grids::table

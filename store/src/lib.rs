@@ -6,6 +6,8 @@
 pub mod audit;
 pub mod auth;
 pub mod break_glass;
+pub mod case_setup;
+pub mod cases;
 pub mod crypto;
 pub mod db;
 pub mod departments;

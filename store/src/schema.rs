@@ -358,6 +358,153 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_days (district_id, day) {
+        district_id -> Uuid,
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    sla_tiers (district_id, tier) {
+        district_id -> Uuid,
+        tier -> Text,
+        response_basis -> Text,
+        response_minutes -> Int4,
+        resolution_basis -> Text,
+        resolution_minutes -> Int4,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    case_categories (id) {
+        id -> Uuid,
+        district_id -> Uuid,
+        code -> Text,
+        name -> Text,
+        tier -> Text,
+        fields -> Jsonb,
+        resolution_basis -> Nullable<Text>,
+        resolution_minutes -> Nullable<Int4>,
+        milestones -> Jsonb,
+        active -> Bool,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    cases (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        number -> Int8,
+        district_id -> Uuid,
+        community_id -> Uuid,
+        grid_id -> Uuid,
+        parent_id -> Nullable<Uuid>,
+        kind -> Text,
+        channel -> Text,
+        category_id -> Uuid,
+        tier -> Text,
+        title -> Text,
+        description -> Text,
+        extra -> Jsonb,
+        address -> Nullable<Text>,
+        lon -> Nullable<Float8>,
+        lat -> Nullable<Float8>,
+        service_mode -> Nullable<Text>,
+        status -> Text,
+        paused -> Bool,
+        extension_requested -> Bool,
+        park_requested -> Bool,
+        escalation_level -> Int2,
+        assignee_user_id -> Nullable<Uuid>,
+        assignee_department_id -> Nullable<Uuid>,
+        resident_id -> Nullable<Uuid>,
+        rework_cycle -> Int2,
+        resolved_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    case_events (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        case_id -> Uuid,
+        seq -> Int4,
+        step -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Uuid,
+        actor_kind -> Text,
+        reason -> Nullable<Text>,
+        data -> Jsonb,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    case_clocks (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        case_id -> Uuid,
+        kind -> Text,
+        name -> Text,
+        cycle -> Int2,
+        basis -> Text,
+        budget_minutes -> Int4,
+        started_at -> Timestamptz,
+        paused_at -> Nullable<Timestamptz>,
+        paused_minutes -> Int4,
+        extended_minutes -> Int4,
+        warn_50_at -> Timestamptz,
+        warn_75_at -> Timestamptz,
+        due_at -> Timestamptz,
+        stopped_at -> Nullable<Timestamptz>,
+        outcome -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    case_reporters (street_id, case_id) {
+        street_id -> Uuid,
+        case_id -> Uuid,
+        name_enc -> Nullable<Bytea>,
+        phone_enc -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    case_ratings (street_id, case_id, cycle) {
+        street_id -> Uuid,
+        case_id -> Uuid,
+        cycle -> Int2,
+        score -> Int2,
+        comment -> Nullable<Text>,
+        rated_by -> Uuid,
+        rated_by_kind -> Text,
+        rated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    case_links (street_id, case_id, subject_type, subject_id) {
+        street_id -> Uuid,
+        case_id -> Uuid,
+        subject_type -> Text,
+        subject_id -> Uuid,
+    }
+}
+
 diesel::joinable!(grids -> streets (street_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -385,4 +532,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     audit_log,
     saved_queries,
+    calendar_days,
+    sla_tiers,
+    case_categories,
+    cases,
+    case_events,
+    case_clocks,
+    case_links,
+    case_reporters,
+    case_ratings,
 );

@@ -175,7 +175,25 @@ async fn set_streets(
     ids.sort_unstable();
     ids.dedup();
     let list: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-    set(conn, "app.street_ids", &list.join(",")).await?;
+    // Department staff see only what was routed to their departments; a
+    // principal who also holds a street role sees that street whole.
+    let departments: Vec<String> = grants
+        .iter()
+        .filter_map(|g| match g.scope {
+            Scope::Department { department, .. } => Some(department.to_string()),
+            _ => None,
+        })
+        .collect();
+    let department_only = !grants.is_empty() && departments.len() == grants.len();
+    diesel::sql_query(
+        "SELECT set_config('app.street_ids', $1, true), set_config('app.department_ids', $2, true), \
+         set_config('app.department_only', $3, true)",
+    )
+    .bind::<Text, _>(list.join(","))
+    .bind::<Text, _>(departments.join(","))
+    .bind::<Text, _>(if department_only { "on" } else { "" })
+    .execute(conn)
+    .await?;
     Ok((district_wide, ids))
 }
 
@@ -253,6 +271,26 @@ async fn authenticate_user(
         }
         Some(_) => {}
     }
+    let grants = grants_of(conn, user_id, today).await?;
+    let (district_wide, streets) = set_streets(conn, district_id, &grants).await?;
+    Ok(Principal {
+        actor: Actor::User {
+            user_id,
+            session_id,
+        },
+        district_id,
+        grants,
+        district_wide,
+        streets,
+    })
+}
+
+/// The grants a user holds today (those the caller's scope lets it see).
+pub async fn grants_of(
+    conn: &mut Conn,
+    user_id: Uuid,
+    today: NaiveDate,
+) -> StoreResult<Vec<Grant>> {
     let rows: Vec<GrantColumns> = role_assignments::table
         .filter(role_assignments::user_id.eq(user_id))
         .filter(role_assignments::valid_from.le(today))
@@ -272,21 +310,10 @@ async fn authenticate_user(
         ))
         .load(conn)
         .await?;
-    let grants: Vec<Grant> = rows
+    Ok(rows
         .iter()
         .filter_map(|(r, k, d, s, c, g, dep)| grant_from_columns(r, k, *d, (*s, *c, *g, *dep)))
-        .collect();
-    let (district_wide, streets) = set_streets(conn, district_id, &grants).await?;
-    Ok(Principal {
-        actor: Actor::User {
-            user_id,
-            session_id,
-        },
-        district_id,
-        grants,
-        district_wide,
-        streets,
-    })
+        .collect())
 }
 
 async fn authenticate_key(conn: &mut Conn, key_id: Uuid, secret: &str) -> StoreResult<Principal> {

@@ -3,6 +3,9 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod case_setup;
+pub mod case_steps;
+pub mod cases;
 pub mod communities;
 pub mod coverage;
 pub mod departments;
@@ -75,6 +78,20 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(residents::list_moves)
             .service(residents::reveal)
             .service(audit::list_audit_log)
+            .service(case_setup::get_calendar)
+            .service(case_setup::put_calendar)
+            .service(case_setup::list_tiers)
+            .service(case_setup::put_tier)
+            .service(case_setup::list_categories)
+            .service(case_setup::create_category)
+            .service(case_setup::update_category)
+            .service(cases::file_case)
+            .service(cases::count_cases)
+            .service(cases::list_cases)
+            .service(cases::get_case)
+            .service(cases::list_events)
+            .service(cases::reveal_reporter)
+            .service(case_steps::take_step)
             .service(ledger_types::list_ledger_types)
             .service(ledger_types::create_ledger_type)
             .service(ledger_types::get_ledger_type)

@@ -194,7 +194,7 @@ fn check_id(state: &AppState, raw: &str) -> ApiResult<onegrid_domain::identity::
         .map_err(|e| ApiError::field("id_number", e.to_string()))
 }
 
-fn check_phone(raw: &str) -> ApiResult<String> {
+pub(crate) fn check_phone(raw: &str) -> ApiResult<String> {
     normalize_phone(raw).ok_or_else(|| {
         ApiError::field(
             "phone",

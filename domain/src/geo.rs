@@ -1,0 +1,82 @@
+//! Just enough geometry to route a case: whether a WGS 84 point lies inside a
+//! grid's GeoJSON Polygon or MultiPolygon (even-odd rule, holes respected).
+
+use serde_json::Value;
+
+/// Whether (`lon`, `lat`) lies inside the GeoJSON `geometry`.
+pub fn contains(geometry: &Value, lon: f64, lat: f64) -> bool {
+    let coords = &geometry["coordinates"];
+    match geometry["type"].as_str() {
+        Some("Polygon") => in_polygon(coords, lon, lat),
+        Some("MultiPolygon") => coords
+            .as_array()
+            .is_some_and(|polys| polys.iter().any(|p| in_polygon(p, lon, lat))),
+        _ => false,
+    }
+}
+
+/// Inside the outer ring and outside every hole.
+fn in_polygon(rings: &Value, lon: f64, lat: f64) -> bool {
+    let Some(rings) = rings.as_array() else {
+        return false;
+    };
+    let mut iter = rings.iter();
+    match iter.next() {
+        Some(outer) if in_ring(outer, lon, lat) => !iter.any(|hole| in_ring(hole, lon, lat)),
+        _ => false,
+    }
+}
+
+fn in_ring(ring: &Value, x: f64, y: f64) -> bool {
+    let points: Vec<(f64, f64)> = ring
+        .as_array()
+        .map(|pts| {
+            pts.iter()
+                .filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut inside = false;
+    let n = points.len();
+    for i in 0..n {
+        let (xi, yi) = points[i];
+        let (xj, yj) = points[(i + n - 1) % n];
+        if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+    }
+    inside
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn polygons_holes_and_multipolygons() {
+        let square = json!({"type": "Polygon", "coordinates": [
+            [[109.8, 40.6], [109.9, 40.6], [109.9, 40.7], [109.8, 40.7], [109.8, 40.6]],
+            [[109.84, 40.64], [109.86, 40.64], [109.86, 40.66], [109.84, 40.66], [109.84, 40.64]]
+        ]});
+        assert!(contains(&square, 109.81, 40.61));
+        assert!(!contains(&square, 109.85, 40.65), "in the hole");
+        assert!(!contains(&square, 110.0, 40.65), "outside");
+        let multi = json!({"type": "MultiPolygon", "coordinates": [
+            [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]],
+            [[[109.8, 40.6], [109.9, 40.6], [109.9, 40.7], [109.8, 40.6]]]
+        ]});
+        assert!(contains(&multi, 109.89, 40.61));
+        assert!(!contains(&multi, 109.81, 40.69));
+        assert!(!contains(
+            &json!({"type": "Point", "coordinates": [0, 0]}),
+            0.0,
+            0.0
+        ));
+        assert!(!contains(
+            &json!({"type": "Polygon", "coordinates": "x"}),
+            0.0,
+            0.0
+        ));
+    }
+}
