@@ -101,6 +101,18 @@ CREATE INDEX cases_assignee ON cases (street_id, assignee_user_id, status, id) W
 CREATE INDEX cases_department ON cases (assignee_department_id, status, id) WHERE assignee_department_id IS NOT NULL;
 CREATE INDEX cases_parent ON cases (street_id, parent_id) WHERE parent_id IS NOT NULL;
 
+-- Every department a case was ever routed to: department staff see those
+-- cases (and work them while the case is with them).
+CREATE TABLE case_routes (
+    street_id uuid NOT NULL,
+    case_id uuid NOT NULL,
+    department_id uuid NOT NULL,
+    routed_at timestamptz NOT NULL,
+    PRIMARY KEY (street_id, case_id, department_id),
+    FOREIGN KEY (street_id, case_id) REFERENCES cases (street_id, id)
+);
+CREATE INDEX case_routes_department ON case_routes (department_id, case_id);
+
 -- Who reported a case: name and phone sealed (AES-GCM bound to the case row
 -- and street); for the suggestion box the identity is never shown to handlers.
 CREATE TABLE case_reporters (
@@ -207,7 +219,7 @@ DO $$
 DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['calendar_days', 'sla_tiers', 'case_categories', 'cases', 'case_events', 'case_clocks',
-        'case_links', 'case_reporters', 'case_ratings']
+        'case_links', 'case_reporters', 'case_ratings', 'case_routes']
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
@@ -218,8 +230,11 @@ $$;
 CREATE POLICY wall ON calendar_days USING (district_id = og_district());
 CREATE POLICY wall ON sla_tiers USING (district_id = og_district());
 CREATE POLICY wall ON case_categories USING (district_id = og_district());
+CREATE POLICY wall ON case_routes USING (street_id = ANY (og_streets())
+    AND (NOT og_department_only() OR department_id = ANY (og_departments())));
 CREATE POLICY wall ON cases USING (street_id = ANY (og_streets())
-    AND (NOT og_department_only() OR assignee_department_id = ANY (og_departments())));
+    AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM case_routes r
+        WHERE r.street_id = cases.street_id AND r.case_id = cases.id)));
 CREATE POLICY wall ON case_events USING (street_id = ANY (og_streets())
     AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM cases c
         WHERE c.street_id = case_events.street_id AND c.id = case_events.case_id)));
@@ -238,5 +253,5 @@ CREATE POLICY wall ON case_links USING (street_id = ANY (og_streets())
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON calendar_days TO onegrid_app;
 GRANT SELECT, INSERT, UPDATE ON sla_tiers, case_categories, cases, case_clocks TO onegrid_app;
-GRANT SELECT, INSERT ON case_events, case_links, case_reporters, case_ratings TO onegrid_app;
+GRANT SELECT, INSERT ON case_events, case_links, case_reporters, case_ratings, case_routes TO onegrid_app;
 GRANT USAGE ON SEQUENCE case_numbers TO onegrid_app;

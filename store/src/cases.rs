@@ -17,7 +17,9 @@ use crate::crypto::{FieldKeys, Slot};
 use crate::db::Conn;
 use crate::error::{StoreError, StoreResult};
 use crate::page::{Page, PageRequest};
-use crate::schema::{case_clocks, case_events, case_links, case_ratings, case_reporters, cases};
+use crate::schema::{
+    case_clocks, case_events, case_links, case_ratings, case_reporters, case_routes, cases,
+};
 
 /// A case row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -445,6 +447,18 @@ pub async fn record_step(
         .await?
         .unwrap_or(0)
         + 1;
+    if let Some(Some(department)) = step.changes.assignee_department_id {
+        diesel::insert_into(case_routes::table)
+            .values((
+                case_routes::street_id.eq(case.street_id),
+                case_routes::case_id.eq(case.id),
+                case_routes::department_id.eq(department),
+                case_routes::routed_at.eq(at),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
     if let Some((score, comment)) = &step.rating {
         diesel::insert_into(case_ratings::table)
             .values((

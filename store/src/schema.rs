@@ -475,6 +475,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_routes (street_id, case_id, department_id) {
+        street_id -> Uuid,
+        case_id -> Uuid,
+        department_id -> Uuid,
+        routed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     case_reporters (street_id, case_id) {
         street_id -> Uuid,
         case_id -> Uuid,
@@ -541,4 +550,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_links,
     case_reporters,
     case_ratings,
+    case_routes,
 );

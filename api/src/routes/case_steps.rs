@@ -139,6 +139,12 @@ pub async fn take_step(
                 let case = load(c, &p, id, Action::CaseRead).await?;
                 p.require(step_action(body.step), &case.target())?;
                 let version = if_match.version()?;
+                if version != case.version {
+                    return Err(onegrid_store::StoreError::VersionMismatch {
+                        current: case.version,
+                    }
+                    .into());
+                }
                 let before = case.state();
                 let after =
                     next(before, body.step, body.score).map_err(|e| ApiError::illegal(&e))?;

@@ -1,4 +1,5 @@
 mod auth;
+mod cases;
 mod conventions;
 mod coverage;
 mod docs;
