@@ -52,6 +52,8 @@ pub struct Config {
     /// Retired field keys (id and key) that still decrypt until `onegrid rekey-fields` has run.
     pub previous_field_keys: Vec<(String, [u8; 32])>,
     pub body_limit: usize,
+    /// The score an unrated case counts as, 7 days after resolution (10/8/6/3/0).
+    pub unrated_score: i16,
     pub login_max_failures: u32,
     pub login_window: Duration,
 }
@@ -168,6 +170,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "ONEGRID_BODY_LIMIT",
         "65536",
         "largest accepted JSON body in bytes (413 above)",
+    ),
+    (
+        "ONEGRID_UNRATED_SCORE",
+        "10",
+        "score (10, 8, 6, 3 or 0) a resolved case counts as in the KPIs when unrated after 7 days",
     ),
     (
         "RUST_LOG",
@@ -334,6 +341,10 @@ impl Config {
             field_key_id,
             previous_field_keys,
             body_limit: v.parsed("ONEGRID_BODY_LIMIT", 64 * 1024)?,
+            unrated_score: match v.parsed("ONEGRID_UNRATED_SCORE", 10i16)? {
+                s @ (10 | 8 | 6 | 3 | 0) => s,
+                _ => return Err("ONEGRID_UNRATED_SCORE must be 10, 8, 6, 3 or 0".into()),
+            },
             login_max_failures: 10,
             login_window: Duration::from_secs(300),
         };

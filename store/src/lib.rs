@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod break_glass;
+pub mod case_kpis;
 pub mod case_setup;
 pub mod cases;
 pub mod crypto;

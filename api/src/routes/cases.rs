@@ -676,7 +676,7 @@ pub struct CaseQuery {
 }
 
 /// Where the caller may read cases: the union of its `case.read` grants.
-fn read_reach(p: &Principal) -> Option<Reach> {
+pub fn read_reach(p: &Principal) -> Option<Reach> {
     let readers = onegrid_domain::permissions::rule(Action::CaseRead).roles;
     let mut reach = Reach::default();
     for g in p

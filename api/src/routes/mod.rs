@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod case_kpis;
 pub mod case_setup;
 pub mod case_steps;
 pub mod cases;
@@ -92,6 +93,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(cases::list_events)
             .service(cases::reveal_reporter)
             .service(case_steps::take_step)
+            .service(case_kpis::get_kpis)
             .service(ledger_types::list_ledger_types)
             .service(ledger_types::create_ledger_type)
             .service(ledger_types::get_ledger_type)
