@@ -215,7 +215,6 @@ pub struct Clocks<'a> {
     pub policy: TierPolicy,
     /// The category's resolution clock, if it overrides the tier's.
     pub resolution: Option<Budget>,
-    pub milestones: Vec<Milestone>,
 }
 
 fn calendar_error(e: NoWorkingTime) -> StoreError {
@@ -362,6 +361,28 @@ async fn insert_event(conn: &mut Conn, case: &Case, seq: i32, e: NewEvent) -> St
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The tasks a case was decomposed into (or the services of a bundle).
+pub async fn children(conn: &mut Conn, case: &Case) -> StoreResult<Vec<Case>> {
+    Ok(cases::table
+        .filter(cases::street_id.eq(case.street_id))
+        .filter(cases::parent_id.eq(case.id))
+        .select(Case::as_select())
+        .order(cases::id)
+        .load(conn)
+        .await?)
+}
+
+/// How many of a case's tasks are still open (not resolved, closed or rejected).
+pub async fn open_children(conn: &mut Conn, case: &Case) -> StoreResult<i64> {
+    Ok(cases::table
+        .filter(cases::street_id.eq(case.street_id))
+        .filter(cases::parent_id.eq(case.id))
+        .filter(not(cases::status.eq_any(["resolved", "closed", "rejected"])))
+        .count()
+        .get_result(conn)
+        .await?)
 }
 
 pub async fn get_case(conn: &mut Conn, id: Uuid) -> StoreResult<Case> {

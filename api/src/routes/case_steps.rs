@@ -9,7 +9,7 @@ use actix_web::post;
 use actix_web::web::{Data, Json, Path};
 use onegrid_domain::cases::{SCORES, Status, Step, clock_effects, next};
 use onegrid_domain::permissions::{Action, step_action};
-use onegrid_store::cases::{self, CaseChanges, NewEvent, StepWrite};
+use onegrid_store::cases::{self, Case, CaseChanges, NewEvent, StepWrite};
 use onegrid_store::{case_setup, departments, scope, staff};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -103,6 +103,53 @@ fn check_body(b: &StepBody) -> ApiResult<()> {
     }
 }
 
+/// The row changes and event data of dispatching `case` to a staff member
+/// who can work it or to an active department of the district.
+pub async fn dispatch_changes(
+    c: &mut onegrid_store::Conn,
+    case: &Case,
+    user: Option<Uuid>,
+    department: Option<Uuid>,
+    today: chrono::NaiveDate,
+) -> ApiResult<(CaseChanges, serde_json::Map<String, serde_json::Value>)> {
+    let mut changes = CaseChanges::default();
+    let mut data = serde_json::Map::new();
+    if let Some(user) = user {
+        let u = staff::get_user(c, user)
+            .await
+            .map_err(reference("assignee_user_id"))?;
+        let grants = scope::grants_of(c, u.id, today).await?;
+        let workers = onegrid_domain::permissions::rule(Action::CaseWork).roles;
+        let can_work = grants
+            .iter()
+            .any(|g| workers.contains(&g.role) && g.covers(&case.target()));
+        if u.disabled || !can_work {
+            return Err(ApiError::field(
+                "assignee_user_id",
+                "this person cannot work cases of this grid",
+            ));
+        }
+        changes.assignee_user_id = Some(Some(u.id));
+        changes.assignee_department_id = Some(None);
+        data.insert("assignee_user_id".into(), u.id.to_string().into());
+    }
+    if let Some(dep) = department {
+        let d = departments::get(c, dep)
+            .await
+            .map_err(reference("department_id"))?;
+        if !d.active {
+            return Err(ApiError::field(
+                "department_id",
+                "this department is retired",
+            ));
+        }
+        changes.assignee_user_id = Some(None);
+        changes.assignee_department_id = Some(Some(d.id));
+        data.insert("department_id".into(), d.id.to_string().into());
+    }
+    Ok((changes, data))
+}
+
 /// Take a step on a case
 ///
 /// Moves the case one step: accept (立案) or reject; dispatch to a person or
@@ -145,6 +192,21 @@ pub async fn take_step(
                     }
                     .into());
                 }
+                if body.step == Step::Rate && case.kind == "task" {
+                    return Err(ApiError::field(
+                        "step",
+                        "a task is rated through the case it belongs to",
+                    ));
+                }
+                if body.step == Step::Resolve {
+                    let open = cases::open_children(c, &case).await?;
+                    if open > 0 {
+                        return Err(ApiError::new(
+                            crate::error::Code::Conflict,
+                            format!("{open} of the case's tasks are still open"),
+                        ));
+                    }
+                }
                 let before = case.state();
                 let after =
                     next(before, body.step, body.score).map_err(|e| ApiError::illegal(&e))?;
@@ -152,41 +214,16 @@ pub async fn take_step(
                 let mut data = serde_json::Map::new();
                 match body.step {
                     Step::Dispatch => {
-                        if let Some(user) = body.assignee_user_id {
-                            let u = staff::get_user(c, user)
-                                .await
-                                .map_err(reference("assignee_user_id"))?;
-                            let grants = scope::grants_of(c, u.id, today).await?;
-                            let can_work = grants.iter().any(|g| {
-                                onegrid_domain::permissions::rule(Action::CaseWork)
-                                    .roles
-                                    .contains(&g.role)
-                                    && g.covers(&case.target())
-                            });
-                            if u.disabled || !can_work {
-                                return Err(ApiError::field(
-                                    "assignee_user_id",
-                                    "this person cannot work cases of this grid",
-                                ));
-                            }
-                            changes.assignee_user_id = Some(Some(u.id));
-                            changes.assignee_department_id = Some(None);
-                            data.insert("assignee_user_id".into(), u.id.to_string().into());
-                        }
-                        if let Some(dep) = body.department_id {
-                            let d = departments::get(c, dep)
-                                .await
-                                .map_err(reference("department_id"))?;
-                            if !d.active {
-                                return Err(ApiError::field(
-                                    "department_id",
-                                    "this department is retired",
-                                ));
-                            }
-                            changes.assignee_user_id = Some(None);
-                            changes.assignee_department_id = Some(Some(d.id));
-                            data.insert("department_id".into(), d.id.to_string().into());
-                        }
+                        let (assign, routed) = dispatch_changes(
+                            c,
+                            &case,
+                            body.assignee_user_id,
+                            body.department_id,
+                            today,
+                        )
+                        .await?;
+                        changes = assign;
+                        data.extend(routed);
                     }
                     Step::Return => {
                         changes.assignee_user_id = Some(None);

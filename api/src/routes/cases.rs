@@ -555,7 +555,6 @@ pub async fn file_case(
                     calendar: &calendar,
                     policy,
                     resolution: category.resolution(),
-                    milestones: category.milestone_list(),
                 };
                 let case = cases::file_case(c, &st.keys, &clocks, new, actor(&p), now).await?;
                 let id = case.id;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod case_kpis;
 pub mod case_setup;
 pub mod case_steps;
+pub mod case_tasks;
 pub mod cases;
 pub mod communities;
 pub mod coverage;
@@ -94,6 +95,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(cases::reveal_reporter)
             .service(case_steps::take_step)
             .service(case_kpis::get_kpis)
+            .service(case_tasks::create_task)
+            .service(case_tasks::list_tasks)
+            .service(case_tasks::create_bundle)
             .service(ledger_types::list_ledger_types)
             .service(ledger_types::create_ledger_type)
             .service(ledger_types::get_ledger_type)

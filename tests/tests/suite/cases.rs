@@ -1304,3 +1304,151 @@ async fn kpis_on_a_known_fixture() {
         .await
         .problem(400, "invalid_parameter");
 }
+
+#[tokio::test]
+async fn decomposed_tasks_gate_resolution_and_bundles_are_rated_once() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let worker = app.token("a1-worker").await;
+    let police = app.token("police").await;
+    let noise = category(&app, &worker, "03.02").await;
+    let elderly = category(&app, &worker, "05.01").await;
+    let proxy = category(&app, &worker, "05.03").await;
+    let case = file(&app, &worker, json!({"channel": "face_to_face", "category_id": noise, "grid_id": w.grid_a1_1, "title": "综合整治", "description": "噪声与占道"})).await;
+    let tasks_path = format!("/api/v1/cases/{}/tasks", case["id"].as_str().unwrap());
+    // Not before the case is accepted.
+    app.post(&tasks_path)
+        .bearer(&worker)
+        .json(&json!({"title": "t", "description": "d"}))
+        .send()
+        .await
+        .problem(409, "conflict");
+    let case = ok_step(&app, &worker, &case, json!({"step": "accept"})).await;
+    let mine = app
+        .post(&tasks_path)
+        .bearer(&worker)
+        .json(&json!({"title": "噪声劝导", "description": "上门劝导", "service_mode": "home_visit", "assignee_user_id": w.user("a1-worker")}))
+        .send()
+        .await;
+    let mine = mine.ok(201).clone();
+    assert_eq!(
+        (mine["kind"].as_str(), mine["status"].as_str()),
+        (Some("task"), Some("dispatched"))
+    );
+    assert_eq!(mine["parent_id"], case["id"]);
+    assert_eq!(clock(&mine, "response")["state"], "met");
+    let theirs = app
+        .post(&tasks_path)
+        .bearer(&worker)
+        .json(&json!({"title": "占道执法", "description": "联合执法", "department_id": w.departments["police"]}))
+        .send()
+        .await;
+    let theirs = theirs.ok(201).clone();
+    // The department sees its task, not the parent.
+    let inbox = app.get("/api/v1/cases").bearer(&police).send().await;
+    let ids: Vec<&str> = inbox.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [theirs["id"].as_str().unwrap()]);
+    // Work the parent to the point of resolving: refused while tasks are open.
+    let mut parent = case;
+    for s in [
+        json!({"step": "dispatch", "assignee_user_id": w.user("a1-worker")}),
+        json!({"step": "sign"}),
+        json!({"step": "submit_result"}),
+        json!({"step": "verify"}),
+    ] {
+        parent = ok_step(&app, &worker, &parent, s).await;
+    }
+    let refused = step(&app, &worker, &parent, json!({"step": "resolve"})).await;
+    assert!(
+        refused.problem(409, "conflict")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("2 of the case's tasks")
+    );
+    let mut t = ok_step(&app, &worker, &mine, json!({"step": "sign"})).await;
+    for s in [
+        json!({"step": "submit_result"}),
+        json!({"step": "verify"}),
+        json!({"step": "resolve"}),
+    ] {
+        t = ok_step(&app, &worker, &t, s).await;
+    }
+    let rate_task = step(&app, &worker, &t, json!({"step": "rate", "score": 10})).await;
+    assert_eq!(
+        rate_task.problem(422, "validation_failed")["errors"][0]["field"],
+        "step"
+    );
+    let theirs = ok_step(&app, &police, &theirs, json!({"step": "sign"})).await;
+    let theirs = ok_step(&app, &police, &theirs, json!({"step": "submit_result"})).await;
+    let theirs = ok_step(&app, &worker, &theirs, json!({"step": "verify"})).await;
+    ok_step(&app, &worker, &theirs, json!({"step": "resolve"})).await;
+    let parent = ok_step(&app, &worker, &parent, json!({"step": "resolve"})).await;
+    assert_eq!(parent["status"], "resolved");
+    let listed = app.get(&tasks_path).bearer(&worker).send().await;
+    assert_eq!(listed.ok(200).as_array().unwrap().len(), 2);
+
+    // A bundle: one parent for the resident, one task per service, one rating.
+    let bundle = app
+        .post("/api/v1/case-bundles")
+        .bearer(&worker)
+        .json(&json!({"resident_id": w.resident_a, "category_id": elderly, "title": "助老服务包", "description": "独居老人每周服务",
+            "services": [
+                {"title": "上门探访", "description": "每周一次", "service_mode": "home_visit", "assignee_user_id": w.user("a1-worker")},
+                {"title": "代办医保", "description": "代办医保报销", "service_mode": "proxy", "category_id": proxy}
+            ]}))
+        .send()
+        .await;
+    let bundle = bundle.ok(201).clone();
+    assert_eq!(
+        (
+            bundle["kind"].as_str(),
+            bundle["status"].as_str(),
+            bundle["service_mode"].as_str()
+        ),
+        (Some("bundle"), Some("accepted"), Some("bundled"))
+    );
+    assert_eq!(bundle["grid_id"], w.grid_a1_1.to_string());
+    let services = app
+        .get(&format!(
+            "/api/v1/cases/{}/tasks",
+            bundle["id"].as_str().unwrap()
+        ))
+        .bearer(&worker)
+        .send()
+        .await;
+    let services = services.ok(200).as_array().unwrap().clone();
+    let modes: Vec<&str> = services
+        .iter()
+        .map(|s| s["service_mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["home_visit", "proxy"]);
+    assert_eq!(services[1]["category_id"], proxy);
+    assert_eq!(
+        services[1]["status"], "accepted",
+        "no assignee: accepted, awaiting dispatch"
+    );
+    // Another street's resident cannot be bundled.
+    let foreign = app
+        .post("/api/v1/case-bundles")
+        .bearer(&worker)
+        .json(&json!({"resident_id": w.resident_b, "category_id": elderly, "title": "t", "description": "d",
+            "services": [{"title": "x", "description": "y"}]}))
+        .send()
+        .await;
+    foreign.problem(422, "invalid_reference");
+    let empty = app
+        .post("/api/v1/case-bundles")
+        .bearer(&worker)
+        .json(&json!({"resident_id": w.resident_a, "category_id": elderly, "title": "t", "description": "d", "services": []}))
+        .send()
+        .await;
+    assert_eq!(
+        empty.problem(422, "validation_failed")["errors"][0]["field"],
+        "services"
+    );
+}
