@@ -207,6 +207,44 @@ CREATE TABLE case_links (
     FOREIGN KEY (street_id, case_id) REFERENCES cases (street_id, id)
 );
 
+-- Appointment slots a community (or one of its grids) offers for 预约 and
+-- 错时 services; off_hours is derived from the working calendar.
+CREATE TABLE appointment_slots (
+    street_id uuid NOT NULL,
+    id uuid NOT NULL,
+    community_id uuid NOT NULL,
+    grid_id uuid,
+    starts_at timestamptz NOT NULL,
+    ends_at timestamptz NOT NULL,
+    capacity smallint NOT NULL CHECK (capacity BETWEEN 1 AND 100),
+    booked smallint NOT NULL DEFAULT 0,
+    off_hours boolean NOT NULL,
+    place text CHECK (length(place) <= 200),
+    created_by uuid NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (street_id, id),
+    CHECK (ends_at > starts_at),
+    CHECK (booked BETWEEN 0 AND capacity),
+    FOREIGN KEY (street_id, community_id) REFERENCES communities (street_id, id),
+    FOREIGN KEY (street_id, grid_id) REFERENCES grids (street_id, id)
+);
+CREATE INDEX appointment_slots_community ON appointment_slots (street_id, community_id, starts_at);
+
+-- A case's bookings; at most one active per case.
+CREATE TABLE case_appointments (
+    street_id uuid NOT NULL,
+    id uuid NOT NULL,
+    case_id uuid NOT NULL,
+    slot_id uuid NOT NULL,
+    booked_by uuid NOT NULL,
+    booked_at timestamptz NOT NULL,
+    cancelled_at timestamptz,
+    PRIMARY KEY (street_id, id),
+    FOREIGN KEY (street_id, case_id) REFERENCES cases (street_id, id),
+    FOREIGN KEY (street_id, slot_id) REFERENCES appointment_slots (street_id, id)
+);
+CREATE UNIQUE INDEX case_appointments_active ON case_appointments (street_id, case_id) WHERE cancelled_at IS NULL;
+
 -- Department staff see only the cases routed to their department.
 CREATE FUNCTION og_departments() RETURNS uuid[]
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -219,7 +257,7 @@ DO $$
 DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['calendar_days', 'sla_tiers', 'case_categories', 'cases', 'case_events', 'case_clocks',
-        'case_links', 'case_reporters', 'case_ratings', 'case_routes']
+        'case_links', 'case_reporters', 'case_ratings', 'case_routes', 'appointment_slots', 'case_appointments']
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
@@ -247,11 +285,16 @@ CREATE POLICY wall ON case_reporters USING (street_id = ANY (og_streets())
 CREATE POLICY wall ON case_ratings USING (street_id = ANY (og_streets())
     AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM cases c
         WHERE c.street_id = case_ratings.street_id AND c.id = case_ratings.case_id)));
+CREATE POLICY wall ON appointment_slots USING (street_id = ANY (og_streets()));
+CREATE POLICY wall ON case_appointments USING (street_id = ANY (og_streets())
+    AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM cases c
+        WHERE c.street_id = case_appointments.street_id AND c.id = case_appointments.case_id)));
 CREATE POLICY wall ON case_links USING (street_id = ANY (og_streets())
     AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM cases c
         WHERE c.street_id = case_links.street_id AND c.id = case_links.case_id)));
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON calendar_days TO onegrid_app;
-GRANT SELECT, INSERT, UPDATE ON sla_tiers, case_categories, cases, case_clocks TO onegrid_app;
+GRANT SELECT, INSERT, UPDATE ON sla_tiers, case_categories, cases, case_clocks, appointment_slots,
+    case_appointments TO onegrid_app;
 GRANT SELECT, INSERT ON case_events, case_links, case_reporters, case_ratings, case_routes TO onegrid_app;
 GRANT USAGE ON SEQUENCE case_numbers TO onegrid_app;

@@ -3,6 +3,7 @@
 //! per resource. Every query function takes the connection of a transaction
 //! whose scope is already set; nothing here knows about HTTP.
 
+pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod break_glass;

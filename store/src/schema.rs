@@ -475,6 +475,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    appointment_slots (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        community_id -> Uuid,
+        grid_id -> Nullable<Uuid>,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        capacity -> Int2,
+        booked -> Int2,
+        off_hours -> Bool,
+        place -> Nullable<Text>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    case_appointments (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        case_id -> Uuid,
+        slot_id -> Uuid,
+        booked_by -> Uuid,
+        booked_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     case_routes (street_id, case_id, department_id) {
         street_id -> Uuid,
         case_id -> Uuid,
@@ -551,4 +580,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_reporters,
     case_ratings,
     case_routes,
+    appointment_slots,
+    case_appointments,
 );

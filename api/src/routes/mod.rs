@@ -2,6 +2,7 @@
 //! documentation) on the `/api/v1` scope.
 
 pub mod api_keys;
+pub mod appointments;
 pub mod audit;
 pub mod case_kpis;
 pub mod case_setup;
@@ -98,6 +99,10 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(case_tasks::create_task)
             .service(case_tasks::list_tasks)
             .service(case_tasks::create_bundle)
+            .service(appointments::create_slot)
+            .service(appointments::list_slots)
+            .service(appointments::book)
+            .service(appointments::cancel)
             .service(ledger_types::list_ledger_types)
             .service(ledger_types::create_ledger_type)
             .service(ledger_types::get_ledger_type)

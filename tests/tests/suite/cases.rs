@@ -1452,3 +1452,141 @@ async fn decomposed_tasks_gate_resolution_and_bundles_are_rated_once() {
         "services"
     );
 }
+
+#[tokio::test]
+async fn appointment_slots_off_hours_and_capacity() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let worker = app.token("a1-worker").await;
+    let a1_admin = app.token("a1-admin").await;
+    let noise = category(&app, &worker, "03.02").await;
+    app.clock.set(Some(at("2026-12-01T09:00:00+08:00")));
+    let slots = format!("/api/v1/communities/{}/appointment-slots", w.community_a1);
+    let offer = |body: Value| {
+        let (app, path, token) = (&app, slots.clone(), a1_admin.clone());
+        async move { app.post(&path).bearer(&token).json(&body).send().await }
+    };
+    // Wednesday 10:00-11:00 is in working hours; Saturday morning is off-hours (错时).
+    let weekday = offer(json!({"starts_at": "2026-12-02T02:00:00Z", "ends_at": "2026-12-02T03:00:00Z", "capacity": 1, "place": "社区服务站"})).await;
+    let weekday = weekday.ok(201).clone();
+    assert_eq!(weekday["off_hours"], false);
+    let saturday = offer(json!({"starts_at": "2026-12-05T01:00:00Z", "ends_at": "2026-12-05T02:00:00Z", "capacity": 2})).await;
+    let saturday = saturday.ok(201).clone();
+    assert_eq!(saturday["off_hours"], true);
+    let evening = offer(json!({"starts_at": "2026-12-02T09:00:00Z", "ends_at": "2026-12-02T10:30:00Z", "capacity": 1, "grid_id": w.grid_a1_1})).await;
+    assert_eq!(
+        evening.ok(201)["off_hours"],
+        true,
+        "17:00-18:30 China time runs past 17:30"
+    );
+    for (body, field) in [
+        (
+            json!({"starts_at": "2026-12-02T02:00:00Z", "ends_at": "2026-12-02T01:00:00Z", "capacity": 1}),
+            "ends_at",
+        ),
+        (
+            json!({"starts_at": "2026-11-30T02:00:00Z", "ends_at": "2026-11-30T03:00:00Z", "capacity": 1}),
+            "starts_at",
+        ),
+        (
+            json!({"starts_at": "2026-12-02T02:00:00Z", "ends_at": "2026-12-02T03:00:00Z", "capacity": 0}),
+            "capacity",
+        ),
+        (
+            json!({"starts_at": "2026-12-02T02:00:00Z", "ends_at": "2026-12-02T03:00:00Z", "capacity": 1, "grid_id": w.grid_a2_1}),
+            "grid_id",
+        ),
+    ] {
+        let r = offer(body.clone()).await;
+        assert_eq!(
+            r.problem(422, "validation_failed")["errors"][0]["field"],
+            field,
+            "{body}"
+        );
+    }
+    // A grid worker offers slots only for their grid.
+    app.post(&slots)
+        .bearer(&worker)
+        .json(&json!({"starts_at": "2026-12-02T02:00:00Z", "ends_at": "2026-12-02T03:00:00Z", "capacity": 1}))
+        .send()
+        .await
+        .problem(403, "forbidden");
+    let free = app
+        .get(&format!("{slots}?available=true&off_hours=true"))
+        .bearer(&worker)
+        .send()
+        .await;
+    assert_eq!(free.ok(200)["items"].as_array().unwrap().len(), 2);
+
+    // Booking: the service mode follows the slot; a full slot refuses.
+    let new = || json!({"channel": "face_to_face", "category_id": noise, "grid_id": w.grid_a1_1, "title": "预约办理", "description": "d"});
+    let one = file(&app, &worker, new()).await;
+    let two = file(&app, &worker, new()).await;
+    let book = |case: Value, slot: Value| {
+        let (app, token) = (&app, worker.clone());
+        async move {
+            app.post(&format!(
+                "/api/v1/cases/{}/appointment",
+                case["id"].as_str().unwrap()
+            ))
+            .bearer(&token)
+            .header("if-match", &format!("\"{}\"", case["version"]))
+            .json(&json!({"slot_id": slot["id"]}))
+            .send()
+            .await
+        }
+    };
+    let booked = book(one.clone(), weekday.clone()).await;
+    let one = booked.ok(201).clone();
+    assert_eq!(one["service_mode"], "appointment");
+    let full = book(two.clone(), weekday.clone()).await;
+    assert!(
+        full.problem(409, "conflict")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("full")
+    );
+    let two = book(two, saturday.clone()).await.ok(201).clone();
+    assert_eq!(two["service_mode"], "off_hours");
+    let again = book(one.clone(), saturday.clone()).await;
+    again.problem(409, "conflict");
+    let listed = app.get(&slots).bearer(&worker).send().await;
+    let counts: Vec<i64> = listed.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["booked"].as_i64().unwrap())
+        .collect();
+    assert_eq!(counts, [1, 1, 0]);
+    // Cancelling frees the place; the history keeps both.
+    let cancelled = app
+        .delete(&format!(
+            "/api/v1/cases/{}/appointment",
+            one["id"].as_str().unwrap()
+        ))
+        .bearer(&worker)
+        .header("if-match", &format!("\"{}\"", one["version"]))
+        .send()
+        .await;
+    cancelled.ok(200);
+    let history = events(&app, &worker, &one).await;
+    let steps: Vec<&str> = history
+        .iter()
+        .map(|e| e["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["file", "book_appointment", "cancel_appointment"]);
+    assert_eq!(history[1]["data"]["slot_id"], weekday["id"]);
+    let listed = app
+        .get(&format!("{slots}?available=true"))
+        .bearer(&worker)
+        .send()
+        .await;
+    assert_eq!(listed.ok(200)["items"].as_array().unwrap().len(), 3);
+    // Another street cannot see or book the community's slots.
+    let b_admin = app.token("b-admin").await;
+    app.get(&slots)
+        .bearer(&b_admin)
+        .send()
+        .await
+        .problem(404, "not_found");
+}

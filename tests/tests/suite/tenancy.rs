@@ -85,6 +85,10 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "import" => json!("id_number,school\n"),
         "update_category" => json!({"name": "改名"}),
         "take_step" => json!({"step": "accept"}),
+        "create_slot" => {
+            json!({"starts_at": "2030-01-07T01:00:00Z", "ends_at": "2030-01-07T02:00:00Z", "capacity": 1})
+        }
+        "book" => json!({"slot_id": w.street_a}),
         "create_task" => json!({"title": "越界", "description": "越界分解"}),
         "reveal_reporter" => json!({"field": "name", "purpose": "越界核对身份"}),
         _ => return None,
