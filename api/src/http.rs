@@ -130,6 +130,42 @@ impl FromRequest for IfMatch {
     }
 }
 
+/// Reads a raw upload, refusing it with 413 as soon as it passes `limit`
+/// bytes (a declared `Content-Length` over the limit is refused unread).
+pub async fn read_body(
+    req: &actix_web::HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    what: &str,
+) -> ApiResult<Vec<u8>> {
+    use futures_util::StreamExt;
+    let too_large = || {
+        ApiError::new(
+            Code::PayloadTooLarge,
+            format!("{what} are limited to {limit} bytes"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(Code::MalformedJson, format!("the upload broke off: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// The optional `Idempotency-Key` of a create.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey(pub Option<String>);

@@ -48,6 +48,7 @@ pub async fn state(config: Config) -> Result<AppState, String> {
         Duration::from_secs(3600),
     ));
     let keys = field_keys(&config);
+    let blobs = Arc::new(onegrid_store::blobs::LocalDisk::new(&config.attachment_dir));
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -57,6 +58,7 @@ pub async fn state(config: Config) -> Result<AppState, String> {
         throttle,
         reveals,
         keys,
+        blobs,
         metrics: crate::metrics::handle(),
     })
 }

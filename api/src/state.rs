@@ -33,6 +33,8 @@ pub struct AppState {
     pub reveals: Arc<crate::auth::throttle::RateLimit>,
     /// Field encryption and blind-index keys.
     pub keys: onegrid_store::crypto::FieldKeys,
+    /// Where attachments are stored.
+    pub blobs: Arc<dyn onegrid_store::blobs::BlobStore>,
     pub metrics: PrometheusHandle,
 }
 

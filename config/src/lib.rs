@@ -52,6 +52,10 @@ pub struct Config {
     /// Retired field keys (id and key) that still decrypt until `onegrid rekey-fields` has run.
     pub previous_field_keys: Vec<(String, [u8; 32])>,
     pub body_limit: usize,
+    /// Directory of the local blob store (case attachments).
+    pub attachment_dir: std::path::PathBuf,
+    /// Largest accepted attachment in bytes.
+    pub attachment_max_bytes: usize,
     /// The score an unrated case counts as, 7 days after resolution (10/8/6/3/0).
     pub unrated_score: i16,
     pub login_max_failures: u32,
@@ -170,6 +174,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "ONEGRID_BODY_LIMIT",
         "65536",
         "largest accepted JSON body in bytes (413 above)",
+    ),
+    (
+        "ONEGRID_ATTACHMENT_DIR",
+        "data/attachments",
+        "directory where case attachments are stored (outside the database)",
+    ),
+    (
+        "ONEGRID_ATTACHMENT_MAX_BYTES",
+        "10485760",
+        "largest accepted case attachment in bytes (413 above)",
     ),
     (
         "ONEGRID_UNRATED_SCORE",
@@ -341,6 +355,11 @@ impl Config {
             field_key_id,
             previous_field_keys,
             body_limit: v.parsed("ONEGRID_BODY_LIMIT", 64 * 1024)?,
+            attachment_dir: v
+                .get("ONEGRID_ATTACHMENT_DIR")
+                .unwrap_or_else(|| "data/attachments".into())
+                .into(),
+            attachment_max_bytes: v.parsed("ONEGRID_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)?,
             unrated_score: match v.parsed("ONEGRID_UNRATED_SCORE", 10i16)? {
                 s @ (10 | 8 | 6 | 3 | 0) => s,
                 _ => return Err("ONEGRID_UNRATED_SCORE must be 10, 8, 6, 3 or 0".into()),

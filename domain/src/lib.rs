@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod codes;
 pub mod departments;
+pub mod files;
 pub mod geo;
 pub mod identity;
 pub mod ledger;

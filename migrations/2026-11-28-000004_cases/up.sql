@@ -207,6 +207,23 @@ CREATE TABLE case_links (
     FOREIGN KEY (street_id, case_id) REFERENCES cases (street_id, id)
 );
 
+-- Photos and documents of a case; the bytes live in the blob store under
+-- street/case/id, the row keeps their type, size and SHA-256.
+CREATE TABLE case_attachments (
+    street_id uuid NOT NULL,
+    id uuid NOT NULL,
+    case_id uuid NOT NULL,
+    file_name text NOT NULL CHECK (length(file_name) BETWEEN 1 AND 100),
+    content_type text NOT NULL CHECK (content_type IN ('image/jpeg', 'image/png', 'image/webp', 'application/pdf')),
+    size_bytes integer NOT NULL CHECK (size_bytes > 0),
+    sha256 bytea NOT NULL,
+    uploaded_by uuid NOT NULL,
+    uploaded_at timestamptz NOT NULL,
+    PRIMARY KEY (street_id, id),
+    FOREIGN KEY (street_id, case_id) REFERENCES cases (street_id, id)
+);
+CREATE INDEX case_attachments_case ON case_attachments (street_id, case_id);
+
 -- Appointment slots a community (or one of its grids) offers for 预约 and
 -- 错时 services; off_hours is derived from the working calendar.
 CREATE TABLE appointment_slots (
@@ -257,7 +274,8 @@ DO $$
 DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['calendar_days', 'sla_tiers', 'case_categories', 'cases', 'case_events', 'case_clocks',
-        'case_links', 'case_reporters', 'case_ratings', 'case_routes', 'appointment_slots', 'case_appointments']
+        'case_links', 'case_reporters', 'case_ratings', 'case_routes', 'appointment_slots', 'case_appointments',
+        'case_attachments']
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
@@ -289,6 +307,9 @@ CREATE POLICY wall ON appointment_slots USING (street_id = ANY (og_streets()));
 CREATE POLICY wall ON case_appointments USING (street_id = ANY (og_streets())
     AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM cases c
         WHERE c.street_id = case_appointments.street_id AND c.id = case_appointments.case_id)));
+CREATE POLICY wall ON case_attachments USING (street_id = ANY (og_streets())
+    AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM cases c
+        WHERE c.street_id = case_attachments.street_id AND c.id = case_attachments.case_id)));
 CREATE POLICY wall ON case_links USING (street_id = ANY (og_streets())
     AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM cases c
         WHERE c.street_id = case_links.street_id AND c.id = case_links.case_id)));
@@ -296,5 +317,6 @@ CREATE POLICY wall ON case_links USING (street_id = ANY (og_streets())
 GRANT SELECT, INSERT, UPDATE, DELETE ON calendar_days TO onegrid_app;
 GRANT SELECT, INSERT, UPDATE ON sla_tiers, case_categories, cases, case_clocks, appointment_slots,
     case_appointments TO onegrid_app;
-GRANT SELECT, INSERT ON case_events, case_links, case_reporters, case_ratings, case_routes TO onegrid_app;
+GRANT SELECT, INSERT ON case_events, case_links, case_reporters, case_ratings, case_routes, case_attachments
+    TO onegrid_app;
 GRANT USAGE ON SEQUENCE case_numbers TO onegrid_app;

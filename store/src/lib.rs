@@ -6,6 +6,7 @@
 pub mod appointments;
 pub mod audit;
 pub mod auth;
+pub mod blobs;
 pub mod break_glass;
 pub mod case_kpis;
 pub mod case_setup;

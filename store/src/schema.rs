@@ -475,6 +475,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_attachments (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        case_id -> Uuid,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> Int4,
+        sha256 -> Bytea,
+        uploaded_by -> Uuid,
+        uploaded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     appointment_slots (street_id, id) {
         street_id -> Uuid,
         id -> Uuid,
@@ -582,4 +596,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_routes,
     appointment_slots,
     case_appointments,
+    case_attachments,
 );

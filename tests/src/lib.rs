@@ -141,6 +141,7 @@ impl Call<'_> {
 pub fn test_config(db: &TestDb, overrides: &[(&str, &str)]) -> Config {
     let owner = db.url();
     let prefix = format!("onegrid-test:{}", db.name);
+    let db_name = db.name.clone();
     let overrides: Vec<(String, String)> = overrides
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -157,6 +158,12 @@ pub fn test_config(db: &TestDb, overrides: &[(&str, &str)]) -> Config {
             }
             "REDIS_PREFIX" => Some(prefix.clone()),
             "ONEGRID_POOL_SIZE" => Some("4".into()),
+            "ONEGRID_ATTACHMENT_DIR" => Some(
+                std::env::temp_dir()
+                    .join(format!("onegrid-test-blobs/{db_name}"))
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
             _ => None,
         }
     })

@@ -110,25 +110,6 @@ fn sheet_error(e: String) -> ApiError {
     ApiError::field("file", e)
 }
 
-/// Reads an upload, refusing it with 413 past [`sheets::MAX_UPLOAD`].
-async fn read_limited(mut payload: Payload) -> ApiResult<Vec<u8>> {
-    use futures_util::StreamExt;
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(Code::MalformedJson, format!("the upload broke off: {e}"))
-        })?;
-        if body.len() + chunk.len() > sheets::MAX_UPLOAD {
-            return Err(ApiError::new(
-                Code::PayloadTooLarge,
-                format!("files are limited to {} bytes", sheets::MAX_UPLOAD),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
 /// Text of a cell for a text-like column; numbers only when integral.
 fn text_of(cell: &Cell) -> Option<String> {
     match cell {
@@ -331,7 +312,7 @@ pub async fn import(
             "send text/csv or an xlsx file",
         ));
     };
-    let body = read_limited(payload).await?;
+    let body = crate::http::read_body(&req, payload, sheets::MAX_UPLOAD, "files").await?;
     let table = sheets::read(format, &body).map_err(sheet_error)?;
     let st = state.clone();
     let report = state

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod appointments;
 pub mod audit;
+pub mod case_attachments;
 pub mod case_kpis;
 pub mod case_setup;
 pub mod case_steps;
@@ -103,6 +104,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(appointments::list_slots)
             .service(appointments::book)
             .service(appointments::cancel)
+            .service(case_attachments::upload_attachment)
+            .service(case_attachments::list_attachments)
+            .service(case_attachments::download_attachment)
             .service(ledger_types::list_ledger_types)
             .service(ledger_types::create_ledger_type)
             .service(ledger_types::get_ledger_type)

@@ -1590,3 +1590,95 @@ async fn appointment_slots_off_hours_and_capacity() {
         .await
         .problem(404, "not_found");
 }
+
+#[tokio::test]
+async fn attachments_are_checked_by_their_bytes_stored_outside_and_served_back() {
+    let app = TestApp::start_with(&[("ONEGRID_ATTACHMENT_MAX_BYTES", "2048")]).await;
+    let w = World::build(&app).await;
+    let worker = app.token("a1-worker").await;
+    let noise = category(&app, &worker, "03.02").await;
+    let case = file(&app, &worker, json!({"channel": "patrol", "category_id": noise, "grid_id": w.grid_a1_1, "title": "井盖破损", "description": "见照片"})).await;
+    let path = format!("/api/v1/cases/{}/attachments", case["id"].as_str().unwrap());
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    jpeg.extend(std::iter::repeat_n(7u8, 500));
+    let up = app
+        .post(&format!("{path}?name=../../门口%22照片.jpg"))
+        .bearer(&worker)
+        .raw("image/jpeg", jpeg.clone())
+        .send()
+        .await;
+    let meta = up.ok(201).clone();
+    assert_eq!(meta["file_name"], "门口照片.jpg");
+    assert_eq!(meta["size_bytes"], 504);
+    assert_eq!(meta["content_type"], "image/jpeg");
+    // Stored outside the database, byte for byte; the row has only the metadata.
+    let dir = app.state.config.attachment_dir.clone();
+    let on_disk = dir
+        .join(w.street_a.to_string())
+        .join(case["id"].as_str().unwrap())
+        .join(meta["id"].as_str().unwrap());
+    assert_eq!(std::fs::read(&on_disk).unwrap(), jpeg);
+    let down = app
+        .get(&format!("{path}/{}", meta["id"].as_str().unwrap()))
+        .bearer(&worker)
+        .send()
+        .await;
+    assert_eq!(down.status.as_u16(), 200);
+    assert_eq!(down.header("content-type"), Some("image/jpeg"));
+    assert_eq!(down.header("x-content-type-options"), Some("nosniff"));
+    assert!(
+        down.header("content-disposition")
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    // Bytes that lie about their type, or are not a photo at all, are refused.
+    for (ctype, bytes, status, code) in [
+        ("image/png", jpeg.clone(), 422, "validation_failed"),
+        (
+            "image/jpeg",
+            b"<html><script>alert(1)</script>".to_vec(),
+            422,
+            "validation_failed",
+        ),
+        (
+            "text/html",
+            b"<html>".to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
+        ("image/jpeg", vec![0xFF; 4096], 413, "payload_too_large"),
+    ] {
+        let r = app
+            .post(&path)
+            .bearer(&worker)
+            .raw(ctype, bytes)
+            .send()
+            .await;
+        r.problem(status, code);
+    }
+    let list = app.get(&path).bearer(&worker).send().await;
+    assert_eq!(
+        list.ok(200).as_array().unwrap().len(),
+        1,
+        "refused uploads wrote nothing"
+    );
+    let files = std::fs::read_dir(on_disk.parent().unwrap())
+        .unwrap()
+        .count();
+    assert_eq!(files, 1, "and left no bytes behind");
+    // A tampered file is refused on the way out rather than served.
+    std::fs::write(&on_disk, b"\xFF\xD8\xFF tampered").unwrap();
+    let tampered = app
+        .get(&format!("{path}/{}", meta["id"].as_str().unwrap()))
+        .bearer(&worker)
+        .send()
+        .await;
+    tampered.problem(500, "internal");
+    // Another street sees none of it.
+    let b_admin = app.token("b-admin").await;
+    app.get(&path)
+        .bearer(&b_admin)
+        .send()
+        .await
+        .problem(404, "not_found");
+}

@@ -58,6 +58,9 @@ async fn snapshot(app: &TestApp) -> BTreeMap<String, Option<String>> {
     out
 }
 
+/// The smallest PNG signature the attachment check accepts.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
 /// A body that passes validation for each write, so a 404 can only come from the wall.
 fn body_for(operation: &str, w: &World) -> Option<Value> {
     Some(match operation {
@@ -90,6 +93,7 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         }
         "book" => json!({"slot_id": w.street_a}),
         "create_task" => json!({"title": "越界", "description": "越界分解"}),
+        "upload_attachment" => json!("png"),
         "reveal_reporter" => json!({"field": "name", "purpose": "越界核对身份"}),
         _ => return None,
     })
@@ -181,6 +185,13 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .send()
         .await;
     let case_id = filed.ok(201)["id"].as_str().unwrap().to_owned();
+    let attached = app
+        .post(&format!("/api/v1/cases/{case_id}/attachments?name=a.png"))
+        .bearer(&a_admin)
+        .raw("image/png", PNG.to_vec())
+        .send()
+        .await;
+    let attachment_id = attached.ok(201)["id"].as_str().unwrap().to_owned();
     let foreign_categories = app
         .get("/api/v1/case-categories")
         .bearer(&q_admin)
@@ -212,6 +223,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("unit_id", w.unit_a.to_string()),
         ("household_id", w.household_a.to_string()),
         ("case_id", case_id),
+        ("attachment_id", attachment_id),
         ("case_category_id", foreign_category),
     ]);
     // District settings named by value, not by id: another district's caller
@@ -271,6 +283,9 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
                     .bearer(token)
                     .header("if-match", "\"1\"");
                 match &body {
+                    Some(_) if operation == "upload_attachment" => {
+                        call = call.raw("image/png", PNG.to_vec())
+                    }
                     Some(serde_json::Value::String(csv)) => {
                         call = call.raw("text/csv", csv.clone())
                     }
