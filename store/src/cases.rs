@@ -512,8 +512,10 @@ async fn apply_effect(
 ) -> StoreResult<()> {
     let cal = step.calendar;
     match effect {
-        ClockEffect::StopResponse => stop_clocks(conn, case, Some("response"), at).await,
-        ClockEffect::StopAll => stop_clocks(conn, case, None, at).await,
+        ClockEffect::StopResponse => stop_clocks(conn, case, Some("response"), at)
+            .await
+            .map(drop),
+        ClockEffect::StopAll => stop_clocks(conn, case, None, at).await.map(drop),
         ClockEffect::PauseAll => {
             diesel::update(running(case).filter(case_clocks::paused_at.is_null()))
                 .set(case_clocks::paused_at.eq(at))
@@ -594,12 +596,37 @@ async fn stop_clocks(
     case: &Case,
     kind: Option<&str>,
     at: DateTime<Utc>,
-) -> StoreResult<()> {
+) -> StoreResult<usize> {
+    stop_matching(conn, case, kind, None, at).await
+}
+
+/// Completes one staged milestone: its clock stops, met or breached.
+/// Returns false if no such milestone clock is running.
+pub async fn complete_milestone(
+    conn: &mut Conn,
+    case: &Case,
+    name: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    Ok(stop_matching(conn, case, Some("milestone"), Some(name), at).await? > 0)
+}
+
+async fn stop_matching(
+    conn: &mut Conn,
+    case: &Case,
+    kind: Option<&str>,
+    name: Option<&str>,
+    at: DateTime<Utc>,
+) -> StoreResult<usize> {
     let mut q = running(case).select(CaseClock::as_select()).into_boxed();
     if let Some(kind) = kind {
         q = q.filter(case_clocks::kind.eq(kind));
     }
+    if let Some(name) = name {
+        q = q.filter(case_clocks::name.eq(name));
+    }
     let clocks: Vec<CaseClock> = q.load(conn).await?;
+    let stopped = clocks.len();
     for c in clocks {
         let outcome = if at <= c.due_at || c.paused_at.is_some_and(|p| p <= c.due_at) {
             "met"
@@ -615,7 +642,7 @@ async fn stop_clocks(
             .execute(conn)
             .await?;
     }
-    Ok(())
+    Ok(stopped)
 }
 
 async fn start_clock(

@@ -300,3 +300,77 @@ pub async fn take_step(
         })
         .await
 }
+
+/// A staged milestone reached.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneBody {
+    /// The milestone's name, as in the case's clocks (e.g. 控制).
+    pub name: String,
+}
+
+/// Complete a staged milestone
+///
+/// Stops the named milestone clock of the case (met or breached) and records
+/// the event. 409 if no such milestone is running. Requires `If-Match`.
+#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = MilestoneBody, responses((status = 201, body = crate::routes::cases::CaseView)))]
+#[post("/cases/{case_id}/milestones")]
+pub async fn complete_milestone(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    if_match: IfMatch,
+    key: IdempotencyKey,
+    body: Json<MilestoneBody>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    if body.name.trim().is_empty() || body.name.chars().count() > 100 {
+        return Err(ApiError::field("name", "1 to 100 characters"));
+    }
+    let hash =
+        crate::http::request_hash(&serde_json::json!((id, &body, if_match.0.map(|v| v.ok()))));
+    let st = state.clone();
+    let now = state.clock.now();
+    state
+        .create(caller, key, hash, move |c, p| {
+            Box::pin(async move {
+                let case = load(c, &p, id, Action::CaseWork).await?;
+                let version = if_match.version()?;
+                let calendar = case_setup::calendar(c, case.district_id).await?;
+                let write = StepWrite {
+                    after: case.state(),
+                    changes: CaseChanges::default(),
+                    event: NewEvent {
+                        step: "complete_milestone",
+                        from: Some(case.status()),
+                        to: case.status(),
+                        actor: actor(&p),
+                        reason: None,
+                        data: serde_json::json!({"milestone": body.name}),
+                        at: now,
+                    },
+                    effects: &[],
+                    extension_minutes: 0,
+                    calendar: &calendar,
+                    milestones: &[],
+                    rating: None,
+                };
+                let updated = cases::record_step(c, &case, version, write).await?;
+                if !cases::complete_milestone(c, &updated, &body.name, now).await? {
+                    return Err(ApiError::new(
+                        crate::error::Code::Conflict,
+                        format!("no milestone named {} is running", body.name),
+                    ));
+                }
+                let (cid, v) = (updated.id, updated.version);
+                let loaded = load_view(&st, c, updated).await?;
+                Created::new(
+                    view(loaded, now),
+                    format!("/api/v1/cases/{cid}/events"),
+                    Some(v),
+                )
+            })
+        })
+        .await
+}

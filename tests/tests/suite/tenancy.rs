@@ -88,6 +88,7 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "import" => json!("id_number,school\n"),
         "update_category" => json!({"name": "改名"}),
         "take_step" => json!({"step": "accept"}),
+        "complete_milestone" => json!({"name": "控制"}),
         "create_slot" => {
             json!({"starts_at": "2030-01-07T01:00:00Z", "ends_at": "2030-01-07T02:00:00Z", "capacity": 1})
         }
