@@ -55,7 +55,8 @@ RUN set -eux; \
     rm -rf /var/lib/apt/lists/*; \
     groupadd --system --gid 10001 onegrid; \
     useradd --system --uid 10001 --gid onegrid --home-dir /nonexistent --no-create-home \
-        --shell /usr/sbin/nologin onegrid
+        --shell /usr/sbin/nologin onegrid; \
+    install -d -o 10001 -g 10001 -m 0750 /var/lib/onegrid/attachments
 
 COPY --from=builder /out/onegrid /out/onegrid-worker /usr/local/bin/
 
@@ -63,6 +64,7 @@ COPY --from=builder /out/onegrid /out/onegrid-worker /usr/local/bin/
 # default to 127.0.0.1).
 ENV ONEGRID_BIND=0.0.0.0:8080 \
     ONEGRID_WORKER_BIND=0.0.0.0:8081 \
+    ONEGRID_ATTACHMENT_DIR=/var/lib/onegrid/attachments \
     RUST_LOG=info
 
 # Numeric ids, so orchestrators enforcing runAsNonRoot can verify them.
