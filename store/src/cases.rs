@@ -154,6 +154,15 @@ pub async fn reporter_of(conn: &mut Conn, case: &Case) -> StoreResult<Option<Rep
         .optional()?)
 }
 
+/// The recorded reporters of several cases.
+pub async fn reporters_of(conn: &mut Conn, case_ids: &[Uuid]) -> StoreResult<Vec<Reporter>> {
+    Ok(case_reporters::table
+        .filter(case_reporters::case_id.eq_any(case_ids))
+        .select(Reporter::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// A rating of one handling cycle.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = case_ratings)]
@@ -771,11 +780,18 @@ pub async fn events_of(conn: &mut Conn, case_id: Uuid) -> StoreResult<Vec<CaseEv
         .await?)
 }
 
-/// The subjects a case is linked to.
-pub async fn links_of(conn: &mut Conn, case_id: Uuid) -> StoreResult<Vec<(String, Uuid)>> {
+/// `(case, subject type, subject)` of every link of several cases.
+pub async fn links_of(
+    conn: &mut Conn,
+    case_ids: &[Uuid],
+) -> StoreResult<Vec<(Uuid, String, Uuid)>> {
     Ok(case_links::table
-        .filter(case_links::case_id.eq(case_id))
-        .select((case_links::subject_type, case_links::subject_id))
+        .filter(case_links::case_id.eq_any(case_ids))
+        .select((
+            case_links::case_id,
+            case_links::subject_type,
+            case_links::subject_id,
+        ))
         .order((case_links::subject_type, case_links::subject_id))
         .load(conn)
         .await?)

@@ -243,11 +243,8 @@ pub async fn list_tasks(
         .run(caller, move |c, p| {
             Box::pin(async move {
                 let parent = load(c, &p, id, Action::CaseRead).await?;
-                let mut out = Vec::new();
-                for child in cases::children(c, &parent).await? {
-                    out.push(load_view(&st, c, child).await?);
-                }
-                Ok(out)
+                let children = cases::children(c, &parent).await?;
+                crate::routes::cases::load_views(&st, c, children).await
             })
         })
         .await?;

@@ -233,6 +233,8 @@ pub struct CaseView {
     pub assignee_department_id: Option<Uuid>,
     pub resident_id: Option<Uuid>,
     pub reporter: Option<ReporterView>,
+    /// What the case concerns.
+    pub links: Vec<LinkView>,
     pub rework_cycle: i16,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -251,6 +253,15 @@ pub struct Loaded {
     pub reporter: Option<ReporterView>,
     pub clocks: Vec<CaseClock>,
     pub ratings: Vec<Rating>,
+    pub links: Vec<LinkView>,
+}
+
+/// A resident, household or ledger record a case concerns.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkView {
+    /// resident, household or ledger_record.
+    pub subject_type: String,
+    pub id: Uuid,
 }
 
 pub fn view(loaded: Loaded, now: DateTime<Utc>) -> CaseView {
@@ -259,6 +270,7 @@ pub fn view(loaded: Loaded, now: DateTime<Utc>) -> CaseView {
         reporter,
         clocks,
         ratings,
+        links,
     } = loaded;
     CaseView {
         id: c.id,
@@ -286,6 +298,7 @@ pub fn view(loaded: Loaded, now: DateTime<Utc>) -> CaseView {
         assignee_department_id: c.assignee_department_id,
         resident_id: c.resident_id,
         reporter,
+        links,
         rework_cycle: c.rework_cycle,
         resolved_at: c.resolved_at,
         closed_at: c.closed_at,
@@ -308,33 +321,65 @@ pub fn view(loaded: Loaded, now: DateTime<Utc>) -> CaseView {
 
 /// Loads what a case view shows, masking the reporter.
 pub async fn load_view(state: &AppState, c: &mut Conn, case: Case) -> ApiResult<Loaded> {
-    let reporter = cases::reporter_of(c, &case).await?.map(|r| {
-        if case.channel == Channel::SuggestionBox.as_str() {
-            ReporterView {
-                sealed: true,
-                name: None,
-                phone: None,
+    load_views(state, c, vec![case])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::new(Code::Internal, "a loaded case went missing"))
+}
+
+fn reporter_view(state: &AppState, case: &Case, r: &cases::Reporter) -> ReporterView {
+    if case.channel == Channel::SuggestionBox.as_str() {
+        return ReporterView {
+            sealed: true,
+            name: None,
+            phone: None,
+        };
+    }
+    let masked = |field, mask: fn(&str) -> String| match r.open(&state.keys, field) {
+        Ok(v) => v.map(|v| mask(&v)),
+        Err(_) => Some("***".to_owned()),
+    };
+    ReporterView {
+        sealed: false,
+        name: masked(ReporterField::Name, mask_name),
+        phone: masked(ReporterField::Phone, mask_phone),
+    }
+}
+
+/// Loads the views of several cases in four queries, whatever their number.
+pub async fn load_views(state: &AppState, c: &mut Conn, list: Vec<Case>) -> ApiResult<Vec<Loaded>> {
+    let ids: Vec<Uuid> = list.iter().map(|k| k.id).collect();
+    let reporters = cases::reporters_of(c, &ids).await?;
+    let mut clocks = cases::clocks_of(c, &ids).await?;
+    let mut ratings = cases::ratings_of(c, &ids).await?;
+    let mut links = cases::links_of(c, &ids).await?;
+    Ok(list
+        .into_iter()
+        .map(|case| {
+            let reporter = reporters
+                .iter()
+                .find(|r| r.case_id == case.id)
+                .map(|r| reporter_view(state, &case, r));
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                clocks.drain(..).partition(|k| k.case_id == case.id);
+            clocks = rest;
+            let (rated, rest): (Vec<_>, Vec<_>) =
+                ratings.drain(..).partition(|r| r.case_id == case.id);
+            ratings = rest;
+            let (linked, rest): (Vec<_>, Vec<_>) = links.drain(..).partition(|l| l.0 == case.id);
+            links = rest;
+            Loaded {
+                case,
+                reporter,
+                clocks: mine,
+                ratings: rated,
+                links: linked
+                    .into_iter()
+                    .map(|(_, subject_type, id)| LinkView { subject_type, id })
+                    .collect(),
             }
-        } else {
-            let masked = |field, mask: fn(&str) -> String| match r.open(&state.keys, field) {
-                Ok(v) => v.map(|v| mask(&v)),
-                Err(_) => Some("***".to_owned()),
-            };
-            ReporterView {
-                sealed: false,
-                name: masked(ReporterField::Name, mask_name),
-                phone: masked(ReporterField::Phone, mask_phone),
-            }
-        }
-    });
-    let clocks = cases::clocks_of(c, &[case.id]).await?;
-    let ratings = cases::ratings_of(c, &[case.id]).await?;
-    Ok(Loaded {
-        case,
-        reporter,
-        clocks,
-        ratings,
-    })
+        })
+        .collect())
 }
 
 /// The actor of a principal, for events.
@@ -769,10 +814,7 @@ pub async fn list_cases(
                 p.require_anywhere(Action::CaseRead)?;
                 let filter = filter_of(&p, &q)?;
                 let rows = cases::list_cases(c, &filter, &page, now).await?;
-                let mut items = Vec::with_capacity(rows.items.len());
-                for case in rows.items {
-                    items.push(load_view(&st, c, case).await?);
-                }
+                let items = load_views(&st, c, rows.items).await?;
                 Ok(onegrid_store::page::Page {
                     items,
                     next_after: rows.next_after,
@@ -1055,10 +1097,7 @@ pub async fn export_cases(
                     limit: MAX_EXPORT,
                 };
                 let rows = cases::list_cases(c, &filter, &page, now).await?;
-                let mut items = Vec::with_capacity(rows.items.len());
-                for case in rows.items {
-                    items.push(load_view(&st, c, case).await?);
-                }
+                let items = load_views(&st, c, rows.items).await?;
                 Ok(items)
             })
         })

@@ -184,6 +184,10 @@ async fn filing_routes_to_a_grid_and_starts_clocks_on_the_working_calendar() {
         w.grid_a1_1.to_string(),
         "routed through the resident"
     );
+    assert_eq!(
+        sunday["links"],
+        json!([{"subject_type": "resident", "id": w.resident_a}])
+    );
     assert!(same_instant(
         &clock(&sunday, "response")["due_at"],
         "2026-12-08T10:00:00+08:00"
