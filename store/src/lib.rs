@@ -17,6 +17,7 @@ pub mod departments;
 pub mod error;
 pub mod hierarchy;
 pub mod idempotency;
+pub mod jobs;
 pub mod ledgers;
 pub mod migrate;
 pub mod notifications;

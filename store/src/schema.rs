@@ -557,6 +557,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> Uuid,
+        queue -> Text,
+        kind -> Text,
+        unique_key -> Nullable<Text>,
+        district_id -> Nullable<Uuid>,
+        street_id -> Nullable<Uuid>,
+        payload -> Jsonb,
+        state -> Text,
+        attempt -> Int4,
+        max_attempts -> Int4,
+        run_at -> Timestamptz,
+        lease_token -> Nullable<Uuid>,
+        leased_by -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(grids -> streets (street_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -597,4 +620,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     appointment_slots,
     case_appointments,
     case_attachments,
+    jobs,
 );

@@ -4,6 +4,7 @@ mod conventions;
 mod coverage;
 mod docs;
 mod hierarchy;
+mod jobs;
 mod jwt;
 mod key_rotation;
 mod ledger_files;

@@ -1,0 +1,311 @@
+//! The job queue: rows in PostgreSQL inserted with the write that causes
+//! them, claimed with `FOR UPDATE SKIP LOCKED` under a lease, finished by
+//! updates fenced on the lease token (a worker that lost its lease changes
+//! nothing), retried with backoff, rescued when a lease expires, kept in a
+//! terminal state after the last attempt until an admin replays them.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use crate::db::Conn;
+use crate::error::StoreResult;
+use crate::schema::jobs;
+
+/// A job to queue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub queue: &'static str,
+    pub kind: &'static str,
+    /// The same logical job is never queued twice: a second enqueue with the
+    /// same key does nothing.
+    pub unique_key: Option<String>,
+    pub district_id: Option<Uuid>,
+    pub street_id: Option<Uuid>,
+    pub payload: serde_json::Value,
+    pub run_at: DateTime<Utc>,
+    pub max_attempts: i32,
+}
+
+/// Queues a job in the caller's transaction; false if its unique key was taken.
+pub async fn enqueue(conn: &mut Conn, job: NewJob) -> StoreResult<bool> {
+    let n = diesel::insert_into(jobs::table)
+        .values((
+            jobs::id.eq(Uuid::now_v7()),
+            jobs::queue.eq(job.queue),
+            jobs::kind.eq(job.kind),
+            jobs::unique_key.eq(job.unique_key),
+            jobs::district_id.eq(job.district_id),
+            jobs::street_id.eq(job.street_id),
+            jobs::payload.eq(job.payload),
+            jobs::run_at.eq(job.run_at),
+            jobs::max_attempts.eq(job.max_attempts),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Moves a waiting job (by unique key) to a new time, e.g. when the deadline
+/// it watches moved. Jobs already running or finished are left alone.
+pub async fn reschedule(
+    conn: &mut Conn,
+    unique_key: &str,
+    run_at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let n = diesel::update(
+        jobs::table
+            .filter(jobs::unique_key.eq(unique_key))
+            .filter(jobs::state.eq("available")),
+    )
+    .set(jobs::run_at.eq(run_at))
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+/// A job row.
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = jobs)]
+pub struct Job {
+    pub id: Uuid,
+    pub queue: String,
+    pub kind: String,
+    pub unique_key: Option<String>,
+    pub district_id: Option<Uuid>,
+    pub street_id: Option<Uuid>,
+    pub payload: serde_json::Value,
+    pub state: String,
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub lease_token: Option<Uuid>,
+    pub leased_by: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Makes the transaction the worker's: it sees and works jobs of every street.
+pub async fn as_worker(conn: &mut Conn) -> StoreResult<()> {
+    diesel::sql_query("SELECT set_config('app.worker', 'on', true)")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` due jobs of `queue` for `worker` under a lease of
+/// `lease`; commit right after, then run them outside the transaction.
+pub async fn claim(
+    conn: &mut Conn,
+    queue: &str,
+    limit: i32,
+    worker: &str,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Job>> {
+    as_worker(conn).await?;
+    Ok(diesel::sql_query(
+        "UPDATE jobs SET state = 'running', lease_token = gen_random_uuid(), leased_by = $3,
+                lease_expires_at = $4 + $5 * interval '1 millisecond', attempt = attempt + 1,
+                started_at = $4
+         WHERE id IN (SELECT id FROM jobs WHERE queue = $1 AND state = 'available' AND run_at <= $4
+                      ORDER BY run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING *",
+    )
+    .bind::<Text, _>(queue)
+    .bind::<Integer, _>(limit)
+    .bind::<Text, _>(worker)
+    .bind::<Timestamptz, _>(now)
+    .bind::<diesel::sql_types::BigInt, _>(lease.num_milliseconds())
+    .load(conn)
+    .await?)
+}
+
+/// Extends a lease still held; false if it was lost (rescued or finished).
+pub async fn heartbeat(
+    conn: &mut Conn,
+    id: Uuid,
+    token: Uuid,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    as_worker(conn).await?;
+    let n = diesel::update(fenced(id, token))
+        .set(jobs::lease_expires_at.eq(now + lease))
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+type Fenced = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<jobs::table, diesel::dsl::Eq<jobs::id, Uuid>>,
+        diesel::dsl::Eq<jobs::lease_token, Uuid>,
+    >,
+    diesel::dsl::Eq<jobs::state, &'static str>,
+>;
+
+/// The job, only while this lease holds it.
+fn fenced(id: Uuid, token: Uuid) -> Fenced {
+    jobs::table
+        .filter(jobs::id.eq(id))
+        .filter(jobs::lease_token.eq(token))
+        .filter(jobs::state.eq("running"))
+}
+
+/// Marks a job done, in the transaction that applied its effects; false if
+/// the lease was lost, in which case the caller must roll back.
+pub async fn complete(
+    conn: &mut Conn,
+    id: Uuid,
+    token: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    as_worker(conn).await?;
+    let n = diesel::update(fenced(id, token))
+        .set((
+            jobs::state.eq("completed"),
+            jobs::lease_token.eq(None::<Uuid>),
+            jobs::lease_expires_at.eq(None::<DateTime<Utc>>),
+            jobs::finished_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Puts a job back to wait until `run_at` without counting an attempt (the
+/// thing it watches moved); false if the lease was lost.
+pub async fn snooze(
+    conn: &mut Conn,
+    id: Uuid,
+    token: Uuid,
+    run_at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    as_worker(conn).await?;
+    let n = diesel::update(fenced(id, token))
+        .set((
+            jobs::state.eq("available"),
+            jobs::lease_token.eq(None::<Uuid>),
+            jobs::lease_expires_at.eq(None::<DateTime<Utc>>),
+            jobs::attempt.eq(jobs::attempt - 1),
+            jobs::run_at.eq(run_at),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Records a failed attempt: back to waiting until `retry_at`, or `failed`
+/// for good after the last attempt. Returns the new state (`None`: lease lost).
+pub async fn fail(
+    conn: &mut Conn,
+    id: Uuid,
+    token: Uuid,
+    error: &str,
+    retry_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<String>> {
+    as_worker(conn).await?;
+    let error: String = error.chars().take(2000).collect();
+    Ok(diesel::sql_query(
+        "UPDATE jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,
+                run_at = CASE WHEN attempt >= max_attempts THEN run_at ELSE $4 END,
+                finished_at = CASE WHEN attempt >= max_attempts THEN $5 END,
+                lease_token = NULL, lease_expires_at = NULL, last_error = $3
+         WHERE id = $1 AND lease_token = $2 AND state = 'running'
+         RETURNING state",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<SqlUuid, _>(token)
+    .bind::<Text, _>(error)
+    .bind::<Timestamptz, _>(retry_at)
+    .bind::<Timestamptz, _>(now)
+    .get_result::<StateRow>(conn)
+    .await
+    .optional()?
+    .map(|r| r.state))
+}
+
+#[derive(QueryableByName)]
+struct StateRow {
+    #[diesel(sql_type = Text)]
+    state: String,
+}
+
+/// Returns jobs whose lease expired (their worker died or hung) to the queue,
+/// or to `failed` if that was their last attempt. Returns how many.
+pub async fn rescue(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<Vec<Job>> {
+    as_worker(conn).await?;
+    Ok(diesel::sql_query(
+        "UPDATE jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,
+                finished_at = CASE WHEN attempt >= max_attempts THEN $1 END,
+                run_at = $1, lease_token = NULL, lease_expires_at = NULL,
+                last_error = 'lease expired (worker stopped or hung)'
+         WHERE state = 'running' AND lease_expires_at < $1
+         RETURNING *",
+    )
+    .bind::<Timestamptz, _>(now)
+    .load(conn)
+    .await?)
+}
+
+/// Replays a failed or discarded job: waiting again, with fresh attempts.
+pub async fn replay(conn: &mut Conn, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
+    let n = diesel::update(
+        jobs::table
+            .filter(jobs::id.eq(id))
+            .filter(jobs::state.eq_any(["failed", "discarded"])),
+    )
+    .set((
+        jobs::state.eq("available"),
+        jobs::attempt.eq(0),
+        jobs::run_at.eq(now),
+        jobs::finished_at.eq(None::<DateTime<Utc>>),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Job> {
+    Ok(jobs::table
+        .filter(jobs::id.eq(id))
+        .select(Job::as_select())
+        .first(conn)
+        .await?)
+}
+
+/// Depth and oldest due age (seconds) of each queue's waiting jobs.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct QueueStats {
+    #[diesel(sql_type = Text)]
+    pub queue: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub depth: i64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    pub oldest_seconds: f64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub failed: i64,
+}
+
+pub async fn stats(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<Vec<QueueStats>> {
+    as_worker(conn).await?;
+    Ok(diesel::sql_query(
+        "SELECT queue,
+                count(*) FILTER (WHERE state = 'available' AND run_at <= $1) AS depth,
+                coalesce(extract(epoch FROM $1 - min(run_at) FILTER (WHERE state = 'available' AND run_at <= $1)), 0)::float8
+                    AS oldest_seconds,
+                count(*) FILTER (WHERE state = 'failed') AS failed
+         FROM jobs WHERE state IN ('available', 'failed') GROUP BY queue ORDER BY queue",
+    )
+    .bind::<Timestamptz, _>(now)
+    .load(conn)
+    .await?)
+}

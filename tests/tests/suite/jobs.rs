@@ -1,0 +1,311 @@
+//! The job queue's mechanics against the real database: unique keys, claims
+//! that never overlap, completion fenced on the lease, heartbeats, rescue of
+//! expired leases, retries to a terminal state, replay, and the tenant wall.
+
+use chrono::{Duration, Utc};
+use onegrid_store::StoreError;
+use onegrid_store::jobs::{self, Job, NewJob};
+use onegrid_tests::{TestApp, World};
+use serde_json::json;
+
+fn job(key: Option<&str>, run_at: chrono::DateTime<Utc>, max_attempts: i32) -> NewJob {
+    NewJob {
+        queue: "test",
+        kind: "test.noop",
+        unique_key: key.map(str::to_owned),
+        district_id: None,
+        street_id: None,
+        payload: json!({"n": 1}),
+        run_at,
+        max_attempts,
+    }
+}
+
+async fn enqueue(app: &TestApp, j: NewJob) -> bool {
+    app.state
+        .db
+        .unscoped::<_, StoreError, _>(move |c| {
+            Box::pin(async move {
+                jobs::as_worker(c).await?;
+                jobs::enqueue(c, j).await
+            })
+        })
+        .await
+        .unwrap()
+}
+
+async fn claim(
+    app: &TestApp,
+    worker: &str,
+    n: i32,
+    lease_secs: i64,
+    now: chrono::DateTime<Utc>,
+) -> Vec<Job> {
+    let worker = worker.to_owned();
+    app.state
+        .db
+        .unscoped::<_, StoreError, _>(move |c| {
+            Box::pin(async move {
+                jobs::claim(c, "test", n, &worker, Duration::seconds(lease_secs), now).await
+            })
+        })
+        .await
+        .unwrap()
+}
+
+async fn with<T: Send + 'static>(
+    app: &TestApp,
+    f: impl for<'c> FnOnce(
+        &'c mut onegrid_store::Conn,
+    ) -> futures_util::future::BoxFuture<'c, Result<T, StoreError>>
+    + Send,
+) -> T {
+    app.state.db.unscoped(f).await.unwrap()
+}
+
+#[tokio::test]
+async fn unique_keys_disjoint_claims_and_future_jobs() {
+    let app = TestApp::start().await;
+    let now = Utc::now();
+    assert!(enqueue(&app, job(Some("k1"), now, 5)).await);
+    assert!(
+        !enqueue(&app, job(Some("k1"), now, 5)).await,
+        "same logical job, queued once"
+    );
+    for _ in 0..9 {
+        enqueue(&app, job(None, now - Duration::seconds(1), 5)).await;
+    }
+    enqueue(&app, job(Some("later"), now + Duration::hours(1), 5)).await;
+    assert_eq!(app.db.count("jobs").await, 11);
+    // Two workers claiming at once never get the same job; the future one waits.
+    let (a, b) = tokio::join!(claim(&app, "w1", 6, 30, now), claim(&app, "w2", 6, 30, now));
+    let mut ids: Vec<_> = a.iter().chain(&b).map(|j| j.id).collect();
+    assert_eq!(ids.len(), 10);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 10, "no job claimed twice");
+    assert!(a.iter().chain(&b).all(|j| j.state == "running"
+        && j.attempt == 1
+        && j.unique_key.as_deref() != Some("later")));
+    assert!(claim(&app, "w3", 10, 30, now).await.is_empty());
+    // Moving a waiting job: it becomes due.
+    let moved = with(&app, |c| {
+        Box::pin(async move {
+            jobs::as_worker(c).await?;
+            jobs::reschedule(c, "later", Utc::now() - Duration::seconds(1)).await
+        })
+    })
+    .await;
+    assert!(moved);
+    assert_eq!(claim(&app, "w3", 10, 30, Utc::now()).await.len(), 1);
+}
+
+#[tokio::test]
+async fn completion_is_fenced_on_the_lease_and_expired_leases_are_rescued() {
+    let app = TestApp::start().await;
+    let now = Utc::now();
+    enqueue(&app, job(Some("fenced"), now, 5)).await;
+    let first = claim(&app, "w1", 1, 30, now).await.remove(0);
+    let token1 = first.lease_token.unwrap();
+    // A heartbeat keeps the lease; the rescuer leaves it alone.
+    let later = now + Duration::seconds(20);
+    assert!(
+        with(&app, move |c| Box::pin(async move {
+            jobs::heartbeat(c, first.id, token1, Duration::seconds(30), later).await
+        }))
+        .await
+    );
+    let rescued = with(&app, move |c| {
+        Box::pin(async move { jobs::rescue(c, now + Duration::seconds(40)).await })
+    })
+    .await;
+    assert!(
+        rescued.is_empty(),
+        "the heartbeat extended the lease to +50 s"
+    );
+    // Past the lease: the rescuer hands it back; the old holder can no longer finish it.
+    let rescued = with(&app, move |c| {
+        Box::pin(async move { jobs::rescue(c, now + Duration::seconds(60)).await })
+    })
+    .await;
+    assert_eq!(rescued.len(), 1);
+    assert_eq!(rescued[0].state, "available");
+    let second = claim(&app, "w2", 1, 30, now + Duration::seconds(61))
+        .await
+        .remove(0);
+    assert_eq!(second.id, first.id);
+    assert_eq!(second.attempt, 2);
+    let token2 = second.lease_token.unwrap();
+    assert_ne!(token1, token2);
+    let at = now + Duration::seconds(62);
+    assert!(
+        !with(&app, move |c| Box::pin(async move {
+            jobs::complete(c, first.id, token1, at).await
+        }))
+        .await,
+        "a lost lease applies nothing"
+    );
+    assert!(
+        !with(&app, move |c| Box::pin(async move {
+            jobs::heartbeat(c, first.id, token1, Duration::seconds(30), at).await
+        }))
+        .await
+    );
+    assert!(
+        with(&app, move |c| Box::pin(async move {
+            jobs::complete(c, second.id, token2, at).await
+        }))
+        .await
+    );
+    let done = with(&app, move |c| {
+        Box::pin(async move {
+            jobs::as_worker(c).await?;
+            jobs::get(c, second.id).await
+        })
+    })
+    .await;
+    assert_eq!((done.state.as_str(), done.lease_token), ("completed", None));
+    assert!(
+        !with(&app, move |c| Box::pin(async move {
+            jobs::complete(c, second.id, token2, at).await
+        }))
+        .await,
+        "completes once"
+    );
+}
+
+#[tokio::test]
+async fn retries_with_backoff_end_in_a_terminal_state_an_admin_can_replay() {
+    let app = TestApp::start().await;
+    let now = Utc::now();
+    enqueue(&app, job(Some("flaky"), now, 2)).await;
+    let j = claim(&app, "w1", 1, 30, now).await.remove(0);
+    let retry_at = now + Duration::seconds(10);
+    let state = with(&app, move |c| {
+        Box::pin(
+            async move { jobs::fail(c, j.id, j.lease_token.unwrap(), "boom", retry_at, now).await },
+        )
+    })
+    .await;
+    assert_eq!(state.as_deref(), Some("available"));
+    assert!(
+        claim(&app, "w1", 1, 30, now + Duration::seconds(5))
+            .await
+            .is_empty(),
+        "backing off"
+    );
+    let j = claim(&app, "w1", 1, 30, now + Duration::seconds(11))
+        .await
+        .remove(0);
+    assert_eq!(j.attempt, 2);
+    // A snooze (the watched deadline moved) does not count as an attempt.
+    let token = j.lease_token.unwrap();
+    assert!(
+        with(&app, move |c| Box::pin(async move {
+            jobs::snooze(c, j.id, token, now + Duration::seconds(12)).await
+        }))
+        .await
+    );
+    let j = claim(&app, "w1", 1, 30, now + Duration::seconds(13))
+        .await
+        .remove(0);
+    assert_eq!(j.attempt, 2);
+    let state = with(&app, move |c| {
+        Box::pin(async move {
+            jobs::fail(c, j.id, j.lease_token.unwrap(), "boom again", retry_at, now).await
+        })
+    })
+    .await;
+    assert_eq!(
+        state.as_deref(),
+        Some("failed"),
+        "the last attempt is terminal"
+    );
+    assert!(
+        claim(&app, "w1", 1, 30, now + Duration::hours(1))
+            .await
+            .is_empty()
+    );
+    let stats = with(&app, move |c| {
+        Box::pin(async move { jobs::stats(c, now).await })
+    })
+    .await;
+    assert_eq!(
+        (stats[0].queue.as_str(), stats[0].failed, stats[0].depth),
+        ("test", 1, 0)
+    );
+    let failed = with(&app, move |c| {
+        Box::pin(async move {
+            jobs::as_worker(c).await?;
+            jobs::get(c, j.id).await
+        })
+    })
+    .await;
+    assert_eq!(failed.last_error.as_deref(), Some("boom again"));
+    assert!(
+        with(&app, move |c| Box::pin(async move {
+            jobs::as_worker(c).await?;
+            jobs::replay(c, j.id, now).await
+        }))
+        .await
+    );
+    let again = claim(&app, "w1", 1, 30, now + Duration::seconds(1))
+        .await
+        .remove(0);
+    assert_eq!((again.id, again.attempt), (j.id, 1));
+}
+
+#[tokio::test]
+async fn jobs_stay_behind_the_tenant_wall() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let now = Utc::now();
+    let mut a = job(Some("street-a"), now, 5);
+    a.district_id = Some(w.district);
+    a.street_id = Some(w.street_a);
+    enqueue(&app, a).await;
+    // As the app role with street B's scope: nothing; without scope: nothing.
+    let mut conn = app.db.app().await;
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    let (district, street_b) = (w.district.to_string(), w.street_b.to_string());
+    let seen: i64 = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            diesel::sql_query("SELECT set_config('app.district_id', $1, true), set_config('app.street_ids', $2, true)")
+                .bind::<diesel::sql_types::Text, _>(&district)
+                .bind::<diesel::sql_types::Text, _>(&street_b)
+                .execute(c)
+                .await?;
+            #[derive(diesel::QueryableByName)]
+            struct N {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            Ok(diesel::sql_query("SELECT count(*) AS n FROM jobs").get_result::<N>(c).await?.n)
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen, 0);
+    let unscoped = with(&app, |c| {
+        Box::pin(async move {
+            use diesel::QueryDsl;
+            Ok(onegrid_store::schema::jobs::table
+                .count()
+                .get_result::<i64>(c)
+                .await?)
+        })
+    })
+    .await;
+    assert_eq!(unscoped, 0, "only the worker sees every street's jobs");
+    let mut b = job(None, now, 5);
+    b.district_id = Some(w.district);
+    b.street_id = Some(w.street_b);
+    let refused = app
+        .state
+        .db
+        .unscoped::<_, StoreError, _>(move |c| Box::pin(async move { jobs::enqueue(c, b).await }))
+        .await;
+    assert!(
+        refused.is_err(),
+        "a tenant cannot queue work in a street it does not see"
+    );
+}
