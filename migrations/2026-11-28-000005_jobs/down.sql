@@ -1,2 +1,3 @@
+DROP TABLE case_clock_alerts;
 DROP TABLE jobs;
 DROP FUNCTION og_worker();

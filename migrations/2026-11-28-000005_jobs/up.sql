@@ -47,3 +47,25 @@ CREATE POLICY wall ON jobs
     WITH CHECK (og_worker() OR (district_id = og_district() AND (street_id IS NULL OR street_id = ANY (og_streets()))));
 
 GRANT SELECT, INSERT, UPDATE ON jobs TO onegrid_app;
+
+-- What a case clock's deadlines did: each stage (50 %, 75 %, due) fires once
+-- per clock; the row is the record of the reminder or escalation.
+CREATE TABLE case_clock_alerts (
+    street_id uuid NOT NULL,
+    clock_id uuid NOT NULL,
+    stage text NOT NULL CHECK (stage IN ('warn_50', 'warn_75', 'due')),
+    case_id uuid NOT NULL,
+    fired_at timestamptz NOT NULL,
+    -- For `due`: the level the case was escalated to (NULL: already at the top).
+    escalated_to smallint,
+    notified integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (street_id, clock_id, stage),
+    FOREIGN KEY (street_id, clock_id) REFERENCES case_clocks (street_id, id),
+    FOREIGN KEY (street_id, case_id) REFERENCES cases (street_id, id)
+);
+ALTER TABLE case_clock_alerts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE case_clock_alerts FORCE ROW LEVEL SECURITY;
+CREATE POLICY wall ON case_clock_alerts USING (street_id = ANY (og_streets())
+    AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM cases c
+        WHERE c.street_id = case_clock_alerts.street_id AND c.id = case_clock_alerts.case_id)));
+GRANT SELECT, INSERT ON case_clock_alerts TO onegrid_app;

@@ -663,10 +663,11 @@ async fn start_clock(
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
     let s = schedule(calendar, budget, at, 0, 0).map_err(calendar_error)?;
-    diesel::insert_into(case_clocks::table)
+    let id = Uuid::now_v7();
+    let inserted = diesel::insert_into(case_clocks::table)
         .values((
             case_clocks::street_id.eq(case.street_id),
-            case_clocks::id.eq(Uuid::now_v7()),
+            case_clocks::id.eq(id),
             case_clocks::case_id.eq(case.id),
             case_clocks::kind.eq(kind),
             case_clocks::name.eq(name),
@@ -681,7 +682,42 @@ async fn start_clock(
         .on_conflict_do_nothing()
         .execute(conn)
         .await?;
+    if inserted == 1 {
+        for (stage, run_at) in stages(&s) {
+            crate::jobs::enqueue(
+                conn,
+                crate::jobs::NewJob {
+                    queue: SLA_QUEUE,
+                    kind: "sla.deadline",
+                    unique_key: Some(sla_job_key(id, stage)),
+                    district_id: Some(case.district_id),
+                    street_id: Some(case.street_id),
+                    payload: serde_json::json!({"clock_id": id, "case_id": case.id, "stage": stage}),
+                    run_at,
+                    max_attempts: 10,
+                },
+            )
+            .await?;
+        }
+    }
     Ok(())
+}
+
+/// The queue of clock deadlines.
+pub const SLA_QUEUE: &str = "sla";
+
+/// The job key of one stage of one clock: each fires once.
+pub fn sla_job_key(clock_id: Uuid, stage: &str) -> String {
+    format!("sla:{clock_id}:{stage}")
+}
+
+/// The stages of a clock's schedule and their instants.
+fn stages(s: &onegrid_domain::sla::Schedule) -> [(&'static str, DateTime<Utc>); 3] {
+    [
+        ("warn_50", s.warn_50_at),
+        ("warn_75", s.warn_75_at),
+        ("due", s.due_at),
+    ]
 }
 
 async fn reschedule(
@@ -711,6 +747,10 @@ async fn reschedule(
         ))
         .execute(conn)
         .await?;
+    // The deadline jobs follow (those already fired stay fired).
+    for (stage, run_at) in stages(&s) {
+        crate::jobs::reschedule(conn, &sla_job_key(c.id, stage), run_at).await?;
+    }
     Ok(())
 }
 

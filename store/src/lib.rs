@@ -13,6 +13,7 @@ pub mod case_setup;
 pub mod cases;
 pub mod crypto;
 pub mod db;
+pub mod deadlines;
 pub mod departments;
 pub mod error;
 pub mod hierarchy;

@@ -580,6 +580,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    case_clock_alerts (street_id, clock_id, stage) {
+        street_id -> Uuid,
+        clock_id -> Uuid,
+        stage -> Text,
+        case_id -> Uuid,
+        fired_at -> Timestamptz,
+        escalated_to -> Nullable<Int2>,
+        notified -> Int4,
+    }
+}
+
 diesel::joinable!(grids -> streets (street_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -621,4 +633,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_appointments,
     case_attachments,
     jobs,
+    case_clock_alerts,
 );

@@ -1,7 +1,9 @@
-//! `onegrid-worker`: the background worker. This slice starts, connects to
-//! PostgreSQL (its own pool) and Redis, reports liveness and readiness on its
-//! own port, and stops cleanly on SIGTERM. Job runners (reminders, SLA
-//! escalations, the mediation queue, webhooks) arrive with the queue.
+//! `onegrid-worker`: the background worker. It connects to PostgreSQL (its
+//! own pool) and Redis, reports liveness, readiness and Prometheus metrics on
+//! its own port, and runs the deadline queue: reminders at 50 % and 75 % of
+//! every case clock and the escalation at 100 %. Several may run at once; on
+//! SIGTERM it stops claiming, hands back what it claimed but did not start,
+//! and exits 0.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,13 +13,27 @@ use std::time::Duration;
 use actix_web::web::Data;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use onegrid_config::{Config, postgres_hint, redis_hint};
+use onegrid_domain::clock::SystemClock;
 use onegrid_store::{Db, PoolSettings};
+use onegrid_worker::runner::Runner;
 
 /// What the health endpoints read.
 struct Health {
     db: Db,
     redis: redis::Client,
     stopping: AtomicBool,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+/// How often an idle worker looks for due jobs.
+const POLL: Duration = Duration::from_secs(1);
+/// How often queue depth and age are published.
+const STATS_EVERY: Duration = Duration::from_secs(5);
+
+async fn metrics_page(health: Data<Arc<Health>>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(health.metrics.render())
 }
 
 async fn redis_up(client: &redis::Client) -> bool {
@@ -74,10 +90,25 @@ async fn run() -> Result<(), String> {
             redis_hint(&config.redis_url, "no answer within 500 ms")
         );
     }
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let _ = metrics::set_global_recorder(recorder);
+    let runner = Runner {
+        db: db.clone(),
+        worker_id: format!(
+            "{}:{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into()),
+            std::process::id()
+        ),
+        clock: Arc::new(SystemClock),
+        lease: chrono::Duration::seconds(60),
+        batch: 100,
+    };
     let health = Arc::new(Health {
         db,
         redis,
         stopping: AtomicBool::new(false),
+        metrics: handle,
     });
     let data = Data::new(health.clone());
     let server = HttpServer::new(move || {
@@ -88,6 +119,7 @@ async fn run() -> Result<(), String> {
                 web::get().to(|| async { HttpResponse::Ok().body("ok") }),
             )
             .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics_page))
     })
     .disable_signals()
     .workers(1)
@@ -98,13 +130,43 @@ async fn run() -> Result<(), String> {
     let served = tokio::spawn(server);
     tracing::info!(bind = %config.worker_bind, "onegrid worker ready");
 
+    let looping = {
+        let health = health.clone();
+        tokio::spawn(async move { work(runner, &health.stopping).await })
+    };
     wait_for_stop().await;
     health.stopping.store(true, Ordering::SeqCst);
     tracing::info!("stopping: no new jobs are claimed");
+    // The pass in flight finishes (its jobs run, or go back unstarted).
+    if tokio::time::timeout(Duration::from_secs(25), looping)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the last pass outlived 25 s; its leases will be rescued");
+    }
     handle.stop(true).await;
     let _ = served.await;
     tracing::info!("worker stopped");
     Ok(())
+}
+
+/// Runs passes until stopped: at once while there is work, every [`POLL`] when idle.
+async fn work(runner: Runner, stopping: &AtomicBool) {
+    let mut last_stats = std::time::Instant::now() - STATS_EVERY;
+    while !stopping.load(Ordering::SeqCst) {
+        if last_stats.elapsed() >= STATS_EVERY {
+            if let Err(e) = runner.record_queue_stats().await {
+                tracing::warn!(error = %e, "queue stats unavailable");
+            }
+            last_stats = std::time::Instant::now();
+        }
+        match runner.tick(stopping).await {
+            Ok(pass) if pass.ran() > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pass failed; retrying"),
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 async fn wait_for_stop() {

@@ -2,6 +2,7 @@ mod auth;
 mod cases;
 mod conventions;
 mod coverage;
+mod deadlines;
 mod docs;
 mod hierarchy;
 mod jobs;

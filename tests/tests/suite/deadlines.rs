@@ -1,0 +1,261 @@
+//! The worker acting on case deadlines: reminders at 50 % and 75 %, one
+//! escalation at 100 % recorded as a system event, nothing for stopped clocks
+//! or closed cases, paused clocks waiting and firing after they resume.
+
+use std::sync::atomic::AtomicBool;
+
+use chrono::{DateTime, Duration, Utc};
+use onegrid_tests::{TestApp, World};
+use onegrid_worker::runner::{Pass, Runner};
+use serde_json::{Value, json};
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+fn runner(app: &TestApp) -> Runner {
+    Runner {
+        db: app.state.db.clone(),
+        worker_id: "test-worker".into(),
+        clock: app.clock.clone(),
+        lease: Duration::seconds(60),
+        batch: 100,
+    }
+}
+
+async fn tick_at(app: &TestApp, when: &str) -> Pass {
+    app.clock.set(Some(at(when)));
+    runner(app).tick(&AtomicBool::new(false)).await.unwrap()
+}
+
+async fn inbox(app: &TestApp, user: &str) -> Vec<Value> {
+    let token = app.token(user).await;
+    let reply = app
+        .get("/api/v1/me/notifications")
+        .bearer(&token)
+        .send()
+        .await;
+    reply.ok(200)["items"].as_array().unwrap().clone()
+}
+
+async fn step(app: &TestApp, token: &str, case: &Value, body: Value) -> Value {
+    let reply = app
+        .post(&format!(
+            "/api/v1/cases/{}/steps",
+            case["id"].as_str().unwrap()
+        ))
+        .bearer(token)
+        .header("if-match", &format!("\"{}\"", case["version"]))
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(reply.status.as_u16(), 201, "{body}: {}", reply.text);
+    reply.body
+}
+
+async fn gas_case(app: &TestApp, w: &World, token: &str) -> Value {
+    let cats = app
+        .get("/api/v1/case-categories")
+        .bearer(token)
+        .send()
+        .await;
+    let gas = cats
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "02.04")
+        .unwrap()["id"]
+        .clone();
+    let filed = app
+        .post("/api/v1/cases")
+        .bearer(token)
+        .json(&json!({"channel": "hotline", "category_id": gas, "grid_id": w.grid_a1_1, "title": "燃气味", "description": "楼道有燃气味"}))
+        .send()
+        .await;
+    filed.ok(201).clone()
+}
+
+#[tokio::test]
+async fn reminders_warnings_and_one_escalation_per_clock() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let worker = app.token("a1-worker").await;
+    // Log the others in before the clock moves (tokens are checked against real time).
+    for user in ["a1-chief", "a1-admin"] {
+        app.token(user).await;
+    }
+    // An emergency: response 60 min, resolution 120 min, round the clock.
+    app.clock.set(Some(at("2026-12-02T10:00:00+08:00")));
+    let case = gas_case(&app, &w, &worker).await;
+    let case = step(&app, &worker, &case, json!({"step": "accept"})).await;
+    app.clock.set(Some(at("2026-12-02T10:05:00+08:00")));
+    step(
+        &app,
+        &worker,
+        &case,
+        json!({"step": "dispatch", "assignee_user_id": w.user("a1-worker")}),
+    )
+    .await;
+    assert_eq!(
+        app.db.count("jobs").await,
+        6,
+        "three deadlines for each of the two clocks"
+    );
+
+    // 10:20: nothing due.
+    assert_eq!(
+        tick_at(&app, "2026-12-02T10:20:00+08:00").await,
+        Pass::default()
+    );
+    // 11:01: the stopped response clock's three deadlines complete silently;
+    // the resolution clock's 50 % reminds the assignee.
+    let pass = tick_at(&app, "2026-12-02T11:01:00+08:00").await;
+    assert_eq!((pass.completed, pass.failed), (4, 0));
+    let notes = inbox(&app, "a1-worker").await;
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["kind"], "case.warn_50");
+    assert_eq!(notes[0]["body"]["case_id"], case["id"]);
+    // 11:31: 75 % warns the assignee and the grid chief.
+    tick_at(&app, "2026-12-02T11:31:00+08:00").await;
+    assert_eq!(inbox(&app, "a1-worker").await.len(), 2);
+    let chief = inbox(&app, "a1-chief").await;
+    assert_eq!(
+        (chief.len(), chief[0]["kind"].as_str()),
+        (1, Some("case.warn_75"))
+    );
+    // 12:01: due - the case climbs one level, once, and the community admin is told.
+    let pass = tick_at(&app, "2026-12-02T12:01:00+08:00").await;
+    assert_eq!(pass.completed, 1);
+    let now = app
+        .get(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()))
+        .bearer(&worker)
+        .send()
+        .await;
+    assert_eq!(now.ok(200)["escalation_level"], 1);
+    let events = app
+        .get(&format!(
+            "/api/v1/cases/{}/events",
+            case["id"].as_str().unwrap()
+        ))
+        .bearer(&worker)
+        .send()
+        .await;
+    let escalations: Vec<Value> = events
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["step"] == "escalate")
+        .cloned()
+        .collect();
+    assert_eq!(escalations.len(), 1);
+    assert_eq!(
+        (
+            escalations[0]["actor_kind"].as_str(),
+            escalations[0]["data"]["level"].as_i64()
+        ),
+        (Some("system"), Some(1))
+    );
+    let admin = inbox(&app, "a1-admin").await;
+    assert_eq!(
+        (admin.len(), admin[0]["kind"].as_str()),
+        (1, Some("case.due"))
+    );
+    // Later passes find nothing; acting on the deadline again does nothing.
+    assert_eq!(tick_at(&app, "2026-12-02T15:00:00+08:00").await.ran(), 0);
+    assert_eq!(app.db.count("case_clock_alerts").await, 3);
+    let clock_id = now.body["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "resolution")
+        .unwrap()["id"]
+        .clone();
+    let _ = clock_id;
+    assert_eq!(now.body["escalation_level"], 1);
+    assert_eq!(
+        inbox(&app, "a1-admin").await.len(),
+        1,
+        "escalated exactly once"
+    );
+}
+
+#[tokio::test]
+async fn paused_clocks_wait_and_closed_cases_stay_quiet() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let worker = app.token("a1-worker").await;
+    app.clock.set(Some(at("2026-12-02T10:00:00+08:00")));
+    let paused = gas_case(&app, &w, &worker).await;
+    let closed = gas_case(&app, &w, &worker).await;
+    let mut p = paused;
+    for s in [
+        json!({"step": "accept"}),
+        json!({"step": "dispatch", "assignee_user_id": w.user("a1-worker")}),
+        json!({"step": "sign"}),
+        json!({"step": "wait_for_resident"}),
+    ] {
+        p = step(&app, &worker, &p, s).await;
+    }
+    let mut c = closed;
+    for s in [
+        json!({"step": "accept"}),
+        json!({"step": "dispatch", "assignee_user_id": w.user("a1-worker")}),
+        json!({"step": "sign"}),
+        json!({"step": "submit_result"}),
+        json!({"step": "verify"}),
+        json!({"step": "resolve"}),
+    ] {
+        c = step(&app, &worker, &c, s).await;
+    }
+    // 11:01: the paused clock's 50 % waits; the resolved case's clocks are stopped.
+    let pass = tick_at(&app, "2026-12-02T11:01:00+08:00").await;
+    assert!(pass.snoozed >= 1, "{pass:?}");
+    assert!(inbox(&app, "a1-worker").await.is_empty());
+    // Resumed at 11:30 after 90 minutes of waiting: 50 % moves to 12:30.
+    app.clock.set(Some(at("2026-12-02T11:30:00+08:00")));
+    let p = step(&app, &worker, &p, json!({"step": "resume"})).await;
+    let resolution = p["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "resolution")
+        .unwrap()
+        .clone();
+    assert_eq!(resolution["paused_minutes"], 90);
+    // 12:00: only the resolved case's remaining deadlines come due; they complete silently.
+    let pass = tick_at(&app, "2026-12-02T12:00:00+08:00").await;
+    assert_eq!((pass.completed, pass.snoozed), (2, 0));
+    assert!(inbox(&app, "a1-worker").await.is_empty(), "not yet");
+    tick_at(&app, "2026-12-02T12:31:00+08:00").await;
+    let notes = inbox(&app, "a1-worker").await;
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["body"]["case_id"], p["id"]);
+    // Much later: the paused-then-resumed case escalates; the resolved one never did.
+    tick_at(&app, "2026-12-02T18:00:00+08:00").await;
+    let alerts_for_closed = {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut owner = app.db.owner().await;
+        diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM case_clock_alerts WHERE case_id = '{}'",
+            c["id"].as_str().unwrap()
+        ))
+        .get_result::<N>(&mut owner)
+        .await
+        .unwrap()
+        .n
+    };
+    assert_eq!(alerts_for_closed, 0);
+    let after = app
+        .get(&format!("/api/v1/cases/{}", p["id"].as_str().unwrap()))
+        .bearer(&worker)
+        .send()
+        .await;
+    assert_eq!(after.ok(200)["escalation_level"], 1);
+}

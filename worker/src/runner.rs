@@ -1,0 +1,225 @@
+//! One pass of the runner ([`Runner::tick`]) and the policy around it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use onegrid_domain::clock::Clock;
+use onegrid_store::cases::SLA_QUEUE;
+use onegrid_store::deadlines::{self, Outcome};
+use onegrid_store::jobs::{self, Job};
+use onegrid_store::{Db, StoreError};
+use uuid::Uuid;
+
+/// Claims and runs jobs of the deadline queue.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    pub db: Db,
+    /// Names this process in leases (`host:pid`).
+    pub worker_id: String,
+    pub clock: Arc<dyn Clock>,
+    /// How long a claim holds before the rescuer may hand it back.
+    pub lease: Duration,
+    /// Jobs claimed per pass.
+    pub batch: i32,
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub rescued: usize,
+    pub completed: usize,
+    pub snoozed: usize,
+    pub failed: usize,
+    /// Claimed, then handed back unrun because the worker is stopping.
+    pub handed_back: usize,
+}
+
+impl Pass {
+    pub fn ran(&self) -> usize {
+        self.completed + self.snoozed + self.failed
+    }
+}
+
+/// Backoff before retry `attempt` (1-based): 2 s doubling to at most 10
+/// minutes, with ±25 % jitter (`jitter` in 0..1) so retries do not march together.
+pub fn backoff(attempt: i32, jitter: f64) -> Duration {
+    let base = 2_i64.saturating_mul(1_i64 << attempt.clamp(1, 20).saturating_sub(1));
+    let capped = base.min(600);
+    let factor = 0.75 + 0.5 * jitter.clamp(0.0, 1.0);
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_precision_loss,
+        reason = "at most 750 000 ms"
+    )]
+    Duration::milliseconds((capped as f64 * 1000.0 * factor) as i64)
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error("the lease was lost before the job finished")]
+    LeaseLost,
+    #[error("bad job: {0}")]
+    BadJob(String),
+}
+
+impl Runner {
+    /// Rescues expired leases, claims up to `batch` due jobs and runs them;
+    /// once `stopping` is set, claimed jobs not yet started are handed back.
+    pub async fn tick(&self, stopping: &AtomicBool) -> Result<Pass, StoreError> {
+        let now = self.clock.now();
+        let mut pass = Pass::default();
+        let rescued = self
+            .db
+            .unscoped::<_, StoreError, _>(move |c| {
+                Box::pin(async move { jobs::rescue(c, now).await })
+            })
+            .await?;
+        pass.rescued = rescued.len();
+        if pass.rescued > 0 {
+            metrics::counter!("onegrid_jobs_rescued_total").increment(pass.rescued as u64);
+            tracing::warn!(rescued = pass.rescued, "expired leases handed back");
+        }
+        if stopping.load(Ordering::SeqCst) {
+            return Ok(pass);
+        }
+        let (worker, lease, batch) = (self.worker_id.clone(), self.lease, self.batch);
+        let claimed = self
+            .db
+            .unscoped::<_, StoreError, _>(move |c| {
+                Box::pin(async move { jobs::claim(c, SLA_QUEUE, batch, &worker, lease, now).await })
+            })
+            .await?;
+        for job in claimed {
+            let lateness = (now - job.run_at).num_milliseconds().max(0) as f64 / 1000.0;
+            metrics::histogram!("onegrid_job_start_lateness_seconds", "queue" => job.queue.clone())
+                .record(lateness);
+            if stopping.load(Ordering::SeqCst) {
+                self.hand_back(&job).await?;
+                pass.handed_back += 1;
+                continue;
+            }
+            match self.run(&job).await {
+                Ok(Outcome::Done(what)) => {
+                    pass.completed += 1;
+                    metrics::counter!("onegrid_jobs_completed_total", "queue" => job.queue.clone(), "outcome" => what).increment(1);
+                }
+                Ok(Outcome::Later(_)) => pass.snoozed += 1,
+                Err(e) => {
+                    pass.failed += 1;
+                    self.record_failure(&job, &e.to_string()).await?;
+                }
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Acts on the job and completes it in the same transaction.
+    async fn run(&self, job: &Job) -> Result<Outcome, RunError> {
+        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
+        let (district, street) = job.district_id.zip(job.street_id).ok_or_else(|| {
+            RunError::BadJob("a deadline job names its district and street".into())
+        })?;
+        let clock_id = job.payload["clock_id"]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or_else(|| RunError::BadJob("payload.clock_id".into()))?;
+        let stage = job.payload["stage"].as_str().unwrap_or_default().to_owned();
+        let (id, now) = (job.id, self.clock.now());
+        self.db
+            .unscoped::<_, RunError, _>(move |c| {
+                Box::pin(async move {
+                    jobs::as_worker(c).await?;
+                    deadlines::scope_to(c, district, street).await?;
+                    let outcome = deadlines::reach(c, clock_id, &stage, now).await?;
+                    let held = match &outcome {
+                        Outcome::Done(_) => jobs::complete(c, id, token, now).await?,
+                        Outcome::Later(at) => jobs::snooze(c, id, token, *at).await?,
+                    };
+                    if held {
+                        Ok(outcome)
+                    } else {
+                        Err(RunError::LeaseLost)
+                    }
+                })
+            })
+            .await
+    }
+
+    async fn record_failure(&self, job: &Job, error: &str) -> Result<(), StoreError> {
+        let Some(token) = job.lease_token else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let retry_at: DateTime<Utc> = now + backoff(job.attempt, rand::random::<f64>());
+        let (id, error) = (job.id, error.to_owned());
+        let state = self
+            .db
+            .unscoped::<_, StoreError, _>(move |c| {
+                Box::pin(async move { jobs::fail(c, id, token, &error, retry_at, now).await })
+            })
+            .await?;
+        if state.as_deref() == Some("failed") {
+            metrics::counter!("onegrid_jobs_discarded_total", "queue" => job.queue.clone())
+                .increment(1);
+            tracing::error!(job = %job.id, kind = %job.kind, attempts = job.attempt, "job failed for good");
+        } else {
+            metrics::counter!("onegrid_job_retries_total", "queue" => job.queue.clone())
+                .increment(1);
+            tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempt, %retry_at, "job failed; will retry");
+        }
+        Ok(())
+    }
+
+    /// Returns a claimed job to the queue untouched (stopping).
+    async fn hand_back(&self, job: &Job) -> Result<(), StoreError> {
+        let Some(token) = job.lease_token else {
+            return Ok(());
+        };
+        let (id, at) = (job.id, job.run_at);
+        self.db
+            .unscoped::<_, StoreError, _>(move |c| {
+                Box::pin(async move { jobs::snooze(c, id, token, at).await })
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Publishes queue depth, oldest due age and terminal failures per queue.
+    pub async fn record_queue_stats(&self) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let stats = self
+            .db
+            .unscoped::<_, StoreError, _>(move |c| {
+                Box::pin(async move { jobs::stats(c, now).await })
+            })
+            .await?;
+        for s in stats {
+            metrics::gauge!("onegrid_queue_depth", "queue" => s.queue.clone()).set(s.depth as f64);
+            metrics::gauge!("onegrid_queue_oldest_seconds", "queue" => s.queue.clone())
+                .set(s.oldest_seconds);
+            metrics::gauge!("onegrid_queue_failed", "queue" => s.queue).set(s.failed as f64);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_is_capped_and_jittered() {
+        assert_eq!(backoff(1, 0.5), Duration::seconds(2));
+        assert_eq!(backoff(2, 0.5), Duration::seconds(4));
+        assert_eq!(backoff(4, 0.5), Duration::seconds(16));
+        assert_eq!(backoff(30, 0.5), Duration::seconds(600));
+        assert_eq!(backoff(1, 0.0), Duration::milliseconds(1500));
+        assert_eq!(backoff(1, 1.0), Duration::milliseconds(2500));
+        assert_eq!(backoff(0, 0.5), Duration::seconds(2));
+    }
+}
