@@ -56,6 +56,12 @@ pub struct Config {
     pub attachment_dir: std::path::PathBuf,
     /// Largest accepted attachment in bytes.
     pub attachment_max_bytes: usize,
+    /// The worker's lease on a claimed job; an expired lease is rescued.
+    pub worker_lease: Duration,
+    /// How often an idle worker looks for due jobs.
+    pub worker_poll: Duration,
+    /// Jobs a worker claims per pass.
+    pub worker_batch: i32,
     /// The score an unrated case counts as, 7 days after resolution (10/8/6/3/0).
     pub unrated_score: i16,
     pub login_max_failures: u32,
@@ -184,6 +190,21 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "ONEGRID_ATTACHMENT_MAX_BYTES",
         "10485760",
         "largest accepted case attachment in bytes (413 above)",
+    ),
+    (
+        "ONEGRID_WORKER_LEASE_SECS",
+        "60",
+        "how long a worker holds a claimed job before another may rescue it (5-3600)",
+    ),
+    (
+        "ONEGRID_WORKER_POLL_MS",
+        "1000",
+        "how often an idle worker looks for due jobs (50-60000)",
+    ),
+    (
+        "ONEGRID_WORKER_BATCH",
+        "100",
+        "jobs a worker claims per pass (1-1000)",
     ),
     (
         "ONEGRID_UNRATED_SCORE",
@@ -360,6 +381,22 @@ impl Config {
                 .unwrap_or_else(|| "data/attachments".into())
                 .into(),
             attachment_max_bytes: v.parsed("ONEGRID_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)?,
+            worker_lease: Duration::from_secs(
+                match v.parsed("ONEGRID_WORKER_LEASE_SECS", 60u64)? {
+                    s @ 5..=3600 => s,
+                    _ => return Err("ONEGRID_WORKER_LEASE_SECS must be between 5 and 3600".into()),
+                },
+            ),
+            worker_poll: Duration::from_millis(
+                match v.parsed("ONEGRID_WORKER_POLL_MS", 1000u64)? {
+                    s @ 50..=60_000 => s,
+                    _ => return Err("ONEGRID_WORKER_POLL_MS must be between 50 and 60000".into()),
+                },
+            ),
+            worker_batch: match v.parsed("ONEGRID_WORKER_BATCH", 100i32)? {
+                s @ 1..=1000 => s,
+                _ => return Err("ONEGRID_WORKER_BATCH must be between 1 and 1000".into()),
+            },
             unrated_score: match v.parsed("ONEGRID_UNRATED_SCORE", 10i16)? {
                 s @ (10 | 8 | 6 | 3 | 0) => s,
                 _ => return Err("ONEGRID_UNRATED_SCORE must be 10, 8, 6, 3 or 0".into()),

@@ -178,18 +178,16 @@ async fn escalate(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> StoreResult<(Vec<Uuid>, Option<i16>)> {
-    if case.escalation_level >= 3 {
-        return Ok((case.assignee_user_id.into_iter().collect(), None));
-    }
-    let level = case.escalation_level + 1;
+    // One level up from wherever the case is now (another clock may have
+    // just moved it); the alert row makes this happen once per clock.
     let moved: Option<Case> = diesel::update(
         cases_t::table
             .filter(cases_t::street_id.eq(case.street_id))
             .filter(cases_t::id.eq(case.id))
-            .filter(cases_t::escalation_level.eq(case.escalation_level)),
+            .filter(cases_t::escalation_level.lt(3)),
     )
     .set((
-        cases_t::escalation_level.eq(level),
+        cases_t::escalation_level.eq(cases_t::escalation_level + 1),
         cases_t::version.eq(cases_t::version + 1),
         cases_t::updated_at.eq(now),
     ))
@@ -198,8 +196,10 @@ async fn escalate(
     .await
     .optional()?;
     let Some(moved) = moved else {
-        return Ok((Vec::new(), None));
+        // Already with the departments, the top of the ladder.
+        return Ok((case.assignee_user_id.into_iter().collect(), None));
     };
+    let level = moved.escalation_level;
     let seq: i32 = case_events::table
         .filter(case_events::street_id.eq(case.street_id))
         .filter(case_events::case_id.eq(case.id))

@@ -25,8 +25,6 @@ struct Health {
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
-/// How often an idle worker looks for due jobs.
-const POLL: Duration = Duration::from_secs(1);
 /// How often queue depth and age are published.
 const STATS_EVERY: Duration = Duration::from_secs(5);
 
@@ -101,8 +99,9 @@ async fn run() -> Result<(), String> {
             std::process::id()
         ),
         clock: Arc::new(SystemClock),
-        lease: chrono::Duration::seconds(60),
-        batch: 100,
+        lease: chrono::Duration::from_std(config.worker_lease)
+            .map_err(|e| format!("ONEGRID_WORKER_LEASE_SECS: {e}"))?,
+        batch: config.worker_batch,
     };
     let health = Arc::new(Health {
         db,
@@ -132,7 +131,8 @@ async fn run() -> Result<(), String> {
 
     let looping = {
         let health = health.clone();
-        tokio::spawn(async move { work(runner, &health.stopping).await })
+        let poll = config.worker_poll;
+        tokio::spawn(async move { work(runner, &health.stopping, poll).await })
     };
     wait_for_stop().await;
     health.stopping.store(true, Ordering::SeqCst);
@@ -150,8 +150,8 @@ async fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// Runs passes until stopped: at once while there is work, every [`POLL`] when idle.
-async fn work(runner: Runner, stopping: &AtomicBool) {
+/// Runs passes until stopped: at once while there is work, every `poll` when idle.
+async fn work(runner: Runner, stopping: &AtomicBool, poll: Duration) {
     let mut last_stats = std::time::Instant::now() - STATS_EVERY;
     while !stopping.load(Ordering::SeqCst) {
         if last_stats.elapsed() >= STATS_EVERY {
@@ -165,7 +165,7 @@ async fn work(runner: Runner, stopping: &AtomicBool) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pass failed; retrying"),
         }
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(poll).await;
     }
 }
 
