@@ -99,11 +99,12 @@ pub async fn as_worker(conn: &mut Conn) -> StoreResult<()> {
     Ok(())
 }
 
-/// Claims up to `limit` due jobs of `queue` for `worker` under a lease of
-/// `lease`; commit right after, then run them outside the transaction.
+/// Claims up to `limit` due jobs of `queues` for `worker` under a lease of
+/// `lease`, oldest due first; commit right after, then run them outside the
+/// transaction.
 pub async fn claim(
     conn: &mut Conn,
-    queue: &str,
+    queues: &[&str],
     limit: i32,
     worker: &str,
     lease: Duration,
@@ -114,11 +115,11 @@ pub async fn claim(
         "UPDATE jobs SET state = 'running', lease_token = gen_random_uuid(), leased_by = $3,
                 lease_expires_at = $4 + $5 * interval '1 millisecond', attempt = attempt + 1,
                 started_at = $4
-         WHERE id IN (SELECT id FROM jobs WHERE queue = $1 AND state = 'available' AND run_at <= $4
+         WHERE id IN (SELECT id FROM jobs WHERE queue = ANY($1) AND state = 'available' AND run_at <= $4
                       ORDER BY run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING *",
     )
-    .bind::<Text, _>(queue)
+    .bind::<diesel::sql_types::Array<Text>, _>(queues)
     .bind::<Integer, _>(limit)
     .bind::<Text, _>(worker)
     .bind::<Timestamptz, _>(now)

@@ -25,6 +25,9 @@ struct Health {
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
+/// Jobs run at once; the pool has one connection more, for claims and stats.
+const WORKER_POOL: usize = 4;
+
 /// How often queue depth and age are published.
 const STATS_EVERY: Duration = Duration::from_secs(5);
 
@@ -74,7 +77,7 @@ async fn run() -> Result<(), String> {
     let config = Config::from_env()?;
     let db = Db::new(
         &config.app_database_url,
-        &PoolSettings::new("onegrid-worker", 4),
+        &PoolSettings::new("onegrid-worker", WORKER_POOL + 1),
     )
     .map_err(|e| e.to_string())?;
     db.ping()
@@ -102,6 +105,7 @@ async fn run() -> Result<(), String> {
         lease: chrono::Duration::from_std(config.worker_lease)
             .map_err(|e| format!("ONEGRID_WORKER_LEASE_SECS: {e}"))?,
         batch: config.worker_batch,
+        concurrency: WORKER_POOL,
     };
     let health = Arc::new(Health {
         db,

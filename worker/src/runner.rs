@@ -4,8 +4,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
 use onegrid_domain::clock::Clock;
 use onegrid_store::cases::SLA_QUEUE;
+
+/// Jobs that do nothing but complete: the benchmarks measure the queue with them.
+pub const NOOP_QUEUE: &str = "noop";
+
+/// The queues this worker runs.
+pub const QUEUES: &[&str] = &[SLA_QUEUE, NOOP_QUEUE];
 use onegrid_store::deadlines::{self, Outcome};
 use onegrid_store::jobs::{self, Job};
 use onegrid_store::{Db, StoreError};
@@ -22,6 +29,16 @@ pub struct Runner {
     pub lease: Duration,
     /// Jobs claimed per pass.
     pub batch: i32,
+    /// Jobs run at once (each in its own transaction; keep it at or below the pool size).
+    pub concurrency: usize,
+}
+
+/// What became of one claimed job.
+enum Ran {
+    Completed,
+    Snoozed,
+    Failed,
+    HandedBack,
 }
 
 /// What one pass did.
@@ -91,35 +108,80 @@ impl Runner {
         let claimed = self
             .db
             .unscoped::<_, StoreError, _>(move |c| {
-                Box::pin(async move { jobs::claim(c, SLA_QUEUE, batch, &worker, lease, now).await })
+                Box::pin(async move { jobs::claim(c, QUEUES, batch, &worker, lease, now).await })
             })
             .await?;
-        for job in claimed {
-            let lateness = (now - job.run_at).num_milliseconds().max(0) as f64 / 1000.0;
-            metrics::histogram!("onegrid_job_start_lateness_seconds", "queue" => job.queue.clone())
-                .record(lateness);
-            if stopping.load(Ordering::SeqCst) {
-                self.hand_back(&job).await?;
-                pass.handed_back += 1;
-                continue;
-            }
-            match self.run(&job).await {
-                Ok(Outcome::Done(what)) => {
-                    pass.completed += 1;
-                    metrics::counter!("onegrid_jobs_completed_total", "queue" => job.queue.clone(), "outcome" => what).increment(1);
-                }
-                Ok(Outcome::Later(_)) => pass.snoozed += 1,
-                Err(e) => {
-                    pass.failed += 1;
-                    self.record_failure(&job, &e.to_string()).await?;
-                }
+        // Up to `concurrency` jobs at once, each in its own transaction.
+        let results: Vec<Result<Ran, StoreError>> = futures_util::stream::iter(claimed)
+            .map(|job| self.process(job, now, stopping))
+            .buffer_unordered(self.concurrency.max(1))
+            .collect()
+            .await;
+        for ran in results {
+            match ran? {
+                Ran::Completed => pass.completed += 1,
+                Ran::Snoozed => pass.snoozed += 1,
+                Ran::Failed => pass.failed += 1,
+                Ran::HandedBack => pass.handed_back += 1,
             }
         }
         Ok(pass)
     }
 
+    /// Runs one claimed job (or hands it back if the worker is stopping).
+    async fn process(
+        &self,
+        job: Job,
+        claimed_at: DateTime<Utc>,
+        stopping: &AtomicBool,
+    ) -> Result<Ran, StoreError> {
+        let lateness = (claimed_at - job.run_at).num_milliseconds().max(0) as f64 / 1000.0;
+        metrics::histogram!("onegrid_job_start_lateness_seconds", "queue" => job.queue.clone())
+            .record(lateness);
+        if stopping.load(Ordering::SeqCst) {
+            self.hand_back(&job).await?;
+            return Ok(Ran::HandedBack);
+        }
+        match self.run(&job).await {
+            Ok(Outcome::Done(what)) => {
+                metrics::counter!("onegrid_jobs_completed_total", "queue" => job.queue.clone(), "outcome" => what)
+                    .increment(1);
+                Ok(Ran::Completed)
+            }
+            Ok(Outcome::Later(_)) => Ok(Ran::Snoozed),
+            Err(e) => {
+                self.record_failure(&job, &e.to_string()).await?;
+                Ok(Ran::Failed)
+            }
+        }
+    }
+
     /// Acts on the job and completes it in the same transaction.
     async fn run(&self, job: &Job) -> Result<Outcome, RunError> {
+        match job.kind.as_str() {
+            "sla.deadline" => self.reach_deadline(job).await,
+            "noop" => self.noop(job).await,
+            other => Err(RunError::BadJob(format!("no runner for job kind {other}"))),
+        }
+    }
+
+    async fn noop(&self, job: &Job) -> Result<Outcome, RunError> {
+        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
+        let (id, now) = (job.id, self.clock.now());
+        let held = self
+            .db
+            .unscoped::<_, RunError, _>(move |c| {
+                Box::pin(async move { Ok(jobs::complete(c, id, token, now).await?) })
+            })
+            .await?;
+        if held {
+            Ok(Outcome::Done("noop"))
+        } else {
+            Err(RunError::LeaseLost)
+        }
+    }
+
+    async fn reach_deadline(&self, job: &Job) -> Result<Outcome, RunError> {
         let token = job.lease_token.ok_or(RunError::LeaseLost)?;
         let (district, street) = job.district_id.zip(job.street_id).ok_or_else(|| {
             RunError::BadJob("a deadline job names its district and street".into())

@@ -20,6 +20,7 @@ fn runner(app: &TestApp) -> Runner {
         clock: app.clock.clone(),
         lease: Duration::seconds(60),
         batch: 100,
+        concurrency: 4,
     }
 }
 

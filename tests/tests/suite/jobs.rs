@@ -46,7 +46,7 @@ async fn claim(
         .db
         .unscoped::<_, StoreError, _>(move |c| {
             Box::pin(async move {
-                jobs::claim(c, "test", n, &worker, Duration::seconds(lease_secs), now).await
+                jobs::claim(c, &["test"], n, &worker, Duration::seconds(lease_secs), now).await
             })
         })
         .await
@@ -307,5 +307,64 @@ async fn jobs_stay_behind_the_tenant_wall() {
     assert!(
         refused.is_err(),
         "a tenant cannot queue work in a street it does not see"
+    );
+}
+
+#[tokio::test]
+async fn the_runner_completes_noops_and_fails_unknown_kinds_for_good() {
+    use std::sync::atomic::AtomicBool;
+    let app = TestApp::start().await;
+    let now = Utc::now();
+    let mut noop = job(Some("noop-1"), now - Duration::seconds(1), 3);
+    noop.queue = "noop";
+    noop.kind = "noop";
+    let mut bogus = job(Some("bogus-1"), now - Duration::seconds(1), 1);
+    bogus.queue = "noop";
+    bogus.kind = "bogus.kind";
+    enqueue(&app, noop).await;
+    enqueue(&app, bogus).await;
+    let runner = onegrid_worker::runner::Runner {
+        db: app.state.db.clone(),
+        worker_id: "t".into(),
+        clock: app.clock.clone(),
+        lease: Duration::seconds(30),
+        batch: 10,
+        concurrency: 4,
+    };
+    let pass = runner.tick(&AtomicBool::new(false)).await.unwrap();
+    assert_eq!((pass.completed, pass.failed), (1, 1));
+    // A stopping worker claims nothing more.
+    let stopped = runner.tick(&AtomicBool::new(true)).await.unwrap();
+    assert_eq!(stopped.ran(), 0);
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        kind: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        state: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        last_error: Option<String>,
+    }
+    use diesel_async::RunQueryDsl;
+    let mut owner = app.db.owner().await;
+    let rows: Vec<Row> =
+        diesel::sql_query("SELECT kind, state, last_error FROM jobs ORDER BY kind")
+            .load(&mut owner)
+            .await
+            .unwrap();
+    assert_eq!(
+        (rows[0].kind.as_str(), rows[0].state.as_str()),
+        ("bogus.kind", "failed")
+    );
+    assert!(
+        rows[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("no runner for job kind bogus.kind")
+    );
+    assert_eq!(
+        (rows[1].kind.as_str(), rows[1].state.as_str()),
+        ("noop", "completed")
     );
 }
