@@ -22,6 +22,8 @@ pub struct PoolSettings {
     pub statement_timeout: Duration,
     pub idle_in_transaction_timeout: Duration,
     pub application_name: String,
+    /// Sessions are the worker's (see [`PoolSettings::for_worker`]).
+    pub worker: bool,
 }
 
 impl PoolSettings {
@@ -33,7 +35,16 @@ impl PoolSettings {
             statement_timeout: Duration::from_secs(10),
             idle_in_transaction_timeout: Duration::from_secs(30),
             application_name: application_name.to_owned(),
+            worker: false,
         }
+    }
+
+    /// Marks every session of the pool as the worker's: it sees and works
+    /// the jobs of every street (the job queue's row-level security reads
+    /// `app.worker`). Only the worker's pool is built so.
+    pub fn for_worker(mut self) -> Self {
+        self.worker = true;
+        self
     }
 }
 
@@ -55,8 +66,13 @@ impl std::fmt::Debug for Db {
 /// `options` and `application_name`).
 fn url_with_options(url: &str, s: &PoolSettings) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
+    let worker = if s.worker {
+        "%20-c%20app.worker%3Don"
+    } else {
+        ""
+    };
     format!(
-        "{url}{sep}application_name={}&options=-c%20statement_timeout%3D{}%20-c%20idle_in_transaction_session_timeout%3D{}",
+        "{url}{sep}application_name={}&options=-c%20statement_timeout%3D{}%20-c%20idle_in_transaction_session_timeout%3D{}{worker}",
         s.application_name,
         s.statement_timeout.as_millis(),
         s.idle_in_transaction_timeout.as_millis()
@@ -132,5 +148,33 @@ impl Db {
             f(c, principal).await
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_worker_pools_mark_their_sessions() {
+        let api = url_with_options("postgres://a@h/db", &PoolSettings::new("api", 4));
+        assert!(
+            api.contains("statement_timeout%3D10000") && !api.contains("app.worker"),
+            "{api}"
+        );
+        let worker = url_with_options(
+            "postgres://a@h/db?x=1",
+            &PoolSettings::new("w", 4).for_worker(),
+        );
+        assert!(
+            worker.starts_with("postgres://a@h/db?x=1&application_name=w&options="),
+            "{worker}"
+        );
+        assert!(worker.ends_with("%20-c%20app.worker%3Don"), "{worker}");
+        assert_eq!(
+            worker.matches("options=").count(),
+            1,
+            "one options parameter: the last would win"
+        );
     }
 }

@@ -92,6 +92,9 @@ pub struct Job {
 }
 
 /// Makes the transaction the worker's: it sees and works jobs of every street.
+/// The worker's own connections say so for their whole session (see
+/// `PoolSettings::for_worker`); every other function here expects one of
+/// the two.
 pub async fn as_worker(conn: &mut Conn) -> StoreResult<()> {
     diesel::sql_query("SELECT set_config('app.worker', 'on', true)")
         .execute(conn)
@@ -110,7 +113,6 @@ pub async fn claim(
     lease: Duration,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Job>> {
-    as_worker(conn).await?;
     Ok(diesel::sql_query(
         "UPDATE jobs SET state = 'running', lease_token = gen_random_uuid(), leased_by = $3,
                 lease_expires_at = $4 + $5 * interval '1 millisecond', attempt = attempt + 1,
@@ -136,7 +138,6 @@ pub async fn heartbeat(
     lease: Duration,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    as_worker(conn).await?;
     let n = diesel::update(fenced(id, token))
         .set(jobs::lease_expires_at.eq(now + lease))
         .execute(conn)
@@ -168,7 +169,6 @@ pub async fn complete(
     token: Uuid,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    as_worker(conn).await?;
     let n = diesel::update(fenced(id, token))
         .set((
             jobs::state.eq("completed"),
@@ -189,7 +189,6 @@ pub async fn snooze(
     token: Uuid,
     run_at: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    as_worker(conn).await?;
     let n = diesel::update(fenced(id, token))
         .set((
             jobs::state.eq("available"),
@@ -213,7 +212,6 @@ pub async fn fail(
     retry_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<String>> {
-    as_worker(conn).await?;
     let error: String = error.chars().take(2000).collect();
     Ok(diesel::sql_query(
         "UPDATE jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,
@@ -243,7 +241,6 @@ struct StateRow {
 /// Returns jobs whose lease expired (their worker died or hung) to the queue,
 /// or to `failed` if that was their last attempt. Returns how many.
 pub async fn rescue(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<Vec<Job>> {
-    as_worker(conn).await?;
     Ok(diesel::sql_query(
         "UPDATE jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,
                 finished_at = CASE WHEN attempt >= max_attempts THEN $1 END,
@@ -297,7 +294,6 @@ pub struct QueueStats {
 }
 
 pub async fn stats(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<Vec<QueueStats>> {
-    as_worker(conn).await?;
     Ok(diesel::sql_query(
         "SELECT queue,
                 count(*) FILTER (WHERE state = 'available' AND run_at <= $1) AS depth,

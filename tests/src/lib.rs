@@ -270,6 +270,13 @@ impl TestApp {
             .to_owned()
     }
 
+    /// A pool like the worker's: the app role, every session marked as the
+    /// worker's (it sees and works the jobs of every street).
+    pub fn worker_db(&self) -> onegrid_store::Db {
+        let settings = onegrid_store::PoolSettings::new("test-worker", 5).for_worker();
+        onegrid_store::Db::new(&self.db.app_url(), &settings).unwrap()
+    }
+
     /// Stops the server (in-flight requests finish first).
     pub async fn stop(&self) {
         self.server.stop(true).await;

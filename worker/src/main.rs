@@ -77,7 +77,7 @@ async fn run() -> Result<(), String> {
     let config = Config::from_env()?;
     let db = Db::new(
         &config.app_database_url,
-        &PoolSettings::new("onegrid-worker", WORKER_POOL + 1),
+        &PoolSettings::new("onegrid-worker", WORKER_POOL + 1).for_worker(),
     )
     .map_err(|e| e.to_string())?;
     db.ping()

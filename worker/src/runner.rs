@@ -21,6 +21,7 @@ use uuid::Uuid;
 /// Claims and runs jobs of the deadline queue.
 #[derive(Debug, Clone)]
 pub struct Runner {
+    /// A pool whose sessions are the worker's (`PoolSettings::for_worker`).
     pub db: Db,
     /// Names this process in leases (`host:pid`).
     pub worker_id: String,
@@ -90,12 +91,9 @@ impl Runner {
     pub async fn tick(&self, stopping: &AtomicBool) -> Result<Pass, StoreError> {
         let now = self.clock.now();
         let mut pass = Pass::default();
-        let rescued = self
-            .db
-            .unscoped::<_, StoreError, _>(move |c| {
-                Box::pin(async move { jobs::rescue(c, now).await })
-            })
-            .await?;
+        // Single statements run on their own (autocommit) on the worker's
+        // connections, which carry app.worker for the session.
+        let rescued = jobs::rescue(&mut *self.db.conn().await?, now).await?;
         pass.rescued = rescued.len();
         if pass.rescued > 0 {
             metrics::counter!("onegrid_jobs_rescued_total").increment(pass.rescued as u64);
@@ -105,12 +103,15 @@ impl Runner {
             return Ok(pass);
         }
         let (worker, lease, batch) = (self.worker_id.clone(), self.lease, self.batch);
-        let claimed = self
-            .db
-            .unscoped::<_, StoreError, _>(move |c| {
-                Box::pin(async move { jobs::claim(c, QUEUES, batch, &worker, lease, now).await })
-            })
-            .await?;
+        let claimed = jobs::claim(
+            &mut *self.db.conn().await?,
+            QUEUES,
+            batch,
+            &worker,
+            lease,
+            now,
+        )
+        .await?;
         // Up to `concurrency` jobs at once, each in its own transaction.
         let results: Vec<Result<Ran, StoreError>> = futures_util::stream::iter(claimed)
             .map(|job| self.process(job, now, stopping))
@@ -168,12 +169,8 @@ impl Runner {
     async fn noop(&self, job: &Job) -> Result<Outcome, RunError> {
         let token = job.lease_token.ok_or(RunError::LeaseLost)?;
         let (id, now) = (job.id, self.clock.now());
-        let held = self
-            .db
-            .unscoped::<_, RunError, _>(move |c| {
-                Box::pin(async move { Ok(jobs::complete(c, id, token, now).await?) })
-            })
-            .await?;
+        // Nothing to apply: the fenced completion is the whole job.
+        let held = jobs::complete(&mut *self.db.conn().await?, id, token, now).await?;
         if held {
             Ok(Outcome::Done("noop"))
         } else {
@@ -195,7 +192,6 @@ impl Runner {
         self.db
             .unscoped::<_, RunError, _>(move |c| {
                 Box::pin(async move {
-                    jobs::as_worker(c).await?;
                     deadlines::scope_to(c, district, street).await?;
                     let outcome = deadlines::reach(c, clock_id, &stage, now).await?;
                     let held = match &outcome {
@@ -219,12 +215,15 @@ impl Runner {
         let now = self.clock.now();
         let retry_at: DateTime<Utc> = now + backoff(job.attempt, rand::random::<f64>());
         let (id, error) = (job.id, error.to_owned());
-        let state = self
-            .db
-            .unscoped::<_, StoreError, _>(move |c| {
-                Box::pin(async move { jobs::fail(c, id, token, &error, retry_at, now).await })
-            })
-            .await?;
+        let state = jobs::fail(
+            &mut *self.db.conn().await?,
+            id,
+            token,
+            &error,
+            retry_at,
+            now,
+        )
+        .await?;
         if state.as_deref() == Some("failed") {
             metrics::counter!("onegrid_jobs_discarded_total", "queue" => job.queue.clone())
                 .increment(1);
@@ -243,23 +242,14 @@ impl Runner {
             return Ok(());
         };
         let (id, at) = (job.id, job.run_at);
-        self.db
-            .unscoped::<_, StoreError, _>(move |c| {
-                Box::pin(async move { jobs::snooze(c, id, token, at).await })
-            })
-            .await?;
+        jobs::snooze(&mut *self.db.conn().await?, id, token, at).await?;
         Ok(())
     }
 
     /// Publishes queue depth, oldest due age and terminal failures per queue.
     pub async fn record_queue_stats(&self) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let stats = self
-            .db
-            .unscoped::<_, StoreError, _>(move |c| {
-                Box::pin(async move { jobs::stats(c, now).await })
-            })
-            .await?;
+        let stats = jobs::stats(&mut *self.db.conn().await?, now).await?;
         for s in stats {
             metrics::gauge!("onegrid_queue_depth", "queue" => s.queue.clone()).set(s.depth as f64);
             metrics::gauge!("onegrid_queue_oldest_seconds", "queue" => s.queue.clone())

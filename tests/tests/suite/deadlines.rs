@@ -15,7 +15,7 @@ fn at(s: &str) -> DateTime<Utc> {
 
 fn runner(app: &TestApp) -> Runner {
     Runner {
-        db: app.state.db.clone(),
+        db: app.worker_db(),
         worker_id: "test-worker".into(),
         clock: app.clock.clone(),
         lease: Duration::seconds(60),

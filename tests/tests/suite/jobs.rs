@@ -42,8 +42,7 @@ async fn claim(
     now: chrono::DateTime<Utc>,
 ) -> Vec<Job> {
     let worker = worker.to_owned();
-    app.state
-        .db
+    app.worker_db()
         .unscoped::<_, StoreError, _>(move |c| {
             Box::pin(async move {
                 jobs::claim(c, &["test"], n, &worker, Duration::seconds(lease_secs), now).await
@@ -60,7 +59,7 @@ async fn with<T: Send + 'static>(
     ) -> futures_util::future::BoxFuture<'c, Result<T, StoreError>>
     + Send,
 ) -> T {
-    app.state.db.unscoped(f).await.unwrap()
+    app.worker_db().unscoped(f).await.unwrap()
 }
 
 #[tokio::test]
@@ -285,16 +284,20 @@ async fn jobs_stay_behind_the_tenant_wall() {
         .await
         .unwrap();
     assert_eq!(seen, 0);
-    let unscoped = with(&app, |c| {
-        Box::pin(async move {
-            use diesel::QueryDsl;
-            Ok(onegrid_store::schema::jobs::table
-                .count()
-                .get_result::<i64>(c)
-                .await?)
+    let unscoped = app
+        .state
+        .db
+        .unscoped::<_, StoreError, _>(|c| {
+            Box::pin(async move {
+                use diesel::QueryDsl;
+                Ok(onegrid_store::schema::jobs::table
+                    .count()
+                    .get_result::<i64>(c)
+                    .await?)
+            })
         })
-    })
-    .await;
+        .await
+        .unwrap();
     assert_eq!(unscoped, 0, "only the worker sees every street's jobs");
     let mut b = job(None, now, 5);
     b.district_id = Some(w.district);
@@ -324,7 +327,7 @@ async fn the_runner_completes_noops_and_fails_unknown_kinds_for_good() {
     enqueue(&app, noop).await;
     enqueue(&app, bogus).await;
     let runner = onegrid_worker::runner::Runner {
-        db: app.state.db.clone(),
+        db: app.worker_db(),
         worker_id: "t".into(),
         clock: app.clock.clone(),
         lease: Duration::seconds(30),
