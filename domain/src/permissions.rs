@@ -328,6 +328,7 @@ pub enum Action {
     CaseApprove,
     CaseRate,
     CaseReporterReveal,
+    JobsManage,
 }
 
 /// One row of the permission matrix.
@@ -634,6 +635,13 @@ pub const MATRIX: &[Rule] = &[
         reach: Reach::Within,
         roles: &[StreetAdmin, CommunityAdmin],
     },
+    Rule {
+        action: Action::JobsManage,
+        name: "jobs.manage",
+        description: "see the worker's jobs of the district and replay failed ones",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin],
+    },
 ];
 
 /// The permission a lifecycle step needs over the case.
@@ -820,6 +828,7 @@ mod tests {
             Action::CaseApprove,
             Action::CaseRate,
             Action::CaseReporterReveal,
+            Action::JobsManage,
         ];
         for a in all {
             assert_eq!(MATRIX.iter().filter(|r| r.action == a).count(), 1, "{a:?}");

@@ -306,3 +306,37 @@ pub async fn stats(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<Vec<Queue
     .load(conn)
     .await?)
 }
+
+/// Filters of an admin's job list.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub state: Option<String>,
+    pub queue: Option<String>,
+}
+
+/// Jobs visible to the caller (a district admin: the district's), newest first.
+pub async fn list(
+    conn: &mut Conn,
+    f: &JobFilter,
+    page: &crate::page::PageRequest,
+) -> StoreResult<crate::page::Page<Job>> {
+    let mut q = jobs::table
+        .select(Job::as_select())
+        .order(jobs::id.desc())
+        .limit(page.fetch_limit())
+        .into_boxed();
+    if let Some(state) = &f.state {
+        q = q.filter(jobs::state.eq(state.clone()));
+    }
+    if let Some(queue) = &f.queue {
+        q = q.filter(jobs::queue.eq(queue.clone()));
+    }
+    if let Some(after) = page.after {
+        q = q.filter(jobs::id.lt(after));
+    }
+    Ok(crate::page::Page::from_rows(
+        q.load(conn).await?,
+        page,
+        |j| j.id,
+    ))
+}

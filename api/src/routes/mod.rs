@@ -18,6 +18,7 @@ pub mod geo;
 pub mod grid_staff;
 pub mod grids;
 pub mod households;
+pub mod jobs;
 pub mod ledger_files;
 pub mod ledger_records;
 pub mod ledger_types;
@@ -99,6 +100,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(case_steps::take_step)
             .service(case_steps::complete_milestone)
             .service(case_kpis::get_kpis)
+            .service(jobs::list_jobs)
+            .service(jobs::get_job)
+            .service(jobs::replay_job)
             .service(case_tasks::create_task)
             .service(case_tasks::list_tasks)
             .service(case_tasks::create_bundle)

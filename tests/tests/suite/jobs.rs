@@ -371,3 +371,83 @@ async fn the_runner_completes_noops_and_fails_unknown_kinds_for_good() {
         ("noop", "completed")
     );
 }
+
+#[tokio::test]
+async fn district_admins_see_failed_jobs_and_replay_them() {
+    use std::sync::atomic::AtomicBool;
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let d_admin = app.token("d-admin").await;
+    let a_admin = app.token("a-admin").await;
+    let now = Utc::now();
+    let mut broken = job(Some("broken-1"), now - Duration::seconds(1), 1);
+    broken.queue = "noop";
+    broken.kind = "no.such.kind";
+    broken.district_id = Some(w.district);
+    broken.street_id = Some(w.street_a);
+    enqueue(&app, broken).await;
+    let runner = onegrid_worker::runner::Runner {
+        db: app.worker_db(),
+        worker_id: "t".into(),
+        clock: app.clock.clone(),
+        lease: Duration::seconds(30),
+        batch: 10,
+        concurrency: 4,
+    };
+    assert_eq!(
+        runner.tick(&AtomicBool::new(false)).await.unwrap().failed,
+        1
+    );
+    let failed = app
+        .get("/api/v1/jobs?state=failed")
+        .bearer(&d_admin)
+        .send()
+        .await;
+    let items = failed.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["kind"], "no.such.kind");
+    assert!(
+        items[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no runner")
+    );
+    let id = items[0]["id"].as_str().unwrap().to_owned();
+    app.get("/api/v1/jobs")
+        .bearer(&a_admin)
+        .send()
+        .await
+        .problem(403, "forbidden");
+    app.get("/api/v1/jobs?state=lost")
+        .bearer(&d_admin)
+        .send()
+        .await
+        .problem(400, "invalid_parameter");
+    let replayed = app
+        .post(&format!("/api/v1/jobs/{id}/replay"))
+        .bearer(&d_admin)
+        .send()
+        .await;
+    let body = replayed.ok(200).clone();
+    assert_eq!(
+        (body["state"].as_str(), body["attempt"].as_i64()),
+        (Some("available"), Some(0))
+    );
+    let again = app
+        .post(&format!("/api/v1/jobs/{id}/replay"))
+        .bearer(&d_admin)
+        .send()
+        .await;
+    assert!(
+        again.problem(409, "conflict")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("available")
+    );
+    let one = app
+        .get(&format!("/api/v1/jobs/{id}"))
+        .bearer(&d_admin)
+        .send()
+        .await;
+    assert_eq!(one.ok(200)["state"], "available");
+}

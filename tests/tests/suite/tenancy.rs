@@ -193,6 +193,25 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .send()
         .await;
     let attachment_id = attached.ok(201)["id"].as_str().unwrap().to_owned();
+    // One of the deadline jobs the case queued (street A's).
+    let street_a_job = {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: uuid::Uuid,
+        }
+        let mut owner = app.db.owner().await;
+        diesel::sql_query(format!(
+            "SELECT id FROM jobs WHERE street_id = '{}' LIMIT 1",
+            w.street_a
+        ))
+        .get_result::<Id>(&mut owner)
+        .await
+        .unwrap()
+        .id
+        .to_string()
+    };
     let foreign_categories = app
         .get("/api/v1/case-categories")
         .bearer(&q_admin)
@@ -225,6 +244,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("household_id", w.household_a.to_string()),
         ("case_id", case_id),
         ("attachment_id", attachment_id),
+        ("job_id", street_a_job),
         ("case_category_id", foreign_category),
     ]);
     // District settings named by value, not by id: another district's caller
