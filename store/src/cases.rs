@@ -352,6 +352,20 @@ pub struct NewEvent {
     pub at: DateTime<Utc>,
 }
 
+/// Appends an event to a case's history, numbered after the last one. Call it
+/// after the guarded update of the case row, which serialises writers.
+pub async fn append_event(conn: &mut Conn, case: &Case, e: NewEvent) -> StoreResult<()> {
+    let seq: i32 = case_events::table
+        .filter(case_events::street_id.eq(case.street_id))
+        .filter(case_events::case_id.eq(case.id))
+        .select(diesel::dsl::max(case_events::seq))
+        .first::<Option<i32>>(conn)
+        .await?
+        .unwrap_or(0)
+        + 1;
+    insert_event(conn, case, seq, e).await
+}
+
 async fn insert_event(conn: &mut Conn, case: &Case, seq: i32, e: NewEvent) -> StoreResult<()> {
     diesel::insert_into(case_events::table)
         .values((
@@ -433,6 +447,37 @@ pub struct StepWrite<'a> {
     pub rating: Option<(i16, Option<String>)>,
 }
 
+/// A write that records an event without moving the case through its
+/// lifecycle (a booking, a milestone reached): the version still moves, so
+/// `If-Match` guards it like a step.
+pub fn note<'a>(
+    case: &Case,
+    step: &'static str,
+    actor: Actor,
+    data: serde_json::Value,
+    at: DateTime<Utc>,
+    calendar: &'a WorkCalendar,
+) -> StepWrite<'a> {
+    StepWrite {
+        after: case.state(),
+        changes: CaseChanges::default(),
+        event: NewEvent {
+            step,
+            from: Some(case.status()),
+            to: case.status(),
+            actor,
+            reason: None,
+            data,
+            at,
+        },
+        effects: &[],
+        extension_minutes: 0,
+        calendar,
+        milestones: &[],
+        rating: None,
+    }
+}
+
 /// Applies a step to the case the caller read at `version`: exactly one of
 /// several concurrent steps on the same version wins, the others get
 /// [`StoreError::VersionMismatch`].
@@ -470,14 +515,6 @@ pub async fn record_step(
             .await?;
         return Err(StoreError::VersionMismatch { current });
     };
-    let seq: i32 = case_events::table
-        .filter(case_events::street_id.eq(case.street_id))
-        .filter(case_events::case_id.eq(case.id))
-        .select(diesel::dsl::max(case_events::seq))
-        .first::<Option<i32>>(conn)
-        .await?
-        .unwrap_or(0)
-        + 1;
     if let Some(Some(department)) = step.changes.assignee_department_id {
         diesel::insert_into(case_routes::table)
             .values((
@@ -505,7 +542,7 @@ pub async fn record_step(
             .execute(conn)
             .await?;
     }
-    insert_event(conn, &updated, seq, step.event.clone()).await?;
+    append_event(conn, &updated, step.event.clone()).await?;
     for effect in step.effects {
         apply_effect(conn, &updated, *effect, &step, at).await?;
     }

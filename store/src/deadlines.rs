@@ -15,7 +15,7 @@ use crate::cases::{self, Case, CaseClock};
 use crate::db::Conn;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{
-    case_clock_alerts, case_clocks, case_events, cases as cases_t, notifications, role_assignments,
+    case_clock_alerts, case_clocks, cases as cases_t, notifications, role_assignments,
 };
 
 /// What became of a deadline job.
@@ -200,33 +200,24 @@ async fn escalate(
         return Ok((case.assignee_user_id.into_iter().collect(), None));
     };
     let level = moved.escalation_level;
-    let seq: i32 = case_events::table
-        .filter(case_events::street_id.eq(case.street_id))
-        .filter(case_events::case_id.eq(case.id))
-        .select(diesel::dsl::max(case_events::seq))
-        .first::<Option<i32>>(conn)
-        .await?
-        .unwrap_or(0)
-        + 1;
     let status = Status::parse(&moved.status).unwrap_or(Status::Received);
-    diesel::insert_into(case_events::table)
-        .values((
-            case_events::street_id.eq(case.street_id),
-            case_events::id.eq(Uuid::now_v7()),
-            case_events::case_id.eq(case.id),
-            case_events::seq.eq(seq),
-            case_events::step.eq("escalate"),
-            case_events::from_status.eq(status.as_str()),
-            case_events::to_status.eq(status.as_str()),
-            case_events::actor_id.eq(Uuid::nil()),
-            case_events::actor_kind.eq("system"),
-            case_events::reason.eq(format!("{} 超时", clock.name)),
-            case_events::data
-                .eq(serde_json::json!({"level": level, "clock_id": clock.id, "clock": clock.kind})),
-            case_events::at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
+    cases::append_event(
+        conn,
+        &moved,
+        cases::NewEvent {
+            step: "escalate",
+            from: Some(status),
+            to: status,
+            actor: cases::Actor {
+                id: Uuid::nil(),
+                kind: "system",
+            },
+            reason: Some(format!("{} 超时", clock.name)),
+            data: serde_json::json!({"level": level, "clock_id": clock.id, "clock": clock.kind}),
+            at: now,
+        },
+    )
+    .await?;
     let mut to: Vec<Uuid> = case.assignee_user_id.into_iter().collect();
     match level {
         1 => to.extend(

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use onegrid_domain::calendar::Basis;
 use onegrid_domain::permissions::{Action, Target};
 use onegrid_store::appointments::{self, NewSlot, Slot, SlotFilter};
-use onegrid_store::cases::{self, CaseChanges, NewEvent, StepWrite};
+use onegrid_store::cases;
 use onegrid_store::{case_setup, hierarchy};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -262,28 +262,16 @@ pub async fn book(
                     ServiceMode::Appointment
                 };
                 let calendar = case_setup::calendar(c, case.district_id).await?;
-                let write = StepWrite {
-                    after: case.state(),
-                    changes: CaseChanges {
-                        service_mode: Some(Some(mode.as_str().to_owned())),
-                        ..CaseChanges::default()
-                    },
-                    event: NewEvent {
-                        step: "book_appointment",
-                        from: Some(case.status()),
-                        to: case.status(),
-                        actor: actor(&p),
-                        reason: None,
-                        data: serde_json::json!({"slot_id": slot.id, "booking_id": booking.id,
+                let mut write = cases::note(
+                    &case,
+                    "book_appointment",
+                    actor(&p),
+                    serde_json::json!({"slot_id": slot.id, "booking_id": booking.id,
                             "starts_at": slot.starts_at, "off_hours": slot.off_hours}),
-                        at: now,
-                    },
-                    effects: &[],
-                    extension_minutes: 0,
-                    calendar: &calendar,
-                    milestones: &[],
-                    rating: None,
-                };
+                    now,
+                    &calendar,
+                );
+                write.changes.service_mode = Some(Some(mode.as_str().to_owned()));
                 let updated = cases::record_step(c, &case, version, write).await?;
                 let (cid, v) = (updated.id, updated.version);
                 let loaded = load_view(&st, c, updated).await?;
@@ -321,24 +309,14 @@ pub async fn cancel(
                     .ok_or_else(ApiError::not_found)?;
                 appointments::cancel(c, case.street_id, &booking, now).await?;
                 let calendar = case_setup::calendar(c, case.district_id).await?;
-                let write = StepWrite {
-                    after: case.state(),
-                    changes: CaseChanges::default(),
-                    event: NewEvent {
-                        step: "cancel_appointment",
-                        from: Some(case.status()),
-                        to: case.status(),
-                        actor: actor(&p),
-                        reason: None,
-                        data: serde_json::json!({"slot_id": booking.slot_id, "booking_id": booking.id}),
-                        at: now,
-                    },
-                    effects: &[],
-                    extension_minutes: 0,
-                    calendar: &calendar,
-                    milestones: &[],
-                    rating: None,
-                };
+                let write = cases::note(
+                    &case,
+                    "cancel_appointment",
+                    actor(&p),
+                    serde_json::json!({"slot_id": booking.slot_id, "booking_id": booking.id}),
+                    now,
+                    &calendar,
+                );
                 let updated = cases::record_step(c, &case, version, write).await?;
                 load_view(&st, c, updated).await
             })

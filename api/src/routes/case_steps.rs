@@ -338,24 +338,14 @@ pub async fn complete_milestone(
                 let case = load(c, &p, id, Action::CaseWork).await?;
                 let version = if_match.version()?;
                 let calendar = case_setup::calendar(c, case.district_id).await?;
-                let write = StepWrite {
-                    after: case.state(),
-                    changes: CaseChanges::default(),
-                    event: NewEvent {
-                        step: "complete_milestone",
-                        from: Some(case.status()),
-                        to: case.status(),
-                        actor: actor(&p),
-                        reason: None,
-                        data: serde_json::json!({"milestone": body.name}),
-                        at: now,
-                    },
-                    effects: &[],
-                    extension_minutes: 0,
-                    calendar: &calendar,
-                    milestones: &[],
-                    rating: None,
-                };
+                let write = cases::note(
+                    &case,
+                    "complete_milestone",
+                    actor(&p),
+                    serde_json::json!({"milestone": body.name}),
+                    now,
+                    &calendar,
+                );
                 let updated = cases::record_step(c, &case, version, write).await?;
                 if !cases::complete_milestone(c, &updated, &body.name, now).await? {
                     return Err(ApiError::new(
