@@ -268,6 +268,17 @@ pub fn parse_day(field: &str, value: Option<&str>) -> ApiResult<Option<chrono::N
 }
 
 /// Validates a free-text name field.
+/// The stated purpose of revealing a sensitive value: 5 to 200 characters.
+pub fn check_purpose(purpose: &str) -> ApiResult<()> {
+    if purpose.trim().chars().count() < 5 {
+        return Err(ApiError::field(
+            "purpose",
+            "state why you need the value (at least 5 characters)",
+        ));
+    }
+    check_name("purpose", purpose, 200)
+}
+
 pub fn check_name(field: &str, value: &str, max: usize) -> ApiResult<()> {
     onegrid_domain::text::check_name(value, max).map_err(|m| ApiError::field(field, m))
 }

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Code, FieldError, reference};
-use crate::http::{IdempotencyKey, PageQuery, Paged, check_name, ok_with_etag};
+use crate::http::{IdempotencyKey, PageQuery, Paged, ok_with_etag};
 use crate::routes::grids::grid_target;
 use crate::routes::residents::check_phone;
 use crate::state::{AppState, Created, Guard};
@@ -915,13 +915,7 @@ pub async fn reveal_reporter(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
-    if body.purpose.trim().chars().count() < 5 {
-        return Err(ApiError::field(
-            "purpose",
-            "state why you need the value (at least 5 characters)",
-        ));
-    }
-    check_name("purpose", &body.purpose, 200)?;
+    crate::http::check_purpose(&body.purpose)?;
     let st = state.clone();
     let request_id = crate::request_id::current();
     let revealed = state

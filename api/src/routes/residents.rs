@@ -497,13 +497,7 @@ pub async fn reveal(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
-    if body.purpose.trim().chars().count() < 5 {
-        return Err(ApiError::field(
-            "purpose",
-            "state why you need the value (at least 5 characters)",
-        ));
-    }
-    check_name("purpose", &body.purpose, 200)?;
+    crate::http::check_purpose(&body.purpose)?;
     let st = state.clone();
     let request_id = crate::request_id::current();
     let revealed = state
