@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod masking;
 pub mod permissions;
 pub mod query;
+pub mod recurrence;
 pub mod sla;
 pub mod staffing;
 pub mod text;
