@@ -277,6 +277,55 @@ impl TestApp {
         onegrid_store::Db::new(&self.db.app_url(), &settings).unwrap()
     }
 
+    /// The id of the case category with `code` (e.g. `03.02`).
+    pub async fn case_category(&self, token: &str, code: &str) -> String {
+        let list = self
+            .get("/api/v1/case-categories")
+            .bearer(token)
+            .send()
+            .await;
+        list.ok(200)
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == code)
+            .unwrap_or_else(|| panic!("no category {code}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Files a case that must be accepted (201); returns it.
+    pub async fn file_case(&self, token: &str, body: &Value) -> Value {
+        let reply = self
+            .post("/api/v1/cases")
+            .bearer(token)
+            .json(body)
+            .send()
+            .await;
+        reply.ok(201).clone()
+    }
+
+    /// Takes a lifecycle step on the case as last read (its version is the If-Match).
+    pub async fn case_step(&self, token: &str, case: &Value, body: &Value) -> Reply {
+        self.post(&format!(
+            "/api/v1/cases/{}/steps",
+            case["id"].as_str().unwrap()
+        ))
+        .bearer(token)
+        .header("if-match", &format!("\"{}\"", case["version"]))
+        .json(body)
+        .send()
+        .await
+    }
+
+    /// A step that must succeed (201); returns the case after it.
+    pub async fn case_step_ok(&self, token: &str, case: &Value, body: &Value) -> Value {
+        let reply = self.case_step(token, case, body).await;
+        assert_eq!(reply.status.as_u16(), 201, "{body}: {}", reply.text);
+        reply.body
+    }
+
     /// Stops the server (in-flight requests finish first).
     pub async fn stop(&self) {
         self.server.stop(true).await;

@@ -19,50 +19,19 @@ fn same_instant(v: &Value, s: &str) -> bool {
 }
 
 async fn category(app: &TestApp, token: &str, code: &str) -> String {
-    let list = app
-        .get("/api/v1/case-categories")
-        .bearer(token)
-        .send()
-        .await;
-    list.ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["code"] == code)
-        .unwrap_or_else(|| panic!("no category {code}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.case_category(token, code).await
 }
 
 async fn file(app: &TestApp, token: &str, body: Value) -> Value {
-    let reply = app
-        .post("/api/v1/cases")
-        .bearer(token)
-        .json(&body)
-        .send()
-        .await;
-    reply.ok(201).clone()
+    app.file_case(token, &body).await
 }
 
-/// Takes a step on the case as last read; returns the reply.
 async fn step(app: &TestApp, token: &str, case: &Value, body: Value) -> Reply {
-    app.post(&format!(
-        "/api/v1/cases/{}/steps",
-        case["id"].as_str().unwrap()
-    ))
-    .bearer(token)
-    .header("if-match", &format!("\"{}\"", case["version"]))
-    .json(&body)
-    .send()
-    .await
+    app.case_step(token, case, &body).await
 }
 
-/// Takes a step that must succeed; returns the case after it.
 async fn ok_step(app: &TestApp, token: &str, case: &Value, body: Value) -> Value {
-    let reply = step(app, token, case, body.clone()).await;
-    assert_eq!(reply.status.as_u16(), 201, "{body}: {}", reply.text);
-    reply.body
+    app.case_step_ok(token, case, &body).await
 }
 
 fn clock<'a>(case: &'a Value, kind: &str) -> &'a Value {

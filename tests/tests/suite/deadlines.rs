@@ -40,41 +40,13 @@ async fn inbox(app: &TestApp, user: &str) -> Vec<Value> {
 }
 
 async fn step(app: &TestApp, token: &str, case: &Value, body: Value) -> Value {
-    let reply = app
-        .post(&format!(
-            "/api/v1/cases/{}/steps",
-            case["id"].as_str().unwrap()
-        ))
-        .bearer(token)
-        .header("if-match", &format!("\"{}\"", case["version"]))
-        .json(&body)
-        .send()
-        .await;
-    assert_eq!(reply.status.as_u16(), 201, "{body}: {}", reply.text);
-    reply.body
+    app.case_step_ok(token, case, &body).await
 }
 
 async fn gas_case(app: &TestApp, w: &World, token: &str) -> Value {
-    let cats = app
-        .get("/api/v1/case-categories")
-        .bearer(token)
-        .send()
-        .await;
-    let gas = cats
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["code"] == "02.04")
-        .unwrap()["id"]
-        .clone();
-    let filed = app
-        .post("/api/v1/cases")
-        .bearer(token)
-        .json(&json!({"channel": "hotline", "category_id": gas, "grid_id": w.grid_a1_1, "title": "燃气味", "description": "楼道有燃气味"}))
-        .send()
-        .await;
-    filed.ok(201).clone()
+    let gas = app.case_category(token, "02.04").await;
+    app.file_case(token, &json!({"channel": "hotline", "category_id": gas, "grid_id": w.grid_a1_1, "title": "燃气味", "description": "楼道有燃气味"}))
+        .await
 }
 
 #[tokio::test]

@@ -301,19 +301,7 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let token = app.token("a1-worker").await;
-    let cats = app
-        .get("/api/v1/case-categories")
-        .bearer(&token)
-        .send()
-        .await;
-    let gas = cats
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["code"] == "02.04")
-        .unwrap()["id"]
-        .clone();
+    let gas = app.case_category(&token, "02.04").await;
     const CASES: i64 = 150;
     for i in 0..CASES {
         app.post("/api/v1/cases")
