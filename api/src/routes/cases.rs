@@ -437,6 +437,21 @@ async fn route_to_grid(c: &mut Conn, body: &NewCaseBody) -> ApiResult<Uuid> {
     ))
 }
 
+/// A linked resident or household must be one the caller may read (the
+/// tenant wall already hides other streets; this keeps a grid worker to
+/// their own grids), refused like a reference that does not exist.
+async fn readable(c: &mut Conn, p: &Principal, grid_id: Uuid, field: &str) -> ApiResult<()> {
+    let target = grid_target(c, p, grid_id).await?;
+    if p.can(Action::RegistryRead, &target) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            Code::InvalidReference,
+            format!("{field} does not exist in your scope"),
+        ))
+    }
+}
+
 fn check_new(body: &NewCaseBody) -> ApiResult<()> {
     let mut errors = Vec::new();
     let mut push = |field: &str, message: &str| {
@@ -552,12 +567,14 @@ pub async fn file_case(
                     let resident = registry::get_resident(c, r)
                         .await
                         .map_err(reference("resident_id"))?;
+                    readable(c, &p, resident.grid_id, "resident_id").await?;
                     links.push(("resident", resident.id));
                 }
                 if let Some(h) = body.household_id {
                     let household = registry::get_household(c, h)
                         .await
                         .map_err(reference("household_id"))?;
+                    readable(c, &p, household.grid_id, "household_id").await?;
                     links.push(("household", household.id));
                 }
                 for id in &body.ledger_record_ids {

@@ -996,6 +996,29 @@ async fn filing_validates_fields_references_and_extra_fields() {
         reply.problem(422, "validation_failed")["errors"][0]["field"],
         "body"
     );
+    // A grid worker cannot link a resident of another grid of the street.
+    let worker = app.token("a1-worker").await;
+    let neighbour = app
+        .post(&format!("/api/v1/grids/{}/residents", w.grid_a1_2))
+        .bearer(&a_admin)
+        .json(&json!({"name": "邻格居民"}))
+        .send()
+        .await;
+    let neighbour = neighbour.ok(201)["id"].clone();
+    let linked = app
+        .post("/api/v1/cases")
+        .bearer(&worker)
+        .json(&with(
+            json!({"extra": {"depth": 2}, "resident_id": neighbour}),
+        ))
+        .send()
+        .await;
+    assert!(
+        linked.problem(422, "invalid_reference")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("resident_id")
+    );
     assert_eq!(app.db.count("cases").await, 0, "nothing was written");
     // A valid one uses the category's own resolution clock (2 working days).
     app.clock.set(Some(at("2026-12-02T09:00:00+08:00")));
