@@ -329,6 +329,8 @@ pub enum Action {
     CaseRate,
     CaseReporterReveal,
     JobsManage,
+    SchedulesManage,
+    WebhooksManage,
 }
 
 /// One row of the permission matrix.
@@ -642,6 +644,20 @@ pub const MATRIX: &[Rule] = &[
         reach: Reach::Within,
         roles: &[DistrictAdmin],
     },
+    Rule {
+        action: Action::SchedulesManage,
+        name: "schedules.manage",
+        description: "see the district's recurring work and change when it runs",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin],
+    },
+    Rule {
+        action: Action::WebhooksManage,
+        name: "webhooks.manage",
+        description: "register webhook endpoints of the district or a street, read their delivery log and replay deliveries",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin],
+    },
 ];
 
 /// The permission a lifecycle step needs over the case.
@@ -829,6 +845,8 @@ mod tests {
             Action::CaseRate,
             Action::CaseReporterReveal,
             Action::JobsManage,
+            Action::SchedulesManage,
+            Action::WebhooksManage,
         ];
         for a in all {
             assert_eq!(MATRIX.iter().filter(|r| r.action == a).count(), 1, "{a:?}");

@@ -31,9 +31,14 @@ pub struct NewJob {
 
 /// Queues a job in the caller's transaction; false if its unique key was taken.
 pub async fn enqueue(conn: &mut Conn, job: NewJob) -> StoreResult<bool> {
+    enqueue_with_id(conn, Uuid::now_v7(), job).await
+}
+
+/// [`enqueue`] under a chosen id (to record which job a fire queued).
+pub async fn enqueue_with_id(conn: &mut Conn, id: Uuid, job: NewJob) -> StoreResult<bool> {
     let n = diesel::insert_into(jobs::table)
         .values((
-            jobs::id.eq(Uuid::now_v7()),
+            jobs::id.eq(id),
             jobs::queue.eq(job.queue),
             jobs::kind.eq(job.kind),
             jobs::unique_key.eq(job.unique_key),

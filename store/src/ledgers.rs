@@ -340,7 +340,8 @@ pub enum Change {
     /// New data (validated against the type).
     Edit(serde_json::Value),
     /// "Still true as of today."
-    Verify,
+    /// Verified as of the instant given (the caller's clock).
+    Verify(DateTime<Utc>),
     /// 无用删减: no longer applies, with a reason.
     Retire(String),
     Restore,
@@ -350,7 +351,7 @@ impl Change {
     fn name(&self) -> &'static str {
         match self {
             Change::Edit(_) => "edited",
-            Change::Verify => "verified",
+            Change::Verify(_) => "verified",
             Change::Retire(_) => "retired",
             Change::Restore => "restored",
         }
@@ -382,10 +383,10 @@ pub async fn change_record(
                 .get_result(conn)
                 .await
         }
-        Change::Verify => {
+        Change::Verify(at) => {
             diesel::update(target)
                 .set((
-                    records::verified_at.eq(diesel::dsl::now),
+                    records::verified_at.eq(at),
                     records::verified_by.eq(actor),
                     bump,
                 ))

@@ -592,6 +592,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    schedules (id) {
+        id -> Uuid,
+        district_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        community_id -> Nullable<Uuid>,
+        key -> Text,
+        kind -> Text,
+        name -> Text,
+        rule -> Jsonb,
+        misfire -> Text,
+        payload -> Jsonb,
+        enabled -> Bool,
+        next_run_at -> Nullable<Timestamptz>,
+        last_fire_for -> Nullable<Timestamptz>,
+        last_fired_at -> Nullable<Timestamptz>,
+        fires -> Int8,
+        misfires -> Int8,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    schedule_fires (schedule_id, fire_for) {
+        id -> Uuid,
+        schedule_id -> Uuid,
+        fire_for -> Timestamptz,
+        fired_at -> Timestamptz,
+        outcome -> Text,
+        job_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    ledger_stale_digests (street_id, user_id, digest_for) {
+        street_id -> Uuid,
+        user_id -> Uuid,
+        digest_for -> Date,
+        stale -> Int4,
+        notification_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(grids -> streets (street_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -634,4 +680,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_attachments,
     jobs,
     case_clock_alerts,
+    schedules,
+    schedule_fires,
+    ledger_stale_digests,
 );

@@ -152,13 +152,18 @@ impl TestDb {
 
     /// Counts rows of `table`, as the owner.
     pub async fn count(&self, table: &str) -> i64 {
+        self.scalar(&format!("SELECT count(*) FROM {table}")).await
+    }
+
+    /// The one bigint `sql` returns, as the owner.
+    pub async fn scalar(&self, sql: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct N {
             #[diesel(sql_type = BigInt)]
             n: i64,
         }
         let mut conn = self.owner().await;
-        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+        diesel::sql_query(format!("SELECT ({sql})::bigint AS n"))
             .get_result::<N>(&mut conn)
             .await
             .unwrap()

@@ -277,6 +277,54 @@ impl TestApp {
         onegrid_store::Db::new(&self.db.app_url(), &settings).unwrap()
     }
 
+    /// An in-process worker on [`TestApp::worker_db`] and the test's clock.
+    pub fn runner(&self) -> onegrid_worker::runner::Runner {
+        onegrid_worker::runner::Runner {
+            db: self.worker_db(),
+            worker_id: "test-worker".into(),
+            clock: self.clock.clone(),
+            lease: chrono::Duration::seconds(60),
+            batch: 100,
+            concurrency: 4,
+        }
+    }
+
+    /// Moves the clock to `when` (RFC 3339) and runs one worker pass.
+    pub async fn tick_at(&self, when: &str) -> onegrid_worker::runner::Pass {
+        self.clock
+            .set(Some(DateTime::parse_from_rfc3339(when).unwrap().to_utc()));
+        self.runner()
+            .tick(&std::sync::atomic::AtomicBool::new(false))
+            .await
+            .unwrap()
+    }
+
+    /// Loads the test calendar through the API as the district admin: the
+    /// official 2026 days plus an adjusted working Saturday (5 December) and
+    /// a holiday Monday (7 December).
+    pub async fn load_test_calendar(&self, d_admin: &str) {
+        let current = self
+            .get("/api/v1/calendar?year=2026")
+            .bearer(d_admin)
+            .send()
+            .await;
+        let mut days = current.ok(200)["days"].as_array().unwrap().clone();
+        assert_eq!(
+            days.len(),
+            39,
+            "the official 2026 calendar ships with the district"
+        );
+        days.push(serde_json::json!({"day": "2026-12-05", "kind": "workday", "name": "测试调休"}));
+        days.push(serde_json::json!({"day": "2026-12-07", "kind": "holiday", "name": "测试假日"}));
+        let put = self
+            .call(Method::PUT, "/api/v1/calendar/2026")
+            .bearer(d_admin)
+            .json(&serde_json::json!({"days": days}))
+            .send()
+            .await;
+        assert_eq!(put.ok(200)["days"].as_array().unwrap().len(), 41);
+    }
+
     /// The id of the case category with `code` (e.g. `03.02`).
     pub async fn case_category(&self, token: &str, code: &str) -> String {
         let list = self

@@ -162,6 +162,10 @@ async fn work(runner: Runner, stopping: &AtomicBool, poll: Duration) {
             if let Err(e) = runner.record_queue_stats().await {
                 tracing::warn!(error = %e, "queue stats unavailable");
             }
+            // New districts get their built-in schedules within one interval.
+            if let Err(e) = runner.ensure_schedules().await {
+                tracing::warn!(error = %e, "built-in schedules not ensured");
+            }
             last_stats = std::time::Instant::now();
         }
         match runner.tick(stopping).await {

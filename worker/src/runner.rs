@@ -12,9 +12,18 @@ use onegrid_store::cases::SLA_QUEUE;
 pub const NOOP_QUEUE: &str = "noop";
 
 /// The queues this worker runs.
-pub const QUEUES: &[&str] = &[SLA_QUEUE, NOOP_QUEUE];
+pub const QUEUES: &[&str] = &[SLA_QUEUE, RECURRING_QUEUE, NOOP_QUEUE];
+
+/// Schedules fired per pass.
+const SCHEDULES_PER_PASS: i64 = 50;
+
+/// A fire later than this is a misfire (its schedule's policy applies).
+const MISFIRE_GRACE_SECS: i64 = 300;
+
 use onegrid_store::deadlines::{self, Outcome};
+use onegrid_store::digests;
 use onegrid_store::jobs::{self, Job};
+use onegrid_store::schedules::{self, Fired, RECURRING_QUEUE};
 use onegrid_store::{Db, StoreError};
 use uuid::Uuid;
 
@@ -46,6 +55,8 @@ enum Ran {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pass {
     pub rescued: usize,
+    /// Schedules fired (or planned) this pass.
+    pub fired: Vec<Fired>,
     pub completed: usize,
     pub snoozed: usize,
     pub failed: usize,
@@ -55,7 +66,7 @@ pub struct Pass {
 
 impl Pass {
     pub fn ran(&self) -> usize {
-        self.completed + self.snoozed + self.failed
+        self.completed + self.snoozed + self.failed + self.fired.len()
     }
 }
 
@@ -102,6 +113,7 @@ impl Runner {
         if stopping.load(Ordering::SeqCst) {
             return Ok(pass);
         }
+        pass.fired = self.fire_schedules(now).await?;
         let (worker, lease, batch) = (self.worker_id.clone(), self.lease, self.batch);
         let claimed = jobs::claim(
             &mut *self.db.conn().await?,
@@ -162,6 +174,8 @@ impl Runner {
         match job.kind.as_str() {
             "sla.deadline" => self.reach_deadline(job).await,
             "noop" => self.noop(job).await,
+            schedules::STALE_DIGEST => self.digest_fan_out(job).await,
+            digests::STREET_DIGEST => self.street_digest(job).await,
             other => Err(RunError::BadJob(format!("no runner for job kind {other}"))),
         }
     }
@@ -205,6 +219,97 @@ impl Runner {
                     }
                 })
             })
+            .await
+    }
+
+    /// Fires due schedules (one transaction: fires, their jobs, next instants).
+    async fn fire_schedules(&self, now: DateTime<Utc>) -> Result<Vec<Fired>, StoreError> {
+        let fired = self
+            .db
+            .unscoped::<_, StoreError, _>(move |c| {
+                Box::pin(async move {
+                    schedules::fire_due(c, now, SCHEDULES_PER_PASS, MISFIRE_GRACE_SECS).await
+                })
+            })
+            .await?;
+        for f in &fired {
+            match f.outcome {
+                "late" | "skipped" => {
+                    metrics::counter!("onegrid_schedule_misfires_total", "schedule" => f.key.clone(), "outcome" => f.outcome)
+                        .increment(1);
+                    tracing::warn!(schedule = %f.schedule_id, key = %f.key, outcome = f.outcome, "schedule misfired");
+                }
+                "disabled" => {
+                    metrics::counter!("onegrid_schedule_disabled_total", "schedule" => f.key.clone())
+                        .increment(1);
+                }
+                _ => {}
+            }
+            if f.fire_for.is_some() && f.outcome != "skipped" {
+                metrics::counter!("onegrid_schedule_fires_total", "schedule" => f.key.clone())
+                    .increment(1);
+            }
+        }
+        Ok(fired)
+    }
+
+    /// A district's digest fire: one job per street.
+    async fn digest_fan_out(&self, job: &Job) -> Result<Outcome, RunError> {
+        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
+        let district = job
+            .district_id
+            .ok_or_else(|| RunError::BadJob("a digest names its district".into()))?;
+        let fire_for = job.payload["fire_for"]
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .ok_or_else(|| RunError::BadJob("payload.fire_for".into()))?
+            .to_utc();
+        let day = onegrid_domain::clock::china_date(fire_for);
+        let (id, now) = (job.id, self.clock.now());
+        self.db
+            .unscoped::<_, RunError, _>(move |c| {
+                Box::pin(async move {
+                    digests::fan_out(c, district, day, now).await?;
+                    if jobs::complete(c, id, token, now).await? {
+                        Ok(Outcome::Done("fanned out"))
+                    } else {
+                        Err(RunError::LeaseLost)
+                    }
+                })
+            })
+            .await
+    }
+
+    /// One street's digests for the day.
+    async fn street_digest(&self, job: &Job) -> Result<Outcome, RunError> {
+        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
+        let (district, street) = job.district_id.zip(job.street_id).ok_or_else(|| {
+            RunError::BadJob("a street digest names its district and street".into())
+        })?;
+        let day = job.payload["day"]
+            .as_str()
+            .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+            .ok_or_else(|| RunError::BadJob("payload.day".into()))?;
+        let (id, now) = (job.id, self.clock.now());
+        self.db
+            .unscoped::<_, RunError, _>(move |c| {
+                Box::pin(async move {
+                    deadlines::scope_to(c, district, street).await?;
+                    digests::street_digest(c, district, street, day, now).await?;
+                    if jobs::complete(c, id, token, now).await? {
+                        Ok(Outcome::Done("digested"))
+                    } else {
+                        Err(RunError::LeaseLost)
+                    }
+                })
+            })
+            .await
+    }
+
+    /// Gives every district its built-in schedules.
+    pub async fn ensure_schedules(&self) -> Result<usize, StoreError> {
+        self.db
+            .unscoped::<_, StoreError, _>(|c| Box::pin(schedules::ensure_builtin(c)))
             .await
     }
 

@@ -647,7 +647,8 @@ pub async fn verify_record(
     id: Path<Uuid>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    apply(state, caller, id.into_inner(), if_match, Change::Verify).await
+    let at = state.clock.now();
+    apply(state, caller, id.into_inner(), if_match, Change::Verify(at)).await
 }
 
 /// Retire a ledger record

@@ -27,6 +27,7 @@ pub mod ops;
 pub mod queries;
 pub mod residents;
 pub mod roles;
+pub mod schedules;
 pub mod scope_ref;
 pub mod streets;
 pub mod users;
@@ -103,6 +104,10 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(jobs::list_jobs)
             .service(jobs::get_job)
             .service(jobs::replay_job)
+            .service(schedules::list_schedules)
+            .service(schedules::get_schedule)
+            .service(schedules::change_schedule)
+            .service(schedules::schedule_fires)
             .service(case_tasks::create_task)
             .service(case_tasks::list_tasks)
             .service(case_tasks::create_bundle)

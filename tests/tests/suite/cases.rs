@@ -57,29 +57,6 @@ async fn events(app: &TestApp, token: &str, case: &Value) -> Vec<Value> {
 
 /// Loads 2026 with the official days plus a test holiday on Monday 7 December
 /// and an adjusted workday on Saturday 5 December.
-async fn load_test_calendar(app: &TestApp, d_admin: &str) {
-    let current = app
-        .get("/api/v1/calendar?year=2026")
-        .bearer(d_admin)
-        .send()
-        .await;
-    let mut days = current.ok(200)["days"].as_array().unwrap().clone();
-    assert_eq!(
-        days.len(),
-        39,
-        "the official 2026 calendar ships with the district"
-    );
-    days.push(json!({"day": "2026-12-05", "kind": "workday", "name": "测试调休"}));
-    days.push(json!({"day": "2026-12-07", "kind": "holiday", "name": "测试假日"}));
-    let put = app
-        .call(reqwest::Method::PUT, "/api/v1/calendar/2026")
-        .bearer(d_admin)
-        .json(&json!({"days": days}))
-        .send()
-        .await;
-    assert_eq!(put.ok(200)["days"].as_array().unwrap().len(), 41);
-}
-
 #[tokio::test]
 async fn filing_routes_to_a_grid_and_starts_clocks_on_the_working_calendar() {
     let app = TestApp::start().await;
@@ -87,7 +64,7 @@ async fn filing_routes_to_a_grid_and_starts_clocks_on_the_working_calendar() {
     let d_admin = app.token("d-admin").await;
     let worker = app.token("a1-worker").await;
     let a_admin = app.token("a-admin").await;
-    load_test_calendar(&app, &d_admin).await;
+    app.load_test_calendar(&d_admin).await;
     let noise = category(&app, &worker, "03.02").await;
 
     // Friday 4 December 17:00: a general case's first response is due one

@@ -2,31 +2,13 @@
 //! escalation at 100 % recorded as a system event, nothing for stopped clocks
 //! or closed cases, paused clocks waiting and firing after they resume.
 
-use std::sync::atomic::AtomicBool;
-
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use onegrid_tests::{TestApp, World};
-use onegrid_worker::runner::{Pass, Runner};
+use onegrid_worker::runner::Pass;
 use serde_json::{Value, json};
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
-
-fn runner(app: &TestApp) -> Runner {
-    Runner {
-        db: app.worker_db(),
-        worker_id: "test-worker".into(),
-        clock: app.clock.clone(),
-        lease: Duration::seconds(60),
-        batch: 100,
-        concurrency: 4,
-    }
-}
-
-async fn tick_at(app: &TestApp, when: &str) -> Pass {
-    app.clock.set(Some(at(when)));
-    runner(app).tick(&AtomicBool::new(false)).await.unwrap()
 }
 
 async fn inbox(app: &TestApp, user: &str) -> Vec<Value> {
@@ -78,19 +60,19 @@ async fn reminders_warnings_and_one_escalation_per_clock() {
 
     // 10:20: nothing due.
     assert_eq!(
-        tick_at(&app, "2026-12-02T10:20:00+08:00").await,
+        app.tick_at("2026-12-02T10:20:00+08:00").await,
         Pass::default()
     );
     // 11:01: the stopped response clock's three deadlines complete silently;
     // the resolution clock's 50 % reminds the assignee.
-    let pass = tick_at(&app, "2026-12-02T11:01:00+08:00").await;
+    let pass = app.tick_at("2026-12-02T11:01:00+08:00").await;
     assert_eq!((pass.completed, pass.failed), (4, 0));
     let notes = inbox(&app, "a1-worker").await;
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0]["kind"], "case.warn_50");
     assert_eq!(notes[0]["body"]["case_id"], case["id"]);
     // 11:31: 75 % warns the assignee and the grid chief.
-    tick_at(&app, "2026-12-02T11:31:00+08:00").await;
+    app.tick_at("2026-12-02T11:31:00+08:00").await;
     assert_eq!(inbox(&app, "a1-worker").await.len(), 2);
     let chief = inbox(&app, "a1-chief").await;
     assert_eq!(
@@ -98,7 +80,7 @@ async fn reminders_warnings_and_one_escalation_per_clock() {
         (1, Some("case.warn_75"))
     );
     // 12:01: due - the case climbs one level, once, and the community admin is told.
-    let pass = tick_at(&app, "2026-12-02T12:01:00+08:00").await;
+    let pass = app.tick_at("2026-12-02T12:01:00+08:00").await;
     assert_eq!(pass.completed, 1);
     let now = app
         .get(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()))
@@ -136,7 +118,7 @@ async fn reminders_warnings_and_one_escalation_per_clock() {
         (1, Some("case.due"))
     );
     // Later passes find nothing; acting on the deadline again does nothing.
-    assert_eq!(tick_at(&app, "2026-12-02T15:00:00+08:00").await.ran(), 0);
+    assert_eq!(app.tick_at("2026-12-02T15:00:00+08:00").await.ran(), 0);
     assert_eq!(app.db.count("case_clock_alerts").await, 3);
     let clock_id = now.body["clocks"]
         .as_array()
@@ -183,7 +165,7 @@ async fn paused_clocks_wait_and_closed_cases_stay_quiet() {
         c = step(&app, &worker, &c, s).await;
     }
     // 11:01: the paused clock's 50 % waits; the resolved case's clocks are stopped.
-    let pass = tick_at(&app, "2026-12-02T11:01:00+08:00").await;
+    let pass = app.tick_at("2026-12-02T11:01:00+08:00").await;
     assert!(pass.snoozed >= 1, "{pass:?}");
     assert!(inbox(&app, "a1-worker").await.is_empty());
     // Resumed at 11:30 after 90 minutes of waiting: 50 % moves to 12:30.
@@ -198,15 +180,15 @@ async fn paused_clocks_wait_and_closed_cases_stay_quiet() {
         .clone();
     assert_eq!(resolution["paused_minutes"], 90);
     // 12:00: only the resolved case's remaining deadlines come due; they complete silently.
-    let pass = tick_at(&app, "2026-12-02T12:00:00+08:00").await;
+    let pass = app.tick_at("2026-12-02T12:00:00+08:00").await;
     assert_eq!((pass.completed, pass.snoozed), (2, 0));
     assert!(inbox(&app, "a1-worker").await.is_empty(), "not yet");
-    tick_at(&app, "2026-12-02T12:31:00+08:00").await;
+    app.tick_at("2026-12-02T12:31:00+08:00").await;
     let notes = inbox(&app, "a1-worker").await;
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0]["body"]["case_id"], p["id"]);
     // Much later: the paused-then-resumed case escalates; the resolved one never did.
-    tick_at(&app, "2026-12-02T18:00:00+08:00").await;
+    app.tick_at("2026-12-02T18:00:00+08:00").await;
     let alerts_for_closed = {
         use diesel_async::RunQueryDsl;
         #[derive(diesel::QueryableByName)]

@@ -15,5 +15,6 @@ mod process;
 mod queries;
 mod residents;
 mod roles;
+mod schedules;
 mod smoke;
 mod tenancy;

@@ -88,6 +88,7 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "import" => json!("id_number,school\n"),
         "update_category" => json!({"name": "改名"}),
         "take_step" => json!({"step": "accept"}),
+        "change_schedule" => json!({"enabled": false}),
         "complete_milestone" => json!({"name": "控制"}),
         "create_slot" => {
             json!({"starts_at": "2030-01-07T01:00:00Z", "ends_at": "2030-01-07T02:00:00Z", "capacity": 1})
@@ -212,6 +213,26 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .id
         .to_string()
     };
+    // The other district's built-in schedule (schedules are district-owned).
+    app.runner().ensure_schedules().await.unwrap();
+    let foreign_schedule = {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: uuid::Uuid,
+        }
+        let mut owner = app.db.owner().await;
+        diesel::sql_query(format!(
+            "SELECT id FROM schedules WHERE district_id <> '{}' LIMIT 1",
+            w.district
+        ))
+        .get_result::<Id>(&mut owner)
+        .await
+        .unwrap()
+        .id
+        .to_string()
+    };
     let foreign_categories = app
         .get("/api/v1/case-categories")
         .bearer(&q_admin)
@@ -246,6 +267,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("attachment_id", attachment_id),
         ("job_id", street_a_job),
         ("case_category_id", foreign_category),
+        ("schedule_id", foreign_schedule),
     ]);
     // District settings named by value, not by id: another district's caller
     // changes its own (tested in the case set-up suite), never this one's.

@@ -1,0 +1,364 @@
+//! Recurring work: the built-in stale-ledger digest planned, fired on working
+//! days across a holiday and an adjusted Saturday, a worker outage handled by
+//! the misfire policy (run once, then skip), two workers firing at once with
+//! one fire between them, the admin's view and changes, and the digest itself
+//! (one per grid worker and day, only stale records, verification clears it).
+
+use std::sync::atomic::AtomicBool;
+
+use onegrid_domain::clock::Clock;
+use onegrid_store::{deadlines, digests};
+use onegrid_tests::{TestApp, World};
+use serde_json::{Value, json};
+
+async fn inbox(app: &TestApp, token: &str, kind: &str) -> Vec<Value> {
+    let reply = app
+        .get("/api/v1/me/notifications?limit=200")
+        .bearer(token)
+        .send()
+        .await;
+    reply.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+/// Runs passes at `when` until the worker has nothing left to do.
+async fn settle_at(app: &TestApp, when: &str) -> usize {
+    let mut ran = 0;
+    loop {
+        let pass = app.tick_at(when).await;
+        if pass.ran() == 0 {
+            return ran;
+        }
+        ran += pass.ran();
+    }
+}
+
+async fn the_digest_schedule(app: &TestApp, d_admin: &str) -> Value {
+    let list = app.get("/api/v1/schedules").bearer(d_admin).send().await;
+    let items = list.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "one built-in schedule per district");
+    assert_eq!(items[0]["key"], "ledger.stale_digest");
+    items[0].clone()
+}
+
+async fn schedule(app: &TestApp, d_admin: &str, id: &str) -> Value {
+    app.get(&format!("/api/v1/schedules/{id}"))
+        .bearer(d_admin)
+        .send()
+        .await
+        .ok(200)
+        .clone()
+}
+
+/// A community ledger type whose records go stale after one day, with one
+/// record in grid a1-1.
+async fn short_lived_record(app: &TestApp, w: &World, admin: &str, worker: &str) -> Value {
+    let t = app
+        .post("/api/v1/ledger-types")
+        .bearer(admin)
+        .json(&json!({
+            "code": "fire_checks", "name": "消防巡查", "subject": "none", "sensitivity": "open",
+            "verify_period_days": 1,
+            "fields": [{"key": "spot", "label": "点位", "type": "text", "required": true}],
+            "scope": {"community_id": w.community_a1}
+        }))
+        .send()
+        .await;
+    let t = t.ok(201)["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/api/v1/ledger-types/{t}/records"))
+        .bearer(worker)
+        .json(&json!({"grid_id": w.grid_a1_1, "data": {"spot": "3号楼消防通道"}}))
+        .send()
+        .await
+        .ok(201)
+        .clone()
+}
+
+#[tokio::test]
+async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_policy() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let d_admin = app.token("d-admin").await;
+    let a1_admin = app.token("a1-admin").await;
+    let worker = app.token("a1-worker").await;
+    let b_worker = app.token("b1-worker").await;
+    app.load_test_calendar(&d_admin).await;
+    let record = short_lived_record(&app, &w, &a1_admin, &worker).await;
+
+    // The worker gives the district its built-in schedule, once.
+    let runner = app.runner();
+    assert_eq!(runner.ensure_schedules().await.unwrap(), 1);
+    assert_eq!(runner.ensure_schedules().await.unwrap(), 0);
+    let s = the_digest_schedule(&app, &d_admin).await;
+    let id = s["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        s["rule"],
+        json!({"days": {"kind": "working_days"}, "hour": 8, "minute": 30, "holidays": "skip"})
+    );
+    assert!(
+        s["next_run_at"].is_null(),
+        "not planned before a worker pass"
+    );
+
+    // Thursday 3 December, evening: the first pass plans Friday 08:30 and fires nothing.
+    assert_eq!(settle_at(&app, "2026-12-03T20:00:00+08:00").await, 1);
+    let s = schedule(&app, &d_admin, &id).await;
+    assert_eq!(s["next_run_at"], "2026-12-04T00:30:00Z");
+    assert_eq!(app.db.count("schedule_fires").await, 0);
+
+    // Friday 08:30: the fire, its fan-out to both streets, one digest for a1-worker.
+    settle_at(&app, "2026-12-04T08:30:05+08:00").await;
+    let digests = inbox(&app, &worker, "ledger.stale_digest").await;
+    assert_eq!(digests.len(), 1);
+    assert_eq!(digests[0]["body"]["stale"], 1);
+    assert_eq!(digests[0]["body"]["day"], "2026-12-04");
+    let item = &digests[0]["body"]["items"][0];
+    assert_eq!(
+        (
+            item["ledger"].as_str(),
+            item["grid_id"].as_str(),
+            item["stale"].as_i64()
+        ),
+        (
+            Some("fire_checks"),
+            Some(w.grid_a1_1.to_string().as_str()),
+            Some(1)
+        )
+    );
+    assert!(
+        inbox(&app, &b_worker, "ledger.stale_digest")
+            .await
+            .is_empty(),
+        "street B has nothing stale"
+    );
+    // The adjusted Saturday is a working day: next fire 5 December.
+    let s = schedule(&app, &d_admin, &id).await;
+    assert_eq!(s["next_run_at"], "2026-12-05T00:30:00Z");
+    assert_eq!(
+        (s["fires"].as_i64(), s["misfires"].as_i64()),
+        (Some(1), Some(0))
+    );
+
+    // Passes in between change nothing; the day's digest is never written twice.
+    assert_eq!(settle_at(&app, "2026-12-04T08:45:00+08:00").await, 0);
+    let (district, street, now) = (w.district, w.street_a, app.clock.now());
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+    let again = app
+        .worker_db()
+        .unscoped::<_, onegrid_store::StoreError, _>(move |c| {
+            Box::pin(async move {
+                deadlines::scope_to(c, district, street).await?;
+                digests::street_digest(c, district, street, day, now).await
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "the day's digest is written once");
+    assert_eq!(inbox(&app, &worker, "ledger.stale_digest").await.len(), 1);
+
+    // Saturday 5 December fires; Monday 7 December is a holiday: next is Tuesday.
+    settle_at(&app, "2026-12-05T08:30:05+08:00").await;
+    assert_eq!(inbox(&app, &worker, "ledger.stale_digest").await.len(), 2);
+    let s = schedule(&app, &d_admin, &id).await;
+    assert_eq!(s["next_run_at"], "2026-12-08T00:30:00Z");
+
+    // The worker is down from Tuesday to Thursday 10:00; a1-worker verified
+    // the record at 09:00. The missed fires run once, late, for Tuesday's
+    // instant - and nothing is stale any more.
+    app.clock.set(Some(
+        chrono::DateTime::parse_from_rfc3339("2026-12-10T09:00:00+08:00")
+            .unwrap()
+            .to_utc(),
+    ));
+    let rec_path = format!("/api/v1/ledger-records/{}", record["id"].as_str().unwrap());
+    app.post(&format!("{rec_path}/verify"))
+        .bearer(&worker)
+        .header("if-match", "\"1\"")
+        .send()
+        .await
+        .ok(200);
+    settle_at(&app, "2026-12-10T10:00:00+08:00").await;
+    let s = schedule(&app, &d_admin, &id).await;
+    assert_eq!(s["next_run_at"], "2026-12-11T00:30:00Z");
+    assert_eq!(
+        (s["fires"].as_i64(), s["misfires"].as_i64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(
+        inbox(&app, &worker, "ledger.stale_digest").await.len(),
+        2,
+        "verified: no digest"
+    );
+    let fires = app
+        .get(&format!("/api/v1/schedules/{id}/fires"))
+        .bearer(&d_admin)
+        .send()
+        .await;
+    let fires = fires.ok(200)["items"].as_array().unwrap().clone();
+    let summary: Vec<(&str, &str)> = fires
+        .iter()
+        .map(|f| {
+            (
+                f["fire_for"].as_str().unwrap(),
+                f["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("2026-12-08T00:30:00Z", "late"),
+            ("2026-12-05T00:30:00Z", "on_time"),
+            ("2026-12-04T00:30:00Z", "on_time")
+        ]
+    );
+    assert!(fires.iter().all(|f| f["job_id"].is_string()));
+
+    // The admin switches to skipping missed fires; the next outage fires nothing.
+    let version = s["version"].as_i64().unwrap();
+    let changed = app
+        .patch(&format!("/api/v1/schedules/{id}"))
+        .bearer(&d_admin)
+        .header("if-match", &format!("\"{version}\""))
+        .json(&json!({"misfire": "skip"}))
+        .send()
+        .await;
+    assert_eq!(changed.ok(200)["misfire"], "skip");
+    let jobs_before = app.db.count("jobs").await;
+    settle_at(&app, "2026-12-14T10:00:00+08:00").await;
+    let s = schedule(&app, &d_admin, &id).await;
+    assert_eq!(s["next_run_at"], "2026-12-15T00:30:00Z");
+    assert_eq!(
+        (s["fires"].as_i64(), s["misfires"].as_i64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(
+        app.db.count("jobs").await,
+        jobs_before,
+        "a skipped fire queues no job"
+    );
+    let fires = app
+        .get(&format!("/api/v1/schedules/{id}/fires?limit=1"))
+        .bearer(&d_admin)
+        .send()
+        .await;
+    let latest = &fires.ok(200)["items"][0];
+    assert_eq!(
+        (
+            latest["fire_for"].as_str(),
+            latest["outcome"].as_str(),
+            latest["job_id"].is_null()
+        ),
+        (Some("2026-12-11T00:30:00Z"), Some("skipped"), true)
+    );
+}
+
+#[tokio::test]
+async fn two_workers_at_the_same_instant_fire_once() {
+    let app = TestApp::start().await;
+    let _w = World::build(&app).await;
+    let d_admin = app.token("d-admin").await;
+    let (one, two) = (app.runner(), app.runner());
+    one.ensure_schedules().await.unwrap();
+    settle_at(&app, "2026-12-07T20:00:00+08:00").await;
+    for round in 0..3 {
+        let when = format!("2026-12-{:02}T08:30:01+08:00", 8 + round);
+        app.clock.set(Some(
+            chrono::DateTime::parse_from_rfc3339(&when)
+                .unwrap()
+                .to_utc(),
+        ));
+        let stop = AtomicBool::new(false);
+        let (a, b) = tokio::join!(one.tick(&stop), two.tick(&stop));
+        let fired = a.unwrap().fired.len() + b.unwrap().fired.len();
+        assert!(fired <= 1, "round {round}: {fired} fires");
+        settle_at(&app, &when).await;
+    }
+    let s = the_digest_schedule(&app, &d_admin).await;
+    assert_eq!(s["fires"], 3);
+    assert_eq!(app.db.count("schedule_fires").await, 3);
+    let fan_outs: i64 = app
+        .db
+        .scalar(
+            "SELECT count(*) FROM jobs WHERE kind = 'ledger.stale_digest' AND state = 'completed'",
+        )
+        .await;
+    assert_eq!(fan_outs, 3);
+}
+
+#[tokio::test]
+async fn schedule_changes_are_validated_versioned_and_district_only() {
+    let app = TestApp::start().await;
+    let _w = World::build(&app).await;
+    let d_admin = app.token("d-admin").await;
+    let a_admin = app.token("a-admin").await;
+    app.runner().ensure_schedules().await.unwrap();
+    let s = the_digest_schedule(&app, &d_admin).await;
+    let path = format!("/api/v1/schedules/{}", s["id"].as_str().unwrap());
+
+    app.get("/api/v1/schedules")
+        .bearer(&a_admin)
+        .send()
+        .await
+        .problem(403, "forbidden");
+    app.patch(&path)
+        .bearer(&d_admin)
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .problem(428, "precondition_required");
+    app.patch(&path)
+        .bearer(&d_admin)
+        .header("if-match", "\"7\"")
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .problem(412, "version_mismatch");
+    let bad = app
+        .patch(&path)
+        .bearer(&d_admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"rule": {"days": {"kind": "month_days", "days": [0, 16]}, "hour": 25, "minute": 0, "holidays": "run"}}))
+        .send()
+        .await;
+    assert_eq!(
+        bad.problem(422, "validation_failed")["errors"][0]["field"],
+        "rule"
+    );
+    app.patch(&path)
+        .bearer(&d_admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"enabled": false, "when": "now"}))
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(
+        schedule(&app, &d_admin, s["id"].as_str().unwrap()).await["version"],
+        1
+    );
+
+    // A half-monthly rule with the holiday moved to the next working day.
+    app.clock.set(Some(
+        chrono::DateTime::parse_from_rfc3339("2026-12-03T12:00:00+08:00")
+            .unwrap()
+            .to_utc(),
+    ));
+    let changed = app
+        .patch(&path)
+        .bearer(&d_admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"rule": {"days": {"kind": "month_days", "days": [7, 16]}, "hour": 9, "minute": 0, "holidays": "next_working_day"}}))
+        .send()
+        .await;
+    let changed = changed.ok(200);
+    assert_eq!(changed["version"], 2);
+    assert_eq!(
+        changed["next_run_at"], "2026-12-07T01:00:00Z",
+        "the official calendar has no holiday on 7 December"
+    );
+}
