@@ -3,3 +3,4 @@
 //! one transaction with its fenced completion, back off and retry on errors.
 
 pub mod runner;
+pub mod wake;

@@ -133,10 +133,15 @@ async fn run() -> Result<(), String> {
     let served = tokio::spawn(server);
     tracing::info!(bind = %config.worker_bind, "onegrid worker ready");
 
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let listening = tokio::spawn(onegrid_worker::wake::listen(
+        config.app_database_url.clone(),
+        wake.clone(),
+    ));
     let looping = {
         let health = health.clone();
         let poll = config.worker_poll;
-        tokio::spawn(async move { work(runner, &health.stopping, poll).await })
+        tokio::spawn(async move { work(runner, &health.stopping, poll, &wake).await })
     };
     wait_for_stop().await;
     health.stopping.store(true, Ordering::SeqCst);
@@ -148,14 +153,16 @@ async fn run() -> Result<(), String> {
     {
         tracing::warn!("the last pass outlived 25 s; its leases will be rescued");
     }
+    listening.abort();
     handle.stop(true).await;
     let _ = served.await;
     tracing::info!("worker stopped");
     Ok(())
 }
 
-/// Runs passes until stopped: at once while there is work, every `poll` when idle.
-async fn work(runner: Runner, stopping: &AtomicBool, poll: Duration) {
+/// Runs passes until stopped: at once while there is work; when idle, at
+/// the next job notice or after `poll`, whichever comes first.
+async fn work(runner: Runner, stopping: &AtomicBool, poll: Duration, wake: &tokio::sync::Notify) {
     let mut last_stats = std::time::Instant::now() - STATS_EVERY;
     while !stopping.load(Ordering::SeqCst) {
         if last_stats.elapsed() >= STATS_EVERY {
@@ -173,7 +180,10 @@ async fn work(runner: Runner, stopping: &AtomicBool, poll: Duration) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pass failed; retrying"),
         }
-        tokio::time::sleep(poll).await;
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {}
+            () = wake.notified() => {}
+        }
     }
 }
 

@@ -451,3 +451,40 @@ async fn district_admins_see_failed_jobs_and_replay_them() {
         .await;
     assert_eq!(one.ok(200)["state"], "available");
 }
+
+#[tokio::test]
+async fn a_committed_job_wakes_a_listening_worker() {
+    let app = TestApp::start().await;
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let listener = tokio::spawn(onegrid_worker::wake::listen(app.db.app_url(), wake.clone()));
+    let wait = std::time::Duration::from_secs(20);
+    // The session announces itself once it listens (a pass then catches up).
+    tokio::time::timeout(wait, wake.notified())
+        .await
+        .expect("listening");
+    // A job rolled back wakes nobody; a committed one does.
+    let rolled_back = app
+        .state
+        .db
+        .unscoped::<(), StoreError, _>(|c| {
+            Box::pin(async move {
+                jobs::as_worker(c).await?;
+                jobs::enqueue(c, job(Some("rolled-back"), Utc::now(), 3)).await?;
+                Err(StoreError::Check("roll back".into()))
+            })
+        })
+        .await;
+    assert!(rolled_back.is_err());
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(1), wake.notified())
+            .await
+            .is_err(),
+        "a rolled-back insert notifies nobody"
+    );
+    assert!(enqueue(&app, job(Some("committed"), Utc::now(), 3)).await);
+    tokio::time::timeout(wait, wake.notified())
+        .await
+        .expect("woken by the committed job");
+    assert_eq!(app.db.count("jobs").await, 1);
+    listener.abort();
+}
