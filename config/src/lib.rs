@@ -64,6 +64,13 @@ pub struct Config {
     pub worker_batch: i32,
     /// The score an unrated case counts as, 7 days after resolution (10/8/6/3/0).
     pub unrated_score: i16,
+    /// Address ranges webhooks may reach despite the SSRF rules (e.g. an
+    /// integration network); plain http only to these.
+    pub webhook_allow: Vec<ipnet::IpNet>,
+    /// An endpoint failing this long without a success is disabled.
+    pub webhook_disable_after: Duration,
+    /// The longest a webhook attempt may take.
+    pub webhook_timeout: Duration,
     pub login_max_failures: u32,
     pub login_window: Duration,
 }
@@ -210,6 +217,21 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "ONEGRID_UNRATED_SCORE",
         "10",
         "score (10, 8, 6, 3 or 0) a resolved case counts as in the KPIs when unrated after 7 days",
+    ),
+    (
+        "ONEGRID_WEBHOOK_ALLOW_CIDRS",
+        "",
+        "comma-separated address ranges webhooks may reach despite the SSRF rules (plain http only to these)",
+    ),
+    (
+        "ONEGRID_WEBHOOK_DISABLE_AFTER_HOURS",
+        "120",
+        "a webhook endpoint failing this many hours without a success is disabled (1-720)",
+    ),
+    (
+        "ONEGRID_WEBHOOK_TIMEOUT_SECS",
+        "15",
+        "the longest one webhook attempt may take (1-60)",
     ),
     (
         "RUST_LOG",
@@ -401,6 +423,33 @@ impl Config {
                 s @ (10 | 8 | 6 | 3 | 0) => s,
                 _ => return Err("ONEGRID_UNRATED_SCORE must be 10, 8, 6, 3 or 0".into()),
             },
+            webhook_allow: v
+                .get("ONEGRID_WEBHOOK_ALLOW_CIDRS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<ipnet::IpNet>()
+                        .map_err(|e| format!("ONEGRID_WEBHOOK_ALLOW_CIDRS: {s}: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            webhook_disable_after: Duration::from_secs(
+                3600 * match v.parsed("ONEGRID_WEBHOOK_DISABLE_AFTER_HOURS", 120u64)? {
+                    h @ 1..=720 => h,
+                    _ => {
+                        return Err(
+                            "ONEGRID_WEBHOOK_DISABLE_AFTER_HOURS must be between 1 and 720".into(),
+                        );
+                    }
+                },
+            ),
+            webhook_timeout: Duration::from_secs(
+                match v.parsed("ONEGRID_WEBHOOK_TIMEOUT_SECS", 15u64)? {
+                    s @ 1..=60 => s,
+                    _ => return Err("ONEGRID_WEBHOOK_TIMEOUT_SECS must be between 1 and 60".into()),
+                },
+            ),
             login_max_failures: 10,
             login_window: Duration::from_secs(300),
         };

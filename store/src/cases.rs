@@ -367,6 +367,8 @@ pub async fn append_event(conn: &mut Conn, case: &Case, e: NewEvent) -> StoreRes
 }
 
 async fn insert_event(conn: &mut Conn, case: &Case, seq: i32, e: NewEvent) -> StoreResult<()> {
+    // Integrators hear of it from the same transaction.
+    crate::webhooks::emit_case_event(conn, case, seq, &e).await?;
     diesel::insert_into(case_events::table)
         .values((
             case_events::street_id.eq(case.street_id),

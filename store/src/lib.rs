@@ -30,6 +30,7 @@ pub mod schema;
 pub mod scope;
 pub mod staff;
 pub mod targeting;
+pub mod webhooks;
 
 pub use db::{Conn, Db, PoolSettings};
 pub use error::StoreError;

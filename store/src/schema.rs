@@ -638,6 +638,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        district_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Array<Text>,
+        secret_sealed -> Bytea,
+        previous_secret_sealed -> Nullable<Bytea>,
+        previous_secret_expires_at -> Nullable<Timestamptz>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Uuid,
+        district_id -> Uuid,
+        street_id -> Uuid,
+        #[sql_name = "type"]
+        type_ -> Text,
+        payload -> Jsonb,
+        occurred_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        endpoint_id -> Uuid,
+        event_id -> Uuid,
+        district_id -> Uuid,
+        street_id -> Uuid,
+        state -> Text,
+        attempts -> Int4,
+        replays -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        last_status -> Nullable<Int2>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Uuid,
+        delivery_id -> Uuid,
+        attempt -> Int4,
+        at -> Timestamptz,
+        status -> Nullable<Int2>,
+        duration_ms -> Int4,
+        error -> Nullable<Text>,
+        response -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(grids -> streets (street_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -683,4 +750,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     schedules,
     schedule_fires,
     ledger_stale_digests,
+    webhook_endpoints,
+    webhook_events,
+    webhook_deliveries,
+    webhook_attempts,
 );

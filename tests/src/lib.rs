@@ -286,6 +286,7 @@ impl TestApp {
             lease: chrono::Duration::seconds(60),
             batch: 100,
             concurrency: 4,
+            webhooks: onegrid_worker::runner::Webhooks::from_config(&self.state.config).unwrap(),
         }
     }
 

@@ -4,3 +4,4 @@
 
 pub mod runner;
 pub mod wake;
+pub mod webhooks;

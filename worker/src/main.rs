@@ -15,7 +15,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use onegrid_config::{Config, postgres_hint, redis_hint};
 use onegrid_domain::clock::SystemClock;
 use onegrid_store::{Db, PoolSettings};
-use onegrid_worker::runner::Runner;
+use onegrid_worker::runner::{Runner, Webhooks};
 
 /// What the health endpoints read.
 struct Health {
@@ -106,6 +106,7 @@ async fn run() -> Result<(), String> {
             .map_err(|e| format!("ONEGRID_WORKER_LEASE_SECS: {e}"))?,
         batch: config.worker_batch,
         concurrency: WORKER_POOL,
+        webhooks: Webhooks::from_config(&config)?,
     };
     let health = Arc::new(Health {
         db,

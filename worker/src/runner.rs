@@ -12,7 +12,7 @@ use onegrid_store::cases::SLA_QUEUE;
 pub const NOOP_QUEUE: &str = "noop";
 
 /// The queues this worker runs.
-pub const QUEUES: &[&str] = &[SLA_QUEUE, RECURRING_QUEUE, NOOP_QUEUE];
+pub const QUEUES: &[&str] = &[SLA_QUEUE, RECURRING_QUEUE, WEBHOOK_QUEUE, NOOP_QUEUE];
 
 /// Schedules fired per pass.
 const SCHEDULES_PER_PASS: i64 = 50;
@@ -24,6 +24,38 @@ use onegrid_store::deadlines::{self, Outcome};
 use onegrid_store::digests;
 use onegrid_store::jobs::{self, Job};
 use onegrid_store::schedules::{self, Fired, RECURRING_QUEUE};
+use onegrid_store::webhooks::{self as hooks, AfterAttempt, WEBHOOK_QUEUE};
+
+use crate::webhooks::Sender;
+
+/// What delivering webhooks needs.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    /// Opens the endpoints' signing secrets.
+    pub keys: Arc<onegrid_store::crypto::FieldKeys>,
+    pub sender: Sender,
+    /// An endpoint failing this long is disabled.
+    pub disable_after: Duration,
+}
+
+impl Webhooks {
+    /// From the deployment's field keys and webhook settings.
+    pub fn from_config(config: &onegrid_config::Config) -> Result<Webhooks, String> {
+        let keys = onegrid_store::crypto::FieldKeys::new(
+            (&config.field_key_id, &config.field_key),
+            &config.previous_field_keys,
+        );
+        Ok(Webhooks {
+            keys: Arc::new(keys),
+            sender: Sender::new(
+                onegrid_domain::netguard::Allowed(config.webhook_allow.clone()),
+                config.webhook_timeout,
+            )?,
+            disable_after: Duration::from_std(config.webhook_disable_after)
+                .map_err(|e| format!("ONEGRID_WEBHOOK_DISABLE_AFTER_HOURS: {e}"))?,
+        })
+    }
+}
 use onegrid_store::{Db, StoreError};
 use uuid::Uuid;
 
@@ -41,6 +73,7 @@ pub struct Runner {
     pub batch: i32,
     /// Jobs run at once (each in its own transaction; keep it at or below the pool size).
     pub concurrency: usize,
+    pub webhooks: Webhooks,
 }
 
 /// What became of one claimed job.
@@ -176,6 +209,8 @@ impl Runner {
             "noop" => self.noop(job).await,
             schedules::STALE_DIGEST => self.digest_fan_out(job).await,
             digests::STREET_DIGEST => self.street_digest(job).await,
+            hooks::FAN_OUT => self.webhook_fan_out(job).await,
+            hooks::DELIVER => self.deliver_webhook(job).await,
             other => Err(RunError::BadJob(format!("no runner for job kind {other}"))),
         }
     }
@@ -306,6 +341,108 @@ impl Runner {
             .await
     }
 
+    /// An event's deliveries, one per endpoint that wants it.
+    async fn webhook_fan_out(&self, job: &Job) -> Result<Outcome, RunError> {
+        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
+        let event = payload_id(job, "event_id")?;
+        let (id, now) = (job.id, self.clock.now());
+        self.db
+            .unscoped::<_, RunError, _>(move |c| {
+                Box::pin(async move {
+                    hooks::fan_out(c, event, now).await?;
+                    if jobs::complete(c, id, token, now).await? {
+                        Ok(Outcome::Done("fanned out"))
+                    } else {
+                        Err(RunError::LeaseLost)
+                    }
+                })
+            })
+            .await
+    }
+
+    /// One attempt of a delivery: read it, send it (outside any
+    /// transaction), then log the attempt and complete or reschedule the job
+    /// in one transaction fenced on the lease. A worker that lost its lease
+    /// may have sent a request whose log is rolled back; receivers tell
+    /// repeats by `webhook-id` (at least once, as webhooks are).
+    async fn deliver_webhook(&self, job: &Job) -> Result<Outcome, RunError> {
+        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
+        let delivery = payload_id(job, "delivery_id")?;
+        let (id, now) = (job.id, self.clock.now());
+        let out = self
+            .db
+            .unscoped::<_, RunError, _>(move |c| {
+                Box::pin(async move { Ok(hooks::outgoing(c, delivery).await?) })
+            })
+            .await?;
+        if out.delivery.state != "pending" || !out.endpoint.enabled {
+            let disabled = out.delivery.state == "pending";
+            return self
+                .db
+                .unscoped::<_, RunError, _>(move |c| {
+                    Box::pin(async move {
+                        if disabled {
+                            hooks::abandon(c, &out.delivery, "the endpoint is disabled").await?;
+                        }
+                        if jobs::complete(c, id, token, now).await? {
+                            Ok(Outcome::Done("not sent"))
+                        } else {
+                            Err(RunError::LeaseLost)
+                        }
+                    })
+                })
+                .await;
+        }
+        let secrets = hooks::live_secrets(&self.webhooks.keys, &out.endpoint, now)?;
+        let result = self
+            .webhooks
+            .sender
+            .send(
+                &out.endpoint.url,
+                &out.event.id.to_string(),
+                &secrets,
+                hooks::body(&out.event),
+                now,
+            )
+            .await;
+        let after_send = self.clock.now();
+        let disable_after = self.webhooks.disable_after;
+        let outcome = self
+            .db
+            .unscoped::<_, RunError, _>(move |c| {
+                Box::pin(async move {
+                    let after =
+                        hooks::record_attempt(c, &out, &result, after_send, disable_after).await?;
+                    let (held, outcome) = match after {
+                        AfterAttempt::Retry(at) => {
+                            (jobs::snooze(c, id, token, at).await?, Outcome::Later(at))
+                        }
+                        AfterAttempt::Delivered => (
+                            jobs::complete(c, id, token, after_send).await?,
+                            Outcome::Done("delivered"),
+                        ),
+                        AfterAttempt::Failed => (
+                            jobs::complete(c, id, token, after_send).await?,
+                            Outcome::Done("undeliverable"),
+                        ),
+                    };
+                    if held {
+                        Ok(outcome)
+                    } else {
+                        Err(RunError::LeaseLost)
+                    }
+                })
+            })
+            .await?;
+        metrics::counter!("onegrid_webhook_attempts_total", "result" => match &outcome {
+            Outcome::Done("delivered") => "delivered",
+            Outcome::Done(_) => "failed",
+            Outcome::Later(_) => "retry",
+        })
+        .increment(1);
+        Ok(outcome)
+    }
+
     /// Gives every district its built-in schedules.
     pub async fn ensure_schedules(&self) -> Result<usize, StoreError> {
         self.db
@@ -363,6 +500,14 @@ impl Runner {
         }
         Ok(())
     }
+}
+
+/// A uuid the job's payload names.
+fn payload_id(job: &Job, field: &str) -> Result<Uuid, RunError> {
+    job.payload[field]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| RunError::BadJob(format!("payload.{field}")))
 }
 
 #[cfg(test)]

@@ -53,16 +53,30 @@ async fn reminders_warnings_and_one_escalation_per_clock() {
     )
     .await;
     assert_eq!(
-        app.db.count("jobs").await,
+        app.db
+            .scalar("SELECT count(*) FROM jobs WHERE queue = 'sla'")
+            .await,
         6,
         "three deadlines for each of the two clocks"
     );
-
-    // 10:20: nothing due.
     assert_eq!(
-        app.tick_at("2026-12-02T10:20:00+08:00").await,
-        Pass::default()
+        app.db
+            .scalar("SELECT count(*) FROM jobs WHERE queue = 'webhooks'")
+            .await,
+        3,
+        "one webhook fan-out per case event (filed, accepted, dispatched)"
     );
+
+    // 10:20: no deadline due; the three fan-outs find no endpoint and finish.
+    let pass = app.tick_at("2026-12-02T10:20:00+08:00").await;
+    assert_eq!(
+        pass,
+        Pass {
+            completed: 3,
+            ..Pass::default()
+        }
+    );
+    assert_eq!(app.db.count("webhook_deliveries").await, 0);
     // 11:01: the stopped response clock's three deadlines complete silently;
     // the resolution clock's 50 % reminds the assignee.
     let pass = app.tick_at("2026-12-02T11:01:00+08:00").await;
@@ -117,8 +131,10 @@ async fn reminders_warnings_and_one_escalation_per_clock() {
         (admin.len(), admin[0]["kind"].as_str()),
         (1, Some("case.due"))
     );
-    // Later passes find nothing; acting on the deadline again does nothing.
-    assert_eq!(app.tick_at("2026-12-02T15:00:00+08:00").await.ran(), 0);
+    // Later passes find only the escalation's webhook fan-out; acting on the
+    // deadline again does nothing.
+    assert_eq!(app.tick_at("2026-12-02T15:00:00+08:00").await.ran(), 1);
+    assert_eq!(app.tick_at("2026-12-02T15:01:00+08:00").await.ran(), 0);
     assert_eq!(app.db.count("case_clock_alerts").await, 3);
     let clock_id = now.body["clocks"]
         .as_array()
@@ -181,7 +197,11 @@ async fn paused_clocks_wait_and_closed_cases_stay_quiet() {
     assert_eq!(resolution["paused_minutes"], 90);
     // 12:00: only the resolved case's remaining deadlines come due; they complete silently.
     let pass = app.tick_at("2026-12-02T12:00:00+08:00").await;
-    assert_eq!((pass.completed, pass.snoozed), (2, 0));
+    assert_eq!(
+        (pass.completed, pass.snoozed),
+        (3, 0),
+        "two deadlines and the resume's webhook fan-out"
+    );
     assert!(inbox(&app, "a1-worker").await.is_empty(), "not yet");
     app.tick_at("2026-12-02T12:31:00+08:00").await;
     let notes = inbox(&app, "a1-worker").await;

@@ -327,12 +327,10 @@ async fn the_runner_completes_noops_and_fails_unknown_kinds_for_good() {
     enqueue(&app, noop).await;
     enqueue(&app, bogus).await;
     let runner = onegrid_worker::runner::Runner {
-        db: app.worker_db(),
         worker_id: "t".into(),
-        clock: app.clock.clone(),
         lease: Duration::seconds(30),
         batch: 10,
-        concurrency: 4,
+        ..app.runner()
     };
     let pass = runner.tick(&AtomicBool::new(false)).await.unwrap();
     assert_eq!((pass.completed, pass.failed), (1, 1));
@@ -387,12 +385,10 @@ async fn district_admins_see_failed_jobs_and_replay_them() {
     broken.street_id = Some(w.street_a);
     enqueue(&app, broken).await;
     let runner = onegrid_worker::runner::Runner {
-        db: app.worker_db(),
         worker_id: "t".into(),
-        clock: app.clock.clone(),
         lease: Duration::seconds(30),
         batch: 10,
-        concurrency: 4,
+        ..app.runner()
     };
     assert_eq!(
         runner.tick(&AtomicBool::new(false)).await.unwrap().failed,

@@ -322,7 +322,7 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     }
     let jobs = CASES * 2 * 3;
     assert_eq!(
-        count_where(&app, "SELECT count(*) AS n FROM jobs").await,
+        count_where(&app, "SELECT count(*) AS n FROM jobs WHERE queue = 'sla'").await,
         jobs
     );
 
@@ -364,7 +364,7 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     assert_eq!(
         count_where(
             &app,
-            "SELECT count(*) AS n FROM jobs WHERE state = 'completed'"
+            "SELECT count(*) AS n FROM jobs WHERE queue = 'sla' AND state = 'completed'"
         )
         .await,
         jobs
