@@ -41,7 +41,8 @@ accept `Idempotency-Key`. The permission matrix is in the README.",
         (name = "cases", description = "Resident needs (诉求) as cases: channels, lifecycle steps, SLA clocks on the working calendar, tasks and bundles, appointments, attachments, work lists and KPIs; the district's calendar, tiers and category catalogue"),
         (name = "audit", description = "The append-only audit log"),
         (name = "api-keys", description = "Keys for machine clients"),
-        (name = "operations", description = "Health, readiness, metrics, error catalogue"),
+        (name = "webhooks", description = "Webhook endpoints for integrators (Standard Webhooks signing, SSRF-checked URLs), their delivery log and replays"),
+        (name = "operations", description = "Health, readiness, metrics, error catalogue, the worker's jobs and schedules"),
     )
 )]
 struct ApiDoc;

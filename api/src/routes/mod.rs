@@ -31,6 +31,7 @@ pub mod schedules;
 pub mod scope_ref;
 pub mod streets;
 pub mod users;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -108,6 +109,14 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(schedules::get_schedule)
             .service(schedules::change_schedule)
             .service(schedules::schedule_fires)
+            .service(webhooks::create_endpoint)
+            .service(webhooks::list_endpoints)
+            .service(webhooks::get_endpoint)
+            .service(webhooks::update_endpoint)
+            .service(webhooks::rotate_secret)
+            .service(webhooks::list_deliveries)
+            .service(webhooks::get_delivery)
+            .service(webhooks::replay_delivery)
             .service(case_tasks::create_task)
             .service(case_tasks::list_tasks)
             .service(case_tasks::create_bundle)

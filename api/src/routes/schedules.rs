@@ -124,6 +124,9 @@ pub async fn list_schedules(
 }
 
 /// Read a schedule
+///
+/// Its rule, policies, next and last fire and its counts of fires and
+/// misfires; the ETag is the version to send in If-Match.
 #[utoipa::path(tag = "operations", params(("schedule_id" = Uuid, Path, description = "Schedule id")), responses((status = 200, body = ScheduleView)))]
 #[get("/schedules/{schedule_id}")]
 pub async fn get_schedule(

@@ -18,3 +18,4 @@ mod roles;
 mod schedules;
 mod smoke;
 mod tenancy;
+mod webhooks;

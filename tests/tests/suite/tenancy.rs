@@ -89,6 +89,7 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "update_category" => json!({"name": "改名"}),
         "take_step" => json!({"step": "accept"}),
         "change_schedule" => json!({"enabled": false}),
+        "update_endpoint" => json!({"enabled": false}),
         "complete_milestone" => json!({"name": "控制"}),
         "create_slot" => {
             json!({"starts_at": "2030-01-07T01:00:00Z", "ends_at": "2030-01-07T02:00:00Z", "capacity": 1})
@@ -213,6 +214,29 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .id
         .to_string()
     };
+    // Street A's webhook endpoint and a delivery of the case's creation to it.
+    let endpoint = app
+        .post("/api/v1/webhook-endpoints")
+        .bearer(&a_admin)
+        .json(&json!({"url": "https://hooks.example.cn/a", "street_id": w.street_a}))
+        .send()
+        .await;
+    let webhook_endpoint_id = endpoint.ok(201)["id"].as_str().unwrap().to_owned();
+    app.runner()
+        .tick(&std::sync::atomic::AtomicBool::new(false))
+        .await
+        .unwrap();
+    let deliveries = app
+        .get(&format!(
+            "/api/v1/webhook-endpoints/{webhook_endpoint_id}/deliveries"
+        ))
+        .bearer(&a_admin)
+        .send()
+        .await;
+    let webhook_delivery_id = deliveries.ok(200)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // The other district's built-in schedule (schedules are district-owned).
     app.runner().ensure_schedules().await.unwrap();
     let foreign_schedule = {
@@ -268,6 +292,8 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("job_id", street_a_job),
         ("case_category_id", foreign_category),
         ("schedule_id", foreign_schedule),
+        ("webhook_endpoint_id", webhook_endpoint_id),
+        ("webhook_delivery_id", webhook_delivery_id),
     ]);
     // District settings named by value, not by id: another district's caller
     // changes its own (tested in the case set-up suite), never this one's.
