@@ -1,5 +1,5 @@
 //! Operational commands that work across every street: re-sealing sensitive
-//! fields after a field-key rotation.
+//! fields (and webhook signing secrets) after a field-key rotation.
 
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -62,5 +62,12 @@ pub async fn rekey_fields(owner_url: &str, keys: &FieldKeys) -> Result<usize, St
             tracing::info!(street = %street.id, "street re-sealed");
         }
     }
+    // Webhook signing secrets, sealed with the same keys.
+    let endpoints = conn
+        .transaction::<_, StoreError, _>(async |c| {
+            onegrid_store::webhooks::reseal_secrets(c, keys).await
+        })
+        .await?;
+    tracing::info!(endpoints, "webhook secrets re-sealed");
     Ok(resealed)
 }

@@ -647,3 +647,46 @@ pub async fn replay(conn: &mut Conn, d: &Delivery, now: DateTime<Utc>) -> StoreR
     jobs::enqueue(conn, deliver_job(&updated, now)).await?;
     Ok(true)
 }
+
+/// Re-seals every endpoint secret sealed under a retired field key with the
+/// current one (the caller sees every endpoint: the worker or the owner);
+/// the number of endpoints re-sealed.
+pub async fn reseal_secrets(conn: &mut Conn, keys: &FieldKeys) -> StoreResult<usize> {
+    let stale: Vec<Endpoint> = webhook_endpoints::table
+        .select(Endpoint::as_select())
+        .order(webhook_endpoints::id)
+        .load(conn)
+        .await?;
+    let mut resealed = 0;
+    for e in stale.into_iter().filter(|e| {
+        !keys.is_current(&e.secret_sealed)
+            || e.previous_secret_sealed
+                .as_deref()
+                .is_some_and(|p| !keys.is_current(p))
+    }) {
+        let open = |sealed: &[u8], column| {
+            keys.open(secret_slot(&e, column), sealed)
+                .map_err(|err| StoreError::Check(format!("webhook endpoint {}: {err}", e.id)))
+        };
+        let secret = keys.seal(
+            secret_slot(&e, "secret"),
+            &open(&e.secret_sealed, "secret")?,
+        );
+        let previous = match &e.previous_secret_sealed {
+            Some(p) => Some(keys.seal(
+                secret_slot(&e, "previous_secret"),
+                &open(p, "previous_secret")?,
+            )),
+            None => None,
+        };
+        diesel::update(webhook_endpoints::table.find(e.id))
+            .set((
+                webhook_endpoints::secret_sealed.eq(secret),
+                webhook_endpoints::previous_secret_sealed.eq(previous),
+            ))
+            .execute(conn)
+            .await?;
+        resealed += 1;
+    }
+    Ok(resealed)
+}

@@ -188,6 +188,7 @@ impl Runner {
             self.hand_back(&job).await?;
             return Ok(Ran::HandedBack);
         }
+        metrics::counter!("onegrid_job_attempts_total", "queue" => job.queue.clone()).increment(1);
         match self.run(&job).await {
             Ok(Outcome::Done(what)) => {
                 metrics::counter!("onegrid_jobs_completed_total", "queue" => job.queue.clone(), "outcome" => what)

@@ -234,3 +234,148 @@ async fn paused_clocks_wait_and_closed_cases_stay_quiet() {
         .await;
     assert_eq!(after.ok(200)["escalation_level"], 1);
 }
+
+/// Runs passes at `when` until the worker has nothing left to do.
+async fn settle_at(app: &TestApp, when: &str) {
+    while app.tick_at(when).await.ran() > 0 {}
+}
+
+async fn escalations(app: &TestApp, token: &str, case: &Value) -> Vec<(i64, String)> {
+    let events = app
+        .get(&format!(
+            "/api/v1/cases/{}/events",
+            case["id"].as_str().unwrap()
+        ))
+        .bearer(token)
+        .send()
+        .await;
+    events
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["step"] == "escalate")
+        .map(|e| {
+            (
+                e["data"]["level"].as_i64().unwrap(),
+                e["data"]["clock"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn milestones_extensions_and_rework_clocks_reach_their_deadlines_too() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let worker = app.token("a1-worker").await;
+    let chief = app.token("a1-chief").await;
+    for user in ["a1-admin", "a-admin"] {
+        app.token(user).await;
+    }
+    let water = app.case_category(&worker, "02.01").await;
+    app.clock.set(Some(at("2026-12-02T10:00:00+08:00")));
+    let case = app
+        .file_case(
+            &worker,
+            &json!({"channel": "face_to_face", "category_id": water, "grid_id": w.grid_a1_1,
+                "title": "停水", "description": "3号楼停水"}),
+        )
+        .await;
+    // Accepting starts the milestones: 控制 in 3 h, 抢修 in 8 h (calendar time).
+    let case = step(&app, &worker, &case, json!({"step": "accept"})).await;
+    let case = step(
+        &app,
+        &worker,
+        &case,
+        json!({"step": "dispatch", "assignee_user_id": w.user("a1-worker")}),
+    )
+    .await;
+    let case = step(&app, &worker, &case, json!({"step": "sign"})).await;
+    // 控制 is reached in time; the resolution clock (24 h) gets 60 more minutes.
+    app.clock.set(Some(at("2026-12-02T12:30:00+08:00")));
+    let reached = app
+        .post(&format!(
+            "/api/v1/cases/{}/milestones",
+            case["id"].as_str().unwrap()
+        ))
+        .bearer(&worker)
+        .header("if-match", &format!("\"{}\"", case["version"]))
+        .json(&json!({"name": "控制"}))
+        .send()
+        .await;
+    let case = reached.ok(201).clone();
+    let case = step(
+        &app,
+        &worker,
+        &case,
+        json!({"step": "request_extension", "reason": "需更换主阀门", "extension_minutes": 60}),
+    )
+    .await;
+    let case = step(
+        &app,
+        &chief,
+        &case,
+        json!({"step": "approve_extension", "extension_minutes": 60}),
+    )
+    .await;
+
+    // 13:01: the met milestone's deadline does nothing.
+    settle_at(&app, "2026-12-02T13:01:00+08:00").await;
+    assert!(escalations(&app, &worker, &case).await.is_empty());
+    // 18:01: 抢修 was not reached - one escalation, by the milestone clock.
+    settle_at(&app, "2026-12-02T18:01:00+08:00").await;
+    assert_eq!(
+        escalations(&app, &worker, &case).await,
+        [(1, "milestone".to_owned())]
+    );
+    // The resolution clock was due at 10:00 the next day before the
+    // extension; nothing happens then, only at 11:00.
+    settle_at(&app, "2026-12-03T10:30:00+08:00").await;
+    assert_eq!(escalations(&app, &worker, &case).await.len(), 1);
+    settle_at(&app, "2026-12-03T11:01:00+08:00").await;
+    assert_eq!(
+        escalations(&app, &worker, &case).await,
+        [(1, "milestone".to_owned()), (2, "resolution".to_owned())]
+    );
+
+    // Resolved, rated 3: the rework clock runs, and escalates when it runs out.
+    let case = app
+        .get(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()))
+        .bearer(&worker)
+        .send()
+        .await
+        .ok(200)
+        .clone();
+    let case = step(&app, &worker, &case, json!({"step": "submit_result"})).await;
+    let case = step(&app, &worker, &case, json!({"step": "verify"})).await;
+    let case = step(&app, &worker, &case, json!({"step": "resolve"})).await;
+    let case = step(&app, &worker, &case, json!({"step": "rate", "score": 3})).await;
+    let rework = case["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "rework")
+        .unwrap()
+        .clone();
+    let due = DateTime::parse_from_rfc3339(rework["due_at"].as_str().unwrap()).unwrap();
+    let before = (due - chrono::Duration::minutes(1)).to_rfc3339();
+    settle_at(&app, &before).await;
+    assert_eq!(escalations(&app, &worker, &case).await.len(), 2);
+    let after = (due + chrono::Duration::minutes(1)).to_rfc3339();
+    settle_at(&app, &after).await;
+    assert_eq!(
+        escalations(&app, &worker, &case).await,
+        [
+            (1, "milestone".to_owned()),
+            (2, "resolution".to_owned()),
+            (3, "rework".to_owned())
+        ]
+    );
+    // Every stage of every clock acted at most once.
+    let doubled: i64 = app
+        .db
+        .scalar("SELECT count(*) FROM (SELECT clock_id, stage FROM case_clock_alerts GROUP BY 1, 2 HAVING count(*) > 1) d")
+        .await;
+    assert_eq!(doubled, 0);
+}

@@ -77,6 +77,17 @@ async fn a_rotated_key_keeps_every_value_readable_and_findable_until_and_after_r
     let before = sealed_rows(&app).await;
     assert!(!before.is_empty());
     assert!(key_ids(&app).await.iter().all(|k| k == "demo"));
+    // A webhook endpoint whose secret was rotated once: two sealed secrets.
+    let a_admin = app.token("a-admin").await;
+    let endpoint = app
+        .post("/api/v1/webhook-endpoints")
+        .bearer(&a_admin)
+        .json(&json!({"url": "https://hooks.example.cn/a", "street_id": w.street_a}))
+        .send()
+        .await;
+    let endpoint_id = endpoint.ok(201)["id"].as_str().unwrap().to_owned();
+    let rotate = format!("/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret");
+    app.post(&rotate).bearer(&a_admin).send().await.ok(200);
 
     // Rotate: k2 is current, the demo key is retired but still configured.
     let retired = format!("demo:{DEMO_FIELD_KEY}");
@@ -149,6 +160,12 @@ async fn a_rotated_key_keeps_every_value_readable_and_findable_until_and_after_r
             .unwrap(),
         0
     );
+    // The webhook secrets too, the current and the rotated-out one.
+    let on_k2: i64 = app
+        .db
+        .scalar("SELECT count(*) FROM webhook_endpoints WHERE substring(secret_sealed FROM 2 FOR 2) = 'k2'::bytea AND substring(previous_secret_sealed FROM 2 FOR 2) = 'k2'::bytea")
+        .await;
+    assert_eq!(on_k2, 1);
     // Values, versions and ETags are unchanged by re-sealing.
     let after = sealed_rows(&app).await;
     for b in &before {
@@ -176,6 +193,8 @@ async fn a_rotated_key_keeps_every_value_readable_and_findable_until_and_after_r
         search_id_number(&app, &b_admin, ID_A).await,
         [w.resident_b.to_string()]
     );
+    // The endpoint's secrets still open: it rotates again.
+    app.post(&rotate).bearer(&admin).send().await.ok(200);
 }
 
 #[tokio::test]
