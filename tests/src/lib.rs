@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod fixture;
+pub mod receiver;
 
 use std::sync::{Arc, Mutex};
 

@@ -292,15 +292,40 @@ async fn count_where(app: &TestApp, sql: &str) -> i64 {
         .n
 }
 
-/// Fault suite: workers killed with SIGKILL mid-pass and restarted while
-/// hundreds of deadlines are due. Afterwards nothing is lost, nothing doubled.
+/// A private Redis the fault suite stops and starts (the shared one stays up
+/// for the other tests).
+fn redis_server(port: u16) -> std::process::Child {
+    Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server is installed (scripts/services.sh)")
+}
+
+/// Fault suite: workers killed with SIGKILL mid-pass and restarted, and
+/// Redis stopped and started, while hundreds of deadlines, schedule fires and
+/// webhook deliveries are due. Afterwards nothing is lost, nothing doubled.
 #[tokio::test]
 async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     use diesel_async::RunQueryDsl;
+    use onegrid_domain::recurrence::{Days, HolidayPolicy, Misfire, Recurrence};
+    use onegrid_store::schedules::{self, NewSchedule};
     use onegrid_tests::World;
-    let app = TestApp::start().await;
+    use onegrid_tests::receiver::Receiver;
+    let app = TestApp::start_with(&[("ONEGRID_WEBHOOK_ALLOW_CIDRS", "127.0.0.2/32")]).await;
     let w = World::build(&app).await;
     let token = app.token("a1-worker").await;
+    let a_admin = app.token("a-admin").await;
     let gas = app.case_category(&token, "02.04").await;
     const CASES: i64 = 150;
     for i in 0..CASES {
@@ -316,7 +341,7 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     let mut owner = app.db.owner().await;
     for sql in [
         "UPDATE case_clocks SET started_at = started_at - interval '3 hours', warn_50_at = warn_50_at - interval '3 hours', warn_75_at = warn_75_at - interval '3 hours', due_at = due_at - interval '3 hours'",
-        "UPDATE jobs SET run_at = run_at - interval '3 hours'",
+        "UPDATE jobs SET run_at = run_at - interval '3 hours' WHERE queue = 'sla'",
     ] {
         diesel::sql_query(sql).execute(&mut owner).await.unwrap();
     }
@@ -325,29 +350,105 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
         count_where(&app, "SELECT count(*) AS n FROM jobs WHERE queue = 'sla'").await,
         jobs
     );
+    // An integrator listens for every escalation of street A.
+    let rx = Receiver::start().await;
+    app.post("/api/v1/webhook-endpoints")
+        .bearer(&a_admin)
+        .json(
+            &serde_json::json!({"url": format!("{}/hook", rx.base), "street_id": w.street_a,
+            "event_types": ["case.escalated"]}),
+        )
+        .send()
+        .await
+        .ok(201);
+    // Schedules coming due every 20 ms over the first seconds, once each.
+    const SCHEDULES: i64 = 100;
+    let first = chrono::Utc::now() + chrono::Duration::milliseconds(500);
+    let district = w.district;
+    app.worker_db()
+        .unscoped::<_, onegrid_store::StoreError, _>(move |c| {
+            Box::pin(async move {
+                for i in 0..SCHEDULES {
+                    schedules::ensure(
+                        c,
+                        NewSchedule {
+                            district_id: district,
+                            street_id: None,
+                            community_id: None,
+                            key: format!("fault.{i}"),
+                            kind: "noop",
+                            name: format!("fault {i}"),
+                            rule: Recurrence {
+                                days: Days::Daily,
+                                hour: 3,
+                                minute: 0,
+                                holidays: HolidayPolicy::Run,
+                            },
+                            misfire: Misfire::RunOnce,
+                            payload: serde_json::json!({}),
+                            first_due: Some(first + chrono::Duration::milliseconds(20 * i)),
+                        },
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
 
+    let redis_port = free_port();
+    let mut redis = redis_server(redis_port);
     let spawn = || {
+        let port = free_port();
         let mut cmd = command("onegrid-worker", &app.db);
-        cmd.env("ONEGRID_WORKER_BIND", format!("127.0.0.1:{}", free_port()))
+        cmd.env("ONEGRID_WORKER_BIND", format!("127.0.0.1:{port}"))
+            .env("REDIS_URL", format!("redis://127.0.0.1:{redis_port}"))
+            .env("ONEGRID_WEBHOOK_ALLOW_CIDRS", "127.0.0.2/32")
             .env("ONEGRID_WORKER_LEASE_SECS", "5")
             .env("ONEGRID_WORKER_POLL_MS", "100")
             .env("ONEGRID_WORKER_BATCH", "10")
             .stderr(Stdio::null());
-        cmd.spawn().unwrap()
+        (cmd.spawn().unwrap(), port)
     };
-    let mut a = spawn();
-    let mut b = spawn();
+    let (mut a, _) = spawn();
+    let (mut b, mut b_port) = spawn();
     let started = Instant::now();
+    let mut redis_down_ready = None;
     for round in 0..4 {
         tokio::time::sleep(Duration::from_millis(300)).await;
+        match round {
+            // Redis goes away mid-run ...
+            0 => kill9(&mut redis),
+            // ... and comes back.
+            2 => redis = redis_server(redis_port),
+            _ => {}
+        }
         if round % 2 == 0 {
             kill9(&mut a);
-            a = spawn();
+            a = spawn().0;
         } else {
             kill9(&mut b);
-            b = spawn();
+            (b, b_port) = spawn();
+            if round == 1 {
+                // Without Redis a worker starts and reports itself ready.
+                wait_ready(&format!("http://127.0.0.1:{b_port}/readyz")).await;
+                let ready: serde_json::Value =
+                    reqwest::get(format!("http://127.0.0.1:{b_port}/readyz"))
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                redis_down_ready = Some(ready);
+            }
         }
     }
+    let ready = redis_down_ready.unwrap();
+    assert_eq!(
+        (ready["status"].as_str(), ready["redis"].as_str()),
+        (Some("ready"), Some("down"))
+    );
     let open = "SELECT count(*) AS n FROM jobs WHERE state IN ('available', 'running')";
     while count_where(&app, open).await > 0 {
         assert!(
@@ -359,6 +460,7 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     }
     assert!(terminate_and_wait(&mut a).success());
     assert!(terminate_and_wait(&mut b).success());
+    kill9(&mut redis);
 
     // 0 lost, 0 failed: every job completed, every stage of every clock acted once.
     assert_eq!(
@@ -398,4 +500,29 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     // The grid chief got exactly one 75 % warning per clock.
     let warned = "SELECT count(*) AS n FROM notifications WHERE kind = 'case.warn_75'";
     assert_eq!(count_where(&app, warned).await, CASES * 2);
+    // Every schedule fired exactly once, and its job ran.
+    let fires = "SELECT count(*) AS n FROM schedule_fires f JOIN jobs j ON j.id = f.job_id WHERE j.state = 'completed'";
+    assert_eq!(count_where(&app, fires).await, SCHEDULES);
+    assert_eq!(
+        count_where(&app, "SELECT count(*) AS n FROM schedule_fires").await,
+        SCHEDULES
+    );
+    let once = "SELECT count(*) AS n FROM schedules WHERE key LIKE 'fault.%' AND fires = 1";
+    assert_eq!(count_where(&app, once).await, SCHEDULES);
+    // Every escalation was delivered to the integrator: one delivery each,
+    // all delivered; the receiver saw every message (at least once).
+    let delivered = "SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'delivered'";
+    assert_eq!(count_where(&app, delivered).await, CASES * 2);
+    assert_eq!(
+        count_where(&app, "SELECT count(*) AS n FROM webhook_deliveries").await,
+        CASES * 2
+    );
+    let got = rx.got("/hook");
+    let distinct: std::collections::HashSet<&str> = got.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(i64::try_from(distinct.len()).unwrap(), CASES * 2);
+    eprintln!(
+        "WEBHOOKS {} requests for {} messages (repeats are sends whose worker was killed before logging them)",
+        got.len(),
+        distinct.len()
+    );
 }
