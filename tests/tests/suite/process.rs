@@ -412,7 +412,7 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
         (cmd.spawn().unwrap(), port)
     };
     let (mut a, _) = spawn();
-    let (mut b, mut b_port) = spawn();
+    let (mut b, _) = spawn();
     let started = Instant::now();
     let mut redis_down_ready = None;
     for round in 0..4 {
@@ -429,6 +429,7 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
             a = spawn().0;
         } else {
             kill9(&mut b);
+            let b_port;
             (b, b_port) = spawn();
             if round == 1 {
                 // Without Redis a worker starts and reports itself ready.
