@@ -16,3 +16,4 @@ pub mod seed;
 pub mod server;
 pub mod sheets;
 pub mod state;
+pub mod upload;

@@ -13,6 +13,7 @@ pub mod geo;
 pub mod identity;
 pub mod ledger;
 pub mod masking;
+pub mod mediation;
 pub mod netguard;
 pub mod permissions;
 pub mod query;

@@ -331,6 +331,14 @@ pub enum Action {
     JobsManage,
     SchedulesManage,
     WebhooksManage,
+    DisputeRead,
+    DisputeRecord,
+    DisputePartyReveal,
+    WhistleBlow,
+    SummonsRead,
+    SummonsWork,
+    MediationSetup,
+    MediationKpis,
 }
 
 /// One row of the permission matrix.
@@ -658,6 +666,69 @@ pub const MATRIX: &[Rule] = &[
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin],
     },
+    Rule {
+        action: Action::DisputeRead,
+        name: "dispute.read",
+        description: "read disputes with their parties (contact details masked), sessions, documents and follow-ups",
+        reach: Reach::Within,
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            GridWorker,
+            Auditor,
+        ],
+    },
+    Rule {
+        action: Action::DisputeRecord,
+        name: "dispute.record",
+        description: "record disputes and their parties, move them up a level, record mediation sessions, outcomes and follow-up visits",
+        reach: Reach::Within,
+        roles: &[StreetAdmin, CommunityAdmin, GridChief, GridWorker],
+    },
+    Rule {
+        action: Action::DisputePartyReveal,
+        name: "dispute.party_reveal",
+        description: "reveal a dispute party's phone with a stated purpose (audited; department staff only on disputes summoned to them)",
+        reach: Reach::Within,
+        roles: &[StreetAdmin, CommunityAdmin, DepartmentStaff],
+    },
+    Rule {
+        action: Action::WhistleBlow,
+        name: "whistle.blow",
+        description: "blow the whistle (吹哨) on the street's dispute or case, close it, rate the summoned departments",
+        reach: Reach::Within,
+        roles: &[StreetAdmin],
+    },
+    Rule {
+        action: Action::SummonsRead,
+        name: "summons.read",
+        description: "read whistles and summonses: the street's, or those of one's department across the district",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin, DepartmentStaff, Auditor],
+    },
+    Rule {
+        action: Action::SummonsWork,
+        name: "summons.work",
+        description: "report in (报到) to a summons of one's department, mark on site, record actions, mark done",
+        reach: Reach::Within,
+        roles: &[DepartmentStaff],
+    },
+    Rule {
+        action: Action::MediationSetup,
+        name: "mediation.setup",
+        description: "set the district's mediation panel and report-in windows",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin],
+    },
+    Rule {
+        action: Action::MediationKpis,
+        name: "mediation.kpis",
+        description: "read whistle rates, report-in timeliness, department ratings and where disputes were settled, with rankings",
+        reach: Reach::Within,
+        roles: &[DistrictAdmin, StreetAdmin, Auditor],
+    },
 ];
 
 /// The permission a lifecycle step needs over the case.
@@ -847,6 +918,14 @@ mod tests {
             Action::JobsManage,
             Action::SchedulesManage,
             Action::WebhooksManage,
+            Action::DisputeRead,
+            Action::DisputeRecord,
+            Action::DisputePartyReveal,
+            Action::WhistleBlow,
+            Action::SummonsRead,
+            Action::SummonsWork,
+            Action::MediationSetup,
+            Action::MediationKpis,
         ];
         for a in all {
             assert_eq!(MATRIX.iter().filter(|r| r.action == a).count(), 1, "{a:?}");
@@ -984,6 +1063,8 @@ mod tests {
             "case.work",
             "case.triage",
             "case.rate",
+            "dispute.read",
+            "dispute.record",
         ];
         for rule in MATRIX {
             let may = allowed(&grants, rule.action, &Target::grid(d, s, c, g));

@@ -11,11 +11,15 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// Every event type an endpoint may subscribe to.
-pub const EVENT_TYPES: [&str; 4] = [
+pub const EVENT_TYPES: [&str; 8] = [
     "case.created",
     "case.updated",
     "case.escalated",
     "case.closed",
+    "mediation.summoned",
+    "mediation.reported_in",
+    "mediation.report_overdue",
+    "dispute.updated",
 ];
 
 /// The prefix of a signing secret.

@@ -64,6 +64,16 @@ pub async fn list(conn: &mut Conn, page: &PageRequest) -> StoreResult<Page<Depar
     Ok(Page::from_rows(q.load(conn).await?, page, |d| d.id))
 }
 
+/// Which of `ids` are not departments of the caller's district.
+pub async fn unknown(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
+    let found: Vec<Uuid> = t::table
+        .filter(t::id.eq_any(ids))
+        .select(t::id)
+        .load(conn)
+        .await?;
+    Ok(ids.iter().filter(|i| !found.contains(i)).copied().collect())
+}
+
 pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Department> {
     Ok(t::table
         .filter(t::id.eq(id))

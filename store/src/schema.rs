@@ -705,6 +705,171 @@ diesel::table! {
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::table! {
+    mediation_settings (district_id) {
+        district_id -> Uuid,
+        emergency_minutes -> Int4,
+        other_hours -> Int4,
+        panel -> Array<Uuid>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    disputes (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        district_id -> Uuid,
+        community_id -> Uuid,
+        grid_id -> Nullable<Uuid>,
+        number -> Int8,
+        kind -> Text,
+        level -> Text,
+        status -> Text,
+        summary -> Text,
+        case_id -> Nullable<Uuid>,
+        settled_level -> Nullable<Text>,
+        referral -> Nullable<Text>,
+        outcome_at -> Nullable<Timestamptz>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    dispute_parties (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        dispute_id -> Uuid,
+        role -> Text,
+        kind -> Text,
+        resident_id -> Nullable<Uuid>,
+        name -> Text,
+        phone_sealed -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    dispute_events (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        dispute_id -> Uuid,
+        step -> Text,
+        from_level -> Nullable<Text>,
+        to_level -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        actor_id -> Uuid,
+        data -> Jsonb,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    dispute_documents (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        dispute_id -> Uuid,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> Int4,
+        sha256 -> Bytea,
+        uploaded_by -> Uuid,
+        uploaded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mediation_sessions (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        dispute_id -> Uuid,
+        held_at -> Timestamptz,
+        place -> Text,
+        level -> Text,
+        mediators -> Array<Text>,
+        department_ids -> Array<Uuid>,
+        notes -> Nullable<Text>,
+        result -> Text,
+        referral -> Nullable<Text>,
+        agreement_document_id -> Nullable<Uuid>,
+        recorded_by -> Uuid,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    dispute_follow_ups (street_id, dispute_id, seq) {
+        street_id -> Uuid,
+        dispute_id -> Uuid,
+        seq -> Int2,
+        due_on -> Date,
+        done_at -> Nullable<Timestamptz>,
+        done_by -> Nullable<Uuid>,
+        notes -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    whistles (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        district_id -> Uuid,
+        dispute_id -> Nullable<Uuid>,
+        case_id -> Nullable<Uuid>,
+        reason -> Text,
+        summary -> Text,
+        status -> Text,
+        blown_by -> Uuid,
+        blown_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    summonses (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        whistle_id -> Uuid,
+        district_id -> Uuid,
+        department_id -> Uuid,
+        dispute_id -> Nullable<Uuid>,
+        case_id -> Nullable<Uuid>,
+        reason -> Text,
+        summoned_at -> Timestamptz,
+        remind_at -> Timestamptz,
+        deadline_at -> Timestamptz,
+        state -> Text,
+        reported_at -> Nullable<Timestamptz>,
+        reported_by -> Nullable<Uuid>,
+        on_site_at -> Nullable<Timestamptz>,
+        done_at -> Nullable<Timestamptz>,
+        reminded_at -> Nullable<Timestamptz>,
+        overdue_at -> Nullable<Timestamptz>,
+        escalated_at -> Nullable<Timestamptz>,
+        rating -> Nullable<Int2>,
+        rating_comment -> Nullable<Text>,
+        rated_by -> Nullable<Uuid>,
+        rated_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    summons_actions (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        summons_id -> Uuid,
+        step -> Text,
+        note -> Nullable<Text>,
+        actor_id -> Uuid,
+        at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(grids -> streets (street_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -754,4 +919,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_events,
     webhook_deliveries,
     webhook_attempts,
+    mediation_settings,
+    disputes,
+    dispute_parties,
+    dispute_events,
+    dispute_documents,
+    mediation_sessions,
+    dispute_follow_ups,
+    whistles,
+    summonses,
+    summons_actions,
 );

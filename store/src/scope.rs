@@ -72,6 +72,31 @@ impl Principal {
     pub fn can_anywhere(&self, action: Action) -> bool {
         permissions::allowed_anywhere(&self.grants, action)
     }
+
+    /// The departments the principal works for (department-scoped grants).
+    pub fn departments(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = self
+            .grants
+            .iter()
+            .filter_map(|g| match g.scope {
+                Scope::Department { department, .. } => Some(department),
+                _ => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Every grant is a department's: the principal sees only what was
+    /// routed to its departments.
+    pub fn department_only(&self) -> bool {
+        !self.grants.is_empty()
+            && self
+                .grants
+                .iter()
+                .all(|g| matches!(g.scope, Scope::Department { .. }))
+    }
 }
 
 /// Builds a scope from the columns a role assignment or API key stores.

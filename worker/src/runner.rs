@@ -12,7 +12,13 @@ use onegrid_store::cases::SLA_QUEUE;
 pub const NOOP_QUEUE: &str = "noop";
 
 /// The queues this worker runs.
-pub const QUEUES: &[&str] = &[SLA_QUEUE, RECURRING_QUEUE, WEBHOOK_QUEUE, NOOP_QUEUE];
+pub const QUEUES: &[&str] = &[
+    SLA_QUEUE,
+    MEDIATION_QUEUE,
+    RECURRING_QUEUE,
+    WEBHOOK_QUEUE,
+    NOOP_QUEUE,
+];
 
 /// Schedules fired per pass.
 const SCHEDULES_PER_PASS: i64 = 50;
@@ -25,6 +31,7 @@ use onegrid_store::digests;
 use onegrid_store::jobs::{self, Job};
 use onegrid_store::schedules::{self, Fired, RECURRING_QUEUE};
 use onegrid_store::webhooks::{self as hooks, AfterAttempt, WEBHOOK_QUEUE};
+use onegrid_store::whistles::{self, MEDIATION_QUEUE};
 
 use crate::webhooks::Sender;
 
@@ -211,6 +218,7 @@ impl Runner {
             schedules::STALE_DIGEST => self.digest_fan_out(job).await,
             digests::STREET_DIGEST => self.street_digest(job).await,
             hooks::FAN_OUT => self.webhook_fan_out(job).await,
+            whistles::REMIND | whistles::DEADLINE => self.report_in_due(job).await,
             hooks::DELIVER => self.deliver_webhook(job).await,
             other => Err(RunError::BadJob(format!("no runner for job kind {other}"))),
         }
@@ -337,6 +345,37 @@ impl Runner {
                     } else {
                         Err(RunError::LeaseLost)
                     }
+                })
+            })
+            .await
+    }
+
+    /// A summons' reminder (half way) or deadline: acts once, in the street.
+    async fn report_in_due(&self, job: &Job) -> Result<Outcome, RunError> {
+        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
+        let (district, street) = job.district_id.zip(job.street_id).ok_or_else(|| {
+            RunError::BadJob("a report-in job names its district and street".into())
+        })?;
+        let summons = payload_id(job, "summons_id")?;
+        let deadline = job.kind == whistles::DEADLINE;
+        let (id, now) = (job.id, self.clock.now());
+        self.db
+            .unscoped::<_, RunError, _>(move |c| {
+                Box::pin(async move {
+                    deadlines::scope_to(c, district, street).await?;
+                    let fired = if deadline {
+                        whistles::deadline(c, summons, now).await?
+                    } else {
+                        whistles::remind(c, summons, now).await?
+                    };
+                    if !jobs::complete(c, id, token, now).await? {
+                        return Err(RunError::LeaseLost);
+                    }
+                    Ok(Outcome::Done(match fired {
+                        whistles::Fired::Reminded(_) => "reminded",
+                        whistles::Fired::Overdue => "overdue",
+                        whistles::Fired::Nothing => "reported in",
+                    }))
                 })
             })
             .await

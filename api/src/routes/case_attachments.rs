@@ -2,15 +2,12 @@
 //! PDF), limited in size and number, stored outside the database in the blob
 //! store, served back with their integrity checked.
 
-use actix_web::http::header;
 use actix_web::web::{Data, Path, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::files::{ATTACHMENT_TYPES, clean_name, sniff};
 use onegrid_domain::permissions::Action;
 use onegrid_store::cases::{self, Attachment, blob_key};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -19,6 +16,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::http::IdempotencyKey;
 use crate::routes::cases::load;
 use crate::state::{AppState, Created};
+use crate::upload::hex;
 
 /// Attachments one case may hold.
 const MAX_PER_CASE: usize = 20;
@@ -35,10 +33,6 @@ pub struct AttachmentView {
     pub sha256: String,
     pub uploaded_by: Uuid,
     pub uploaded_at: DateTime<Utc>,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn attachment_view(a: &Attachment) -> AttachmentView {
@@ -81,55 +75,22 @@ pub async fn upload_attachment(
     payload: Payload,
 ) -> ApiResult<HttpResponse> {
     let case_id = id.into_inner();
-    let declared = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
-    if !ATTACHMENT_TYPES.contains(&declared.as_str()) {
-        return Err(ApiError::new(
-            Code::UnsupportedMediaType,
-            format!("send one of {}", ATTACHMENT_TYPES.join(", ")),
-        ));
-    }
-    let name = match q.into_inner().name {
-        Some(raw) => {
-            clean_name(&raw).ok_or_else(|| ApiError::field("name", "no usable file name"))?
-        }
-        None => "attachment".to_owned(),
-    };
-    let body = crate::http::read_body(
+    let upload = crate::upload::read(
+        &state,
         &req,
         payload,
-        state.config.attachment_max_bytes,
+        q.into_inner().name,
+        "attachment",
         "attachments",
     )
     .await?;
-    match sniff(&body) {
-        Some(actual) if actual == declared => {}
-        Some(actual) => {
-            return Err(ApiError::field(
-                "file",
-                format!("the bytes are {actual}, not {declared}"),
-            ));
-        }
-        None => {
-            return Err(ApiError::field(
-                "file",
-                "the bytes are not a JPEG, PNG, WebP or PDF",
-            ));
-        }
-    }
-    let size =
-        i32::try_from(body.len()).map_err(|_| ApiError::new(Code::PayloadTooLarge, "too large"))?;
-    let sha256 = Sha256::digest(&body).to_vec();
+    let (name, declared, body, size, sha256) = (
+        upload.name,
+        upload.content_type,
+        upload.bytes,
+        upload.size,
+        upload.sha256,
+    );
     let hash = crate::http::request_hash(&serde_json::json!((case_id, hex(&sha256), &name)));
     let st = state.clone();
     let now = state.clock.now();
@@ -217,35 +178,12 @@ pub async fn download_attachment(
         })
         .await?;
     let key = blob_key(attachment.street_id, attachment.case_id, attachment.id);
-    let bytes = state
-        .blobs
-        .get(&key)
-        .await
-        .map_err(|e| ApiError::new(Code::Unavailable, format!("blob store: {e}")))?;
-    if Sha256::digest(&bytes).as_slice() != attachment.sha256.as_slice() {
-        return Err(ApiError::new(
-            Code::Internal,
-            format!("attachment {} does not match its checksum", attachment.id),
-        ));
-    }
-    let ascii_name: String = attachment
-        .file_name
-        .chars()
-        .map(|ch| {
-            if ch.is_ascii_alphanumeric() || ".-_".contains(ch) {
-                ch
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, attachment.content_type.clone()))
-        .insert_header(("x-content-type-options", "nosniff"))
-        .insert_header(("cache-control", "private, no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{ascii_name}\""),
-        ))
-        .body(bytes))
+    crate::upload::serve(
+        &state,
+        &key,
+        &attachment.sha256,
+        &attachment.content_type,
+        &attachment.file_name,
+    )
+    .await
 }

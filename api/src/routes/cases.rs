@@ -440,7 +440,12 @@ async fn route_to_grid(c: &mut Conn, body: &NewCaseBody) -> ApiResult<Uuid> {
 /// A linked resident or household must be one the caller may read (the
 /// tenant wall already hides other streets; this keeps a grid worker to
 /// their own grids), refused like a reference that does not exist.
-async fn readable(c: &mut Conn, p: &Principal, grid_id: Uuid, field: &str) -> ApiResult<()> {
+pub(crate) async fn readable(
+    c: &mut Conn,
+    p: &Principal,
+    grid_id: Uuid,
+    field: &str,
+) -> ApiResult<()> {
     let target = grid_target(c, p, grid_id).await?;
     if p.can(Action::RegistryRead, &target) {
         Ok(())

@@ -13,6 +13,7 @@ pub mod cases;
 pub mod communities;
 pub mod coverage;
 pub mod departments;
+pub mod disputes;
 pub mod districts;
 pub mod geo;
 pub mod grid_staff;
@@ -32,6 +33,7 @@ pub mod scope_ref;
 pub mod streets;
 pub mod users;
 pub mod webhooks;
+pub mod whistles;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -117,6 +119,27 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(webhooks::list_deliveries)
             .service(webhooks::get_delivery)
             .service(webhooks::replay_delivery)
+            .service(disputes::create_dispute)
+            .service(disputes::list_disputes)
+            .service(disputes::get_dispute)
+            .service(disputes::escalate_dispute)
+            .service(disputes::dispute_events)
+            .service(disputes::upload_document)
+            .service(disputes::download_document)
+            .service(disputes::record_session)
+            .service(disputes::complete_follow_up)
+            .service(disputes::reveal_party)
+            .service(whistles::get_settings)
+            .service(whistles::put_settings)
+            .service(whistles::blow_whistle)
+            .service(whistles::list_whistles)
+            .service(whistles::get_whistle)
+            .service(whistles::close_whistle)
+            .service(whistles::list_summonses)
+            .service(whistles::get_summons)
+            .service(whistles::summons_step)
+            .service(whistles::rate_summons)
+            .service(whistles::get_mediation_kpis)
             .service(case_tasks::create_task)
             .service(case_tasks::list_tasks)
             .service(case_tasks::create_bundle)

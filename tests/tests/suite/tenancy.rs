@@ -90,6 +90,15 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "take_step" => json!({"step": "accept"}),
         "change_schedule" => json!({"enabled": false}),
         "update_endpoint" => json!({"enabled": false}),
+        "escalate_dispute" => json!({"reason": "越界"}),
+        "upload_document" => json!("png"),
+        "record_session" => {
+            json!({"held_at": "2026-12-01T02:00:00Z", "place": "越界", "mediators": ["某"], "result": "adjourned"})
+        }
+        "complete_follow_up" => json!({}),
+        "reveal_party" => json!({"purpose": "越界核对身份"}),
+        "summons_step" => json!({"step": "report_in"}),
+        "rate_summons" => json!({"score": 10}),
         "complete_milestone" => json!({"name": "控制"}),
         "create_slot" => {
             json!({"starts_at": "2030-01-07T01:00:00Z", "ends_at": "2030-01-07T02:00:00Z", "capacity": 1})
@@ -237,6 +246,60 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .as_str()
         .unwrap()
         .to_owned();
+    // A dispute of street A (a person party with a phone, a document), moved
+    // up to the street and whistled to the police.
+    let dispute = app
+        .post("/api/v1/disputes")
+        .bearer(&a_admin)
+        .json(
+            &json!({"community_id": w.community_a1, "kind": "neighbour", "summary": "楼上漏水",
+            "parties": [{"role": "applicant", "name": "刘洋", "phone": "13900004321"}]}),
+        )
+        .send()
+        .await;
+    let dispute = dispute.ok(201).clone();
+    let dispute_id = dispute["id"].as_str().unwrap().to_owned();
+    let party_id = dispute["parties"][0]["id"].as_str().unwrap().to_owned();
+    let document = app
+        .post(&format!(
+            "/api/v1/disputes/{dispute_id}/documents?name=agreement.png"
+        ))
+        .bearer(&a_admin)
+        .raw("image/png", PNG.to_vec())
+        .send()
+        .await;
+    let document_id = document.ok(201)["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/api/v1/disputes/{dispute_id}/escalate"))
+        .bearer(&a_admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"reason": "社区调解未果"}))
+        .send()
+        .await
+        .ok(200);
+    let settings = app
+        .get("/api/v1/mediation-settings")
+        .bearer(&a_admin)
+        .send()
+        .await;
+    let police = settings.ok(200)["panel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "police")
+        .unwrap()["id"]
+        .clone();
+    let whistle = app
+        .post("/api/v1/whistles")
+        .bearer(&a_admin)
+        .json(
+            &json!({"dispute_id": dispute_id, "reason": "pressing", "summary": "请公安到场",
+            "department_ids": [police]}),
+        )
+        .send()
+        .await;
+    let whistle = whistle.ok(201).clone();
+    let whistle_id = whistle["id"].as_str().unwrap().to_owned();
+    let summons_id = whistle["summonses"][0]["id"].as_str().unwrap().to_owned();
     // The other district's built-in schedule (schedules are district-owned).
     app.runner().ensure_schedules().await.unwrap();
     let foreign_schedule = {
@@ -292,6 +355,12 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("job_id", street_a_job),
         ("case_category_id", foreign_category),
         ("schedule_id", foreign_schedule),
+        ("dispute_id", dispute_id),
+        ("party_id", party_id),
+        ("document_id", document_id),
+        ("seq", "1".to_owned()),
+        ("whistle_id", whistle_id),
+        ("summons_id", summons_id),
         ("webhook_endpoint_id", webhook_endpoint_id),
         ("webhook_delivery_id", webhook_delivery_id),
     ]);
@@ -352,7 +421,9 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
                     .bearer(token)
                     .header("if-match", "\"1\"");
                 match &body {
-                    Some(_) if operation == "upload_attachment" => {
+                    Some(_)
+                        if operation == "upload_attachment" || operation == "upload_document" =>
+                    {
                         call = call.raw("image/png", PNG.to_vec())
                     }
                     Some(serde_json::Value::String(csv)) => {

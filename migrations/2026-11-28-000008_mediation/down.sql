@@ -1,0 +1,12 @@
+DROP TABLE summons_actions;
+DROP TABLE summonses;
+DROP TABLE whistles;
+DROP TABLE dispute_follow_ups;
+DROP TABLE mediation_sessions;
+DROP TABLE dispute_documents;
+DROP TABLE dispute_events;
+DROP TABLE dispute_parties;
+DROP TABLE disputes;
+DROP SEQUENCE dispute_numbers;
+DROP TABLE mediation_settings;
+DROP FUNCTION og_append_only();
