@@ -17,8 +17,8 @@ use crate::error::StoreResult;
 use crate::jobs::{self, NewJob};
 use crate::page::{Page, PageRequest};
 use crate::schema::{
-    case_routes, departments, mediation_settings, notifications, role_assignments, summons_actions,
-    summonses, whistles,
+    departments, mediation_settings, notifications, role_assignments, summons_actions, summonses,
+    whistles,
 };
 
 /// The queue of report-in reminders and deadlines.
@@ -240,8 +240,9 @@ async fn log(
 }
 
 /// Blows the whistle: the whistle, one summons per department with its
-/// deadline, the worker's reminder and deadline jobs, the case routed to the
-/// departments (for a case), and a webhook event per summons.
+/// deadline, the worker's reminder and deadline jobs, and a webhook event
+/// per summons. A whistled case is not routed to the departments: they
+/// work the summons (the case stays with its handler).
 pub async fn blow(
     conn: &mut Conn,
     n: NewWhistle,
@@ -300,18 +301,6 @@ pub async fn blow(
                 },
             )
             .await?;
-        }
-        if let Some(case) = n.case_id {
-            diesel::insert_into(case_routes::table)
-                .values((
-                    case_routes::street_id.eq(n.street_id),
-                    case_routes::case_id.eq(case),
-                    case_routes::department_id.eq(department),
-                    case_routes::routed_at.eq(at),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
         }
         crate::webhooks::emit(
             conn,

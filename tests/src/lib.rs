@@ -301,6 +301,31 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A department staff account for the department `department_id`,
+    /// created and granted through the API by the district admin; logged in.
+    pub async fn department_staff(
+        &self,
+        d_admin: &str,
+        username: &str,
+        department_id: &str,
+    ) -> String {
+        let user = self
+            .post("/api/v1/users")
+            .bearer(d_admin)
+            .json(&serde_json::json!({"username": username, "display_name": format!("{username} 测试"),
+                "password": PASSWORD}))
+            .send()
+            .await;
+        let user_id = user.ok(201)["id"].as_str().unwrap().to_owned();
+        self.post(&format!("/api/v1/users/{user_id}/roles"))
+            .bearer(d_admin)
+            .json(&serde_json::json!({"role": "department_staff", "scope": {"department_id": department_id}}))
+            .send()
+            .await
+            .ok(201);
+        self.token(username).await
+    }
+
     /// Loads the test calendar through the API as the district admin: the
     /// official 2026 days plus an adjusted working Saturday (5 December) and
     /// a holiday Monday (7 December).

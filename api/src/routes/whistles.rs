@@ -177,7 +177,9 @@ pub struct Subject {
     /// dispute or case.
     pub kind: String,
     pub id: Uuid,
-    pub number: i64,
+    /// The dispute's or case's number (absent for a case the caller cannot
+    /// read: departments work a whistled case through its summons).
+    pub number: Option<i64>,
     /// The dispute's parties (names masked for department staff, phones
     /// always masked); empty for a case.
     pub parties: Vec<PartyView>,
@@ -259,15 +261,20 @@ async fn subject_of(
         return Ok(Subject {
             kind: "dispute".into(),
             id: d.id,
-            number: d.number,
+            number: Some(d.number),
             parties,
         });
     }
-    let case = cases::get_case(c, w.case_id.unwrap_or_default()).await?;
+    let id = w.case_id.unwrap_or_default();
+    let number = match cases::get_case(c, id).await {
+        Ok(case) => Some(case.number),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
     Ok(Subject {
         kind: "case".into(),
-        id: case.id,
-        number: case.number,
+        id,
+        number,
         parties: Vec::new(),
     })
 }
@@ -287,7 +294,7 @@ fn summons_view(ctx: &mut Context, s: Summons) -> SummonsView {
             }
             .into(),
             id: s.dispute_id.or(s.case_id).unwrap_or_default(),
-            number: 0,
+            number: None,
             parties: Vec::new(),
         },
         |subject| {

@@ -10,6 +10,7 @@ mod jwt;
 mod key_rotation;
 mod ledger_files;
 mod ledgers;
+mod mediation;
 mod ops;
 mod process;
 mod queries;
