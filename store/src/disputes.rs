@@ -343,6 +343,25 @@ pub async fn list(conn: &mut Conn, f: &Filter, page: &PageRequest) -> StoreResul
     Ok(Page::from_rows(q.load(conn).await?, page, |d| d.id))
 }
 
+/// Disputes by id (those visible to the caller).
+pub async fn get_many(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<Dispute>> {
+    Ok(disputes::table
+        .filter(disputes::id.eq_any(ids))
+        .select(Dispute::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The parties of several disputes at once.
+pub async fn parties_of(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<Party>> {
+    Ok(dispute_parties::table
+        .filter(dispute_parties::dispute_id.eq_any(ids))
+        .select(Party::as_select())
+        .order(dispute_parties::id)
+        .load(conn)
+        .await?)
+}
+
 pub async fn parties(conn: &mut Conn, d: &Dispute) -> StoreResult<Vec<Party>> {
     Ok(dispute_parties::table
         .filter(dispute_parties::street_id.eq(d.street_id))

@@ -324,6 +324,15 @@ pub async fn get_whistle(conn: &mut Conn, id: Uuid) -> StoreResult<Whistle> {
         .await?)
 }
 
+/// Whistles by id (those visible to the caller).
+pub async fn get_whistles(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<Whistle>> {
+    Ok(whistles::table
+        .filter(whistles::id.eq_any(ids))
+        .select(Whistle::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// Whistles visible to the caller, newest first.
 pub async fn list_whistles(
     conn: &mut Conn,

@@ -224,58 +224,59 @@ struct Context {
     subjects: HashMap<Uuid, Subject>,
 }
 
+/// Loads the whistles of `list` and their subjects in a fixed number of
+/// queries, whatever the length of the list.
 async fn context(
     state: &AppState,
     c: &mut Conn,
     p: &Principal,
     list: &[Summons],
 ) -> ApiResult<Context> {
-    let mut ctx = Context {
-        whistles: HashMap::new(),
-        subjects: HashMap::new(),
-    };
-    for s in list {
-        if !ctx.whistles.contains_key(&s.whistle_id) {
-            let w = whistles::get_whistle(c, s.whistle_id).await?;
-            let subject = subject_of(state, c, p, &w).await?;
-            ctx.subjects.insert(w.id, subject);
-            ctx.whistles.insert(w.id, w);
-        }
+    let mut ids: Vec<Uuid> = list.iter().map(|s| s.whistle_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let found = whistles::get_whistles(c, &ids).await?;
+    let dispute_ids: Vec<Uuid> = found.iter().filter_map(|w| w.dispute_id).collect();
+    let found_disputes = disputes::get_many(c, &dispute_ids).await?;
+    let mut parties = disputes::parties_of(c, &dispute_ids).await?;
+    let mut subjects = HashMap::new();
+    for w in &found {
+        let subject = match w.dispute_id {
+            Some(id) => {
+                let number = found_disputes.iter().find(|d| d.id == id).map(|d| d.number);
+                let (mine, rest): (Vec<_>, Vec<_>) =
+                    parties.into_iter().partition(|x| x.dispute_id == id);
+                parties = rest;
+                Subject {
+                    kind: "dispute".into(),
+                    id,
+                    number,
+                    parties: mine
+                        .into_iter()
+                        .map(|x| crate::routes::disputes::party_view(state, p, x))
+                        .collect(),
+                }
+            }
+            None => {
+                let id = w.case_id.unwrap_or_default();
+                let number = match cases::get_case(c, id).await {
+                    Ok(case) => Some(case.number),
+                    Err(StoreError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                };
+                Subject {
+                    kind: "case".into(),
+                    id,
+                    number,
+                    parties: Vec::new(),
+                }
+            }
+        };
+        subjects.insert(w.id, subject);
     }
-    Ok(ctx)
-}
-
-async fn subject_of(
-    state: &AppState,
-    c: &mut Conn,
-    p: &Principal,
-    w: &Whistle,
-) -> ApiResult<Subject> {
-    if let Some(id) = w.dispute_id {
-        let d = disputes::get(c, id).await?;
-        let parties = disputes::parties(c, &d)
-            .await?
-            .into_iter()
-            .map(|x| crate::routes::disputes::party_view(state, p, x))
-            .collect();
-        return Ok(Subject {
-            kind: "dispute".into(),
-            id: d.id,
-            number: Some(d.number),
-            parties,
-        });
-    }
-    let id = w.case_id.unwrap_or_default();
-    let number = match cases::get_case(c, id).await {
-        Ok(case) => Some(case.number),
-        Err(StoreError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    Ok(Subject {
-        kind: "case".into(),
-        id,
-        number,
-        parties: Vec::new(),
+    Ok(Context {
+        whistles: found.into_iter().map(|w| (w.id, w)).collect(),
+        subjects,
     })
 }
 
