@@ -742,6 +742,42 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
 
     // Referred from the street; another settled at the street.
     let big = street_dispute(&app, &w, &worker, &a_admin).await;
+    // Only the street's own officers blow the whistle on it.
+    let whistle = json!({"dispute_id": big["id"], "reason": "pressing", "summary": "请到场",
+        "department_ids": [settings[0].1]});
+    let a1_admin = app.token("a1-admin").await;
+    app.post("/api/v1/whistles")
+        .bearer(&a1_admin)
+        .json(&whistle)
+        .send()
+        .await
+        .problem(403, "forbidden");
+    let b_admin = app.token("b-admin").await;
+    app.post("/api/v1/whistles")
+        .bearer(&b_admin)
+        .json(&whistle)
+        .send()
+        .await
+        .problem(422, "invalid_reference");
+    let mut off_panel = whistle.clone();
+    let education = app
+        .get("/api/v1/departments?limit=200")
+        .bearer(&d_admin)
+        .send()
+        .await;
+    off_panel["department_ids"] = json!([education.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "education")
+        .unwrap()["id"]]);
+    app.post("/api/v1/whistles")
+        .bearer(&a_admin)
+        .json(&off_panel)
+        .send()
+        .await
+        .problem(422, "invalid_reference");
+    assert_eq!(app.db.count("whistles").await, 0);
     let referred = app
         .post(&format!("/api/v1/disputes/{}/sessions", big["id"].as_str().unwrap()))
         .bearer(&a_admin)
