@@ -40,30 +40,32 @@ CROSS JOIN LATERAL generate_series(1, CASE WHEN p.n = 1 THEN :busy ELSE :per_str
 ALTER TABLE t_whistles ADD COLUMN dispute_id uuid, ADD COLUMN whistle_id uuid;
 UPDATE t_whistles SET dispute_id = pg_temp.time_uuid(at - interval '1 day'), whistle_id = pg_temp.time_uuid(at);
 
+SELECT array_agg(id ORDER BY id) AS panel FROM departments
+WHERE district_id = :'district'::uuid AND code <> 'education' \gset
+
 INSERT INTO disputes (street_id, id, district_id, community_id, grid_id, kind, level, status, summary,
-                      created_by, created_at, updated_at)
+                      summoned, created_by, created_at, updated_at)
 SELECT street_id, dispute_id, :'district'::uuid, community_id, grid_id, 'property', 'street', 'open',
-       '基准纠纷', :'admin', at - interval '1 day', at
+       '基准纠纷', :'panel'::uuid[], :'admin', at - interval '1 day', at
 FROM t_whistles ORDER BY dispute_id;
 
 INSERT INTO dispute_parties (street_id, id, dispute_id, role, kind, name)
 SELECT street_id, gen_random_uuid(), dispute_id, r.role, r.kind, r.name
 FROM t_whistles, (VALUES ('applicant', 'person', '张某某'), ('respondent', 'organisation', '某物业公司')) r(role, kind, name);
 
-INSERT INTO whistles (street_id, id, district_id, dispute_id, reason, summary, status, blown_by, blown_at)
-SELECT street_id, whistle_id, :'district'::uuid, dispute_id, 'pressing', '请各部门到场', 'open', :'admin', at
+INSERT INTO whistles (street_id, id, district_id, dispute_id, reason, summary, status, department_ids, blown_by, blown_at)
+SELECT street_id, whistle_id, :'district'::uuid, dispute_id, 'pressing', '请各部门到场', 'open', :'panel'::uuid[], :'admin', at
 FROM t_whistles ORDER BY whistle_id;
 
 INSERT INTO summonses (street_id, id, whistle_id, district_id, department_id, dispute_id, reason,
                        summoned_at, remind_at, deadline_at, state, reported_at)
-SELECT w.street_id, pg_temp.time_uuid(w.at), w.whistle_id, :'district'::uuid, d.id, w.dispute_id, 'pressing',
-       w.at, w.at + interval '2 hours', w.at + interval '4 hours',
-       CASE WHEN r.x < 0.67 THEN 'reported_in' ELSE 'summoned' END,
-       CASE WHEN r.x < 0.67 THEN w.at + random() * interval '4 hours' END
-FROM t_whistles w
-CROSS JOIN departments d
-CROSS JOIN LATERAL (SELECT random() AS x) r
-WHERE d.district_id = :'district'::uuid AND d.code <> 'education';
+SELECT street_id, pg_temp.time_uuid(at), whistle_id, :'district'::uuid, department_id, dispute_id, 'pressing',
+       at, at + interval '2 hours', at + interval '4 hours',
+       CASE WHEN x < 0.67 THEN 'reported_in' ELSE 'summoned' END,
+       CASE WHEN x < 0.67 THEN at + x * interval '6 hours' END
+FROM (SELECT w.*, d.id AS department_id, random() AS x
+      FROM t_whistles w CROSS JOIN departments d
+      WHERE d.district_id = :'district'::uuid AND d.code <> 'education') s;
 
 ANALYZE disputes; ANALYZE dispute_parties; ANALYZE whistles; ANALYZE summonses;
 SELECT (SELECT count(*) FROM whistles) AS whistles, (SELECT count(*) FROM summonses) AS summonses,

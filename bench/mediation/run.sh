@@ -31,6 +31,7 @@ echo "$(psql -h 127.0.0.1 -U postgres -d "$DB" -Atc "SELECT count(*) FROM summon
 capture_on
 capture inbox "" -H "Authorization: Bearer $token" "$inbox"
 capture_off
+cp "$work/inbox.sql" /tmp/bench-mediation-inbox.sql
 
 echo "== the police inbox (wrk -c$WRK_CONNS, pool $POOL, ${DURATION}s each)"
 api -H "Authorization: Bearer $token" "$inbox"

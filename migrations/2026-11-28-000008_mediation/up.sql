@@ -32,6 +32,8 @@ CREATE TABLE disputes (
     settled_level text CHECK (settled_level IN ('grid', 'community', 'street', 'centre')),
     referral text CHECK (referral IN ('court', 'arbitration', 'petition')),
     outcome_at timestamptz,
+    -- Departments ever summoned on it (the wall's test for department staff).
+    summoned uuid[] NOT NULL DEFAULT '{}',
     created_by uuid NOT NULL REFERENCES users (id),
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
@@ -47,6 +49,8 @@ CREATE TABLE disputes (
     CHECK (status <> 'settled' OR referral IS NULL)
 );
 CREATE INDEX disputes_open ON disputes (street_id, level, id) WHERE status = 'open';
+-- Lookups by id alone (a department's summons names the dispute).
+CREATE UNIQUE INDEX disputes_id ON disputes (id);
 CREATE INDEX disputes_period ON disputes (district_id, created_at);
 
 -- The parties: residents of the registry, or a person or organisation named
@@ -65,7 +69,7 @@ CREATE TABLE dispute_parties (
     FOREIGN KEY (street_id, resident_id) REFERENCES residents (street_id, id),
     CHECK ((kind = 'resident') = (resident_id IS NOT NULL))
 );
-CREATE INDEX dispute_parties_dispute ON dispute_parties (street_id, dispute_id);
+CREATE INDEX dispute_parties_dispute ON dispute_parties (dispute_id);
 
 -- Everything that happened to a dispute, append-only.
 CREATE TABLE dispute_events (
@@ -145,6 +149,8 @@ CREATE TABLE whistles (
     reason text NOT NULL CHECK (reason IN ('pressing', 'joint_enforcement', 'emergency')),
     summary text NOT NULL CHECK (length(summary) BETWEEN 1 AND 500),
     status text NOT NULL CHECK (status IN ('open', 'closed')),
+    -- The summoned departments (the wall's test for department staff).
+    department_ids uuid[] NOT NULL,
     blown_by uuid NOT NULL REFERENCES users (id),
     blown_at timestamptz NOT NULL,
     closed_at timestamptz,
@@ -156,6 +162,7 @@ CREATE TABLE whistles (
     CHECK ((status = 'closed') = (closed_at IS NOT NULL))
 );
 CREATE INDEX whistles_period ON whistles (district_id, blown_at);
+CREATE UNIQUE INDEX whistles_id ON whistles (id);
 
 -- 部门报到: one per summoned department.
 CREATE TABLE summonses (
@@ -191,7 +198,8 @@ CREATE TABLE summonses (
     CHECK ((state = 'summoned') = (reported_at IS NULL)),
     CHECK ((rating IS NULL) = (rated_at IS NULL))
 );
-CREATE INDEX summonses_department ON summonses (department_id, state, deadline_at);
+CREATE INDEX summonses_department ON summonses (department_id, state, id);
+CREATE UNIQUE INDEX summonses_id ON summonses (id);
 CREATE INDEX summonses_period ON summonses (district_id, summoned_at);
 
 -- What departments and the worker did with a summons, append-only.
@@ -228,12 +236,12 @@ CREATE POLICY wall ON summonses USING (street_id = ANY (og_streets())
 CREATE POLICY wall ON summons_actions USING (street_id = ANY (og_streets())
     AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM summonses s
         WHERE s.street_id = summons_actions.street_id AND s.id = summons_actions.summons_id)));
+-- Whistles and disputes carry their summoned departments, so the test is
+-- an array overlap rather than a lookup per row.
 CREATE POLICY wall ON whistles USING (street_id = ANY (og_streets())
-    AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM summonses s
-        WHERE s.street_id = whistles.street_id AND s.whistle_id = whistles.id)));
+    AND (NOT og_department_only() OR department_ids && og_departments()));
 CREATE POLICY wall ON disputes USING (street_id = ANY (og_streets())
-    AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM summonses s
-        WHERE s.street_id = disputes.street_id AND s.dispute_id = disputes.id)));
+    AND (NOT og_department_only() OR summoned && og_departments()));
 DO $$
 DECLARE t text;
 BEGIN

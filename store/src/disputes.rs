@@ -36,6 +36,8 @@ pub struct Dispute {
     pub settled_level: Option<String>,
     pub referral: Option<String>,
     pub outcome_at: Option<DateTime<Utc>>,
+    /// Departments ever summoned on it.
+    pub summoned: Vec<Uuid>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -124,6 +124,7 @@ pub struct Whistle {
     pub reason: String,
     pub summary: String,
     pub status: String,
+    pub department_ids: Vec<Uuid>,
     pub blown_by: Uuid,
     pub blown_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -259,12 +260,25 @@ pub async fn blow(
             whistles::reason.eq(n.reason.as_str()),
             whistles::summary.eq(n.summary),
             whistles::status.eq("open"),
+            whistles::department_ids.eq(&n.departments),
             whistles::blown_by.eq(n.blown_by),
             whistles::blown_at.eq(at),
         ))
         .returning(Whistle::as_returning())
         .get_result(conn)
         .await?;
+    if let Some(dispute) = n.dispute_id {
+        // The departments now see the dispute (and only those whistled to).
+        diesel::sql_query(
+            "UPDATE disputes SET summoned = ARRAY(SELECT DISTINCT unnest(summoned || $3) ORDER BY 1)
+             WHERE street_id = $1 AND id = $2",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(n.street_id)
+        .bind::<diesel::sql_types::Uuid, _>(dispute)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&n.departments)
+        .execute(conn)
+        .await?;
+    }
     let (deadline, remind) = report_in(n.reason, at, windows);
     let mut out = Vec::with_capacity(n.departments.len());
     for department in n.departments {
