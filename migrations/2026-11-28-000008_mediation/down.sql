@@ -7,6 +7,7 @@ DROP TABLE dispute_documents;
 DROP TABLE dispute_events;
 DROP TABLE dispute_parties;
 DROP TABLE disputes;
+DROP FUNCTION og_dispute_summoned(uuid, uuid);
 DROP SEQUENCE dispute_numbers;
 DROP TABLE mediation_settings;
 DROP FUNCTION og_append_only();

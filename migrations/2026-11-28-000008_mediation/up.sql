@@ -231,25 +231,38 @@ $$;
 CREATE POLICY wall ON mediation_settings USING (district_id = og_district());
 -- Department staff see a summons of their department, and the whistle and
 -- dispute it names; street staff see their street's.
-CREATE POLICY wall ON summonses USING (street_id = ANY (og_streets())
-    AND (NOT og_department_only() OR department_id = ANY (og_departments())));
-CREATE POLICY wall ON summons_actions USING (street_id = ANY (og_streets())
-    AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM summonses s
+CREATE POLICY wall ON summonses USING (street_id = ANY ((SELECT og_streets())::uuid[])
+    AND (NOT (SELECT og_department_only()) OR department_id = ANY ((SELECT og_departments())::uuid[])));
+CREATE POLICY wall ON summons_actions USING (street_id = ANY ((SELECT og_streets())::uuid[])
+    AND (NOT (SELECT og_department_only()) OR EXISTS (SELECT 1 FROM summonses s
         WHERE s.street_id = summons_actions.street_id AND s.id = summons_actions.summons_id)));
--- Whistles and disputes carry their summoned departments, so the test is
--- an array overlap rather than a lookup per row.
-CREATE POLICY wall ON whistles USING (street_id = ANY (og_streets())
-    AND (NOT og_department_only() OR department_ids && og_departments()));
-CREATE POLICY wall ON disputes USING (street_id = ANY (og_streets())
-    AND (NOT og_department_only() OR summoned && og_departments()));
+-- The scope functions are wrapped in sub-selects so each query evaluates
+-- them once (an InitPlan), not once per row. Whistles and disputes carry
+-- their summoned departments, so the test is an array overlap rather than
+-- a lookup per row.
+CREATE POLICY wall ON whistles USING (street_id = ANY ((SELECT og_streets())::uuid[])
+    AND (NOT (SELECT og_department_only()) OR department_ids && (SELECT og_departments())));
+CREATE POLICY wall ON disputes USING (street_id = ANY ((SELECT og_streets())::uuid[])
+    AND (NOT (SELECT og_department_only()) OR summoned && (SELECT og_departments())));
+-- Whether a dispute was whistled to one of the caller's departments (the
+-- caller's policy has already checked the street). PL/pgSQL so the planner
+-- probes the key per row instead of hashing every dispute of the district;
+-- it reads only that flag of that row.
+CREATE FUNCTION og_dispute_summoned(street uuid, dispute uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = public
+    AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM disputes d
+        WHERE d.street_id = street AND d.id = dispute AND d.summoned && og_departments());
+END
+$$;
 DO $$
 DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['dispute_parties', 'dispute_events', 'dispute_documents', 'mediation_sessions', 'dispute_follow_ups']
     LOOP
-        EXECUTE format('CREATE POLICY wall ON %I USING (street_id = ANY (og_streets())
-            AND (NOT og_department_only() OR EXISTS (SELECT 1 FROM disputes d
-                WHERE d.street_id = %I.street_id AND d.id = %I.dispute_id)))', t, t, t);
+        EXECUTE format('CREATE POLICY wall ON %I USING (street_id = ANY ((SELECT og_streets())::uuid[])
+            AND (NOT (SELECT og_department_only()) OR og_dispute_summoned(street_id, dispute_id)))', t);
     END LOOP;
 END
 $$;

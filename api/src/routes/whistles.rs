@@ -755,6 +755,15 @@ pub async fn list_summonses(
         .run(caller, move |c, p| {
             Box::pin(async move {
                 p.require_anywhere(Action::SummonsRead)?;
+                let mut filter = filter;
+                // A one-department inbox names its department: the query then
+                // walks that department's index instead of every summons.
+                if filter.department_id.is_none()
+                    && p.department_only()
+                    && let [only] = p.departments()[..]
+                {
+                    filter.department_id = Some(only);
+                }
                 let mut rows = whistles::list_summonses(c, &filter, &page).await?;
                 rows.items
                     .retain(|s| p.can(Action::SummonsRead, &s.target()));

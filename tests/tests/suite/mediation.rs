@@ -863,3 +863,125 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
         .await
         .problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn the_district_sets_its_panel_and_windows() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let d_admin = app.token("d-admin").await;
+    let a_admin = app.token("a-admin").await;
+    let worker = app.token("a1-worker").await;
+    let settings = app
+        .get("/api/v1/mediation-settings")
+        .bearer(&d_admin)
+        .send()
+        .await;
+    let settings = settings.ok(200).clone();
+    assert_eq!(
+        (
+            settings["emergency_minutes"].as_i64(),
+            settings["other_hours"].as_i64(),
+            settings["version"].as_i64()
+        ),
+        (Some(30), Some(4), Some(1))
+    );
+    // Grid workers do not whistle and do not read the panel.
+    app.get("/api/v1/mediation-settings")
+        .bearer(&worker)
+        .send()
+        .await
+        .problem(403, "forbidden");
+    let departments = app
+        .get("/api/v1/departments?limit=200")
+        .bearer(&d_admin)
+        .send()
+        .await;
+    let all: Vec<(String, String)> = departments.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let id = |code: &str| all.iter().find(|(c, _)| c == code).unwrap().1.clone();
+    let put = |if_match: &str, body: Value| {
+        app.call(reqwest::Method::PUT, "/api/v1/mediation-settings")
+            .bearer(&d_admin)
+            .header("if-match", if_match)
+            .json(&body)
+            .send()
+    };
+    let bad = put(
+        "\"1\"",
+        json!({"emergency_minutes": 2, "other_hours": 100, "panel": []}),
+    )
+    .await;
+    let fields: Vec<&str> = bad.problem(422, "validation_failed")["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["emergency_minutes", "other_hours", "panel"]);
+    put(
+        "\"1\"",
+        json!({"emergency_minutes": 20, "other_hours": 2, "panel": [id("police"), w.street_a]}),
+    )
+    .await
+    .problem(422, "invalid_reference");
+    put(
+        "\"9\"",
+        json!({"emergency_minutes": 20, "other_hours": 2, "panel": [id("police")]}),
+    )
+    .await
+    .problem(412, "version_mismatch");
+    app.call(reqwest::Method::PUT, "/api/v1/mediation-settings")
+        .bearer(&a_admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"emergency_minutes": 20, "other_hours": 2, "panel": [id("police")]}))
+        .send()
+        .await
+        .problem(403, "forbidden");
+    let changed = put(
+        "\"1\"",
+        json!({"emergency_minutes": 20, "other_hours": 2, "panel": [id("police"), id("education")]}),
+    )
+    .await;
+    assert_eq!(changed.ok(200)["version"], 2);
+    let codes: Vec<&str> = changed.body["panel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["police", "education"]);
+    // New whistles use the new windows and panel.
+    app.clock.set(Some(at("2026-12-02T10:00:00+08:00")));
+    let dispute = street_dispute(&app, &w, &worker, &a_admin).await;
+    let whistle = app
+        .post("/api/v1/whistles")
+        .bearer(&a_admin)
+        .json(
+            &json!({"dispute_id": dispute["id"], "reason": "pressing", "summary": "请到场",
+            "department_ids": [id("education")]}),
+        )
+        .send()
+        .await;
+    assert_eq!(
+        whistle.ok(201)["summonses"][0]["deadline_at"],
+        "2026-12-02T04:00:00Z"
+    );
+    app.post("/api/v1/whistles")
+        .bearer(&a_admin)
+        .json(
+            &json!({"dispute_id": dispute["id"], "reason": "emergency", "summary": "请到场",
+            "department_ids": [id("gas")]}),
+        )
+        .send()
+        .await
+        .problem(422, "invalid_reference");
+}
