@@ -26,6 +26,7 @@ pub mod mediation_kpis;
 pub mod migrate;
 pub mod notifications;
 pub mod page;
+pub mod patrols;
 pub mod registry;
 pub mod schedules;
 pub mod schema;

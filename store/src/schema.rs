@@ -872,6 +872,77 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    patrol_logs (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        district_id -> Uuid,
+        community_id -> Uuid,
+        grid_id -> Uuid,
+        worker_id -> Uuid,
+        day -> Date,
+        check_in_at -> Nullable<Timestamptz>,
+        check_out_at -> Nullable<Timestamptz>,
+        track -> Nullable<Jsonb>,
+        notes -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    patrol_visits (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        log_id -> Uuid,
+        household_id -> Uuid,
+        purpose -> Text,
+        service_mode -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        next_visit_on -> Nullable<Date>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    patrol_findings (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        log_id -> Uuid,
+        description -> Text,
+        lon -> Nullable<Float8>,
+        lat -> Nullable<Float8>,
+        address -> Nullable<Text>,
+        case_id -> Nullable<Uuid>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    patrol_photos (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        finding_id -> Uuid,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> Int4,
+        sha256 -> Bytea,
+        uploaded_by -> Uuid,
+        uploaded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    patrol_missing (street_id, worker_id, day) {
+        street_id -> Uuid,
+        worker_id -> Uuid,
+        day -> Date,
+        grid_id -> Uuid,
+        flagged_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(grids -> streets (street_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -931,4 +1002,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     whistles,
     summonses,
     summons_actions,
+    patrol_logs,
+    patrol_visits,
+    patrol_findings,
+    patrol_photos,
+    patrol_missing,
 );

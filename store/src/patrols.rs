@@ -1,0 +1,488 @@
+//! The daily patrol log (网格日巡记录本): one log per grid worker and day
+//! (check-in, check-out, an optional GPS track, notes), the households
+//! visited, the findings (location, photos) and the case a finding became;
+//! coverage per worker for a period; the worker's flag for full-time workers
+//! with no log on a working day.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Text, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use crate::db::Conn;
+use crate::error::StoreResult;
+use crate::schema::{
+    notifications, patrol_findings, patrol_logs, patrol_missing, patrol_photos, patrol_visits,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = patrol_logs)]
+pub struct Log {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub district_id: Uuid,
+    pub community_id: Uuid,
+    pub grid_id: Uuid,
+    pub worker_id: Uuid,
+    pub day: NaiveDate,
+    pub check_in_at: Option<DateTime<Utc>>,
+    pub check_out_at: Option<DateTime<Utc>>,
+    pub track: Option<serde_json::Value>,
+    pub notes: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = patrol_visits)]
+pub struct Visit {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub log_id: Uuid,
+    pub household_id: Uuid,
+    pub purpose: String,
+    pub service_mode: Option<String>,
+    pub notes: Option<String>,
+    pub next_visit_on: Option<NaiveDate>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = patrol_findings)]
+pub struct Finding {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub log_id: Uuid,
+    pub description: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub address: Option<String>,
+    pub case_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = patrol_photos)]
+pub struct Photo {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub finding_id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i32,
+    pub sha256: Vec<u8>,
+    pub uploaded_by: Uuid,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+impl Photo {
+    /// Ids only, as the blob store requires.
+    pub fn blob_key(&self) -> String {
+        format!("{}/{}/{}", self.street_id, self.finding_id, self.id)
+    }
+}
+
+/// A day's log to open (or the fields to change on it).
+#[derive(Debug, Clone)]
+pub struct LogFields {
+    pub check_in_at: Option<DateTime<Utc>>,
+    pub check_out_at: Option<DateTime<Utc>>,
+    pub track: Option<serde_json::Value>,
+    pub notes: Option<String>,
+}
+
+/// Opens the worker's log for `day` in `grid` (street, community known).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the log's identity and its fields"
+)]
+pub async fn open(
+    conn: &mut Conn,
+    district: Uuid,
+    street: Uuid,
+    community: Uuid,
+    grid: Uuid,
+    worker: Uuid,
+    day: NaiveDate,
+    f: LogFields,
+    at: DateTime<Utc>,
+) -> StoreResult<Log> {
+    Ok(diesel::insert_into(patrol_logs::table)
+        .values((
+            patrol_logs::street_id.eq(street),
+            patrol_logs::id.eq(Uuid::now_v7()),
+            patrol_logs::district_id.eq(district),
+            patrol_logs::community_id.eq(community),
+            patrol_logs::grid_id.eq(grid),
+            patrol_logs::worker_id.eq(worker),
+            patrol_logs::day.eq(day),
+            patrol_logs::check_in_at.eq(f.check_in_at),
+            patrol_logs::check_out_at.eq(f.check_out_at),
+            patrol_logs::track.eq(f.track),
+            patrol_logs::notes.eq(f.notes),
+            patrol_logs::created_at.eq(at),
+            patrol_logs::updated_at.eq(at),
+        ))
+        .returning(Log::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Changes a log at `version` (absent fields keep their value); `None` if the version moved.
+pub async fn change(
+    conn: &mut Conn,
+    log: &Log,
+    version: i32,
+    f: LogFields,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<Log>> {
+    Ok(diesel::update(
+        patrol_logs::table
+            .filter(patrol_logs::street_id.eq(log.street_id))
+            .filter(patrol_logs::id.eq(log.id))
+            .filter(patrol_logs::version.eq(version)),
+    )
+    .set((
+        patrol_logs::check_in_at.eq(f.check_in_at.or(log.check_in_at)),
+        patrol_logs::check_out_at.eq(f.check_out_at.or(log.check_out_at)),
+        patrol_logs::track.eq(f.track.or_else(|| log.track.clone())),
+        patrol_logs::notes.eq(f.notes.or_else(|| log.notes.clone())),
+        patrol_logs::version.eq(patrol_logs::version + 1),
+        patrol_logs::updated_at.eq(at),
+    ))
+    .returning(Log::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?)
+}
+
+pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Log> {
+    Ok(patrol_logs::table
+        .filter(patrol_logs::id.eq(id))
+        .select(Log::as_select())
+        .first(conn)
+        .await?)
+}
+
+/// Filters of the log list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub worker_id: Option<Uuid>,
+    pub grid_id: Option<Uuid>,
+    pub community_id: Option<Uuid>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// Logs visible to the caller, newest day first.
+pub async fn list(conn: &mut Conn, f: &Filter, limit: i64) -> StoreResult<Vec<Log>> {
+    let mut q = patrol_logs::table
+        .select(Log::as_select())
+        .order((patrol_logs::day.desc(), patrol_logs::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(w) = f.worker_id {
+        q = q.filter(patrol_logs::worker_id.eq(w));
+    }
+    if let Some(g) = f.grid_id {
+        q = q.filter(patrol_logs::grid_id.eq(g));
+    }
+    if let Some(c) = f.community_id {
+        q = q.filter(patrol_logs::community_id.eq(c));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(patrol_logs::day.ge(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(patrol_logs::day.le(to));
+    }
+    Ok(q.load(conn).await?)
+}
+
+/// A household visit to record.
+#[derive(Debug, Clone)]
+pub struct NewVisit {
+    pub household_id: Uuid,
+    pub purpose: String,
+    pub service_mode: Option<&'static str>,
+    pub notes: Option<String>,
+    pub next_visit_on: Option<NaiveDate>,
+}
+
+pub async fn add_visit(
+    conn: &mut Conn,
+    log: &Log,
+    v: NewVisit,
+    at: DateTime<Utc>,
+) -> StoreResult<Visit> {
+    Ok(diesel::insert_into(patrol_visits::table)
+        .values((
+            patrol_visits::street_id.eq(log.street_id),
+            patrol_visits::id.eq(Uuid::now_v7()),
+            patrol_visits::log_id.eq(log.id),
+            patrol_visits::household_id.eq(v.household_id),
+            patrol_visits::purpose.eq(v.purpose),
+            patrol_visits::service_mode.eq(v.service_mode),
+            patrol_visits::notes.eq(v.notes),
+            patrol_visits::next_visit_on.eq(v.next_visit_on),
+            patrol_visits::at.eq(at),
+        ))
+        .returning(Visit::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn visits(conn: &mut Conn, log: &Log) -> StoreResult<Vec<Visit>> {
+    Ok(patrol_visits::table
+        .filter(patrol_visits::street_id.eq(log.street_id))
+        .filter(patrol_visits::log_id.eq(log.id))
+        .select(Visit::as_select())
+        .order(patrol_visits::id)
+        .load(conn)
+        .await?)
+}
+
+/// A finding to record.
+#[derive(Debug, Clone)]
+pub struct NewFinding {
+    pub description: String,
+    pub location: Option<(f64, f64)>,
+    pub address: Option<String>,
+}
+
+pub async fn add_finding(
+    conn: &mut Conn,
+    log: &Log,
+    f: NewFinding,
+    at: DateTime<Utc>,
+) -> StoreResult<Finding> {
+    Ok(diesel::insert_into(patrol_findings::table)
+        .values((
+            patrol_findings::street_id.eq(log.street_id),
+            patrol_findings::id.eq(Uuid::now_v7()),
+            patrol_findings::log_id.eq(log.id),
+            patrol_findings::description.eq(f.description),
+            patrol_findings::lon.eq(f.location.map(|l| l.0)),
+            patrol_findings::lat.eq(f.location.map(|l| l.1)),
+            patrol_findings::address.eq(f.address),
+            patrol_findings::at.eq(at),
+        ))
+        .returning(Finding::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn findings(conn: &mut Conn, log: &Log) -> StoreResult<Vec<Finding>> {
+    Ok(patrol_findings::table
+        .filter(patrol_findings::street_id.eq(log.street_id))
+        .filter(patrol_findings::log_id.eq(log.id))
+        .select(Finding::as_select())
+        .order(patrol_findings::id)
+        .load(conn)
+        .await?)
+}
+
+pub async fn get_finding(conn: &mut Conn, id: Uuid) -> StoreResult<Finding> {
+    Ok(patrol_findings::table
+        .filter(patrol_findings::id.eq(id))
+        .select(Finding::as_select())
+        .first(conn)
+        .await?)
+}
+
+/// Links a finding to the case it became, if it has none yet; false if it had one.
+pub async fn track(conn: &mut Conn, f: &Finding, case_id: Uuid) -> StoreResult<bool> {
+    let n = diesel::update(
+        patrol_findings::table
+            .filter(patrol_findings::street_id.eq(f.street_id))
+            .filter(patrol_findings::id.eq(f.id))
+            .filter(patrol_findings::case_id.is_null()),
+    )
+    .set(patrol_findings::case_id.eq(Some(case_id)))
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+pub async fn add_photo(conn: &mut Conn, p: &Photo) -> StoreResult<()> {
+    diesel::insert_into(patrol_photos::table)
+        .values((
+            patrol_photos::street_id.eq(p.street_id),
+            patrol_photos::id.eq(p.id),
+            patrol_photos::finding_id.eq(p.finding_id),
+            patrol_photos::file_name.eq(&p.file_name),
+            patrol_photos::content_type.eq(&p.content_type),
+            patrol_photos::size_bytes.eq(p.size_bytes),
+            patrol_photos::sha256.eq(&p.sha256),
+            patrol_photos::uploaded_by.eq(p.uploaded_by),
+            patrol_photos::uploaded_at.eq(p.uploaded_at),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn photos(conn: &mut Conn, findings: &[Uuid]) -> StoreResult<Vec<Photo>> {
+    Ok(patrol_photos::table
+        .filter(patrol_photos::finding_id.eq_any(findings))
+        .select(Photo::as_select())
+        .order(patrol_photos::id)
+        .load(conn)
+        .await?)
+}
+
+/// One worker's patrol coverage in a period.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CoverageRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub worker_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub display_name: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub grid_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    pub logs: i64,
+    #[diesel(sql_type = BigInt)]
+    pub visits: i64,
+    #[diesel(sql_type = BigInt)]
+    pub households_visited: i64,
+    #[diesel(sql_type = BigInt)]
+    pub findings: i64,
+    #[diesel(sql_type = diesel::sql_types::Array<Date>)]
+    pub days_logged: Vec<NaiveDate>,
+}
+
+/// The full-time workers of `community` (or of every visible grid) with
+/// their logs, visits, distinct households and findings in `[from, to]`.
+pub async fn coverage(
+    conn: &mut Conn,
+    community: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<CoverageRow>> {
+    Ok(diesel::sql_query(
+        "SELECT a.user_id AS worker_id, u.display_name, a.grid_id,
+                count(DISTINCT l.id) AS logs,
+                count(v.id) AS visits,
+                count(DISTINCT v.household_id) AS households_visited,
+                (SELECT count(*) FROM patrol_findings f JOIN patrol_logs l2
+                    ON l2.street_id = f.street_id AND l2.id = f.log_id
+                 WHERE l2.worker_id = a.user_id AND l2.day BETWEEN $2 AND $3) AS findings,
+                coalesce(array_agg(DISTINCT l.day) FILTER (WHERE l.day IS NOT NULL), '{}') AS days_logged
+         FROM grid_assignments a
+         JOIN grids g ON g.street_id = a.street_id AND g.id = a.grid_id
+         JOIN users u ON u.id = a.user_id
+         LEFT JOIN patrol_logs l ON l.street_id = a.street_id AND l.worker_id = a.user_id
+              AND l.day BETWEEN $2 AND $3
+         LEFT JOIN patrol_visits v ON v.street_id = l.street_id AND v.log_id = l.id
+         WHERE g.community_id = $1 AND a.kind = 'full_time'
+           AND a.valid_from <= $3 AND (a.valid_to IS NULL OR a.valid_to >= $2)
+         GROUP BY a.user_id, u.display_name, a.grid_id
+         ORDER BY u.display_name",
+    )
+    .bind::<SqlUuid, _>(community)
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
+    .load(conn)
+    .await?)
+}
+
+/// Flags every full-time worker of the street with no log for `day`, once
+/// (worker session, scoped to the street): the worker and the community's
+/// grid chiefs are told. The number flagged.
+pub async fn flag_missing(
+    conn: &mut Conn,
+    district: Uuid,
+    street: Uuid,
+    day: NaiveDate,
+    at: DateTime<Utc>,
+) -> StoreResult<usize> {
+    #[derive(QueryableByName)]
+    struct Missing {
+        #[diesel(sql_type = SqlUuid)]
+        user_id: Uuid,
+        #[diesel(sql_type = SqlUuid)]
+        grid_id: Uuid,
+        #[diesel(sql_type = SqlUuid)]
+        community_id: Uuid,
+        #[diesel(sql_type = Text)]
+        grid_name: String,
+    }
+    let missing: Vec<Missing> = diesel::sql_query(
+        "SELECT a.user_id, a.grid_id, g.community_id, g.name AS grid_name
+         FROM grid_assignments a JOIN grids g ON g.street_id = a.street_id AND g.id = a.grid_id
+         WHERE a.street_id = $1 AND a.kind = 'full_time'
+           AND a.valid_from <= $2 AND (a.valid_to IS NULL OR a.valid_to >= $2)
+           AND NOT EXISTS (SELECT 1 FROM patrol_logs l
+               WHERE l.street_id = a.street_id AND l.worker_id = a.user_id AND l.day = $2)
+         ORDER BY a.user_id",
+    )
+    .bind::<SqlUuid, _>(street)
+    .bind::<Date, _>(day)
+    .load(conn)
+    .await?;
+    let mut flagged = 0;
+    for m in missing {
+        let fresh = diesel::insert_into(patrol_missing::table)
+            .values((
+                patrol_missing::street_id.eq(street),
+                patrol_missing::worker_id.eq(m.user_id),
+                patrol_missing::day.eq(day),
+                patrol_missing::grid_id.eq(m.grid_id),
+                patrol_missing::flagged_at.eq(at),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        if fresh == 0 {
+            continue;
+        }
+        let chiefs: Vec<Uuid> = diesel::sql_query(
+            "SELECT user_id AS id FROM role_assignments
+             WHERE role = 'grid_chief' AND scope_kind = 'community' AND community_id = $1
+               AND valid_from <= $2 AND (valid_to IS NULL OR valid_to >= $2)",
+        )
+        .bind::<SqlUuid, _>(m.community_id)
+        .bind::<Date, _>(day)
+        .load::<IdRow>(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+        let mut to = vec![m.user_id];
+        to.extend(chiefs);
+        to.sort_unstable();
+        to.dedup();
+        let rows: Vec<_> = to
+            .iter()
+            .map(|u| {
+                (
+                    notifications::id.eq(Uuid::now_v7()),
+                    notifications::user_id.eq(*u),
+                    notifications::district_id.eq(district),
+                    notifications::street_id.eq(Some(street)),
+                    notifications::kind.eq("patrol.missing_log"),
+                    notifications::title.eq(format!("{}：{day} 未填写网格日巡记录", m.grid_name)),
+                    notifications::body.eq(serde_json::json!({
+                        "worker_id": m.user_id, "grid_id": m.grid_id, "day": day,
+                    })),
+                    notifications::created_at.eq(at),
+                )
+            })
+            .collect();
+        diesel::insert_into(notifications::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+        flagged += 1;
+    }
+    Ok(flagged)
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
