@@ -533,97 +533,7 @@ pub async fn file_case(
     state
         .create(caller, key, hash, move |c, p| {
             Box::pin(async move {
-                let is_key = matches!(p.actor, PrincipalActor::ApiKey { .. });
-                if body.channel == Channel::App && !is_key {
-                    return Err(ApiError::field(
-                        "channel",
-                        "app cases come from an integrator's API key",
-                    ));
-                }
-                let grid_id = route_to_grid(c, &body).await?;
-                let grid = hierarchy::get_grid(c, grid_id)
-                    .await
-                    .map_err(reference("grid_id"))?;
-                let target = grid_target(c, &p, grid.id).await?;
-                p.require(Action::CaseFile, &target)?;
-                let category = case_setup::get_category(c, body.category_id)
-                    .await
-                    .map_err(reference("category_id"))?;
-                if !category.active {
-                    return Err(ApiError::field("category_id", "this category is retired"));
-                }
-                let fields = category.field_defs();
-                let extra = match check_record(&fields, &body.extra) {
-                    Ok(valid) => serde_json::to_value(valid.data).unwrap_or_default(),
-                    Err(invalid) => {
-                        return Err(ApiError::fields(
-                            invalid
-                                .into_iter()
-                                .map(|i| FieldError {
-                                    field: i.field.replacen("data.", "extra.", 1),
-                                    message: i.message,
-                                })
-                                .collect(),
-                        ));
-                    }
-                };
-                let mut links = Vec::new();
-                if let Some(r) = body.resident_id {
-                    let resident = registry::get_resident(c, r)
-                        .await
-                        .map_err(reference("resident_id"))?;
-                    readable(c, &p, resident.grid_id, "resident_id").await?;
-                    links.push(("resident", resident.id));
-                }
-                if let Some(h) = body.household_id {
-                    let household = registry::get_household(c, h)
-                        .await
-                        .map_err(reference("household_id"))?;
-                    readable(c, &p, household.grid_id, "household_id").await?;
-                    links.push(("household", household.id));
-                }
-                for id in &body.ledger_record_ids {
-                    let record = ledgers::get_record(c, *id)
-                        .await
-                        .map_err(reference("ledger_record_ids"))?;
-                    if record.street_id != grid.street_id {
-                        return Err(ApiError::new(
-                            Code::InvalidReference,
-                            "ledger_record_ids does not exist in your scope",
-                        ));
-                    }
-                    links.push(("ledger_record", record.id));
-                }
-                let tier = body.tier.unwrap_or_else(|| category.tier());
-                let calendar = case_setup::calendar(c, p.district_id).await?;
-                let policy = case_setup::tier_policy(c, p.district_id, tier).await?;
-                let new = NewCase {
-                    street_id: grid.street_id,
-                    district_id: p.district_id,
-                    community_id: grid.community_id,
-                    grid_id: grid.id,
-                    parent_id: None,
-                    kind: "case",
-                    channel: body.channel.as_str().to_owned(),
-                    category_id: category.id,
-                    tier: tier.as_str().to_owned(),
-                    title: body.title,
-                    description: body.description,
-                    extra,
-                    address: body.address,
-                    location: body.location.map(|pt| (pt.lon, pt.lat)),
-                    service_mode: body.service_mode.map(|m| m.as_str().to_owned()),
-                    resident_id: body.resident_id,
-                    reporter_name: body.reporter.and_then(|r| r.name),
-                    reporter_phone: phone,
-                    links,
-                };
-                let clocks = Clocks {
-                    calendar: &calendar,
-                    policy,
-                    resolution: category.resolution(),
-                };
-                let case = cases::file_case(c, &st.keys, &clocks, new, actor(&p), now).await?;
+                let case = file_in(&st, c, &p, body, phone, Vec::new(), now).await?;
                 let id = case.id;
                 let version = case.version;
                 let loaded = load_view(&st, c, case).await?;
@@ -635,6 +545,111 @@ pub async fn file_case(
             })
         })
         .await
+}
+
+/// Files a case for `p` in the caller's transaction (the handler of
+/// `POST /cases` and of a patrol finding turned into a case): routing,
+/// permission, category and extra fields, links (plus `more_links`), clocks.
+pub(crate) async fn file_in(
+    st: &AppState,
+    c: &mut Conn,
+    p: &Principal,
+    body: NewCaseBody,
+    phone: Option<String>,
+    more_links: Vec<(&'static str, Uuid)>,
+    now: DateTime<Utc>,
+) -> ApiResult<Case> {
+    let is_key = matches!(p.actor, PrincipalActor::ApiKey { .. });
+    if body.channel == Channel::App && !is_key {
+        return Err(ApiError::field(
+            "channel",
+            "app cases come from an integrator's API key",
+        ));
+    }
+    let grid_id = route_to_grid(c, &body).await?;
+    let grid = hierarchy::get_grid(c, grid_id)
+        .await
+        .map_err(reference("grid_id"))?;
+    let target = grid_target(c, p, grid.id).await?;
+    p.require(Action::CaseFile, &target)?;
+    let category = case_setup::get_category(c, body.category_id)
+        .await
+        .map_err(reference("category_id"))?;
+    if !category.active {
+        return Err(ApiError::field("category_id", "this category is retired"));
+    }
+    let fields = category.field_defs();
+    let extra = match check_record(&fields, &body.extra) {
+        Ok(valid) => serde_json::to_value(valid.data).unwrap_or_default(),
+        Err(invalid) => {
+            return Err(ApiError::fields(
+                invalid
+                    .into_iter()
+                    .map(|i| FieldError {
+                        field: i.field.replacen("data.", "extra.", 1),
+                        message: i.message,
+                    })
+                    .collect(),
+            ));
+        }
+    };
+    let mut links = more_links;
+    if let Some(r) = body.resident_id {
+        let resident = registry::get_resident(c, r)
+            .await
+            .map_err(reference("resident_id"))?;
+        readable(c, p, resident.grid_id, "resident_id").await?;
+        links.push(("resident", resident.id));
+    }
+    if let Some(h) = body.household_id {
+        let household = registry::get_household(c, h)
+            .await
+            .map_err(reference("household_id"))?;
+        readable(c, p, household.grid_id, "household_id").await?;
+        links.push(("household", household.id));
+    }
+    for id in &body.ledger_record_ids {
+        let record = ledgers::get_record(c, *id)
+            .await
+            .map_err(reference("ledger_record_ids"))?;
+        if record.street_id != grid.street_id {
+            return Err(ApiError::new(
+                Code::InvalidReference,
+                "ledger_record_ids does not exist in your scope",
+            ));
+        }
+        links.push(("ledger_record", record.id));
+    }
+    let tier = body.tier.unwrap_or_else(|| category.tier());
+    let calendar = case_setup::calendar(c, p.district_id).await?;
+    let policy = case_setup::tier_policy(c, p.district_id, tier).await?;
+    let new = NewCase {
+        street_id: grid.street_id,
+        district_id: p.district_id,
+        community_id: grid.community_id,
+        grid_id: grid.id,
+        parent_id: None,
+        kind: "case",
+        channel: body.channel.as_str().to_owned(),
+        category_id: category.id,
+        tier: tier.as_str().to_owned(),
+        title: body.title,
+        description: body.description,
+        extra,
+        address: body.address,
+        location: body.location.map(|pt| (pt.lon, pt.lat)),
+        service_mode: body.service_mode.map(|m| m.as_str().to_owned()),
+        resident_id: body.resident_id,
+        reporter_name: body.reporter.and_then(|r| r.name),
+        reporter_phone: phone,
+        links,
+    };
+    let clocks = Clocks {
+        calendar: &calendar,
+        policy,
+        resolution: category.resolution(),
+    };
+    Ok(cases::file_case(c, &st.keys, &clocks, new, actor(p), now).await?)
 }
 
 /// Read a case
