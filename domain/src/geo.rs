@@ -80,3 +80,58 @@ mod tests {
         ));
     }
 }
+
+/// Checks a GPS track: a GeoJSON `LineString` of 2 to 10,000 WGS 84
+/// positions (`[lon, lat]`, an optional third number for altitude).
+pub fn check_track(track: &Value) -> Result<(), &'static str> {
+    if track.get("type").and_then(Value::as_str) != Some("LineString") {
+        return Err("a GeoJSON LineString");
+    }
+    let points = track
+        .get("coordinates")
+        .and_then(Value::as_array)
+        .ok_or("coordinates: an array of [lon, lat] positions")?;
+    if !(2..=10_000).contains(&points.len()) {
+        return Err("2 to 10000 positions");
+    }
+    let valid = points.iter().all(|p| {
+        let Some(xs) = p.as_array() else { return false };
+        let (lon, lat) = (
+            xs.first().and_then(Value::as_f64),
+            xs.get(1).and_then(Value::as_f64),
+        );
+        (2..=3).contains(&xs.len())
+            && lon.is_some_and(|v| (-180.0..=180.0).contains(&v))
+            && lat.is_some_and(|v| (-90.0..=90.0).contains(&v))
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err("every position is [lon, lat] within WGS 84 bounds")
+    }
+}
+
+#[cfg(test)]
+mod track_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tracks_are_line_strings_of_valid_positions() {
+        assert!(check_track(&json!({"type": "LineString", "coordinates": [[109.8, 40.6], [109.81, 40.61, 1050.0]]})).is_ok());
+        assert!(check_track(&json!({"type": "Point", "coordinates": [109.8, 40.6]})).is_err());
+        assert!(
+            check_track(&json!({"type": "LineString", "coordinates": [[109.8, 40.6]]})).is_err()
+        );
+        assert!(
+            check_track(
+                &json!({"type": "LineString", "coordinates": [[109.8, 40.6], [200.0, 40.6]]})
+            )
+            .is_err()
+        );
+        assert!(
+            check_track(&json!({"type": "LineString", "coordinates": [[109.8, 40.6], ["x", 1]]}))
+                .is_err()
+        );
+    }
+}

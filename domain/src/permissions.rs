@@ -339,6 +339,8 @@ pub enum Action {
     SummonsWork,
     MediationSetup,
     MediationKpis,
+    PatrolKeep,
+    PatrolRead,
 }
 
 /// One row of the permission matrix.
@@ -729,6 +731,26 @@ pub const MATRIX: &[Rule] = &[
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin, Auditor],
     },
+    Rule {
+        action: Action::PatrolKeep,
+        name: "patrol.keep",
+        description: "keep one's daily patrol log in one's grids: check-in and out, track, visits, findings, a finding turned into a case",
+        reach: Reach::Within,
+        roles: &[GridChief, GridWorker],
+    },
+    Rule {
+        action: Action::PatrolRead,
+        name: "patrol.read",
+        description: "read the patrol logs of a grid or community and its coverage (logs, households visited, missing days)",
+        reach: Reach::Within,
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            Auditor,
+        ],
+    },
 ];
 
 /// The permission a lifecycle step needs over the case.
@@ -926,6 +948,8 @@ mod tests {
             Action::SummonsWork,
             Action::MediationSetup,
             Action::MediationKpis,
+            Action::PatrolKeep,
+            Action::PatrolRead,
         ];
         for a in all {
             assert_eq!(MATRIX.iter().filter(|r| r.action == a).count(), 1, "{a:?}");
@@ -1065,6 +1089,7 @@ mod tests {
             "case.rate",
             "dispute.read",
             "dispute.record",
+            "patrol.keep",
         ];
         for rule in MATRIX {
             let may = allowed(&grants, rule.action, &Target::grid(d, s, c, g));

@@ -12,54 +12,10 @@ use uuid::Uuid;
 
 use crate::db::Conn;
 use crate::error::StoreResult;
-use crate::jobs::{self, NewJob};
-use crate::schedules::RECURRING_QUEUE;
-use crate::schema::{ledger_stale_digests, notifications, streets};
+use crate::schema::{ledger_stale_digests, notifications};
 
 /// One street's digests for one day.
 pub const STREET_DIGEST: &str = "ledger.stale_digest_street";
-
-/// Queues one street digest job per street of `district` for the China
-/// date `day` (worker session); the number queued (a street already queued
-/// for the day is not queued again).
-pub async fn fan_out(
-    conn: &mut Conn,
-    district: Uuid,
-    day: NaiveDate,
-    now: DateTime<Utc>,
-) -> StoreResult<usize> {
-    diesel::sql_query(
-        "SELECT set_config('app.district_id', $1, true), set_config('app.district_wide', 'on', true)",
-    )
-    .bind::<Text, _>(district.to_string())
-    .execute(conn)
-    .await?;
-    let ids: Vec<Uuid> = streets::table
-        .filter(streets::district_id.eq(district))
-        .select(streets::id)
-        .order(streets::id)
-        .load(conn)
-        .await?;
-    let mut queued = 0;
-    for street in ids {
-        let fresh = jobs::enqueue(
-            conn,
-            NewJob {
-                queue: RECURRING_QUEUE,
-                kind: STREET_DIGEST,
-                unique_key: Some(format!("digest:{street}:{day}")),
-                district_id: Some(district),
-                street_id: Some(street),
-                payload: serde_json::json!({ "day": day }),
-                run_at: now,
-                max_attempts: 10,
-            },
-        )
-        .await?;
-        queued += usize::from(fresh);
-    }
-    Ok(queued)
-}
 
 /// Stale records of one worker in one grid and ledger type.
 #[derive(Debug, Clone, QueryableByName)]

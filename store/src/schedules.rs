@@ -147,6 +147,78 @@ pub fn stale_digest(district_id: Uuid) -> NewSchedule {
     }
 }
 
+/// The daily flag of missing patrol logs (see `patrols`).
+pub const MISSING_PATROLS: &str = "patrol.missing_logs";
+
+/// One street's flags of missing patrol logs for a day.
+pub const STREET_MISSING_PATROLS: &str = "patrol.missing_logs_street";
+
+/// The missing-patrol-log flag every district gets: working days at 20:00
+/// China time (change the hour with `PATCH /schedules/{id}`).
+pub fn missing_patrols(district_id: Uuid) -> NewSchedule {
+    NewSchedule {
+        district_id,
+        street_id: None,
+        community_id: None,
+        key: MISSING_PATROLS.into(),
+        kind: MISSING_PATROLS,
+        name: "网格日巡记录缺失提醒".into(),
+        rule: Recurrence {
+            days: Days::WorkingDays,
+            hour: 20,
+            minute: 0,
+            holidays: HolidayPolicy::Skip,
+        },
+        misfire: Misfire::RunOnce,
+        payload: serde_json::json!({}),
+        first_due: None,
+    }
+}
+
+/// Queues one `kind` job per street of `district` for the China date `day`
+/// (worker session); a street already queued for the day is not queued
+/// again. The number queued.
+pub async fn per_street(
+    conn: &mut Conn,
+    district: Uuid,
+    kind: &'static str,
+    day: chrono::NaiveDate,
+    now: DateTime<Utc>,
+) -> StoreResult<usize> {
+    use crate::schema::streets;
+    diesel::sql_query(
+        "SELECT set_config('app.district_id', $1, true), set_config('app.district_wide', 'on', true)",
+    )
+    .bind::<diesel::sql_types::Text, _>(district.to_string())
+    .execute(conn)
+    .await?;
+    let ids: Vec<Uuid> = streets::table
+        .filter(streets::district_id.eq(district))
+        .select(streets::id)
+        .order(streets::id)
+        .load(conn)
+        .await?;
+    let mut queued = 0;
+    for street in ids {
+        let fresh = jobs::enqueue(
+            conn,
+            NewJob {
+                queue: RECURRING_QUEUE,
+                kind,
+                unique_key: Some(format!("{kind}:{street}:{day}")),
+                district_id: Some(district),
+                street_id: Some(street),
+                payload: serde_json::json!({ "day": day }),
+                run_at: now,
+                max_attempts: 10,
+            },
+        )
+        .await?;
+        queued += usize::from(fresh);
+    }
+    Ok(queued)
+}
+
 /// Gives every district its built-in schedules (worker session); the number created.
 pub async fn ensure_builtin(conn: &mut Conn) -> StoreResult<usize> {
     use crate::schema::districts;
@@ -154,6 +226,7 @@ pub async fn ensure_builtin(conn: &mut Conn) -> StoreResult<usize> {
     let mut created = 0;
     for id in ids {
         created += usize::from(ensure(conn, stale_digest(id)).await?);
+        created += usize::from(ensure(conn, missing_patrols(id)).await?);
     }
     Ok(created)
 }
@@ -343,6 +416,7 @@ fn kind_name(kind: &str) -> StoreResult<&'static str> {
     match kind {
         STALE_DIGEST => Ok(STALE_DIGEST),
         crate::digests::STREET_DIGEST => Ok(crate::digests::STREET_DIGEST),
+        MISSING_PATROLS => Ok(MISSING_PATROLS),
         "noop" => Ok("noop"),
         other => Err(StoreError::Check(format!("no job kind {other}"))),
     }

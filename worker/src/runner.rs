@@ -27,11 +27,11 @@ const SCHEDULES_PER_PASS: i64 = 50;
 const MISFIRE_GRACE_SECS: i64 = 300;
 
 use onegrid_store::deadlines::{self, Outcome};
-use onegrid_store::digests;
 use onegrid_store::jobs::{self, Job};
 use onegrid_store::schedules::{self, Fired, RECURRING_QUEUE};
 use onegrid_store::webhooks::{self as hooks, AfterAttempt, WEBHOOK_QUEUE};
 use onegrid_store::whistles::{self, MEDIATION_QUEUE};
+use onegrid_store::{digests, patrols};
 
 use crate::webhooks::Sender;
 
@@ -215,8 +215,13 @@ impl Runner {
         match job.kind.as_str() {
             "sla.deadline" => self.reach_deadline(job).await,
             "noop" => self.noop(job).await,
-            schedules::STALE_DIGEST => self.digest_fan_out(job).await,
-            digests::STREET_DIGEST => self.street_digest(job).await,
+            schedules::STALE_DIGEST => self.fan_out(job, digests::STREET_DIGEST).await,
+            schedules::MISSING_PATROLS => {
+                self.fan_out(job, schedules::STREET_MISSING_PATROLS).await
+            }
+            digests::STREET_DIGEST | schedules::STREET_MISSING_PATROLS => {
+                self.street_day(job).await
+            }
             hooks::FAN_OUT => self.webhook_fan_out(job).await,
             whistles::REMIND | whistles::DEADLINE => self.report_in_due(job).await,
             hooks::DELIVER => self.deliver_webhook(job).await,
@@ -297,8 +302,8 @@ impl Runner {
         Ok(fired)
     }
 
-    /// A district's digest fire: one job per street.
-    async fn digest_fan_out(&self, job: &Job) -> Result<Outcome, RunError> {
+    /// A district's daily fire: one `kind` job per street.
+    async fn fan_out(&self, job: &Job, kind: &'static str) -> Result<Outcome, RunError> {
         let token = job.lease_token.ok_or(RunError::LeaseLost)?;
         let district = job
             .district_id
@@ -313,7 +318,7 @@ impl Runner {
         self.db
             .unscoped::<_, RunError, _>(move |c| {
                 Box::pin(async move {
-                    digests::fan_out(c, district, day, now).await?;
+                    schedules::per_street(c, district, kind, day, now).await?;
                     if jobs::complete(c, id, token, now).await? {
                         Ok(Outcome::Done("fanned out"))
                     } else {
@@ -324,8 +329,9 @@ impl Runner {
             .await
     }
 
-    /// One street's digests for the day.
-    async fn street_digest(&self, job: &Job) -> Result<Outcome, RunError> {
+    /// One street's share of a daily fire: its stale-ledger digests, or its
+    /// missing patrol logs.
+    async fn street_day(&self, job: &Job) -> Result<Outcome, RunError> {
         let token = job.lease_token.ok_or(RunError::LeaseLost)?;
         let (district, street) = job.district_id.zip(job.street_id).ok_or_else(|| {
             RunError::BadJob("a street digest names its district and street".into())
@@ -334,14 +340,19 @@ impl Runner {
             .as_str()
             .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
             .ok_or_else(|| RunError::BadJob("payload.day".into()))?;
+        let missing = job.kind == schedules::STREET_MISSING_PATROLS;
         let (id, now) = (job.id, self.clock.now());
         self.db
             .unscoped::<_, RunError, _>(move |c| {
                 Box::pin(async move {
                     deadlines::scope_to(c, district, street).await?;
-                    digests::street_digest(c, district, street, day, now).await?;
+                    if missing {
+                        patrols::flag_missing(c, district, street, day, now).await?;
+                    } else {
+                        digests::street_digest(c, district, street, day, now).await?;
+                    }
                     if jobs::complete(c, id, token, now).await? {
-                        Ok(Outcome::Done("digested"))
+                        Ok(Outcome::Done("street day"))
                     } else {
                         Err(RunError::LeaseLost)
                     }

@@ -25,6 +25,7 @@ pub mod ledger_records;
 pub mod ledger_types;
 pub mod notifications;
 pub mod ops;
+pub mod patrols;
 pub mod queries;
 pub mod residents;
 pub mod roles;
@@ -140,6 +141,15 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(whistles::summons_step)
             .service(whistles::rate_summons)
             .service(whistles::get_mediation_kpis)
+            .service(patrols::open_log)
+            .service(patrols::list_logs)
+            .service(patrols::get_log)
+            .service(patrols::change_log)
+            .service(patrols::add_visit)
+            .service(patrols::add_finding)
+            .service(patrols::add_photo)
+            .service(patrols::finding_to_case)
+            .service(patrols::coverage)
             .service(case_tasks::create_task)
             .service(case_tasks::list_tasks)
             .service(case_tasks::create_bundle)

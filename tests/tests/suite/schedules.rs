@@ -41,8 +41,12 @@ async fn settle_at(app: &TestApp, when: &str) -> usize {
 async fn the_digest_schedule(app: &TestApp, d_admin: &str) -> Value {
     let list = app.get("/api/v1/schedules").bearer(d_admin).send().await;
     let items = list.ok(200)["items"].as_array().unwrap().clone();
-    assert_eq!(items.len(), 1, "one built-in schedule per district");
-    assert_eq!(items[0]["key"], "ledger.stale_digest");
+    let keys: Vec<&str> = items.iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        ["ledger.stale_digest", "patrol.missing_logs"],
+        "the built-in schedules of a district"
+    );
     items[0].clone()
 }
 
@@ -92,7 +96,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
 
     // The worker gives the district its built-in schedule, once.
     let runner = app.runner();
-    assert_eq!(runner.ensure_schedules().await.unwrap(), 1);
+    assert_eq!(runner.ensure_schedules().await.unwrap(), 2);
     assert_eq!(runner.ensure_schedules().await.unwrap(), 0);
     let s = the_digest_schedule(&app, &d_admin).await;
     let id = s["id"].as_str().unwrap().to_owned();
@@ -105,8 +109,9 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
         "not planned before a worker pass"
     );
 
-    // Thursday 3 December, evening: the first pass plans Friday 08:30 and fires nothing.
-    assert_eq!(settle_at(&app, "2026-12-03T20:00:00+08:00").await, 1);
+    // Thursday 3 December, evening: the first pass plans both schedules
+    // (the digest for Friday 08:30) and fires nothing.
+    assert_eq!(settle_at(&app, "2026-12-03T20:00:00+08:00").await, 2);
     let s = schedule(&app, &d_admin, &id).await;
     assert_eq!(s["next_run_at"], "2026-12-04T00:30:00Z");
     assert_eq!(app.db.count("schedule_fires").await, 0);
@@ -229,7 +234,8 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
         .send()
         .await;
     assert_eq!(changed.ok(200)["misfire"], "skip");
-    let jobs_before = app.db.count("jobs").await;
+    let digest_jobs = "SELECT count(*) FROM jobs WHERE kind LIKE 'ledger.stale_digest%'";
+    let jobs_before = app.db.scalar(digest_jobs).await;
     settle_at(&app, "2026-12-14T10:00:00+08:00").await;
     let s = schedule(&app, &d_admin, &id).await;
     assert_eq!(s["next_run_at"], "2026-12-15T00:30:00Z");
@@ -238,7 +244,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
         (Some(3), Some(2))
     );
     assert_eq!(
-        app.db.count("jobs").await,
+        app.db.scalar(digest_jobs).await,
         jobs_before,
         "a skipped fire queues no job"
     );
@@ -275,13 +281,23 @@ async fn two_workers_at_the_same_instant_fire_once() {
         ));
         let stop = AtomicBool::new(false);
         let (a, b) = tokio::join!(one.tick(&stop), two.tick(&stop));
-        let fired = a.unwrap().fired.len() + b.unwrap().fired.len();
+        let digest = |p: onegrid_worker::runner::Pass| {
+            p.fired
+                .iter()
+                .filter(|f| f.key == "ledger.stale_digest")
+                .count()
+        };
+        let fired = digest(a.unwrap()) + digest(b.unwrap());
         assert!(fired <= 1, "round {round}: {fired} fires");
         settle_at(&app, &when).await;
     }
     let s = the_digest_schedule(&app, &d_admin).await;
     assert_eq!(s["fires"], 3);
-    assert_eq!(app.db.count("schedule_fires").await, 3);
+    let fires: i64 = app
+        .db
+        .scalar("SELECT count(*) FROM schedule_fires f JOIN schedules s ON s.id = f.schedule_id WHERE s.key = 'ledger.stale_digest'")
+        .await;
+    assert_eq!(fires, 3);
     let fan_outs: i64 = app
         .db
         .scalar(

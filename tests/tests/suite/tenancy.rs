@@ -99,6 +99,11 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "reveal_party" => json!({"purpose": "越界核对身份"}),
         "summons_step" => json!({"step": "report_in"}),
         "rate_summons" => json!({"score": 10}),
+        "change_log" => json!({"notes": "越界"}),
+        "add_visit" => json!({"household_id": w.household_a, "purpose": "越界"}),
+        "add_finding" => json!({"description": "越界"}),
+        "add_photo" => json!("png"),
+        "finding_to_case" => json!({"category_id": w.street_a}),
         "complete_milestone" => json!({"name": "控制"}),
         "create_slot" => {
             json!({"starts_at": "2030-01-07T01:00:00Z", "ends_at": "2030-01-07T02:00:00Z", "capacity": 1})
@@ -300,6 +305,22 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     let whistle = whistle.ok(201).clone();
     let whistle_id = whistle["id"].as_str().unwrap().to_owned();
     let summons_id = whistle["summonses"][0]["id"].as_str().unwrap().to_owned();
+    // A patrol log of street A's grid worker, with a finding.
+    let a1_worker = app.token("a1-worker").await;
+    let log = app
+        .post("/api/v1/patrol-logs")
+        .bearer(&a1_worker)
+        .json(&json!({"grid_id": w.grid_a1_1, "notes": "日巡"}))
+        .send()
+        .await;
+    let patrol_log_id = log.ok(201)["id"].as_str().unwrap().to_owned();
+    let finding = app
+        .post(&format!("/api/v1/patrol-logs/{patrol_log_id}/findings"))
+        .bearer(&a1_worker)
+        .json(&json!({"description": "井盖缺失"}))
+        .send()
+        .await;
+    let patrol_finding_id = finding.ok(201)["id"].as_str().unwrap().to_owned();
     // The other district's built-in schedule (schedules are district-owned).
     app.runner().ensure_schedules().await.unwrap();
     let foreign_schedule = {
@@ -361,6 +382,8 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("seq", "1".to_owned()),
         ("whistle_id", whistle_id),
         ("summons_id", summons_id),
+        ("patrol_log_id", patrol_log_id),
+        ("patrol_finding_id", patrol_finding_id),
         ("webhook_endpoint_id", webhook_endpoint_id),
         ("webhook_delivery_id", webhook_delivery_id),
     ]);
@@ -422,7 +445,8 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
                     .header("if-match", "\"1\"");
                 match &body {
                     Some(_)
-                        if operation == "upload_attachment" || operation == "upload_document" =>
+                        if ["upload_attachment", "upload_document", "add_photo"]
+                            .contains(&operation) =>
                     {
                         call = call.raw("image/png", PNG.to_vec())
                     }
