@@ -12,6 +12,7 @@ mod ledger_files;
 mod ledgers;
 mod mediation;
 mod ops;
+mod patrols;
 mod process;
 mod queries;
 mod residents;
