@@ -50,6 +50,8 @@ pub struct Schedule {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Fire this long before the instant the rule names (the job is for that instant).
+    pub lead_minutes: i32,
 }
 
 impl Schedule {
@@ -85,6 +87,8 @@ pub struct NewSchedule {
     pub payload: serde_json::Value,
     /// The first fire; `None` lets the next worker pass plan it from the rule.
     pub first_due: Option<DateTime<Utc>>,
+    /// Fire this long ahead of each instant.
+    pub lead_minutes: i32,
 }
 
 pub fn misfire_name(m: Misfire) -> &'static str {
@@ -118,6 +122,7 @@ pub async fn ensure(conn: &mut Conn, s: NewSchedule) -> StoreResult<bool> {
             schedules::misfire.eq(misfire_name(s.misfire)),
             schedules::payload.eq(s.payload),
             schedules::next_run_at.eq(s.first_due),
+            schedules::lead_minutes.eq(s.lead_minutes),
         ))
         .on_conflict_do_nothing()
         .execute(conn)
@@ -144,6 +149,7 @@ pub fn stale_digest(district_id: Uuid) -> NewSchedule {
         misfire: Misfire::RunOnce,
         payload: serde_json::json!({}),
         first_due: None,
+        lead_minutes: 0,
     }
 }
 
@@ -172,6 +178,7 @@ pub fn missing_patrols(district_id: Uuid) -> NewSchedule {
         misfire: Misfire::RunOnce,
         payload: serde_json::json!({}),
         first_due: None,
+        lead_minutes: 0,
     }
 }
 
@@ -265,7 +272,10 @@ pub async fn fire_due(
         .filter(
             schedules::next_run_at
                 .is_null()
-                .or(schedules::next_run_at.le(now)),
+                .or(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "next_run_at - lead_minutes * interval '1 minute' <= ",
+                )
+                .bind::<diesel::sql_types::Timestamptz, _>(now)),
         )
         .order(schedules::next_run_at.asc().nulls_first())
         .limit(limit)
@@ -297,13 +307,16 @@ async fn fire_one(
     now: DateTime<Utc>,
     grace_secs: i64,
 ) -> StoreResult<Fired> {
+    // A schedule with a lead acts on each instant that long before it: it
+    // plans as if it were that much later.
+    let planning = now + chrono::Duration::minutes(i64::from(s.lead_minutes));
     let planned = s
         .recurrence()
         .ok()
         .zip(parse_misfire(&s.misfire))
         .map(|(rule, misfire)| match s.next_run_at {
-            None => rule.next_after(cal, now).map(|next| (None, next)),
-            Some(due) => rule.plan(cal, due, now, misfire, grace_secs),
+            None => rule.next_after(cal, planning).map(|next| (None, next)),
+            Some(due) => rule.plan(cal, due, planning, misfire, grace_secs),
         });
     let Some(Ok((fire, next))) = planned else {
         // A rule that no longer parses or never fires again: stop it, visibly.
@@ -333,7 +346,7 @@ async fn fire_one(
             next_run_at: Some(next),
         });
     };
-    let late = (now - due).num_seconds() > grace_secs;
+    let late = (planning - due).num_seconds() > grace_secs;
     let (fire_for, outcome) = match fire {
         Some(at) => (at, if late { "late" } else { "on_time" }),
         None => (due, "skipped"),

@@ -613,6 +613,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        lead_minutes -> Int4,
     }
 }
 
@@ -943,6 +944,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    needs_meetings (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        district_id -> Uuid,
+        community_id -> Uuid,
+        scheduled_for -> Timestamptz,
+        status -> Text,
+        previous_id -> Nullable<Uuid>,
+        minutes -> Nullable<Text>,
+        held_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    meeting_agenda_items (street_id, meeting_id, seq) {
+        street_id -> Uuid,
+        meeting_id -> Uuid,
+        seq -> Int4,
+        kind -> Text,
+        case_id -> Nullable<Uuid>,
+        finding_id -> Nullable<Uuid>,
+        title -> Text,
+    }
+}
+
 diesel::joinable!(grids -> streets (street_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -1007,4 +1037,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     patrol_findings,
     patrol_photos,
     patrol_missing,
+    needs_meetings,
+    meeting_agenda_items,
 );

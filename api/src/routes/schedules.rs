@@ -33,7 +33,10 @@ pub struct ScheduleView {
     /// What a worker does about fires missed while none ran: `run_once` or `skip`.
     pub misfire: Misfire,
     pub enabled: bool,
-    /// Absent until a worker has planned the schedule.
+    /// The schedule acts this long before each instant its rule names
+    /// (e.g. a meeting's agenda compiled days ahead).
+    pub lead_minutes: i32,
+    /// The next instant the rule names; absent until a worker has planned it.
     pub next_run_at: Option<DateTime<Utc>>,
     pub last_fire_for: Option<DateTime<Utc>>,
     pub last_fired_at: Option<DateTime<Utc>>,
@@ -57,6 +60,7 @@ fn view(s: Schedule) -> ApiResult<ScheduleView> {
         rule,
         misfire,
         enabled: s.enabled,
+        lead_minutes: s.lead_minutes,
         next_run_at: s.next_run_at,
         last_fire_for: s.last_fire_for,
         last_fired_at: s.last_fired_at,

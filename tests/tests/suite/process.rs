@@ -387,6 +387,7 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
                             misfire: Misfire::RunOnce,
                             payload: serde_json::json!({}),
                             first_due: Some(first + chrono::Duration::milliseconds(20 * i)),
+                            lead_minutes: 0,
                         },
                     )
                     .await?;

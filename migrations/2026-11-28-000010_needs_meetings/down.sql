@@ -1,0 +1,3 @@
+DROP TABLE meeting_agenda_items;
+DROP TABLE needs_meetings;
+ALTER TABLE schedules DROP COLUMN lead_minutes;

@@ -1,0 +1,60 @@
+-- The half-monthly resident needs meeting (居民问需会): scheduled per
+-- community (a schedule that fires a few days ahead, so the agenda is
+-- compiled and the attendees reminded before the day), its agenda compiled
+-- from open needs, untracked patrol findings, overdue cases and the last
+-- meeting's items for report-back.
+
+-- A schedule may fire ahead of the instant its rule names.
+ALTER TABLE schedules ADD COLUMN lead_minutes integer NOT NULL DEFAULT 0
+    CHECK (lead_minutes BETWEEN 0 AND 43200);
+
+CREATE TABLE needs_meetings (
+    street_id uuid NOT NULL,
+    id uuid NOT NULL,
+    district_id uuid NOT NULL REFERENCES districts (id),
+    community_id uuid NOT NULL,
+    -- The meeting's time (the schedule's fire instant): one meeting per instant.
+    scheduled_for timestamptz NOT NULL,
+    status text NOT NULL CHECK (status IN ('planned', 'held', 'closed')),
+    previous_id uuid,
+    minutes text CHECK (length(minutes) <= 20000),
+    held_at timestamptz,
+    closed_at timestamptz,
+    version integer NOT NULL DEFAULT 1,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (street_id, id),
+    UNIQUE (street_id, community_id, scheduled_for),
+    FOREIGN KEY (street_id, community_id) REFERENCES communities (street_id, id),
+    FOREIGN KEY (street_id, previous_id) REFERENCES needs_meetings (street_id, id)
+);
+CREATE UNIQUE INDEX needs_meetings_id ON needs_meetings (id);
+
+-- The agenda, compiled by the worker before the meeting.
+CREATE TABLE meeting_agenda_items (
+    street_id uuid NOT NULL,
+    meeting_id uuid NOT NULL,
+    seq integer NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('unowned_need', 'untracked_finding', 'overdue_case', 'report_back')),
+    case_id uuid,
+    finding_id uuid,
+    title text NOT NULL,
+    PRIMARY KEY (street_id, meeting_id, seq),
+    FOREIGN KEY (street_id, meeting_id) REFERENCES needs_meetings (street_id, id),
+    FOREIGN KEY (street_id, case_id) REFERENCES cases (street_id, id),
+    FOREIGN KEY (street_id, finding_id) REFERENCES patrol_findings (street_id, id),
+    CHECK ((case_id IS NULL) <> (finding_id IS NULL))
+);
+
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['needs_meetings', 'meeting_agenda_items']
+    LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY wall ON %I USING (street_id = ANY ((SELECT og_streets())::uuid[]))', t);
+    END LOOP;
+END
+$$;
+GRANT SELECT, INSERT, UPDATE ON needs_meetings TO onegrid_app;
+GRANT SELECT, INSERT ON meeting_agenda_items TO onegrid_app;
