@@ -43,6 +43,7 @@ accept `Idempotency-Key`. The permission matrix is in the README.",
         (name = "api-keys", description = "Keys for machine clients"),
         (name = "mediation", description = "Disputes (矛盾纠纷) up the ladder grid → community → street → centre, mediation sessions and outcomes, the street's whistle (街道吹哨), departments' report-in (部门报到), ratings and figures"),
         (name = "patrols", description = "The grid worker's daily patrol log (网格日巡记录本): visits, findings turned into cases, coverage"),
+        (name = "meetings", description = "The half-monthly resident needs meeting (居民问需会): schedule, agenda, decisions as service items, report-back"),
         (name = "webhooks", description = "Webhook endpoints for integrators (Standard Webhooks signing, SSRF-checked URLs), their delivery log and replays"),
         (name = "operations", description = "Health, readiness, metrics, error catalogue, the worker's jobs and schedules"),
     )

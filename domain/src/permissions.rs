@@ -341,6 +341,8 @@ pub enum Action {
     MediationKpis,
     PatrolKeep,
     PatrolRead,
+    MeetingManage,
+    MeetingRead,
 }
 
 /// One row of the permission matrix.
@@ -751,6 +753,27 @@ pub const MATRIX: &[Rule] = &[
             Auditor,
         ],
     },
+    Rule {
+        action: Action::MeetingManage,
+        name: "meeting.manage",
+        description: "schedule the community's half-monthly needs meeting, record its decisions as service items and close it",
+        reach: Reach::Within,
+        roles: &[StreetAdmin, CommunityAdmin],
+    },
+    Rule {
+        action: Action::MeetingRead,
+        name: "meeting.read",
+        description: "read needs meetings: agenda, service items and their report-back, attendance",
+        reach: Reach::Within,
+        roles: &[
+            DistrictAdmin,
+            StreetAdmin,
+            CommunityAdmin,
+            GridChief,
+            GridWorker,
+            Auditor,
+        ],
+    },
 ];
 
 /// The permission a lifecycle step needs over the case.
@@ -950,6 +973,8 @@ mod tests {
             Action::MediationKpis,
             Action::PatrolKeep,
             Action::PatrolRead,
+            Action::MeetingManage,
+            Action::MeetingRead,
         ];
         for a in all {
             assert_eq!(MATRIX.iter().filter(|r| r.action == a).count(), 1, "{a:?}");
@@ -1090,6 +1115,7 @@ mod tests {
             "dispute.read",
             "dispute.record",
             "patrol.keep",
+            "meeting.read",
         ];
         for rule in MATRIX {
             let may = allowed(&grants, rule.action, &Target::grid(d, s, c, g));

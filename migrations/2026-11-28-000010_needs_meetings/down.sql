@@ -1,3 +1,5 @@
+DROP TABLE meeting_attendees;
+DROP TABLE meeting_items;
 DROP TABLE meeting_agenda_items;
 DROP TABLE needs_meetings;
 ALTER TABLE schedules DROP COLUMN lead_minutes;

@@ -45,10 +45,36 @@ CREATE TABLE meeting_agenda_items (
     CHECK ((case_id IS NULL) <> (finding_id IS NULL))
 );
 
+-- Each decision becomes a service item (项目服务清单): a case with an owner
+-- and a due date, reported back at the next meeting.
+CREATE TABLE meeting_items (
+    street_id uuid NOT NULL,
+    meeting_id uuid NOT NULL,
+    case_id uuid NOT NULL,
+    owner_id uuid NOT NULL REFERENCES users (id),
+    due_on date NOT NULL,
+    PRIMARY KEY (street_id, case_id),
+    FOREIGN KEY (street_id, meeting_id) REFERENCES needs_meetings (street_id, id),
+    FOREIGN KEY (street_id, case_id) REFERENCES cases (street_id, id)
+);
+CREATE INDEX meeting_items_meeting ON meeting_items (street_id, meeting_id);
+
+-- Who came: member units of the joint party committee (联合党委),
+-- department grid workers, volunteers, residents' representatives, staff.
+CREATE TABLE meeting_attendees (
+    street_id uuid NOT NULL,
+    id uuid NOT NULL,
+    meeting_id uuid NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('member_unit', 'department', 'volunteer', 'resident_rep', 'staff')),
+    name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    PRIMARY KEY (street_id, id),
+    FOREIGN KEY (street_id, meeting_id) REFERENCES needs_meetings (street_id, id)
+);
+
 DO $$
 DECLARE t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['needs_meetings', 'meeting_agenda_items']
+    FOREACH t IN ARRAY ARRAY['needs_meetings', 'meeting_agenda_items', 'meeting_items', 'meeting_attendees']
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
@@ -57,4 +83,4 @@ BEGIN
 END
 $$;
 GRANT SELECT, INSERT, UPDATE ON needs_meetings TO onegrid_app;
-GRANT SELECT, INSERT ON meeting_agenda_items TO onegrid_app;
+GRANT SELECT, INSERT ON meeting_agenda_items, meeting_items, meeting_attendees TO onegrid_app;

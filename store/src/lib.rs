@@ -23,6 +23,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod ledgers;
 pub mod mediation_kpis;
+pub mod meetings;
 pub mod migrate;
 pub mod notifications;
 pub mod page;

@@ -430,9 +430,21 @@ fn kind_name(kind: &str) -> StoreResult<&'static str> {
         STALE_DIGEST => Ok(STALE_DIGEST),
         crate::digests::STREET_DIGEST => Ok(crate::digests::STREET_DIGEST),
         MISSING_PATROLS => Ok(MISSING_PATROLS),
+        crate::meetings::PREPARE => Ok(crate::meetings::PREPARE),
         "noop" => Ok("noop"),
         other => Err(StoreError::Check(format!("no job kind {other}"))),
     }
+}
+
+/// A schedule by its key in the district.
+pub async fn by_key(conn: &mut Conn, district: Uuid, key: &str) -> StoreResult<Option<Schedule>> {
+    Ok(schedules::table
+        .filter(schedules::district_id.eq(district))
+        .filter(schedules::key.eq(key))
+        .select(Schedule::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 /// The district's schedules (caller's scope), by key.
@@ -463,6 +475,7 @@ pub struct ScheduleChange {
     pub rule: Option<Recurrence>,
     pub misfire: Option<Misfire>,
     pub enabled: Option<bool>,
+    pub lead_minutes: Option<i32>,
 }
 
 /// Applies `change` if the schedule is still at `version`; the next fire is
@@ -496,6 +509,7 @@ pub async fn change(
             .misfire
             .map_or_else(|| current.misfire.clone(), |m| misfire_name(m).to_owned())),
         schedules::enabled.eq(enabled),
+        schedules::lead_minutes.eq(change.lead_minutes.unwrap_or(current.lead_minutes)),
         schedules::next_run_at.eq(next),
         schedules::version.eq(schedules::version + 1),
         schedules::updated_at.eq(now),

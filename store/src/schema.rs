@@ -973,6 +973,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    meeting_items (street_id, case_id) {
+        street_id -> Uuid,
+        meeting_id -> Uuid,
+        case_id -> Uuid,
+        owner_id -> Uuid,
+        due_on -> Date,
+    }
+}
+
+diesel::table! {
+    meeting_attendees (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        meeting_id -> Uuid,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
 diesel::joinable!(grids -> streets (street_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -1039,4 +1059,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     patrol_missing,
     needs_meetings,
     meeting_agenda_items,
+    meeting_items,
+    meeting_attendees,
 );

@@ -31,7 +31,7 @@ use onegrid_store::jobs::{self, Job};
 use onegrid_store::schedules::{self, Fired, RECURRING_QUEUE};
 use onegrid_store::webhooks::{self as hooks, AfterAttempt, WEBHOOK_QUEUE};
 use onegrid_store::whistles::{self, MEDIATION_QUEUE};
-use onegrid_store::{digests, patrols};
+use onegrid_store::{digests, meetings, patrols};
 
 use crate::webhooks::Sender;
 
@@ -223,6 +223,7 @@ impl Runner {
                 self.street_day(job).await
             }
             hooks::FAN_OUT => self.webhook_fan_out(job).await,
+            meetings::PREPARE => self.prepare_meeting(job).await,
             whistles::REMIND | whistles::DEADLINE => self.report_in_due(job).await,
             hooks::DELIVER => self.deliver_webhook(job).await,
             other => Err(RunError::BadJob(format!("no runner for job kind {other}"))),
@@ -387,6 +388,36 @@ impl Runner {
                         whistles::Fired::Overdue => "overdue",
                         whistles::Fired::Nothing => "reported in",
                     }))
+                })
+            })
+            .await
+    }
+
+    /// A community's needs meeting: created for the instant the schedule
+    /// named, its agenda compiled, the invited staff reminded - once.
+    async fn prepare_meeting(&self, job: &Job) -> Result<Outcome, RunError> {
+        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
+        let (district, street) = job
+            .district_id
+            .zip(job.street_id)
+            .ok_or_else(|| RunError::BadJob("a meeting names its district and street".into()))?;
+        let community = payload_id(job, "community_id")?;
+        let when = job.payload["fire_for"]
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .ok_or_else(|| RunError::BadJob("payload.fire_for".into()))?
+            .to_utc();
+        let (id, now) = (job.id, self.clock.now());
+        self.db
+            .unscoped::<_, RunError, _>(move |c| {
+                Box::pin(async move {
+                    deadlines::scope_to(c, district, street).await?;
+                    meetings::prepare(c, district, street, community, when, now).await?;
+                    if jobs::complete(c, id, token, now).await? {
+                        Ok(Outcome::Done("meeting prepared"))
+                    } else {
+                        Err(RunError::LeaseLost)
+                    }
                 })
             })
             .await

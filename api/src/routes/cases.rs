@@ -457,7 +457,7 @@ pub(crate) async fn readable(
     }
 }
 
-fn check_new(body: &NewCaseBody) -> ApiResult<()> {
+pub(crate) fn check_new(body: &NewCaseBody) -> ApiResult<()> {
     let mut errors = Vec::new();
     let mut push = |field: &str, message: &str| {
         errors.push(FieldError {

@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod ledger_files;
 pub mod ledger_records;
 pub mod ledger_types;
+pub mod meetings;
 pub mod notifications;
 pub mod ops;
 pub mod patrols;
@@ -150,6 +151,11 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(patrols::add_photo)
             .service(patrols::finding_to_case)
             .service(patrols::coverage)
+            .service(meetings::set_schedule)
+            .service(meetings::list_meetings)
+            .service(meetings::get_meeting)
+            .service(meetings::record_decision)
+            .service(meetings::close_meeting)
             .service(case_tasks::create_task)
             .service(case_tasks::list_tasks)
             .service(case_tasks::create_bundle)

@@ -46,7 +46,7 @@ pub struct ScheduleView {
     pub updated_at: DateTime<Utc>,
 }
 
-fn view(s: Schedule) -> ApiResult<ScheduleView> {
+pub(crate) fn view(s: Schedule) -> ApiResult<ScheduleView> {
     let rule = s.recurrence()?;
     let misfire = schedules::parse_misfire(&s.misfire)
         .ok_or_else(|| StoreError::Check(format!("schedule {} misfire", s.id)))?;
@@ -197,6 +197,7 @@ pub async fn change_schedule(
         rule: body.rule,
         misfire: body.misfire,
         enabled: body.enabled,
+        lead_minutes: None,
     };
     let row = state
         .run(caller, move |c, p| {

@@ -11,6 +11,7 @@ mod key_rotation;
 mod ledger_files;
 mod ledgers;
 mod mediation;
+mod meetings;
 mod ops;
 mod patrols;
 mod process;

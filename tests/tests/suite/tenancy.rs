@@ -104,6 +104,12 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "add_finding" => json!({"description": "越界"}),
         "add_photo" => json!("png"),
         "finding_to_case" => json!({"category_id": w.street_a}),
+        "set_schedule" => json!({"days": [1, 16], "hour": 9, "minute": 30}),
+        "record_decision" => {
+            json!({"grid_id": w.grid_a1_1, "category_id": w.street_a, "title": "越界",
+            "description": "越界", "owner_user_id": w.user("a1-worker"), "due_on": "2030-01-01"})
+        }
+        "close_meeting" => json!({"minutes": "越界"}),
         "complete_milestone" => json!({"name": "控制"}),
         "create_slot" => {
             json!({"starts_at": "2030-01-07T01:00:00Z", "ends_at": "2030-01-07T02:00:00Z", "capacity": 1})
@@ -321,6 +327,28 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .send()
         .await;
     let patrol_finding_id = finding.ok(201)["id"].as_str().unwrap().to_owned();
+    // A needs meeting of street A's community, as the worker prepares it.
+    let (district, street, community) = (w.district, w.street_a, w.community_a1);
+    let meeting = app
+        .worker_db()
+        .unscoped::<_, onegrid_store::StoreError, _>(move |c| {
+            Box::pin(async move {
+                onegrid_store::deadlines::scope_to(c, district, street).await?;
+                onegrid_store::meetings::prepare(
+                    c,
+                    district,
+                    street,
+                    community,
+                    chrono::Utc::now() + chrono::Duration::days(3),
+                    chrono::Utc::now(),
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let meeting_id = meeting.id.to_string();
     // The other district's built-in schedule (schedules are district-owned).
     app.runner().ensure_schedules().await.unwrap();
     let foreign_schedule = {
@@ -384,6 +412,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         ("summons_id", summons_id),
         ("patrol_log_id", patrol_log_id),
         ("patrol_finding_id", patrol_finding_id),
+        ("meeting_id", meeting_id),
         ("webhook_endpoint_id", webhook_endpoint_id),
         ("webhook_delivery_id", webhook_delivery_id),
     ]);

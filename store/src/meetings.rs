@@ -1,0 +1,385 @@
+//! The half-monthly resident needs meeting (居民问需会): a schedule per
+//! community fires ahead of each meeting; the worker then creates the
+//! meeting (once per instant), compiles its agenda - needs nobody owns yet,
+//! patrol findings not yet tracked, cases open too long, and every item the
+//! previous meeting created, for report-back - and reminds the invited
+//! staff. At the meeting each decision becomes a service item: a case with
+//! an owner and a due date, reported back at the next meeting.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use crate::db::Conn;
+use crate::error::StoreResult;
+use crate::schema::{
+    meeting_agenda_items, meeting_attendees, meeting_items, needs_meetings, notifications,
+};
+
+/// The job a community's meeting schedule queues.
+pub const PREPARE: &str = "meeting.prepare";
+
+/// Open cases older than this at the meeting go on its agenda.
+pub const OVERDUE_DAYS: i64 = 15;
+
+/// The schedule key of a community's needs meeting.
+pub fn schedule_key(community: Uuid) -> String {
+    format!("needs_meeting:{community}")
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = needs_meetings)]
+pub struct Meeting {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub district_id: Uuid,
+    pub community_id: Uuid,
+    pub scheduled_for: DateTime<Utc>,
+    pub status: String,
+    pub previous_id: Option<Uuid>,
+    pub minutes: Option<String>,
+    pub held_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = meeting_agenda_items)]
+pub struct AgendaItem {
+    pub street_id: Uuid,
+    pub meeting_id: Uuid,
+    pub seq: i32,
+    pub kind: String,
+    pub case_id: Option<Uuid>,
+    pub finding_id: Option<Uuid>,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = meeting_items)]
+pub struct Item {
+    pub street_id: Uuid,
+    pub meeting_id: Uuid,
+    pub case_id: Uuid,
+    pub owner_id: Uuid,
+    pub due_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = meeting_attendees)]
+pub struct Attendee {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub meeting_id: Uuid,
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(QueryableByName)]
+struct Source {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    case_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    finding_id: Option<Uuid>,
+    #[diesel(sql_type = Text)]
+    title: String,
+}
+
+/// Creates the community's meeting for `scheduled_for` with its agenda and
+/// reminds the invited staff (worker, scoped to the street). Exactly once
+/// per instant: a second call finds the meeting and does nothing (`None`).
+pub async fn prepare(
+    conn: &mut Conn,
+    district: Uuid,
+    street: Uuid,
+    community: Uuid,
+    scheduled_for: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Meeting>> {
+    let previous: Option<Meeting> = needs_meetings::table
+        .filter(needs_meetings::street_id.eq(street))
+        .filter(needs_meetings::community_id.eq(community))
+        .filter(needs_meetings::scheduled_for.lt(scheduled_for))
+        .order(needs_meetings::scheduled_for.desc())
+        .select(Meeting::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    let created: Option<Meeting> = diesel::insert_into(needs_meetings::table)
+        .values((
+            needs_meetings::street_id.eq(street),
+            needs_meetings::id.eq(Uuid::now_v7()),
+            needs_meetings::district_id.eq(district),
+            needs_meetings::community_id.eq(community),
+            needs_meetings::scheduled_for.eq(scheduled_for),
+            needs_meetings::status.eq("planned"),
+            needs_meetings::previous_id.eq(previous.as_ref().map(|m| m.id)),
+            needs_meetings::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .returning(Meeting::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+    let Some(meeting) = created else {
+        return Ok(None);
+    };
+    let sources: Vec<Source> = diesel::sql_query(
+        "SELECT kind, case_id, finding_id, title FROM (
+            SELECT 1 AS o, 'report_back' AS kind, i.case_id, NULL::uuid AS finding_id, c.title, c.id AS k
+            FROM meeting_items i JOIN cases c ON c.street_id = i.street_id AND c.id = i.case_id
+            WHERE i.street_id = $1 AND i.meeting_id = $4
+          UNION ALL
+            SELECT 2, 'unowned_need', c.id, NULL, c.title, c.id FROM cases c
+            WHERE c.street_id = $1 AND c.community_id = $2 AND c.kind = 'case'
+              AND c.status IN ('received', 'accepted')
+              AND c.assignee_user_id IS NULL AND c.assignee_department_id IS NULL
+              AND NOT EXISTS (SELECT 1 FROM meeting_items i
+                  WHERE i.street_id = c.street_id AND i.case_id = c.id AND i.meeting_id = $4)
+          UNION ALL
+            SELECT 3, 'untracked_finding', NULL, f.id, f.description, f.id
+            FROM patrol_findings f JOIN patrol_logs l ON l.street_id = f.street_id AND l.id = f.log_id
+            WHERE f.street_id = $1 AND l.community_id = $2 AND f.case_id IS NULL
+          UNION ALL
+            SELECT 4, 'overdue_case', c.id, NULL, c.title, c.id FROM cases c
+            WHERE c.street_id = $1 AND c.community_id = $2 AND c.kind = 'case'
+              AND c.status NOT IN ('received', 'accepted', 'resolved', 'closed', 'rejected')
+              AND c.created_at < $3
+              AND NOT EXISTS (SELECT 1 FROM meeting_items i
+                  WHERE i.street_id = c.street_id AND i.case_id = c.id AND i.meeting_id = $4)
+         ) s ORDER BY o, k",
+    )
+    .bind::<SqlUuid, _>(street)
+    .bind::<SqlUuid, _>(community)
+    .bind::<Timestamptz, _>(scheduled_for - Duration::days(OVERDUE_DAYS))
+    .bind::<SqlUuid, _>(previous.map_or(Uuid::nil(), |m| m.id))
+    .load(conn)
+    .await?;
+    let rows: Vec<_> = sources
+        .into_iter()
+        .zip(1_i32..)
+        .map(|(s, seq)| {
+            (
+                meeting_agenda_items::street_id.eq(street),
+                meeting_agenda_items::meeting_id.eq(meeting.id),
+                meeting_agenda_items::seq.eq(seq),
+                meeting_agenda_items::kind.eq(s.kind),
+                meeting_agenda_items::case_id.eq(s.case_id),
+                meeting_agenda_items::finding_id.eq(s.finding_id),
+                meeting_agenda_items::title.eq(s.title),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(meeting_agenda_items::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+    }
+    remind(conn, &meeting, now).await?;
+    Ok(Some(meeting))
+}
+
+/// Tells the community's admins, grid chiefs and grid staff (full-time,
+/// part-time, department) that the meeting and its agenda are ready.
+async fn remind(conn: &mut Conn, m: &Meeting, now: DateTime<Utc>) -> StoreResult<usize> {
+    #[derive(QueryableByName)]
+    struct User {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let today = onegrid_domain::clock::china_date(now);
+    let invited: Vec<User> = diesel::sql_query(
+        "SELECT DISTINCT user_id AS id FROM (
+            SELECT r.user_id FROM role_assignments r
+            WHERE r.scope_kind = 'community' AND r.community_id = $2
+              AND r.role IN ('community_admin', 'grid_chief')
+              AND r.valid_from <= $3 AND (r.valid_to IS NULL OR r.valid_to >= $3)
+          UNION
+            SELECT a.user_id FROM grid_assignments a
+            JOIN grids g ON g.street_id = a.street_id AND g.id = a.grid_id
+            WHERE a.street_id = $1 AND g.community_id = $2
+              AND a.valid_from <= $3 AND (a.valid_to IS NULL OR a.valid_to >= $3)
+         ) u ORDER BY 1",
+    )
+    .bind::<SqlUuid, _>(m.street_id)
+    .bind::<SqlUuid, _>(m.community_id)
+    .bind::<diesel::sql_types::Date, _>(today)
+    .load(conn)
+    .await?;
+    let when = onegrid_domain::clock::china_date(m.scheduled_for);
+    let rows: Vec<_> = invited
+        .iter()
+        .map(|u| {
+            (
+                notifications::id.eq(Uuid::now_v7()),
+                notifications::user_id.eq(u.id),
+                notifications::district_id.eq(m.district_id),
+                notifications::street_id.eq(Some(m.street_id)),
+                notifications::kind.eq("meeting.invited"),
+                notifications::title.eq(format!("居民问需会：{when}，议程已生成")),
+                notifications::body.eq(serde_json::json!({
+                    "meeting_id": m.id, "community_id": m.community_id,
+                    "scheduled_for": m.scheduled_for,
+                })),
+                notifications::created_at.eq(now),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::insert_into(notifications::table)
+        .values(rows)
+        .execute(conn)
+        .await?)
+}
+
+pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Meeting> {
+    Ok(needs_meetings::table
+        .filter(needs_meetings::id.eq(id))
+        .select(Meeting::as_select())
+        .first(conn)
+        .await?)
+}
+
+/// A community's meetings, newest first.
+pub async fn list(conn: &mut Conn, community: Uuid, limit: i64) -> StoreResult<Vec<Meeting>> {
+    Ok(needs_meetings::table
+        .filter(needs_meetings::community_id.eq(community))
+        .select(Meeting::as_select())
+        .order(needs_meetings::scheduled_for.desc())
+        .limit(limit)
+        .load(conn)
+        .await?)
+}
+
+pub async fn agenda(conn: &mut Conn, m: &Meeting) -> StoreResult<Vec<AgendaItem>> {
+    Ok(meeting_agenda_items::table
+        .filter(meeting_agenda_items::street_id.eq(m.street_id))
+        .filter(meeting_agenda_items::meeting_id.eq(m.id))
+        .select(AgendaItem::as_select())
+        .order(meeting_agenda_items::seq)
+        .load(conn)
+        .await?)
+}
+
+pub async fn items(conn: &mut Conn, m: &Meeting) -> StoreResult<Vec<Item>> {
+    Ok(meeting_items::table
+        .filter(meeting_items::street_id.eq(m.street_id))
+        .filter(meeting_items::meeting_id.eq(m.id))
+        .select(Item::as_select())
+        .order(meeting_items::case_id)
+        .load(conn)
+        .await?)
+}
+
+pub async fn attendees(conn: &mut Conn, m: &Meeting) -> StoreResult<Vec<Attendee>> {
+    Ok(meeting_attendees::table
+        .filter(meeting_attendees::street_id.eq(m.street_id))
+        .filter(meeting_attendees::meeting_id.eq(m.id))
+        .select(Attendee::as_select())
+        .order(meeting_attendees::id)
+        .load(conn)
+        .await?)
+}
+
+/// Records a decision's service item: the case it filed, its owner and due date.
+pub async fn add_item(
+    conn: &mut Conn,
+    m: &Meeting,
+    case_id: Uuid,
+    owner: Uuid,
+    due_on: NaiveDate,
+) -> StoreResult<Item> {
+    Ok(diesel::insert_into(meeting_items::table)
+        .values((
+            meeting_items::street_id.eq(m.street_id),
+            meeting_items::meeting_id.eq(m.id),
+            meeting_items::case_id.eq(case_id),
+            meeting_items::owner_id.eq(owner),
+            meeting_items::due_on.eq(due_on),
+        ))
+        .returning(Item::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Closes a planned or held meeting at `version` with its minutes and
+/// attendance; `None` if the version moved or it is closed.
+pub async fn close(
+    conn: &mut Conn,
+    m: &Meeting,
+    version: i32,
+    minutes: String,
+    attendance: Vec<(&'static str, String)>,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<Meeting>> {
+    let closed: Option<Meeting> = diesel::update(
+        needs_meetings::table
+            .filter(needs_meetings::street_id.eq(m.street_id))
+            .filter(needs_meetings::id.eq(m.id))
+            .filter(needs_meetings::version.eq(version))
+            .filter(needs_meetings::status.ne("closed")),
+    )
+    .set((
+        needs_meetings::status.eq("closed"),
+        needs_meetings::minutes.eq(Some(minutes)),
+        needs_meetings::held_at.eq(m.held_at.or(Some(at))),
+        needs_meetings::closed_at.eq(Some(at)),
+        needs_meetings::version.eq(needs_meetings::version + 1),
+    ))
+    .returning(Meeting::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?;
+    if closed.is_some() && !attendance.is_empty() {
+        let rows: Vec<_> = attendance
+            .into_iter()
+            .map(|(kind, name)| {
+                (
+                    meeting_attendees::street_id.eq(m.street_id),
+                    meeting_attendees::id.eq(Uuid::now_v7()),
+                    meeting_attendees::meeting_id.eq(m.id),
+                    meeting_attendees::kind.eq(kind),
+                    meeting_attendees::name.eq(name),
+                )
+            })
+            .collect();
+        diesel::insert_into(meeting_attendees::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+    }
+    Ok(closed)
+}
+
+/// The meeting whose items include `case_id`, and the next meeting of the
+/// community after it (which reports it back), if any.
+pub async fn loop_of(
+    conn: &mut Conn,
+    case_id: Uuid,
+) -> StoreResult<Option<(Item, Option<Meeting>)>> {
+    let item: Option<Item> = meeting_items::table
+        .filter(meeting_items::case_id.eq(case_id))
+        .select(Item::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    let Some(item) = item else {
+        return Ok(None);
+    };
+    let next: Option<Meeting> = needs_meetings::table
+        .filter(needs_meetings::street_id.eq(item.street_id))
+        .filter(needs_meetings::previous_id.eq(item.meeting_id))
+        .select(Meeting::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(Some((item, next)))
+}
