@@ -1,4 +1,6 @@
+DROP TABLE report_back_ratings;
 DROP TABLE meeting_attendees;
+DROP TABLE member_units;
 DROP TABLE meeting_items;
 DROP TABLE meeting_agenda_items;
 DROP TABLE needs_meetings;

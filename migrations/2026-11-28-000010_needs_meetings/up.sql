@@ -59,22 +59,57 @@ CREATE TABLE meeting_items (
 );
 CREATE INDEX meeting_items_meeting ON meeting_items (street_id, meeting_id);
 
--- Who came: member units of the joint party committee (联合党委),
--- department grid workers, volunteers, residents' representatives, staff.
+-- The community's member units of the joint party committee (联合党委):
+-- enterprises, institutions, social organisations that sit in its meetings.
+CREATE TABLE member_units (
+    street_id uuid NOT NULL,
+    id uuid NOT NULL,
+    community_id uuid NOT NULL,
+    name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    kind text NOT NULL CHECK (kind IN ('enterprise', 'institution', 'social_org', 'party_org', 'other')),
+    contact_name text CHECK (length(contact_name) <= 50),
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (street_id, id),
+    UNIQUE (street_id, community_id, name),
+    FOREIGN KEY (street_id, community_id) REFERENCES communities (street_id, id)
+);
+CREATE UNIQUE INDEX member_units_id ON member_units (id);
+
+-- Who came: member units of the joint party committee, department grid
+-- workers, volunteers, residents' representatives, staff.
 CREATE TABLE meeting_attendees (
     street_id uuid NOT NULL,
     id uuid NOT NULL,
     meeting_id uuid NOT NULL,
     kind text NOT NULL CHECK (kind IN ('member_unit', 'department', 'volunteer', 'resident_rep', 'staff')),
     name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    member_unit_id uuid,
     PRIMARY KEY (street_id, id),
-    FOREIGN KEY (street_id, meeting_id) REFERENCES needs_meetings (street_id, id)
+    FOREIGN KEY (street_id, meeting_id) REFERENCES needs_meetings (street_id, id),
+    FOREIGN KEY (street_id, member_unit_id) REFERENCES member_units (street_id, id),
+    CHECK (member_unit_id IS NULL OR kind = 'member_unit')
+);
+
+-- Attendees rate each reported-back item (10/8/6/3/0).
+CREATE TABLE report_back_ratings (
+    street_id uuid NOT NULL,
+    id uuid NOT NULL,
+    meeting_id uuid NOT NULL,
+    case_id uuid NOT NULL,
+    rater text NOT NULL CHECK (length(rater) BETWEEN 1 AND 100),
+    score smallint NOT NULL CHECK (score IN (10, 8, 6, 3, 0)),
+    at timestamptz NOT NULL,
+    PRIMARY KEY (street_id, id),
+    UNIQUE (street_id, meeting_id, case_id, rater),
+    FOREIGN KEY (street_id, meeting_id) REFERENCES needs_meetings (street_id, id),
+    FOREIGN KEY (street_id, case_id) REFERENCES cases (street_id, id)
 );
 
 DO $$
 DECLARE t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['needs_meetings', 'meeting_agenda_items', 'meeting_items', 'meeting_attendees']
+    FOREACH t IN ARRAY ARRAY['needs_meetings', 'meeting_agenda_items', 'meeting_items', 'meeting_attendees',
+        'member_units', 'report_back_ratings']
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
@@ -83,4 +118,5 @@ BEGIN
 END
 $$;
 GRANT SELECT, INSERT, UPDATE ON needs_meetings TO onegrid_app;
-GRANT SELECT, INSERT ON meeting_agenda_items, meeting_items, meeting_attendees TO onegrid_app;
+GRANT SELECT, INSERT ON meeting_agenda_items, meeting_items, meeting_attendees, member_units,
+    report_back_ratings TO onegrid_app;

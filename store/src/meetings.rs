@@ -15,7 +15,8 @@ use uuid::Uuid;
 use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::schema::{
-    meeting_agenda_items, meeting_attendees, meeting_items, needs_meetings, notifications,
+    meeting_agenda_items, meeting_attendees, meeting_items, member_units, needs_meetings,
+    notifications, report_back_ratings,
 };
 
 /// The job a community's meeting schedule queues.
@@ -76,6 +77,92 @@ pub struct Attendee {
     pub meeting_id: Uuid,
     pub kind: String,
     pub name: String,
+    pub member_unit_id: Option<Uuid>,
+}
+
+/// A member unit of the community's joint party committee (联合党委).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = member_units)]
+pub struct MemberUnit {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub community_id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub contact_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Registers a member unit of a community.
+pub async fn add_member_unit(
+    conn: &mut Conn,
+    street: Uuid,
+    community: Uuid,
+    name: String,
+    kind: &'static str,
+    contact_name: Option<String>,
+    at: DateTime<Utc>,
+) -> StoreResult<MemberUnit> {
+    Ok(diesel::insert_into(member_units::table)
+        .values((
+            member_units::street_id.eq(street),
+            member_units::id.eq(Uuid::now_v7()),
+            member_units::community_id.eq(community),
+            member_units::name.eq(name),
+            member_units::kind.eq(kind),
+            member_units::contact_name.eq(contact_name),
+            member_units::created_at.eq(at),
+        ))
+        .returning(MemberUnit::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// A community's member units, by name.
+pub async fn member_units(conn: &mut Conn, community: Uuid) -> StoreResult<Vec<MemberUnit>> {
+    Ok(member_units::table
+        .filter(member_units::community_id.eq(community))
+        .select(MemberUnit::as_select())
+        .order(member_units::name)
+        .load(conn)
+        .await?)
+}
+
+/// Records an attendee's rating of a reported-back item; false if that
+/// attendee already rated it at this meeting.
+pub async fn rate_item(
+    conn: &mut Conn,
+    m: &Meeting,
+    case_id: Uuid,
+    rater: String,
+    score: i16,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let n = diesel::insert_into(report_back_ratings::table)
+        .values((
+            report_back_ratings::street_id.eq(m.street_id),
+            report_back_ratings::id.eq(Uuid::now_v7()),
+            report_back_ratings::meeting_id.eq(m.id),
+            report_back_ratings::case_id.eq(case_id),
+            report_back_ratings::rater.eq(rater),
+            report_back_ratings::score.eq(score),
+            report_back_ratings::at.eq(at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+/// The ratings of a meeting's reported-back items: (case, scores).
+pub async fn ratings(conn: &mut Conn, m: &Meeting) -> StoreResult<Vec<(Uuid, i16)>> {
+    Ok(report_back_ratings::table
+        .filter(report_back_ratings::street_id.eq(m.street_id))
+        .filter(report_back_ratings::meeting_id.eq(m.id))
+        .select((report_back_ratings::case_id, report_back_ratings::score))
+        .order(report_back_ratings::id)
+        .load(conn)
+        .await?)
 }
 
 #[derive(QueryableByName)]
@@ -317,7 +404,7 @@ pub async fn close(
     m: &Meeting,
     version: i32,
     minutes: String,
-    attendance: Vec<(&'static str, String)>,
+    attendance: Vec<(&'static str, String, Option<Uuid>)>,
     at: DateTime<Utc>,
 ) -> StoreResult<Option<Meeting>> {
     let closed: Option<Meeting> = diesel::update(
@@ -341,13 +428,14 @@ pub async fn close(
     if closed.is_some() && !attendance.is_empty() {
         let rows: Vec<_> = attendance
             .into_iter()
-            .map(|(kind, name)| {
+            .map(|(kind, name, unit)| {
                 (
                     meeting_attendees::street_id.eq(m.street_id),
                     meeting_attendees::id.eq(Uuid::now_v7()),
                     meeting_attendees::meeting_id.eq(m.id),
                     meeting_attendees::kind.eq(kind),
                     meeting_attendees::name.eq(name),
+                    meeting_attendees::member_unit_id.eq(unit),
                 )
             })
             .collect();

@@ -990,6 +990,31 @@ diesel::table! {
         meeting_id -> Uuid,
         kind -> Text,
         name -> Text,
+        member_unit_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    member_units (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        community_id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        contact_name -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    report_back_ratings (street_id, id) {
+        street_id -> Uuid,
+        id -> Uuid,
+        meeting_id -> Uuid,
+        case_id -> Uuid,
+        rater -> Text,
+        score -> Int2,
+        at -> Timestamptz,
     }
 }
 
@@ -1061,4 +1086,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_agenda_items,
     meeting_items,
     meeting_attendees,
+    member_units,
+    report_back_ratings,
 );

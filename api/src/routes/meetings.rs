@@ -166,6 +166,17 @@ pub struct AttendeeView {
     /// member_unit (联合党委 member unit), department, volunteer, resident_rep or staff.
     pub kind: AttendeeKind,
     pub name: String,
+    /// For a member unit: its entry in the community's registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_unit_id: Option<Uuid>,
+}
+
+/// How the attendees rated a reported-back item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemRating {
+    pub case_id: Uuid,
+    pub ratings: usize,
+    pub average: f64,
 }
 
 /// Kinds of attendee.
@@ -215,6 +226,8 @@ pub struct MeetingView {
     /// The service items its decisions created.
     pub items: Vec<ItemView>,
     pub attendees: Vec<AttendeeView>,
+    /// The attendees' ratings of the items reported back at this meeting.
+    pub report_back_ratings: Vec<ItemRating>,
     pub minutes: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
     pub version: i32,
@@ -224,6 +237,23 @@ async fn meeting_view(c: &mut Conn, m: Meeting) -> ApiResult<MeetingView> {
     let agenda = meetings::agenda(c, &m).await?;
     let items = meetings::items(c, &m).await?;
     let attendees = meetings::attendees(c, &m).await?;
+    let ratings = meetings::ratings(c, &m).await?;
+    let mut rated: Vec<ItemRating> = Vec::new();
+    for (case_id, score) in ratings {
+        match rated.iter_mut().find(|r| r.case_id == case_id) {
+            Some(r) => {
+                #[expect(clippy::cast_precision_loss, reason = "a handful of ratings")]
+                let n = r.ratings as f64;
+                r.average = (r.average * n + f64::from(score)) / (n + 1.0);
+                r.ratings += 1;
+            }
+            None => rated.push(ItemRating {
+                case_id,
+                ratings: 1,
+                average: f64::from(score),
+            }),
+        }
+    }
     let mut agenda_views = Vec::with_capacity(agenda.len());
     for a in agenda {
         let status = match a.case_id {
@@ -267,8 +297,10 @@ async fn meeting_view(c: &mut Conn, m: Meeting) -> ApiResult<MeetingView> {
             .map(|a| AttendeeView {
                 kind: AttendeeKind::parse(&a.kind),
                 name: a.name,
+                member_unit_id: a.member_unit_id,
             })
             .collect(),
+        report_back_ratings: rated,
         minutes: m.minutes,
         closed_at: m.closed_at,
         version: m.version,
@@ -487,11 +519,20 @@ pub async fn close_meeting(
                 if m.status == "closed" {
                     return Err(ApiError::new(Code::Conflict, "the meeting is closed"));
                 }
-                let attendance = body
-                    .attendees
-                    .into_iter()
-                    .map(|a| (a.kind.as_str(), a.name.trim().to_owned()))
-                    .collect();
+                let units = meetings::member_units(c, m.community_id).await?;
+                let mut attendance = Vec::with_capacity(body.attendees.len());
+                for (i, a) in body.attendees.into_iter().enumerate() {
+                    if let Some(unit) = a.member_unit_id
+                        && (!matches!(a.kind, AttendeeKind::MemberUnit)
+                            || !units.iter().any(|u| u.id == unit))
+                    {
+                        return Err(ApiError::new(
+                            Code::InvalidReference,
+                            format!("attendees[{i}].member_unit_id is not a member unit of the community"),
+                        ));
+                    }
+                    attendance.push((a.kind.as_str(), a.name.trim().to_owned(), a.member_unit_id));
+                }
                 let closed = meetings::close(c, &m, version, body.minutes, attendance, now)
                     .await?
                     .ok_or(StoreError::VersionMismatch { current: m.version })?;
@@ -501,4 +542,187 @@ pub async fn close_meeting(
         .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))
+}
+
+/// A member unit to register.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberUnitBody {
+    pub name: String,
+    pub kind: MemberUnitKind,
+    pub contact_name: Option<String>,
+}
+
+/// Kinds of member unit.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberUnitKind {
+    Enterprise,
+    Institution,
+    SocialOrg,
+    PartyOrg,
+    Other,
+}
+
+impl MemberUnitKind {
+    const fn as_str(self) -> &'static str {
+        match self {
+            MemberUnitKind::Enterprise => "enterprise",
+            MemberUnitKind::Institution => "institution",
+            MemberUnitKind::SocialOrg => "social_org",
+            MemberUnitKind::PartyOrg => "party_org",
+            MemberUnitKind::Other => "other",
+        }
+    }
+}
+
+/// A member unit of the joint party committee.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberUnitView {
+    pub id: Uuid,
+    pub community_id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub contact_name: Option<String>,
+}
+
+fn unit_view(u: meetings::MemberUnit) -> MemberUnitView {
+    MemberUnitView {
+        id: u.id,
+        community_id: u.community_id,
+        name: u.name,
+        kind: u.kind,
+        contact_name: u.contact_name,
+    }
+}
+
+/// Register a member unit
+///
+/// An enterprise, institution or organisation of the community's joint
+/// party committee (联合党委) that sits in its needs meetings; names are
+/// unique in the community (409).
+#[utoipa::path(tag = "meetings", params(("community_id" = Uuid, Path, description = "Community id")), request_body = MemberUnitBody, responses((status = 201, body = MemberUnitView)))]
+#[post("/communities/{community_id}/member-units")]
+pub async fn add_member_unit(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    body: Json<MemberUnitBody>,
+) -> ApiResult<HttpResponse> {
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let name = body.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::field("name", "1 to 100 characters"));
+    }
+    if body
+        .contact_name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 50)
+    {
+        return Err(ApiError::field("contact_name", "at most 50 characters"));
+    }
+    let now = state.clock.now();
+    let unit = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let community = hierarchy::get_community(c, id).await?;
+                p.require(
+                    Action::MeetingManage,
+                    &Target::community(p.district_id, community.street_id, community.id),
+                )?;
+                Ok(meetings::add_member_unit(
+                    c,
+                    community.street_id,
+                    community.id,
+                    name,
+                    body.kind.as_str(),
+                    body.contact_name,
+                    now,
+                )
+                .await?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(unit_view(unit)))
+}
+
+/// List a community's member units
+///
+/// The joint party committee's member units of the community, by name.
+#[utoipa::path(tag = "meetings", params(("community_id" = Uuid, Path, description = "Community id")), responses((status = 200, body = Vec<MemberUnitView>)))]
+#[get("/communities/{community_id}/member-units")]
+pub async fn list_member_units(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let units = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let community = hierarchy::get_community(c, id).await?;
+                p.require(
+                    Action::MeetingRead,
+                    &Target::community(p.district_id, community.street_id, community.id),
+                )?;
+                Ok(meetings::member_units(c, community.id).await?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(units.into_iter().map(unit_view).collect::<Vec<_>>()))
+}
+
+/// An attendee's rating of a reported-back item.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemRatingBody {
+    /// Who rates (an attendee's name).
+    pub rater: String,
+    /// 10, 8, 6, 3 or 0.
+    pub score: i16,
+}
+
+/// Rate a reported-back item
+///
+/// Records an attendee's rating of an item this meeting reports back (one
+/// per attendee and item; 409 for a second).
+#[utoipa::path(tag = "meetings", params(("meeting_id" = Uuid, Path, description = "Meeting id"), ("case_id" = Uuid, Path, description = "The item's case")), request_body = ItemRatingBody, responses((status = 200, body = MeetingView)))]
+#[post("/needs-meetings/{meeting_id}/report-back/{case_id}/rating")]
+pub async fn rate_item(
+    state: Data<AppState>,
+    caller: Caller,
+    ids: Path<(Uuid, Uuid)>,
+    body: Json<ItemRatingBody>,
+) -> ApiResult<HttpResponse> {
+    let ((id, case_id), body) = (ids.into_inner(), body.into_inner());
+    let rater = body.rater.trim().to_owned();
+    if rater.is_empty() || rater.chars().count() > 100 {
+        return Err(ApiError::field("rater", "1 to 100 characters"));
+    }
+    if ![10, 8, 6, 3, 0].contains(&body.score) {
+        return Err(ApiError::field("score", "10, 8, 6, 3 or 0"));
+    }
+    let now = state.clock.now();
+    let view = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let m = load(c, &p, id, Action::MeetingManage).await?;
+                let reported = meetings::agenda(c, &m)
+                    .await?
+                    .iter()
+                    .any(|a| a.kind == "report_back" && a.case_id == Some(case_id));
+                if !reported {
+                    return Err(StoreError::NotFound.into());
+                }
+                if !meetings::rate_item(c, &m, case_id, rater, body.score, now).await? {
+                    return Err(ApiError::new(
+                        Code::Conflict,
+                        "this attendee already rated the item at this meeting",
+                    ));
+                }
+                meeting_view(c, m).await
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }

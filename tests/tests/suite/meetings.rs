@@ -199,12 +199,29 @@ async fn two_half_month_cycles_close_the_loop() {
         .send()
         .await
         .problem(422, "invalid_reference");
+    let units = format!("/api/v1/communities/{community}/member-units");
+    let unit = app
+        .post(&units)
+        .bearer(&admin)
+        .json(&json!({"name": "鑫源物业公司", "kind": "enterprise", "contact_name": "王经理"}))
+        .send()
+        .await;
+    let unit_id = unit.ok(201)["id"].clone();
+    app.post(&units)
+        .bearer(&admin)
+        .json(&json!({"name": "鑫源物业公司", "kind": "enterprise"}))
+        .send()
+        .await
+        .problem(409, "conflict");
+    let listed = app.get(&units).bearer(&chief).send().await;
+    assert_eq!(listed.ok(200).as_array().unwrap().len(), 1);
     let closed = app
         .post(&format!("{meeting_path}/close"))
         .bearer(&admin)
         .header("if-match", &format!("\"{}\"", decided["version"]))
         .json(&json!({"minutes": "议定更换楼道照明", "attendees": [
-            {"kind": "member_unit", "name": "鑫源物业公司"}, {"kind": "volunteer", "name": "张志愿"}]}))
+            {"kind": "member_unit", "name": "鑫源物业公司", "member_unit_id": unit_id},
+            {"kind": "volunteer", "name": "张志愿"}]}))
         .send()
         .await;
     assert_eq!(
@@ -261,6 +278,27 @@ async fn two_half_month_cycles_close_the_loop() {
         ),
         (Some(item.as_str()), Some("received"), second["id"].as_str())
     );
+    // Attendees rate the reported-back item, each once.
+    let second_path = format!("/api/v1/needs-meetings/{}", second["id"].as_str().unwrap());
+    let rate = |rater: &str, score: i64, case: &str| {
+        app.post(&format!("{second_path}/report-back/{case}/rating"))
+            .bearer(&admin)
+            .json(&json!({"rater": rater, "score": score}))
+            .send()
+    };
+    rate("鑫源物业公司", 10, &item).await.ok(200);
+    let rated = rate("张志愿", 8, &item).await;
+    assert_eq!(
+        rated.ok(200)["report_back_ratings"],
+        json!([{"case_id": item, "ratings": 2, "average": 9.0}])
+    );
+    rate("张志愿", 6, &item).await.problem(409, "conflict");
+    rate("张志愿", 6, old["id"].as_str().unwrap())
+        .await
+        .problem(404, "not_found");
+    rate("张志愿", 7, &item)
+        .await
+        .problem(422, "validation_failed");
     let fires: i64 = app
         .db
         .scalar("SELECT count(*) FROM schedule_fires f JOIN schedules s ON s.id = f.schedule_id WHERE s.key LIKE 'needs_meeting:%'")

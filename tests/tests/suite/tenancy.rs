@@ -110,6 +110,8 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
             "description": "越界", "owner_user_id": w.user("a1-worker"), "due_on": "2030-01-01"})
         }
         "close_meeting" => json!({"minutes": "越界"}),
+        "add_member_unit" => json!({"name": "越界", "kind": "enterprise"}),
+        "rate_item" => json!({"rater": "越界", "score": 10}),
         "complete_milestone" => json!({"name": "控制"}),
         "create_slot" => {
             json!({"starts_at": "2030-01-07T01:00:00Z", "ends_at": "2030-01-07T02:00:00Z", "capacity": 1})
