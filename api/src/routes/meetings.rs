@@ -13,7 +13,7 @@ use onegrid_domain::permissions::{Action, Target};
 use onegrid_domain::recurrence::{Days, HolidayPolicy, Misfire, Recurrence};
 use onegrid_store::meetings::{self, Meeting};
 use onegrid_store::schedules::{self, NewSchedule, ScheduleChange};
-use onegrid_store::{Conn, Principal, StoreError, case_setup, cases, hierarchy};
+use onegrid_store::{Conn, Principal, StoreError, case_setup, cases, hierarchy, patrols};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -402,12 +402,16 @@ pub struct DecisionBody {
     /// Who watches it (有人盯、有人管).
     pub owner_user_id: Uuid,
     pub due_on: NaiveDate,
+    /// The untracked patrol finding on the agenda this decision takes up:
+    /// the item's case is linked to it both ways.
+    pub finding_id: Option<Uuid>,
 }
 
 /// Record a decision
 ///
 /// Files the service item as a case through the meeting channel and records
-/// its owner and due date; the next meeting reports it back.
+/// its owner and due date; the next meeting reports it back. Naming an
+/// untracked patrol finding of the agenda links the item's case to it.
 #[utoipa::path(tag = "meetings", params(("meeting_id" = Uuid, Path, description = "Meeting id")), request_body = DecisionBody, responses((status = 201, body = MeetingView)))]
 #[post("/needs-meetings/{meeting_id}/decisions")]
 pub async fn record_decision(
@@ -458,8 +462,35 @@ pub async fn record_decision(
                     reporter: None,
                 };
                 crate::routes::cases::check_new(&new)?;
-                let case =
-                    crate::routes::cases::file_in(&st, c, &p, new, None, Vec::new(), now).await?;
+                let finding = match body.finding_id {
+                    Some(f) => {
+                        let finding = patrols::get_finding(c, f)
+                            .await
+                            .map_err(reference("finding_id"))?;
+                        let log = patrols::get(c, finding.log_id).await?;
+                        if log.community_id != m.community_id || finding.case_id.is_some() {
+                            return Err(ApiError::new(
+                                Code::InvalidReference,
+                                "finding_id is not an untracked finding of the community",
+                            ));
+                        }
+                        Some(finding)
+                    }
+                    None => None,
+                };
+                let links = finding
+                    .as_ref()
+                    .map(|f| vec![("patrol_finding", f.id)])
+                    .unwrap_or_default();
+                let case = crate::routes::cases::file_in(&st, c, &p, new, None, links, now).await?;
+                if let Some(f) = &finding
+                    && !patrols::track(c, f, case.id).await?
+                {
+                    return Err(ApiError::new(
+                        Code::Conflict,
+                        "the finding was tracked meanwhile",
+                    ));
+                }
                 meetings::add_item(c, &m, case.id, body.owner_user_id, body.due_on).await?;
                 meeting_view(c, m).await
             })

@@ -182,8 +182,37 @@ async fn two_half_month_cycles_close_the_loop() {
             "description": "3号楼楼道灯损坏，由物业更换", "owner_user_id": w.user("a1-worker"), "due_on": "2026-12-15"}))
         .send()
         .await;
+    decided.ok(201);
+    // The patrol finding on the agenda becomes a service item too, linked to it.
+    let decided = app
+        .post(&format!("{meeting_path}/decisions"))
+        .bearer(&admin)
+        .json(
+            &json!({"grid_id": w.grid_a1_1, "category_id": noise, "title": "健身器材维修",
+            "description": "健身器材松动，由社区维修", "owner_user_id": w.user("a1-worker"),
+            "due_on": "2026-12-15", "finding_id": finding_id}),
+        )
+        .send()
+        .await;
     let decided = decided.ok(201).clone();
-    let item = decided["items"][0]["case_id"].as_str().unwrap().to_owned();
+    let made: Vec<String> = decided["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["case_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(made.len(), 2);
+    let item = made[0].clone();
+    let finding_item = made[1].clone();
+    let tracked = app
+        .get(&format!("/api/v1/patrol-logs/{log_id}"))
+        .bearer(&worker)
+        .send()
+        .await;
+    assert_eq!(
+        tracked.ok(200)["findings"][0]["case_id"].as_str(),
+        Some(finding_item.as_str())
+    );
     let item_case = app
         .get(&format!("/api/v1/cases/{item}"))
         .bearer(&admin)
@@ -231,13 +260,13 @@ async fn two_half_month_cycles_close_the_loop() {
         ),
         (Some("closed"), 2)
     );
-    // The finding is tracked in between.
+    // Tracked by the meeting's item, the finding cannot be filed again.
     app.post(&format!("/api/v1/patrol-findings/{finding_id}/case"))
         .bearer(&worker)
         .json(&json!({"category_id": noise}))
         .send()
         .await
-        .ok(201);
+        .problem(409, "conflict");
 
     // Sunday 13 December 09:30: the second meeting (the 16th) reports back
     // exactly the first meeting's item; the old case is now open too long.
@@ -253,12 +282,15 @@ async fn two_half_month_cycles_close_the_loop() {
         (Some("2026-12-16T01:30:00Z"), first["id"].as_str())
     );
     let items = agenda(&second);
-    let report_back: Vec<&String> = items
+    let mut report_back: Vec<&String> = items
         .iter()
         .filter(|(k, _)| k == "report_back")
         .map(|(_, id)| id)
         .collect();
-    assert_eq!(report_back, [&item]);
+    report_back.sort();
+    let mut expected = vec![&item, &finding_item];
+    expected.sort();
+    assert_eq!(report_back, expected, "exactly the first meeting's items");
     assert!(items.contains(&(
         "overdue_case".to_owned(),
         old["id"].as_str().unwrap().to_owned()
@@ -269,15 +301,15 @@ async fn two_half_month_cycles_close_the_loop() {
     );
     // The loop: the item, its progress, and the meeting that reported it back.
     let first_now = app.get(&meeting_path).bearer(&chief).send().await;
-    let loop_item = first_now.ok(200)["items"][0].clone();
-    assert_eq!(
-        (
-            loop_item["case_id"].as_str(),
-            loop_item["status"].as_str(),
-            loop_item["reported_back_in"].as_str()
-        ),
-        (Some(item.as_str()), Some("received"), second["id"].as_str())
-    );
+    for loop_item in first_now.ok(200)["items"].as_array().unwrap() {
+        assert_eq!(
+            (
+                loop_item["status"].as_str(),
+                loop_item["reported_back_in"].as_str()
+            ),
+            (Some("received"), second["id"].as_str())
+        );
+    }
     // Attendees rate the reported-back item, each once.
     let second_path = format!("/api/v1/needs-meetings/{}", second["id"].as_str().unwrap());
     let rate = |rater: &str, score: i64, case: &str| {
