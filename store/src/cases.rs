@@ -722,22 +722,21 @@ async fn start_clock(
         .execute(conn)
         .await?;
     if inserted == 1 {
-        for (stage, run_at) in stages(&s) {
-            crate::jobs::enqueue(
-                conn,
-                crate::jobs::NewJob {
-                    queue: SLA_QUEUE,
-                    kind: "sla.deadline",
-                    unique_key: Some(sla_job_key(id, stage)),
-                    district_id: Some(case.district_id),
-                    street_id: Some(case.street_id),
-                    payload: serde_json::json!({"clock_id": id, "case_id": case.id, "stage": stage}),
-                    run_at,
-                    max_attempts: 10,
-                },
-            )
-            .await?;
-        }
+        // The clock's three deadlines, in one statement.
+        let batch = stages(&s)
+            .into_iter()
+            .map(|(stage, run_at)| crate::jobs::NewJob {
+                queue: SLA_QUEUE,
+                kind: "sla.deadline",
+                unique_key: Some(sla_job_key(id, stage)),
+                district_id: Some(case.district_id),
+                street_id: Some(case.street_id),
+                payload: serde_json::json!({"clock_id": id, "case_id": case.id, "stage": stage}),
+                run_at,
+                max_attempts: 10,
+            })
+            .collect();
+        crate::jobs::enqueue_all(conn, batch).await?;
     }
     Ok(())
 }

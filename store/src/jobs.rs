@@ -34,6 +34,35 @@ pub async fn enqueue(conn: &mut Conn, job: NewJob) -> StoreResult<bool> {
     enqueue_with_id(conn, Uuid::now_v7(), job).await
 }
 
+/// Queues several jobs in one statement (caller's transaction); those whose
+/// unique key is taken are skipped. The number queued.
+pub async fn enqueue_all(conn: &mut Conn, batch: Vec<NewJob>) -> StoreResult<usize> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = batch
+        .into_iter()
+        .map(|job| {
+            (
+                jobs::id.eq(Uuid::now_v7()),
+                jobs::queue.eq(job.queue),
+                jobs::kind.eq(job.kind),
+                jobs::unique_key.eq(job.unique_key),
+                jobs::district_id.eq(job.district_id),
+                jobs::street_id.eq(job.street_id),
+                jobs::payload.eq(job.payload),
+                jobs::run_at.eq(job.run_at),
+                jobs::max_attempts.eq(job.max_attempts),
+            )
+        })
+        .collect();
+    Ok(diesel::insert_into(jobs::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?)
+}
+
 /// [`enqueue`] under a chosen id (to record which job a fire queued).
 pub async fn enqueue_with_id(conn: &mut Conn, id: Uuid, job: NewJob) -> StoreResult<bool> {
     let n = diesel::insert_into(jobs::table)
