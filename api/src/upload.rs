@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
+use onegrid_store::error::StoreResult;
 
 /// A checked upload.
 #[derive(Debug)]
@@ -87,6 +88,27 @@ pub async fn read(
         size,
         sha256,
     })
+}
+
+/// Puts the bytes in the blob store under `key`, then awaits `record` (the
+/// row that names them, in the caller's transaction); if the row fails, the
+/// bytes are removed again so nothing is left behind.
+pub async fn keep(
+    state: &AppState,
+    key: &str,
+    bytes: &[u8],
+    record: impl std::future::Future<Output = StoreResult<()>>,
+) -> ApiResult<()> {
+    state
+        .blobs
+        .put(key, bytes)
+        .await
+        .map_err(|e| ApiError::new(Code::Unavailable, format!("blob store: {e}")))?;
+    if let Err(e) = record.await {
+        let _ = state.blobs.delete(key).await;
+        return Err(e.into());
+    }
+    Ok(())
 }
 
 /// Serves stored bytes after checking them against their checksum.

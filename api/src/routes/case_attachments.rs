@@ -116,15 +116,8 @@ pub async fn upload_attachment(
                     uploaded_at: now,
                 };
                 let key = attachment.blob_key();
-                st.blobs
-                    .put(&key, &body)
-                    .await
-                    .map_err(|e| ApiError::new(Code::Unavailable, format!("blob store: {e}")))?;
-                if let Err(e) = cases::add_attachment(c, &attachment).await {
-                    // The row failed: do not leave the bytes behind.
-                    let _ = st.blobs.delete(&key).await;
-                    return Err(e.into());
-                }
+                crate::upload::keep(&st, &key, &body, cases::add_attachment(c, &attachment))
+                    .await?;
                 Created::new(
                     attachment_view(&attachment),
                     format!("/api/v1/cases/{}/attachments/{}", case.id, attachment.id),

@@ -747,15 +747,13 @@ pub async fn upload_document(
                     uploaded_by: p.accountable_user(),
                     uploaded_at: now,
                 };
-                let key = doc.blob_key();
-                st.blobs
-                    .put(&key, &upload.bytes)
-                    .await
-                    .map_err(|e| ApiError::new(Code::Unavailable, format!("blob store: {e}")))?;
-                if let Err(e) = disputes::add_document(c, &doc).await {
-                    let _ = st.blobs.delete(&key).await;
-                    return Err(e.into());
-                }
+                crate::upload::keep(
+                    &st,
+                    &doc.blob_key(),
+                    &upload.bytes,
+                    disputes::add_document(c, &doc),
+                )
+                .await?;
                 Ok(doc)
             })
         })

@@ -597,15 +597,13 @@ pub async fn add_photo(
                     uploaded_by: p.accountable_user(),
                     uploaded_at: now,
                 };
-                let key = photo.blob_key();
-                st.blobs
-                    .put(&key, &upload.bytes)
-                    .await
-                    .map_err(|e| ApiError::new(Code::Unavailable, format!("blob store: {e}")))?;
-                if let Err(e) = patrols::add_photo(c, &photo).await {
-                    let _ = st.blobs.delete(&key).await;
-                    return Err(e.into());
-                }
+                crate::upload::keep(
+                    &st,
+                    &photo.blob_key(),
+                    &upload.bytes,
+                    patrols::add_photo(c, &photo),
+                )
+                .await?;
                 Ok(photo)
             })
         })
