@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use onegrid_api::{openapi, seed, server};
 use onegrid_config::{Config, VARIABLES};
+use onegrid_domain::clock::{Clock, SystemClock};
 use onegrid_store::{Db, PoolSettings, migrate};
 
 const USAGE: &str = "usage: onegrid <command>
@@ -112,7 +113,7 @@ async fn seed_demo(config: &Config) -> Result<(), String> {
         &PoolSettings::new("onegrid-seed", 2),
     )
     .map_err(|e| e.to_string())?;
-    if seed::demo(&config.database_url, &db)
+    if seed::demo(&config.database_url, &db, SystemClock.now())
         .await
         .map_err(|e| e.to_string())?
     {
@@ -145,9 +146,16 @@ async fn bootstrap(config: &Config, code: &str, name: &str, admin: &str) -> Resu
     if password.chars().count() < 12 {
         return Err("ONEGRID_BOOTSTRAP_PASSWORD must have at least 12 characters".into());
     }
-    let done = seed::bootstrap(&config.database_url, code, name, admin, &password)
-        .await
-        .map_err(|e| e.to_string())?;
+    let done = seed::bootstrap(
+        &config.database_url,
+        code,
+        name,
+        admin,
+        &password,
+        SystemClock.today(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     if done.created {
         tracing::info!(district_id = %done.district_id, admin_id = %done.admin_id, "district created");
     } else {
@@ -157,7 +165,7 @@ async fn bootstrap(config: &Config, code: &str, name: &str, admin: &str) -> Resu
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let state = server::state(config).await?;
+    let state = server::state(config, std::sync::Arc::new(SystemClock)).await?;
     server::serve(state).await.map_err(|e| e.to_string())
 }
 

@@ -2,7 +2,7 @@
 //! through the same store functions the API handlers call, as a logged-in
 //! district admin.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use onegrid_domain::permissions::{Role, Scope};
@@ -26,13 +26,14 @@ pub struct Bootstrapped {
 
 /// Creates a district with its ten default departments and a district admin,
 /// through the owner connection (districts cannot be created through the API).
-/// Does nothing if the district code exists.
+/// Does nothing if the district code exists. The admin's role starts on `today`.
 pub async fn bootstrap(
     owner_url: &str,
     code: &str,
     name: &str,
     admin_username: &str,
     admin_password: &str,
+    today: NaiveDate,
 ) -> Result<Bootstrapped, StoreError> {
     onegrid_domain::codes::check_code(onegrid_domain::codes::Level::District, code, None)
         .map_err(|e| StoreError::Unavailable(format!("district code {code}: {e}")))?;
@@ -73,7 +74,6 @@ pub async fn bootstrap(
             NewUser { district_id, street_id: None, username, display_name: format!("{name}管理员"), password },
         )
         .await?;
-        let today = onegrid_domain::clock::china_date(chrono::Utc::now());
         staff::assign_role(c, admin.id, Role::DistrictAdmin, &Scope::District { district: district_id }, (today, None), None).await?;
         Ok(Bootstrapped { district_id, admin_id: admin.id, created: true })
     })
@@ -124,8 +124,14 @@ impl<T> OptionalFound<T> for Result<T, diesel::result::Error> {
     }
 }
 
-/// Logs in as `username` and runs `f` as that user, like a request would.
-pub async fn as_user<T, F>(db: &Db, username: &str, password: &str, f: F) -> Result<T, StoreError>
+/// Logs in as `username` and runs `f` as that user at `now`, like a request would.
+pub async fn as_user<T, F>(
+    db: &Db,
+    username: &str,
+    password: &str,
+    now: DateTime<Utc>,
+    f: F,
+) -> Result<T, StoreError>
 where
     F: for<'c> FnOnce(
             &'c mut onegrid_store::Conn,
@@ -137,27 +143,26 @@ where
     let (username, password) = (username.to_owned(), password.to_owned());
     let issued = db
         .unscoped(move |c| {
-            Box::pin(
-                async move { auth::login(c, &username, &password, Duration::minutes(5)).await },
-            )
+            Box::pin(async move {
+                auth::login(c, &username, &password, Duration::minutes(5), now).await
+            })
         })
         .await?;
-    let today = onegrid_domain::clock::china_date(chrono::Utc::now());
     let session = Session::User {
         user_id: issued.user_id,
         session_id: issued.session_id,
         district_id: issued.district_id,
     };
-    let out = db.as_principal(session, today, f).await;
+    let out = db.as_principal(session, now, f).await;
     db.as_principal(
         Session::User {
             user_id: issued.user_id,
             session_id: issued.session_id,
             district_id: issued.district_id,
         },
-        today,
+        now,
         move |c, _| {
-            Box::pin(async move { auth::revoke_session(c, issued.session_id, "seed").await })
+            Box::pin(async move { auth::revoke_session(c, issued.session_id, "seed", now).await })
         },
     )
     .await?;
@@ -215,15 +220,23 @@ const FULL_TIME: [Person; 7] = [
 /// departments with one staff member each, an auditor, and a second street
 /// (林荫路街道) with its own community and users, so the tenant wall can be seen.
 /// Returns false when the demo district already exists.
-pub async fn demo(owner_url: &str, db: &Db) -> Result<bool, StoreError> {
-    let boot = bootstrap(owner_url, "150203", "昆都仑区", "kdl-admin", DEMO_PASSWORD).await?;
+pub async fn demo(owner_url: &str, db: &Db, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let today = onegrid_domain::clock::china_date(now);
+    let boot = bootstrap(
+        owner_url,
+        "150203",
+        "昆都仑区",
+        "kdl-admin",
+        DEMO_PASSWORD,
+        today,
+    )
+    .await?;
     if !boot.created {
         return Ok(false);
     }
     let district = boot.district_id;
-    as_user(db, "kdl-admin", DEMO_PASSWORD, move |c, mut p| {
+    as_user(db, "kdl-admin", DEMO_PASSWORD, now, move |c, mut p| {
         Box::pin(async move {
-            let today: NaiveDate = onegrid_domain::clock::china_date(chrono::Utc::now());
             let valid = (today, None);
             let me = Some(p.accountable_user());
             let user = |username: &str, name: &str, street: Option<Uuid>| NewUser {

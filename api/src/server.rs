@@ -7,7 +7,6 @@ use std::time::Duration;
 use actix_web::HttpServer;
 use actix_web::web::Data;
 use onegrid_config::{Config, postgres_hint, redis_hint};
-use onegrid_domain::clock::SystemClock;
 use onegrid_store::{Db, PoolSettings};
 
 use crate::auth::jwt::TokenKeys;
@@ -16,7 +15,10 @@ use crate::cache::Cache;
 use crate::state::AppState;
 
 /// Builds the state from configuration; checks PostgreSQL (fatal) and Redis (warning).
-pub async fn state(config: Config) -> Result<AppState, String> {
+pub async fn state(
+    config: Config,
+    clock: Arc<dyn onegrid_domain::clock::Clock>,
+) -> Result<AppState, String> {
     let db = Db::new(
         &config.app_database_url,
         &PoolSettings::new("onegrid-api", config.pool_size),
@@ -37,13 +39,12 @@ pub async fn state(config: Config) -> Result<AppState, String> {
         &config.jwt_audience,
     )?;
     let throttle = Arc::new(LoginThrottle::new(
-        cache.clone(),
+        db.clone(),
+        clock.clone(),
         config.login_max_failures,
         config.login_window,
     ));
-    let reveals = Arc::new(crate::auth::throttle::RateLimit::new(
-        cache.clone(),
-        "reveals",
+    let reveals = Arc::new(crate::auth::throttle::RevealQuota::new(
         30,
         Duration::from_secs(3600),
     ));
@@ -54,7 +55,7 @@ pub async fn state(config: Config) -> Result<AppState, String> {
         db,
         cache,
         tokens,
-        clock: Arc::new(SystemClock),
+        clock,
         throttle,
         reveals,
         keys,

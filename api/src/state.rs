@@ -30,7 +30,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub throttle: Arc<LoginThrottle>,
     /// Reveals of sensitive values per user and hour.
-    pub reveals: Arc<crate::auth::throttle::RateLimit>,
+    pub reveals: Arc<crate::auth::throttle::RevealQuota>,
     /// Field encryption and blind-index keys.
     pub keys: onegrid_store::crypto::FieldKeys,
     /// Where attachments are stored.
@@ -101,7 +101,7 @@ impl AppState {
         F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, ApiResult<T>> + Send,
         T: Send,
     {
-        self.db.as_principal(caller.0, self.clock.today(), f).await
+        self.db.as_principal(caller.0, self.clock.now(), f).await
     }
 
     /// Runs a create under an optional `Idempotency-Key`: the key is claimed in
@@ -119,13 +119,15 @@ impl AppState {
             + Send
             + 'static,
     {
+        let clock = self.clock.clone();
         let outcome = self
             .run(caller, move |c, p| {
                 Box::pin(async move {
                     let principal_id = p.id();
+                    let now = clock.now();
                     if let Some(key) = &key.0
                         && let Claim::Existing(stored) =
-                            idempotency::claim(c, principal_id, key, &hash).await?
+                            idempotency::claim(c, principal_id, key, &hash, now).await?
                     {
                         if stored.request_hash != hash {
                             return Err(ApiError::new(

@@ -55,6 +55,7 @@ pub async fn record(conn: &mut Conn, principal: &Principal, event: Event<'_>) ->
     diesel::insert_into(t::table)
         .values((
             t::id.eq(Uuid::now_v7()),
+            t::at.eq(principal.now),
             t::district_id.eq(principal.district_id),
             t::street_id.eq(event.street_id),
             t::actor_id.eq(actor_id),

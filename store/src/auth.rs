@@ -99,6 +99,7 @@ pub async fn login(
     username: &str,
     password: &str,
     session_ttl: Duration,
+    now: DateTime<Utc>,
 ) -> StoreResult<Issued> {
     let row: Option<LoginRow> = diesel::sql_query("SELECT * FROM og_login_lookup($1)")
         .bind::<Text, _>(username)
@@ -128,7 +129,7 @@ pub async fn login(
         .values((
             sessions::id.eq(session_id),
             sessions::user_id.eq(row.user_id),
-            sessions::expires_at.eq(Utc::now() + session_ttl),
+            sessions::expires_at.eq(now + session_ttl),
         ))
         .execute(conn)
         .await?;
@@ -163,7 +164,7 @@ pub enum Refreshed {
 }
 
 /// Rotates a refresh token. Presenting a spent token revokes its session.
-pub async fn refresh(conn: &mut Conn, token: &str) -> StoreResult<Refreshed> {
+pub async fn refresh(conn: &mut Conn, token: &str, now: DateTime<Utc>) -> StoreResult<Refreshed> {
     let session_id = token
         .split_once('.')
         .and_then(|(id, _)| Uuid::parse_str(id).ok())
@@ -184,13 +185,13 @@ pub async fn refresh(conn: &mut Conn, token: &str) -> StoreResult<Refreshed> {
         return Err(StoreError::Unauthenticated("unknown refresh token"));
     };
     if used_at.is_some() {
-        revoke_session(conn, session_id, "refresh_token_reuse").await?;
+        revoke_session(conn, session_id, "refresh_token_reuse", now).await?;
         return Ok(Refreshed::Reused);
     }
     let user_id: Option<Uuid> = sessions::table
         .filter(sessions::id.eq(session_id))
         .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(Utc::now()))
+        .filter(sessions::expires_at.gt(now))
         .select(sessions::user_id)
         .first(conn)
         .await
@@ -213,7 +214,7 @@ pub async fn refresh(conn: &mut Conn, token: &str) -> StoreResult<Refreshed> {
         return Err(StoreError::Unauthenticated("user disabled"));
     };
     diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(secret_hash(token))))
-        .set(refresh_tokens::used_at.eq(Utc::now()))
+        .set(refresh_tokens::used_at.eq(now))
         .execute(conn)
         .await?;
     let refresh_token = issue_refresh(conn, session_id).await?;
@@ -226,14 +227,19 @@ pub async fn refresh(conn: &mut Conn, token: &str) -> StoreResult<Refreshed> {
 }
 
 /// Revokes one session; its access tokens stop working on their next request.
-pub async fn revoke_session(conn: &mut Conn, session_id: Uuid, reason: &str) -> StoreResult<()> {
+pub async fn revoke_session(
+    conn: &mut Conn,
+    session_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     diesel::update(
         sessions::table
             .filter(sessions::id.eq(session_id))
             .filter(sessions::revoked_at.is_null()),
     )
     .set((
-        sessions::revoked_at.eq(Utc::now()),
+        sessions::revoked_at.eq(now),
         sessions::revoked_reason.eq(reason),
     ))
     .execute(conn)
@@ -246,6 +252,7 @@ pub async fn revoke_user_sessions(
     conn: &mut Conn,
     user_id: Uuid,
     reason: &str,
+    now: DateTime<Utc>,
 ) -> StoreResult<usize> {
     Ok(diesel::update(
         sessions::table
@@ -253,7 +260,7 @@ pub async fn revoke_user_sessions(
             .filter(sessions::revoked_at.is_null()),
     )
     .set((
-        sessions::revoked_at.eq(Utc::now()),
+        sessions::revoked_at.eq(now),
         sessions::revoked_reason.eq(reason),
     ))
     .execute(conn)
@@ -353,9 +360,9 @@ pub mod api_keys {
     }
 
     /// Revokes a key at once.
-    pub async fn revoke(conn: &mut Conn, id: Uuid) -> StoreResult<ApiKey> {
+    pub async fn revoke(conn: &mut Conn, id: Uuid, now: DateTime<Utc>) -> StoreResult<ApiKey> {
         Ok(diesel::update(t::table.filter(t::id.eq(id)))
-            .set(t::revoked_at.eq(Some(Utc::now())))
+            .set(t::revoked_at.eq(Some(now)))
             .returning(ApiKey::as_returning())
             .get_result(conn)
             .await?)

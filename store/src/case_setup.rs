@@ -236,7 +236,7 @@ pub async fn update_tier(
             sla_tiers::resolution_basis.eq(policy.resolution.basis.as_str()),
             sla_tiers::resolution_minutes.eq(minutes_i32(policy.resolution.minutes)),
             sla_tiers::version.eq(sla_tiers::version + 1),
-            sla_tiers::updated_at.eq(Utc::now()),
+            sla_tiers::updated_at.eq(diesel::dsl::now),
         ))
         .returning(TierRow::as_returning())
         .get_result(conn)
@@ -402,7 +402,7 @@ pub async fn update_category(
     .set((
         CategoryChanges::from(values),
         case_categories::version.eq(case_categories::version + 1),
-        case_categories::updated_at.eq(Utc::now()),
+        case_categories::updated_at.eq(diesel::dsl::now),
     ))
     .returning(Category::as_returning())
     .get_result(conn)

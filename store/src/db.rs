@@ -134,7 +134,7 @@ impl Db {
     pub async fn as_principal<T, E, F>(
         &self,
         session: Session,
-        today: chrono::NaiveDate,
+        now: chrono::DateTime<chrono::Utc>,
         f: F,
     ) -> Result<T, E>
     where
@@ -144,7 +144,7 @@ impl Db {
     {
         let mut conn = self.conn().await?;
         conn.transaction(async move |c| {
-            let principal = scope::authenticate(c, session, today).await?;
+            let principal = scope::authenticate(c, session, now).await?;
             f(c, principal).await
         })
         .await

@@ -41,8 +41,9 @@ pub async fn claim(
     principal: Uuid,
     key: &str,
     request_hash: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<Claim> {
-    let cutoff = chrono::Utc::now() - chrono::Duration::hours(RETENTION_HOURS);
+    let cutoff = now - chrono::Duration::hours(RETENTION_HOURS);
     diesel::delete(
         t::table
             .filter(t::principal_id.eq(principal))
@@ -58,6 +59,7 @@ pub async fn claim(
             t::request_hash.eq(request_hash),
             t::status.eq(0),
             t::response.eq(serde_json::Value::Null),
+            t::created_at.eq(now),
         ))
         .on_conflict(on_constraint("idempotency_keys_pkey"))
         .do_nothing()

@@ -22,6 +22,7 @@ pub mod hierarchy;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledgers;
+pub mod limits;
 pub mod mediation_kpis;
 pub mod meetings;
 pub mod migrate;

@@ -44,10 +44,15 @@ pub async fn list(
 }
 
 /// Marks a notice of `user_id` read (keeps the first read time).
-pub async fn mark_read(conn: &mut Conn, user_id: Uuid, id: Uuid) -> StoreResult<Notification> {
+pub async fn mark_read(
+    conn: &mut Conn,
+    user_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<Notification> {
     let target = t::table.filter(t::id.eq(id)).filter(t::user_id.eq(user_id));
     diesel::update(target.filter(t::read_at.is_null()))
-        .set(t::read_at.eq(Some(Utc::now())))
+        .set(t::read_at.eq(Some(now)))
         .execute(conn)
         .await?;
     Ok(target.select(Notification::as_select()).first(conn).await?)

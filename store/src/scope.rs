@@ -3,10 +3,11 @@
 //! exactly as long as the transaction and can never leak to the next user of a
 //! pooled connection; row-level security policies read it.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
+use onegrid_domain::clock::china_date;
 use onegrid_domain::permissions::{self, Action, Grant, Role, Scope, ScopeKind, Target};
 use uuid::Uuid;
 
@@ -44,6 +45,9 @@ pub struct Principal {
     pub district_wide: bool,
     /// Streets whose rows the transaction can see.
     pub streets: Vec<Uuid>,
+    /// The injected clock's "now" when the request was authenticated: what
+    /// the request's records are stamped with (audit entries, say).
+    pub now: DateTime<Utc>,
 }
 
 impl Principal {
@@ -234,7 +238,7 @@ pub async fn refresh_streets(conn: &mut Conn, principal: &mut Principal) -> Stor
 pub async fn authenticate(
     conn: &mut Conn,
     session: Session,
-    today: NaiveDate,
+    now: DateTime<Utc>,
 ) -> StoreResult<Principal> {
     match session {
         Session::User {
@@ -251,11 +255,11 @@ pub async fn authenticate(
                 None,
             )
             .await?;
-            authenticate_user(conn, user_id, session_id, district_id, today).await
+            authenticate_user(conn, user_id, session_id, district_id, now).await
         }
         Session::ApiKey { key_id, secret } => {
             set_identity(conn, key_id, None, None, None, Some(key_id)).await?;
-            authenticate_key(conn, key_id, &secret).await
+            authenticate_key(conn, key_id, &secret, now).await
         }
     }
 }
@@ -275,9 +279,8 @@ async fn authenticate_user(
     user_id: Uuid,
     session_id: Uuid,
     district_id: Uuid,
-    today: NaiveDate,
+    now: DateTime<Utc>,
 ) -> StoreResult<Principal> {
-    let now = Utc::now();
     let alive: Option<(Uuid, bool)> = sessions::table
         .inner_join(users::table.on(users::id.eq(sessions::user_id)))
         .filter(sessions::id.eq(session_id))
@@ -296,7 +299,7 @@ async fn authenticate_user(
         }
         Some(_) => {}
     }
-    let grants = grants_of(conn, user_id, today).await?;
+    let grants = grants_of(conn, user_id, china_date(now)).await?;
     let (district_wide, streets) = set_streets(conn, district_id, &grants).await?;
     Ok(Principal {
         actor: Actor::User {
@@ -307,6 +310,7 @@ async fn authenticate_user(
         grants,
         district_wide,
         streets,
+        now,
     })
 }
 
@@ -341,7 +345,12 @@ pub async fn grants_of(
         .collect())
 }
 
-async fn authenticate_key(conn: &mut Conn, key_id: Uuid, secret: &str) -> StoreResult<Principal> {
+async fn authenticate_key(
+    conn: &mut Conn,
+    key_id: Uuid,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Principal> {
     type KeyColumns = (
         Vec<u8>,
         Option<chrono::DateTime<Utc>>,
@@ -375,7 +384,7 @@ async fn authenticate_key(conn: &mut Conn, key_id: Uuid, secret: &str) -> StoreR
     if !crate::auth::secret_matches(secret, &hash) {
         return Err(StoreError::Unauthenticated("api key secret mismatch"));
     }
-    if revoked.is_some() || expires.is_some_and(|e| e <= Utc::now()) {
+    if revoked.is_some() || expires.is_some_and(|e| e <= now) {
         return Err(StoreError::Unauthenticated("api key revoked or expired"));
     }
     let grant = grant_from_columns(&r, &k, d, (s, c, g, dep))
@@ -388,5 +397,6 @@ async fn authenticate_key(conn: &mut Conn, key_id: Uuid, secret: &str) -> StoreR
         grants: vec![grant],
         district_wide,
         streets,
+        now,
     })
 }

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
 use onegrid_api::seed;
 use onegrid_domain::permissions::{Role, Scope};
 use onegrid_domain::staffing::StaffKind;
@@ -69,15 +68,22 @@ type Staffing = (&'static str, Option<Uuid>, Role, Scope);
 impl World {
     /// Builds the standard world in `app`'s database.
     pub async fn build(app: &TestApp) -> World {
-        let boot = seed::bootstrap(&app.db.url(), "150203", "昆都仑区", "d-admin", PASSWORD)
-            .await
-            .unwrap();
+        let boot = seed::bootstrap(
+            &app.db.url(),
+            "150203",
+            "昆都仑区",
+            "d-admin",
+            PASSWORD,
+            crate::roles_since(),
+        )
+        .await
+        .unwrap();
         let district = boot.district_id;
         let mut users = HashMap::from([("d-admin".to_owned(), boot.admin_id)]);
         let keys = app.state.keys.clone();
-        seed::as_user(&app.state.db, "d-admin", PASSWORD, move |c, mut p| {
+        seed::as_user(&app.state.db, "d-admin", PASSWORD, app.clock.now(), move |c, mut p| {
             Box::pin(async move {
-                let today = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+                let today = crate::roles_since();
                 let me = Some(p.accountable_user());
                 let deps: HashMap<String, Uuid> = departments::list(
                     c,

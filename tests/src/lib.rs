@@ -25,20 +25,55 @@ pub use fixture::World;
 /// The password of every fixture account.
 pub const PASSWORD: &str = "correct-horse-battery";
 
-/// A clock tests can move.
+/// The day fixture roles start: long before any instant a test pins, so
+/// pinning the clock into the past or the future keeps every role valid.
+pub fn roles_since() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()
+}
+
+/// Where every test's clock starts: Monday 2026-11-30, 10:00 in China (a
+/// working day of a loaded calendar), whatever day the suite runs on.
+pub const CLOCK_START: &str = "2026-11-30T02:00:00Z";
+
+/// A clock tests can move. Unpinned, it runs from [`CLOCK_START`] at the pace
+/// of real time, so no test depends on the day it runs.
 #[derive(Debug)]
-pub struct ManualClock(Mutex<Option<DateTime<Utc>>>);
+pub struct ManualClock {
+    pinned: Mutex<Option<DateTime<Utc>>>,
+    started: std::time::Instant,
+}
 
 impl ManualClock {
-    /// Pins "now" (`None` follows the real clock).
+    pub fn new() -> ManualClock {
+        ManualClock {
+            pinned: Mutex::new(None),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// The clock's "now" (as [`Clock::now`], without importing the trait).
+    pub fn now(&self) -> DateTime<Utc> {
+        Clock::now(self)
+    }
+
+    /// Pins "now" (`None` lets it run again from [`CLOCK_START`]).
     pub fn set(&self, at: Option<DateTime<Utc>>) {
-        *self.0.lock().unwrap() = at;
+        *self.pinned.lock().unwrap() = at;
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> ManualClock {
+        ManualClock::new()
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        self.0.lock().unwrap().unwrap_or_else(Utc::now)
+        self.pinned.lock().unwrap().unwrap_or_else(|| {
+            let start = DateTime::parse_from_rfc3339(CLOCK_START).unwrap().to_utc();
+            start + chrono::Duration::from_std(self.started.elapsed()).unwrap()
+        })
     }
 }
 
@@ -106,7 +141,17 @@ pub struct Call<'a> {
 }
 
 impl Call<'_> {
-    pub fn bearer(mut self, token: &str) -> Self {
+    /// Sends the session of `token` as a user's front-end would: with an
+    /// access token fresh on the test's clock (the front-end refreshes it), so
+    /// a test can move the clock by days and keep its logins. The session
+    /// itself is still checked (revoked, expired, user disabled). A token this
+    /// platform did not sign goes as it is; [`Call::raw_bearer`] always does.
+    pub fn bearer(self, token: &str) -> Self {
+        let fresh = self.app.fresh_token(token);
+        self.raw_bearer(fresh.as_deref().unwrap_or(token))
+    }
+    /// Sends exactly `token`.
+    pub fn raw_bearer(mut self, token: &str) -> Self {
         self.builder = self.builder.bearer_auth(token);
         self
     }
@@ -193,9 +238,10 @@ impl TestApp {
         // Server errors are logged; nextest shows the output of failing tests.
         onegrid_api::server::init_logging();
         let config = test_config(&db, overrides);
-        let mut state = onegrid_api::server::state(config).await.unwrap();
-        let clock = Arc::new(ManualClock(Mutex::new(None)));
-        state.clock = clock.clone();
+        let clock = Arc::new(ManualClock::new());
+        let state = onegrid_api::server::state(config, clock.clone())
+            .await
+            .unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let data = Data::new(state.clone());
@@ -238,6 +284,29 @@ impl TestApp {
     }
     pub fn delete(&self, path: &str) -> Call<'_> {
         self.call(Method::DELETE, path)
+    }
+
+    /// `token` re-signed for its session at the clock's now, if this platform
+    /// signed it (its signature and claims hold at the instant it was issued).
+    fn fresh_token(&self, token: &str) -> Option<String> {
+        use base64::Engine;
+        let payload = token.split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()?;
+        let iat = serde_json::from_slice::<Value>(&bytes).ok()?["iat"].as_i64()?;
+        let claims = self.state.tokens.verify(token, iat).ok()?;
+        let ttl = i64::try_from(self.state.config.access_ttl.as_secs()).ok()?;
+        self.state
+            .tokens
+            .issue(
+                claims.sub,
+                claims.sid,
+                claims.dst,
+                self.clock.now().timestamp(),
+                ttl,
+            )
+            .ok()
     }
 
     /// Logs in and returns the whole token response.

@@ -54,7 +54,7 @@ fn extract(req: &HttpRequest) -> Result<Caller, ApiError> {
     }
     let claims = state
         .tokens
-        .verify(token)
+        .verify(token, state.clock.now().timestamp())
         .map_err(|e| ApiError::invalid_token(&format!("access token refused: {e}")))?;
     Ok(Caller(Session::User {
         user_id: claims.sub,

@@ -1,6 +1,9 @@
 //! Access tokens: short-lived EdDSA JWTs. Verification accepts exactly one
 //! algorithm, requires `exp`, `iat`, `iss`, `aud` and `sub`, and allows five
-//! seconds of clock skew.
+//! seconds of clock skew. Every time claim is checked against the injected
+//! clock's "now", never the wall clock: `jsonwebtoken` checks the signature,
+//! algorithm, issuer, audience and the presence of the claims; [`TokenKeys::verify`]
+//! checks `exp`, `nbf` and `iat` itself.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
@@ -18,6 +21,9 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub iat: i64,
+    /// Not before; tokens this platform issues carry it (equal to `iat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     pub exp: i64,
     pub jti: Uuid,
 }
@@ -62,7 +68,10 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
-        validation.validate_exp = true;
+        // The library would read the wall clock; the time claims are checked in
+        // `verify` against the caller's clock instead.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         Ok(TokenKeys {
             encoding,
             decoding,
@@ -89,6 +98,7 @@ impl TokenKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
+            nbf: Some(now),
             exp: now + ttl_secs,
             jti: Uuid::now_v7(),
         };
@@ -97,10 +107,64 @@ impl TokenKeys {
         encode(&header, &claims, &self.encoding).map_err(|e| e.to_string())
     }
 
-    /// Verifies signature, algorithm and claims.
-    pub fn verify(&self, token: &str) -> Result<Claims, String> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
+    /// Verifies signature, algorithm and claims; `now` (Unix seconds) is the
+    /// injected clock's.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, String> {
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|d| d.claims)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        check_times(&claims, now)?;
+        Ok(claims)
+    }
+}
+
+/// The time claims against `now`, each with [`LEEWAY_SECS`] of skew: expired
+/// (`exp` at or before now), not yet valid (`nbf` after now) or issued in the
+/// future (`iat` after now) are refused.
+fn check_times(claims: &Claims, now: i64) -> Result<(), String> {
+    let leeway = LEEWAY_SECS as i64;
+    if claims.exp.saturating_add(leeway) <= now {
+        return Err("ExpiredSignature".into());
+    }
+    if claims
+        .nbf
+        .is_some_and(|nbf| nbf.saturating_sub(leeway) > now)
+    {
+        return Err("ImmatureSignature".into());
+    }
+    if claims.iat.saturating_sub(leeway) > now {
+        return Err("issued in the future".into());
+    }
+    Ok(())
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(iat: i64, nbf: Option<i64>, exp: i64) -> Claims {
+        Claims {
+            sub: Uuid::nil(),
+            sid: Uuid::nil(),
+            dst: Uuid::nil(),
+            iss: "i".into(),
+            aud: "a".into(),
+            iat,
+            nbf,
+            exp,
+            jti: Uuid::nil(),
+        }
+    }
+
+    #[test]
+    fn time_claims_are_checked_against_the_given_now_with_leeway() {
+        let t = 1_000_000;
+        let c = claims(t, Some(t), t + 600);
+        assert!(check_times(&c, t).is_ok());
+        assert!(check_times(&c, t + 600 + 4).is_ok(), "inside the leeway");
+        assert!(check_times(&c, t + 600 + 5).is_err(), "expired");
+        assert!(check_times(&c, t - 4).is_ok(), "skew inside the leeway");
+        assert!(check_times(&c, t - 6).is_err(), "not yet valid");
+        let no_nbf = claims(t, None, t + 600);
+        assert!(check_times(&no_nbf, t - 6).is_err(), "issued in the future");
     }
 }

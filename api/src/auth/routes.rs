@@ -117,11 +117,12 @@ pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult
     state.throttle.check(&body.username).await?;
     let ttl = Duration::from_std(state.config.session_ttl).unwrap_or_else(|_| Duration::days(30));
     let (username, password) = (body.username.clone(), body.password);
+    let now = state.clock.now();
     let result = state
         .db
         .unscoped(move |c| {
             Box::pin(async move {
-                auth::login(c, &username, &password, ttl)
+                auth::login(c, &username, &password, ttl, now)
                     .await
                     .map_err(ApiError::from)
             })
@@ -129,11 +130,11 @@ pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult
         .await;
     match result {
         Ok(issued) => {
-            state.throttle.succeeded(&body.username).await;
+            state.throttle.succeeded(&body.username).await?;
             Ok(HttpResponse::Ok().json(tokens(&state, &issued)?))
         }
         Err(e) if e.code == Code::InvalidToken => {
-            state.throttle.failed(&body.username).await;
+            state.throttle.failed(&body.username).await?;
             Err(ApiError::new(
                 Code::InvalidCredentials,
                 "wrong username or password",
@@ -152,10 +153,11 @@ pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult
 #[post("/auth/refresh")]
 pub async fn refresh(state: Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let token = body.into_inner().refresh_token;
+    let now = state.clock.now();
     let outcome = state
         .db
         .unscoped(move |c| {
-            Box::pin(async move { auth::refresh(c, &token).await.map_err(ApiError::from) })
+            Box::pin(async move { auth::refresh(c, &token, now).await.map_err(ApiError::from) })
         })
         .await?;
     match outcome {
@@ -176,7 +178,7 @@ pub async fn logout(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResp
             Box::pin(async move {
                 match p.actor {
                     Actor::User { session_id, .. } => {
-                        Ok(auth::revoke_session(c, session_id, "logout").await?)
+                        Ok(auth::revoke_session(c, session_id, "logout", p.now).await?)
                     }
                     Actor::ApiKey { .. } => Err(ApiError::new(
                         Code::ValidationFailed,

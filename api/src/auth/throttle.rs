@@ -1,149 +1,162 @@
-//! Rate limits over a window: login failures per username, reveals of
-//! sensitive values per user. Counters live in Redis so every API process sees
-//! them; with Redis down each process counts on its own.
+//! Security limits over a sliding window: failed logins per username, reveals
+//! of sensitive values per actor. Both count durable records in PostgreSQL
+//! (failed logins in `login_failures`, reveals in the audit log), on the
+//! injected clock, so neither a Redis restart nor a second API process resets
+//! them.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::header;
+use chrono::{DateTime, Utc};
+use onegrid_domain::clock::Clock;
+use onegrid_store::{Conn, Db, limits};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
-use crate::cache::Cache;
 use crate::error::{ApiError, Code};
 
-/// A counter per key over a window.
+/// Seconds until a window that started counting at `oldest` lets one more in.
+fn retry_after(oldest: Option<DateTime<Utc>>, window: Duration, now: DateTime<Utc>) -> u64 {
+    let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::hours(1));
+    let secs = oldest.map_or(window, |o| o + window - now).num_seconds();
+    u64::try_from(secs).unwrap_or(0).max(1)
+}
+
+/// At most `max` reveals per actor within `window`, counted from the audit log.
 #[derive(Debug)]
-pub struct RateLimit {
-    cache: Cache,
-    name: &'static str,
-    local: Mutex<HashMap<String, (u64, Instant)>>,
-    max: u64,
+pub struct RevealQuota {
+    max: u32,
     window: Duration,
 }
 
-impl RateLimit {
-    pub fn new(cache: Cache, name: &'static str, max: u32, window: Duration) -> RateLimit {
-        RateLimit {
-            cache,
-            name,
-            local: Mutex::new(HashMap::new()),
-            max: u64::from(max),
-            window,
-        }
+impl RevealQuota {
+    pub fn new(max: u32, window: Duration) -> RevealQuota {
+        RevealQuota { max, window }
     }
 
-    /// Counts one use by `who`; 429 with `Retry-After` once the limit is reached.
-    pub async fn take(&self, who: &str) -> Result<(), ApiError> {
-        let key = format!("{}:{who}", self.name);
-        let local = {
-            let mut map = self
-                .local
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            map.retain(|_, (_, since)| since.elapsed() < self.window);
-            let entry = map.entry(key.clone()).or_insert((0, Instant::now()));
-            entry.0 += 1;
-            entry.0
-        };
-        let count = self
-            .cache
-            .incr_window(&key, self.window)
-            .await
-            .unwrap_or(local);
-        if count > self.max {
+    /// 429 with `Retry-After` once `actor` has used its quota; call in the
+    /// transaction that writes the reveal's audit entry (which is what counts).
+    /// Concurrent reveals by one actor queue on a transaction lock, so the
+    /// quota holds under races too.
+    pub async fn take(
+        &self,
+        conn: &mut Conn,
+        actor: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let window = chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::hours(1));
+        let (used, oldest) = limits::reveals_since(conn, actor, now - window).await?;
+        if used >= i64::from(self.max) {
             return Err(ApiError::new(
                 Code::TooManyRequests,
                 format!(
-                    "at most {} {} per {} s",
+                    "at most {} reveals per {} s",
                     self.max,
-                    self.name,
                     self.window.as_secs()
                 ),
             )
-            .with_header(header::RETRY_AFTER, self.window.as_secs().to_string()));
+            .with_header(
+                header::RETRY_AFTER,
+                retry_after(oldest, self.window, now).to_string(),
+            ));
         }
         Ok(())
     }
 }
 
+/// Failed logins per username within a window, counted in PostgreSQL.
 #[derive(Debug)]
 pub struct LoginThrottle {
-    cache: Cache,
-    local: Mutex<HashMap<String, (u64, Instant)>>,
-    max_failures: u64,
+    db: Db,
+    clock: Arc<dyn Clock>,
+    max_failures: u32,
     window: Duration,
 }
 
 impl LoginThrottle {
-    pub fn new(cache: Cache, max_failures: u32, window: Duration) -> LoginThrottle {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        max_failures: u32,
+        window: Duration,
+    ) -> LoginThrottle {
         LoginThrottle {
-            cache,
-            local: Mutex::new(HashMap::new()),
-            max_failures: u64::from(max_failures),
+            db,
+            clock,
+            max_failures,
             window,
         }
     }
 
-    /// The counter key: a hash, so usernames never reach Redis.
-    fn key(username: &str) -> String {
-        let digest = Sha256::digest(username.trim().to_lowercase().as_bytes());
-        format!(
-            "login_failures:{}",
-            digest
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        )
-    }
-
-    fn local_count(&self, key: &str) -> u64 {
-        let mut map = self
-            .local
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.retain(|_, (_, since)| since.elapsed() < self.window);
-        map.get(key).map_or(0, |(n, _)| *n)
+    /// The record key: a hash, so usernames are never stored.
+    fn key(username: &str) -> Vec<u8> {
+        Sha256::digest(username.trim().to_lowercase().as_bytes()).to_vec()
     }
 
     /// Refuses with 429 when the username is locked out.
     pub async fn check(&self, username: &str) -> Result<(), ApiError> {
         let key = Self::key(username);
-        let count = match self.cache.get_count(&key).await {
-            Ok(n) => n.max(self.local_count(&key)),
-            Err(_) => self.local_count(&key),
-        };
-        if count >= self.max_failures {
+        let now = self.clock.now();
+        let window =
+            chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::minutes(5));
+        let (failures, oldest) = self
+            .db
+            .unscoped(move |c| {
+                Box::pin(async move { limits::login_failures_since(c, &key, now - window).await })
+            })
+            .await?;
+        if failures >= i64::from(self.max_failures) {
             return Err(ApiError::new(
                 Code::TooManyRequests,
                 "too many failed logins for this username; wait and retry",
             )
-            .with_header(header::RETRY_AFTER, self.window.as_secs().to_string()));
+            .with_header(
+                header::RETRY_AFTER,
+                retry_after(oldest, self.window, now).to_string(),
+            ));
         }
         Ok(())
     }
 
-    /// Counts a failed attempt.
-    pub async fn failed(&self, username: &str) {
+    /// Records a failed attempt (in its own transaction, so it stays).
+    pub async fn failed(&self, username: &str) -> Result<(), ApiError> {
         let key = Self::key(username);
-        if self.cache.incr_window(&key, self.window).await.is_err() {
-            tracing::warn!("redis unavailable: counting login failures in-process");
-        }
-        let mut map = self
-            .local
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = map.entry(key).or_insert((0, Instant::now()));
-        entry.0 += 1;
+        let now = self.clock.now();
+        self.db
+            .unscoped(move |c| {
+                Box::pin(async move { limits::record_login_failure(c, &key, now).await })
+            })
+            .await?;
+        Ok(())
     }
 
-    /// Clears the counter after a successful login.
-    pub async fn succeeded(&self, username: &str) {
+    /// Forgets the failures after a successful login.
+    pub async fn succeeded(&self, username: &str) -> Result<(), ApiError> {
         let key = Self::key(username);
-        let _ = self.cache.delete(&key).await;
-        self.local
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&key);
+        self.db
+            .unscoped(move |c| Box::pin(async move { limits::clear_login_failures(c, &key).await }))
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_counts_down_from_the_oldest_record() {
+        let now = DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let hour = Duration::from_secs(3600);
+        let oldest = now - chrono::Duration::minutes(50);
+        assert_eq!(retry_after(Some(oldest), hour, now), 600);
+        assert_eq!(retry_after(None, hour, now), 3600);
+        assert_eq!(
+            retry_after(Some(now - chrono::Duration::hours(2)), hour, now),
+            1
+        );
     }
 }

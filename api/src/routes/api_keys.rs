@@ -203,7 +203,7 @@ pub async fn revoke_api_key(
                 )
                 .ok_or_else(|| ApiError::new(Code::Internal, "api key with a broken scope"))?;
                 p.require(Action::ApiKeyManage, &scope.as_target())?;
-                Ok(api_keys::revoke(c, id).await?)
+                Ok(api_keys::revoke(c, id, p.now).await?)
             })
         })
         .await?;

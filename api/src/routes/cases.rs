@@ -968,7 +968,7 @@ pub async fn reveal_reporter(
                         "the case's handler cannot see who reported it",
                     ));
                 }
-                st.reveals.take(&p.id().to_string()).await?;
+                st.reveals.take(c, p.id(), p.now).await?;
                 let field = match body.field {
                     ReporterRevealField::Name => ReporterField::Name,
                     ReporterRevealField::Phone => ReporterField::Phone,

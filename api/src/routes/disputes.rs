@@ -1041,7 +1041,7 @@ pub async fn reveal_party(
                     .into_iter()
                     .find(|x| x.id == party_id)
                     .ok_or(StoreError::NotFound)?;
-                st.reveals.take(&p.id().to_string()).await?;
+                st.reveals.take(c, p.id(), p.now).await?;
                 let phone = party.phone(&st.keys).map_err(|e| {
                     ApiError::new(Code::Internal, format!("cannot open phone: {e}"))
                 })?;

@@ -90,9 +90,9 @@ pub async fn mark_read(
     let id = id.into_inner();
     let n = state
         .run(caller, move |c, p| {
-            Box::pin(
-                async move { Ok(notifications::mark_read(c, p.accountable_user(), id).await?) },
-            )
+            Box::pin(async move {
+                Ok(notifications::mark_read(c, p.accountable_user(), id, p.now).await?)
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(NotificationView::from(n)))

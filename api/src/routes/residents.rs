@@ -504,7 +504,7 @@ pub async fn reveal(
         .run(caller, move |c, p| {
             Box::pin(async move {
                 let r = load(c, &p, id, Action::ResidentReveal).await?;
-                st.reveals.take(&p.id().to_string()).await?;
+                st.reveals.take(c, p.id(), p.now).await?;
                 let field = match body.field {
                     RevealField::IdNumber => SensitiveField::IdNumber,
                     RevealField::Phone => SensitiveField::Phone,

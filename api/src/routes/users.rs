@@ -287,7 +287,7 @@ pub async fn update_user(
                 };
                 let updated = staff::update_user(c, id, version, changes).await?;
                 if ends_sessions {
-                    auth::revoke_user_sessions(c, id, "account_changed").await?;
+                    auth::revoke_user_sessions(c, id, "account_changed", p.now).await?;
                 }
                 Ok(updated)
             })
@@ -314,7 +314,7 @@ pub async fn revoke_sessions(
             Box::pin(async move {
                 let u = staff::get_user(c, id).await?;
                 p.require(Action::StaffManage, &target(&p, &u))?;
-                Ok(auth::revoke_user_sessions(c, id, "revoked_by_admin").await?)
+                Ok(auth::revoke_user_sessions(c, id, "revoked_by_admin", p.now).await?)
             })
         })
         .await?;

@@ -61,16 +61,33 @@ async fn wrong_password_and_unknown_user_are_the_same_401() {
 async fn repeated_failures_are_throttled_then_success_resets() {
     let app = TestApp::start().await;
     World::build(&app).await;
+    let at = |s: &str| Some(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc());
+    app.clock.set(at("2026-12-02T02:00:00Z"));
     for _ in 0..10 {
         app.login_reply("a-admin", "wrong-password!")
             .await
             .problem(401, "invalid_credentials");
     }
-    let locked = app.login_reply("a-admin", PASSWORD).await;
+    let locked = app.login_reply("A-Admin ", PASSWORD).await;
     locked.problem(429, "too_many_requests");
     assert_eq!(locked.header("retry-after"), Some("300"));
     // Another username is not affected.
     app.login_reply("b-admin", PASSWORD).await.ok(200);
+    // The count is kept in PostgreSQL, hashed: no username is stored.
+    assert_eq!(
+        app.db
+            .count("login_failures WHERE length(username_hash) = 32")
+            .await,
+        10
+    );
+    // Four minutes on, the window has a minute left; then it has passed.
+    app.clock.set(at("2026-12-02T02:04:00Z"));
+    let still = app.login_reply("a-admin", PASSWORD).await;
+    still.problem(429, "too_many_requests");
+    assert_eq!(still.header("retry-after"), Some("60"));
+    app.clock.set(at("2026-12-02T02:05:01Z"));
+    app.login_reply("a-admin", PASSWORD).await.ok(200);
+    assert_eq!(app.db.count("login_failures").await, 0, "success resets");
 }
 
 #[tokio::test]

@@ -1064,6 +1064,7 @@ async fn the_district_sets_its_tiers_and_each_district_keeps_its_own() {
         "青山区",
         "q-admin",
         onegrid_tests::PASSWORD,
+        onegrid_tests::roles_since(),
     )
     .await
     .unwrap();

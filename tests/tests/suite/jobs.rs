@@ -65,7 +65,7 @@ async fn with<T: Send + 'static>(
 #[tokio::test]
 async fn unique_keys_disjoint_claims_and_future_jobs() {
     let app = TestApp::start().await;
-    let now = Utc::now();
+    let now = app.clock.now();
     assert!(enqueue(&app, job(Some("k1"), now, 5)).await);
     assert!(
         !enqueue(&app, job(Some("k1"), now, 5)).await,
@@ -91,18 +91,18 @@ async fn unique_keys_disjoint_claims_and_future_jobs() {
     let moved = with(&app, |c| {
         Box::pin(async move {
             jobs::as_worker(c).await?;
-            jobs::reschedule(c, "later", Utc::now() - Duration::seconds(1)).await
+            jobs::reschedule(c, "later", now - Duration::seconds(1)).await
         })
     })
     .await;
     assert!(moved);
-    assert_eq!(claim(&app, "w3", 10, 30, Utc::now()).await.len(), 1);
+    assert_eq!(claim(&app, "w3", 10, 30, now).await.len(), 1);
 }
 
 #[tokio::test]
 async fn completion_is_fenced_on_the_lease_and_expired_leases_are_rescued() {
     let app = TestApp::start().await;
-    let now = Utc::now();
+    let now = app.clock.now();
     enqueue(&app, job(Some("fenced"), now, 5)).await;
     let first = claim(&app, "w1", 1, 30, now).await.remove(0);
     let token1 = first.lease_token.unwrap();
@@ -176,7 +176,7 @@ async fn completion_is_fenced_on_the_lease_and_expired_leases_are_rescued() {
 #[tokio::test]
 async fn retries_with_backoff_end_in_a_terminal_state_an_admin_can_replay() {
     let app = TestApp::start().await;
-    let now = Utc::now();
+    let now = app.clock.now();
     enqueue(&app, job(Some("flaky"), now, 2)).await;
     let j = claim(&app, "w1", 1, 30, now).await.remove(0);
     let retry_at = now + Duration::seconds(10);
@@ -258,7 +258,7 @@ async fn retries_with_backoff_end_in_a_terminal_state_an_admin_can_replay() {
 async fn jobs_stay_behind_the_tenant_wall() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
-    let now = Utc::now();
+    let now = app.clock.now();
     let mut a = job(Some("street-a"), now, 5);
     a.district_id = Some(w.district);
     a.street_id = Some(w.street_a);
@@ -317,7 +317,7 @@ async fn jobs_stay_behind_the_tenant_wall() {
 async fn the_runner_completes_noops_and_fails_unknown_kinds_for_good() {
     use std::sync::atomic::AtomicBool;
     let app = TestApp::start().await;
-    let now = Utc::now();
+    let now = app.clock.now();
     let mut noop = job(Some("noop-1"), now - Duration::seconds(1), 3);
     noop.queue = "noop";
     noop.kind = "noop";
@@ -377,7 +377,7 @@ async fn district_admins_see_failed_jobs_and_replay_them() {
     let w = World::build(&app).await;
     let d_admin = app.token("d-admin").await;
     let a_admin = app.token("a-admin").await;
-    let now = Utc::now();
+    let now = app.clock.now();
     let mut broken = job(Some("broken-1"), now - Duration::seconds(1), 1);
     broken.queue = "noop";
     broken.kind = "no.such.kind";
@@ -459,13 +459,14 @@ async fn a_committed_job_wakes_a_listening_worker() {
         .await
         .expect("listening");
     // A job rolled back wakes nobody; a committed one does.
+    let now = app.clock.now();
     let rolled_back = app
         .state
         .db
         .unscoped::<(), StoreError, _>(|c| {
             Box::pin(async move {
                 jobs::as_worker(c).await?;
-                jobs::enqueue(c, job(Some("rolled-back"), Utc::now(), 3)).await?;
+                jobs::enqueue(c, job(Some("rolled-back"), now, 3)).await?;
                 Err(StoreError::Check("roll back".into()))
             })
         })
@@ -477,7 +478,7 @@ async fn a_committed_job_wakes_a_listening_worker() {
             .is_err(),
         "a rolled-back insert notifies nobody"
     );
-    assert!(enqueue(&app, job(Some("committed"), Utc::now(), 3)).await);
+    assert!(enqueue(&app, job(Some("committed"), now, 3)).await);
     tokio::time::timeout(wait, wake.notified())
         .await
         .expect("woken by the committed job");

@@ -24,7 +24,7 @@ fn sign(claims: &Value) -> String {
 }
 
 async fn refused(app: &TestApp, token: &str, why: &str) {
-    let r = app.get("/api/v1/me").bearer(token).send().await;
+    let r = app.get("/api/v1/me").raw_bearer(token).send().await;
     assert_eq!(r.status.as_u16(), 401, "{why}: {}", r.text);
     r.problem(401, "invalid_token");
 }
@@ -35,7 +35,7 @@ async fn forged_and_stale_tokens_are_refused() {
     World::build(&app).await;
     let good = claims(&app).await;
     // The baseline is accepted, so every refusal below is about its one change.
-    let r = app.get("/api/v1/me").bearer(&sign(&good)).send().await;
+    let r = app.get("/api/v1/me").raw_bearer(&sign(&good)).send().await;
     r.ok(200);
 
     // alg: none, unsigned.
@@ -51,7 +51,7 @@ async fn forged_and_stale_tokens_are_refused() {
     let confused = encode(&Header::new(Algorithm::HS256), &good, &hs).unwrap();
     refused(&app, &confused, "HS256 with the public key").await;
 
-    let now = chrono::Utc::now().timestamp();
+    let now = onegrid_domain::clock::Clock::now(app.clock.as_ref()).timestamp();
     let mut expired = good.clone();
     expired["iat"] = json!(now - 1000);
     expired["exp"] = json!(now - 10);
@@ -93,4 +93,50 @@ async fn forged_and_stale_tokens_are_refused() {
     )
     .unwrap();
     refused(&app, &foreign, "foreign key").await;
+}
+
+/// Tokens live on the injected clock: minted a year back or a year ahead,
+/// a token is accepted at that time and refused once it has expired there,
+/// whatever the wall clock says.
+#[tokio::test]
+async fn tokens_follow_the_injected_clock_a_year_back_and_a_year_ahead() {
+    let app = TestApp::start().await;
+    World::build(&app).await;
+    let start = app.clock.now();
+    for offset in [chrono::Duration::days(-365), chrono::Duration::days(365)] {
+        let minted_at = start + offset;
+        app.clock.set(Some(minted_at));
+        let token = app.login_reply("a-admin", onegrid_tests::PASSWORD).await;
+        let token = token.ok(200)["access_token"].as_str().unwrap().to_owned();
+        let me = app.get("/api/v1/me").raw_bearer(&token).send().await;
+        assert_eq!(me.ok(200)["username"], "a-admin");
+        // Nine minutes later (of ten) it still holds; just past expiry and leeway it does not.
+        app.clock
+            .set(Some(minted_at + chrono::Duration::minutes(9)));
+        app.get("/api/v1/me")
+            .raw_bearer(&token)
+            .send()
+            .await
+            .ok(200);
+        app.clock
+            .set(Some(minted_at + chrono::Duration::seconds(600 + 5)));
+        let late = app.get("/api/v1/me").raw_bearer(&token).send().await;
+        late.problem(401, "invalid_token");
+        assert!(
+            late.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("ExpiredSignature"),
+            "{}",
+            late.text
+        );
+        // Before it was minted (beyond the leeway) it is not valid yet.
+        app.clock
+            .set(Some(minted_at - chrono::Duration::seconds(6)));
+        app.get("/api/v1/me")
+            .raw_bearer(&token)
+            .send()
+            .await
+            .problem(401, "invalid_token");
+    }
 }

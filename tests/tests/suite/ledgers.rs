@@ -270,7 +270,14 @@ async fn records_are_validated_versioned_verified_retired_and_restored() {
     );
     // Staleness follows the clock and the type's period (180 days for veterans).
     app.clock
-        .set(Some(chrono::Utc::now() + chrono::Duration::days(181)));
+        .set(Some(app.clock.now() + chrono::Duration::days(181)));
+    // Half a year on, the 30-day session has lapsed: the worker logs in again.
+    app.get(&rec)
+        .bearer(&worker)
+        .send()
+        .await
+        .problem(401, "invalid_token");
+    let worker = app.token("a1-worker").await;
     let later = app.get(&rec).bearer(&worker).send().await;
     assert_eq!(later.ok(200)["stale"], true);
 }
@@ -417,7 +424,7 @@ async fn reads_follow_sensitivity_and_break_the_glass_expires() {
 
     // Three hours later the glass is whole again.
     app.clock.set(Some(
-        chrono::Utc::now() + chrono::Duration::hours(3) + chrono::Duration::minutes(1),
+        app.clock.now() + chrono::Duration::hours(3) + chrono::Duration::minutes(1),
     ));
     app.get(&format!("/api/v1/ledger-records/{disabled_rec}"))
         .bearer(&a2)

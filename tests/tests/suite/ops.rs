@@ -183,7 +183,12 @@ async fn without_postgres_requests_get_a_generic_503() {
             "postgres://onegrid_app@127.0.0.1:1/nothing",
         )],
     );
-    let err = onegrid_api::server::state(dead).await.unwrap_err();
+    let err = onegrid_api::server::state(
+        dead,
+        std::sync::Arc::new(onegrid_domain::clock::SystemClock),
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.contains("127.0.0.1:1") && err.contains("pg_ctlcluster"),
         "{err}"

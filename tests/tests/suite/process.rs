@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use onegrid_domain::clock::Clock;
 use onegrid_tests::{TestApp, TestDb};
 
 fn binary(name: &str) -> PathBuf {
@@ -179,6 +180,9 @@ async fn production_refuses_demo_keys_and_demo_data() {
 #[tokio::test]
 async fn demo_data_has_the_seed_community_with_its_staffing_gap() {
     let app = TestApp::start().await;
+    // The seeding process runs on the real clock; the demo's roles start today.
+    app.clock
+        .set(Some(onegrid_domain::clock::SystemClock.now()));
     let out = command("onegrid", &app.db)
         .arg("seed-demo")
         .output()
@@ -363,7 +367,8 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
         .ok(201);
     // Schedules coming due every 20 ms over the first seconds, once each.
     const SCHEDULES: i64 = 100;
-    let first = chrono::Utc::now() + chrono::Duration::milliseconds(500);
+    // The worker process runs on the real clock.
+    let first = onegrid_domain::clock::SystemClock.now() + chrono::Duration::milliseconds(500);
     let district = w.district;
     app.worker_db()
         .unscoped::<_, onegrid_store::StoreError, _>(move |c| {

@@ -6,7 +6,6 @@
 
 use std::sync::atomic::AtomicBool;
 
-use onegrid_domain::clock::Clock;
 use onegrid_store::{deadlines, digests};
 use onegrid_tests::{TestApp, World};
 use serde_json::{Value, json};

@@ -128,9 +128,16 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
 async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
-    let other = seed::bootstrap(&app.db.url(), "150204", "青山区", "q-admin", PASSWORD)
-        .await
-        .unwrap();
+    let other = seed::bootstrap(
+        &app.db.url(),
+        "150204",
+        "青山区",
+        "q-admin",
+        PASSWORD,
+        onegrid_tests::roles_since(),
+    )
+    .await
+    .unwrap();
     let q_admin = app.token("q-admin").await;
     let departments = app.get("/api/v1/departments").bearer(&q_admin).send().await;
     let foreign_department = departments.ok(200)["items"][0]["id"]
@@ -331,6 +338,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     let patrol_finding_id = finding.ok(201)["id"].as_str().unwrap().to_owned();
     // A needs meeting of street A's community, as the worker prepares it.
     let (district, street, community) = (w.district, w.street_a, w.community_a1);
+    let now = app.clock.now();
     let meeting = app
         .worker_db()
         .unscoped::<_, onegrid_store::StoreError, _>(move |c| {
@@ -341,8 +349,8 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
                     district,
                     street,
                     community,
-                    chrono::Utc::now() + chrono::Duration::days(3),
-                    chrono::Utc::now(),
+                    now + chrono::Duration::days(3),
+                    now,
                 )
                 .await
             })
