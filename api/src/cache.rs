@@ -36,55 +36,11 @@ impl Cache {
         })
     }
 
-    fn key(&self, key: &str) -> String {
-        format!("{}:{key}", self.prefix)
-    }
-
     /// Whether Redis answers.
     pub async fn ping(&self) -> Result<(), String> {
         let mut conn = self.conn.clone();
         redis::cmd("PING")
             .query_async::<String>(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
-
-    /// Increments a counter that expires `ttl` after its first increment.
-    pub async fn incr_window(&self, key: &str, ttl: Duration) -> Result<u64, String> {
-        let mut conn = self.conn.clone();
-        let key = self.key(key);
-        let (count,): (u64,) = redis::pipe()
-            .atomic()
-            .incr(&key, 1u64)
-            .cmd("EXPIRE")
-            .arg(&key)
-            .arg(ttl.as_secs().max(1))
-            .arg("NX")
-            .ignore()
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(count)
-    }
-
-    /// Reads a counter (0 when absent).
-    pub async fn get_count(&self, key: &str) -> Result<u64, String> {
-        let mut conn = self.conn.clone();
-        let v: Option<u64> = redis::cmd("GET")
-            .arg(self.key(key))
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(v.unwrap_or(0))
-    }
-
-    /// Deletes a key.
-    pub async fn delete(&self, key: &str) -> Result<(), String> {
-        let mut conn = self.conn.clone();
-        redis::cmd("DEL")
-            .arg(self.key(key))
-            .query_async::<i64>(&mut conn)
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())

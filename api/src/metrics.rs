@@ -35,3 +35,9 @@ pub fn record_pool(size: usize, available: usize) {
     metrics::gauge!("onegrid_db_pool_connections").set(size as f64);
     metrics::gauge!("onegrid_db_pool_idle").set(available as f64);
 }
+
+/// Records how many districts lack next year's working calendar (0 before
+/// 1 December).
+pub fn record_calendar_gaps(districts: usize) {
+    metrics::gauge!("onegrid_calendar_next_year_missing_districts").set(districts as f64);
+}

@@ -125,6 +125,13 @@ pub const OFFICIAL: &[OfficialDay] = &[
     (2026, 10, 10, W, "国庆节调休"),
 ];
 
+/// The year whose calendar should be loaded by `today`: from 1 December,
+/// next year (the State Council publishes it in the autumn; without it,
+/// working-day clocks would count 元旦 and 春节 as working days).
+pub fn next_year_due(today: NaiveDate) -> Option<i32> {
+    (today.month() == 12).then(|| today.year() + 1)
+}
+
 /// The working hours of a working day, China time: 09:00-12:00 and 13:30-17:30
 /// (seven hours).
 pub const WORKING_HOURS: [(u32, u32, u32, u32); 2] = [(9, 0, 12, 0), (13, 30, 17, 30)];
@@ -312,6 +319,45 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn next_year_is_due_from_the_first_of_december() {
+        assert_eq!(next_year_due(day(2026, 11, 30)), None);
+        assert_eq!(next_year_due(day(2026, 12, 1)), Some(2027));
+        assert_eq!(next_year_due(day(2026, 12, 31)), Some(2027));
+        assert_eq!(next_year_due(day(2027, 1, 1)), None);
+    }
+
+    #[test]
+    fn working_clocks_cross_the_year_boundary_with_and_without_next_year() {
+        // Two working days (840 minutes) from 16:00 on Thursday 2026-12-31.
+        let start = at("2026-12-31T16:00:00+08:00");
+        let budget = 2 * WorkCalendar::working_day_minutes();
+        // 2027 not loaded: Friday 1 January counts as a working day.
+        let official = WorkCalendar::official();
+        assert!(official.is_working_day(day(2027, 1, 1)));
+        assert_eq!(
+            official.add(Basis::Working, start, budget).unwrap(),
+            at("2027-01-04T16:00:00+08:00")
+        );
+        // With a 2027 calendar loaded (a test list, not the official one:
+        // only 1 January off), the holiday does not count.
+        let mut days: Vec<(NaiveDate, DayKind)> = OFFICIAL
+            .iter()
+            .filter_map(|&(y, m, d, k, _)| Some((NaiveDate::from_ymd_opt(y, m, d)?, k)))
+            .collect();
+        days.push((day(2027, 1, 1), DayKind::Holiday));
+        let loaded = WorkCalendar::new(days);
+        assert!(!loaded.is_working_day(day(2027, 1, 1)));
+        assert_eq!(
+            loaded.add(Basis::Working, start, budget).unwrap(),
+            at("2027-01-05T16:00:00+08:00")
+        );
+        // Elapsed working time over the boundary agrees with each calendar.
+        let end = at("2027-01-04T12:00:00+08:00");
+        assert_eq!(official.elapsed(Basis::Working, start, end), 90 + 420 + 180);
+        assert_eq!(loaded.elapsed(Basis::Working, start, end), 90 + 180);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod blobs;
 pub mod break_glass;
+pub mod calendar_years;
 pub mod case_kpis;
 pub mod case_setup;
 pub mod cases;

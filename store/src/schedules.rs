@@ -182,6 +182,33 @@ pub fn missing_patrols(district_id: Uuid) -> NewSchedule {
     }
 }
 
+/// The daily check that next year's working calendar is loaded (see
+/// `calendar_years`).
+pub const CALENDAR_CHECK: &str = "calendar.next_year_check";
+
+/// The calendar check every district gets: every day at 09:00 China time;
+/// from 1 December it tells the district admins once if next year is missing.
+pub fn calendar_check(district_id: Uuid) -> NewSchedule {
+    NewSchedule {
+        district_id,
+        street_id: None,
+        community_id: None,
+        key: CALENDAR_CHECK.into(),
+        kind: CALENDAR_CHECK,
+        name: "次年工作日历导入检查".into(),
+        rule: Recurrence {
+            days: Days::Daily,
+            hour: 9,
+            minute: 0,
+            holidays: HolidayPolicy::Run,
+        },
+        misfire: Misfire::RunOnce,
+        payload: serde_json::json!({}),
+        first_due: None,
+        lead_minutes: 0,
+    }
+}
+
 /// Queues one `kind` job per street of `district` for the China date `day`
 /// (worker session); a street already queued for the day is not queued
 /// again. The number queued.
@@ -234,6 +261,7 @@ pub async fn ensure_builtin(conn: &mut Conn) -> StoreResult<usize> {
     for id in ids {
         created += usize::from(ensure(conn, stale_digest(id)).await?);
         created += usize::from(ensure(conn, missing_patrols(id)).await?);
+        created += usize::from(ensure(conn, calendar_check(id)).await?);
     }
     Ok(created)
 }
@@ -430,6 +458,7 @@ fn kind_name(kind: &str) -> StoreResult<&'static str> {
         STALE_DIGEST => Ok(STALE_DIGEST),
         crate::digests::STREET_DIGEST => Ok(crate::digests::STREET_DIGEST),
         MISSING_PATROLS => Ok(MISSING_PATROLS),
+        CALENDAR_CHECK => Ok(CALENDAR_CHECK),
         crate::meetings::PREPARE => Ok(crate::meetings::PREPARE),
         "noop" => Ok("noop"),
         other => Err(StoreError::Check(format!("no job kind {other}"))),

@@ -368,6 +368,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_warnings (district_id, year) {
+        district_id -> Uuid,
+        year -> Int4,
+        warned_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sla_tiers (district_id, tier) {
         district_id -> Uuid,
         tier -> Text,
@@ -1046,6 +1054,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     saved_queries,
     calendar_days,
+    calendar_warnings,
     sla_tiers,
     case_categories,
     cases,

@@ -31,7 +31,7 @@ use onegrid_store::jobs::{self, Job};
 use onegrid_store::schedules::{self, Fired, RECURRING_QUEUE};
 use onegrid_store::webhooks::{self as hooks, AfterAttempt, WEBHOOK_QUEUE};
 use onegrid_store::whistles::{self, MEDIATION_QUEUE};
-use onegrid_store::{digests, meetings, patrols};
+use onegrid_store::{calendar_years, digests, meetings, patrols};
 
 use crate::webhooks::Sender;
 
@@ -222,6 +222,7 @@ impl Runner {
             digests::STREET_DIGEST | schedules::STREET_MISSING_PATROLS => {
                 self.street_day(job).await
             }
+            schedules::CALENDAR_CHECK => self.check_calendar(job).await,
             hooks::FAN_OUT => self.webhook_fan_out(job).await,
             meetings::PREPARE => self.prepare_meeting(job).await,
             whistles::REMIND | whistles::DEADLINE => self.report_in_due(job).await,
@@ -322,6 +323,39 @@ impl Runner {
                     schedules::per_street(c, district, kind, day, now).await?;
                     if jobs::complete(c, id, token, now).await? {
                         Ok(Outcome::Done("fanned out"))
+                    } else {
+                        Err(RunError::LeaseLost)
+                    }
+                })
+            })
+            .await
+    }
+
+    /// A district's daily calendar check: from 1 December, its admins are
+    /// told once if next year's calendar is missing.
+    async fn check_calendar(&self, job: &Job) -> Result<Outcome, RunError> {
+        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
+        let district = job
+            .district_id
+            .ok_or_else(|| RunError::BadJob("a calendar check names its district".into()))?;
+        let fire_for = job.payload["fire_for"]
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .ok_or_else(|| RunError::BadJob("payload.fire_for".into()))?
+            .to_utc();
+        let day = onegrid_domain::clock::china_date(fire_for);
+        let (id, now) = (job.id, self.clock.now());
+        self.db
+            .unscoped::<_, RunError, _>(move |c| {
+                Box::pin(async move {
+                    deadlines::scope_to_district(c, district).await?;
+                    let told = calendar_years::warn_if_missing(c, district, day, now).await?;
+                    if told > 0 {
+                        metrics::counter!("onegrid_calendar_warnings_total").increment(1);
+                        tracing::warn!(%district, %day, told, "next year's working calendar is not loaded");
+                    }
+                    if jobs::complete(c, id, token, now).await? {
+                        Ok(Outcome::Done("calendar checked"))
                     } else {
                         Err(RunError::LeaseLost)
                     }

@@ -17,6 +17,48 @@ pub struct Readiness {
     pub postgres: &'static str,
     /// `up` or `down` (the platform keeps working without Redis).
     pub redis: &'static str,
+    /// Whether every district's working calendar covers next year. A gap
+    /// does not make the API unready.
+    pub calendar: CalendarReadiness,
+}
+
+/// Next year's working calendar, as readiness sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarReadiness {
+    /// The year after today's (China time).
+    pub next_year: i32,
+    /// Whether it should be loaded by now (from 1 December).
+    pub due: bool,
+    /// Codes of the districts whose calendar lists no day of `next_year`
+    /// (checked once it is due; empty before, or when PostgreSQL is down).
+    pub missing_districts: Vec<String>,
+}
+
+/// Next year's calendar across districts; sets the
+/// `onegrid_calendar_next_year_missing_districts` gauge.
+async fn calendar_readiness(state: &AppState) -> CalendarReadiness {
+    use chrono::Datelike;
+    let today = state.clock.today();
+    let due = onegrid_domain::calendar::next_year_due(today);
+    let next_year = today.year() + 1;
+    let missing_districts = match due {
+        Some(year) => state
+            .db
+            .unscoped::<_, onegrid_store::StoreError, _>(move |c| {
+                Box::pin(
+                    async move { onegrid_store::calendar_years::districts_missing(c, year).await },
+                )
+            })
+            .await
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    crate::metrics::record_calendar_gaps(missing_districts.len());
+    CalendarReadiness {
+        next_year,
+        due: due.is_some(),
+        missing_districts,
+    }
 }
 
 /// An entry of the error catalogue.
@@ -39,15 +81,19 @@ pub async fn healthz() -> HttpResponse {
 /// Readiness
 ///
 /// 200 when PostgreSQL answers, else 503. Redis is reported but does not make
-/// the API unready: without it the platform works, only less shared.
+/// the API unready: without it the platform works, only less shared. From 1
+/// December `calendar` lists the districts whose working calendar lacks next
+/// year (still ready: their working-day clocks then follow Monday to Friday).
 #[utoipa::path(tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 #[get("/readyz")]
 pub async fn readyz(state: Data<AppState>) -> HttpResponse {
     let (pg, redis) = tokio::join!(state.db.ping(), state.cache.ping());
+    let calendar = calendar_readiness(&state).await;
     let body = Readiness {
         status: if pg.is_ok() { "ready" } else { "unready" },
         postgres: if pg.is_ok() { "up" } else { "down" },
         redis: if redis.is_ok() { "up" } else { "down" },
+        calendar,
     };
     if pg.is_ok() {
         HttpResponse::Ok().json(body)
@@ -64,6 +110,7 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
 pub async fn metrics(state: Data<AppState>) -> HttpResponse {
     let (size, available) = state.db.status();
     crate::metrics::record_pool(size, available);
+    calendar_readiness(&state).await;
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())

@@ -1,4 +1,5 @@
 mod auth;
+mod calendar_years;
 mod cases;
 mod conventions;
 mod coverage;

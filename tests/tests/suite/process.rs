@@ -533,3 +533,63 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
         distinct.len()
     );
 }
+
+/// Security limits count durable records: a Redis restart (it keeps nothing
+/// on disk) resets neither the reveal quota nor a login lockout, and with
+/// Redis gone both still hold.
+#[tokio::test]
+async fn reveal_quota_and_login_lockout_survive_a_redis_restart() {
+    use onegrid_tests::World;
+    let redis_port = free_port();
+    let mut redis = redis_server(redis_port);
+    let redis_url = format!("redis://127.0.0.1:{redis_port}");
+    let app = TestApp::start_with(&[("REDIS_URL", redis_url.as_str())]).await;
+    let w = World::build(&app).await;
+    let worker = app.token("a1-worker").await;
+    let path = format!("/api/v1/residents/{}/reveal", w.resident_a);
+    let reveal = || {
+        app.post(&path)
+            .bearer(&worker)
+            .json(&serde_json::json!({"field": "phone", "purpose": "入户回访核对"}))
+            .send()
+    };
+    for _ in 0..30 {
+        reveal().await.ok(200);
+    }
+    reveal().await.problem(429, "too_many_requests");
+    for _ in 0..10 {
+        app.login_reply("a2-admin", "wrong-password!")
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    app.login_reply("a2-admin", onegrid_tests::PASSWORD)
+        .await
+        .problem(429, "too_many_requests");
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    redis = redis_server(redis_port);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let limited = reveal().await;
+    limited.problem(429, "too_many_requests");
+    let retry: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry), "{retry}");
+    app.login_reply("a2-admin", onegrid_tests::PASSWORD)
+        .await
+        .problem(429, "too_many_requests");
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    reveal().await.problem(429, "too_many_requests");
+    app.login_reply("a2-admin", onegrid_tests::PASSWORD)
+        .await
+        .problem(429, "too_many_requests");
+    // Other work goes on without Redis.
+    app.get("/api/v1/me").bearer(&worker).send().await.ok(200);
+    assert_eq!(
+        app.db
+            .count("audit_log WHERE action = 'resident.reveal'")
+            .await,
+        30
+    );
+}

@@ -41,12 +41,22 @@ async fn the_digest_schedule(app: &TestApp, d_admin: &str) -> Value {
     let list = app.get("/api/v1/schedules").bearer(d_admin).send().await;
     let items = list.ok(200)["items"].as_array().unwrap().clone();
     let keys: Vec<&str> = items.iter().map(|s| s["key"].as_str().unwrap()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
     assert_eq!(
-        keys,
-        ["ledger.stale_digest", "patrol.missing_logs"],
+        sorted,
+        [
+            "calendar.next_year_check",
+            "ledger.stale_digest",
+            "patrol.missing_logs"
+        ],
         "the built-in schedules of a district"
     );
-    items[0].clone()
+    items
+        .iter()
+        .find(|s| s["key"] == "ledger.stale_digest")
+        .unwrap()
+        .clone()
 }
 
 async fn schedule(app: &TestApp, d_admin: &str, id: &str) -> Value {
@@ -95,7 +105,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
 
     // The worker gives the district its built-in schedule, once.
     let runner = app.runner();
-    assert_eq!(runner.ensure_schedules().await.unwrap(), 2);
+    assert_eq!(runner.ensure_schedules().await.unwrap(), 3);
     assert_eq!(runner.ensure_schedules().await.unwrap(), 0);
     let s = the_digest_schedule(&app, &d_admin).await;
     let id = s["id"].as_str().unwrap().to_owned();
@@ -108,9 +118,9 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
         "not planned before a worker pass"
     );
 
-    // Thursday 3 December, evening: the first pass plans both schedules
+    // Thursday 3 December, evening: the first pass plans the three schedules
     // (the digest for Friday 08:30) and fires nothing.
-    assert_eq!(settle_at(&app, "2026-12-03T20:00:00+08:00").await, 2);
+    assert_eq!(settle_at(&app, "2026-12-03T20:00:00+08:00").await, 3);
     let s = schedule(&app, &d_admin, &id).await;
     assert_eq!(s["next_run_at"], "2026-12-04T00:30:00Z");
     assert_eq!(app.db.count("schedule_fires").await, 0);
