@@ -130,6 +130,32 @@ impl FromRequest for IfMatch {
     }
 }
 
+/// Proof that a request's credential and permission were checked against the
+/// database. Only [`permit`] makes one, and [`read_body`] wants one: no byte of
+/// an upload is read for a caller who may not make it (an unknown API key, a
+/// revoked session, a role without the permission are refused unread).
+#[derive(Debug)]
+pub struct Permitted(());
+
+/// Runs `check` (it loads the target and requires the permission) in a
+/// transaction of its own, scoped to the caller; the upload's own transaction
+/// checks again when it writes.
+pub async fn permit<F>(
+    state: &crate::state::AppState,
+    caller: &crate::auth::Caller,
+    check: F,
+) -> ApiResult<Permitted>
+where
+    F: for<'c> FnOnce(
+            &'c mut onegrid_store::Conn,
+            onegrid_store::Principal,
+        ) -> futures_util::future::BoxFuture<'c, ApiResult<()>>
+        + Send,
+{
+    state.run(caller.clone(), check).await?;
+    Ok(Permitted(()))
+}
+
 /// Reads a raw upload, refusing it with 413 as soon as it passes `limit`
 /// bytes (a declared `Content-Length` over the limit is refused unread).
 pub async fn read_body(
@@ -137,6 +163,7 @@ pub async fn read_body(
     mut payload: web::Payload,
     limit: usize,
     what: &str,
+    _permitted: &Permitted,
 ) -> ApiResult<Vec<u8>> {
     use futures_util::StreamExt;
     let too_large = || {

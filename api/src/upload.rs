@@ -10,6 +10,7 @@ use onegrid_domain::files::{ATTACHMENT_TYPES, clean_name, sniff};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult, Code};
+use crate::http::Permitted;
 use crate::state::AppState;
 use onegrid_store::error::StoreResult;
 
@@ -28,7 +29,8 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads and checks an upload named `name` (or `fallback`), counting toward `what`'s limit.
+/// Reads and checks an upload named `name` (or `fallback`), counting toward
+/// `what`'s limit, once the caller is [`Permitted`].
 pub async fn read(
     state: &AppState,
     req: &HttpRequest,
@@ -36,6 +38,7 @@ pub async fn read(
     name: Option<String>,
     fallback: &str,
     what: &'static str,
+    permitted: &Permitted,
 ) -> ApiResult<Upload> {
     let declared = req
         .headers()
@@ -61,8 +64,14 @@ pub async fn read(
         }
         None => fallback.to_owned(),
     };
-    let bytes =
-        crate::http::read_body(req, payload, state.config.attachment_max_bytes, what).await?;
+    let bytes = crate::http::read_body(
+        req,
+        payload,
+        state.config.attachment_max_bytes,
+        what,
+        permitted,
+    )
+    .await?;
     match sniff(&bytes) {
         Some(actual) if actual == declared => {}
         Some(actual) => {

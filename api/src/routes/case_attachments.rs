@@ -75,6 +75,10 @@ pub async fn upload_attachment(
     payload: Payload,
 ) -> ApiResult<HttpResponse> {
     let case_id = id.into_inner();
+    let permitted = crate::http::permit(&state, &caller, move |c, p| {
+        Box::pin(async move { load(c, &p, case_id, Action::CaseWork).await.map(|_| ()) })
+    })
+    .await?;
     let upload = crate::upload::read(
         &state,
         &req,
@@ -82,6 +86,7 @@ pub async fn upload_attachment(
         q.into_inner().name,
         "attachment",
         "attachments",
+        &permitted,
     )
     .await?;
     let (name, declared, body, size, sha256) = (

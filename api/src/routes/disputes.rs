@@ -715,6 +715,10 @@ pub async fn upload_document(
     payload: Payload,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let permitted = crate::http::permit(&state, &caller, move |c, p| {
+        Box::pin(async move { load(c, &p, id, Action::DisputeRecord).await.map(|_| ()) })
+    })
+    .await?;
     let upload = crate::upload::read(
         &state,
         &req,
@@ -722,6 +726,7 @@ pub async fn upload_document(
         q.into_inner().name,
         "agreement",
         "documents",
+        &permitted,
     )
     .await?;
     let now = state.clock.now();

@@ -106,8 +106,15 @@ fn file_response(format: Format, name: &str, bytes: Vec<u8>) -> HttpResponse {
 }
 
 /// A file refused as a whole: 422 on the `file` field.
-fn sheet_error(e: String) -> ApiError {
-    ApiError::field("file", e)
+fn sheet_error(e: sheets::ReadError) -> ApiError {
+    match e {
+        sheets::ReadError::File(message) => ApiError::field("file", message),
+        sheets::ReadError::Busy => ApiError::new(
+            Code::Unavailable,
+            "too many files are being read; retry shortly",
+        )
+        .with_header(header::RETRY_AFTER, "5"),
+    }
 }
 
 /// Text of a cell for a text-like column; numbers only when integral.
@@ -312,8 +319,18 @@ pub async fn import(
             "send text/csv or an xlsx file",
         ));
     };
-    let body = crate::http::read_body(&req, payload, sheets::MAX_UPLOAD, "files").await?;
-    let table = sheets::read(format, &body).map_err(sheet_error)?;
+    let permitted = crate::http::permit(&state, &caller, move |c, p| {
+        Box::pin(async move {
+            ledgers::get_type(c, id).await?;
+            p.require_anywhere(Action::LedgerWrite)
+        })
+    })
+    .await?;
+    let body =
+        crate::http::read_body(&req, payload, sheets::MAX_UPLOAD, "files", &permitted).await?;
+    let table = sheets::read_off_thread(format, body, sheets::Limits::default())
+        .await
+        .map_err(sheet_error)?;
     let st = state.clone();
     let report = state
         .run(caller, move |c, p| {
@@ -339,9 +356,9 @@ pub async fn import(
                     .collect();
                 let mut errors = Vec::new();
                 let mut ready = Vec::new();
-                for (i, row) in table.rows.iter().enumerate() {
-                    let line = i + 2;
-                    let cell = |at: usize| row.get(at).cloned().unwrap_or(Cell::Empty);
+                for row in &table.rows {
+                    let line = row.line;
+                    let cell = |at: usize| row.cells.get(at).cloned().unwrap_or(Cell::Empty);
                     let placed = match place(c, &st, &p, &t, &cell(subject_at), &grids).await {
                         Ok(pl) => pl,
                         Err(message) => {

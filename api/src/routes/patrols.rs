@@ -564,6 +564,13 @@ pub async fn add_photo(
     payload: Payload,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let permitted = crate::http::permit(&state, &caller, move |c, p| {
+        Box::pin(async move {
+            let finding = patrols::get_finding(c, id).await?;
+            own_log(c, &p, finding.log_id).await.map(|_| ())
+        })
+    })
+    .await?;
     let upload = crate::upload::read(
         &state,
         &req,
@@ -571,6 +578,7 @@ pub async fn add_photo(
         q.into_inner().name,
         "photo",
         "photos",
+        &permitted,
     )
     .await?;
     let now = state.clock.now();

@@ -22,4 +22,5 @@ mod roles;
 mod schedules;
 mod smoke;
 mod tenancy;
+mod uploads;
 mod webhooks;
