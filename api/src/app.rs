@@ -41,9 +41,8 @@ pub fn build(
         .into_utoipa_app()
         .openapi(openapi::base())
         .app_data(state)
-        .app_data(http::json_config(limit))
+        .app_data(crate::input::BodyLimit(limit))
         .app_data(http::path_config())
-        .app_data(http::query_config())
         .configure(routes)
         .split_for_parts();
     let spec = openapi::complete(spec);

@@ -4,7 +4,7 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::PathError;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use base64::Engine;
@@ -225,47 +225,22 @@ pub fn request_hash(body: &impl Serialize) -> Vec<u8> {
     Sha256::digest(serde_json::to_vec(body).unwrap_or_default()).to_vec()
 }
 
-/// JSON bodies: size limit (413), syntax (400), shape (422), content type (415).
-pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|err, _req| {
-            let api = match &err {
-                JsonPayloadError::OverflowKnownLength { .. }
-                | JsonPayloadError::Overflow { .. } => {
-                    ApiError::new(Code::PayloadTooLarge, "the body exceeds the size limit")
-                }
-                JsonPayloadError::ContentType => ApiError::new(
-                    Code::UnsupportedMediaType,
-                    "Content-Type must be application/json",
-                ),
-                JsonPayloadError::Deserialize(e) if e.is_data() => {
-                    ApiError::field("body", e.to_string())
-                }
-                JsonPayloadError::Deserialize(e) => {
-                    ApiError::new(Code::MalformedJson, e.to_string())
-                }
-                other => ApiError::new(Code::MalformedJson, other.to_string()),
-            };
-            api.into()
-        })
-}
-
-/// Path parameters: a bad id is 400, not the framework's text/plain 404.
+/// Path parameters: a bad id is 400, not the framework's text/plain 404. The
+/// error names the parameter, not its value.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err: PathError, _req| {
-        ApiError::new(
-            Code::InvalidParameter,
-            format!("invalid path parameter: {err}"),
-        )
-        .into()
-    })
-}
-
-/// Query strings: unknown or malformed parameters are 400.
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
-        ApiError::new(Code::InvalidParameter, format!("invalid query: {err}")).into()
+    web::PathConfig::default().error_handler(|_err: PathError, req| {
+        let names: Vec<&str> = req.match_info().iter().map(|(name, _)| name).collect();
+        let suspects: Vec<&str> = req
+            .match_info()
+            .iter()
+            .filter(|(_, value)| Uuid::parse_str(value).is_err())
+            .map(|(name, _)| name)
+            .collect();
+        let detail = match (names.as_slice(), suspects.as_slice()) {
+            ([name], _) | (_, [name]) => format!("invalid path parameter `{name}`"),
+            _ => "invalid path parameter".to_owned(),
+        };
+        ApiError::new(Code::InvalidParameter, detail).into()
     })
 }
 

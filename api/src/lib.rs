@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod http;
+pub mod input;
 pub mod maintenance;
 pub mod metrics;
 pub mod openapi;

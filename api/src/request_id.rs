@@ -25,8 +25,8 @@ fn acceptable(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
-/// Middleware: assigns the id, times the request, logs one JSON line and
-/// records the HTTP metrics.
+/// Middleware: assigns the id, times the request, logs one JSON line (the
+/// route's pattern, not the path) and records the HTTP metrics.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -39,7 +39,6 @@ pub async fn middleware(
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
     let started = Instant::now();
     let method = req.method().to_string();
-    let path = req.path().to_owned();
     let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
     let route = res
         .request()
@@ -51,6 +50,7 @@ pub async fn middleware(
         res.headers_mut().insert(HEADER, v);
     }
     crate::metrics::record_request(&method, &route, status, elapsed);
-    tracing::info!(request_id = %id, method = %method, path = %path, route = %route, status, elapsed_ms = elapsed * 1000.0, "request");
+    // The route's pattern, never the concrete path: paths can carry values.
+    tracing::info!(request_id = %id, method = %method, route = %route, status, elapsed_ms = elapsed * 1000.0, "request");
     Ok(res)
 }

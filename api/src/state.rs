@@ -38,12 +38,14 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
 }
 
-/// What a create returns: the body, its `Location` and `ETag`.
+/// What a create returns: the body, its `Location` and `ETag`, and which of
+/// the body's fields are secrets (shown once: never kept for a replay).
 #[derive(Debug)]
 pub struct Created {
     pub body: serde_json::Value,
     pub location: String,
     pub etag: Option<String>,
+    pub secrets: Vec<&'static str>,
 }
 
 impl Created {
@@ -58,7 +60,26 @@ impl Created {
             body,
             location,
             etag: version.map(crate::http::etag),
+            secrets: Vec::new(),
         })
+    }
+
+    /// Marks a top-level field of the body as a secret: the first response
+    /// carries it, the stored replay does not.
+    pub fn with_secret(mut self, field: &'static str) -> Created {
+        self.secrets.push(field);
+        self
+    }
+
+    /// The body as kept for replays: without its secrets.
+    fn replayable(&self) -> serde_json::Value {
+        let mut body = self.body.clone();
+        if let Some(fields) = body.as_object_mut() {
+            for s in &self.secrets {
+                fields.remove(*s);
+            }
+        }
+        body
     }
 }
 
@@ -142,7 +163,7 @@ impl AppState {
                         let stored = Stored {
                             request_hash: hash.clone(),
                             status: 201,
-                            response: created.body.clone(),
+                            response: created.replayable(),
                             location: Some(created.location.clone()),
                             etag: created.etag.clone(),
                         };

@@ -9,7 +9,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::db::Conn;
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::schema::idempotency_keys as t;
 
 /// How long a key is honoured.
@@ -77,13 +77,31 @@ pub async fn claim(
     Ok(Claim::Existing(stored))
 }
 
-/// Stores the response of the create that claimed `key`.
+/// Whether a JSON value holds something shaped like one of our secrets (an
+/// API key or a webhook signing secret) anywhere.
+fn holds_secret(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => {
+            s.starts_with(crate::auth::api_keys::PREFIX)
+                || s.starts_with(onegrid_domain::webhooks::SECRET_PREFIX)
+        }
+        serde_json::Value::Array(items) => items.iter().any(holds_secret),
+        serde_json::Value::Object(fields) => fields.values().any(holds_secret),
+        _ => false,
+    }
+}
+
+/// Stores the response of the create that claimed `key`. A response still
+/// holding a secret is refused (the create fails): replays never return one.
 pub async fn complete(
     conn: &mut Conn,
     principal: Uuid,
     key: &str,
     stored: &Stored,
 ) -> StoreResult<()> {
+    if holds_secret(&stored.response) {
+        return Err(StoreError::Check("idempotency_no_secrets".into()));
+    }
     diesel::update(
         t::table
             .filter(t::principal_id.eq(principal))
@@ -98,4 +116,18 @@ pub async fn complete(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_found_at_any_depth() {
+        assert!(holds_secret(&serde_json::json!({"a": [{"k": "ogk_1_x"}]})));
+        assert!(holds_secret(&serde_json::json!("whsec_abc")));
+        assert!(!holds_secret(
+            &serde_json::json!({"id": "1", "name": "ogk"})
+        ));
+    }
 }

@@ -1,6 +1,7 @@
 //! `/auth/login`, `/auth/refresh`, `/auth/logout` and `/me`.
 
-use actix_web::web::{Data, Json};
+use crate::input::Json;
+use actix_web::web::Data;
 use actix_web::{HttpResponse, get, post};
 use chrono::Duration;
 use onegrid_domain::permissions::{MATRIX, Role, allowed_anywhere};

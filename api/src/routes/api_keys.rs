@@ -1,7 +1,9 @@
 //! API keys for machine clients: scoped to one role in one scope, stored
 //! hashed, shown once, revocable at once.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, delete, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::{Action, Role, may_grant};
@@ -62,8 +64,13 @@ impl ApiKeyView {
 pub struct CreatedApiKey {
     #[serde(flatten)]
     pub api_key: ApiKeyView,
-    /// Send as `X-API-Key` (or `Authorization: Bearer`). Store it now.
-    pub key: String,
+    /// Send as `X-API-Key` (or `Authorization: Bearer`). Store it now: it is
+    /// in the first response only. A replay of the create (the same
+    /// `Idempotency-Key`) returns the key without it; if it was lost, revoke
+    /// the key and create another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
+    pub key: Option<String>,
 }
 
 /// A key to create.
@@ -121,7 +128,9 @@ pub async fn list_api_keys(
 /// Create an API key
 ///
 /// Creates a key acting as one role in one scope, for a machine client such as
-/// a district's own front-end backend. The plaintext key is in this response only.
+/// a district's own front-end backend. The plaintext key is in this response
+/// only: it is stored hashed, and a replay under the same `Idempotency-Key`
+/// answers the same 201 without `key` (nothing stores it to replay).
 #[utoipa::path(tag = "api-keys", request_body = NewApiKey, responses((status = 201, body = CreatedApiKey)))]
 #[post("/api-keys")]
 pub async fn create_api_key(
@@ -163,14 +172,15 @@ pub async fn create_api_key(
                     )
                     .await?;
                     let location = format!("/api/v1/api-keys/{}", row.id);
-                    Created::new(
+                    Ok(Created::new(
                         CreatedApiKey {
                             api_key: ApiKeyView::from_row(row)?,
-                            key: plaintext,
+                            key: Some(plaintext),
                         },
                         location,
                         None,
-                    )
+                    )?
+                    .with_secret("key"))
                 })
             },
         )

@@ -2,7 +2,9 @@
 //! (错时) marked from the working calendar - and the booking of a case into
 //! one: the case's service mode follows, and a full slot refuses.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, delete, get, post};
 use chrono::{DateTime, Duration, Utc};
 use onegrid_domain::calendar::Basis;

@@ -1,6 +1,7 @@
 //! The audit log's read API, for auditors.
 
-use actix_web::web::{Data, Query};
+use crate::input::Query;
+use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::{Action, Target};

@@ -2,7 +2,8 @@
 //! PDF), limited in size and number, stored outside the database in the blob
 //! store, served back with their integrity checked.
 
-use actix_web::web::{Data, Path, Payload, Query};
+use crate::input::Query;
+use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::Action;

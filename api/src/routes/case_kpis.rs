@@ -2,7 +2,8 @@
 //! satisfaction rates (三率), on-time closure, return and rework rates, per
 //! street, community, grid, department or worker.
 
-use actix_web::web::{Data, Query};
+use crate::input::Query;
+use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 use chrono::{Duration, NaiveDate, TimeZone};
 use onegrid_domain::clock::CHINA;

@@ -2,7 +2,9 @@
 //! workdays loaded as data), the SLA clocks per tier and the category
 //! catalogue. Everyone reads them; the district admin edits them.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post, put};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use onegrid_domain::calendar::{DayKind, WORKING_HOURS};

@@ -4,9 +4,10 @@
 //! steps: exactly one wins), recorded as an event, and acted out on the
 //! case's clocks.
 
+use crate::input::Json;
 use actix_web::HttpResponse;
 use actix_web::post;
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Path};
 use onegrid_domain::cases::{SCORES, Status, Step, clock_effects, next};
 use onegrid_domain::permissions::{Action, step_action};
 use onegrid_store::cases::{self, Case, CaseChanges, NewEvent, StepWrite};

@@ -2,7 +2,8 @@
 //! assignee and clocks (the case resolves only when every task has), and a
 //! bundle of services for one resident as one parent with one rating.
 
-use actix_web::web::{Data, Json, Path};
+use crate::input::Json;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::cases::{Status, Step, clock_effects, next};

@@ -2,7 +2,9 @@
 //! decision, filed through one of six channels, read with its clocks and
 //! history, and listed as work lists. The steps live in `case_steps`.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::cases::{Step, allowed};

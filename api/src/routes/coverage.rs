@@ -1,6 +1,7 @@
 //! 一格三员 coverage: which grids lack one of the three kinds of staff.
 
-use actix_web::web::{Data, Path, Query};
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get};
 use chrono::NaiveDate;
 use onegrid_domain::permissions::{Action, Target};

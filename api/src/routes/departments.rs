@@ -1,6 +1,8 @@
 //! 部门: the district's departments (police, justice, urban management, ...).
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::departments::is_valid_department_code;

@@ -4,7 +4,9 @@
 //! masked and revealed only with a purpose (audited). Department staff see a
 //! dispute only when it was whistled to their department, with names masked.
 
-use actix_web::web::{Data, Json, Path, Payload, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::masking::{mask_name, mask_phone};

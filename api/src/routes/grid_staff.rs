@@ -1,6 +1,8 @@
 //! 一格三员: who staffs a grid, by kind, over which days.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, delete, get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::permissions::Action;

@@ -1,6 +1,8 @@
 //! 网格: grids of about 450 households, with their 15-digit code and boundary.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::codes::{Level, check_code};

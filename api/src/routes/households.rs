@@ -1,6 +1,8 @@
 //! Buildings (楼栋), units (单元), dwellings (户) and households of a grid.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::Action;

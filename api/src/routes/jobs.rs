@@ -1,7 +1,8 @@
 //! The worker's jobs as a district admin sees them: what waits, runs, ran and
 //! failed for good, and a replay for the failed.
 
-use actix_web::web::{Data, Path, Query};
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::{Action, Target};

@@ -2,8 +2,10 @@
 //! row-by-row error report first, then all-or-nothing), and exports of a
 //! ledger or of a targeting query, masked, with formula-looking text inert.
 
+use crate::input::Json;
+use crate::input::Query;
 use actix_web::http::header;
-use actix_web::web::{Data, Json, Path, Payload, Query};
+use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use chrono::{Duration, NaiveDate};
 use onegrid_domain::identity::parse_id_number;

@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Duration, Utc};
 use onegrid_domain::identity::{Gender, age_on};

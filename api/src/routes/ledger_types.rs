@@ -1,7 +1,9 @@
 //! Ledger types (台账类型): the built-in ones and those a street or community
 //! adds through the API, without a code change.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::ledger::{FieldDef, Sensitivity, Subject, check_fields};

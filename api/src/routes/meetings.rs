@@ -6,7 +6,9 @@
 //! next meeting reports back; the meeting closes with its minutes and
 //! attendance.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post, put};
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::permissions::{Action, Target};

@@ -1,6 +1,7 @@
 //! The caller's inbox (消息): notices such as a break-glass in one's community.
 
-use actix_web::web::{Data, Path, Query};
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_store::notifications::{self, Notification};

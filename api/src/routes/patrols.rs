@@ -4,7 +4,9 @@
 //! call (linked both ways), read one's history; chiefs and admins read the
 //! logs and the coverage of a community.
 
-use actix_web::web::{Data, Json, Path, Payload, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::permissions::{Action, Target};

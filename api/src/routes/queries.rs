@@ -4,7 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::ledger::Subject;

@@ -1,7 +1,9 @@
 //! Residents (居民): the registry of a grid, with ID numbers and phones sealed,
 //! shown masked, and revealed only with a permission and a stated purpose.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::identity::{Gender, age_on, normalize_phone, parse_id_number};

@@ -1,6 +1,7 @@
 //! Dated role assignments: a role held in a scope from one day to another.
 
-use actix_web::web::{Data, Json, Path};
+use crate::input::Json;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, delete, get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::permissions::{Action, Role, may_grant};

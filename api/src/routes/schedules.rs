@@ -2,7 +2,9 @@
 //! (China time, with its holiday and misfire policies), when it fires next,
 //! its fire history, and a change of rule, policy or on/off under If-Match.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::{Action, Target};

@@ -1,6 +1,8 @@
 //! Staff accounts. Passwords are stored as argon2id hashes and never returned.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::{Action, Target};

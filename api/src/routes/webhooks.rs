@@ -3,7 +3,9 @@
 //! signing secret once, rotate it, switch it off and on, read its delivery
 //! log with every attempt, and replay a delivery.
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::netguard::{self, Allowed};

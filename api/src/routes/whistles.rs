@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use actix_web::web::{Data, Json, Path, Query};
+use crate::input::Json;
+use crate::input::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post, put};
 use chrono::{DateTime, Utc};
 use onegrid_domain::mediation::{Level, SummonsStep, WhistleReason};

@@ -355,3 +355,86 @@ async fn implausible_credentials_are_refused_without_a_lookup() {
         .await
         .problem(401, "invalid_credentials");
 }
+
+/// No secret is stored in plaintext: after an API key created under an
+/// `Idempotency-Key` and replayed, a webhook endpoint with its signing secret,
+/// a login with its refresh token and a user with a password, a dump of the
+/// whole database holds none of them. The replay answers the same key
+/// without its secret.
+#[tokio::test]
+async fn no_secret_is_stored_in_plaintext_not_even_for_replays() {
+    let app = TestApp::start_with(&[("ONEGRID_WEBHOOK_ALLOW_CIDRS", "127.0.0.2/32")]).await;
+    let w = World::build(&app).await;
+    let admin = app.token("a-admin").await;
+    let body = json!({"name": "mini-program", "role": "community_admin", "scope": {"community_id": w.community_a1}});
+    let create = || {
+        app.post("/api/v1/api-keys")
+            .bearer(&admin)
+            .header("idempotency-key", "create-key-1")
+            .json(&body)
+            .send()
+    };
+    let first = create().await;
+    let created = first.ok(201).clone();
+    let key = created["key"].as_str().unwrap().to_owned();
+    assert!(first.header("idempotency-replayed").is_none());
+    let again = create().await;
+    let replayed = again.ok(201).clone();
+    assert_eq!(again.header("idempotency-replayed"), Some("true"));
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(
+        replayed["id"], created["id"],
+        "the same key, not a second one"
+    );
+    assert!(replayed.get("key").is_none(), "{replayed}");
+    assert!(!again.text.contains(&key[20..]));
+    assert_eq!(app.db.count("api_keys").await, 1);
+    // The key works; the replay did not make another.
+    app.get("/api/v1/me")
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .ok(200);
+
+    let hook = app
+        .post("/api/v1/webhook-endpoints")
+        .bearer(&admin)
+        .json(&json!({"url": "https://hooks.example.cn/x", "street_id": w.street_a}))
+        .send()
+        .await;
+    let signing = hook.ok(201)["secret"].as_str().unwrap().to_owned();
+    assert!(signing.starts_with("whsec_"));
+    let login = app.login_reply("a1-worker", onegrid_tests::PASSWORD).await;
+    let refresh = login.ok(200)["refresh_token"].as_str().unwrap().to_owned();
+    let password = "a-long-password-nobody-knows";
+    app.post("/api/v1/users")
+        .bearer(&admin)
+        .json(&json!({"username": "new-worker", "display_name": "新网格员", "password": password, "street_id": w.street_a}))
+        .send()
+        .await
+        .ok(201);
+
+    let dump = std::process::Command::new("pg_dump")
+        .args(["--data-only", "--no-owner", &app.db.url()])
+        .output()
+        .expect("pg_dump is installed with PostgreSQL");
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    assert!(dump.contains("mini-program"), "the dump holds the data");
+    let (_, key_secret) = key.rsplit_once('_').unwrap();
+    let (_, refresh_secret) = refresh.split_once('.').unwrap();
+    let signing_secret = signing.strip_prefix("whsec_").unwrap();
+    for (what, secret) in [
+        ("API key", key.as_str()),
+        ("API key secret", key_secret),
+        ("webhook secret", signing_secret),
+        ("refresh token", refresh_secret),
+        ("password", password),
+    ] {
+        assert!(!dump.contains(secret), "the {what} is in the dump");
+    }
+}

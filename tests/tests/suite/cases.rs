@@ -580,14 +580,14 @@ async fn illegal_steps_are_409_with_the_allowed_ones_and_change_nothing() {
             "{body}"
         );
     }
-    for body in [
-        json!({"step": "accept", "note": "x"}),
-        json!({"step": "teleport"}),
+    for (body, field) in [
+        (json!({"step": "accept", "note": "x"}), "body"),
+        (json!({"step": "teleport"}), "step"),
     ] {
         let reply = step(&app, &worker, &case, body).await;
         assert_eq!(
             reply.problem(422, "validation_failed")["errors"][0]["field"],
-            "body"
+            field
         );
     }
     // Without If-Match: 428; with a stale one: 412.
