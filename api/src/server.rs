@@ -86,10 +86,15 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
         .await
 }
 
-/// JSON log lines on stdout, filtered by `RUST_LOG` (default `info`).
+/// JSON log lines on stdout, filtered by `RUST_LOG` (default `info`). The
+/// framework's extractor debug lines quote the request path (which can carry
+/// a value), so they stay off whatever `RUST_LOG` asks for.
 pub fn init_logging() {
-    let filter =
+    let mut filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if let Ok(quiet) = "actix_web::types=info".parse() {
+        filter = filter.add_directive(quiet);
+    }
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
