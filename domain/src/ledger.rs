@@ -369,13 +369,15 @@ pub struct BuiltIn {
 }
 
 /// The built-in ledger types (the fixed part of "9+X"; households and
-/// residents are the registry itself).
+/// residents are the registry itself). Ledgers about a person or household
+/// are protected or closed by default (PIPL's minimum necessary: a grid worker
+/// works their own grid); a district may change a type's sensitivity.
 pub const BUILT_IN: &[BuiltIn] = &[
     BuiltIn {
         code: "party_members",
         name: "党员",
         subject: Subject::Resident,
-        sensitivity: Sensitivity::Open,
+        sensitivity: Sensitivity::Protected,
         mask_name: false,
         verify_period_days: 365,
         fields: r#"[{"key":"joined_on","label":"入党时间","type":"date","required":true},
@@ -386,7 +388,7 @@ pub const BUILT_IN: &[BuiltIn] = &[
         code: "veterans",
         name: "退役军人",
         subject: Subject::Resident,
-        sensitivity: Sensitivity::Audited,
+        sensitivity: Sensitivity::Protected,
         mask_name: false,
         verify_period_days: 180,
         fields: r#"[{"key":"service_branch","label":"服役军种","type":"choice","choices":["陆军","海军","空军","火箭军","武警","其他"],"required":true},
@@ -434,7 +436,7 @@ pub const BUILT_IN: &[BuiltIn] = &[
         code: "dogs",
         name: "养犬",
         subject: Subject::Resident,
-        sensitivity: Sensitivity::Open,
+        sensitivity: Sensitivity::Protected,
         mask_name: false,
         verify_period_days: 365,
         fields: r#"[{"key":"breed","label":"犬种","type":"text","required":true},
@@ -445,7 +447,7 @@ pub const BUILT_IN: &[BuiltIn] = &[
         code: "elderly_alone",
         name: "独居老人",
         subject: Subject::Resident,
-        sensitivity: Sensitivity::Audited,
+        sensitivity: Sensitivity::Protected,
         mask_name: true,
         verify_period_days: 30,
         fields: r#"[{"key":"health","label":"健康状况","type":"choice","choices":["良好","一般","较差"],"required":true},
@@ -496,5 +498,35 @@ mod built_in_tests {
             assert!(codes.insert(t.code));
         }
         assert!(codes.len() >= 9);
+    }
+
+    #[test]
+    fn built_in_ledgers_about_people_stay_in_the_readers_own_grids() {
+        for t in BUILT_IN {
+            let personal = t.subject != Subject::None;
+            let own_scope = matches!(t.sensitivity, Sensitivity::Protected | Sensitivity::Closed);
+            assert!(
+                !personal || own_scope,
+                "{} is about people yet {:?}",
+                t.code,
+                t.sensitivity
+            );
+        }
+        let protected: Vec<&str> = BUILT_IN
+            .iter()
+            .filter(|t| t.sensitivity == Sensitivity::Protected)
+            .map(|t| t.code)
+            .collect();
+        assert_eq!(
+            protected,
+            [
+                "party_members",
+                "veterans",
+                "low_income",
+                "disabled",
+                "dogs",
+                "elderly_alone"
+            ]
+        );
     }
 }

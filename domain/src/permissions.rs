@@ -276,6 +276,31 @@ impl Grant {
         }
     }
 
+    /// The target is a node above the grant's scope on its path (the grid's
+    /// community, street or district). Department scopes enclose nothing.
+    pub fn lies_within(&self, target: &Target) -> bool {
+        if self.scope.district() != target.district || target.department.is_some() {
+            return false;
+        }
+        let (street, community, grid) = match self.scope {
+            Scope::District { .. } | Scope::Department { .. } => return false,
+            Scope::Street { street, .. } => (street, None, None),
+            Scope::Community {
+                street, community, ..
+            } => (street, Some(community), None),
+            Scope::Grid {
+                street,
+                community,
+                grid,
+                ..
+            } => (street, Some(community), Some(grid)),
+        };
+        let on_path = |at: Option<Uuid>, own: Option<Uuid>| at.is_none() || at == own;
+        target.street.is_none_or(|s| s == street)
+            && on_path(target.community, community)
+            && on_path(target.grid, grid)
+    }
+
     /// The grant reaches the target's street (district-wide grants reach every street).
     pub fn touches(&self, target: &Target) -> bool {
         self.scope.district() == target.district
@@ -291,6 +316,9 @@ pub enum Reach {
     Within,
     /// The target must lie in a street the grant works in (district-wide grants: any).
     Street,
+    /// The target lies within the grant's scope, or encloses it: a grid worker
+    /// reads what belongs to the community of their grid (its needs meeting).
+    Enclosing,
 }
 
 /// Everything the API guards, one variant per permission.
@@ -352,6 +380,10 @@ pub struct Rule {
     /// Stable name, used in the docs and in 403 details.
     pub name: &'static str,
     pub description: &'static str,
+    /// The levels of the objects handlers check this permission on (a case
+    /// lies in a grid, a needs meeting in a community); department staff's
+    /// objects are also routed to their department.
+    pub objects: &'static [ScopeKind],
     pub reach: Reach,
     pub roles: &'static [Role],
 }
@@ -366,6 +398,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::HierarchyRead,
         name: "hierarchy.read",
         description: "read the district, its streets, communities and grids",
+        objects: &[ScopeKind::Street, ScopeKind::Community, ScopeKind::Grid],
         reach: Reach::Street,
         roles: &Role::ALL,
     },
@@ -373,6 +406,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::StreetCreate,
         name: "street.create",
         description: "create a street in the district",
+        objects: &[ScopeKind::District],
         reach: Reach::Within,
         roles: &[DistrictAdmin],
     },
@@ -380,6 +414,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::StreetUpdate,
         name: "street.update",
         description: "edit a street",
+        objects: &[ScopeKind::Street],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin],
     },
@@ -387,6 +422,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CommunityCreate,
         name: "community.create",
         description: "create a community in a street",
+        objects: &[ScopeKind::Street],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin],
     },
@@ -394,6 +430,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CommunityUpdate,
         name: "community.update",
         description: "edit a community",
+        objects: &[ScopeKind::Community],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin],
     },
@@ -401,6 +438,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::GridCreate,
         name: "grid.create",
         description: "create a grid in a community",
+        objects: &[ScopeKind::Community],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin],
     },
@@ -408,6 +446,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::GridUpdate,
         name: "grid.update",
         description: "edit a grid (name, boundary, target households)",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin, GridChief],
     },
@@ -415,6 +454,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::DepartmentRead,
         name: "department.read",
         description: "read the district's departments",
+        objects: &[ScopeKind::Street],
         reach: Reach::Street,
         roles: &Role::ALL,
     },
@@ -422,6 +462,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::DepartmentManage,
         name: "department.manage",
         description: "create and edit departments",
+        objects: &[ScopeKind::District],
         reach: Reach::Within,
         roles: &[DistrictAdmin],
     },
@@ -429,6 +470,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::StaffRead,
         name: "staff.read",
         description: "read staff accounts and their roles",
+        objects: &[ScopeKind::District, ScopeKind::Street],
         reach: Reach::Street,
         roles: &[
             DistrictAdmin,
@@ -442,6 +484,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::StaffManage,
         name: "staff.manage",
         description: "create, edit and disable staff accounts; revoke their sessions",
+        objects: &[ScopeKind::District, ScopeKind::Street],
         reach: Reach::Street,
         roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin],
     },
@@ -449,6 +492,12 @@ pub const MATRIX: &[Rule] = &[
         action: Action::RoleAssign,
         name: "role.assign",
         description: "grant and end roles (only roles the granter's role may grant)",
+        objects: &[
+            ScopeKind::District,
+            ScopeKind::Street,
+            ScopeKind::Community,
+            ScopeKind::Grid,
+        ],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin],
     },
@@ -456,6 +505,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::GridStaffAssign,
         name: "grid_staff.assign",
         description: "assign and end 一格三员 grid staff",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin, GridChief],
     },
@@ -463,6 +513,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CoverageRead,
         name: "coverage.read",
         description: "read 一格三员 staffing coverage",
+        objects: &[ScopeKind::Street, ScopeKind::Community],
         reach: Reach::Within,
         roles: &[
             DistrictAdmin,
@@ -476,6 +527,12 @@ pub const MATRIX: &[Rule] = &[
         action: Action::ApiKeyManage,
         name: "api_key.manage",
         description: "create, list and revoke API keys for machine clients",
+        objects: &[
+            ScopeKind::District,
+            ScopeKind::Street,
+            ScopeKind::Community,
+            ScopeKind::Grid,
+        ],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin],
     },
@@ -483,6 +540,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::RegistryRead,
         name: "registry.read",
         description: "read buildings, households and residents (sensitive values masked)",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[
             DistrictAdmin,
@@ -497,6 +555,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::RegistryWrite,
         name: "registry.write",
         description: "record buildings, households and residents; move residents between grids",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[
             DistrictAdmin,
@@ -510,6 +569,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::ResidentReveal,
         name: "resident.reveal",
         description: "reveal an ID number or phone, with a stated purpose (audited, rate-limited)",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[StreetAdmin, CommunityAdmin, GridChief, GridWorker],
     },
@@ -517,6 +577,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::LedgerTypeManage,
         name: "ledger_type.manage",
         description: "add and evolve ledger types for the scope",
+        objects: &[ScopeKind::District, ScopeKind::Street, ScopeKind::Community],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin],
     },
@@ -524,6 +585,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::LedgerRead,
         name: "ledger.read",
         description: "read ledger records: open and audited ledgers street-wide, protected and closed ones within scope",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Street,
         roles: &[
             DistrictAdmin,
@@ -538,6 +600,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::LedgerWrite,
         name: "ledger.write",
         description: "add, edit, verify, retire and restore ledger records",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[
             DistrictAdmin,
@@ -551,6 +614,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::BreakGlass,
         name: "ledger.break_glass",
         description: "break the glass: read a protected ledger outside scope for 3 hours, with a reason",
+        objects: &[ScopeKind::Community],
         reach: Reach::Street,
         roles: &[StreetAdmin, CommunityAdmin, GridChief, GridWorker],
     },
@@ -558,6 +622,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::AuditRead,
         name: "audit.read",
         description: "read the audit log",
+        objects: &[ScopeKind::District, ScopeKind::Street],
         reach: Reach::Within,
         roles: &[DistrictAdmin, Auditor],
     },
@@ -565,6 +630,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CaseSetupRead,
         name: "case_setup.read",
         description: "read the working calendar, the SLA tiers and the case category catalogue",
+        objects: &[ScopeKind::Street],
         reach: Reach::Street,
         roles: &Role::ALL,
     },
@@ -572,6 +638,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CaseSetupManage,
         name: "case_setup.manage",
         description: "load calendars, set SLA tiers, edit the case category catalogue",
+        objects: &[ScopeKind::District],
         reach: Reach::Within,
         roles: &[DistrictAdmin],
     },
@@ -579,6 +646,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CaseFile,
         name: "case.file",
         description: "file a case (a resident's need, a finding, a hotline ticket) in a grid",
+        objects: &[ScopeKind::Community, ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[
             DistrictAdmin,
@@ -592,6 +660,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CaseRead,
         name: "case.read",
         description: "read cases, their history and clocks (department staff: only those routed to the department)",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &Role::ALL,
     },
@@ -599,6 +668,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CaseWork,
         name: "case.work",
         description: "handle a case: sign for it, return it, request extension or parking, pause for the resident, submit a result, escalate",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[
             DistrictAdmin,
@@ -613,6 +683,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CaseTriage,
         name: "case.triage",
         description: "accept or reject a case, dispatch it, verify a result or send it back, resolve",
+        objects: &[ScopeKind::Community, ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[
             DistrictAdmin,
@@ -626,6 +697,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CaseApprove,
         name: "case.approve",
         description: "approve or deny extensions and parking, unpark, close and reopen cases",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin, CommunityAdmin, GridChief],
     },
@@ -633,6 +705,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CaseRate,
         name: "case.rate",
         description: "record the resident's rating of a resolved case",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[
             DistrictAdmin,
@@ -646,6 +719,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::CaseReporterReveal,
         name: "case.reporter_reveal",
         description: "reveal a case's sealed reporter with a stated purpose (audited; never to the case's handler)",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[StreetAdmin, CommunityAdmin],
     },
@@ -653,6 +727,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::JobsManage,
         name: "jobs.manage",
         description: "see the worker's jobs of the district and replay failed ones",
+        objects: &[ScopeKind::District],
         reach: Reach::Within,
         roles: &[DistrictAdmin],
     },
@@ -660,6 +735,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::SchedulesManage,
         name: "schedules.manage",
         description: "see the district's recurring work and change when it runs",
+        objects: &[ScopeKind::District],
         reach: Reach::Within,
         roles: &[DistrictAdmin],
     },
@@ -667,6 +743,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::WebhooksManage,
         name: "webhooks.manage",
         description: "register webhook endpoints of the district or a street, read their delivery log and replay deliveries",
+        objects: &[ScopeKind::District, ScopeKind::Street],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin],
     },
@@ -674,6 +751,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::DisputeRead,
         name: "dispute.read",
         description: "read disputes with their parties (contact details masked), sessions, documents and follow-ups",
+        objects: &[ScopeKind::Street, ScopeKind::Community, ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[
             DistrictAdmin,
@@ -688,6 +766,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::DisputeRecord,
         name: "dispute.record",
         description: "record disputes and their parties, move them up a level, record mediation sessions, outcomes and follow-up visits",
+        objects: &[ScopeKind::Street, ScopeKind::Community, ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[StreetAdmin, CommunityAdmin, GridChief, GridWorker],
     },
@@ -695,6 +774,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::DisputePartyReveal,
         name: "dispute.party_reveal",
         description: "reveal a dispute party's phone with a stated purpose (audited; department staff only on disputes summoned to them)",
+        objects: &[ScopeKind::Street, ScopeKind::Community, ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[StreetAdmin, CommunityAdmin, DepartmentStaff],
     },
@@ -702,6 +782,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::WhistleBlow,
         name: "whistle.blow",
         description: "blow the whistle (吹哨) on the street's dispute or case, close it, rate the summoned departments",
+        objects: &[ScopeKind::Street],
         reach: Reach::Within,
         roles: &[StreetAdmin],
     },
@@ -709,6 +790,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::SummonsRead,
         name: "summons.read",
         description: "read whistles and summonses: the street's, or those of one's department across the district",
+        objects: &[ScopeKind::Street],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin, DepartmentStaff, Auditor],
     },
@@ -716,6 +798,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::SummonsWork,
         name: "summons.work",
         description: "report in (报到) to a summons of one's department, mark on site, record actions, mark done",
+        objects: &[ScopeKind::Street],
         reach: Reach::Within,
         roles: &[DepartmentStaff],
     },
@@ -723,6 +806,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::MediationSetup,
         name: "mediation.setup",
         description: "set the district's mediation panel and report-in windows",
+        objects: &[ScopeKind::District],
         reach: Reach::Within,
         roles: &[DistrictAdmin],
     },
@@ -730,6 +814,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::MediationKpis,
         name: "mediation.kpis",
         description: "read whistle rates, report-in timeliness, department ratings and where disputes were settled, with rankings",
+        objects: &[ScopeKind::District, ScopeKind::Street],
         reach: Reach::Within,
         roles: &[DistrictAdmin, StreetAdmin, Auditor],
     },
@@ -737,6 +822,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::PatrolKeep,
         name: "patrol.keep",
         description: "keep one's daily patrol log in one's grids: check-in and out, track, visits, findings, a finding turned into a case",
+        objects: &[ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[GridChief, GridWorker],
     },
@@ -744,6 +830,7 @@ pub const MATRIX: &[Rule] = &[
         action: Action::PatrolRead,
         name: "patrol.read",
         description: "read the patrol logs of a grid or community and its coverage (logs, households visited, missing days)",
+        objects: &[ScopeKind::Community, ScopeKind::Grid],
         reach: Reach::Within,
         roles: &[
             DistrictAdmin,
@@ -757,14 +844,16 @@ pub const MATRIX: &[Rule] = &[
         action: Action::MeetingManage,
         name: "meeting.manage",
         description: "schedule the community's half-monthly needs meeting, record its decisions as service items and close it",
+        objects: &[ScopeKind::Community],
         reach: Reach::Within,
         roles: &[StreetAdmin, CommunityAdmin],
     },
     Rule {
         action: Action::MeetingRead,
         name: "meeting.read",
-        description: "read needs meetings: agenda, service items and their report-back, attendance",
-        reach: Reach::Within,
+        description: "read needs meetings: agenda, service items and their report-back, attendance (grid staff: their community's)",
+        objects: &[ScopeKind::Community],
+        reach: Reach::Enclosing,
         roles: &[
             DistrictAdmin,
             StreetAdmin,
@@ -849,8 +938,18 @@ pub fn allowed(grants: &[Grant], action: Action, target: &Target) -> bool {
             && match rule.reach {
                 Reach::Within => g.covers(target),
                 Reach::Street => g.touches(target),
+                Reach::Enclosing => g.covers(target) || g.lies_within(target),
             }
     })
+}
+
+/// Whether a grant holding `action` has `target` inside its own scope,
+/// whatever the action's reach (a query naming no scope covers only these).
+pub fn within_own_scope(grants: &[Grant], action: Action, target: &Target) -> bool {
+    let rule = rule(action);
+    grants
+        .iter()
+        .any(|g| rule.roles.contains(&g.role) && g.covers(target))
 }
 
 /// Whether any of `grants` permits `action` somewhere (used to refuse early).
@@ -883,6 +982,7 @@ pub fn render_markdown() -> String {
         let reach = match rule.reach {
             Reach::Within => "within scope",
             Reach::Street => "same street",
+            Reach::Enclosing => "within scope or enclosing it",
         };
         out.push_str(&format!(
             "| `{}` | {} | {} |",
@@ -1257,6 +1357,125 @@ mod tests {
                 street: s,
                 community: c
             }
+        ));
+    }
+
+    /// Derived from the matrix: for every ✓ the role, held in each scope kind
+    /// it can be held in, can act on an object at one of the rule's object
+    /// levels on its own path; for every blank it acts on nothing anywhere.
+    #[test]
+    fn every_tick_has_an_object_the_role_can_act_on_and_every_blank_refuses() {
+        let (d, s, c, g, dep) = ids();
+        let levels = [
+            ScopeKind::District,
+            ScopeKind::Street,
+            ScopeKind::Community,
+            ScopeKind::Grid,
+        ];
+        let on_path = |kind: ScopeKind, department: Option<Uuid>| Target {
+            department,
+            ..match kind {
+                ScopeKind::District | ScopeKind::Department => Target::district(d),
+                ScopeKind::Street => Target::street(d, s),
+                ScopeKind::Community => Target::community(d, s, c),
+                ScopeKind::Grid => Target::grid(d, s, c, g),
+            }
+        };
+        let mut checked = 0;
+        for role in Role::ALL {
+            for &kind in role.scope_kinds() {
+                let scope = match kind {
+                    ScopeKind::District => Scope::District { district: d },
+                    ScopeKind::Street => Scope::Street {
+                        district: d,
+                        street: s,
+                    },
+                    ScopeKind::Community => Scope::Community {
+                        district: d,
+                        street: s,
+                        community: c,
+                    },
+                    ScopeKind::Grid => Scope::Grid {
+                        district: d,
+                        street: s,
+                        community: c,
+                        grid: g,
+                    },
+                    ScopeKind::Department => Scope::Department {
+                        district: d,
+                        department: dep,
+                    },
+                };
+                let grants = [Grant { role, scope }];
+                // Department staff's objects are the ones routed to them.
+                let routed = (kind == ScopeKind::Department).then_some(dep);
+                for rule in MATRIX {
+                    let who = format!("{} held in a {}", role.as_str(), kind.as_str());
+                    if rule.roles.contains(&role) {
+                        assert!(
+                            rule.objects.iter().any(|&at| allowed(
+                                &grants,
+                                rule.action,
+                                &on_path(at, routed)
+                            )),
+                            "{}: {who} has a tick but no {:?} object it may act on",
+                            rule.name,
+                            rule.objects
+                        );
+                    } else {
+                        for at in levels {
+                            for department in [None, Some(dep)] {
+                                assert!(
+                                    !allowed(&grants, rule.action, &on_path(at, department)),
+                                    "{}: {who} has no tick yet may act at {}",
+                                    rule.name,
+                                    at.as_str()
+                                );
+                            }
+                        }
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(
+            checked,
+            MATRIX.len() * 8,
+            "seven roles, eight role-scope pairs"
+        );
+    }
+
+    #[test]
+    fn enclosing_reaches_up_the_path_and_never_sideways() {
+        let (d, s, c, other_c, g) = ids();
+        let worker = [Grant {
+            role: Role::GridWorker,
+            scope: Scope::Grid {
+                district: d,
+                street: s,
+                community: c,
+                grid: g,
+            },
+        }];
+        let read = Action::MeetingRead;
+        assert!(allowed(&worker, read, &Target::community(d, s, c)));
+        assert!(allowed(&worker, read, &Target::grid(d, s, c, g)));
+        assert!(!allowed(&worker, read, &Target::community(d, s, other_c)));
+        assert!(!allowed(
+            &worker,
+            read,
+            &Target::grid(d, s, c, Uuid::from_u128(98))
+        ));
+        assert!(!allowed(
+            &worker,
+            read,
+            &Target::community(Uuid::from_u128(97), s, c)
+        ));
+        // Within-reach rules still stop at the grid.
+        assert!(!allowed(
+            &worker,
+            Action::CaseRead,
+            &Target::community(d, s, c)
         ));
     }
 

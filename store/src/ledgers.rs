@@ -180,6 +180,35 @@ pub async fn update_type(
     }
 }
 
+/// Sets a type's sensitivity under optimistic locking (the caller audits it).
+pub async fn set_sensitivity(
+    conn: &mut Conn,
+    id: Uuid,
+    version: i32,
+    sensitivity: Sensitivity,
+) -> StoreResult<LedgerType> {
+    let updated = diesel::update(
+        types::table
+            .filter(types::id.eq(id))
+            .filter(types::version.eq(version)),
+    )
+    .set((
+        types::sensitivity.eq(sensitivity.as_str()),
+        types::version.eq(types::version + 1),
+        types::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(LedgerType::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?;
+    match updated {
+        Some(t) => Ok(t),
+        None => Err(StoreError::VersionMismatch {
+            current: get_type(conn, id).await?.version,
+        }),
+    }
+}
+
 /// The fields serialised for storage.
 pub fn to_json(fields: &[FieldDef]) -> serde_json::Value {
     fields_json(fields)

@@ -378,17 +378,25 @@ impl TestApp {
         username: &str,
         department_id: &str,
     ) -> String {
+        let scope = serde_json::json!({"department_id": department_id});
+        self.staff(d_admin, username, "department_staff", &scope)
+            .await
+    }
+
+    /// A staff account holding `role` in `scope`, created and granted through
+    /// the API by `admin`; logged in.
+    pub async fn staff(&self, admin: &str, username: &str, role: &str, scope: &Value) -> String {
         let user = self
             .post("/api/v1/users")
-            .bearer(d_admin)
+            .bearer(admin)
             .json(&serde_json::json!({"username": username, "display_name": format!("{username} 测试"),
                 "password": PASSWORD}))
             .send()
             .await;
         let user_id = user.ok(201)["id"].as_str().unwrap().to_owned();
         self.post(&format!("/api/v1/users/{user_id}/roles"))
-            .bearer(d_admin)
-            .json(&serde_json::json!({"role": "department_staff", "scope": {"department_id": department_id}}))
+            .bearer(admin)
+            .json(&serde_json::json!({"role": role, "scope": scope}))
             .send()
             .await
             .ok(201);

@@ -4,7 +4,7 @@
 use crate::input::Json;
 use crate::input::Query;
 use actix_web::web::{Data, Path};
-use actix_web::{HttpResponse, get, patch, post};
+use actix_web::{HttpResponse, get, patch, post, put};
 use chrono::{DateTime, Utc};
 use onegrid_domain::ledger::{FieldDef, Sensitivity, Subject, check_fields};
 use onegrid_domain::permissions::{Action, Scope, Target};
@@ -340,6 +340,72 @@ pub async fn update_ledger_type(
                     fields: body.fields.as_deref().map(ledgers::to_json),
                 };
                 Ok(ledgers::update_type(c, id, version, changes).await?)
+            })
+        })
+        .await?;
+    Ok(ok_with_etag(&LedgerTypeView::from(&t), t.version))
+}
+
+/// A new sensitivity for a ledger type, and why.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SensitivityChange {
+    pub sensitivity: Sensitivity,
+    /// Why (at least 5 characters), kept in the audit log.
+    #[schema(min_length = 5, max_length = 500)]
+    pub reason: String,
+}
+
+/// Change a ledger type's sensitivity
+///
+/// Who reads the type's records: `open` and `audited` ledgers street-wide,
+/// `protected` ones in the reader's own grids (elsewhere by breaking the
+/// glass), `closed` ones in their own grids only. Built-in types are the
+/// district's to change. The change, with its reason and the levels before
+/// and after, is in the audit log (`ledger_type.sensitivity`). Requires
+/// `If-Match`.
+#[utoipa::path(tag = "ledgers", params(("ledger_type_id" = Uuid, Path, description = "Ledger type id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = SensitivityChange, responses((status = 200, body = LedgerTypeView)))]
+#[put("/ledger-types/{ledger_type_id}/sensitivity")]
+pub async fn set_sensitivity(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<SensitivityChange>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    if body.reason.trim().chars().count() < 5 {
+        return Err(ApiError::field(
+            "reason",
+            "state why (at least 5 characters)",
+        ));
+    }
+    check_name("reason", &body.reason, 500)?;
+    let request_id = crate::request_id::current();
+    let t = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let current = ledgers::get_type(c, id).await?;
+                p.require(Action::LedgerTypeManage, &owner_target(&p, &current))?;
+                let version = if_match.version()?;
+                let changed = ledgers::set_sensitivity(c, id, version, body.sensitivity).await?;
+                let event = onegrid_store::audit::Event {
+                    street_id: current.street_id,
+                    action: "ledger_type.sensitivity",
+                    subject_type: "ledger_type",
+                    subject_id: Some(current.id),
+                    field: Some("sensitivity"),
+                    purpose: Some(&body.reason),
+                    request_id: &request_id,
+                    details: serde_json::json!({
+                        "code": current.code,
+                        "from": current.sensitivity().as_str(),
+                        "to": body.sensitivity.as_str(),
+                    }),
+                };
+                onegrid_store::audit::record(c, &p, event).await?;
+                Ok(changed)
             })
         })
         .await?;

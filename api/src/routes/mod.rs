@@ -173,6 +173,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             .service(ledger_types::create_ledger_type)
             .service(ledger_types::get_ledger_type)
             .service(ledger_types::update_ledger_type)
+            .service(ledger_types::set_sensitivity)
             .service(ledger_records::create_record)
             .service(ledger_records::list_records)
             .service(ledger_records::break_the_glass)

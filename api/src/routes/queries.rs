@@ -10,7 +10,7 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::ledger::Subject;
-use onegrid_domain::permissions::Action;
+use onegrid_domain::permissions::{Action, Target, within_own_scope};
 use onegrid_domain::query::{TargetQuery, check_conditions};
 use onegrid_store::ledgers::{self, LedgerType, SavedQuery};
 use onegrid_store::registry::{self, Resident};
@@ -171,17 +171,63 @@ pub(crate) async fn plan(
             .await
             .map_err(reference("query.scope.grid_id"))?;
     }
+    let grids = covered_grids(c, p, q, grids).await?;
     let plan = Plan {
         ledger_type_id: main.id,
         subject: main.subject(),
         conditions,
         also,
-        grids,
+        grids: Some(grids),
         community_id: q.scope.community_id,
         grid_id: q.scope.grid_id,
         today,
     };
     Ok((main, plan, via))
+}
+
+/// The grids a query covers, in id order: those where every ledger of the
+/// query is readable (`readable`, `None` = all visible), inside the scope the
+/// query names; naming none, inside the caller's own scope (their grids, not
+/// the street the reading rules would reach).
+async fn covered_grids(
+    c: &mut Conn,
+    p: &Principal,
+    q: &TargetQuery,
+    readable: Option<Vec<Uuid>>,
+) -> ApiResult<Vec<Uuid>> {
+    let readable: Option<HashSet<Uuid>> = readable.map(|g| g.into_iter().collect());
+    let mut covered: Vec<Uuid> = hierarchy::visible_grids(c)
+        .await?
+        .into_iter()
+        .filter(|(grid, street, community)| {
+            let in_scope = match (q.scope.community_id, q.scope.grid_id) {
+                (None, None) => within_own_scope(
+                    &p.grants,
+                    Action::LedgerRead,
+                    &Target::grid(p.district_id, *street, *community, *grid),
+                ),
+                (at, only) => {
+                    at.is_none_or(|at| at == *community) && only.is_none_or(|only| only == *grid)
+                }
+            };
+            in_scope && readable.as_ref().is_none_or(|r| r.contains(grid))
+        })
+        .map(|(grid, _, _)| grid)
+        .collect();
+    covered.sort();
+    Ok(covered)
+}
+
+/// A page of a targeting query's results and the grids the query covered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueryResults {
+    pub items: Vec<LedgerRecordView>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Every grid the query looked in, in id order: with no scope named, the
+    /// caller's own grids; grids whose ledgers the caller may not read are left out.
+    pub grids: Vec<Uuid>,
 }
 
 async fn execute(
@@ -194,7 +240,7 @@ async fn execute(
     let page = page.request()?;
     let (now, today) = (state.clock.now(), state.clock.today());
     let st = state.clone();
-    let (t, rows, residents) = state
+    let (t, rows, residents, grids) = state
         .run(caller, move |c, p| {
             Box::pin(async move {
                 let query = match (query, saved) {
@@ -203,6 +249,7 @@ async fn execute(
                     (None, None) => return Err(ApiError::field("query", "required")),
                 };
                 let (t, plan, via) = plan(c, &p, &query, now, today).await?;
+                let grids = plan.grids.clone().unwrap_or_default();
                 let rows = targeting::run(c, &plan, &page).await?;
                 let ids: Vec<Uuid> = rows.items.iter().map(|r| r.id).collect();
                 if !ids.is_empty() {
@@ -215,7 +262,7 @@ async fn execute(
                     .into_iter()
                     .map(|r| (r.id, r))
                     .collect();
-                Ok((t, rows, residents))
+                Ok((t, rows, residents, grids))
             })
         })
         .await?;
@@ -223,7 +270,11 @@ async fn execute(
         let resident = r.resident_id.and_then(|id| residents.get(&id));
         view(&st, &t, r, resident)
     });
-    Ok(HttpResponse::Ok().json(paged))
+    Ok(HttpResponse::Ok().json(QueryResults {
+        items: paged.items,
+        next_cursor: paged.next_cursor,
+        grids,
+    }))
 }
 
 /// Run a targeting query
@@ -233,8 +284,9 @@ async fn execute(
 /// the same resident or household must (not) be on, within a community or
 /// grid. Example: veterans in grid 3, aged 60 or more, not on low-income
 /// allowance. Results are paged and masked, and cover only grids where the
-/// caller may read every ledger involved.
-#[utoipa::path(tag = "ledgers", request_body = RunQueryBody, responses((status = 200, body = Paged<LedgerRecordView>)))]
+/// caller may read every ledger involved; with no scope named, only the
+/// caller's own grids. The response lists the grids covered.
+#[utoipa::path(tag = "ledgers", request_body = RunQueryBody, responses((status = 200, body = QueryResults)))]
 #[post("/ledger-queries")]
 pub async fn run_query(
     state: Data<AppState>,
@@ -323,7 +375,7 @@ pub async fn list_saved_queries(state: Data<AppState>, caller: Caller) -> ApiRes
 /// Run a saved query
 ///
 /// Runs a saved query now, with the caller's own reach.
-#[utoipa::path(tag = "ledgers", params(("saved_query_id" = Uuid, Path, description = "Saved query id"), PageQuery), responses((status = 200, body = Paged<LedgerRecordView>)))]
+#[utoipa::path(tag = "ledgers", params(("saved_query_id" = Uuid, Path, description = "Saved query id"), PageQuery), responses((status = 200, body = QueryResults)))]
 #[get("/saved-queries/{saved_query_id}/results")]
 pub async fn saved_query_results(
     state: Data<AppState>,

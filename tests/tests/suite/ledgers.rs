@@ -289,22 +289,32 @@ async fn reads_follow_sensitivity_and_break_the_glass_expires() {
     let a1 = app.token("a1-admin").await;
     let disabled = app.ledger_type_id(&a1, "disabled").await;
     let corrections = app.ledger_type_id(&a1, "corrections").await;
-    let dogs = app.ledger_type_id(&a1, "dogs").await;
+    // Organisations is an open ledger (about no person).
+    let shops = app.ledger_type_id(&a1, "organisations").await;
     let mut made = Vec::new();
-    for (t, data) in [
-        (&disabled, json!({"category": "肢体", "grade": "二级"})),
-        (&corrections, json!({"term_ends_on": "2027-06-30"})),
-        (&dogs, json!({"breed": "柴犬"})),
+    for (t, body) in [
+        (
+            &disabled,
+            json!({"resident_id": w.resident_a, "data": {"category": "肢体", "grade": "二级"}}),
+        ),
+        (
+            &corrections,
+            json!({"resident_id": w.resident_a, "data": {"term_ends_on": "2027-06-30"}}),
+        ),
+        (
+            &shops,
+            json!({"grid_id": w.grid_a1_1, "data": {"name": "便民超市", "kind": "商铺"}}),
+        ),
     ] {
         let r = app
             .post(&format!("/api/v1/ledger-types/{t}/records"))
             .bearer(&a1)
-            .json(&json!({"resident_id": w.resident_a, "data": data}))
+            .json(&body)
             .send()
             .await;
         made.push(r.ok(201)["id"].as_str().unwrap().to_owned());
     }
-    let (disabled_rec, corrections_rec, dog_rec) = (&made[0], &made[1], &made[2]);
+    let (disabled_rec, corrections_rec, shop_rec) = (&made[0], &made[1], &made[2]);
     // The protected ledger masks the resident's name.
     let own = app
         .get(&format!("/api/v1/ledger-records/{disabled_rec}"))
@@ -315,7 +325,7 @@ async fn reads_follow_sensitivity_and_break_the_glass_expires() {
 
     // A2's admin is in the same street but another community.
     let a2 = app.token("a2-admin").await;
-    app.get(&format!("/api/v1/ledger-records/{dog_rec}"))
+    app.get(&format!("/api/v1/ledger-records/{shop_rec}"))
         .bearer(&a2)
         .send()
         .await
@@ -342,7 +352,7 @@ async fn reads_follow_sensitivity_and_break_the_glass_expires() {
     );
     // Street B never sees any of it.
     let b = app.token("b-admin").await;
-    app.get(&format!("/api/v1/ledger-records/{dog_rec}"))
+    app.get(&format!("/api/v1/ledger-records/{shop_rec}"))
         .bearer(&b)
         .send()
         .await

@@ -204,6 +204,38 @@ async fn two_half_month_cycles_close_the_loop() {
     assert_eq!(made.len(), 2);
     let item = made[0].clone();
     let finding_item = made[1].clone();
+    // The owner, a grid worker, opens the meeting of their grid's community
+    // and finds it in the list (meeting.read reaches the enclosing community);
+    // a grid worker of the street's other community does not.
+    let opened = app.get(&meeting_path).bearer(&worker).send().await;
+    let owned: Vec<&str> = opened.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["owner_id"] == w.user("a1-worker").to_string())
+        .map(|i| i["case_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(owned, [item.as_str(), finding_item.as_str()]);
+    let listed = meetings(&app, &worker, &community).await;
+    assert!(listed.iter().any(|m| m["id"] == first["id"]));
+    let elsewhere = app
+        .staff(
+            &d_admin,
+            "a2-worker",
+            "grid_worker",
+            &json!({"grid_id": w.grid_a2_1}),
+        )
+        .await;
+    app.get(&meeting_path)
+        .bearer(&elsewhere)
+        .send()
+        .await
+        .problem(403, "forbidden");
+    app.get(&format!("/api/v1/needs-meetings?community_id={community}"))
+        .bearer(&elsewhere)
+        .send()
+        .await
+        .problem(403, "forbidden");
     let tracked = app
         .get(&format!("/api/v1/patrol-logs/{log_id}"))
         .bearer(&worker)

@@ -196,3 +196,195 @@ async fn veterans_in_a_grid_aged_60_or_more_not_on_low_income() {
     let listed_b = app.get("/api/v1/saved-queries").bearer(&b).send().await;
     assert_eq!(listed_b.ok(200).as_array().unwrap().len(), 0);
 }
+
+async fn resident_in(app: &TestApp, token: &str, grid: uuid::Uuid, name: &str, id: &str) -> Value {
+    app.post(&format!("/api/v1/grids/{grid}/residents"))
+        .bearer(token)
+        .json(&json!({"name": name, "id_number": id}))
+        .send()
+        .await
+        .ok(201)["id"]
+        .clone()
+}
+
+async fn query(app: &TestApp, token: &str, query: Value) -> (Vec<String>, Vec<String>) {
+    let r = app
+        .post("/api/v1/ledger-queries")
+        .bearer(token)
+        .json(&json!({"query": query}))
+        .send()
+        .await;
+    let body = r.ok(200);
+    let ids = |key: &str, field: Option<&str>| -> Vec<String> {
+        body[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| field.map_or(v, |f| &v[f]).as_str().unwrap().to_owned())
+            .collect()
+    };
+    (ids("items", Some("id")), ids("grids", None))
+}
+
+#[tokio::test]
+async fn personal_ledgers_stay_in_the_grid_workers_own_grid_until_the_district_decides() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let admin = app.token("a1-admin").await;
+    let worker = app.token("a1-worker").await;
+    let chief = app.token("a1-chief").await;
+    let street_admin = app.token("a-admin").await;
+    let d_admin = app.token("d-admin").await;
+    let own = resident_in(&app, &admin, w.grid_a1_1, "老兵甲", "150203195001011234").await;
+    let next = resident_in(&app, &admin, w.grid_a1_2, "老兵乙", "150203195202021236").await;
+    let veterans = app.ledger_type_id(&admin, "veterans").await;
+    let own_record = add(
+        &app,
+        &admin,
+        &veterans,
+        json!({"resident_id": own, "data": {"service_branch": "陆军"}}),
+    )
+    .await;
+    let next_record = add(
+        &app,
+        &admin,
+        &veterans,
+        json!({"resident_id": next, "data": {"service_branch": "海军"}}),
+    )
+    .await;
+    let (g1, g2) = (w.grid_a1_1.to_string(), w.grid_a1_2.to_string());
+
+    // Every built-in ledger about people reads as protected.
+    let types = app
+        .get("/api/v1/ledger-types?limit=200")
+        .bearer(&d_admin)
+        .send()
+        .await;
+    for t in types.ok(200)["items"].as_array().unwrap() {
+        if t["built_in"] == true && t["subject"] != "none" {
+            assert!(
+                t["sensitivity"] == "protected" || t["sensitivity"] == "closed",
+                "{}",
+                t["code"]
+            );
+        }
+    }
+
+    // The grid worker's query with no scope covers their own grid only, and
+    // naming the next grid covers nothing without breaking the glass.
+    let all = json!({"ledger": "veterans"});
+    assert_eq!(
+        query(&app, &worker, all.clone()).await,
+        (vec![own_record.clone()], vec![g1.clone()])
+    );
+    let named = json!({"ledger": "veterans", "scope": {"grid_id": w.grid_a1_2}});
+    assert_eq!(query(&app, &worker, named.clone()).await, (vec![], vec![]));
+    app.get(&format!("/api/v1/ledger-records/{next_record}"))
+        .bearer(&worker)
+        .send()
+        .await
+        .problem(403, "break_glass_required");
+    // The chief's own scope is the community: both grids, listed in id order.
+    let mut both = vec![g1.clone(), g2.clone()];
+    both.sort();
+    let (found, covered) = query(&app, &chief, all.clone()).await;
+    assert_eq!((found.len(), &covered), (2, &both));
+    // Open ledgers too: no scope is one's own grids, naming another is allowed.
+    let organisations = app.ledger_type_id(&admin, "organisations").await;
+    let shop = add(
+        &app,
+        &admin,
+        &organisations,
+        json!({"grid_id": w.grid_a1_2, "data": {"name": "便民超市", "kind": "商铺"}}),
+    )
+    .await;
+    let open = json!({"ledger": "organisations"});
+    assert_eq!(query(&app, &worker, open).await, (vec![], vec![g1.clone()]));
+    assert_eq!(
+        query(
+            &app,
+            &worker,
+            json!({"ledger": "organisations", "scope": {"grid_id": w.grid_a1_2}})
+        )
+        .await,
+        (vec![shop], vec![g2.clone()])
+    );
+
+    // The district changes the sensitivity: with If-Match and a reason, audited.
+    let path = format!("/api/v1/ledger-types/{veterans}/sensitivity");
+    let change = json!({"sensitivity": "audited", "reason": "街道统筹退役军人走访"});
+    app.call(reqwest::Method::PUT, &path)
+        .bearer(&street_admin)
+        .header("if-match", "\"2\"")
+        .json(&change)
+        .send()
+        .await
+        .problem(403, "forbidden");
+    app.call(reqwest::Method::PUT, &path)
+        .bearer(&d_admin)
+        .json(&change)
+        .send()
+        .await
+        .problem(428, "precondition_required");
+    app.call(reqwest::Method::PUT, &path)
+        .bearer(&d_admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"sensitivity": "audited", "reason": "x"}))
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(
+        app.call(reqwest::Method::PUT, &path)
+            .bearer(&d_admin)
+            .header("if-match", "\"1\"")
+            .json(&json!({"sensitivity": "public", "reason": "街道统筹退役军人走访"}))
+            .send()
+            .await
+            .problem(422, "validation_failed")["errors"][0]["field"],
+        "sensitivity"
+    );
+    let current = app
+        .get(&format!("/api/v1/ledger-types/{veterans}"))
+        .bearer(&d_admin)
+        .send()
+        .await;
+    let version = current.ok(200)["version"].as_i64().unwrap();
+    let changed = app
+        .call(reqwest::Method::PUT, &path)
+        .bearer(&d_admin)
+        .header("if-match", &format!("\"{version}\""))
+        .json(&change)
+        .send()
+        .await;
+    assert_eq!(
+        (
+            changed.ok(200)["sensitivity"].as_str(),
+            changed.body["version"].as_i64()
+        ),
+        (Some("audited"), Some(version + 1))
+    );
+    let audit = app
+        .get(&format!(
+            "/api/v1/audit-log?action=ledger_type.sensitivity&subject_id={veterans}"
+        ))
+        .bearer(&d_admin)
+        .send()
+        .await;
+    let entries = audit.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 1, "{}", audit.text);
+    assert_eq!(entries[0]["purpose"], "街道统筹退役军人走访");
+    assert_eq!(entries[0]["actor_id"], w.user("d-admin").to_string());
+    assert_eq!(
+        (&entries[0]["details"]["from"], &entries[0]["details"]["to"]),
+        (&json!("protected"), &json!("audited"))
+    );
+    // Now the worker may name the next grid; no scope is still their own grid.
+    assert_eq!(
+        query(&app, &worker, named).await,
+        (vec![next_record], vec![g2])
+    );
+    assert_eq!(
+        query(&app, &worker, all).await,
+        (vec![own_record], vec![g1])
+    );
+}

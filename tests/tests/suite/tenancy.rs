@@ -77,6 +77,7 @@ fn body_for(operation: &str, w: &World) -> Option<Value> {
         "move_resident" => json!({"grid_id": w.grid_b1_1}),
         "reveal" => json!({"field": "id_number", "purpose": "越界核对身份"}),
         "update_ledger_type" => json!({"name": "改名"}),
+        "set_sensitivity" => json!({"sensitivity": "open", "reason": "跨街道探测"}),
         "create_record" => json!({"grid_id": w.grid_b1_1, "data": {}}),
         "update_record" => json!({"data": {"school": "越界"}}),
         "retire_record" => json!({"reason": "越界删减"}),
