@@ -100,6 +100,9 @@ pub struct Problem {
     pub allowed: Vec<String>,
 }
 
+/// Seconds a client waits before retrying a 503 `unavailable`.
+pub const RETRY_UNAVAILABLE: &str = "5";
+
 /// An error answered as problem+json.
 #[derive(Debug)]
 pub struct ApiError {
@@ -230,6 +233,18 @@ impl ResponseError for ApiError {
             if let Ok(v) = HeaderValue::from_str(value) {
                 res.insert_header((name.clone(), v));
             }
+        }
+        // A dependency that is down is worth a retry in a few seconds.
+        if self.code == Code::Unavailable
+            && !self
+                .headers
+                .iter()
+                .any(|(name, _)| name == header::RETRY_AFTER)
+        {
+            res.insert_header((
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_UNAVAILABLE),
+            ));
         }
         res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }

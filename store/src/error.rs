@@ -35,11 +35,37 @@ pub enum StoreError {
     Database(diesel::result::Error),
 }
 
+/// What PostgreSQL says when it ends or refuses a session (SQLSTATE classes
+/// 57 and 08, and 53300); diesel keeps the message, not the code.
+const CONNECTION_LOST: &[&str] = &[
+    "terminating connection",
+    "the database system is",
+    "server closed the connection",
+    "connection closed",
+    "sorry, too many clients",
+    "remaining connection slots are reserved",
+    "canceling statement due to statement timeout",
+];
+
 impl From<diesel::result::Error> for StoreError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
             E::NotFound => StoreError::NotFound,
+            // The session went away mid-request: the database is unavailable
+            // (a retry gets a fresh connection), not an internal error.
+            E::DatabaseError(K::UnableToSendCommand | K::ClosedConnection, _)
+            | E::BrokenTransactionManager => {
+                StoreError::Unavailable("the database connection was lost".into())
+            }
+            E::DatabaseError(K::Unknown, info)
+                if CONNECTION_LOST.iter().any(|m| info.message().contains(m)) =>
+            {
+                StoreError::Unavailable(format!(
+                    "the database ended the session: {}",
+                    info.message()
+                ))
+            }
             E::DatabaseError(kind, info) => {
                 let constraint = info.constraint_name().unwrap_or_default().to_owned();
                 match kind {

@@ -179,6 +179,24 @@ pub async fn heartbeat(
     Ok(n == 1)
 }
 
+/// Extends every lease of `tokens` still held (a worker's claimed jobs not
+/// yet finished) to `now + lease`, in one statement; returns how many.
+pub async fn heartbeat_all(
+    conn: &mut Conn,
+    tokens: &[Uuid],
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> StoreResult<usize> {
+    Ok(diesel::update(
+        jobs::table
+            .filter(jobs::lease_token.eq_any(tokens))
+            .filter(jobs::state.eq("running")),
+    )
+    .set(jobs::lease_expires_at.eq(now + lease))
+    .execute(conn)
+    .await?)
+}
+
 type Fenced = diesel::dsl::Filter<
     diesel::dsl::Filter<
         diesel::dsl::Filter<jobs::table, diesel::dsl::Eq<jobs::id, Uuid>>,
@@ -272,18 +290,36 @@ struct StateRow {
     state: String,
 }
 
-/// Returns jobs whose lease expired (their worker died or hung) to the queue,
-/// or to `failed` if that was their last attempt. Returns how many.
-pub async fn rescue(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<Vec<Job>> {
+/// How long a rescued job waits before it runs again: `base` doubling with
+/// each attempt up to `cap`, with ±25 % jitter (the worker's retry backoff).
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+/// Returns jobs whose lease expired (their worker died or hung) to the queue
+/// after their backoff (the attempt counted), or to `failed` if that was
+/// their last attempt. Live workers heartbeat their leases, so only a dead
+/// or hung worker's jobs come back here.
+pub async fn rescue(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    backoff: Backoff,
+) -> StoreResult<Vec<Job>> {
     Ok(diesel::sql_query(
         "UPDATE jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,
                 finished_at = CASE WHEN attempt >= max_attempts THEN $1 END,
-                run_at = $1, lease_token = NULL, lease_expires_at = NULL,
+                run_at = $1 + LEAST($3, $2 * power(2, LEAST(GREATEST(attempt, 1), 20) - 1))
+                              * (0.75 + 0.5 * random()) * interval '1 millisecond',
+                lease_token = NULL, lease_expires_at = NULL,
                 last_error = 'lease expired (worker stopped or hung)'
          WHERE state = 'running' AND lease_expires_at < $1
          RETURNING *",
     )
     .bind::<Timestamptz, _>(now)
+    .bind::<diesel::sql_types::BigInt, _>(backoff.base.num_milliseconds())
+    .bind::<diesel::sql_types::BigInt, _>(backoff.cap.num_milliseconds())
     .load(conn)
     .await?)
 }

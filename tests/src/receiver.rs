@@ -24,6 +24,8 @@ pub type Answer = (u16, Option<&'static str>, Option<String>);
 struct Script {
     answers: std::collections::HashMap<String, VecDeque<Answer>>,
     got: Vec<Received>,
+    /// How long every answer takes (a slow receiver).
+    delay: std::time::Duration,
 }
 
 #[derive(Clone)]
@@ -53,15 +55,19 @@ impl Receiver {
                             .unwrap_or_default()
                             .to_owned()
                     };
-                    let mut s = shared.lock().unwrap();
-                    s.got.push(Received {
-                        path: req.path().to_owned(),
-                        id: header("webhook-id"),
-                        timestamp: header("webhook-timestamp"),
-                        signature: header("webhook-signature"),
-                        body: String::from_utf8_lossy(&body).into_owned(),
-                    });
-                    let next = s.answers.get_mut(req.path()).and_then(VecDeque::pop_front);
+                    let (next, delay) = {
+                        let mut s = shared.lock().unwrap();
+                        s.got.push(Received {
+                            path: req.path().to_owned(),
+                            id: header("webhook-id"),
+                            timestamp: header("webhook-timestamp"),
+                            signature: header("webhook-signature"),
+                            body: String::from_utf8_lossy(&body).into_owned(),
+                        });
+                        let next = s.answers.get_mut(req.path()).and_then(VecDeque::pop_front);
+                        (next, s.delay)
+                    };
+                    tokio::time::sleep(delay).await;
                     let (status, retry_after, location) = next.unwrap_or((204, None, None));
                     let mut reply =
                         HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
@@ -91,6 +97,11 @@ impl Receiver {
             .unwrap()
             .answers
             .insert(path.to_owned(), answers.into());
+    }
+
+    /// Makes every answer take `delay` from now on.
+    pub fn delay(&self, delay: std::time::Duration) {
+        self.script.lock().unwrap().delay = delay;
     }
 
     /// What `path` received, in order.

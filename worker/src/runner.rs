@@ -110,11 +110,21 @@ impl Pass {
     }
 }
 
-/// Backoff before retry `attempt` (1-based): 2 s doubling to at most 10
-/// minutes, with ±25 % jitter (`jitter` in 0..1) so retries do not march together.
+/// The retry backoff: 2 s doubling to at most 10 minutes. Failed attempts
+/// and jobs rescued from a dead worker both wait it.
+pub const BACKOFF: jobs::Backoff = jobs::Backoff {
+    base: Duration::seconds(2),
+    cap: Duration::seconds(600),
+};
+
+/// Backoff before retry `attempt` (1-based): [`BACKOFF`], with ±25 % jitter
+/// (`jitter` in 0..1) so retries do not march together.
 pub fn backoff(attempt: i32, jitter: f64) -> Duration {
-    let base = 2_i64.saturating_mul(1_i64 << attempt.clamp(1, 20).saturating_sub(1));
-    let capped = base.min(600);
+    let base = BACKOFF
+        .base
+        .num_seconds()
+        .saturating_mul(1_i64 << attempt.clamp(1, 20).saturating_sub(1));
+    let capped = base.min(BACKOFF.cap.num_seconds());
     let factor = 0.75 + 0.5 * jitter.clamp(0.0, 1.0);
     #[expect(
         clippy::cast_possible_truncation,
@@ -144,7 +154,7 @@ impl Runner {
         let mut pass = Pass::default();
         // Single statements run on their own (autocommit) on the worker's
         // connections, which carry app.worker for the session.
-        let rescued = jobs::rescue(&mut *self.db.conn().await?, now).await?;
+        let rescued = jobs::rescue(&mut *self.db.conn().await?, now, BACKOFF).await?;
         pass.rescued = rescued.len();
         if pass.rescued > 0 {
             metrics::counter!("onegrid_jobs_rescued_total").increment(pass.rescued as u64);
@@ -164,12 +174,17 @@ impl Runner {
             now,
         )
         .await?;
-        // Up to `concurrency` jobs at once, each in its own transaction.
-        let results: Vec<Result<Ran, StoreError>> = futures_util::stream::iter(claimed)
+        let tokens: Vec<Uuid> = claimed.iter().filter_map(|j| j.lease_token).collect();
+        // Up to `concurrency` jobs at once, each in its own transaction, while
+        // the leases of those not yet finished are kept alive.
+        let running = futures_util::stream::iter(claimed)
             .map(|job| self.process(job, now, stopping))
             .buffer_unordered(self.concurrency.max(1))
-            .collect()
-            .await;
+            .collect::<Vec<Result<Ran, StoreError>>>();
+        let results = tokio::select! {
+            results = running => results,
+            never = self.keep_leases(&tokens) => match never {},
+        };
         for ran in results {
             match ran? {
                 Ran::Completed => pass.completed += 1,
@@ -179,6 +194,27 @@ impl Runner {
             }
         }
         Ok(pass)
+    }
+
+    /// Extends the pass's leases every third of the lease, for as long as the
+    /// pass runs (it is dropped when the pass ends), so no live worker's job
+    /// is rescued and run twice. A failed heartbeat is retried at the next beat.
+    async fn keep_leases(&self, tokens: &[Uuid]) -> std::convert::Infallible {
+        let every = (self.lease / 3)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(1))
+            .max(std::time::Duration::from_millis(100));
+        loop {
+            tokio::time::sleep(every).await;
+            let beat = async {
+                let now = self.clock.now();
+                jobs::heartbeat_all(&mut *self.db.conn().await?, tokens, self.lease, now).await
+            };
+            match beat.await {
+                Ok(kept) => tracing::debug!(kept, "leases extended"),
+                Err(e) => tracing::warn!(error = %e, "heartbeat failed; leases may lapse"),
+            }
+        }
     }
 
     /// Runs one claimed job (or hands it back if the worker is stopping).

@@ -115,7 +115,14 @@ async fn completion_is_fenced_on_the_lease_and_expired_leases_are_rescued() {
         .await
     );
     let rescued = with(&app, move |c| {
-        Box::pin(async move { jobs::rescue(c, now + Duration::seconds(40)).await })
+        Box::pin(async move {
+            jobs::rescue(
+                c,
+                now + Duration::seconds(40),
+                onegrid_worker::runner::BACKOFF,
+            )
+            .await
+        })
     })
     .await;
     assert!(
@@ -124,19 +131,37 @@ async fn completion_is_fenced_on_the_lease_and_expired_leases_are_rescued() {
     );
     // Past the lease: the rescuer hands it back; the old holder can no longer finish it.
     let rescued = with(&app, move |c| {
-        Box::pin(async move { jobs::rescue(c, now + Duration::seconds(60)).await })
+        Box::pin(async move {
+            jobs::rescue(
+                c,
+                now + Duration::seconds(60),
+                onegrid_worker::runner::BACKOFF,
+            )
+            .await
+        })
     })
     .await;
     assert_eq!(rescued.len(), 1);
     assert_eq!(rescued[0].state, "available");
-    let second = claim(&app, "w2", 1, 30, now + Duration::seconds(61))
+    // It waits its backoff (2 s ± 25 % after a first attempt), as a retry does.
+    let wait = rescued[0].run_at - (now + Duration::seconds(60));
+    assert!(
+        (Duration::milliseconds(1500)..=Duration::milliseconds(2500)).contains(&wait),
+        "{wait}"
+    );
+    assert!(
+        claim(&app, "w2", 1, 30, now + Duration::seconds(61))
+            .await
+            .is_empty()
+    );
+    let second = claim(&app, "w2", 1, 30, now + Duration::seconds(63))
         .await
         .remove(0);
     assert_eq!(second.id, first.id);
     assert_eq!(second.attempt, 2);
     let token2 = second.lease_token.unwrap();
     assert_ne!(token1, token2);
-    let at = now + Duration::seconds(62);
+    let at = now + Duration::seconds(64);
     assert!(
         !with(&app, move |c| Box::pin(async move {
             jobs::complete(c, first.id, token1, at).await

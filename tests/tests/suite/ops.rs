@@ -229,3 +229,66 @@ async fn without_postgres_requests_get_a_generic_503() {
     .await
     .unwrap();
 }
+
+/// Connections cut under load (pg_terminate_backend on every API session,
+/// again and again): every request answers 200 or 503 `unavailable` with
+/// `Retry-After`, the HTTP status equals the problem's, and the pool heals.
+#[tokio::test]
+async fn cut_database_connections_answer_503_with_retry_after_and_never_500() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let t = app.token("a1-admin").await;
+    let path = format!("/api/v1/communities/{}/grids", w.community_a1);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut admin =
+        AsyncPgConnection::establish(&format!("{}/postgres", onegrid_tests::db::server_url()))
+            .await
+            .unwrap();
+    let cut = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{}' AND usename = 'onegrid_app'",
+        app.db.name
+    );
+    let cutter = async {
+        while !std::sync::atomic::AtomicBool::load(&done, std::sync::atomic::Ordering::SeqCst) {
+            diesel::sql_query(&cut).execute(&mut admin).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+        }
+    };
+    let load = async {
+        let one = || async {
+            let mut seen = Vec::new();
+            for _ in 0..60 {
+                let r = app.get(&path).bearer(&t).send().await;
+                seen.push((
+                    r.status.as_u16(),
+                    r.header("retry-after").map(str::to_owned),
+                    r.body.clone(),
+                ));
+            }
+            seen
+        };
+        let all = futures_util::future::join_all((0..6).map(|_| one())).await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        all.into_iter().flatten().collect::<Vec<_>>()
+    };
+    let ((), seen) = tokio::join!(cutter, load);
+    let unavailable = seen.iter().filter(|(s, _, _)| *s == 503).count();
+    for (status, retry_after, body) in &seen {
+        match status {
+            200 => assert!(body["items"].is_array()),
+            503 => {
+                assert_eq!(body["status"], 503, "{body}");
+                assert_eq!(body["code"], "unavailable");
+                assert_eq!(body["detail"], body["title"], "5xx bodies are generic");
+                assert_eq!(retry_after.as_deref(), Some("5"));
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert!(unavailable > 0, "the cuts hit requests in flight");
+    eprintln!("{} requests, {unavailable} answered 503", seen.len());
+    // The pool heals: fresh connections serve the next request.
+    app.get(&path).bearer(&t).send().await.ok(200);
+}

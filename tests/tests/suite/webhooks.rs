@@ -463,3 +463,110 @@ async fn redirects_are_not_followed_failing_endpoints_are_disabled_and_inward_se
             .starts_with("refused")
     );
 }
+
+/// Counts the delivery jobs waiting.
+async fn deliveries_waiting(app: &TestApp) -> i64 {
+    app.db
+        .scalar("SELECT count(*) FROM jobs WHERE kind = 'webhook.deliver' AND state = 'available'")
+        .await
+}
+
+/// A live worker keeps its leases while a slow receiver holds up its batch,
+/// so a second worker ticking all the while runs none of its jobs again; a
+/// dead worker's claimed jobs are rescued after their backoff and delivered once.
+#[tokio::test]
+async fn a_live_workers_deliveries_run_once_and_a_dead_workers_are_rescued() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let app = TestApp::start_with(&[ALLOW]).await;
+    let w = World::build(&app).await;
+    let a_admin = app.token("a-admin").await;
+    let worker = app.token("a1-worker").await;
+    let rx = Receiver::start().await;
+    register(
+        &app,
+        &a_admin,
+        json!({"url": format!("{}/slow", rx.base), "street_id": w.street_a,
+            "event_types": ["case.created"]}),
+    )
+    .await;
+    let runner = |id: &str| {
+        let mut r = app.runner();
+        r.worker_id = id.into();
+        r.lease = chrono::Duration::seconds(2);
+        r.concurrency = 2;
+        r
+    };
+    let (live, rival) = (runner("live"), runner("rival"));
+    let running = AtomicBool::new(false);
+    for _ in 0..6 {
+        gas_case(&app, &w, &worker).await;
+    }
+    // The fan-out pass queues six deliveries.
+    live.tick(&running).await.unwrap();
+    assert_eq!(deliveries_waiting(&app).await, 6);
+
+    // Each answer takes a second: two at a time, the batch outlives its 2 s lease.
+    rx.delay(std::time::Duration::from_secs(1));
+    let done = AtomicBool::new(false);
+    let (first, rivals) = tokio::join!(
+        async {
+            let pass = live.tick(&running).await.unwrap();
+            done.store(true, Ordering::SeqCst);
+            pass
+        },
+        async {
+            let mut passes = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                passes.push(rival.tick(&running).await.unwrap());
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            passes
+        }
+    );
+    assert_eq!(first.completed, 6, "{first:?}");
+    assert!(rivals.len() > 10, "the rival ticked throughout");
+    assert!(
+        rivals.iter().all(|p| p.rescued == 0 && p.ran() == 0),
+        "{rivals:?}"
+    );
+    let mut ids: Vec<String> = rx.got("/slow").into_iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), 6, "each delivery sent once");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6);
+
+    // A worker claims two deliveries and dies (it never beats nor sends).
+    rx.delay(std::time::Duration::ZERO);
+    for _ in 0..2 {
+        gas_case(&app, &w, &worker).await;
+    }
+    live.tick(&running).await.unwrap();
+    let now = app.clock.now();
+    let claimed = onegrid_store::jobs::claim(
+        &mut app.worker_db().conn().await.unwrap(),
+        &[onegrid_store::webhooks::WEBHOOK_QUEUE],
+        10,
+        "dead",
+        chrono::Duration::seconds(2),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(
+        rival.tick(&running).await.unwrap().rescued,
+        0,
+        "lease still live"
+    );
+    // Past its lease the rival rescues them; they wait their backoff, then go once.
+    app.clock.set(Some(now + chrono::Duration::seconds(3)));
+    let rescue = rival.tick(&running).await.unwrap();
+    assert_eq!((rescue.rescued, rescue.completed), (2, 0));
+    app.clock.set(Some(now + chrono::Duration::seconds(6)));
+    assert_eq!(rival.tick(&running).await.unwrap().completed, 2);
+    let mut ids: Vec<String> = rx.got("/slow").into_iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), 8);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 8, "the rescued deliveries went once each");
+}
