@@ -1,6 +1,7 @@
 //! `onegrid`: the API server and its operational commands.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use onegrid_api::{openapi, seed, server};
 use onegrid_config::{Config, VARIABLES};
@@ -111,6 +112,7 @@ async fn seed_demo(config: &Config) -> Result<(), String> {
     let db = Db::new(
         &config.app_database_url,
         &PoolSettings::new("onegrid-seed", 2),
+        Arc::new(SystemClock),
     )
     .map_err(|e| e.to_string())?;
     if seed::demo(&config.database_url, &db, SystemClock.now())

@@ -153,14 +153,13 @@ where
         session_id: issued.session_id,
         district_id: issued.district_id,
     };
-    let out = db.as_principal(session, now, f).await;
+    let out = db.as_principal(session, f).await;
     db.as_principal(
         Session::User {
             user_id: issued.user_id,
             session_id: issued.session_id,
             district_id: issued.district_id,
         },
-        now,
         move |c, _| {
             Box::pin(async move { auth::revoke_session(c, issued.session_id, "seed", now).await })
         },

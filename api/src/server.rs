@@ -22,6 +22,7 @@ pub async fn state(
     let db = Db::new(
         &config.app_database_url,
         &PoolSettings::new("onegrid-api", config.pool_size),
+        clock.clone(),
     )
     .map_err(|e| postgres_hint(&config.app_database_url, &e.to_string()))?;
     db.ping()

@@ -122,7 +122,7 @@ impl AppState {
         F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, ApiResult<T>> + Send,
         T: Send,
     {
-        self.db.as_principal(caller.0, self.clock.now(), f).await
+        self.db.as_principal(caller.0, f).await
     }
 
     /// Runs a create under an optional `Idempotency-Key`: the key is claimed in

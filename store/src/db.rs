@@ -1,12 +1,14 @@
 //! The bounded connection pool and the one way to run work against it: a
 //! transaction whose tenant scope is set before the first query.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::future::BoxFuture;
+use onegrid_domain::clock::Clock;
 
 use crate::error::StoreError;
 use crate::scope::{self, Principal, Session};
@@ -48,10 +50,12 @@ impl PoolSettings {
     }
 }
 
-/// A bounded pool of connections as the application role.
+/// A bounded pool of connections as the application role, and the clock
+/// its transactions tell the database about.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<AsyncPgConnection>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Db {
@@ -80,8 +84,14 @@ fn url_with_options(url: &str, s: &PoolSettings) -> String {
 }
 
 impl Db {
-    /// Builds the pool; connections are opened lazily.
-    pub fn new(url: &str, settings: &PoolSettings) -> Result<Db, StoreError> {
+    /// Builds the pool; connections are opened lazily. Every transaction it
+    /// runs sets `app.now` from `clock`, so the columns' defaults (`og_now()`)
+    /// read the platform's clock, not the database server's.
+    pub fn new(
+        url: &str,
+        settings: &PoolSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Db, StoreError> {
         let manager =
             AsyncDieselConnectionManager::<AsyncPgConnection>::new(url_with_options(url, settings));
         let pool = Pool::builder(manager)
@@ -91,7 +101,7 @@ impl Db {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Db { pool })
+        Ok(Db { pool, clock })
     }
 
     /// A pooled connection, waiting at most the configured time.
@@ -125,24 +135,25 @@ impl Db {
         T: Send,
     {
         let mut conn = self.conn().await?;
-        conn.transaction(async move |c| f(c).await).await
+        let now = self.clock.now();
+        conn.transaction(async move |c| {
+            scope::set_now(c, now).await?;
+            f(c).await
+        })
+        .await
     }
 
     /// Authenticates `session` and runs `f` in one transaction scoped to the
     /// resulting principal. A revoked session or a disabled user fails here,
     /// on every request, so revocation takes effect at once.
-    pub async fn as_principal<T, E, F>(
-        &self,
-        session: Session,
-        now: chrono::DateTime<chrono::Utc>,
-        f: F,
-    ) -> Result<T, E>
+    pub async fn as_principal<T, E, F>(&self, session: Session, f: F) -> Result<T, E>
     where
         F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, Result<T, E>> + Send,
         E: From<StoreError> + From<diesel::result::Error> + Send,
         T: Send,
     {
         let mut conn = self.conn().await?;
+        let now = self.clock.now();
         conn.transaction(async move |c| {
             let principal = scope::authenticate(c, session, now).await?;
             f(c, principal).await

@@ -158,9 +158,16 @@ async fn set(conn: &mut Conn, name: &str, value: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Sets the identity variables in one round trip.
+/// Sets the transaction's time (`app.now`, read by the columns' `og_now()`
+/// defaults) to the platform's clock.
+pub(crate) async fn set_now(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<()> {
+    set(conn, "app.now", &now.to_rfc3339()).await
+}
+
+/// Sets the transaction's time and identity variables in one round trip.
 async fn set_identity(
     conn: &mut Conn,
+    now: DateTime<Utc>,
     principal: Uuid,
     district: Option<Uuid>,
     user: Option<Uuid>,
@@ -171,13 +178,14 @@ async fn set_identity(
     diesel::sql_query(
         "SELECT set_config('app.principal_id', $1, true), set_config('app.district_id', $2, true), \
          set_config('app.user_id', $3, true), set_config('app.session_id', $4, true), \
-         set_config('app.api_key_id', $5, true)",
+         set_config('app.api_key_id', $5, true), set_config('app.now', $6, true)",
     )
     .bind::<Text, _>(principal.to_string())
     .bind::<Text, _>(text(district))
     .bind::<Text, _>(text(user))
     .bind::<Text, _>(text(session))
     .bind::<Text, _>(text(key))
+    .bind::<Text, _>(now.to_rfc3339())
     .execute(conn)
     .await?;
     Ok(())
@@ -248,6 +256,7 @@ pub async fn authenticate(
         } => {
             set_identity(
                 conn,
+                now,
                 user_id,
                 Some(district_id),
                 Some(user_id),
@@ -258,7 +267,7 @@ pub async fn authenticate(
             authenticate_user(conn, user_id, session_id, district_id, now).await
         }
         Session::ApiKey { key_id, secret } => {
-            set_identity(conn, key_id, None, None, None, Some(key_id)).await?;
+            set_identity(conn, now, key_id, None, None, None, Some(key_id)).await?;
             authenticate_key(conn, key_id, &secret, now).await
         }
     }

@@ -344,7 +344,7 @@ impl TestApp {
     /// worker's (it sees and works the jobs of every street).
     pub fn worker_db(&self) -> onegrid_store::Db {
         let settings = onegrid_store::PoolSettings::new("test-worker", 5).for_worker();
-        onegrid_store::Db::new(&self.db.app_url(), &settings).unwrap()
+        onegrid_store::Db::new(&self.db.app_url(), &settings, self.clock.clone()).unwrap()
     }
 
     /// An in-process worker on [`TestApp::worker_db`] and the test's clock.

@@ -78,6 +78,7 @@ async fn run() -> Result<(), String> {
     let db = Db::new(
         &config.app_database_url,
         &PoolSettings::new("onegrid-worker", WORKER_POOL + 1).for_worker(),
+        Arc::new(SystemClock),
     )
     .map_err(|e| e.to_string())?;
     db.ping()

@@ -3,6 +3,7 @@ mod calendar_years;
 mod cases;
 mod conventions;
 mod coverage;
+mod database_time;
 mod deadlines;
 mod docs;
 mod hierarchy;
