@@ -72,6 +72,10 @@ impl Default for Limits {
 const MAX_UNCOMPRESSED: u64 = 50 * 1024 * 1024;
 /// Most bytes the shared strings (loaded whole by the xlsx reader) may take.
 const MAX_SHARED_STRINGS: u64 = 8 * 1024 * 1024;
+/// Most strings the shared strings may declare: the xlsx reader reserves
+/// room for the declared `uniqueCount` before reading one (24 bytes each, so
+/// this bounds it to 24 MiB); eight bytes a string is more than 8 MiB holds.
+const MAX_SHARED_STRING_COUNT: u64 = MAX_SHARED_STRINGS / 8;
 /// Highest compression ratio of an xlsx part.
 const MAX_RATIO: u64 = 100;
 /// Sheets parsed at once by the whole process.
@@ -176,14 +180,54 @@ fn check_archive(bytes: &[u8]) -> Result<(), String> {
         if size / packed > MAX_RATIO || total > MAX_UNCOMPRESSED {
             return Err("the file decompresses to too much (zip bomb?)".into());
         }
-        let shared = entry
-            .name()
-            .is_ok_and(|n| n.eq_ignore_ascii_case("xl/sharedStrings.xml"));
+        let shared = entry.name().is_ok_and(|n| is_shared_strings(&n));
         if shared && size > MAX_SHARED_STRINGS {
             return Err("the file's shared strings are too large".into());
         }
     }
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index(i)
+            .map_err(|_| "not an xlsx file".to_owned())?;
+        let shared = entry.name().is_ok_and(|n| is_shared_strings(&n));
+        if shared && declared_strings(entry)? > MAX_SHARED_STRING_COUNT {
+            return Err(format!(
+                "the file's shared strings declare more than {MAX_SHARED_STRING_COUNT} strings"
+            ));
+        }
+    }
     Ok(())
+}
+
+/// Whatever folder the workbook names, the reader takes its shared strings
+/// from a part of this name.
+fn is_shared_strings(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with("sharedstrings.xml")
+}
+
+/// The `uniqueCount` the shared strings' `<sst>` tag declares (0 if none),
+/// read as the xlsx reader reads it; the part is already known to be small.
+fn declared_strings(part: impl std::io::Read) -> Result<u64, String> {
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match xml.read_event_into(&mut buf) {
+            Ok(quick_xml::events::Event::Start(tag) | quick_xml::events::Event::Empty(tag))
+                if tag.local_name().into_inner() == "sst" =>
+            {
+                let count = tag
+                    .attributes()
+                    .flatten()
+                    .find(|a| a.key.into_inner() == "uniqueCount")
+                    .and_then(|a| a.value.trim().parse::<u64>().ok());
+                return Ok(count.unwrap_or(0));
+            }
+            Ok(quick_xml::events::Event::Eof) => return Ok(0),
+            Ok(_) => {}
+            Err(_) => return Err("the file's shared strings are not readable XML".into()),
+        }
+    }
 }
 
 fn read_xlsx(bytes: &[u8], table: &mut Builder<'_>) -> Result<(), String> {
@@ -391,6 +435,28 @@ mod tests {
                 .unwrap_err()
                 .contains("bytes of text")
         );
+    }
+
+    #[test]
+    fn the_declared_count_of_shared_strings_is_read_as_the_xlsx_reader_reads_it() {
+        let count = |xml: &str| declared_strings(xml.as_bytes());
+        let sst = r#"<?xml version="1.0"?><!-- x --><sst xmlns="urn:x" count="3" uniqueCount="2"><si><t>a</t></si></sst>"#;
+        assert_eq!(count(sst), Ok(2));
+        assert_eq!(
+            count(r#"<x:sst xmlns:x="urn:x" uniqueCount=" 7 "/>"#),
+            Ok(7)
+        );
+        assert_eq!(
+            count(r#"<sst count="9"></sst>"#),
+            Ok(0),
+            "no uniqueCount, no reservation"
+        );
+        assert_eq!(count(r#"<sst uniqueCount="many"></sst>"#), Ok(0));
+        assert!(count("<sst uniqueCount=\"1\"").is_err(), "unreadable XML");
+        // Wherever the workbook puts them.
+        assert!(is_shared_strings("xl/sharedStrings.xml"));
+        assert!(is_shared_strings("book/SHAREDSTRINGS.XML"));
+        assert!(!is_shared_strings("xl/styles.xml"));
     }
 
     #[test]

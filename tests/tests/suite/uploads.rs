@@ -1,6 +1,7 @@
 //! Uploads at the boundary: no body byte is read before the credential and
 //! the permission are proven, and hostile spreadsheets (cells far apart, a
-//! lying dimension, far too many rows) are refused fast, off the request
+//! lying dimension, a lying count of shared strings, far too many rows) are
+//! refused fast, off the request
 //! threads, while the server keeps answering others.
 
 use std::io::Write;
@@ -15,6 +16,11 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 /// A minimal xlsx whose first sheet is `sheet_data` (inside `<worksheet>`).
 fn xlsx(sheet: &str) -> Vec<u8> {
+    xlsx_with(sheet, &[])
+}
+
+/// As [`xlsx`], with more parts (name, body).
+fn xlsx_with(sheet: &str, more: &[(&str, &str)]) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut out));
@@ -45,7 +51,8 @@ fn xlsx(sheet: &str) -> Vec<u8> {
                 ),
             ),
         ];
-        for (name, body) in parts {
+        let more = more.iter().map(|(n, b)| (*n, (*b).to_owned()));
+        for (name, body) in parts.into_iter().chain(more) {
             zip.start_file(name, options).unwrap();
             zip.write_all(body.as_bytes()).unwrap();
         }
@@ -138,6 +145,22 @@ async fn hostile_sheets_are_refused_fast_while_others_are_served() {
     ));
     let detail = refused_fast(&app, &t, &path, lying, 422).await;
     assert!(detail.contains("lacks the"), "{detail}");
+
+    // Shared strings declaring ten billion strings (the reader would reserve
+    // 240 GB for them before reading one), 1 KB in all.
+    let counted = xlsx_with(
+        &format!(
+            r#"<sheetData><row r="1">{}</row></sheetData>"#,
+            text_cell("A1", "number")
+        ),
+        &[(
+            "xl/sharedStrings.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="10000000000" uniqueCount="10000000000"><si><t>x</t></si></sst>"#,
+        )],
+    );
+    assert!(counted.len() < 2048, "{}", counted.len());
+    let detail = refused_fast(&app, &t, &path, counted, 422).await;
+    assert!(detail.contains("declare more than"), "{detail}");
 
     // 100,000 honest rows (4 MB of XML): refused at row 20,001.
     let mut rows = String::from(
