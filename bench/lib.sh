@@ -1,9 +1,10 @@
 # Shared by the benchmark scripts (sourced): start the release API against
 # $DB, log in, capture the SQL of one request as a pgbench script, and run wrk
 # and pgbench side by side with the same settings.
-# Expects: BIN, DB, POOL, WRK_CONNS, DURATION, PORT, API.
+# Expects: BIN, DB, POOL, WRK_CONNS, DURATION, PORT, API; BENCH_TOOLS (wrk jq)
+# names the Debian packages to install when missing.
 
-for tool in wrk jq; do command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$tool" >/dev/null; }; done
+for tool in ${BENCH_TOOLS:-wrk jq}; do command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$tool" >/dev/null; }; done
 work=$(mktemp -d)
 server=
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -9,7 +9,7 @@
 \set one 1
 \set page 51
 BEGIN;
-SELECT set_config('app.principal_id', :user_id, true), set_config('app.district_id', :district_id, true), set_config('app.user_id', :user_id, true), set_config('app.session_id', :session_id, true), set_config('app.api_key_id', '', true);
+SELECT set_config('app.principal_id', :user_id, true), set_config('app.district_id', :district_id, true), set_config('app.user_id', :user_id, true), set_config('app.session_id', :session_id, true), set_config('app.api_key_id', '', true), set_config('app.now', :now, true);
 SELECT "users"."district_id", "users"."disabled" FROM ("sessions" INNER JOIN "users" ON ("users"."id" = "sessions"."user_id")) WHERE (((("sessions"."id" = :session_id) AND ("sessions"."user_id" = :user_id)) AND ("sessions"."revoked_at" IS NULL)) AND ("sessions"."expires_at" > :now)) LIMIT :one;
 SELECT "role_assignments"."role", "role_assignments"."scope_kind", "role_assignments"."district_id", "role_assignments"."street_id", "role_assignments"."community_id", "role_assignments"."grid_id", "role_assignments"."department_id" FROM "role_assignments" WHERE ((("role_assignments"."user_id" = :user_id) AND ("role_assignments"."valid_from" <= :today)) AND (("role_assignments"."valid_to" IS NULL) OR ("role_assignments"."valid_to" >= :today)));
 SELECT set_config(:street_var, :street_ids, true);
