@@ -435,10 +435,9 @@ pub async fn import(
                     errors,
                 };
                 if !dry_run && report.errors.is_empty() {
-                    for new in ready {
-                        ledgers::create_record(c, new, p.accountable_user()).await?;
-                        report.created += 1;
-                    }
+                    report.created = ledgers::create_records(c, ready, p.accountable_user())
+                        .await?
+                        .len();
                 }
                 Ok(report)
             })

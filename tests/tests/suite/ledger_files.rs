@@ -274,3 +274,53 @@ async fn exports_are_masked_and_formulas_inert() {
         .await;
     assert_eq!(none.text.lines().count(), 1);
 }
+
+#[tokio::test]
+async fn a_large_import_writes_every_row_with_its_first_version() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let t = app.token("a1-admin").await;
+    let organisations = app.ledger_type_id(&t, "organisations").await;
+    // 2,500 rows: three multi-row statements of records, three of versions.
+    let mut csv = String::from("grid_code,name,kind,contact_person,member_of_joint_committee\n");
+    for i in 0..2_500 {
+        let grid = if i % 2 == 0 {
+            "150203001001001"
+        } else {
+            "150203001001002"
+        };
+        csv.push_str(&format!("{grid},商户{i:04},商铺,负责人{i},否\n"));
+    }
+    let before = app.db.count("ledger_records").await;
+    let done = app
+        .post(&format!(
+            "/api/v1/ledger-types/{organisations}/import?dry_run=false"
+        ))
+        .bearer(&t)
+        .raw("text/csv", csv)
+        .send()
+        .await;
+    let report = done.ok(200).clone();
+    assert_eq!(
+        (report["rows"].as_i64(), report["created"].as_i64()),
+        (Some(2_500), Some(2_500))
+    );
+    assert_eq!(app.db.count("ledger_records").await, before + 2_500);
+    let imported =
+        format!("SELECT count(*) FROM ledger_records WHERE ledger_type_id = '{organisations}'");
+    assert_eq!(app.db.scalar(&imported).await, 2_500);
+    let first_versions = format!(
+        "SELECT count(*) FROM ledger_record_versions v JOIN ledger_records r \
+           ON r.street_id = v.street_id AND r.id = v.record_id \
+         WHERE r.ledger_type_id = '{organisations}' AND v.version = 1 AND v.change = 'created' \
+           AND v.data = r.data AND v.grid_id = r.grid_id"
+    );
+    assert_eq!(app.db.scalar(&first_versions).await, 2_500);
+    let in_first_grid = format!(
+        "SELECT count(*) FROM ledger_records WHERE ledger_type_id = '{organisations}' \
+         AND grid_id = '{}' AND data->>'name' LIKE '商户%' AND created_by = '{}'",
+        w.grid_a1_1,
+        w.user("a1-admin")
+    );
+    assert_eq!(app.db.scalar(&in_first_grid).await, 1_250);
+}
