@@ -3,8 +3,10 @@
 //! shares: security requirements and problem+json error responses.
 
 use utoipa::OpenApi as _;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
@@ -62,16 +64,28 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut O
     .filter_map(|(m, op)| op.map(|o| (m, o)))
 }
 
-fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
-    RefOr::T(
-        ResponseBuilder::new()
-            .description(description)
-            .content(
-                "application/problem+json",
-                Content::new(Some(Ref::from_schema_name("Problem"))),
-            )
-            .build(),
-    )
+fn problem_response(status: &str, description: &str) -> RefOr<utoipa::openapi::Response> {
+    let response = ResponseBuilder::new().description(description).content(
+        "application/problem+json",
+        Content::new(Some(Ref::from_schema_name("Problem"))),
+    );
+    // 429 and 503 always say when to try again.
+    let response = if matches!(status, "429" | "503") {
+        response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                ))
+                .description(Some("Seconds to wait before retrying"))
+                .build(),
+        )
+    } else {
+        response
+    };
+    RefOr::T(response.build())
 }
 
 /// The error statuses an operation can answer, with what they mean there.
@@ -129,6 +143,14 @@ fn error_statuses(
             "Too many failed logins for this username (`too_many_requests`); see `Retry-After`",
         ));
     }
+    // Every reveal (resident, case reporter, dispute party) takes from the
+    // caller's hourly reveal quota.
+    if path.ends_with("/reveal") {
+        out.push((
+            "429",
+            "The caller's reveals this hour are used up (`too_many_requests`); see `Retry-After`",
+        ));
+    }
     out.push((
         "500",
         "Internal error; the body is generic, the cause is logged with the request id (`internal`)",
@@ -155,7 +177,7 @@ pub fn complete(mut spec: OpenApi) -> OpenApi {
                 op.responses
                     .responses
                     .entry(status.to_owned())
-                    .or_insert_with(|| problem_response(description));
+                    .or_insert_with(|| problem_response(status, description));
             }
         }
     }

@@ -164,21 +164,6 @@ pub async fn claim(
     .await?)
 }
 
-/// Extends a lease still held; false if it was lost (rescued or finished).
-pub async fn heartbeat(
-    conn: &mut Conn,
-    id: Uuid,
-    token: Uuid,
-    lease: Duration,
-    now: DateTime<Utc>,
-) -> StoreResult<bool> {
-    let n = diesel::update(fenced(id, token))
-        .set(jobs::lease_expires_at.eq(now + lease))
-        .execute(conn)
-        .await?;
-    Ok(n == 1)
-}
-
 /// Extends every lease of `tokens` still held (a worker's claimed jobs not
 /// yet finished) to `now + lease`, in one statement; returns how many.
 pub async fn heartbeat_all(

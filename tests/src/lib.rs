@@ -323,6 +323,31 @@ impl TestApp {
         reply.ok(200)["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// A community ledger type `fire_checks` of 明日星城社区 whose records go
+    /// stale after one day, created by `admin`, with one record in grid a1-1
+    /// created by `worker`; returns the record.
+    pub async fn short_lived_record(&self, w: &World, admin: &str, worker: &str) -> Value {
+        let t = self
+            .post("/api/v1/ledger-types")
+            .bearer(admin)
+            .json(&serde_json::json!({
+                "code": "fire_checks", "name": "消防巡查", "subject": "none", "sensitivity": "open",
+                "verify_period_days": 1,
+                "fields": [{"key": "spot", "label": "点位", "type": "text", "required": true}],
+                "scope": {"community_id": w.community_a1}
+            }))
+            .send()
+            .await;
+        let t = t.ok(201)["id"].as_str().unwrap().to_owned();
+        self.post(&format!("/api/v1/ledger-types/{t}/records"))
+            .bearer(worker)
+            .json(&serde_json::json!({"grid_id": w.grid_a1_1, "data": {"spot": "3号楼消防通道"}}))
+            .send()
+            .await
+            .ok(201)
+            .clone()
+    }
+
     /// The id of the ledger type with `code` visible to the token's holder.
     pub async fn ledger_type_id(&self, token: &str, code: &str) -> String {
         let list = self

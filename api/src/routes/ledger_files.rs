@@ -115,7 +115,7 @@ fn sheet_error(e: sheets::ReadError) -> ApiError {
             Code::Unavailable,
             "too many files are being read; retry shortly",
         )
-        .with_header(header::RETRY_AFTER, "5"),
+        .with_header(header::RETRY_AFTER, crate::error::RETRY_UNAVAILABLE),
     }
 }
 

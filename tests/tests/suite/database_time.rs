@@ -76,25 +76,7 @@ async fn rows_carry_the_clocks_time_never_the_servers() {
 
     let admin = app.token("a1-admin").await;
     let worker = app.token("a1-worker").await;
-    let t = app
-        .post("/api/v1/ledger-types")
-        .bearer(&admin)
-        .json(&json!({
-            "code": "fire_checks", "name": "消防巡查", "subject": "none", "sensitivity": "open",
-            "verify_period_days": 1,
-            "fields": [{"key": "spot", "label": "点位", "type": "text", "required": true}],
-            "scope": {"community_id": w.community_a1}
-        }))
-        .send()
-        .await;
-    let t = t.ok(201)["id"].as_str().unwrap().to_owned();
-    let record = app
-        .post(&format!("/api/v1/ledger-types/{t}/records"))
-        .bearer(&worker)
-        .json(&json!({"grid_id": w.grid_a1_1, "data": {"spot": "3号楼消防通道"}}))
-        .send()
-        .await;
-    let record = record.ok(201).clone();
+    let record = app.short_lived_record(&w, &admin, &worker).await;
     let resident = app
         .post(&format!("/api/v1/grids/{}/residents", w.grid_a1_1))
         .bearer(&worker)

@@ -110,7 +110,9 @@ async fn completion_is_fenced_on_the_lease_and_expired_leases_are_rescued() {
     let later = now + Duration::seconds(20);
     assert!(
         with(&app, move |c| Box::pin(async move {
-            jobs::heartbeat(c, first.id, token1, Duration::seconds(30), later).await
+            jobs::heartbeat_all(c, &[token1], Duration::seconds(30), later)
+                .await
+                .map(|kept| kept == 1)
         }))
         .await
     );
@@ -171,7 +173,9 @@ async fn completion_is_fenced_on_the_lease_and_expired_leases_are_rescued() {
     );
     assert!(
         !with(&app, move |c| Box::pin(async move {
-            jobs::heartbeat(c, first.id, token1, Duration::seconds(30), at).await
+            jobs::heartbeat_all(c, &[token1], Duration::seconds(30), at)
+                .await
+                .map(|kept| kept == 1)
         }))
         .await
     );

@@ -236,11 +236,12 @@ async fn without_postgres_requests_get_a_generic_503() {
 #[tokio::test]
 async fn cut_database_connections_answer_503_with_retry_after_and_never_500() {
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    use std::sync::atomic::{AtomicBool, Ordering};
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let t = app.token("a1-admin").await;
     let path = format!("/api/v1/communities/{}/grids", w.community_a1);
-    let done = std::sync::atomic::AtomicBool::new(false);
+    let done = AtomicBool::new(false);
     let mut admin =
         AsyncPgConnection::establish(&format!("{}/postgres", onegrid_tests::db::server_url()))
             .await
@@ -251,7 +252,8 @@ async fn cut_database_connections_answer_503_with_retry_after_and_never_500() {
         app.db.name
     );
     let cutter = async {
-        while !std::sync::atomic::AtomicBool::load(&done, std::sync::atomic::Ordering::SeqCst) {
+        // (diesel's RunQueryDsl::load shadows AtomicBool::load as a method)
+        while !AtomicBool::load(&done, Ordering::SeqCst) {
             diesel::sql_query(&cut).execute(&mut admin).await.unwrap();
             tokio::time::sleep(std::time::Duration::from_millis(15)).await;
         }
@@ -270,7 +272,7 @@ async fn cut_database_connections_answer_503_with_retry_after_and_never_500() {
             seen
         };
         let all = futures_util::future::join_all((0..6).map(|_| one())).await;
-        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        done.store(true, Ordering::SeqCst);
         all.into_iter().flatten().collect::<Vec<_>>()
     };
     let ((), seen) = tokio::join!(cutter, load);
@@ -291,4 +293,27 @@ async fn cut_database_connections_answer_503_with_retry_after_and_never_500() {
     eprintln!("{} requests, {unavailable} answered 503", seen.len());
     // The pool heals: fresh connections serve the next request.
     app.get(&path).bearer(&t).send().await.ok(200);
+    // The document says so: every 503 (and 429) problem names its Retry-After.
+    let spec = app
+        .get("/api-docs/openapi.json")
+        .send()
+        .await
+        .ok(200)
+        .clone();
+    let mut documented = 0;
+    for item in spec["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for status in ["429", "503"] {
+                // (/readyz's 503 is its readiness report, not a problem)
+                let problem =
+                    |r: &&serde_json::Value| r["content"].get("application/problem+json").is_some();
+                if let Some(r) = op["responses"].get(status).filter(problem) {
+                    let header = &r["headers"]["Retry-After"];
+                    assert_eq!(header["schema"]["type"], "integer", "{status}: {r}");
+                    documented += 1;
+                }
+            }
+        }
+    }
+    assert!(documented > 150, "{documented} responses with Retry-After");
 }

@@ -202,6 +202,34 @@ async fn reveals_are_rate_limited() {
         30,
         "a refused reveal is not logged as a reveal"
     );
+    // The document says every reveal may answer so, with its Retry-After.
+    let spec = app
+        .get("/api-docs/openapi.json")
+        .send()
+        .await
+        .ok(200)
+        .clone();
+    let reveals: Vec<_> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(path, _)| path.ends_with("/reveal"))
+        .collect();
+    assert_eq!(reveals.len(), 3, "resident, case reporter, dispute party");
+    for (path, item) in reveals {
+        let limited = &item["post"]["responses"]["429"];
+        assert!(
+            limited["description"]
+                .as_str()
+                .unwrap()
+                .contains("too_many_requests"),
+            "{path}: {limited}"
+        );
+        assert_eq!(
+            limited["headers"]["Retry-After"]["schema"]["type"],
+            "integer"
+        );
+    }
 }
 
 #[tokio::test]

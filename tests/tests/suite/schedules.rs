@@ -68,30 +68,6 @@ async fn schedule(app: &TestApp, d_admin: &str, id: &str) -> Value {
         .clone()
 }
 
-/// A community ledger type whose records go stale after one day, with one
-/// record in grid a1-1.
-async fn short_lived_record(app: &TestApp, w: &World, admin: &str, worker: &str) -> Value {
-    let t = app
-        .post("/api/v1/ledger-types")
-        .bearer(admin)
-        .json(&json!({
-            "code": "fire_checks", "name": "消防巡查", "subject": "none", "sensitivity": "open",
-            "verify_period_days": 1,
-            "fields": [{"key": "spot", "label": "点位", "type": "text", "required": true}],
-            "scope": {"community_id": w.community_a1}
-        }))
-        .send()
-        .await;
-    let t = t.ok(201)["id"].as_str().unwrap().to_owned();
-    app.post(&format!("/api/v1/ledger-types/{t}/records"))
-        .bearer(worker)
-        .json(&json!({"grid_id": w.grid_a1_1, "data": {"spot": "3号楼消防通道"}}))
-        .send()
-        .await
-        .ok(201)
-        .clone()
-}
-
 #[tokio::test]
 async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_policy() {
     let app = TestApp::start().await;
@@ -101,7 +77,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
     let worker = app.token("a1-worker").await;
     let b_worker = app.token("b1-worker").await;
     app.load_test_calendar(&d_admin).await;
-    let record = short_lived_record(&app, &w, &a1_admin, &worker).await;
+    let record = app.short_lived_record(&w, &a1_admin, &worker).await;
 
     // The worker gives the district its built-in schedule, once.
     let runner = app.runner();
