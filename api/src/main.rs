@@ -6,7 +6,7 @@ use std::sync::Arc;
 use onegrid_api::{openapi, seed, server};
 use onegrid_config::{Config, VARIABLES};
 use onegrid_domain::clock::{Clock, SystemClock};
-use onegrid_store::{Db, PoolSettings, migrate};
+use onegrid_store::{Db, PoolSettings, System, migrate};
 
 const USAGE: &str = "usage: onegrid <command>
 
@@ -91,7 +91,10 @@ async fn migrate_db(config: &Config) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(applied = applied.len(), "migrations applied");
-    let added = seed::ensure_reference_data(&config.database_url)
+    let mut system = System::connect(&config.database_url, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    let added = seed::ensure_reference_data(&mut system)
         .await
         .map_err(|e| e.to_string())?;
     if added > 0 {
@@ -115,7 +118,10 @@ async fn seed_demo(config: &Config) -> Result<(), String> {
         Arc::new(SystemClock),
     )
     .map_err(|e| e.to_string())?;
-    if seed::demo(&config.database_url, &db, SystemClock.now())
+    let mut system = System::connect(&config.database_url, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    if seed::demo(&mut system, &db, SystemClock.now())
         .await
         .map_err(|e| e.to_string())?
     {
@@ -131,7 +137,10 @@ async fn seed_demo(config: &Config) -> Result<(), String> {
 
 async fn rekey_fields(config: &Config) -> Result<(), String> {
     let keys = server::field_keys(config);
-    let resealed = onegrid_api::maintenance::rekey_fields(&config.database_url, &keys)
+    let mut system = System::connect(&config.database_url, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    let resealed = onegrid_api::maintenance::rekey_fields(&mut system, &keys)
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(
@@ -148,8 +157,11 @@ async fn bootstrap(config: &Config, code: &str, name: &str, admin: &str) -> Resu
     if password.chars().count() < 12 {
         return Err("ONEGRID_BOOTSTRAP_PASSWORD must have at least 12 characters".into());
     }
+    let mut system = System::connect(&config.database_url, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
     let done = seed::bootstrap(
-        &config.database_url,
+        &mut system,
         code,
         name,
         admin,

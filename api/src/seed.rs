@@ -4,13 +4,13 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::sql_types::Text;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use onegrid_domain::permissions::{Role, Scope};
 use onegrid_domain::staffing::StaffKind;
 use onegrid_store::hierarchy::NewGrid;
 use onegrid_store::scope::Session;
 use onegrid_store::staff::{NewGridAssignment, NewUser};
-use onegrid_store::{Db, StoreError, auth, departments, hierarchy, staff};
+use onegrid_store::{Acting, Db, StoreError, System, auth, departments, hierarchy, staff};
 use uuid::Uuid;
 
 /// The password of every demo account (documented in the README).
@@ -28,7 +28,7 @@ pub struct Bootstrapped {
 /// through the owner connection (districts cannot be created through the API).
 /// Does nothing if the district code exists. The admin's role starts on `today`.
 pub async fn bootstrap(
-    owner_url: &str,
+    system: &mut System,
     code: &str,
     name: &str,
     admin_username: &str,
@@ -37,73 +37,105 @@ pub async fn bootstrap(
 ) -> Result<Bootstrapped, StoreError> {
     onegrid_domain::codes::check_code(onegrid_domain::codes::Level::District, code, None)
         .map_err(|e| StoreError::Unavailable(format!("district code {code}: {e}")))?;
-    let mut conn = AsyncPgConnection::establish(owner_url)
-        .await
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     let (code, name, username, password) = (
         code.to_owned(),
         name.to_owned(),
         admin_username.to_owned(),
         admin_password.to_owned(),
     );
-    conn.transaction(async move |c| {
-        #[derive(diesel::QueryableByName)]
-        struct Found {
-            #[diesel(sql_type = diesel::sql_types::Uuid)]
-            id: Uuid,
-        }
-        let existing: Option<Found> = diesel::sql_query("SELECT id FROM districts WHERE code = $1")
-            .bind::<Text, _>(&code)
-            .get_result(c)
-            .await
-            .optional_found()?;
-        if let Some(found) = existing {
-            return Ok(Bootstrapped { district_id: found.id, admin_id: Uuid::nil(), created: false });
-        }
-        let district_id = Uuid::now_v7();
-        diesel::sql_query("SELECT set_config('app.district_id', $1, true), set_config('app.district_wide', 'on', true)")
-            .bind::<Text, _>(district_id.to_string())
-            .execute(c)
-            .await?;
-        hierarchy::create_district(c, district_id, &code, &name).await?;
-        departments::seed_defaults(c, district_id).await?;
-        onegrid_store::ledgers::ensure_built_in(c, district_id).await?;
-        onegrid_store::case_setup::ensure_reference(c, district_id).await?;
-        let admin = staff::create_user(
-            c,
-            NewUser { district_id, street_id: None, username, display_name: format!("{name}管理员"), password },
-        )
+    let lookup = code.clone();
+    let existing: Option<Uuid> = system
+        .run(Acting::Nobody, move |c| {
+            Box::pin(async move {
+                #[derive(diesel::QueryableByName)]
+                struct Found {
+                    #[diesel(sql_type = diesel::sql_types::Uuid)]
+                    id: Uuid,
+                }
+                let found: Option<Found> =
+                    diesel::sql_query("SELECT id FROM districts WHERE code = $1")
+                        .bind::<Text, _>(&lookup)
+                        .get_result(c)
+                        .await
+                        .optional_found()?;
+                Ok::<_, StoreError>(found.map(|f| f.id))
+            })
+        })
         .await?;
-        staff::assign_role(c, admin.id, Role::DistrictAdmin, &Scope::District { district: district_id }, (today, None), None).await?;
-        Ok(Bootstrapped { district_id, admin_id: admin.id, created: true })
-    })
-    .await
+    if let Some(district_id) = existing {
+        return Ok(Bootstrapped {
+            district_id,
+            admin_id: Uuid::nil(),
+            created: false,
+        });
+    }
+    let district_id = Uuid::now_v7();
+    system
+        .run(Acting::WholeDistrict(district_id), move |c| {
+            Box::pin(async move {
+                hierarchy::create_district(c, district_id, &code, &name).await?;
+                departments::seed_defaults(c, district_id).await?;
+                onegrid_store::ledgers::ensure_built_in(c, district_id).await?;
+                onegrid_store::case_setup::ensure_reference(c, district_id).await?;
+                let admin = staff::create_user(
+                    c,
+                    NewUser {
+                        district_id,
+                        street_id: None,
+                        username,
+                        display_name: format!("{name}管理员"),
+                        password,
+                    },
+                )
+                .await?;
+                staff::assign_role(
+                    c,
+                    admin.id,
+                    Role::DistrictAdmin,
+                    &Scope::District {
+                        district: district_id,
+                    },
+                    (today, None),
+                    None,
+                )
+                .await?;
+                Ok(Bootstrapped {
+                    district_id,
+                    admin_id: admin.id,
+                    created: true,
+                })
+            })
+        })
+        .await
 }
 
 /// Adds reference data that later versions introduced (the built-in ledger
 /// types, the case calendar, tiers and catalogue) to every existing district; returns how many rows were added.
-pub async fn ensure_reference_data(owner_url: &str) -> Result<usize, StoreError> {
+pub async fn ensure_reference_data(system: &mut System) -> Result<usize, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct District {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
         id: Uuid,
     }
-    let mut conn = AsyncPgConnection::establish(owner_url)
-        .await
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    let districts: Vec<District> = diesel::sql_query("SELECT id FROM districts")
-        .load(&mut conn)
+    let districts: Vec<District> = system
+        .run(Acting::Nobody, |c| {
+            Box::pin(async move {
+                Ok::<_, StoreError>(
+                    diesel::sql_query("SELECT id FROM districts")
+                        .load(c)
+                        .await?,
+                )
+            })
+        })
         .await?;
     let mut added = 0;
     for d in districts {
-        added += conn
-            .transaction::<_, StoreError, _>(async move |c| {
-                diesel::sql_query("SELECT set_config('app.district_id', $1, true)")
-                    .bind::<Text, _>(d.id.to_string())
-                    .execute(c)
-                    .await?;
-                let ledgers = onegrid_store::ledgers::ensure_built_in(c, d.id).await?;
-                Ok(ledgers + onegrid_store::case_setup::ensure_reference(c, d.id).await?)
+        added += system
+            .run::<_, StoreError, _>(Acting::District(d.id), move |c| {
+                Box::pin(async move {
+                    let ledgers = onegrid_store::ledgers::ensure_built_in(c, d.id).await?;
+                    Ok(ledgers + onegrid_store::case_setup::ensure_reference(c, d.id).await?)
+                })
             })
             .await?;
     }
@@ -142,7 +174,7 @@ where
 {
     let (username, password) = (username.to_owned(), password.to_owned());
     let issued = db
-        .unscoped(move |c| {
+        .acting(onegrid_store::Acting::Nobody, move |c| {
             Box::pin(async move {
                 auth::login(c, &username, &password, Duration::minutes(5), now).await
             })
@@ -219,10 +251,10 @@ const FULL_TIME: [Person; 7] = [
 /// departments with one staff member each, an auditor, and a second street
 /// (林荫路街道) with its own community and users, so the tenant wall can be seen.
 /// Returns false when the demo district already exists.
-pub async fn demo(owner_url: &str, db: &Db, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn demo(system: &mut System, db: &Db, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let today = onegrid_domain::clock::china_date(now);
     let boot = bootstrap(
-        owner_url,
+        system,
         "150203",
         "昆都仑区",
         "kdl-admin",

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::db::Conn;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{refresh_tokens, sessions, users};
+use crate::scope::{self, Proven};
 
 /// Hashes a password with argon2id (OWASP parameters), off the async threads.
 pub async fn hash_password(password: String) -> StoreResult<String> {
@@ -117,12 +118,13 @@ pub async fn login(
     if row.disabled {
         return Err(StoreError::Unauthenticated("user disabled"));
     }
-    diesel::sql_query(
-        "SELECT set_config('app.user_id', $1, true), set_config('app.district_id', $2, true)",
+    scope::prove(
+        conn,
+        Proven::Password {
+            user: row.user_id,
+            district: row.district_id,
+        },
     )
-    .bind::<Text, _>(row.user_id.to_string())
-    .bind::<Text, _>(row.district_id.to_string())
-    .execute(conn)
     .await?;
     let session_id = Uuid::now_v7();
     diesel::insert_into(sessions::table)
@@ -169,10 +171,7 @@ pub async fn refresh(conn: &mut Conn, token: &str, now: DateTime<Utc>) -> StoreR
         .split_once('.')
         .and_then(|(id, _)| Uuid::parse_str(id).ok())
         .ok_or(StoreError::Unauthenticated("malformed refresh token"))?;
-    diesel::sql_query("SELECT set_config('app.session_id', $1, true)")
-        .bind::<Text, _>(session_id.to_string())
-        .execute(conn)
-        .await?;
+    scope::prove(conn, Proven::Session(session_id)).await?;
     let found: Option<Option<DateTime<Utc>>> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(secret_hash(token)))
         .filter(refresh_tokens::session_id.eq(session_id))
@@ -200,10 +199,7 @@ pub async fn refresh(conn: &mut Conn, token: &str, now: DateTime<Utc>) -> StoreR
         return Err(StoreError::Unauthenticated("session revoked or expired"));
     };
     // The session names its user; only now may the transaction see that user.
-    diesel::sql_query("SELECT set_config('app.user_id', $1, true)")
-        .bind::<Text, _>(user_id.to_string())
-        .execute(conn)
-        .await?;
+    scope::prove(conn, Proven::SessionUser(user_id)).await?;
     let user: Option<(Uuid, bool)> = users::table
         .filter(users::id.eq(user_id))
         .select((users::district_id, users::disabled))

@@ -11,7 +11,7 @@ use futures_util::future::BoxFuture;
 use onegrid_domain::clock::Clock;
 
 use crate::error::StoreError;
-use crate::scope::{self, Principal, Session};
+use crate::scope::{self, Acting, Principal, Session};
 
 /// The connection type every query function takes.
 pub type Conn = AsyncPgConnection;
@@ -56,6 +56,8 @@ impl PoolSettings {
 pub struct Db {
     pool: Pool<AsyncPgConnection>,
     clock: Arc<dyn Clock>,
+    /// Sessions are the worker's (`app.worker` for their whole session).
+    worker: bool,
 }
 
 impl std::fmt::Debug for Db {
@@ -101,11 +103,15 @@ impl Db {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Db { pool, clock })
+        Ok(Db {
+            pool,
+            clock,
+            worker: settings.worker,
+        })
     }
 
     /// A pooled connection, waiting at most the configured time.
-    pub async fn conn(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
+    async fn conn(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
         self.pool
             .get()
             .await
@@ -126,9 +132,10 @@ impl Db {
         Ok(())
     }
 
-    /// Runs `f` in a transaction with no tenant scope: only what the unscoped
-    /// policies allow (nothing tenant-owned) is visible.
-    pub async fn unscoped<T, E, F>(&self, f: F) -> Result<T, E>
+    /// Runs `f` in one transaction acting for `acting`: the worker's door
+    /// (a job's district or street) and the one for work before anyone is
+    /// authenticated (login lookups, throttles: [`Acting::Nobody`]).
+    pub async fn acting<T, E, F>(&self, acting: Acting, f: F) -> Result<T, E>
     where
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, E>> + Send,
         E: From<StoreError> + From<diesel::result::Error> + Send,
@@ -137,10 +144,27 @@ impl Db {
         let mut conn = self.conn().await?;
         let now = self.clock.now();
         conn.transaction(async move |c| {
-            scope::set_now(c, now).await?;
+            scope::enter(c, now, acting).await?;
             f(c).await
         })
         .await
+    }
+
+    /// Runs the job queue's own statements (claim, heartbeat, complete,
+    /// rescue) on one of the worker's sessions, each on its own: the queue
+    /// has no tenant, and only the worker's pool may work it.
+    pub async fn on_queue<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send,
+        T: Send,
+    {
+        if !self.worker {
+            return Err(StoreError::Unavailable(
+                "the job queue is worked only from the worker's pool".into(),
+            ));
+        }
+        let mut conn = self.conn().await?;
+        f(&mut conn).await
     }
 
     /// Authenticates `session` and runs `f` in one transaction scoped to the
@@ -160,6 +184,52 @@ impl Db {
         })
         .await
     }
+}
+
+/// The system's door: a connection as the tables' owner, for the seed and
+/// maintenance, whose every transaction names what it acts for.
+pub struct System {
+    conn: AsyncPgConnection,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for System {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("System")
+    }
+}
+
+impl System {
+    /// Connects as the owner (`owner_url`).
+    pub async fn connect(owner_url: &str, clock: Arc<dyn Clock>) -> Result<System, StoreError> {
+        let conn = AsyncPgConnection::establish(owner_url)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(System { conn, clock })
+    }
+
+    /// Runs `f` in one transaction acting for `acting`.
+    pub async fn run<T, E, F>(&mut self, acting: Acting, f: F) -> Result<T, E>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, E>> + Send,
+        E: From<StoreError> + From<diesel::result::Error> + Send,
+        T: Send,
+    {
+        let now = self.clock.now();
+        self.conn
+            .transaction(async move |c| {
+                scope::enter(c, now, acting).await?;
+                f(c).await
+            })
+            .await
+    }
+}
+
+/// A session of its own for `LISTEN` (it reads no rows, so it has no scope).
+pub async fn listening_session(url: &str) -> Result<AsyncPgConnection, StoreError> {
+    AsyncPgConnection::establish(url)
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))
 }
 
 #[cfg(test)]

@@ -31,28 +31,6 @@ pub enum Outcome {
 /// the clock reschedules it sooner).
 const PAUSED_RECHECK: i64 = 6;
 
-/// Sets the transaction's scope to the job's street (the worker acts there only).
-pub async fn scope_to(conn: &mut Conn, district: Uuid, street: Uuid) -> StoreResult<()> {
-    diesel::sql_query(
-        "SELECT set_config('app.district_id', $1, true), set_config('app.street_ids', $2, true)",
-    )
-    .bind::<diesel::sql_types::Text, _>(district.to_string())
-    .bind::<diesel::sql_types::Text, _>(street.to_string())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Scopes a worker session to one district and none of its streets
-/// (district-level rows only).
-pub async fn scope_to_district(conn: &mut Conn, district: Uuid) -> StoreResult<()> {
-    diesel::sql_query("SELECT set_config('app.district_id', $1, true)")
-        .bind::<diesel::sql_types::Text, _>(district.to_string())
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Acts on one stage (`warn_50`, `warn_75` or `due`) of one clock at `now`.
 pub async fn reach(
     conn: &mut Conn,

@@ -125,17 +125,6 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// Makes the transaction the worker's: it sees and works jobs of every street.
-/// The worker's own connections say so for their whole session (see
-/// `PoolSettings::for_worker`); every other function here expects one of
-/// the two.
-pub async fn as_worker(conn: &mut Conn) -> StoreResult<()> {
-    diesel::sql_query("SELECT set_config('app.worker', 'on', true)")
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Claims up to `limit` due jobs of `queues` for `worker` under a lease of
 /// `lease`, oldest due first; commit right after, then run them outside the
 /// transaction.

@@ -39,6 +39,6 @@ pub mod targeting;
 pub mod webhooks;
 pub mod whistles;
 
-pub use db::{Conn, Db, PoolSettings};
+pub use db::{Conn, Db, PoolSettings, System};
 pub use error::StoreError;
-pub use scope::Principal;
+pub use scope::{Acting, Principal};

@@ -20,6 +20,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::jobs::{self, NewJob};
 use crate::page::{Page, PageRequest};
 use crate::schema::{schedule_fires, schedules};
+use crate::scope::Acting;
 
 /// The queue of the jobs schedules fire.
 pub const RECURRING_QUEUE: &str = "recurring";
@@ -220,12 +221,7 @@ pub async fn per_street(
     now: DateTime<Utc>,
 ) -> StoreResult<usize> {
     use crate::schema::streets;
-    diesel::sql_query(
-        "SELECT set_config('app.district_id', $1, true), set_config('app.district_wide', 'on', true)",
-    )
-    .bind::<diesel::sql_types::Text, _>(district.to_string())
-    .execute(conn)
-    .await?;
+    crate::scope::enter(conn, now, Acting::WholeDistrict(district)).await?;
     let ids: Vec<Uuid> = streets::table
         .filter(streets::district_id.eq(district))
         .select(streets::id)
@@ -278,14 +274,6 @@ pub struct Fired {
     pub next_run_at: Option<DateTime<Utc>>,
 }
 
-async fn scope_district(conn: &mut Conn, district: Uuid) -> StoreResult<()> {
-    diesel::sql_query("SELECT set_config('app.district_id', $1, true)")
-        .bind::<diesel::sql_types::Text, _>(district.to_string())
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Fires up to `limit` due schedules at `now` (a worker's transaction): each
 /// due fire is recorded once and queues its job; fires more than
 /// `grace_secs` late follow the schedule's misfire policy.
@@ -319,7 +307,7 @@ pub async fn fire_due(
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
                 // The calendar is district-scoped: read it inside the district.
-                scope_district(conn, s.district_id).await?;
+                crate::scope::enter(conn, now, Acting::District(s.district_id)).await?;
                 e.insert(case_setup::calendar(conn, s.district_id).await?)
             }
         };

@@ -148,6 +148,74 @@ fn grant_from_columns(
     })
 }
 
+/// Who a transaction acts for when no request's principal does: the worker
+/// acting for a job's district or street, or the system (the seed and
+/// maintenance). The request's door is [`authenticate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acting {
+    /// No tenant: only rows without one (the job queue on the worker's pool,
+    /// login lookups, throttles, schedules' own rows).
+    Nobody,
+    /// A district's own rows, none of its streets'.
+    District(Uuid),
+    /// A district and every one of its streets.
+    WholeDistrict(Uuid),
+    /// A district's own rows and one street's (a job's street).
+    Street { district: Uuid, street: Uuid },
+}
+
+/// Sets the transaction's time and the scope of `acting`, in one round trip.
+pub(crate) async fn enter(conn: &mut Conn, now: DateTime<Utc>, acting: Acting) -> StoreResult<()> {
+    let text = |id: Option<Uuid>| id.map(|i| i.to_string()).unwrap_or_default();
+    let (district, street, wide) = match acting {
+        Acting::Nobody => (None, None, false),
+        Acting::District(d) => (Some(d), None, false),
+        Acting::WholeDistrict(d) => (Some(d), None, true),
+        Acting::Street { district, street } => (Some(district), Some(street), false),
+    };
+    diesel::sql_query(
+        "SELECT set_config('app.now', $1, true), set_config('app.district_id', $2, true), \
+         set_config('app.street_ids', $3, true), set_config('app.district_wide', $4, true)",
+    )
+    .bind::<Text, _>(now.to_rfc3339())
+    .bind::<Text, _>(text(district))
+    .bind::<Text, _>(text(street))
+    .bind::<Text, _>(if wide { "on" } else { "" })
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What a login or a refresh has proven so far, before a principal exists:
+/// each step lets the transaction see only the rows it has earned.
+#[derive(Debug, Clone, Copy)]
+pub enum Proven {
+    /// The password matched this user of this district.
+    Password { user: Uuid, district: Uuid },
+    /// A refresh token names this session.
+    Session(Uuid),
+    /// The live session names this user.
+    SessionUser(Uuid),
+}
+
+/// Widens a login's or refresh's transaction to what `proven` earned.
+pub(crate) async fn prove(conn: &mut Conn, proven: Proven) -> StoreResult<()> {
+    match proven {
+        Proven::Password { user, district } => {
+            diesel::sql_query(
+                "SELECT set_config('app.user_id', $1, true), set_config('app.district_id', $2, true)",
+            )
+            .bind::<Text, _>(user.to_string())
+            .bind::<Text, _>(district.to_string())
+            .execute(conn)
+            .await?;
+            Ok(())
+        }
+        Proven::Session(session) => set(conn, "app.session_id", &session.to_string()).await,
+        Proven::SessionUser(user) => set(conn, "app.user_id", &user.to_string()).await,
+    }
+}
+
 /// Sets one scope variable for the rest of the transaction.
 async fn set(conn: &mut Conn, name: &str, value: &str) -> StoreResult<()> {
     diesel::sql_query("SELECT set_config($1, $2, true)")
@@ -156,12 +224,6 @@ async fn set(conn: &mut Conn, name: &str, value: &str) -> StoreResult<()> {
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// Sets the transaction's time (`app.now`, read by the columns' `og_now()`
-/// defaults) to the platform's clock.
-pub(crate) async fn set_now(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<()> {
-    set(conn, "app.now", &now.to_rfc3339()).await
 }
 
 /// Sets the transaction's time and identity variables in one round trip.

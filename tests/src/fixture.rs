@@ -69,7 +69,7 @@ impl World {
     /// Builds the standard world in `app`'s database.
     pub async fn build(app: &TestApp) -> World {
         let boot = seed::bootstrap(
-            &app.db.url(),
+            &mut app.system().await,
             "150203",
             "昆都仑区",
             "d-admin",

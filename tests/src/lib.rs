@@ -7,6 +7,7 @@
 pub mod db;
 pub mod fixture;
 pub mod receiver;
+pub mod source;
 
 use std::sync::{Arc, Mutex};
 
@@ -370,6 +371,13 @@ impl TestApp {
     pub fn worker_db(&self) -> onegrid_store::Db {
         let settings = onegrid_store::PoolSettings::new("test-worker", 5).for_worker();
         onegrid_store::Db::new(&self.db.app_url(), &settings, self.clock.clone()).unwrap()
+    }
+
+    /// The system's door on this test's database (the owner), on the test's clock.
+    pub async fn system(&self) -> onegrid_store::System {
+        onegrid_store::System::connect(&self.db.url(), self.clock.clone())
+            .await
+            .unwrap()
     }
 
     /// An in-process worker on [`TestApp::worker_db`] and the test's clock.

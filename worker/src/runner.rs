@@ -63,7 +63,7 @@ impl Webhooks {
         })
     }
 }
-use onegrid_store::{Db, StoreError};
+use onegrid_store::{Acting, Db, StoreError};
 use uuid::Uuid;
 
 /// Claims and runs jobs of the deadline queue.
@@ -154,7 +154,10 @@ impl Runner {
         let mut pass = Pass::default();
         // Single statements run on their own (autocommit) on the worker's
         // connections, which carry app.worker for the session.
-        let rescued = jobs::rescue(&mut *self.db.conn().await?, now, BACKOFF).await?;
+        let rescued = self
+            .db
+            .on_queue(|c| Box::pin(jobs::rescue(c, now, BACKOFF)))
+            .await?;
         pass.rescued = rescued.len();
         if pass.rescued > 0 {
             metrics::counter!("onegrid_jobs_rescued_total").increment(pass.rescued as u64);
@@ -165,15 +168,12 @@ impl Runner {
         }
         pass.fired = self.fire_schedules(now).await?;
         let (worker, lease, batch) = (self.worker_id.clone(), self.lease, self.batch);
-        let claimed = jobs::claim(
-            &mut *self.db.conn().await?,
-            QUEUES,
-            batch,
-            &worker,
-            lease,
-            now,
-        )
-        .await?;
+        let claimed = self
+            .db
+            .on_queue(|c| {
+                Box::pin(async move { jobs::claim(c, QUEUES, batch, &worker, lease, now).await })
+            })
+            .await?;
         let tokens: Vec<Uuid> = claimed.iter().filter_map(|j| j.lease_token).collect();
         // Up to `concurrency` jobs at once, each in its own transaction, while
         // the leases of those not yet finished are kept alive.
@@ -208,7 +208,12 @@ impl Runner {
             tokio::time::sleep(every).await;
             let beat = async {
                 let now = self.clock.now();
-                jobs::heartbeat_all(&mut *self.db.conn().await?, tokens, self.lease, now).await
+                self.db
+                    .on_queue(|c| {
+                        let (tokens, lease) = (tokens.to_vec(), self.lease);
+                        Box::pin(async move { jobs::heartbeat_all(c, &tokens, lease, now).await })
+                    })
+                    .await
             };
             match beat.await {
                 Ok(kept) => tracing::debug!(kept, "leases extended"),
@@ -271,7 +276,10 @@ impl Runner {
         let token = job.lease_token.ok_or(RunError::LeaseLost)?;
         let (id, now) = (job.id, self.clock.now());
         // Nothing to apply: the fenced completion is the whole job.
-        let held = jobs::complete(&mut *self.db.conn().await?, id, token, now).await?;
+        let held = self
+            .db
+            .on_queue(|c| Box::pin(jobs::complete(c, id, token, now)))
+            .await?;
         if held {
             Ok(Outcome::Done("noop"))
         } else {
@@ -291,9 +299,8 @@ impl Runner {
         let stage = job.payload["stage"].as_str().unwrap_or_default().to_owned();
         let (id, now) = (job.id, self.clock.now());
         self.db
-            .unscoped::<_, RunError, _>(move |c| {
+            .acting::<_, RunError, _>(Acting::Street { district, street }, move |c| {
                 Box::pin(async move {
-                    deadlines::scope_to(c, district, street).await?;
                     let outcome = deadlines::reach(c, clock_id, &stage, now).await?;
                     let held = match &outcome {
                         Outcome::Done(_) => jobs::complete(c, id, token, now).await?,
@@ -313,7 +320,7 @@ impl Runner {
     async fn fire_schedules(&self, now: DateTime<Utc>) -> Result<Vec<Fired>, StoreError> {
         let fired = self
             .db
-            .unscoped::<_, StoreError, _>(move |c| {
+            .acting::<_, StoreError, _>(Acting::Nobody, move |c| {
                 Box::pin(async move {
                     schedules::fire_due(c, now, SCHEDULES_PER_PASS, MISFIRE_GRACE_SECS).await
                 })
@@ -354,7 +361,7 @@ impl Runner {
         let day = onegrid_domain::clock::china_date(fire_for);
         let (id, now) = (job.id, self.clock.now());
         self.db
-            .unscoped::<_, RunError, _>(move |c| {
+            .acting::<_, RunError, _>(Acting::Nobody, move |c| {
                 Box::pin(async move {
                     schedules::per_street(c, district, kind, day, now).await?;
                     if jobs::complete(c, id, token, now).await? {
@@ -382,9 +389,8 @@ impl Runner {
         let day = onegrid_domain::clock::china_date(fire_for);
         let (id, now) = (job.id, self.clock.now());
         self.db
-            .unscoped::<_, RunError, _>(move |c| {
+            .acting::<_, RunError, _>(Acting::District(district), move |c| {
                 Box::pin(async move {
-                    deadlines::scope_to_district(c, district).await?;
                     let told = calendar_years::warn_if_missing(c, district, day, now).await?;
                     if told > 0 {
                         metrics::counter!("onegrid_calendar_warnings_total").increment(1);
@@ -414,9 +420,8 @@ impl Runner {
         let missing = job.kind == schedules::STREET_MISSING_PATROLS;
         let (id, now) = (job.id, self.clock.now());
         self.db
-            .unscoped::<_, RunError, _>(move |c| {
+            .acting::<_, RunError, _>(Acting::Street { district, street }, move |c| {
                 Box::pin(async move {
-                    deadlines::scope_to(c, district, street).await?;
                     if missing {
                         patrols::flag_missing(c, district, street, day, now).await?;
                     } else {
@@ -442,9 +447,8 @@ impl Runner {
         let deadline = job.kind == whistles::DEADLINE;
         let (id, now) = (job.id, self.clock.now());
         self.db
-            .unscoped::<_, RunError, _>(move |c| {
+            .acting::<_, RunError, _>(Acting::Street { district, street }, move |c| {
                 Box::pin(async move {
-                    deadlines::scope_to(c, district, street).await?;
                     let fired = if deadline {
                         whistles::deadline(c, summons, now).await?
                     } else {
@@ -479,9 +483,8 @@ impl Runner {
             .to_utc();
         let (id, now) = (job.id, self.clock.now());
         self.db
-            .unscoped::<_, RunError, _>(move |c| {
+            .acting::<_, RunError, _>(Acting::Street { district, street }, move |c| {
                 Box::pin(async move {
-                    deadlines::scope_to(c, district, street).await?;
                     meetings::prepare(c, district, street, community, when, now).await?;
                     if jobs::complete(c, id, token, now).await? {
                         Ok(Outcome::Done("meeting prepared"))
@@ -499,7 +502,7 @@ impl Runner {
         let event = payload_id(job, "event_id")?;
         let (id, now) = (job.id, self.clock.now());
         self.db
-            .unscoped::<_, RunError, _>(move |c| {
+            .acting::<_, RunError, _>(Acting::Nobody, move |c| {
                 Box::pin(async move {
                     hooks::fan_out(c, event, now).await?;
                     if jobs::complete(c, id, token, now).await? {
@@ -523,7 +526,7 @@ impl Runner {
         let (id, now) = (job.id, self.clock.now());
         let out = self
             .db
-            .unscoped::<_, RunError, _>(move |c| {
+            .acting::<_, RunError, _>(Acting::Nobody, move |c| {
                 Box::pin(async move { Ok(hooks::outgoing(c, delivery).await?) })
             })
             .await?;
@@ -531,7 +534,7 @@ impl Runner {
             let disabled = out.delivery.state == "pending";
             return self
                 .db
-                .unscoped::<_, RunError, _>(move |c| {
+                .acting::<_, RunError, _>(Acting::Nobody, move |c| {
                     Box::pin(async move {
                         if disabled {
                             hooks::abandon(c, &out.delivery, "the endpoint is disabled").await?;
@@ -561,7 +564,7 @@ impl Runner {
         let disable_after = self.webhooks.disable_after;
         let outcome = self
             .db
-            .unscoped::<_, RunError, _>(move |c| {
+            .acting::<_, RunError, _>(Acting::Nobody, move |c| {
                 Box::pin(async move {
                     let after =
                         hooks::record_attempt(c, &out, &result, after_send, disable_after).await?;
@@ -598,7 +601,7 @@ impl Runner {
     /// Gives every district its built-in schedules.
     pub async fn ensure_schedules(&self) -> Result<usize, StoreError> {
         self.db
-            .unscoped::<_, StoreError, _>(|c| Box::pin(schedules::ensure_builtin(c)))
+            .acting::<_, StoreError, _>(Acting::Nobody, |c| Box::pin(schedules::ensure_builtin(c)))
             .await
     }
 
@@ -609,15 +612,12 @@ impl Runner {
         let now = self.clock.now();
         let retry_at: DateTime<Utc> = now + backoff(job.attempt, rand::random::<f64>());
         let (id, error) = (job.id, error.to_owned());
-        let state = jobs::fail(
-            &mut *self.db.conn().await?,
-            id,
-            token,
-            &error,
-            retry_at,
-            now,
-        )
-        .await?;
+        let state = self
+            .db
+            .on_queue(|c| {
+                Box::pin(async move { jobs::fail(c, id, token, &error, retry_at, now).await })
+            })
+            .await?;
         if state.as_deref() == Some("failed") {
             metrics::counter!("onegrid_jobs_discarded_total", "queue" => job.queue.clone())
                 .increment(1);
@@ -636,14 +636,16 @@ impl Runner {
             return Ok(());
         };
         let (id, at) = (job.id, job.run_at);
-        jobs::snooze(&mut *self.db.conn().await?, id, token, at).await?;
+        self.db
+            .on_queue(|c| Box::pin(jobs::snooze(c, id, token, at)))
+            .await?;
         Ok(())
     }
 
     /// Publishes queue depth, oldest due age and terminal failures per queue.
     pub async fn record_queue_stats(&self) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let stats = jobs::stats(&mut *self.db.conn().await?, now).await?;
+        let stats = self.db.on_queue(|c| Box::pin(jobs::stats(c, now))).await?;
         for s in stats {
             metrics::gauge!("onegrid_queue_depth", "queue" => s.queue.clone()).set(s.depth as f64);
             metrics::gauge!("onegrid_queue_oldest_seconds", "queue" => s.queue.clone())

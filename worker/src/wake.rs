@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use futures_util::StreamExt;
 use tokio::sync::Notify;
 
@@ -32,7 +32,7 @@ pub async fn listen(database_url: String, notify: Arc<Notify>) {
 
 /// One listening session: returns when the connection ends.
 async fn session(database_url: &str, notify: &Notify) -> Result<(), String> {
-    let mut conn = AsyncPgConnection::establish(database_url)
+    let mut conn = onegrid_store::db::listening_session(database_url)
         .await
         .map_err(|e| e.to_string())?;
     diesel::sql_query(format!("LISTEN {CHANNEL}"))

@@ -121,7 +121,7 @@ pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult
     let now = state.clock.now();
     let result = state
         .db
-        .unscoped(move |c| {
+        .acting(onegrid_store::Acting::Nobody, move |c| {
             Box::pin(async move {
                 auth::login(c, &username, &password, ttl, now)
                     .await
@@ -157,7 +157,7 @@ pub async fn refresh(state: Data<AppState>, body: Json<RefreshRequest>) -> ApiRe
     let now = state.clock.now();
     let outcome = state
         .db
-        .unscoped(move |c| {
+        .acting(onegrid_store::Acting::Nobody, move |c| {
             Box::pin(async move { auth::refresh(c, &token, now).await.map_err(ApiError::from) })
         })
         .await?;

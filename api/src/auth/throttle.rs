@@ -102,7 +102,7 @@ impl LoginThrottle {
             chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::minutes(5));
         let (failures, oldest) = self
             .db
-            .unscoped(move |c| {
+            .acting(onegrid_store::Acting::Nobody, move |c| {
                 Box::pin(async move { limits::login_failures_since(c, &key, now - window).await })
             })
             .await?;
@@ -124,7 +124,7 @@ impl LoginThrottle {
         let key = Self::key(username);
         let now = self.clock.now();
         self.db
-            .unscoped(move |c| {
+            .acting(onegrid_store::Acting::Nobody, move |c| {
                 Box::pin(async move { limits::record_login_failure(c, &key, now).await })
             })
             .await?;
@@ -135,7 +135,9 @@ impl LoginThrottle {
     pub async fn succeeded(&self, username: &str) -> Result<(), ApiError> {
         let key = Self::key(username);
         self.db
-            .unscoped(move |c| Box::pin(async move { limits::clear_login_failures(c, &key).await }))
+            .acting(onegrid_store::Acting::Nobody, move |c| {
+                Box::pin(async move { limits::clear_login_failures(c, &key).await })
+            })
             .await?;
         Ok(())
     }

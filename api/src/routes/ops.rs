@@ -44,7 +44,7 @@ async fn calendar_readiness(state: &AppState) -> CalendarReadiness {
     let missing_districts = match due {
         Some(year) => state
             .db
-            .unscoped::<_, onegrid_store::StoreError, _>(move |c| {
+            .acting::<_, onegrid_store::StoreError, _>(onegrid_store::Acting::Nobody, move |c| {
                 Box::pin(
                     async move { onegrid_store::calendar_years::districts_missing(c, year).await },
                 )

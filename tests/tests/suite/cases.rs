@@ -1059,7 +1059,7 @@ async fn the_district_sets_its_tiers_and_each_district_keeps_its_own() {
     ));
     // Another district's admin changes its own tiers and calendar, not ours.
     onegrid_api::seed::bootstrap(
-        &app.db.url(),
+        &mut app.system().await,
         "150204",
         "青山区",
         "q-admin",

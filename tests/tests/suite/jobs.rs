@@ -3,6 +3,7 @@
 //! expired leases, retries to a terminal state, replay, and the tenant wall.
 
 use chrono::{Duration, Utc};
+use onegrid_store::Acting;
 use onegrid_store::StoreError;
 use onegrid_store::jobs::{self, Job, NewJob};
 use onegrid_tests::{TestApp, World};
@@ -22,13 +23,9 @@ fn job(key: Option<&str>, run_at: chrono::DateTime<Utc>, max_attempts: i32) -> N
 }
 
 async fn enqueue(app: &TestApp, j: NewJob) -> bool {
-    app.state
-        .db
-        .unscoped::<_, StoreError, _>(move |c| {
-            Box::pin(async move {
-                jobs::as_worker(c).await?;
-                jobs::enqueue(c, j).await
-            })
+    app.worker_db()
+        .acting::<_, StoreError, _>(Acting::Nobody, move |c| {
+            Box::pin(async move { jobs::enqueue(c, j).await })
         })
         .await
         .unwrap()
@@ -43,7 +40,7 @@ async fn claim(
 ) -> Vec<Job> {
     let worker = worker.to_owned();
     app.worker_db()
-        .unscoped::<_, StoreError, _>(move |c| {
+        .acting::<_, StoreError, _>(Acting::Nobody, move |c| {
             Box::pin(async move {
                 jobs::claim(c, &["test"], n, &worker, Duration::seconds(lease_secs), now).await
             })
@@ -59,7 +56,7 @@ async fn with<T: Send + 'static>(
     ) -> futures_util::future::BoxFuture<'c, Result<T, StoreError>>
     + Send,
 ) -> T {
-    app.worker_db().unscoped(f).await.unwrap()
+    app.worker_db().acting(Acting::Nobody, f).await.unwrap()
 }
 
 #[tokio::test]
@@ -89,10 +86,7 @@ async fn unique_keys_disjoint_claims_and_future_jobs() {
     assert!(claim(&app, "w3", 10, 30, now).await.is_empty());
     // Moving a waiting job: it becomes due.
     let moved = with(&app, |c| {
-        Box::pin(async move {
-            jobs::as_worker(c).await?;
-            jobs::reschedule(c, "later", now - Duration::seconds(1)).await
-        })
+        Box::pin(async move { jobs::reschedule(c, "later", now - Duration::seconds(1)).await })
     })
     .await;
     assert!(moved);
@@ -186,10 +180,7 @@ async fn completion_is_fenced_on_the_lease_and_expired_leases_are_rescued() {
         .await
     );
     let done = with(&app, move |c| {
-        Box::pin(async move {
-            jobs::as_worker(c).await?;
-            jobs::get(c, second.id).await
-        })
+        Box::pin(async move { jobs::get(c, second.id).await })
     })
     .await;
     assert_eq!((done.state.as_str(), done.lease_token), ("completed", None));
@@ -263,16 +254,12 @@ async fn retries_with_backoff_end_in_a_terminal_state_an_admin_can_replay() {
         ("test", 1, 0)
     );
     let failed = with(&app, move |c| {
-        Box::pin(async move {
-            jobs::as_worker(c).await?;
-            jobs::get(c, j.id).await
-        })
+        Box::pin(async move { jobs::get(c, j.id).await })
     })
     .await;
     assert_eq!(failed.last_error.as_deref(), Some("boom again"));
     assert!(
         with(&app, move |c| Box::pin(async move {
-            jobs::as_worker(c).await?;
             jobs::replay(c, j.id, now).await
         }))
         .await
@@ -316,7 +303,7 @@ async fn jobs_stay_behind_the_tenant_wall() {
     let unscoped = app
         .state
         .db
-        .unscoped::<_, StoreError, _>(|c| {
+        .acting::<_, StoreError, _>(Acting::Nobody, |c| {
             Box::pin(async move {
                 use diesel::QueryDsl;
                 Ok(onegrid_store::schema::jobs::table
@@ -334,7 +321,9 @@ async fn jobs_stay_behind_the_tenant_wall() {
     let refused = app
         .state
         .db
-        .unscoped::<_, StoreError, _>(move |c| Box::pin(async move { jobs::enqueue(c, b).await }))
+        .acting::<_, StoreError, _>(Acting::Nobody, move |c| {
+            Box::pin(async move { jobs::enqueue(c, b).await })
+        })
         .await;
     assert!(
         refused.is_err(),
@@ -492,9 +481,8 @@ async fn a_committed_job_wakes_a_listening_worker() {
     let rolled_back = app
         .state
         .db
-        .unscoped::<(), StoreError, _>(|c| {
+        .acting::<(), StoreError, _>(Acting::Nobody, |c| {
             Box::pin(async move {
-                jobs::as_worker(c).await?;
                 jobs::enqueue(c, job(Some("rolled-back"), now, 3)).await?;
                 Err(StoreError::Check("roll back".into()))
             })

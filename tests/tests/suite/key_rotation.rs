@@ -141,7 +141,7 @@ async fn a_rotated_key_keeps_every_value_readable_and_findable_until_and_after_r
 
     // Re-seal everything under k2; a second run has nothing left to do.
     let keys = onegrid_api::server::field_keys(&app.state.config);
-    let resealed = onegrid_api::maintenance::rekey_fields(&app.db.url(), &keys)
+    let resealed = onegrid_api::maintenance::rekey_fields(&mut app.system().await, &keys)
         .await
         .unwrap();
     assert_eq!(
@@ -155,7 +155,7 @@ async fn a_rotated_key_keeps_every_value_readable_and_findable_until_and_after_r
         key_ids(&app).await
     );
     assert_eq!(
-        onegrid_api::maintenance::rekey_fields(&app.db.url(), &keys)
+        onegrid_api::maintenance::rekey_fields(&mut app.system().await, &keys)
             .await
             .unwrap(),
         0
@@ -203,7 +203,7 @@ async fn rekey_stops_on_a_value_no_configured_key_opens_and_names_only_the_row()
     World::build(&app).await;
     // The demo key is neither current nor retired: nothing can open the old values.
     let keys = FieldKeys::new::<&str>(("k2", &[7u8; 32]), &[]);
-    let err = onegrid_api::maintenance::rekey_fields(&app.db.url(), &keys)
+    let err = onegrid_api::maintenance::rekey_fields(&mut app.system().await, &keys)
         .await
         .unwrap_err()
         .to_string();

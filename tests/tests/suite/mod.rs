@@ -1,3 +1,4 @@
+mod architecture;
 mod auth;
 mod calendar_years;
 mod cases;

@@ -1,6 +1,7 @@
 //! The binaries as a user runs them: start, readiness, clean stop on SIGTERM,
 //! one clear line when PostgreSQL is missing, production refusals, the demo.
 
+use onegrid_store::Acting;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -371,7 +372,7 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     let first = onegrid_domain::clock::SystemClock.now() + chrono::Duration::milliseconds(500);
     let district = w.district;
     app.worker_db()
-        .unscoped::<_, onegrid_store::StoreError, _>(move |c| {
+        .acting::<_, onegrid_store::StoreError, _>(Acting::Nobody, move |c| {
             Box::pin(async move {
                 for i in 0..SCHEDULES {
                     schedules::ensure(

@@ -4,9 +4,10 @@
 //! one fire between them, the admin's view and changes, and the digest itself
 //! (one per grid worker and day, only stale records, verification clears it).
 
+use onegrid_store::Acting;
 use std::sync::atomic::AtomicBool;
 
-use onegrid_store::{deadlines, digests};
+use onegrid_store::digests;
 use onegrid_tests::{TestApp, World};
 use serde_json::{Value, json};
 
@@ -140,11 +141,8 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
     let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
     let again = app
         .worker_db()
-        .unscoped::<_, onegrid_store::StoreError, _>(move |c| {
-            Box::pin(async move {
-                deadlines::scope_to(c, district, street).await?;
-                digests::street_digest(c, district, street, day, now).await
-            })
+        .acting::<_, onegrid_store::StoreError, _>(Acting::Street { district, street }, move |c| {
+            Box::pin(async move { digests::street_digest(c, district, street, day, now).await })
         })
         .await
         .unwrap();

@@ -1,6 +1,7 @@
 //! The tenant wall: a matrix generated from the OpenAPI document, the RLS
 //! backstop, and scope never leaking across pooled connections.
 
+use onegrid_store::Acting;
 use std::collections::BTreeMap;
 
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -130,7 +131,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let other = seed::bootstrap(
-        &app.db.url(),
+        &mut app.system().await,
         "150204",
         "青山区",
         "q-admin",
@@ -342,9 +343,8 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     let now = app.clock.now();
     let meeting = app
         .worker_db()
-        .unscoped::<_, onegrid_store::StoreError, _>(move |c| {
+        .acting::<_, onegrid_store::StoreError, _>(Acting::Street { district, street }, move |c| {
             Box::pin(async move {
-                onegrid_store::deadlines::scope_to(c, district, street).await?;
                 onegrid_store::meetings::prepare(
                     c,
                     district,
@@ -715,7 +715,7 @@ async fn scope_never_leaks_to_the_next_user_of_a_pooled_connection() {
     let left: Leftover = app
         .state
         .db
-        .unscoped(|c| {
+        .acting(Acting::Nobody, |c| {
             Box::pin(async move {
                 diesel::sql_query(
                     "SELECT current_setting('app.street_ids', true) AS streets, current_setting('app.user_id', true) AS user_id, \

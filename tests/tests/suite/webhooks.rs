@@ -542,16 +542,20 @@ async fn a_live_workers_deliveries_run_once_and_a_dead_workers_are_rescued() {
     }
     live.tick(&running).await.unwrap();
     let now = app.clock.now();
-    let claimed = onegrid_store::jobs::claim(
-        &mut app.worker_db().conn().await.unwrap(),
-        &[onegrid_store::webhooks::WEBHOOK_QUEUE],
-        10,
-        "dead",
-        chrono::Duration::seconds(2),
-        now,
-    )
-    .await
-    .unwrap();
+    let claimed = app
+        .worker_db()
+        .on_queue(|c| {
+            Box::pin(onegrid_store::jobs::claim(
+                c,
+                &[onegrid_store::webhooks::WEBHOOK_QUEUE],
+                10,
+                "dead",
+                chrono::Duration::seconds(2),
+                now,
+            ))
+        })
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 2);
     assert_eq!(
         rival.tick(&running).await.unwrap().rescued,
