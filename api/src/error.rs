@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use onegrid_store::StoreError;
+use onegrid_store::{StoreError, ViolationKind};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -250,25 +250,6 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Maps a constraint name to the field it guards.
-fn constraint_field(constraint: &str) -> &str {
-    for (needle, field) in [
-        ("id_number", "id_number"),
-        ("_code", "code"),
-        ("username", "username"),
-        ("department", "department_id"),
-        ("community", "community_id"),
-        ("grid", "grid_id"),
-        ("street", "street_id"),
-        ("user", "user_id"),
-    ] {
-        if constraint.contains(needle) {
-            return field;
-        }
-    }
-    "body"
-}
-
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
@@ -278,13 +259,10 @@ impl From<StoreError> for ApiError {
                 format!("the resource is at version \"{current}\"; read it again"),
             )
             .with_header(header::ETAG, format!("\"{current}\"")),
-            StoreError::Unauthenticated(reason) => ApiError::invalid_token(match reason {
-                "bad username or password" | "user disabled" => "the credential was refused",
-                other => other,
-            }),
+            StoreError::Unauthenticated(failure) => ApiError::invalid_token(failure.detail()),
             StoreError::RefreshReuse => ApiError::new(Code::RefreshTokenReused, "log in again"),
-            StoreError::Duplicate(c) => {
-                let field = constraint_field(&c);
+            StoreError::Violation(v) if v.kind == ViolationKind::Unique => {
+                let field = v.field();
                 let mut err = ApiError::new(
                     Code::Conflict,
                     format!("another resource already has this {field}"),
@@ -295,11 +273,14 @@ impl From<StoreError> for ApiError {
                 });
                 err
             }
-            StoreError::BadReference(c) => ApiError::new(
+            StoreError::Violation(v) if v.kind == ViolationKind::ForeignKey => ApiError::new(
                 Code::InvalidReference,
-                format!("{} does not exist in your scope", constraint_field(&c)),
+                format!("{} does not exist in your scope", v.field()),
             ),
-            StoreError::Check(c) => ApiError::field(constraint_field(&c), format!("violates {c}")),
+            StoreError::Violation(v) => {
+                ApiError::field(v.field(), format!("violates {}", v.constraint))
+            }
+            StoreError::Check(c) => ApiError::field("body", format!("violates {c}")),
             StoreError::Unavailable(cause) => ApiError::new(Code::Unavailable, cause),
             StoreError::Database(e) => ApiError::new(Code::Internal, e.to_string()),
         }

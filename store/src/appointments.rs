@@ -140,7 +140,7 @@ pub async fn active_booking(
         .optional()?)
 }
 
-/// Takes a place in the slot for the case. [`StoreError::Duplicate`] when the
+/// Takes a place in the slot for the case. a unique [`StoreError::Violation`] when the
 /// case already holds a booking; `Ok(None)` when the slot is full.
 pub async fn book(
     conn: &mut Conn,

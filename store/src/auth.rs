@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::db::Conn;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{AuthFailure, StoreError, StoreResult};
 use crate::schema::{refresh_tokens, sessions, users};
 use crate::scope::{self, Proven};
 
@@ -113,10 +113,10 @@ pub async fn login(
     )
     .await;
     let Some(row) = row.filter(|_| ok) else {
-        return Err(StoreError::Unauthenticated("bad username or password"));
+        return Err(StoreError::Unauthenticated(AuthFailure::BadPassword));
     };
     if row.disabled {
-        return Err(StoreError::Unauthenticated("user disabled"));
+        return Err(StoreError::Unauthenticated(AuthFailure::UserDisabled));
     }
     scope::prove(
         conn,
@@ -170,7 +170,7 @@ pub async fn refresh(conn: &mut Conn, token: &str, now: DateTime<Utc>) -> StoreR
     let session_id = token
         .split_once('.')
         .and_then(|(id, _)| Uuid::parse_str(id).ok())
-        .ok_or(StoreError::Unauthenticated("malformed refresh token"))?;
+        .ok_or(StoreError::Unauthenticated(AuthFailure::MalformedRefresh))?;
     scope::prove(conn, Proven::Session(session_id)).await?;
     let found: Option<Option<DateTime<Utc>>> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(secret_hash(token)))
@@ -181,7 +181,7 @@ pub async fn refresh(conn: &mut Conn, token: &str, now: DateTime<Utc>) -> StoreR
         .await
         .optional()?;
     let Some(used_at) = found else {
-        return Err(StoreError::Unauthenticated("unknown refresh token"));
+        return Err(StoreError::Unauthenticated(AuthFailure::UnknownRefresh));
     };
     if used_at.is_some() {
         revoke_session(conn, session_id, "refresh_token_reuse", now).await?;
@@ -196,7 +196,7 @@ pub async fn refresh(conn: &mut Conn, token: &str, now: DateTime<Utc>) -> StoreR
         .await
         .optional()?;
     let Some(user_id) = user_id else {
-        return Err(StoreError::Unauthenticated("session revoked or expired"));
+        return Err(StoreError::Unauthenticated(AuthFailure::SessionEnded));
     };
     // The session names its user; only now may the transaction see that user.
     scope::prove(conn, Proven::SessionUser(user_id)).await?;
@@ -207,7 +207,7 @@ pub async fn refresh(conn: &mut Conn, token: &str, now: DateTime<Utc>) -> StoreR
         .await
         .optional()?;
     let Some((district_id, false)) = user else {
-        return Err(StoreError::Unauthenticated("user disabled"));
+        return Err(StoreError::Unauthenticated(AuthFailure::UserDisabled));
     };
     diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(secret_hash(token))))
         .set(refresh_tokens::used_at.eq(now))

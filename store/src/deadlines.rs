@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::cases::{self, Case, CaseClock};
 use crate::db::Conn;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult, Violation};
 use crate::schema::{
     case_clock_alerts, case_clocks, cases as cases_t, notifications, role_assignments,
 };
@@ -110,7 +110,9 @@ pub async fn reach(
         .execute(conn)
         .await?;
     if recorded == 0 {
-        return Err(StoreError::Duplicate("case_clock_alerts_pkey".into()));
+        return Err(StoreError::Violation(Violation::unique(
+            "case_clock_alerts_pkey",
+        )));
     }
     Ok(Outcome::Done(stage_name(stage)))
 }

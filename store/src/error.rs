@@ -2,8 +2,97 @@
 
 use thiserror::Error;
 
-/// A store failure. Constraint violations carry the constraint name so the API
-/// can map them to stable error codes.
+/// Why a credential was refused. Clients are told only
+/// [`AuthFailure::detail`]; the variant itself is for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum AuthFailure {
+    #[error("bad username or password")]
+    BadPassword,
+    #[error("user disabled")]
+    UserDisabled,
+    #[error("malformed refresh token")]
+    MalformedRefresh,
+    #[error("unknown refresh token")]
+    UnknownRefresh,
+    #[error("session revoked or expired")]
+    SessionEnded,
+    #[error("district mismatch")]
+    DistrictMismatch,
+    #[error("unknown api key")]
+    UnknownKey,
+    #[error("api key secret mismatch")]
+    KeySecretMismatch,
+    #[error("api key revoked or expired")]
+    KeyEnded,
+    #[error("api key scope")]
+    KeyScope,
+}
+
+impl AuthFailure {
+    /// What the client is told: a login never says whether the user exists
+    /// or is disabled.
+    pub fn detail(self) -> &'static str {
+        match self {
+            AuthFailure::BadPassword | AuthFailure::UserDisabled => "the credential was refused",
+            AuthFailure::MalformedRefresh => "malformed refresh token",
+            AuthFailure::UnknownRefresh => "unknown refresh token",
+            AuthFailure::SessionEnded => "session revoked or expired",
+            AuthFailure::DistrictMismatch => "district mismatch",
+            AuthFailure::UnknownKey => "unknown api key",
+            AuthFailure::KeySecretMismatch => "api key secret mismatch",
+            AuthFailure::KeyEnded => "api key revoked or expired",
+            AuthFailure::KeyScope => "api key scope",
+        }
+    }
+}
+
+/// Which kind of constraint refused a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViolationKind {
+    /// A unique key (or primary key) already holds the value.
+    Unique,
+    /// A referenced row does not exist in the caller's scope.
+    ForeignKey,
+    /// A check constraint refused the value.
+    Check,
+}
+
+/// A constraint that refused a write: the database's, or the same rule
+/// checked first by the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub kind: ViolationKind,
+    pub constraint: String,
+}
+
+impl Violation {
+    /// The unique key `constraint` already holds the value.
+    pub fn unique(constraint: &str) -> Violation {
+        Violation {
+            kind: ViolationKind::Unique,
+            constraint: constraint.to_owned(),
+        }
+    }
+
+    /// The request field the constraint guards, from the table generated
+    /// from the migrations (`body` for a constraint it does not know).
+    pub fn field(&self) -> &'static str {
+        crate::constraints::CONSTRAINTS
+            .binary_search_by(|(name, _, _)| (*name).cmp(self.constraint.as_str()))
+            .ok()
+            .and_then(|i| crate::constraints::CONSTRAINTS.get(i))
+            .map_or("body", |(_, _, field)| field)
+    }
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} violation on {}", self.kind, self.constraint)
+    }
+}
+
+/// A store failure. Constraint violations carry the constraint, whose
+/// field the generated table names.
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// The row does not exist or lies outside the caller's scope (indistinguishable by design).
@@ -14,18 +103,15 @@ pub enum StoreError {
     VersionMismatch { current: i32 },
     /// The credential was refused; the reason is for logs, not for clients.
     #[error("unauthenticated: {0}")]
-    Unauthenticated(&'static str),
+    Unauthenticated(AuthFailure),
     /// A refresh token was presented twice: the whole session is now revoked.
     #[error("refresh token reuse detected")]
     RefreshReuse,
-    /// A unique key already holds this value.
-    #[error("unique violation on {0}")]
-    Duplicate(String),
-    /// A referenced row does not exist in the caller's scope.
-    #[error("foreign key violation on {0}")]
-    BadReference(String),
-    /// A database check constraint refused the row.
-    #[error("check violation on {0}")]
+    /// A constraint refused the write.
+    #[error("{0}")]
+    Violation(Violation),
+    /// A rule of the store (not a constraint) refused the request.
+    #[error("refused: {0}")]
     Check(String),
     /// No pooled connection within the wait timeout, or the database is unreachable.
     #[error("database unavailable: {0}")]
@@ -67,11 +153,16 @@ impl From<diesel::result::Error> for StoreError {
                 ))
             }
             E::DatabaseError(kind, info) => {
-                let constraint = info.constraint_name().unwrap_or_default().to_owned();
+                let violation = |kind| {
+                    StoreError::Violation(Violation {
+                        kind,
+                        constraint: info.constraint_name().unwrap_or_default().to_owned(),
+                    })
+                };
                 match kind {
-                    K::UniqueViolation => StoreError::Duplicate(constraint),
-                    K::ForeignKeyViolation => StoreError::BadReference(constraint),
-                    K::CheckViolation => StoreError::Check(constraint),
+                    K::UniqueViolation => violation(ViolationKind::Unique),
+                    K::ForeignKeyViolation => violation(ViolationKind::ForeignKey),
+                    K::CheckViolation => violation(ViolationKind::Check),
                     // A write refused by a row-level security policy targets a
                     // row outside the caller's scope: as if it did not exist.
                     _ if info.message().contains("row-level security") => StoreError::NotFound,
@@ -85,3 +176,33 @@ impl From<diesel::result::Error> for StoreError {
 
 /// Result alias of the store.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violations_name_the_field_their_constraint_guards() {
+        let fk = Violation {
+            kind: ViolationKind::ForeignKey,
+            constraint: "grid_assignments_user_id_fkey".into(),
+        };
+        assert_eq!(fk.field(), "user_id");
+        assert_eq!(
+            Violation::unique("residents_street_id_id_number_bidx_key").field(),
+            "id_number"
+        );
+        assert_eq!(Violation::unique("no_such_constraint").field(), "body");
+    }
+
+    #[test]
+    fn the_generated_table_is_sorted_for_lookup() {
+        let names: Vec<&str> = crate::constraints::CONSTRAINTS
+            .iter()
+            .map(|c| c.0)
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
+    }
+}

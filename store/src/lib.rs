@@ -12,6 +12,7 @@ pub mod calendar_years;
 pub mod case_kpis;
 pub mod case_setup;
 pub mod cases;
+mod constraints;
 pub mod crypto;
 pub mod db;
 pub mod deadlines;
@@ -40,5 +41,5 @@ pub mod webhooks;
 pub mod whistles;
 
 pub use db::{Conn, Db, PoolSettings, System};
-pub use error::StoreError;
+pub use error::{AuthFailure, StoreError, Violation, ViolationKind};
 pub use scope::{Acting, Principal};

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::crypto::{CryptoError, FieldKeys, Slot};
 use crate::db::Conn;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult, Violation};
 use crate::page::{Page, PageRequest};
 use crate::schema::{
     buildings, dwellings, households, ledger_record_versions, ledger_records, resident_moves,
@@ -228,7 +228,9 @@ async fn check_id_number_free(
         q = q.filter(residents::id.ne(except));
     }
     match q.first::<Uuid>(conn).await.optional()? {
-        Some(_) => Err(StoreError::Duplicate("residents_id_number".into())),
+        Some(_) => Err(StoreError::Violation(Violation::unique(
+            "residents_street_id_id_number_bidx_key",
+        ))),
         None => Ok(()),
     }
 }

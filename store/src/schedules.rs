@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::case_setup;
 use crate::db::Conn;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult, Violation};
 use crate::jobs::{self, NewJob};
 use crate::page::{Page, PageRequest};
 use crate::schema::{schedule_fires, schedules};
@@ -410,7 +410,9 @@ async fn fire_one(
         .execute(conn)
         .await?;
     if recorded == 0 {
-        return Err(StoreError::Duplicate("schedule_fires_pkey".into()));
+        return Err(StoreError::Violation(Violation::unique(
+            "schedule_fires_pkey",
+        )));
     }
     let (fires, misfires) = match outcome {
         "on_time" => (1, 0),

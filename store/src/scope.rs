@@ -12,7 +12,7 @@ use onegrid_domain::permissions::{self, Action, Grant, Role, Scope, ScopeKind, T
 use uuid::Uuid;
 
 use crate::db::Conn;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{AuthFailure, StoreError, StoreResult};
 use crate::schema::{api_keys, role_assignments, sessions, streets, users};
 
 /// A credential that has passed its cryptographic check but not yet the database's.
@@ -363,10 +363,10 @@ async fn authenticate_user(
         .await
         .optional()?;
     match alive {
-        None => return Err(StoreError::Unauthenticated("session revoked or expired")),
-        Some((_, true)) => return Err(StoreError::Unauthenticated("user disabled")),
+        None => return Err(StoreError::Unauthenticated(AuthFailure::SessionEnded)),
+        Some((_, true)) => return Err(StoreError::Unauthenticated(AuthFailure::UserDisabled)),
         Some((d, false)) if d != district_id => {
-            return Err(StoreError::Unauthenticated("district mismatch"));
+            return Err(StoreError::Unauthenticated(AuthFailure::DistrictMismatch));
         }
         Some(_) => {}
     }
@@ -450,16 +450,16 @@ async fn authenticate_key(
         .await
         .optional()?;
     let Some((hash, revoked, expires, created_by, (r, k, d, s, c, g, dep))) = row else {
-        return Err(StoreError::Unauthenticated("unknown api key"));
+        return Err(StoreError::Unauthenticated(AuthFailure::UnknownKey));
     };
     if !crate::auth::secret_matches(secret, &hash) {
-        return Err(StoreError::Unauthenticated("api key secret mismatch"));
+        return Err(StoreError::Unauthenticated(AuthFailure::KeySecretMismatch));
     }
     if revoked.is_some() || expires.is_some_and(|e| e <= now) {
-        return Err(StoreError::Unauthenticated("api key revoked or expired"));
+        return Err(StoreError::Unauthenticated(AuthFailure::KeyEnded));
     }
     let grant = grant_from_columns(&r, &k, d, (s, c, g, dep))
-        .ok_or(StoreError::Unauthenticated("api key scope"))?;
+        .ok_or(StoreError::Unauthenticated(AuthFailure::KeyScope))?;
     set(conn, "app.district_id", &d.to_string()).await?;
     let (district_wide, streets) = set_streets(conn, d, &[grant]).await?;
     Ok(Principal {

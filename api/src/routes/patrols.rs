@@ -265,10 +265,12 @@ pub async fn open_log(
                 )
                 .await
                 .map_err(|e| match e {
-                    StoreError::Duplicate(_) => ApiError::new(
-                        Code::Conflict,
-                        format!("there is already a log for {day}; change it instead"),
-                    ),
+                    StoreError::Violation(v) if v.kind == onegrid_store::ViolationKind::Unique => {
+                        ApiError::new(
+                            Code::Conflict,
+                            format!("there is already a log for {day}; change it instead"),
+                        )
+                    }
                     e => e.into(),
                 })?;
                 log_view(c, log).await

@@ -2,6 +2,7 @@ mod architecture;
 mod auth;
 mod calendar_years;
 mod cases;
+mod catalogue;
 mod conventions;
 mod coverage;
 mod database_time;
