@@ -30,8 +30,9 @@ pub fn record_request(method: &str, route: &str, status: u16, seconds: f64) {
     metrics::histogram!("onegrid_http_request_duration_seconds", &labels[..2]).record(seconds);
 }
 
-/// Records the pool's size and idle connections.
-pub fn record_pool(size: usize, available: usize) {
+/// Records the pool's size, idle connections and statements sent.
+pub fn record_pool(size: usize, available: usize, statements: u64) {
+    metrics::counter!("onegrid_db_statements_total").absolute(statements);
     metrics::gauge!("onegrid_db_pool_connections").set(size as f64);
     metrics::gauge!("onegrid_db_pool_idle").set(available as f64);
 }

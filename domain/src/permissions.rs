@@ -943,6 +943,62 @@ pub fn allowed(grants: &[Grant], action: Action, target: &Target) -> bool {
     })
 }
 
+/// Where `grants` permit an action, as the nodes a list filters its rows by
+/// before its limit: a row is in the area when it lies at or below one of
+/// them (the tenant wall applies on top). For actions whose reach is
+/// `Within` or `Street`; an `Enclosing` action's list adds the enclosing rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Area {
+    /// A district-wide grant: every row the wall shows.
+    pub everywhere: bool,
+    pub streets: Vec<Uuid>,
+    pub communities: Vec<Uuid>,
+    pub grids: Vec<Uuid>,
+    pub departments: Vec<Uuid>,
+}
+
+impl Area {
+    /// Rows in either area.
+    #[must_use]
+    pub fn union(mut self, other: Area) -> Area {
+        self.everywhere |= other.everywhere;
+        self.streets.extend(other.streets);
+        self.communities.extend(other.communities);
+        self.grids.extend(other.grids);
+        self.departments.extend(other.departments);
+        for ids in [
+            &mut self.streets,
+            &mut self.communities,
+            &mut self.grids,
+            &mut self.departments,
+        ] {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        self
+    }
+}
+
+/// The area in which `grants` permit `action`.
+pub fn area(grants: &[Grant], action: Action) -> Area {
+    let rule = rule(action);
+    let mut area = Area::default();
+    for g in grants.iter().filter(|g| rule.roles.contains(&g.role)) {
+        match (rule.reach, g.scope) {
+            (_, Scope::District { .. }) => area.everywhere = true,
+            (Reach::Street, scope) => match scope.street() {
+                Some(street) => area.streets.push(street),
+                None => area.everywhere |= scope.is_district_wide(),
+            },
+            (_, Scope::Street { street, .. }) => area.streets.push(street),
+            (_, Scope::Community { community, .. }) => area.communities.push(community),
+            (_, Scope::Grid { grid, .. }) => area.grids.push(grid),
+            (_, Scope::Department { department, .. }) => area.departments.push(department),
+        }
+    }
+    area.union(Area::default())
+}
+
 /// Whether a grant holding `action` has `target` inside its own scope,
 /// whatever the action's reach (a query naming no scope covers only these).
 pub fn within_own_scope(grants: &[Grant], action: Action, target: &Target) -> bool {
@@ -1023,6 +1079,75 @@ mod tests {
             Uuid::from_u128(4),
             Uuid::from_u128(5),
         )
+    }
+
+    /// A row's target is in the area exactly when `allowed` says so.
+    #[test]
+    fn a_list_area_holds_what_allowed_allows() {
+        let d = Uuid::from_u128(1);
+        let node = |n: u128| Uuid::from_u128(n);
+        // Two streets (10, 20), communities 11 and 21, grids 111, 112, 211.
+        let rows = [
+            Target::grid(d, node(10), node(11), node(111)),
+            Target::grid(d, node(10), node(11), node(112)),
+            Target::grid(d, node(20), node(21), node(211)),
+            Target::community(d, node(10), node(11)),
+            Target::street(d, node(20)),
+        ];
+        let in_area = |a: &Area, t: &Target| {
+            a.everywhere
+                || t.street.is_some_and(|s| a.streets.contains(&s))
+                || t.community.is_some_and(|c| a.communities.contains(&c))
+                || t.grid.is_some_and(|g| a.grids.contains(&g))
+                || t.department.is_some_and(|x| a.departments.contains(&x))
+        };
+        let grants = [
+            Grant {
+                role: Role::GridWorker,
+                scope: Scope::Grid {
+                    district: d,
+                    street: node(10),
+                    community: node(11),
+                    grid: node(111),
+                },
+            },
+            Grant {
+                role: Role::CommunityAdmin,
+                scope: Scope::Community {
+                    district: d,
+                    street: node(20),
+                    community: node(21),
+                },
+            },
+            Grant {
+                role: Role::StreetAdmin,
+                scope: Scope::Street {
+                    district: d,
+                    street: node(10),
+                },
+            },
+            Grant {
+                role: Role::DistrictAdmin,
+                scope: Scope::District { district: d },
+            },
+        ];
+        for action in [
+            Action::CaseRead,
+            Action::DisputeRead,
+            Action::PatrolRead,
+            Action::HierarchyRead,
+        ] {
+            for g in &grants {
+                let area = area(std::slice::from_ref(g), action);
+                for t in &rows {
+                    assert_eq!(
+                        in_area(&area, t),
+                        allowed(std::slice::from_ref(g), action, t),
+                        "{action:?} {g:?} {t:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

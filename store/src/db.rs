@@ -2,7 +2,11 @@
 //! transaction whose tenant scope is set before the first query.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use diesel::connection::InstrumentationEvent;
+use diesel_async::pooled_connection::ManagerConfig;
 
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
@@ -58,6 +62,8 @@ pub struct Db {
     clock: Arc<dyn Clock>,
     /// Sessions are the worker's (`app.worker` for their whole session).
     worker: bool,
+    /// Statements sent on the pool's connections since it was built.
+    statements: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Db {
@@ -94,8 +100,25 @@ impl Db {
         settings: &PoolSettings,
         clock: Arc<dyn Clock>,
     ) -> Result<Db, StoreError> {
-        let manager =
-            AsyncDieselConnectionManager::<AsyncPgConnection>::new(url_with_options(url, settings));
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        let mut config = ManagerConfig::<AsyncPgConnection>::default();
+        config.custom_setup = Box::new(move |url| {
+            let counter = counter.clone();
+            Box::pin(async move {
+                let mut conn = AsyncPgConnection::establish(url).await?;
+                conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                    if let InstrumentationEvent::StartQuery { .. } = event {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+                Ok(conn)
+            })
+        });
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+            url_with_options(url, settings),
+            config,
+        );
         let pool = Pool::builder(manager)
             .max_size(settings.max_size)
             .wait_timeout(Some(settings.wait_timeout))
@@ -107,6 +130,7 @@ impl Db {
             pool,
             clock,
             worker: settings.worker,
+            statements,
         })
     }
 
@@ -116,6 +140,13 @@ impl Db {
             .get()
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// How many statements the pool's connections have sent (transaction
+    /// control included): a round-trip count for metrics and for the tests
+    /// that bound what a request costs.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Pool size and idle count, for metrics.

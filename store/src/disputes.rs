@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use onegrid_domain::mediation::{FOLLOW_UP_DAYS, Level, Status};
+use onegrid_domain::permissions::Area;
 use onegrid_domain::permissions::Target;
 use uuid::Uuid;
 
@@ -314,6 +315,9 @@ pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Dispute> {
 /// Filters of the dispute list.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// Where the caller may read disputes; a department's grant reads what
+    /// the wall shows it (disputes whistled to the department).
+    pub area: Area,
     pub status: Option<String>,
     pub level: Option<String>,
     pub community_id: Option<Uuid>,
@@ -327,6 +331,15 @@ pub async fn list(conn: &mut Conn, f: &Filter, page: &PageRequest) -> StoreResul
         .order(disputes::id.desc())
         .limit(page.fetch_limit())
         .into_boxed();
+    let a = &f.area;
+    if !a.everywhere && a.departments.is_empty() {
+        q = q.filter(
+            disputes::street_id
+                .eq_any(a.streets.clone())
+                .or(disputes::community_id.eq_any(a.communities.clone()))
+                .or(disputes::grid_id.eq_any(a.grids.clone()).assume_not_null()),
+        );
+    }
     if let Some(s) = &f.status {
         q = q.filter(disputes::status.eq(s.clone()));
     }

@@ -12,6 +12,7 @@ pub mod calendar_years;
 pub mod case_kpis;
 pub mod case_setup;
 pub mod cases;
+#[rustfmt::skip]
 mod constraints;
 pub mod crypto;
 pub mod db;

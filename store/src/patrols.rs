@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
+use onegrid_domain::permissions::Area;
 use uuid::Uuid;
 
 use crate::db::Conn;
@@ -169,6 +170,9 @@ pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Log> {
 /// Filters of the log list.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// The caller's own logs are always listed, others' only in this area.
+    pub me: Uuid,
+    pub area: Area,
     pub worker_id: Option<Uuid>,
     pub grid_id: Option<Uuid>,
     pub community_id: Option<Uuid>,
@@ -183,6 +187,16 @@ pub async fn list(conn: &mut Conn, f: &Filter, limit: i64) -> StoreResult<Vec<Lo
         .order((patrol_logs::day.desc(), patrol_logs::id.desc()))
         .limit(limit)
         .into_boxed();
+    let a = &f.area;
+    if !a.everywhere {
+        q = q.filter(
+            patrol_logs::worker_id
+                .eq(f.me)
+                .or(patrol_logs::street_id.eq_any(a.streets.clone()))
+                .or(patrol_logs::community_id.eq_any(a.communities.clone()))
+                .or(patrol_logs::grid_id.eq_any(a.grids.clone())),
+        );
+    }
     if let Some(w) = f.worker_id {
         q = q.filter(patrol_logs::worker_id.eq(w));
     }
@@ -234,10 +248,12 @@ pub async fn add_visit(
         .await?)
 }
 
-pub async fn visits(conn: &mut Conn, log: &Log) -> StoreResult<Vec<Visit>> {
+/// The visits of `logs`, in one statement, oldest first.
+pub async fn visits(conn: &mut Conn, logs: &[Log]) -> StoreResult<Vec<Visit>> {
+    let (streets, ids) = keys(logs);
     Ok(patrol_visits::table
-        .filter(patrol_visits::street_id.eq(log.street_id))
-        .filter(patrol_visits::log_id.eq(log.id))
+        .filter(patrol_visits::street_id.eq_any(streets))
+        .filter(patrol_visits::log_id.eq_any(ids))
         .select(Visit::as_select())
         .order(patrol_visits::id)
         .load(conn)
@@ -274,10 +290,20 @@ pub async fn add_finding(
         .await?)
 }
 
-pub async fn findings(conn: &mut Conn, log: &Log) -> StoreResult<Vec<Finding>> {
+/// The streets and ids of `logs`, for one statement over all of them.
+fn keys(logs: &[Log]) -> (Vec<Uuid>, Vec<Uuid>) {
+    let mut streets: Vec<Uuid> = logs.iter().map(|l| l.street_id).collect();
+    streets.sort_unstable();
+    streets.dedup();
+    (streets, logs.iter().map(|l| l.id).collect())
+}
+
+/// The findings of `logs`, in one statement, oldest first.
+pub async fn findings(conn: &mut Conn, logs: &[Log]) -> StoreResult<Vec<Finding>> {
+    let (streets, ids) = keys(logs);
     Ok(patrol_findings::table
-        .filter(patrol_findings::street_id.eq(log.street_id))
-        .filter(patrol_findings::log_id.eq(log.id))
+        .filter(patrol_findings::street_id.eq_any(streets))
+        .filter(patrol_findings::log_id.eq_any(ids))
         .select(Finding::as_select())
         .order(patrol_findings::id)
         .load(conn)

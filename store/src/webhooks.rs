@@ -8,6 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use onegrid_domain::permissions::Area;
 use onegrid_domain::webhooks::{self as rules, ATTEMPTS};
 use uuid::Uuid;
 
@@ -182,12 +183,25 @@ pub async fn get_endpoint(conn: &mut Conn, id: Uuid) -> StoreResult<Endpoint> {
 }
 
 /// The endpoints the caller sees, oldest first.
-pub async fn list_endpoints(conn: &mut Conn, page: &PageRequest) -> StoreResult<Page<Endpoint>> {
+/// Endpoints in `area` (a district's own endpoints only for district-wide
+/// managers), by id.
+pub async fn list_endpoints(
+    conn: &mut Conn,
+    area: &Area,
+    page: &PageRequest,
+) -> StoreResult<Page<Endpoint>> {
     let mut q = webhook_endpoints::table
         .select(Endpoint::as_select())
         .order(webhook_endpoints::id)
         .limit(page.fetch_limit())
         .into_boxed();
+    if !area.everywhere {
+        q = q.filter(
+            webhook_endpoints::street_id
+                .eq_any(area.streets.clone())
+                .assume_not_null(),
+        );
+    }
     if let Some(after) = page.after {
         q = q.filter(webhook_endpoints::id.gt(after));
     }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use onegrid_domain::mediation::{SummonsState, SummonsStep, WhistleReason, Windows, report_in};
+use onegrid_domain::permissions::Area;
 use onegrid_domain::permissions::Target;
 use uuid::Uuid;
 
@@ -413,6 +414,8 @@ pub async fn get_summons(conn: &mut Conn, id: Uuid) -> StoreResult<Summons> {
 /// Filters of the summons list (a department's inbox).
 #[derive(Debug, Clone, Default)]
 pub struct SummonsFilter {
+    /// Where the caller may read summonses: its streets, or its departments'.
+    pub area: Area,
     pub state: Option<String>,
     pub department_id: Option<Uuid>,
     pub overdue: Option<bool>,
@@ -430,6 +433,13 @@ pub async fn list_summonses(
         .order(summonses::id.desc())
         .limit(page.fetch_limit())
         .into_boxed();
+    if !f.area.everywhere {
+        q = q.filter(
+            summonses::street_id
+                .eq_any(f.area.streets.clone())
+                .or(summonses::department_id.eq_any(f.area.departments.clone())),
+        );
+    }
     if let Some(s) = &f.state {
         q = q.filter(summonses::state.eq(s.clone()));
     }

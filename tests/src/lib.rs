@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+pub mod builders;
 pub mod db;
 pub mod fixture;
 pub mod receiver;

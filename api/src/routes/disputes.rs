@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::masking::{mask_name, mask_phone};
 use onegrid_domain::mediation::{Kind, Level, Referral};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::{Action, Area, Target, area};
 use onegrid_store::disputes::{
     self, Dispute, Document, Event, FollowUp, NewDispute, NewParty, NewSession, Party, Refused,
     Session,
@@ -536,7 +536,8 @@ pub async fn list_disputes(
         limit: q.limit,
     }
     .request()?;
-    let filter = disputes::Filter {
+    let mut filter = disputes::Filter {
+        area: Area::default(),
         status: q.status,
         level: q.level.map(|l| l.as_str().to_owned()),
         community_id: q.community_id,
@@ -551,10 +552,9 @@ pub async fn list_disputes(
                         "reading disputes needs dispute.read",
                     ));
                 }
-                let mut rows = disputes::list(c, &filter, &page).await?;
-                rows.items
-                    .retain(|d| may(&p, Action::DisputeRead, d) || may(&p, Action::SummonsRead, d));
-                Ok(rows)
+                filter.area = area(&p.grants, Action::DisputeRead)
+                    .union(area(&p.grants, Action::SummonsRead));
+                Ok(disputes::list(c, &filter, &page).await?)
             })
         })
         .await?;

@@ -104,12 +104,13 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
 
 /// Metrics
 ///
-/// Prometheus text exposition: request counts and latencies by route, pool state.
+/// Prometheus text exposition: request counts and latencies by route, pool
+/// state and the statements the pool has sent.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", body = String)))]
 #[get("/metrics")]
 pub async fn metrics(state: Data<AppState>) -> HttpResponse {
     let (size, available) = state.db.status();
-    crate::metrics::record_pool(size, available);
+    crate::metrics::record_pool(size, available, state.db.statements());
     calendar_readiness(&state).await;
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -9,7 +9,7 @@ use crate::input::Query;
 use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::{Action, Target, area};
 use onegrid_store::patrols::{self, Finding, Log, LogFields, NewFinding, NewVisit, Photo, Visit};
 use onegrid_store::{Conn, Principal, StoreError, case_setup, hierarchy, registry};
 use serde::{Deserialize, Serialize};
@@ -118,29 +118,49 @@ fn finding_view(f: Finding, photos: &[Photo]) -> FindingView {
 }
 
 async fn log_view(c: &mut Conn, log: Log) -> ApiResult<LogView> {
-    let visits = patrols::visits(c, &log).await?;
-    let findings = patrols::findings(c, &log).await?;
+    let mut views = log_views(c, vec![log]).await?;
+    views.pop().ok_or_else(ApiError::not_found)
+}
+
+/// Views of `logs` with their visits, findings and photos: four statements
+/// whatever the number of logs.
+async fn log_views(c: &mut Conn, logs: Vec<Log>) -> ApiResult<Vec<LogView>> {
+    if logs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let visits = patrols::visits(c, &logs).await?;
+    let findings = patrols::findings(c, &logs).await?;
     let ids: Vec<Uuid> = findings.iter().map(|f| f.id).collect();
     let photos = patrols::photos(c, &ids).await?;
-    Ok(LogView {
-        id: log.id,
-        worker_id: log.worker_id,
-        street_id: log.street_id,
-        community_id: log.community_id,
-        grid_id: log.grid_id,
-        day: log.day,
-        check_in_at: log.check_in_at,
-        check_out_at: log.check_out_at,
-        track: log.track,
-        notes: log.notes,
-        visits: visits.into_iter().map(visit_view).collect(),
-        findings: findings
-            .into_iter()
-            .map(|f| finding_view(f, &photos))
-            .collect(),
-        version: log.version,
-        updated_at: log.updated_at,
-    })
+    Ok(logs
+        .into_iter()
+        .map(|log| LogView {
+            id: log.id,
+            worker_id: log.worker_id,
+            street_id: log.street_id,
+            community_id: log.community_id,
+            grid_id: log.grid_id,
+            day: log.day,
+            check_in_at: log.check_in_at,
+            check_out_at: log.check_out_at,
+            track: log.track,
+            notes: log.notes,
+            visits: visits
+                .iter()
+                .filter(|v| v.log_id == log.id)
+                .cloned()
+                .map(visit_view)
+                .collect(),
+            findings: findings
+                .iter()
+                .filter(|f| f.log_id == log.id)
+                .cloned()
+                .map(|f| finding_view(f, &photos))
+                .collect(),
+            version: log.version,
+            updated_at: log.updated_at,
+        })
+        .collect())
 }
 
 fn log_target(l: &Log) -> Target {
@@ -394,19 +414,16 @@ pub async fn list_logs(
                     p.require_anywhere(Action::PatrolRead)?;
                 }
                 let filter = patrols::Filter {
+                    me,
+                    area: area(&p.grants, Action::PatrolRead),
                     worker_id: if someone_else { q.worker_id } else { Some(me) },
                     grid_id: q.grid_id,
                     community_id: q.community_id,
                     from: q.from,
                     to: q.to,
                 };
-                let mut out = Vec::new();
-                for log in patrols::list(c, &filter, limit).await? {
-                    if log.worker_id == me || p.can(Action::PatrolRead, &log_target(&log)) {
-                        out.push(log_view(c, log).await?);
-                    }
-                }
-                Ok(out)
+                let logs = patrols::list(c, &filter, limit).await?;
+                log_views(c, logs).await
             })
         })
         .await?;

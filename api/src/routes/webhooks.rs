@@ -9,7 +9,7 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::netguard::{self, Allowed};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::{Action, Target, area};
 use onegrid_domain::webhooks::EVENT_TYPES;
 use onegrid_store::webhooks::{self as hooks, Attempt, Delivery, Endpoint, EndpointChange};
 use onegrid_store::{StoreError, hierarchy};
@@ -209,10 +209,8 @@ pub async fn list_endpoints(
                         "managing webhooks needs webhooks.manage",
                     ));
                 }
-                let mut rows = hooks::list_endpoints(c, &page).await?;
-                rows.items
-                    .retain(|e| p.can(Action::WebhooksManage, &target(e)));
-                Ok(rows)
+                let area = area(&p.grants, Action::WebhooksManage);
+                Ok(hooks::list_endpoints(c, &area, &page).await?)
             })
         })
         .await?;

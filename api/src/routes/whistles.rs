@@ -12,7 +12,7 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post, put};
 use chrono::{DateTime, Utc};
 use onegrid_domain::mediation::{Level, SummonsStep, WhistleReason};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::{Action, Area, Target, area};
 use onegrid_store::whistles::{self, NewWhistle, Settings, Summons, Whistle};
 use onegrid_store::{Conn, Principal, StoreError, cases, disputes, mediation_kpis};
 use serde::{Deserialize, Serialize};
@@ -748,6 +748,7 @@ pub async fn list_summonses(
     }
     .request()?;
     let filter = whistles::SummonsFilter {
+        area: Area::default(),
         state: q.state,
         department_id: q.department_id,
         overdue: q.overdue,
@@ -758,6 +759,7 @@ pub async fn list_summonses(
             Box::pin(async move {
                 p.require_anywhere(Action::SummonsRead)?;
                 let mut filter = filter;
+                filter.area = area(&p.grants, Action::SummonsRead);
                 // A one-department inbox names its department: the query then
                 // walks that department's index instead of every summons.
                 if filter.department_id.is_none()
@@ -766,9 +768,7 @@ pub async fn list_summonses(
                 {
                     filter.department_id = Some(only);
                 }
-                let mut rows = whistles::list_summonses(c, &filter, &page).await?;
-                rows.items
-                    .retain(|s| p.can(Action::SummonsRead, &s.target()));
+                let rows = whistles::list_summonses(c, &filter, &page).await?;
                 let next_after = rows.next_after;
                 let items = summons_views(&st, c, &p, rows.items).await?;
                 Ok(onegrid_store::page::Page { items, next_after })

@@ -20,63 +20,6 @@ async fn settle_at(app: &TestApp, when: &str) {
     while app.tick_at(when).await.ran() > 0 {}
 }
 
-async fn panel(app: &TestApp, token: &str) -> Vec<(String, String)> {
-    let s = app
-        .get("/api/v1/mediation-settings")
-        .bearer(token)
-        .send()
-        .await;
-    s.ok(200)["panel"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["code"].as_str().unwrap().to_owned(),
-                d["id"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-/// A dispute of community a1 (a resident and a person with a phone), moved
-/// up to the street.
-async fn street_dispute(app: &TestApp, w: &World, worker: &str, a_admin: &str) -> Value {
-    let d = app
-        .post("/api/v1/disputes")
-        .bearer(worker)
-        .json(&json!({"grid_id": w.grid_a1_1, "kind": "property", "summary": "物业费与漏水维修纠纷",
-            "parties": [
-                {"role": "applicant", "resident_id": w.resident_a},
-                {"role": "respondent", "name": "鑫源物业", "organisation": true, "phone": "0472-5123456"},
-                {"role": "other", "name": "刘洋", "phone": "13900004321"}
-            ]}))
-        .send()
-        .await;
-    let d = d.ok(201).clone();
-    assert_eq!(
-        (d["level"].as_str(), d["status"].as_str()),
-        (Some("grid"), Some("open"))
-    );
-    let path = format!("/api/v1/disputes/{}/escalate", d["id"].as_str().unwrap());
-    app.post(&path)
-        .bearer(worker)
-        .header("if-match", "\"1\"")
-        .json(&json!({"reason": "网格调解未果"}))
-        .send()
-        .await
-        .ok(200);
-    let up = app
-        .post(&path)
-        .bearer(a_admin)
-        .header("if-match", "\"2\"")
-        .json(&json!({"reason": "社区调解室调解未果"}))
-        .send()
-        .await;
-    assert_eq!(up.ok(200)["level"], "street");
-    up.body.clone()
-}
-
 async fn inbox(app: &TestApp, token: &str, kind: &str) -> Vec<Value> {
     let r = app
         .get("/api/v1/me/notifications?limit=200")
@@ -99,7 +42,7 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
     let d_admin = app.token("d-admin").await;
     let a_admin = app.token("a-admin").await;
     let worker = app.token("a1-worker").await;
-    let departments = panel(&app, &d_admin).await;
+    let departments = app.panel(&d_admin).await;
     assert_eq!(departments.len(), 9, "nine departments by default");
     assert!(departments.iter().all(|(code, _)| code != "education"));
     // One staff account per department (police exists in the fixture).
@@ -122,7 +65,7 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
         .await
         .ok(201);
     app.clock.set(Some(at("2026-12-02T09:00:00+08:00")));
-    let dispute = street_dispute(&app, &w, &worker, &a_admin).await;
+    let dispute = app.street_dispute(&w, &worker, &a_admin).await;
 
     // 10:00, an emergency: every panel department has 30 minutes.
     app.clock.set(Some(at("2026-12-02T10:00:00+08:00")));
@@ -350,7 +293,7 @@ async fn departments_see_their_summonses_across_streets_masked_and_nothing_else(
     let b_admin = app.token("b-admin").await;
     let worker = app.token("a1-worker").await;
     let police = app.token("police").await;
-    let departments = panel(&app, &a_admin).await;
+    let departments = app.panel(&a_admin).await;
     let id_of = |code: &str| {
         departments
             .iter()
@@ -362,8 +305,8 @@ async fn departments_see_their_summonses_across_streets_masked_and_nothing_else(
     let health = app
         .department_staff(&d_admin, "staff-health", &id_of("health"))
         .await;
-    let dispute = street_dispute(&app, &w, &worker, &a_admin).await;
-    let other = street_dispute(&app, &w, &worker, &a_admin).await;
+    let dispute = app.street_dispute(&w, &worker, &a_admin).await;
+    let other = app.street_dispute(&w, &worker, &a_admin).await;
     app.clock.set(Some(at("2026-12-02T10:00:00+08:00")));
     let a_whistle = app
         .post("/api/v1/whistles")
@@ -633,7 +576,7 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
         .send()
         .await
         .problem(422, "validation_failed");
-    let settings = panel(&app, &a_admin).await;
+    let settings = app.panel(&a_admin).await;
     let early = app
         .post("/api/v1/whistles")
         .bearer(&a_admin)
@@ -741,7 +684,7 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
         .problem(404, "not_found");
 
     // Referred from the street; another settled at the street.
-    let big = street_dispute(&app, &w, &worker, &a_admin).await;
+    let big = app.street_dispute(&w, &worker, &a_admin).await;
     // Only the street's own officers blow the whistle on it.
     let whistle = json!({"dispute_id": big["id"], "reason": "pressing", "summary": "请到场",
         "department_ids": [settings[0].1]});
@@ -794,7 +737,7 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
         ),
         (Some("referred"), Some("court"), Some("street"))
     );
-    let third = street_dispute(&app, &w, &worker, &a_admin).await;
+    let third = app.street_dispute(&w, &worker, &a_admin).await;
     let third_path = format!("/api/v1/disputes/{}", third["id"].as_str().unwrap());
     let doc = app
         .post(&format!("{third_path}/documents"))
@@ -961,7 +904,7 @@ async fn the_district_sets_its_panel_and_windows() {
     assert_eq!(codes, ["police", "education"]);
     // New whistles use the new windows and panel.
     app.clock.set(Some(at("2026-12-02T10:00:00+08:00")));
-    let dispute = street_dispute(&app, &w, &worker, &a_admin).await;
+    let dispute = app.street_dispute(&w, &worker, &a_admin).await;
     let whistle = app
         .post("/api/v1/whistles")
         .bearer(&a_admin)

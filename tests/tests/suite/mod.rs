@@ -14,6 +14,7 @@ mod jwt;
 mod key_rotation;
 mod ledger_files;
 mod ledgers;
+mod lists;
 mod mediation;
 mod meetings;
 mod ops;

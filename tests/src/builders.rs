@@ -1,0 +1,92 @@
+//! Builders of what several suites need beyond the standard world: each
+//! goes through the API as a user would, and returns what the API answered.
+
+use serde_json::{Value, json};
+
+use crate::TestApp;
+use crate::fixture::World;
+
+impl TestApp {
+    /// The district's mediation panel: (code, id) of each department on it.
+    pub async fn panel(&self, token: &str) -> Vec<(String, String)> {
+        let s = self
+            .get("/api/v1/mediation-settings")
+            .bearer(token)
+            .send()
+            .await;
+        s.ok(200)["panel"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_owned(),
+                    d["id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// A dispute of community a1 filed by `worker` (a resident and two
+    /// people with phones), still at the grid.
+    pub async fn grid_dispute(&self, w: &World, worker: &str) -> Value {
+        let d = self
+            .post("/api/v1/disputes")
+            .bearer(worker)
+            .json(&json!({"grid_id": w.grid_a1_1, "kind": "property", "summary": "物业费与漏水维修纠纷",
+                "parties": [
+                    {"role": "applicant", "resident_id": w.resident_a},
+                    {"role": "respondent", "name": "鑫源物业", "organisation": true, "phone": "0472-5123456"},
+                    {"role": "other", "name": "刘洋", "phone": "13900004321"}
+                ]}))
+            .send()
+            .await;
+        d.ok(201).clone()
+    }
+
+    /// A dispute of community a1, moved up to the street (by `worker`, then
+    /// by the street's `a_admin`).
+    pub async fn street_dispute(&self, w: &World, worker: &str, a_admin: &str) -> Value {
+        let d = self.grid_dispute(w, worker).await;
+        assert_eq!(
+            (d["level"].as_str(), d["status"].as_str()),
+            (Some("grid"), Some("open"))
+        );
+        let path = format!("/api/v1/disputes/{}/escalate", d["id"].as_str().unwrap());
+        self.post(&path)
+            .bearer(worker)
+            .header("if-match", "\"1\"")
+            .json(&json!({"reason": "网格调解未果"}))
+            .send()
+            .await
+            .ok(200);
+        let up = self
+            .post(&path)
+            .bearer(a_admin)
+            .header("if-match", "\"2\"")
+            .json(&json!({"reason": "社区调解室调解未果"}))
+            .send()
+            .await;
+        assert_eq!(up.ok(200)["level"], "street");
+        up.body.clone()
+    }
+
+    /// The whistle `a_admin` blows on `dispute`, summoning `departments`
+    /// (ids) with the given reason.
+    pub async fn whistle(
+        &self,
+        a_admin: &str,
+        dispute: &Value,
+        reason: &str,
+        departments: &[&String],
+    ) -> Value {
+        self.post("/api/v1/whistles")
+            .bearer(a_admin)
+            .json(&json!({"dispute_id": dispute["id"], "reason": reason,
+                "summary": "业主聚集，请各部门到场联合调处", "department_ids": departments}))
+            .send()
+            .await
+            .ok(201)
+            .clone()
+    }
+}
