@@ -89,4 +89,20 @@ impl TestApp {
             .ok(201)
             .clone()
     }
+
+    /// The caller's notifications of one kind (up to 200, newest first).
+    pub async fn notifications_of_kind(&self, token: &str, kind: &str) -> Vec<Value> {
+        let r = self
+            .get("/api/v1/me/notifications?limit=200")
+            .bearer(token)
+            .send()
+            .await;
+        r.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == kind)
+            .cloned()
+            .collect()
+    }
 }

@@ -20,21 +20,6 @@ async fn settle_at(app: &TestApp, when: &str) {
     while app.tick_at(when).await.ran() > 0 {}
 }
 
-async fn inbox(app: &TestApp, token: &str, kind: &str) -> Vec<Value> {
-    let r = app
-        .get("/api/v1/me/notifications?limit=200")
-        .bearer(token)
-        .send()
-        .await;
-    r.ok(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["kind"] == kind)
-        .cloned()
-        .collect()
-}
-
 #[tokio::test]
 async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
     let app = TestApp::start_with(&[("ONEGRID_WEBHOOK_ALLOW_CIDRS", "127.0.0.2/32")]).await;
@@ -135,18 +120,22 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
     settle_at(&app, "2026-12-02T10:16:00+08:00").await;
     let token_of = |code: &str| staff.iter().find(|(c, _, _)| c == code).unwrap().2.clone();
     assert_eq!(
-        inbox(&app, &token_of("health"), "mediation.remind")
+        app.notifications_of_kind(&token_of("health"), "mediation.remind")
             .await
             .len(),
         1
     );
     assert_eq!(
-        inbox(&app, &token_of("gas"), "mediation.remind")
+        app.notifications_of_kind(&token_of("gas"), "mediation.remind")
             .await
             .len(),
         1
     );
-    assert!(inbox(&app, police, "mediation.remind").await.is_empty());
+    assert!(
+        app.notifications_of_kind(police, "mediation.remind")
+            .await
+            .is_empty()
+    );
 
     // 10:31: the deadline - both marked overdue and escalated, once.
     settle_at(&app, "2026-12-02T10:31:00+08:00").await;
@@ -204,10 +193,20 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
         .map(|a| a["step"].as_str().unwrap())
         .collect();
     assert_eq!(steps, ["reminded", "overdue", "escalated"]);
-    assert_eq!(inbox(&app, &d_admin, "mediation.escalated").await.len(), 2);
-    assert_eq!(inbox(&app, &a_admin, "mediation.escalated").await.len(), 2);
     assert_eq!(
-        inbox(&app, &token_of("gas"), "mediation.overdue")
+        app.notifications_of_kind(&d_admin, "mediation.escalated")
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        app.notifications_of_kind(&a_admin, "mediation.escalated")
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        app.notifications_of_kind(&token_of("gas"), "mediation.overdue")
             .await
             .len(),
         1

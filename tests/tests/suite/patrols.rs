@@ -5,28 +5,13 @@
 
 use chrono::{DateTime, Utc};
 use onegrid_tests::{TestApp, World};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The start of a PNG: enough for the upload check, which reads the signature.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
-
-async fn inbox(app: &TestApp, token: &str, kind: &str) -> Vec<Value> {
-    let r = app
-        .get("/api/v1/me/notifications?limit=200")
-        .bearer(token)
-        .send()
-        .await;
-    r.ok(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["kind"] == kind)
-        .cloned()
-        .collect()
 }
 
 #[tokio::test]
@@ -267,14 +252,27 @@ async fn a_missing_log_is_flagged_once_to_the_worker_and_the_chief() {
     for when in ["2026-12-02T20:00:05+08:00", "2026-12-02T20:30:00+08:00"] {
         while app.tick_at(when).await.ran() > 0 {}
     }
-    assert!(inbox(&app, &worker, "patrol.missing_log").await.is_empty());
-    let flagged = inbox(&app, &b_worker, "patrol.missing_log").await;
+    assert!(
+        app.notifications_of_kind(&worker, "patrol.missing_log")
+            .await
+            .is_empty()
+    );
+    let flagged = app
+        .notifications_of_kind(&b_worker, "patrol.missing_log")
+        .await;
     assert_eq!(flagged.len(), 1, "once, however many passes");
     assert_eq!(flagged[0]["body"]["day"], "2026-12-02");
     // Thursday nobody logs: a1-worker and the grid chief are told.
     while app.tick_at("2026-12-03T20:00:05+08:00").await.ran() > 0 {}
-    assert_eq!(inbox(&app, &worker, "patrol.missing_log").await.len(), 1);
-    let told = inbox(&app, &chief, "patrol.missing_log").await;
+    assert_eq!(
+        app.notifications_of_kind(&worker, "patrol.missing_log")
+            .await
+            .len(),
+        1
+    );
+    let told = app
+        .notifications_of_kind(&chief, "patrol.missing_log")
+        .await;
     assert_eq!(told.len(), 1);
     assert_eq!(
         told[0]["body"]["worker_id"],

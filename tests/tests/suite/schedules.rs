@@ -11,21 +11,6 @@ use onegrid_store::digests;
 use onegrid_tests::{TestApp, World};
 use serde_json::{Value, json};
 
-async fn inbox(app: &TestApp, token: &str, kind: &str) -> Vec<Value> {
-    let reply = app
-        .get("/api/v1/me/notifications?limit=200")
-        .bearer(token)
-        .send()
-        .await;
-    reply.ok(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["kind"] == kind)
-        .cloned()
-        .collect()
-}
-
 /// Runs passes at `when` until the worker has nothing left to do.
 async fn settle_at(app: &TestApp, when: &str) -> usize {
     let mut ran = 0;
@@ -104,7 +89,9 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
 
     // Friday 08:30: the fire, its fan-out to both streets, one digest for a1-worker.
     settle_at(&app, "2026-12-04T08:30:05+08:00").await;
-    let digests = inbox(&app, &worker, "ledger.stale_digest").await;
+    let digests = app
+        .notifications_of_kind(&worker, "ledger.stale_digest")
+        .await;
     assert_eq!(digests.len(), 1);
     assert_eq!(digests[0]["body"]["stale"], 1);
     assert_eq!(digests[0]["body"]["day"], "2026-12-04");
@@ -122,7 +109,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
         )
     );
     assert!(
-        inbox(&app, &b_worker, "ledger.stale_digest")
+        app.notifications_of_kind(&b_worker, "ledger.stale_digest")
             .await
             .is_empty(),
         "street B has nothing stale"
@@ -147,11 +134,21 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
         .await
         .unwrap();
     assert_eq!(again, 0, "the day's digest is written once");
-    assert_eq!(inbox(&app, &worker, "ledger.stale_digest").await.len(), 1);
+    assert_eq!(
+        app.notifications_of_kind(&worker, "ledger.stale_digest")
+            .await
+            .len(),
+        1
+    );
 
     // Saturday 5 December fires; Monday 7 December is a holiday: next is Tuesday.
     settle_at(&app, "2026-12-05T08:30:05+08:00").await;
-    assert_eq!(inbox(&app, &worker, "ledger.stale_digest").await.len(), 2);
+    assert_eq!(
+        app.notifications_of_kind(&worker, "ledger.stale_digest")
+            .await
+            .len(),
+        2
+    );
     let s = schedule(&app, &d_admin, &id).await;
     assert_eq!(s["next_run_at"], "2026-12-08T00:30:00Z");
 
@@ -178,7 +175,9 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
         (Some(3), Some(1))
     );
     assert_eq!(
-        inbox(&app, &worker, "ledger.stale_digest").await.len(),
+        app.notifications_of_kind(&worker, "ledger.stale_digest")
+            .await
+            .len(),
         2,
         "verified: no digest"
     );
