@@ -202,14 +202,48 @@ async fn hostile_files_are_refused_quickly() {
         .send()
         .await
         .problem(422, "validation_failed");
-    let big = vec![b'a'; 6 * 1024 * 1024];
-    app.post(&path)
-        .bearer(&t)
-        .raw("text/csv", big)
-        .send()
-        .await
-        .problem(413, "payload_too_large");
+    // A 6 MiB body is refused from its Content-Length, before a byte of it
+    // is read: the answer comes while the client has sent the headers only
+    // (an HTTP client still writing the body may see the connection close).
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\n\
+         Content-Type: text/csv\r\nContent-Length: {}\r\n\r\n",
+        6 * 1024 * 1024
+    );
+    let answer = raw_exchange(&app.base, head.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("\"code\":\"payload_too_large\""),
+        "{answer}"
+    );
     assert_eq!(app.db.count("ledger_records").await, 1);
+}
+
+/// Writes `request` to the server at `base` and reads what it answers
+/// within ten seconds (until it closes or a full body arrives).
+async fn raw_exchange(base: &str, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = async {
+        loop {
+            let n = stream.read(&mut buf).await.unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(buf.get(..n).unwrap_or_default());
+            if String::from_utf8_lossy(&answer).contains("\"code\":") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .expect("the server answers before the body is sent");
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 #[tokio::test]

@@ -515,6 +515,15 @@ async fn a_live_workers_deliveries_run_once_and_a_dead_workers_are_rescued() {
             pass
         },
         async {
+            // The rival starts once the live worker holds the six leases.
+            while app
+                .db
+                .scalar("SELECT count(*) FROM jobs WHERE kind = 'webhook.deliver' AND state = 'running'")
+                .await
+                < 6
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
             let mut passes = Vec::new();
             while !done.load(Ordering::SeqCst) {
                 passes.push(rival.tick(&running).await.unwrap());
