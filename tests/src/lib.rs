@@ -255,8 +255,12 @@ impl TestApp {
             .run();
         let handle = server.handle();
         tokio::spawn(server);
+        // Idle connections are dropped well before the server's 5 s
+        // keep-alive ends them: a request sent on a connection the server is
+        // closing fails (hyper IncompleteMessage), as after a slow fixture.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(1))
             .build()
             .unwrap();
         TestApp {
