@@ -10,9 +10,12 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use crate::routes::{self, ops};
+use crate::http::request_id;
+use crate::platform::ops;
 use crate::state::AppState;
-use crate::{http, openapi, request_id};
+use crate::{
+    cases, fieldwork, http, integrations, ledgers, mediation, openapi, platform, registry,
+};
 
 /// Every documented route.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -21,7 +24,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ops::metrics)
         .service(ops::problems)
         .service(ops::problem)
-        .configure(routes::api_v1);
+        .configure(api_v1);
+}
+
+/// The `/api/v1` scope: each bounded context registers its own routes.
+fn api_v1(cfg: &mut ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope::scope("/api/v1")
+            .configure(platform::routes)
+            .configure(registry::routes)
+            .configure(cases::routes)
+            .configure(mediation::routes)
+            .configure(fieldwork::routes)
+            .configure(ledgers::routes)
+            .configure(integrations::routes),
+    );
 }
 
 /// The application for one server worker (or one test).
@@ -41,7 +58,7 @@ pub fn build(
         .into_utoipa_app()
         .openapi(openapi::base())
         .app_data(state)
-        .app_data(crate::input::BodyLimit(limit))
+        .app_data(crate::http::input::BodyLimit(limit))
         .app_data(http::path_config())
         .configure(routes)
         .split_for_parts();

@@ -3,18 +3,18 @@
 //! OpenAPI document generated from the router.
 
 pub mod app;
-pub mod auth;
 pub mod cache;
-pub mod error;
+pub mod cases;
+pub mod fieldwork;
 pub mod http;
-pub mod input;
+pub mod integrations;
+pub mod ledgers;
 pub mod maintenance;
+pub mod mediation;
 pub mod metrics;
 pub mod openapi;
-pub mod request_id;
-pub mod routes;
+pub mod platform;
+pub mod registry;
 pub mod seed;
 pub mod server;
-pub mod sheets;
 pub mod state;
-pub mod upload;

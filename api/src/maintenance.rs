@@ -53,8 +53,10 @@ pub async fn rekey_fields(system: &mut System, keys: &FieldKeys) -> Result<usize
                     .run::<_, StoreError, _>(acting, |c| {
                         let keys = keys.clone();
                         Box::pin(async move {
-                            onegrid_store::registry::reseal_residents(c, &keys, street.id, BATCH)
-                                .await
+                            onegrid_store::registry::households::reseal_residents(
+                                c, &keys, street.id, BATCH,
+                            )
+                            .await
                         })
                     })
                     .await?;
@@ -70,7 +72,9 @@ pub async fn rekey_fields(system: &mut System, keys: &FieldKeys) -> Result<usize
     let endpoints = system
         .run::<_, StoreError, _>(Acting::Nobody, |c| {
             let keys = keys.clone();
-            Box::pin(async move { onegrid_store::webhooks::reseal_secrets(c, &keys).await })
+            Box::pin(async move {
+                onegrid_store::integrations::webhooks::reseal_secrets(c, &keys).await
+            })
         })
         .await?;
     tracing::info!(endpoints, "webhook secrets re-sealed");

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
 use utoipa_actix_web::AppExt;
 
-use crate::error::{FieldError, Problem};
+use crate::http::error::{FieldError, Problem};
 
 /// Operations callable without credentials.
 pub const PUBLIC_OPERATIONS: &[&str] = &[

@@ -7,10 +7,13 @@ use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use onegrid_domain::permissions::{Role, Scope};
 use onegrid_domain::staffing::StaffKind;
-use onegrid_store::hierarchy::NewGrid;
+use onegrid_store::platform::staff::{NewGridAssignment, NewUser};
+use onegrid_store::registry::hierarchy::NewGrid;
 use onegrid_store::scope::Session;
-use onegrid_store::staff::{NewGridAssignment, NewUser};
-use onegrid_store::{Acting, Db, StoreError, System, auth, departments, hierarchy, staff};
+use onegrid_store::{
+    Acting, Db, StoreError, System, platform::auth, platform::staff, registry::departments,
+    registry::hierarchy,
+};
 use uuid::Uuid;
 
 /// The password of every demo account (documented in the README).
@@ -76,7 +79,7 @@ pub async fn bootstrap(
                 hierarchy::create_district(c, district_id, &code, &name).await?;
                 departments::seed_defaults(c, district_id).await?;
                 onegrid_store::ledgers::ensure_built_in(c, district_id).await?;
-                onegrid_store::case_setup::ensure_reference(c, district_id).await?;
+                onegrid_store::cases::setup::ensure_reference(c, district_id).await?;
                 let admin = staff::create_user(
                     c,
                     NewUser {
@@ -134,7 +137,7 @@ pub async fn ensure_reference_data(system: &mut System) -> Result<usize, StoreEr
             .run::<_, StoreError, _>(Acting::District(d.id), move |c| {
                 Box::pin(async move {
                     let ledgers = onegrid_store::ledgers::ensure_built_in(c, d.id).await?;
-                    Ok(ledgers + onegrid_store::case_setup::ensure_reference(c, d.id).await?)
+                    Ok(ledgers + onegrid_store::cases::setup::ensure_reference(c, d.id).await?)
                 })
             })
             .await?;

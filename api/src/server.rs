@@ -9,9 +9,9 @@ use actix_web::web::Data;
 use onegrid_config::{Config, postgres_hint, redis_hint};
 use onegrid_store::{Db, PoolSettings};
 
-use crate::auth::jwt::TokenKeys;
-use crate::auth::throttle::LoginThrottle;
 use crate::cache::Cache;
+use crate::platform::auth::jwt::TokenKeys;
+use crate::platform::auth::throttle::LoginThrottle;
 use crate::state::AppState;
 
 /// Builds the state from configuration; checks PostgreSQL (fatal) and Redis (warning).
@@ -45,7 +45,7 @@ pub async fn state(
         config.login_max_failures,
         config.login_window,
     ));
-    let reveals = Arc::new(crate::auth::throttle::RevealQuota::new(
+    let reveals = Arc::new(crate::platform::auth::throttle::RevealQuota::new(
         30,
         Duration::from_secs(3600),
     ));

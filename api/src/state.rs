@@ -13,12 +13,12 @@ use onegrid_domain::permissions::{Action, Target, rule};
 use onegrid_store::idempotency::{self, Claim, Stored};
 use onegrid_store::{Conn, Db, Principal};
 
-use crate::auth::Caller;
-use crate::auth::jwt::TokenKeys;
-use crate::auth::throttle::LoginThrottle;
 use crate::cache::Cache;
-use crate::error::{ApiError, ApiResult, Code};
 use crate::http::IdempotencyKey;
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::platform::auth::Caller;
+use crate::platform::auth::jwt::TokenKeys;
+use crate::platform::auth::throttle::LoginThrottle;
 
 /// Everything a handler may use.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub throttle: Arc<LoginThrottle>,
     /// Reveals of sensitive values per user and hour.
-    pub reveals: Arc<crate::auth::throttle::RevealQuota>,
+    pub reveals: Arc<crate::platform::auth::throttle::RevealQuota>,
     /// Field encryption and blind-index keys.
     pub keys: onegrid_store::crypto::FieldKeys,
     /// Where attachments are stored.

@@ -82,7 +82,7 @@ pub async fn claim(
 fn holds_secret(value: &serde_json::Value) -> bool {
     match value {
         serde_json::Value::String(s) => {
-            s.starts_with(crate::auth::api_keys::PREFIX)
+            s.starts_with(crate::platform::auth::api_keys::PREFIX)
                 || s.starts_with(onegrid_domain::webhooks::SECRET_PREFIX)
         }
         serde_json::Value::Array(items) => items.iter().any(holds_secret),

@@ -452,7 +452,7 @@ async fn authenticate_key(
     let Some((hash, revoked, expires, created_by, (r, k, d, s, c, g, dep))) = row else {
         return Err(StoreError::Unauthenticated(AuthFailure::UnknownKey));
     };
-    if !crate::auth::secret_matches(secret, &hash) {
+    if !crate::platform::auth::secret_matches(secret, &hash) {
         return Err(StoreError::Unauthenticated(AuthFailure::KeySecretMismatch));
     }
     if revoked.is_some() || expires.is_some_and(|e| e <= now) {

@@ -7,10 +7,13 @@ use std::collections::HashMap;
 use onegrid_api::seed;
 use onegrid_domain::permissions::{Role, Scope};
 use onegrid_domain::staffing::StaffKind;
-use onegrid_store::hierarchy::NewGrid;
 use onegrid_store::page::PageRequest;
-use onegrid_store::staff::{NewGridAssignment, NewUser};
-use onegrid_store::{departments, hierarchy, ledgers, registry, scope, staff};
+use onegrid_store::platform::staff::{NewGridAssignment, NewUser};
+use onegrid_store::registry::hierarchy::NewGrid;
+use onegrid_store::{
+    ledgers, platform::staff, registry::departments, registry::hierarchy, registry::households,
+    scope,
+};
 use uuid::Uuid;
 
 use crate::{PASSWORD, TestApp};
@@ -268,7 +271,7 @@ impl World {
                 )
                 .await?;
                 let id_number = onegrid_domain::identity::parse_id_number(ID_A, today).ok();
-                let resident = |street: Uuid, grid: Uuid, name: &str| registry::NewResident {
+                let resident = |street: Uuid, grid: Uuid, name: &str| households::NewResident {
                     street_id: street,
                     grid_id: grid,
                     household_id: None,
@@ -279,12 +282,12 @@ impl World {
                     tags: vec![],
                 };
                 let ra =
-                    registry::create_resident(c, &keys, resident(a.id, g11.id, "张芬")).await?;
-                let rb = registry::create_resident(c, &keys, resident(b.id, gb.id, "李青")).await?;
-                let building = registry::create_building(c, a.id, g11.id, "1号楼", None).await?;
-                let unit = registry::create_unit(c, &building, "1单元").await?;
-                let dwelling = registry::create_dwelling(c, &unit, g11.id, "101").await?;
-                let household = registry::create_household(c, a.id, g11.id, Some(dwelling.id), None).await?;
+                    households::create_resident(c, &keys, resident(a.id, g11.id, "张芬")).await?;
+                let rb = households::create_resident(c, &keys, resident(b.id, gb.id, "李青")).await?;
+                let building = households::create_building(c, a.id, g11.id, "1号楼", None).await?;
+                let unit = households::create_unit(c, &building, "1单元").await?;
+                let dwelling = households::create_dwelling(c, &unit, g11.id, "101").await?;
+                let household = households::create_household(c, a.id, g11.id, Some(dwelling.id), None).await?;
                 let fields: Vec<onegrid_domain::ledger::FieldDef> =
                     serde_json::from_value(serde_json::json!([{"key": "school", "label": "学校", "type": "text", "required": true}])).unwrap();
                 let youth = ledgers::create_type(

@@ -26,12 +26,14 @@ const SCHEDULES_PER_PASS: i64 = 50;
 /// A fire later than this is a misfire (its schedule's policy applies).
 const MISFIRE_GRACE_SECS: i64 = 300;
 
-use onegrid_store::deadlines::{self, Outcome};
-use onegrid_store::jobs::{self, Job};
-use onegrid_store::schedules::{self, Fired, RECURRING_QUEUE};
-use onegrid_store::webhooks::{self as hooks, AfterAttempt, WEBHOOK_QUEUE};
-use onegrid_store::whistles::{self, MEDIATION_QUEUE};
-use onegrid_store::{calendar_years, digests, meetings, patrols};
+use onegrid_store::cases::deadlines::{self, Outcome};
+use onegrid_store::integrations::jobs::{self, Job};
+use onegrid_store::integrations::schedules::{self, Fired, RECURRING_QUEUE};
+use onegrid_store::integrations::webhooks::{self as hooks, AfterAttempt, WEBHOOK_QUEUE};
+use onegrid_store::mediation::whistles::{self, MEDIATION_QUEUE};
+use onegrid_store::{
+    cases::calendar_years, fieldwork::meetings, fieldwork::patrols, ledgers::digests,
+};
 
 use crate::webhooks::Sender;
 

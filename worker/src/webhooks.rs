@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use onegrid_domain::netguard::{self, Allowed};
 use onegrid_domain::webhooks as rules;
-use onegrid_store::webhooks::AttemptResult;
+use onegrid_store::integrations::webhooks::AttemptResult;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// Resolves names and refuses any answer that points inward.

@@ -426,7 +426,7 @@ async fn no_secret_is_stored_in_plaintext_not_even_for_replays() {
     let dump = String::from_utf8_lossy(&dump.stdout);
     assert!(dump.contains("mini-program"), "the dump holds the data");
     // The secret is base64url and may itself hold '_': split as the server does.
-    let (_, key_secret) = onegrid_store::auth::api_keys::parse(&key).unwrap();
+    let (_, key_secret) = onegrid_store::platform::auth::api_keys::parse(&key).unwrap();
     let key_secret = key_secret.as_str();
     let (_, refresh_secret) = refresh.split_once('.').unwrap();
     let signing_secret = signing.strip_prefix("whsec_").unwrap();

@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use onegrid_store::Acting;
 use onegrid_store::StoreError;
-use onegrid_store::jobs::{self, Job, NewJob};
+use onegrid_store::integrations::jobs::{self, Job, NewJob};
 use onegrid_tests::{TestApp, World};
 use serde_json::json;
 

@@ -324,7 +324,7 @@ fn redis_server(port: u16) -> std::process::Child {
 async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     use diesel_async::RunQueryDsl;
     use onegrid_domain::recurrence::{Days, HolidayPolicy, Misfire, Recurrence};
-    use onegrid_store::schedules::{self, NewSchedule};
+    use onegrid_store::integrations::schedules::{self, NewSchedule};
     use onegrid_tests::World;
     use onegrid_tests::receiver::Receiver;
     let app = TestApp::start_with(&[("ONEGRID_WEBHOOK_ALLOW_CIDRS", "127.0.0.2/32")]).await;

@@ -7,7 +7,7 @@
 use onegrid_store::Acting;
 use std::sync::atomic::AtomicBool;
 
-use onegrid_store::digests;
+use onegrid_store::ledgers::digests;
 use onegrid_tests::{TestApp, World};
 use serde_json::{Value, json};
 

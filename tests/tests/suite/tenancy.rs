@@ -345,7 +345,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .worker_db()
         .acting::<_, onegrid_store::StoreError, _>(Acting::Street { district, street }, move |c| {
             Box::pin(async move {
-                onegrid_store::meetings::prepare(
+                onegrid_store::fieldwork::meetings::prepare(
                     c,
                     district,
                     street,

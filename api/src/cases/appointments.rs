@@ -1,0 +1,329 @@
+//! Appointment slots (预约) offered by a community or grid - off-hours ones
+//! (错时) marked from the working calendar - and the booking of a case into
+//! one: the case's service mode follows, and a full slot refuses.
+
+use crate::http::input::Json;
+use crate::http::input::Query;
+use actix_web::web::{Data, Path};
+use actix_web::{HttpResponse, delete, get, post};
+use chrono::{DateTime, Duration, Utc};
+use onegrid_domain::calendar::Basis;
+use onegrid_domain::permissions::{Action, Target};
+use onegrid_store::cases;
+use onegrid_store::cases::appointments::{self, NewSlot, Slot, SlotFilter};
+use onegrid_store::{cases::setup, registry::hierarchy};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::cases::filing::{CaseView, ServiceMode, actor, load, load_view, view};
+use crate::http::error::{ApiError, ApiResult, Code, reference};
+use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged};
+use crate::platform::auth::Caller;
+use crate::registry::grids::grid_target;
+use crate::state::{AppState, Created, Guard};
+
+/// A slot.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotView {
+    pub id: Uuid,
+    pub community_id: Uuid,
+    pub grid_id: Option<Uuid>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i16,
+    pub booked: i16,
+    /// 错时: some of it lies outside working hours on the working calendar.
+    pub off_hours: bool,
+    pub place: Option<String>,
+}
+
+fn slot_view(s: &Slot) -> SlotView {
+    SlotView {
+        id: s.id,
+        community_id: s.community_id,
+        grid_id: s.grid_id,
+        starts_at: s.starts_at,
+        ends_at: s.ends_at,
+        capacity: s.capacity,
+        booked: s.booked,
+        off_hours: s.off_hours,
+        place: s.place.clone(),
+    }
+}
+
+/// A slot to offer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSlotBody {
+    pub starts_at: DateTime<Utc>,
+    /// After `starts_at`, at most 12 hours later.
+    pub ends_at: DateTime<Utc>,
+    /// 1-100 bookings.
+    pub capacity: i16,
+    pub place: Option<String>,
+    /// Offer it for one grid of the community.
+    pub grid_id: Option<Uuid>,
+}
+
+/// Offer an appointment slot
+///
+/// A time a community (or one of its grids) can serve residents by
+/// appointment. Slots partly outside working hours on the district's working
+/// calendar are marked off-hours (错时).
+#[utoipa::path(tag = "cases", params(("community_id" = Uuid, Path, description = "Community id")), request_body = NewSlotBody, responses((status = 201, body = SlotView)))]
+#[post("/communities/{community_id}/appointment-slots")]
+pub async fn create_slot(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    key: IdempotencyKey,
+    body: Json<NewSlotBody>,
+) -> ApiResult<HttpResponse> {
+    let community_id = id.into_inner();
+    let body = body.into_inner();
+    let length = body.ends_at - body.starts_at;
+    if length <= Duration::zero() || length > Duration::hours(12) {
+        return Err(ApiError::field(
+            "ends_at",
+            "after starts_at, at most 12 hours later",
+        ));
+    }
+    if !(1..=100).contains(&body.capacity) {
+        return Err(ApiError::field("capacity", "1 to 100"));
+    }
+    if body.place.as_ref().is_some_and(|p| p.chars().count() > 200) {
+        return Err(ApiError::field("place", "at most 200 characters"));
+    }
+    if body.starts_at <= state.clock.now() {
+        return Err(ApiError::field("starts_at", "in the future"));
+    }
+    let hash = crate::http::request_hash(&serde_json::json!((community_id, &body)));
+    state
+        .create(caller, key, hash, move |c, p| {
+            Box::pin(async move {
+                let community = hierarchy::get_community(c, community_id).await?;
+                let target = match body.grid_id {
+                    Some(g) => {
+                        let grid = hierarchy::get_grid(c, g)
+                            .await
+                            .map_err(reference("grid_id"))?;
+                        if grid.community_id != community.id {
+                            return Err(ApiError::field("grid_id", "not a grid of this community"));
+                        }
+                        grid_target(c, &p, g).await?
+                    }
+                    None => Target::community(p.district_id, community.street_id, community.id),
+                };
+                p.require(Action::CaseTriage, &target)?;
+                let calendar = setup::calendar(c, p.district_id).await?;
+                let working = calendar.elapsed(Basis::Working, body.starts_at, body.ends_at);
+                let slot = appointments::create_slot(
+                    c,
+                    NewSlot {
+                        street_id: community.street_id,
+                        community_id: community.id,
+                        grid_id: body.grid_id,
+                        starts_at: body.starts_at,
+                        ends_at: body.ends_at,
+                        capacity: body.capacity,
+                        off_hours: working < length.num_minutes(),
+                        place: body.place,
+                        created_by: p.accountable_user(),
+                    },
+                )
+                .await?;
+                Created::new(
+                    slot_view(&slot),
+                    format!("/api/v1/communities/{}/appointment-slots", community.id),
+                    None,
+                )
+            })
+        })
+        .await
+}
+
+/// Filters of a slot list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SlotQuery {
+    /// Slots starting at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Slots starting before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Only slots with a free place.
+    pub available: Option<bool>,
+    pub off_hours: Option<bool>,
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+/// List appointment slots
+///
+/// A community's slots, optionally only free ones, in a time window, or only
+/// off-hours ones.
+#[utoipa::path(tag = "cases", params(("community_id" = Uuid, Path, description = "Community id"), SlotQuery), responses((status = 200, body = Paged<SlotView>)))]
+#[get("/communities/{community_id}/appointment-slots")]
+pub async fn list_slots(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    q: Query<SlotQuery>,
+) -> ApiResult<HttpResponse> {
+    let community_id = id.into_inner();
+    let q = q.into_inner();
+    let page = PageQuery {
+        cursor: q.cursor.clone(),
+        limit: q.limit,
+    }
+    .request()?;
+    let filter = SlotFilter {
+        from: q.from,
+        to: q.to,
+        available: q.available == Some(true),
+        off_hours: q.off_hours,
+    };
+    let rows = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                p.require_anywhere(Action::CaseRead)?;
+                let community = hierarchy::get_community(c, community_id).await?;
+                Ok(appointments::list_slots(c, community.id, &filter, &page).await?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_page(rows, |s| slot_view(&s))))
+}
+
+/// A booking request.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookBody {
+    pub slot_id: Uuid,
+}
+
+/// Book an appointment for a case
+///
+/// Takes a place in a slot of the case's community for an open case; the
+/// case's service mode becomes `appointment` (`off_hours` for an off-hours
+/// slot). A full slot is 409; a case holds one booking at a time. Requires
+/// `If-Match`; the booking is an event of the case.
+#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = BookBody, responses((status = 201, body = CaseView)))]
+#[post("/cases/{case_id}/appointment")]
+pub async fn book(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    if_match: IfMatch,
+    key: IdempotencyKey,
+    body: Json<BookBody>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let hash =
+        crate::http::request_hash(&serde_json::json!((id, &body, if_match.0.map(|v| v.ok()))));
+    let st = state.clone();
+    let now = state.clock.now();
+    state
+        .create(caller, key, hash, move |c, p| {
+            Box::pin(async move {
+                let case = load(c, &p, id, Action::CaseWork).await?;
+                let version = if_match.version()?;
+                if version != case.version {
+                    return Err(onegrid_store::StoreError::VersionMismatch {
+                        current: case.version,
+                    }
+                    .into());
+                }
+                if !case.status().is_open() {
+                    return Err(ApiError::new(
+                        Code::Conflict,
+                        format!("the case is {}", case.status),
+                    ));
+                }
+                let slot = appointments::get_slot(c, body.slot_id)
+                    .await
+                    .map_err(reference("slot_id"))?;
+                if slot.community_id != case.community_id {
+                    return Err(ApiError::field(
+                        "slot_id",
+                        "not a slot of the case's community",
+                    ));
+                }
+                if slot.starts_at <= now {
+                    return Err(ApiError::field("slot_id", "this slot has begun"));
+                }
+                let booking = appointments::book(c, &slot, case.id, p.accountable_user(), now)
+                    .await?
+                    .ok_or_else(|| ApiError::new(Code::Conflict, "this slot is full"))?;
+                let mode = if slot.off_hours {
+                    ServiceMode::OffHours
+                } else {
+                    ServiceMode::Appointment
+                };
+                let calendar = setup::calendar(c, case.district_id).await?;
+                let mut write = cases::note(
+                    &case,
+                    "book_appointment",
+                    actor(&p),
+                    serde_json::json!({"slot_id": slot.id, "booking_id": booking.id,
+                            "starts_at": slot.starts_at, "off_hours": slot.off_hours}),
+                    now,
+                    &calendar,
+                );
+                write.changes.service_mode = Some(Some(mode.as_str().to_owned()));
+                let updated = cases::record_step(c, &case, version, write).await?;
+                let (cid, v) = (updated.id, updated.version);
+                let loaded = load_view(&st, c, updated).await?;
+                Created::new(
+                    view(loaded, now),
+                    format!("/api/v1/cases/{cid}/events"),
+                    Some(v),
+                )
+            })
+        })
+        .await
+}
+
+/// Cancel a case's appointment
+///
+/// Frees the place. Requires `If-Match`; the cancellation is an event.
+#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the last read")), responses((status = 200, body = CaseView)))]
+#[delete("/cases/{case_id}/appointment")]
+pub async fn cancel(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let st = state.clone();
+    let now = state.clock.now();
+    let loaded = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let case = load(c, &p, id, Action::CaseWork).await?;
+                let version = if_match.version()?;
+                let booking = appointments::active_booking(c, case.street_id, case.id)
+                    .await?
+                    .ok_or_else(ApiError::not_found)?;
+                appointments::cancel(c, case.street_id, &booking, now).await?;
+                let calendar = setup::calendar(c, case.district_id).await?;
+                let write = cases::note(
+                    &case,
+                    "cancel_appointment",
+                    actor(&p),
+                    serde_json::json!({"slot_id": booking.slot_id, "booking_id": booking.id}),
+                    now,
+                    &calendar,
+                );
+                let updated = cases::record_step(c, &case, version, write).await?;
+                load_view(&st, c, updated).await
+            })
+        })
+        .await?;
+    let version = loaded.case.version;
+    Ok(crate::http::ok_with_etag(&view(loaded, now), version))
+}

@@ -1,0 +1,188 @@
+//! Photos and documents of a case: checked by their bytes (JPEG, PNG, WebP,
+//! PDF), limited in size and number, stored outside the database in the blob
+//! store, served back with their integrity checked.
+
+use crate::http::input::Query;
+use actix_web::web::{Data, Path, Payload};
+use actix_web::{HttpRequest, HttpResponse, get, post};
+use chrono::{DateTime, Utc};
+use onegrid_domain::permissions::Action;
+use onegrid_store::cases::{self, Attachment, blob_key};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::cases::filing::load;
+use crate::http::IdempotencyKey;
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::http::upload::hex;
+use crate::platform::auth::Caller;
+use crate::state::{AppState, Created};
+
+/// Attachments one case may hold.
+const MAX_PER_CASE: usize = 20;
+
+/// An attachment's record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i32,
+    /// Hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub uploaded_by: Uuid,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+fn attachment_view(a: &Attachment) -> AttachmentView {
+    AttachmentView {
+        id: a.id,
+        case_id: a.case_id,
+        file_name: a.file_name.clone(),
+        content_type: a.content_type.clone(),
+        size_bytes: a.size_bytes,
+        sha256: hex(&a.sha256),
+        uploaded_by: a.uploaded_by,
+        uploaded_at: a.uploaded_at,
+    }
+}
+
+/// The upload's display name.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    /// Shown to staff (paths and markup are stripped); defaults to `attachment`.
+    pub name: Option<String>,
+}
+
+/// Attach a photo or document to a case
+///
+/// The body is the file itself with its Content-Type: `image/jpeg`,
+/// `image/png`, `image/webp` or `application/pdf`, which must match what the
+/// bytes are. At most `ONEGRID_ATTACHMENT_MAX_BYTES` (10 MB by default; 413
+/// above) and 20 per case. The bytes are stored outside the database.
+#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id"), UploadQuery), request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The file (JPEG, PNG, WebP or PDF)"), responses((status = 201, body = AttachmentView)))]
+#[post("/cases/{case_id}/attachments")]
+pub async fn upload_attachment(
+    state: Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: Path<Uuid>,
+    q: Query<UploadQuery>,
+    key: IdempotencyKey,
+    payload: Payload,
+) -> ApiResult<HttpResponse> {
+    let case_id = id.into_inner();
+    let permitted = crate::http::permit(&state, &caller, move |c, p| {
+        Box::pin(async move { load(c, &p, case_id, Action::CaseWork).await.map(|_| ()) })
+    })
+    .await?;
+    let upload = crate::http::upload::read(
+        &state,
+        &req,
+        payload,
+        q.into_inner().name,
+        "attachment",
+        "attachments",
+        &permitted,
+    )
+    .await?;
+    let (name, declared, body, size, sha256) = (
+        upload.name,
+        upload.content_type,
+        upload.bytes,
+        upload.size,
+        upload.sha256,
+    );
+    let hash = crate::http::request_hash(&serde_json::json!((case_id, hex(&sha256), &name)));
+    let st = state.clone();
+    let now = state.clock.now();
+    state
+        .create(caller, key, hash, move |c, p| {
+            Box::pin(async move {
+                let case = load(c, &p, case_id, Action::CaseWork).await?;
+                if cases::attachments_of(c, &case).await?.len() >= MAX_PER_CASE {
+                    return Err(ApiError::new(
+                        Code::Conflict,
+                        format!("a case holds at most {MAX_PER_CASE} attachments"),
+                    ));
+                }
+                let attachment = Attachment {
+                    street_id: case.street_id,
+                    id: Uuid::now_v7(),
+                    case_id: case.id,
+                    file_name: name,
+                    content_type: declared,
+                    size_bytes: size,
+                    sha256,
+                    uploaded_by: p.accountable_user(),
+                    uploaded_at: now,
+                };
+                let key = attachment.blob_key();
+                crate::http::upload::keep(&st, &key, &body, cases::add_attachment(c, &attachment))
+                    .await?;
+                Created::new(
+                    attachment_view(&attachment),
+                    format!("/api/v1/cases/{}/attachments/{}", case.id, attachment.id),
+                    None,
+                )
+            })
+        })
+        .await
+}
+
+/// List a case's attachments
+///
+/// Their names, types, sizes and checksums, oldest first.
+#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id")), responses((status = 200, body = Vec<AttachmentView>)))]
+#[get("/cases/{case_id}/attachments")]
+pub async fn list_attachments(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let case_id = id.into_inner();
+    let rows = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let case = load(c, &p, case_id, Action::CaseRead).await?;
+                Ok(cases::attachments_of(c, &case).await?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(attachment_view).collect::<Vec<_>>()))
+}
+
+/// Download an attachment
+///
+/// The stored bytes with their content type, as a download; the SHA-256 is
+/// checked on the way out.
+#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id"), ("attachment_id" = Uuid, Path, description = "Attachment id")), responses((status = 200, description = "The file", content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"), (Vec<u8> = "application/pdf")))))]
+#[get("/cases/{case_id}/attachments/{attachment_id}")]
+pub async fn download_attachment(
+    state: Data<AppState>,
+    caller: Caller,
+    ids: Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (case_id, attachment_id) = ids.into_inner();
+    let attachment = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let case = load(c, &p, case_id, Action::CaseRead).await?;
+                Ok(cases::get_attachment(c, &case, attachment_id).await?)
+            })
+        })
+        .await?;
+    let key = blob_key(attachment.street_id, attachment.case_id, attachment.id);
+    crate::http::upload::serve(
+        &state,
+        &key,
+        &attachment.sha256,
+        &attachment.content_type,
+        &attachment.file_name,
+    )
+    .await
+}

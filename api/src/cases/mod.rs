@@ -1,0 +1,43 @@
+//! Cases: filing, lifecycle steps, tasks, the district's case set-up, KPIs,
+//! attachments and appointments.
+
+pub mod appointments;
+pub mod attachments;
+pub mod filing;
+pub mod kpis;
+pub mod setup;
+pub mod steps;
+pub mod tasks;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers the cases routes on the `/api/v1` scope.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(setup::get_calendar)
+        .service(setup::put_calendar)
+        .service(setup::list_tiers)
+        .service(setup::put_tier)
+        .service(setup::list_categories)
+        .service(setup::create_category)
+        .service(setup::update_category)
+        .service(filing::file_case)
+        .service(filing::count_cases)
+        .service(filing::export_cases)
+        .service(filing::list_cases)
+        .service(filing::get_case)
+        .service(filing::list_events)
+        .service(filing::reveal_reporter)
+        .service(steps::take_step)
+        .service(steps::complete_milestone)
+        .service(kpis::get_kpis)
+        .service(tasks::create_task)
+        .service(tasks::list_tasks)
+        .service(tasks::create_bundle)
+        .service(appointments::create_slot)
+        .service(appointments::list_slots)
+        .service(appointments::book)
+        .service(appointments::cancel)
+        .service(attachments::upload_attachment)
+        .service(attachments::list_attachments)
+        .service(attachments::download_attachment);
+}

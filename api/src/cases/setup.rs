@@ -1,0 +1,489 @@
+//! The district's case set-up: the working calendar (holidays and adjusted
+//! workdays loaded as data), the SLA clocks per tier and the category
+//! catalogue. Everyone reads them; the district admin edits them.
+
+use crate::http::input::Json;
+use crate::http::input::Query;
+use actix_web::web::{Data, Path};
+use actix_web::{HttpResponse, get, patch, post, put};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use onegrid_domain::calendar::{DayKind, WORKING_HOURS};
+use onegrid_domain::catalogue::{Milestone, check_milestones, parent_code, valid_code};
+use onegrid_domain::ledger::{FieldDef, check_fields};
+use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::sla::{Budget, Tier, TierPolicy};
+use onegrid_store::cases::setup::{self, CalendarDay, Category, CategoryValues, TierRow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::http::error::{ApiError, ApiResult, Code, FieldError};
+use crate::http::{IdempotencyKey, IfMatch, check_name, ok_with_etag};
+use crate::platform::auth::Caller;
+use crate::state::{AppState, Created, Guard};
+
+/// One listed day of the calendar.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDayView {
+    #[schema(example = "2026-02-16")]
+    pub day: NaiveDate,
+    pub kind: DayKind,
+    /// e.g. 春节, 春节调休.
+    pub name: String,
+}
+
+/// A year of the calendar: the days that depart from Monday to Friday.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarYear {
+    pub year: i32,
+    /// Working hours of every working day, China time, e.g. `09:00-12:00`.
+    pub working_hours: Vec<String>,
+    pub days: Vec<CalendarDayView>,
+}
+
+/// The days of a year to load.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarBody {
+    pub days: Vec<CalendarDayView>,
+}
+
+/// Which year.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct YearQuery {
+    /// Defaults to this year (China time).
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year: Option<i32>,
+}
+
+fn check_year(year: i32) -> ApiResult<i32> {
+    if (2000..=2100).contains(&year) {
+        Ok(year)
+    } else {
+        Err(ApiError::new(
+            Code::InvalidParameter,
+            "year is between 2000 and 2100",
+        ))
+    }
+}
+
+fn year_view(year: i32, days: Vec<CalendarDay>) -> CalendarYear {
+    CalendarYear {
+        year,
+        working_hours: WORKING_HOURS
+            .iter()
+            .map(|(h1, m1, h2, m2)| format!("{h1:02}:{m1:02}-{h2:02}:{m2:02}"))
+            .collect(),
+        days: days
+            .into_iter()
+            .filter_map(|d| {
+                Some(CalendarDayView {
+                    day: d.day,
+                    kind: DayKind::parse(&d.kind)?,
+                    name: d.name,
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Read the working calendar
+///
+/// The listed days of a year: public holidays and adjusted workdays (调休).
+/// Unlisted days follow Monday to Friday. The official 2025 and 2026
+/// calendars ship with every district.
+#[utoipa::path(tag = "cases", params(YearQuery), responses((status = 200, body = CalendarYear)))]
+#[get("/calendar")]
+pub async fn get_calendar(
+    state: Data<AppState>,
+    caller: Caller,
+    q: Query<YearQuery>,
+) -> ApiResult<HttpResponse> {
+    let year = check_year(q.year.unwrap_or_else(|| state.clock.today().year()))?;
+    let days = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                p.require_anywhere(Action::CaseSetupRead)?;
+                Ok(setup::calendar_year(c, p.district_id, year).await?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(year_view(year, days)))
+}
+
+/// Load a year of the working calendar
+///
+/// Replaces the listed days of `year` (e.g. when the State Council publishes
+/// next year's arrangements). Clocks started afterwards use it.
+#[utoipa::path(tag = "cases", params(("year" = i32, Path, description = "Year, 2000-2100")), request_body = CalendarBody, responses((status = 200, body = CalendarYear)))]
+#[put("/calendar/{year}")]
+pub async fn put_calendar(
+    state: Data<AppState>,
+    caller: Caller,
+    year: Path<i32>,
+    body: Json<CalendarBody>,
+) -> ApiResult<HttpResponse> {
+    let year = check_year(year.into_inner())?;
+    let body = body.into_inner();
+    let mut errors = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, d) in body.days.iter().enumerate() {
+        if d.day.year() != year {
+            errors.push(FieldError {
+                field: format!("days[{i}].day"),
+                message: format!("not in {year}"),
+            });
+        }
+        if !seen.insert(d.day) {
+            errors.push(FieldError {
+                field: format!("days[{i}].day"),
+                message: "listed twice".into(),
+            });
+        }
+        let n = d.name.trim().chars().count();
+        if n == 0 || d.name.chars().count() > 50 {
+            errors.push(FieldError {
+                field: format!("days[{i}].name"),
+                message: "1 to 50 characters".into(),
+            });
+        }
+    }
+    if body.days.len() > 366 {
+        errors.push(FieldError {
+            field: "days".into(),
+            message: "at most 366 days".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let rows: Vec<(NaiveDate, DayKind, String)> = body
+        .days
+        .into_iter()
+        .map(|d| (d.day, d.kind, d.name))
+        .collect();
+    let days = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                p.require(Action::CaseSetupManage, &Target::district(p.district_id))?;
+                Ok(setup::replace_calendar_year(c, p.district_id, year, &rows).await?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(year_view(year, days)))
+}
+
+/// A tier's clocks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierView {
+    pub tier: Tier,
+    /// First response: accepted and dispatched.
+    pub response: Budget,
+    /// Resolution: the result back to the resident.
+    pub resolution: Budget,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn tier_view(row: &TierRow) -> TierView {
+    let policy = row.policy();
+    TierView {
+        tier: Tier::parse(&row.tier).unwrap_or(Tier::General),
+        response: policy.response,
+        resolution: policy.resolution,
+        version: row.version,
+        updated_at: row.updated_at,
+    }
+}
+
+/// New clocks for a tier.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierBody {
+    pub response: Budget,
+    pub resolution: Budget,
+}
+
+fn check_budget(field: &str, b: Budget, errors: &mut Vec<FieldError>) {
+    if !(1..=525_600).contains(&b.minutes) {
+        errors.push(FieldError {
+            field: format!("{field}.minutes"),
+            message: "1 to 525600 minutes".into(),
+        });
+    }
+}
+
+/// List the SLA tiers
+///
+/// The district's clocks per tier (defaults from the domain guide: emergency
+/// 1 h / 2 h round the clock, utility 1 h / 24 h, general 1 working hour / 7
+/// days, complex 1 working hour / 15 days).
+#[utoipa::path(tag = "cases", responses((status = 200, body = Vec<TierView>)))]
+#[get("/sla-tiers")]
+pub async fn list_tiers(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let rows = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                p.require_anywhere(Action::CaseSetupRead)?;
+                Ok(setup::tiers(c, p.district_id).await?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(tier_view).collect::<Vec<_>>()))
+}
+
+/// Set a tier's clocks
+///
+/// Applies to clocks started afterwards. Requires `If-Match`.
+#[utoipa::path(tag = "cases", params(("tier" = Tier, Path, description = "emergency, utility, general or complex"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = TierBody, responses((status = 200, body = TierView)))]
+#[put("/sla-tiers/{tier}")]
+pub async fn put_tier(
+    state: Data<AppState>,
+    caller: Caller,
+    tier: Path<String>,
+    if_match: IfMatch,
+    body: Json<TierBody>,
+) -> ApiResult<HttpResponse> {
+    let tier = Tier::parse(&tier.into_inner()).ok_or_else(|| {
+        ApiError::new(
+            Code::InvalidParameter,
+            "tier is emergency, utility, general or complex",
+        )
+    })?;
+    let body = body.into_inner();
+    let mut errors = Vec::new();
+    check_budget("response", body.response, &mut errors);
+    check_budget("resolution", body.resolution, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let policy = TierPolicy {
+        response: body.response,
+        resolution: body.resolution,
+    };
+    let row = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                p.require(Action::CaseSetupManage, &Target::district(p.district_id))?;
+                let version = if_match.version()?;
+                Ok(setup::update_tier(c, p.district_id, tier, version, policy).await?)
+            })
+        })
+        .await?;
+    Ok(ok_with_etag(&tier_view(&row), row.version))
+}
+
+/// A category of the catalogue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryView {
+    pub id: Uuid,
+    #[schema(example = "02.01")]
+    pub code: String,
+    /// The parent's code (`02` for `02.01`).
+    pub parent_code: Option<String>,
+    pub name: String,
+    pub tier: Tier,
+    /// Extra fields a case of this category carries (ledger field definitions).
+    pub fields: Vec<FieldDef>,
+    /// Overrides the tier's resolution clock.
+    pub resolution: Option<Budget>,
+    pub milestones: Vec<Milestone>,
+    pub active: bool,
+    pub version: i32,
+}
+
+pub fn category_view(c: &Category) -> CategoryView {
+    CategoryView {
+        id: c.id,
+        code: c.code.clone(),
+        parent_code: parent_code(&c.code).map(str::to_owned),
+        name: c.name.clone(),
+        tier: c.tier(),
+        fields: c.field_defs(),
+        resolution: c.resolution(),
+        milestones: c.milestone_list(),
+        active: c.active,
+        version: c.version,
+    }
+}
+
+/// A new category.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategoryBody {
+    /// `NN`, `NN.NN` or `NN.NN.NN`; a sub-category's parent must exist.
+    pub code: String,
+    pub name: String,
+    pub tier: Tier,
+    #[serde(default)]
+    pub fields: Vec<FieldDef>,
+    pub resolution: Option<Budget>,
+    #[serde(default)]
+    pub milestones: Vec<Milestone>,
+}
+
+/// Changes to a category (the code cannot change).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryPatch {
+    pub name: Option<String>,
+    pub tier: Option<Tier>,
+    pub fields: Option<Vec<FieldDef>>,
+    /// `null` clears the override.
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<Budget>)]
+    pub resolution: Option<Option<Budget>>,
+    pub milestones: Option<Vec<Milestone>>,
+    pub active: Option<bool>,
+}
+
+fn check_category_parts(
+    fields: Option<&[FieldDef]>,
+    resolution: Option<Budget>,
+    milestones: Option<&[Milestone]>,
+) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    if let Some(fields) = fields.filter(|f| !f.is_empty())
+        && let Err(invalid) = check_fields(fields)
+    {
+        errors.extend(invalid.into_iter().map(|i| FieldError {
+            field: i.field,
+            message: i.message,
+        }));
+    }
+    if let Some(r) = resolution {
+        check_budget("resolution", r, &mut errors);
+    }
+    if let Some(m) = milestones
+        && let Err(message) = check_milestones(m)
+    {
+        errors.push(FieldError {
+            field: "milestones".into(),
+            message,
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::fields(errors))
+    }
+}
+
+/// List the case categories
+///
+/// The district's catalogue in code order.
+#[utoipa::path(tag = "cases", responses((status = 200, body = Vec<CategoryView>)))]
+#[get("/case-categories")]
+pub async fn list_categories(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let rows = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                p.require_anywhere(Action::CaseSetupRead)?;
+                Ok(setup::list_categories(c).await?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(category_view).collect::<Vec<_>>()))
+}
+
+/// Add a case category
+///
+/// A new code in the district's catalogue, with its tier, extra fields,
+/// optional resolution clock and staged milestones.
+#[utoipa::path(tag = "cases", request_body = NewCategoryBody, responses((status = 201, body = CategoryView)))]
+#[post("/case-categories")]
+pub async fn create_category(
+    state: Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: Json<NewCategoryBody>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    if !valid_code(&body.code) {
+        return Err(ApiError::field("code", "NN, NN.NN or NN.NN.NN"));
+    }
+    check_name("name", &body.name, 100)?;
+    check_category_parts(Some(&body.fields), body.resolution, Some(&body.milestones))?;
+    let hash = crate::http::request_hash(&body);
+    state
+        .create(caller, key, hash, move |c, p| {
+            Box::pin(async move {
+                p.require(Action::CaseSetupManage, &Target::district(p.district_id))?;
+                if let Some(parent) = parent_code(&body.code)
+                    && !setup::category_code_exists(c, p.district_id, parent).await?
+                {
+                    return Err(ApiError::field(
+                        "code",
+                        format!("parent category {parent} does not exist"),
+                    ));
+                }
+                let values = CategoryValues {
+                    code: Some(body.code),
+                    name: Some(body.name),
+                    tier: Some(body.tier),
+                    fields: Some(body.fields),
+                    resolution: Some(body.resolution),
+                    milestones: Some(body.milestones),
+                    active: None,
+                };
+                let created = setup::create_category(c, p.district_id, values).await?;
+                Created::new(
+                    category_view(&created),
+                    format!("/api/v1/case-categories/{}", created.id),
+                    Some(created.version),
+                )
+            })
+        })
+        .await
+}
+
+/// Edit a case category
+///
+/// Name, tier, fields, clock, milestones or retirement (`active: false`).
+/// Requires `If-Match`.
+#[utoipa::path(tag = "cases", params(("case_category_id" = Uuid, Path, description = "Category id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = CategoryPatch, responses((status = 200, body = CategoryView)))]
+#[patch("/case-categories/{case_category_id}")]
+pub async fn update_category(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<CategoryPatch>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    if let Some(name) = &body.name {
+        check_name("name", name, 100)?;
+    }
+    check_category_parts(
+        body.fields.as_deref(),
+        body.resolution.flatten(),
+        body.milestones.as_deref(),
+    )?;
+    let row = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let current = setup::get_category(c, id).await?;
+                p.require(
+                    Action::CaseSetupManage,
+                    &Target::district(current.district_id),
+                )?;
+                let version = if_match.version()?;
+                let values = CategoryValues {
+                    code: None,
+                    name: body.name,
+                    tier: body.tier,
+                    fields: body.fields,
+                    resolution: body.resolution,
+                    milestones: body.milestones,
+                    active: body.active,
+                };
+                Ok(setup::update_category(c, id, version, values).await?)
+            })
+        })
+        .await?;
+    Ok(ok_with_etag(&category_view(&row), row.version))
+}

@@ -1,0 +1,183 @@
+//! Dated role assignments: a role held in a scope from one day to another.
+
+use crate::http::input::Json;
+use actix_web::web::{Data, Path};
+use actix_web::{HttpResponse, delete, get, post};
+use chrono::{DateTime, NaiveDate, Utc};
+use onegrid_domain::permissions::{Action, Role, may_grant};
+use onegrid_store::platform::staff::{self, RoleAssignment};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::http::{IdempotencyKey, parse_day};
+use crate::platform::auth::Caller;
+use crate::platform::scope_ref::{ScopeRef, ScopeView, check_role_scope};
+use crate::state::{AppState, Created, Guard};
+
+/// A role held in a scope during a window of days (China time, inclusive).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleAssignmentView {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub role: Role,
+    pub scope: ScopeView,
+    pub valid_from: NaiveDate,
+    /// Last valid day; absent when open-ended.
+    pub valid_to: Option<NaiveDate>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl RoleAssignmentView {
+    pub fn from_row(r: RoleAssignment) -> ApiResult<RoleAssignmentView> {
+        let role = Role::parse(&r.role)
+            .ok_or_else(|| ApiError::new(Code::Internal, format!("unknown role {}", r.role)))?;
+        let scope = r
+            .scope()
+            .ok_or_else(|| ApiError::new(Code::Internal, "role assignment with a broken scope"))?;
+        Ok(RoleAssignmentView {
+            id: r.id,
+            user_id: r.user_id,
+            role,
+            scope: ScopeView::from(&scope),
+            valid_from: r.valid_from,
+            valid_to: r.valid_to,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// A role to grant.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRoleAssignment {
+    pub role: Role,
+    /// Where the role is held; omit for the whole district.
+    #[serde(default)]
+    pub scope: ScopeRef,
+    /// First valid day (default: today).
+    #[schema(format = Date, example = "2026-12-01")]
+    pub valid_from: Option<String>,
+    /// Last valid day (default: open-ended).
+    #[schema(format = Date)]
+    pub valid_to: Option<String>,
+}
+
+/// List a user's roles
+///
+/// Every role assignment of the account the caller can see, past and future ones included.
+#[utoipa::path(tag = "staff", params(("user_id" = Uuid, Path, description = "User id")), responses((status = 200, body = Vec<RoleAssignmentView>)))]
+#[get("/users/{user_id}/roles")]
+pub async fn list_roles(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let rows = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let u = staff::get_user(c, id).await?;
+                crate::platform::users::require_read(&p, &u)?;
+                Ok(staff::list_roles(c, id).await?)
+            })
+        })
+        .await?;
+    let views: ApiResult<Vec<_>> = rows.into_iter().map(RoleAssignmentView::from_row).collect();
+    Ok(HttpResponse::Ok().json(views?))
+}
+
+/// Grant a role
+///
+/// Grants a role in a scope for a window of days. The granter needs
+/// `role.assign` over the scope and may only grant the roles their own role
+/// may grant (see the permission matrix).
+#[utoipa::path(tag = "staff", params(("user_id" = Uuid, Path, description = "User id")), request_body = NewRoleAssignment, responses((status = 201, body = RoleAssignmentView)))]
+#[post("/users/{user_id}/roles")]
+pub async fn assign_role(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    key: IdempotencyKey,
+    body: Json<NewRoleAssignment>,
+) -> ApiResult<HttpResponse> {
+    let user_id = id.into_inner();
+    let body = body.into_inner();
+    let today = state.clock.today();
+    let valid_from = parse_day("valid_from", body.valid_from.as_deref())?.unwrap_or(today);
+    let valid_to = parse_day("valid_to", body.valid_to.as_deref())?;
+    if valid_to.is_some_and(|to| to < valid_from) {
+        return Err(ApiError::field("valid_to", "must not be before valid_from"));
+    }
+    let hash_input = serde_json::json!((user_id, &body));
+    state
+        .create(
+            caller,
+            key,
+            crate::http::request_hash(&hash_input),
+            move |c, p| {
+                Box::pin(async move {
+                    let user = staff::get_user(c, user_id).await?;
+                    let scope = body.scope.resolve(c, &p).await?;
+                    check_role_scope(body.role, &scope)?;
+                    p.require(Action::RoleAssign, &scope.as_target())?;
+                    if !may_grant(&p.grants, body.role, &scope) {
+                        return Err(ApiError::forbidden("role.assign").with_detail(format!(
+                            "your role may not grant {} here",
+                            body.role.as_str()
+                        )));
+                    }
+                    let row = staff::assign_role(
+                        c,
+                        user.id,
+                        body.role,
+                        &scope,
+                        (valid_from, valid_to),
+                        Some(p.accountable_user()),
+                    )
+                    .await?;
+                    let location = format!("/api/v1/users/{}/roles", user.id);
+                    Created::new(RoleAssignmentView::from_row(row)?, location, None)
+                })
+            },
+        )
+        .await
+}
+
+/// End a role assignment
+///
+/// Ends the assignment now: it no longer counts from today on, and requests
+/// already in flight with the role are refused on their next call. Only roles
+/// the caller may grant can be ended. Ending an ended assignment is a no-op.
+#[utoipa::path(tag = "staff", params(("role_assignment_id" = Uuid, Path, description = "Role assignment id")), responses((status = 200, body = RoleAssignmentView)))]
+#[delete("/role-assignments/{role_assignment_id}")]
+pub async fn end_role(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let today = state.clock.today();
+    let row = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let row = staff::get_role(c, id).await?;
+                let scope = row.scope().ok_or_else(|| {
+                    ApiError::new(Code::Internal, "role assignment with a broken scope")
+                })?;
+                let role = Role::parse(&row.role)
+                    .ok_or_else(|| ApiError::new(Code::Internal, "unknown role"))?;
+                p.require(Action::RoleAssign, &scope.as_target())?;
+                if !may_grant(&p.grants, role, &scope) {
+                    return Err(ApiError::forbidden("role.assign")
+                        .with_detail(format!("your role may not end {} here", role.as_str())));
+                }
+                Ok(staff::end_role(c, id, today).await?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(RoleAssignmentView::from_row(row)?))
+}

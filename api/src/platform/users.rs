@@ -1,0 +1,326 @@
+//! Staff accounts. Passwords are stored as argon2id hashes and never returned.
+
+use crate::http::input::Json;
+use crate::http::input::Query;
+use actix_web::web::{Data, Path};
+use actix_web::{HttpResponse, get, patch, post};
+use chrono::{DateTime, Utc};
+use onegrid_domain::permissions::{Action, Target};
+use onegrid_store::platform::staff::{self, NewUser, UserChanges};
+use onegrid_store::{Principal, platform::auth, registry::hierarchy};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, ok_with_etag};
+use crate::platform::auth::Caller;
+use crate::state::{AppState, Created, Guard};
+
+/// A staff account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub district_id: Uuid,
+    /// Home street; absent for district-level staff.
+    pub street_id: Option<Uuid>,
+    pub username: String,
+    pub display_name: String,
+    pub disabled: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<staff::User> for UserView {
+    fn from(u: staff::User) -> Self {
+        UserView {
+            id: u.id,
+            district_id: u.district_id,
+            street_id: u.street_id,
+            username: u.username,
+            display_name: u.display_name,
+            disabled: u.disabled,
+            version: u.version,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// A new account.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    /// 3-64 of a-z, 0-9, `.`, `_`, `-`; unique in the deployment.
+    #[schema(example = "suyue")]
+    pub username: String,
+    #[schema(example = "苏月")]
+    pub display_name: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 256)]
+    pub password: String,
+    /// Home street; omit for district-level staff (district admins only).
+    pub street_id: Option<Uuid>,
+}
+
+/// Changes to an account. Disabling it also ends every session.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub disabled: Option<bool>,
+    /// A new password (at least 12 characters); ends every session.
+    #[schema(min_length = 12, max_length = 256)]
+    pub password: Option<String>,
+}
+
+/// Filters of the account list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UserFilter {
+    /// Only accounts whose home street is this one.
+    pub street_id: Option<Uuid>,
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+/// Sessions ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevokedView {
+    pub revoked_sessions: usize,
+}
+
+fn check_username(name: &str) -> ApiResult<()> {
+    let ok = (3..=64).contains(&name.len())
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "username",
+            "3-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit",
+        ))
+    }
+}
+
+fn check_password(field: &str, password: &str) -> ApiResult<()> {
+    let n = password.chars().count();
+    if !(12..=256).contains(&n) || password.chars().any(char::is_control) {
+        return Err(ApiError::field(
+            field,
+            "must be 12 to 256 characters without control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The target a user account is managed as: its home street, or the district.
+pub fn target(p: &Principal, u: &staff::User) -> Target {
+    match u.street_id {
+        Some(s) => Target::street(p.district_id, s),
+        None => Target::district(p.district_id),
+    }
+}
+
+/// Anyone may read their own account; district staff (no home street) are
+/// readable by every staff reader of the district; others need `staff.read`
+/// over the account's street.
+pub fn require_read(p: &Principal, u: &staff::User) -> ApiResult<()> {
+    if u.id == p.accountable_user() {
+        return Ok(());
+    }
+    match u.street_id {
+        Some(_) => p.require(Action::StaffRead, &target(p, u)),
+        None => p.require_anywhere(Action::StaffRead),
+    }
+}
+
+/// List staff accounts
+///
+/// Accounts visible to the caller: their street's staff and district-level staff.
+#[utoipa::path(tag = "staff", params(UserFilter), responses((status = 200, body = Paged<UserView>)))]
+#[get("/users")]
+pub async fn list_users(
+    state: Data<AppState>,
+    caller: Caller,
+    filter: Query<UserFilter>,
+) -> ApiResult<HttpResponse> {
+    let filter = filter.into_inner();
+    let page = PageQuery {
+        cursor: filter.cursor,
+        limit: filter.limit,
+    }
+    .request()?;
+    let street = filter.street_id;
+    let rows = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                p.require_anywhere(Action::StaffRead)?;
+                Ok(staff::list_users(c, street, &page).await?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_page(rows, UserView::from)))
+}
+
+/// Create a staff account
+///
+/// Creates an account with a home street (or none, for district staff). Roles
+/// are granted separately. Send `Idempotency-Key` to make retries safe.
+#[utoipa::path(tag = "staff", request_body = NewUserBody, responses((status = 201, body = UserView)))]
+#[post("/users")]
+pub async fn create_user(
+    state: Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: Json<NewUserBody>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    check_username(&body.username)?;
+    check_name("display_name", &body.display_name, 100)?;
+    check_password("password", &body.password)?;
+    let hash_input = serde_json::json!({"username": body.username, "display_name": body.display_name, "street_id": body.street_id});
+    state
+        .create(
+            caller,
+            key,
+            crate::http::request_hash(&hash_input),
+            move |c, p| {
+                Box::pin(async move {
+                    let target = match body.street_id {
+                        Some(s) => {
+                            let street = hierarchy::get_street(c, s)
+                                .await
+                                .map_err(crate::http::error::reference("street_id"))?;
+                            Target::street(street.district_id, street.id)
+                        }
+                        None => Target::district(p.district_id),
+                    };
+                    p.require(Action::StaffManage, &target)?;
+                    let user = staff::create_user(
+                        c,
+                        NewUser {
+                            district_id: p.district_id,
+                            street_id: body.street_id,
+                            username: body.username,
+                            display_name: body.display_name,
+                            password: body.password,
+                        },
+                    )
+                    .await?;
+                    let location = format!("/api/v1/users/{}", user.id);
+                    let version = user.version;
+                    Created::new(UserView::from(user), location, Some(version))
+                })
+            },
+        )
+        .await
+}
+
+/// Get a staff account
+///
+/// One account. 404 when it is not in the caller's scope.
+#[utoipa::path(tag = "staff", params(("user_id" = Uuid, Path, description = "User id")), responses((status = 200, body = UserView)))]
+#[get("/users/{user_id}")]
+pub async fn get_user(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let user = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let u = staff::get_user(c, id).await?;
+                require_read(&p, &u)?;
+                Ok(u)
+            })
+        })
+        .await?;
+    let version = user.version;
+    Ok(ok_with_etag(&UserView::from(user), version))
+}
+
+/// Update a staff account
+///
+/// Changes the display name, password or disabled flag. Disabling or a new
+/// password ends every session of the account at once. Requires `If-Match`.
+#[utoipa::path(tag = "staff", params(("user_id" = Uuid, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = UserPatch, responses((status = 200, body = UserView)))]
+#[patch("/users/{user_id}")]
+pub async fn update_user(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<UserPatch>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    if let Some(n) = &body.display_name {
+        check_name("display_name", n, 100)?;
+    }
+    if let Some(pw) = &body.password {
+        check_password("password", pw)?;
+    }
+    let user = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let u = staff::get_user(c, id).await?;
+                p.require(Action::StaffManage, &target(&p, &u))?;
+                let version = if_match.version()?;
+                let ends_sessions = body.disabled == Some(true) || body.password.is_some();
+                let password_hash = match body.password {
+                    Some(pw) => Some(auth::hash_password(pw).await?),
+                    None => None,
+                };
+                let changes = UserChanges {
+                    display_name: body.display_name,
+                    disabled: body.disabled,
+                    password_hash,
+                };
+                let updated = staff::update_user(c, id, version, changes).await?;
+                if ends_sessions {
+                    auth::revoke_user_sessions(c, id, "account_changed", p.now).await?;
+                }
+                Ok(updated)
+            })
+        })
+        .await?;
+    let version = user.version;
+    Ok(ok_with_etag(&UserView::from(user), version))
+}
+
+/// Revoke a user's sessions
+///
+/// Ends every login session of the account; its access tokens stop working on
+/// their next request and its refresh tokens are refused.
+#[utoipa::path(tag = "staff", params(("user_id" = Uuid, Path, description = "User id")), responses((status = 200, body = RevokedView)))]
+#[post("/users/{user_id}/revoke-sessions")]
+pub async fn revoke_sessions(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let revoked = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let u = staff::get_user(c, id).await?;
+                p.require(Action::StaffManage, &target(&p, &u))?;
+                Ok(auth::revoke_user_sessions(c, id, "revoked_by_admin", p.now).await?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(RevokedView {
+        revoked_sessions: revoked,
+    }))
+}

@@ -1,0 +1,5 @@
+//! Integrations: the job queue, recurring schedules and webhooks.
+
+pub mod jobs;
+pub mod schedules;
+pub mod webhooks;
