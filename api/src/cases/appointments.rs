@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::cases::filing::{CaseView, ServiceMode, actor, load, load_view, view};
+use crate::cases::filing::ServiceMode;
+use crate::cases::views::{CaseView, actor, load, load_view, view};
 use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged};
 use crate::platform::auth::Caller;

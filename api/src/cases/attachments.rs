@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::cases::filing::load;
+use crate::cases::views::load;
 use crate::http::IdempotencyKey;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::upload::hex;

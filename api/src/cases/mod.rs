@@ -3,11 +3,16 @@
 
 pub mod appointments;
 pub mod attachments;
+pub mod export;
 pub mod filing;
+pub mod history;
 pub mod kpis;
+pub mod reporter;
 pub mod setup;
 pub mod steps;
 pub mod tasks;
+pub mod views;
+pub mod work_lists;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -21,12 +26,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(setup::create_category)
         .service(setup::update_category)
         .service(filing::file_case)
-        .service(filing::count_cases)
-        .service(filing::export_cases)
-        .service(filing::list_cases)
-        .service(filing::get_case)
-        .service(filing::list_events)
-        .service(filing::reveal_reporter)
+        .service(work_lists::count_cases)
+        .service(export::export_cases)
+        .service(work_lists::list_cases)
+        .service(views::get_case)
+        .service(history::list_events)
+        .service(reporter::reveal_reporter)
         .service(steps::take_step)
         .service(steps::complete_milestone)
         .service(kpis::get_kpis)

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::cases::filing::{ServiceMode, actor, load, load_view, view};
+use crate::cases::filing::ServiceMode;
+use crate::cases::views::{actor, load, load_view, view};
 use crate::http::error::{ApiError, ApiResult, FieldError, reference};
 use crate::http::{IdempotencyKey, IfMatch};
 use crate::platform::auth::Caller;
@@ -163,7 +164,7 @@ pub async fn dispatch_changes(
 /// A step the state does not allow is 409 `illegal_transition` with the
 /// allowed steps listed. Answers 201 with the case; the step is the newest
 /// entry of `/cases/{id}/events`.
-#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = StepBody, responses((status = 201, body = crate::cases::filing::CaseView)))]
+#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = StepBody, responses((status = 201, body = crate::cases::views::CaseView)))]
 #[post("/cases/{case_id}/steps")]
 pub async fn take_step(
     state: Data<AppState>,
@@ -314,7 +315,7 @@ pub struct MilestoneBody {
 ///
 /// Stops the named milestone clock of the case (met or breached) and records
 /// the event. 409 if no such milestone is running. Requires `If-Match`.
-#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = MilestoneBody, responses((status = 201, body = crate::cases::filing::CaseView)))]
+#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = MilestoneBody, responses((status = 201, body = crate::cases::views::CaseView)))]
 #[post("/cases/{case_id}/milestones")]
 pub async fn complete_milestone(
     state: Data<AppState>,

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::cases::filing::{CaseView, ServiceMode, actor, load, load_view, view};
+use crate::cases::filing::ServiceMode;
 use crate::cases::steps::dispatch_changes;
+use crate::cases::views::{CaseView, actor, load, load_view, view};
 use crate::http::IdempotencyKey;
 use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::platform::auth::Caller;
@@ -245,7 +246,7 @@ pub async fn list_tasks(
             Box::pin(async move {
                 let parent = load(c, &p, id, Action::CaseRead).await?;
                 let children = cases::children(c, &parent).await?;
-                crate::cases::filing::load_views(&st, c, children).await
+                crate::cases::views::load_views(&st, c, children).await
             })
         })
         .await?;

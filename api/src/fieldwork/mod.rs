@@ -1,6 +1,12 @@
 //! Fieldwork: the daily patrol and the half-monthly resident needs meeting.
 
+pub mod meeting_decisions;
+pub mod meeting_schedules;
 pub mod meetings;
+pub mod member_units;
+pub mod patrol_coverage;
+pub mod patrol_findings;
+pub mod patrol_views;
 pub mod patrols;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -11,17 +17,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(patrols::list_logs)
         .service(patrols::get_log)
         .service(patrols::change_log)
-        .service(patrols::add_visit)
-        .service(patrols::add_finding)
-        .service(patrols::add_photo)
-        .service(patrols::finding_to_case)
-        .service(patrols::coverage)
-        .service(meetings::set_schedule)
+        .service(patrol_findings::add_visit)
+        .service(patrol_findings::add_finding)
+        .service(patrol_findings::add_photo)
+        .service(patrol_findings::finding_to_case)
+        .service(patrol_coverage::coverage)
+        .service(meeting_schedules::set_schedule)
         .service(meetings::list_meetings)
         .service(meetings::get_meeting)
-        .service(meetings::record_decision)
-        .service(meetings::close_meeting)
-        .service(meetings::add_member_unit)
-        .service(meetings::list_member_units)
-        .service(meetings::rate_item);
+        .service(meeting_decisions::record_decision)
+        .service(meeting_decisions::close_meeting)
+        .service(member_units::add_member_unit)
+        .service(member_units::list_member_units)
+        .service(meeting_decisions::rate_item);
 }

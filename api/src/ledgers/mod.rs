@@ -1,7 +1,10 @@
 //! Ledgers (台账): their types, records, spreadsheet files and targeting queries.
 
+pub mod break_glass;
 pub mod files;
+pub mod imports;
 pub mod queries;
+pub mod record_views;
 pub mod records;
 pub mod types;
 
@@ -16,7 +19,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(types::set_sensitivity)
         .service(records::create_record)
         .service(records::list_records)
-        .service(records::break_the_glass)
+        .service(break_glass::break_the_glass)
         .service(records::get_record)
         .service(records::update_record)
         .service(records::verify_record)
@@ -28,7 +31,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(queries::list_saved_queries)
         .service(queries::saved_query_results)
         .service(files::template)
-        .service(files::import)
+        .service(imports::import)
         .service(files::export)
         .service(files::export_query);
 }

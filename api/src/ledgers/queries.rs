@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::http::error::{ApiError, ApiResult, FieldError, reference};
 use crate::http::{IdempotencyKey, PageQuery, Paged, check_name};
-use crate::ledgers::records::{LedgerRecordView, Via, audit_read, readable_grids, view};
+use crate::ledgers::record_views::{LedgerRecordView, Via, audit_read, readable_grids, view};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created, Guard};
 

@@ -1,7 +1,13 @@
 //! Mediation: disputes, the street's whistle (街道吹哨) and the summonses of the
 //! joint mediation panel, its settings and figures.
 
+pub mod dispute_documents;
+pub mod dispute_sessions;
+pub mod dispute_views;
 pub mod disputes;
+pub mod kpis;
+pub mod settings;
+pub mod summonses;
 pub mod whistles;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,20 +19,20 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(disputes::get_dispute)
         .service(disputes::escalate_dispute)
         .service(disputes::dispute_events)
-        .service(disputes::upload_document)
-        .service(disputes::download_document)
-        .service(disputes::record_session)
-        .service(disputes::complete_follow_up)
+        .service(dispute_documents::upload_document)
+        .service(dispute_documents::download_document)
+        .service(dispute_sessions::record_session)
+        .service(dispute_sessions::complete_follow_up)
         .service(disputes::reveal_party)
-        .service(whistles::get_settings)
-        .service(whistles::put_settings)
+        .service(settings::get_settings)
+        .service(settings::put_settings)
         .service(whistles::blow_whistle)
         .service(whistles::list_whistles)
         .service(whistles::get_whistle)
         .service(whistles::close_whistle)
-        .service(whistles::list_summonses)
-        .service(whistles::get_summons)
-        .service(whistles::summons_step)
-        .service(whistles::rate_summons)
-        .service(whistles::get_mediation_kpis);
+        .service(summonses::list_summonses)
+        .service(summonses::get_summons)
+        .service(summonses::summons_step)
+        .service(summonses::rate_summons)
+        .service(kpis::get_mediation_kpis);
 }

@@ -1,0 +1,100 @@
+//! Patrol coverage: the households each worker visited in a period.
+
+use crate::http::input::Query;
+use actix_web::web::Data;
+use actix_web::{HttpResponse, get};
+use chrono::NaiveDate;
+use onegrid_domain::permissions::{Action, Target};
+use onegrid_store::fieldwork::patrols::{self};
+use onegrid_store::{cases::setup, registry::hierarchy};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::platform::auth::Caller;
+use crate::state::{AppState, Guard};
+
+/// The period of a coverage report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageQuery {
+    pub community_id: Uuid,
+    pub from: NaiveDate,
+    /// At most 92 days after `from`.
+    pub to: NaiveDate,
+}
+
+/// One full-time worker's patrol coverage.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkerCoverage {
+    pub worker_id: Uuid,
+    pub display_name: String,
+    pub grid_id: Uuid,
+    pub logs: i64,
+    pub visits: i64,
+    pub households_visited: i64,
+    pub findings: i64,
+    /// Working days of the period (the district's calendar, up to today) with no log.
+    pub missing_days: Vec<NaiveDate>,
+}
+
+/// Patrol coverage of a community
+///
+/// For each full-time grid worker of the community in the period: logs,
+/// visits, distinct households visited, findings, and the working days with
+/// no log.
+#[utoipa::path(tag = "patrols", params(CoverageQuery), responses((status = 200, body = Vec<WorkerCoverage>)))]
+#[get("/patrol-coverage")]
+pub async fn coverage(
+    state: Data<AppState>,
+    caller: Caller,
+    q: Query<CoverageQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    if q.to < q.from || (q.to - q.from).num_days() > 92 {
+        return Err(ApiError::new(
+            Code::InvalidParameter,
+            "to is on or after from, at most 92 days later",
+        ));
+    }
+    let today = state.clock.today();
+    let rows = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let community = hierarchy::get_community(c, q.community_id).await?;
+                p.require(
+                    Action::PatrolRead,
+                    &Target::community(p.district_id, community.street_id, community.id),
+                )?;
+                let cal = setup::calendar(c, p.district_id).await?;
+                let rows = patrols::coverage(c, community.id, q.from, q.to).await?;
+                let working: Vec<NaiveDate> = q
+                    .from
+                    .iter_days()
+                    .take_while(|d| *d <= q.to && *d <= today)
+                    .filter(|d| cal.is_working_day(*d))
+                    .collect();
+                Ok(rows
+                    .into_iter()
+                    .map(|r| WorkerCoverage {
+                        missing_days: working
+                            .iter()
+                            .filter(|d| !r.days_logged.contains(d))
+                            .copied()
+                            .collect(),
+                        worker_id: r.worker_id,
+                        display_name: r.display_name,
+                        grid_id: r.grid_id,
+                        logs: r.logs,
+                        visits: r.visits,
+                        households_visited: r.households_visited,
+                        findings: r.findings,
+                    })
+                    .collect::<Vec<_>>())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}

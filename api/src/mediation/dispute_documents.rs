@@ -1,0 +1,131 @@
+//! A dispute's documents (协议书, 笔录...): uploaded and downloaded by those
+//! who may work the dispute.
+
+use crate::http::input::Query;
+use actix_web::web::{Data, Path, Payload};
+use actix_web::{HttpRequest, HttpResponse, get, post};
+use onegrid_domain::permissions::Action;
+use onegrid_store::StoreError;
+use onegrid_store::mediation::disputes::{self, Document};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::dispute_views::{DocumentView, document_view, load};
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::platform::auth::Caller;
+use crate::state::AppState;
+
+/// The upload's display name.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentQuery {
+    /// Shown to staff; defaults to `agreement`.
+    pub name: Option<String>,
+}
+
+/// Attach a document to a dispute
+///
+/// The mediation agreement (调解协议书), a scan or PDF: the body is the file
+/// with its Content-Type (JPEG, PNG, WebP or PDF, matching the bytes), at
+/// most `ONEGRID_ATTACHMENT_MAX_BYTES`. Name it in a session's outcome.
+#[utoipa::path(tag = "mediation", params(("dispute_id" = Uuid, Path, description = "Dispute id"), DocumentQuery), request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file (JPEG, PNG, WebP or PDF)"), responses((status = 201, body = DocumentView)))]
+#[post("/disputes/{dispute_id}/documents")]
+pub async fn upload_document(
+    state: Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: Path<Uuid>,
+    q: Query<DocumentQuery>,
+    payload: Payload,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let permitted = crate::http::permit(&state, &caller, move |c, p| {
+        Box::pin(async move { load(c, &p, id, Action::DisputeRecord).await.map(|_| ()) })
+    })
+    .await?;
+    let upload = crate::http::upload::read(
+        &state,
+        &req,
+        payload,
+        q.into_inner().name,
+        "agreement",
+        "documents",
+        &permitted,
+    )
+    .await?;
+    let now = state.clock.now();
+    let st = state.clone();
+    let doc = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let d = load(c, &p, id, Action::DisputeRecord).await?;
+                if disputes::documents(c, &d).await?.len() >= 20 {
+                    return Err(ApiError::new(
+                        Code::Conflict,
+                        "a dispute holds at most 20 documents",
+                    ));
+                }
+                let doc = Document {
+                    street_id: d.street_id,
+                    id: Uuid::now_v7(),
+                    dispute_id: d.id,
+                    file_name: upload.name,
+                    content_type: upload.content_type,
+                    size_bytes: upload.size,
+                    sha256: upload.sha256,
+                    uploaded_by: p.accountable_user(),
+                    uploaded_at: now,
+                };
+                crate::http::upload::keep(
+                    &st,
+                    &doc.blob_key(),
+                    &upload.bytes,
+                    disputes::add_document(c, &doc),
+                )
+                .await?;
+                Ok(doc)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "location",
+            format!("/api/v1/disputes/{}/documents/{}", doc.dispute_id, doc.id),
+        ))
+        .json(document_view(&doc)))
+}
+
+/// Download a dispute's document
+///
+/// The stored bytes, checked against their SHA-256 on the way out.
+#[utoipa::path(tag = "mediation", params(("dispute_id" = Uuid, Path, description = "Dispute id"), ("document_id" = Uuid, Path, description = "Document id")), responses((status = 200, description = "The file", content((Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp")))))]
+#[get("/disputes/{dispute_id}/documents/{document_id}")]
+pub async fn download_document(
+    state: Data<AppState>,
+    caller: Caller,
+    ids: Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (id, document_id) = ids.into_inner();
+    let doc = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                let d = load(c, &p, id, Action::DisputeRead).await?;
+                disputes::documents(c, &d)
+                    .await?
+                    .into_iter()
+                    .find(|x| x.id == document_id)
+                    .ok_or_else(|| StoreError::NotFound.into())
+            })
+        })
+        .await?;
+    crate::http::upload::serve(
+        &state,
+        &doc.blob_key(),
+        &doc.sha256,
+        &doc.content_type,
+        &doc.file_name,
+    )
+    .await
+}

@@ -1,0 +1,165 @@
+//! The district's mediation panel (联合调解平台) and its report-in windows.
+
+use crate::http::input::Json;
+use actix_web::web::Data;
+use actix_web::{HttpResponse, get, put};
+use chrono::{DateTime, Utc};
+use onegrid_domain::permissions::{Action, Target};
+use onegrid_store::mediation::whistles::{self, Settings};
+use onegrid_store::{Conn, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::http::error::{ApiError, ApiResult, Code, FieldError};
+use crate::http::{IfMatch, ok_with_etag};
+use crate::platform::auth::Caller;
+use crate::state::{AppState, Guard};
+
+/// A department of the panel.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PanelDepartment {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+}
+
+/// The district's mediation panel and report-in windows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingsView {
+    /// Report-in window of an emergency whistle.
+    pub emergency_minutes: i32,
+    /// Report-in window of any other whistle.
+    pub other_hours: i32,
+    /// The departments a street may summon (nine by default).
+    pub panel: Vec<PanelDepartment>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+async fn settings_view(c: &mut Conn, s: Settings) -> ApiResult<SettingsView> {
+    let mut panel = Vec::with_capacity(s.panel.len());
+    for id in &s.panel {
+        let d = onegrid_store::registry::departments::get(c, *id).await?;
+        panel.push(PanelDepartment {
+            id: d.id,
+            code: d.code,
+            name: d.name,
+        });
+    }
+    Ok(SettingsView {
+        emergency_minutes: s.emergency_minutes,
+        other_hours: s.other_hours,
+        panel,
+        version: s.version,
+        updated_at: s.updated_at,
+    })
+}
+
+/// Read the mediation settings
+///
+/// The panel of departments a street may summon and the report-in windows.
+/// The ETag is the version to send with a change.
+#[utoipa::path(tag = "mediation", responses((status = 200, body = SettingsView)))]
+#[get("/mediation-settings")]
+pub async fn get_settings(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let view = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                if !p.can_anywhere(Action::WhistleBlow) {
+                    p.require(Action::MediationSetup, &Target::district(p.district_id))?;
+                }
+                let s = whistles::settings(c, p.district_id).await?;
+                settings_view(c, s).await
+            })
+        })
+        .await?;
+    let version = view.version;
+    Ok(ok_with_etag(&view, version))
+}
+
+/// New mediation settings.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsBody {
+    /// 5 to 240.
+    pub emergency_minutes: i32,
+    /// 1 to 72.
+    pub other_hours: i32,
+    /// 1 to 20 departments of the district.
+    pub panel: Vec<Uuid>,
+}
+
+/// Change the mediation settings
+///
+/// Under If-Match. Summonses already issued keep their deadlines.
+#[utoipa::path(tag = "mediation", request_body = SettingsBody, responses((status = 200, body = SettingsView)))]
+#[put("/mediation-settings")]
+pub async fn put_settings(
+    state: Data<AppState>,
+    caller: Caller,
+    if_match: IfMatch,
+    body: Json<SettingsBody>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let mut errors = Vec::new();
+    if !(5..=240).contains(&body.emergency_minutes) {
+        errors.push(FieldError {
+            field: "emergency_minutes".into(),
+            message: "5 to 240".into(),
+        });
+    }
+    if !(1..=72).contains(&body.other_hours) {
+        errors.push(FieldError {
+            field: "other_hours".into(),
+            message: "1 to 72".into(),
+        });
+    }
+    let mut distinct = body.panel.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if body.panel.is_empty() || body.panel.len() > 20 || distinct.len() != body.panel.len() {
+        errors.push(FieldError {
+            field: "panel".into(),
+            message: "1 to 20 distinct departments".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let now = state.clock.now();
+    let view = state
+        .run(caller, move |c, p| {
+            Box::pin(async move {
+                p.require(Action::MediationSetup, &Target::district(p.district_id))?;
+                let version = if_match.version()?;
+                if let Some(bad) = onegrid_store::registry::departments::unknown(c, &body.panel)
+                    .await?
+                    .first()
+                {
+                    return Err(ApiError::new(
+                        Code::InvalidReference,
+                        format!("panel: {bad} is not a department of the district"),
+                    ));
+                }
+                let current = whistles::settings(c, p.district_id).await?;
+                let s = whistles::update_settings(
+                    c,
+                    p.district_id,
+                    version,
+                    body.emergency_minutes,
+                    body.other_hours,
+                    body.panel,
+                    now,
+                )
+                .await?
+                .ok_or(StoreError::VersionMismatch {
+                    current: current.version,
+                })?;
+                settings_view(c, s).await
+            })
+        })
+        .await?;
+    let version = view.version;
+    Ok(ok_with_etag(&view, version))
+}
