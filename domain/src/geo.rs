@@ -1,7 +1,17 @@
 //! Just enough geometry to route a case: whether a WGS 84 point lies inside a
 //! grid's GeoJSON Polygon or MultiPolygon (even-odd rule, holes respected).
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
+
+/// A WGS 84 point.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Point {
+    pub lon: f64,
+    pub lat: f64,
+}
 
 /// Whether (`lon`, `lat`) lies inside the GeoJSON `geometry`.
 pub fn contains(geometry: &Value, lon: f64, lat: f64) -> bool {

@@ -5,6 +5,7 @@
 pub mod calendar;
 pub mod cases;
 pub mod catalogue;
+pub mod channels;
 pub mod clock;
 pub mod codes;
 pub mod departments;

@@ -2,6 +2,7 @@
 //! rescue expired leases, claim due jobs of the deadline queue, act on each in
 //! one transaction with its fenced completion, back off and retry on errors.
 
+pub mod jobs;
 pub mod runner;
 pub mod wake;
 pub mod webhooks;

@@ -6,19 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 use onegrid_domain::clock::Clock;
-use onegrid_store::cases::SLA_QUEUE;
-
-/// Jobs that do nothing but complete: the benchmarks measure the queue with them.
-pub const NOOP_QUEUE: &str = "noop";
-
-/// The queues this worker runs.
-pub const QUEUES: &[&str] = &[
-    SLA_QUEUE,
-    MEDIATION_QUEUE,
-    RECURRING_QUEUE,
-    WEBHOOK_QUEUE,
-    NOOP_QUEUE,
-];
 
 /// Schedules fired per pass.
 const SCHEDULES_PER_PASS: i64 = 50;
@@ -26,15 +13,13 @@ const SCHEDULES_PER_PASS: i64 = 50;
 /// A fire later than this is a misfire (its schedule's policy applies).
 const MISFIRE_GRACE_SECS: i64 = 300;
 
-use onegrid_store::cases::deadlines::{self, Outcome};
+use onegrid_store::cases::deadlines::Outcome;
 use onegrid_store::integrations::jobs::{self, Job};
-use onegrid_store::integrations::schedules::{self, Fired, RECURRING_QUEUE};
-use onegrid_store::integrations::webhooks::{self as hooks, AfterAttempt, WEBHOOK_QUEUE};
-use onegrid_store::mediation::whistles::{self, MEDIATION_QUEUE};
-use onegrid_store::{
-    cases::calendar_years, fieldwork::meetings, fieldwork::patrols, ledgers::digests,
-};
+use onegrid_store::integrations::schedules::{self, Fired};
+use onegrid_store::{Acting, Db, StoreError};
+use uuid::Uuid;
 
+use crate::jobs::REGISTRY;
 use crate::webhooks::Sender;
 
 /// What delivering webhooks needs.
@@ -65,9 +50,6 @@ impl Webhooks {
         })
     }
 }
-use onegrid_store::{Acting, Db, StoreError};
-use uuid::Uuid;
-
 /// Claims and runs jobs of the deadline queue.
 #[derive(Debug, Clone)]
 pub struct Runner {
@@ -136,18 +118,6 @@ pub fn backoff(attempt: i32, jitter: f64) -> Duration {
     Duration::milliseconds((capped as f64 * 1000.0 * factor) as i64)
 }
 
-#[derive(Debug, thiserror::Error)]
-enum RunError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-    #[error("the lease was lost before the job finished")]
-    LeaseLost,
-    #[error("bad job: {0}")]
-    BadJob(String),
-}
-
 impl Runner {
     /// Rescues expired leases, claims up to `batch` due jobs and runs them;
     /// once `stopping` is set, claimed jobs not yet started are handed back.
@@ -173,7 +143,9 @@ impl Runner {
         let claimed = self
             .db
             .on_queue(|c| {
-                Box::pin(async move { jobs::claim(c, QUEUES, batch, &worker, lease, now).await })
+                Box::pin(async move {
+                    jobs::claim(c, REGISTRY.queues(), batch, &worker, lease, now).await
+                })
             })
             .await?;
         let tokens: Vec<Uuid> = claimed.iter().filter_map(|j| j.lease_token).collect();
@@ -239,7 +211,7 @@ impl Runner {
             return Ok(Ran::HandedBack);
         }
         metrics::counter!("onegrid_job_attempts_total", "queue" => job.queue.clone()).increment(1);
-        match self.run(&job).await {
+        match REGISTRY.run(self, &job).await {
             Ok(Outcome::Done(what)) => {
                 metrics::counter!("onegrid_jobs_completed_total", "queue" => job.queue.clone(), "outcome" => what)
                     .increment(1);
@@ -251,71 +223,6 @@ impl Runner {
                 Ok(Ran::Failed)
             }
         }
-    }
-
-    /// Acts on the job and completes it in the same transaction.
-    async fn run(&self, job: &Job) -> Result<Outcome, RunError> {
-        match job.kind.as_str() {
-            "sla.deadline" => self.reach_deadline(job).await,
-            "noop" => self.noop(job).await,
-            schedules::STALE_DIGEST => self.fan_out(job, digests::STREET_DIGEST).await,
-            schedules::MISSING_PATROLS => {
-                self.fan_out(job, schedules::STREET_MISSING_PATROLS).await
-            }
-            digests::STREET_DIGEST | schedules::STREET_MISSING_PATROLS => {
-                self.street_day(job).await
-            }
-            schedules::CALENDAR_CHECK => self.check_calendar(job).await,
-            hooks::FAN_OUT => self.webhook_fan_out(job).await,
-            meetings::PREPARE => self.prepare_meeting(job).await,
-            whistles::REMIND | whistles::DEADLINE => self.report_in_due(job).await,
-            hooks::DELIVER => self.deliver_webhook(job).await,
-            other => Err(RunError::BadJob(format!("no runner for job kind {other}"))),
-        }
-    }
-
-    async fn noop(&self, job: &Job) -> Result<Outcome, RunError> {
-        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
-        let (id, now) = (job.id, self.clock.now());
-        // Nothing to apply: the fenced completion is the whole job.
-        let held = self
-            .db
-            .on_queue(|c| Box::pin(jobs::complete(c, id, token, now)))
-            .await?;
-        if held {
-            Ok(Outcome::Done("noop"))
-        } else {
-            Err(RunError::LeaseLost)
-        }
-    }
-
-    async fn reach_deadline(&self, job: &Job) -> Result<Outcome, RunError> {
-        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
-        let (district, street) = job.district_id.zip(job.street_id).ok_or_else(|| {
-            RunError::BadJob("a deadline job names its district and street".into())
-        })?;
-        let clock_id = job.payload["clock_id"]
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or_else(|| RunError::BadJob("payload.clock_id".into()))?;
-        let stage = job.payload["stage"].as_str().unwrap_or_default().to_owned();
-        let (id, now) = (job.id, self.clock.now());
-        self.db
-            .acting::<_, RunError, _>(Acting::Street { district, street }, move |c| {
-                Box::pin(async move {
-                    let outcome = deadlines::reach(c, clock_id, &stage, now).await?;
-                    let held = match &outcome {
-                        Outcome::Done(_) => jobs::complete(c, id, token, now).await?,
-                        Outcome::Later(at) => jobs::snooze(c, id, token, *at).await?,
-                    };
-                    if held {
-                        Ok(outcome)
-                    } else {
-                        Err(RunError::LeaseLost)
-                    }
-                })
-            })
-            .await
     }
 
     /// Fires due schedules (one transaction: fires, their jobs, next instants).
@@ -347,257 +254,6 @@ impl Runner {
             }
         }
         Ok(fired)
-    }
-
-    /// A district's daily fire: one `kind` job per street.
-    async fn fan_out(&self, job: &Job, kind: &'static str) -> Result<Outcome, RunError> {
-        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
-        let district = job
-            .district_id
-            .ok_or_else(|| RunError::BadJob("a digest names its district".into()))?;
-        let fire_for = job.payload["fire_for"]
-            .as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .ok_or_else(|| RunError::BadJob("payload.fire_for".into()))?
-            .to_utc();
-        let day = onegrid_domain::clock::china_date(fire_for);
-        let (id, now) = (job.id, self.clock.now());
-        self.db
-            .acting::<_, RunError, _>(Acting::Nobody, move |c| {
-                Box::pin(async move {
-                    schedules::per_street(c, district, kind, day, now).await?;
-                    if jobs::complete(c, id, token, now).await? {
-                        Ok(Outcome::Done("fanned out"))
-                    } else {
-                        Err(RunError::LeaseLost)
-                    }
-                })
-            })
-            .await
-    }
-
-    /// A district's daily calendar check: from 1 December, its admins are
-    /// told once if next year's calendar is missing.
-    async fn check_calendar(&self, job: &Job) -> Result<Outcome, RunError> {
-        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
-        let district = job
-            .district_id
-            .ok_or_else(|| RunError::BadJob("a calendar check names its district".into()))?;
-        let fire_for = job.payload["fire_for"]
-            .as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .ok_or_else(|| RunError::BadJob("payload.fire_for".into()))?
-            .to_utc();
-        let day = onegrid_domain::clock::china_date(fire_for);
-        let (id, now) = (job.id, self.clock.now());
-        self.db
-            .acting::<_, RunError, _>(Acting::District(district), move |c| {
-                Box::pin(async move {
-                    let told = calendar_years::warn_if_missing(c, district, day, now).await?;
-                    if told > 0 {
-                        metrics::counter!("onegrid_calendar_warnings_total").increment(1);
-                        tracing::warn!(%district, %day, told, "next year's working calendar is not loaded");
-                    }
-                    if jobs::complete(c, id, token, now).await? {
-                        Ok(Outcome::Done("calendar checked"))
-                    } else {
-                        Err(RunError::LeaseLost)
-                    }
-                })
-            })
-            .await
-    }
-
-    /// One street's share of a daily fire: its stale-ledger digests, or its
-    /// missing patrol logs.
-    async fn street_day(&self, job: &Job) -> Result<Outcome, RunError> {
-        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
-        let (district, street) = job.district_id.zip(job.street_id).ok_or_else(|| {
-            RunError::BadJob("a street digest names its district and street".into())
-        })?;
-        let day = job.payload["day"]
-            .as_str()
-            .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-            .ok_or_else(|| RunError::BadJob("payload.day".into()))?;
-        let missing = job.kind == schedules::STREET_MISSING_PATROLS;
-        let (id, now) = (job.id, self.clock.now());
-        self.db
-            .acting::<_, RunError, _>(Acting::Street { district, street }, move |c| {
-                Box::pin(async move {
-                    if missing {
-                        patrols::flag_missing(c, district, street, day, now).await?;
-                    } else {
-                        digests::street_digest(c, district, street, day, now).await?;
-                    }
-                    if jobs::complete(c, id, token, now).await? {
-                        Ok(Outcome::Done("street day"))
-                    } else {
-                        Err(RunError::LeaseLost)
-                    }
-                })
-            })
-            .await
-    }
-
-    /// A summons' reminder (half way) or deadline: acts once, in the street.
-    async fn report_in_due(&self, job: &Job) -> Result<Outcome, RunError> {
-        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
-        let (district, street) = job.district_id.zip(job.street_id).ok_or_else(|| {
-            RunError::BadJob("a report-in job names its district and street".into())
-        })?;
-        let summons = payload_id(job, "summons_id")?;
-        let deadline = job.kind == whistles::DEADLINE;
-        let (id, now) = (job.id, self.clock.now());
-        self.db
-            .acting::<_, RunError, _>(Acting::Street { district, street }, move |c| {
-                Box::pin(async move {
-                    let fired = if deadline {
-                        whistles::deadline(c, summons, now).await?
-                    } else {
-                        whistles::remind(c, summons, now).await?
-                    };
-                    if !jobs::complete(c, id, token, now).await? {
-                        return Err(RunError::LeaseLost);
-                    }
-                    Ok(Outcome::Done(match fired {
-                        whistles::Fired::Reminded(_) => "reminded",
-                        whistles::Fired::Overdue => "overdue",
-                        whistles::Fired::Nothing => "reported in",
-                    }))
-                })
-            })
-            .await
-    }
-
-    /// A community's needs meeting: created for the instant the schedule
-    /// named, its agenda compiled, the invited staff reminded - once.
-    async fn prepare_meeting(&self, job: &Job) -> Result<Outcome, RunError> {
-        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
-        let (district, street) = job
-            .district_id
-            .zip(job.street_id)
-            .ok_or_else(|| RunError::BadJob("a meeting names its district and street".into()))?;
-        let community = payload_id(job, "community_id")?;
-        let when = job.payload["fire_for"]
-            .as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .ok_or_else(|| RunError::BadJob("payload.fire_for".into()))?
-            .to_utc();
-        let (id, now) = (job.id, self.clock.now());
-        self.db
-            .acting::<_, RunError, _>(Acting::Street { district, street }, move |c| {
-                Box::pin(async move {
-                    meetings::prepare(c, district, street, community, when, now).await?;
-                    if jobs::complete(c, id, token, now).await? {
-                        Ok(Outcome::Done("meeting prepared"))
-                    } else {
-                        Err(RunError::LeaseLost)
-                    }
-                })
-            })
-            .await
-    }
-
-    /// An event's deliveries, one per endpoint that wants it.
-    async fn webhook_fan_out(&self, job: &Job) -> Result<Outcome, RunError> {
-        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
-        let event = payload_id(job, "event_id")?;
-        let (id, now) = (job.id, self.clock.now());
-        self.db
-            .acting::<_, RunError, _>(Acting::Nobody, move |c| {
-                Box::pin(async move {
-                    hooks::fan_out(c, event, now).await?;
-                    if jobs::complete(c, id, token, now).await? {
-                        Ok(Outcome::Done("fanned out"))
-                    } else {
-                        Err(RunError::LeaseLost)
-                    }
-                })
-            })
-            .await
-    }
-
-    /// One attempt of a delivery: read it, send it (outside any
-    /// transaction), then log the attempt and complete or reschedule the job
-    /// in one transaction fenced on the lease. A worker that lost its lease
-    /// may have sent a request whose log is rolled back; receivers tell
-    /// repeats by `webhook-id` (at least once, as webhooks are).
-    async fn deliver_webhook(&self, job: &Job) -> Result<Outcome, RunError> {
-        let token = job.lease_token.ok_or(RunError::LeaseLost)?;
-        let delivery = payload_id(job, "delivery_id")?;
-        let (id, now) = (job.id, self.clock.now());
-        let out = self
-            .db
-            .acting::<_, RunError, _>(Acting::Nobody, move |c| {
-                Box::pin(async move { Ok(hooks::outgoing(c, delivery).await?) })
-            })
-            .await?;
-        if out.delivery.state != "pending" || !out.endpoint.enabled {
-            let disabled = out.delivery.state == "pending";
-            return self
-                .db
-                .acting::<_, RunError, _>(Acting::Nobody, move |c| {
-                    Box::pin(async move {
-                        if disabled {
-                            hooks::abandon(c, &out.delivery, "the endpoint is disabled").await?;
-                        }
-                        if jobs::complete(c, id, token, now).await? {
-                            Ok(Outcome::Done("not sent"))
-                        } else {
-                            Err(RunError::LeaseLost)
-                        }
-                    })
-                })
-                .await;
-        }
-        let secrets = hooks::live_secrets(&self.webhooks.keys, &out.endpoint, now)?;
-        let result = self
-            .webhooks
-            .sender
-            .send(
-                &out.endpoint.url,
-                &out.event.id.to_string(),
-                &secrets,
-                hooks::body(&out.event),
-                now,
-            )
-            .await;
-        let after_send = self.clock.now();
-        let disable_after = self.webhooks.disable_after;
-        let outcome = self
-            .db
-            .acting::<_, RunError, _>(Acting::Nobody, move |c| {
-                Box::pin(async move {
-                    let after =
-                        hooks::record_attempt(c, &out, &result, after_send, disable_after).await?;
-                    let (held, outcome) = match after {
-                        AfterAttempt::Retry(at) => {
-                            (jobs::snooze(c, id, token, at).await?, Outcome::Later(at))
-                        }
-                        AfterAttempt::Delivered => (
-                            jobs::complete(c, id, token, after_send).await?,
-                            Outcome::Done("delivered"),
-                        ),
-                        AfterAttempt::Failed => (
-                            jobs::complete(c, id, token, after_send).await?,
-                            Outcome::Done("undeliverable"),
-                        ),
-                    };
-                    if held {
-                        Ok(outcome)
-                    } else {
-                        Err(RunError::LeaseLost)
-                    }
-                })
-            })
-            .await?;
-        metrics::counter!("onegrid_webhook_attempts_total", "result" => match &outcome {
-            Outcome::Done("delivered") => "delivered",
-            Outcome::Done(_) => "failed",
-            Outcome::Later(_) => "retry",
-        })
-        .increment(1);
-        Ok(outcome)
     }
 
     /// Gives every district its built-in schedules.
@@ -656,14 +312,6 @@ impl Runner {
         }
         Ok(())
     }
-}
-
-/// A uuid the job's payload names.
-fn payload_id(job: &Job, field: &str) -> Result<Uuid, RunError> {
-    job.payload[field]
-        .as_str()
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| RunError::BadJob(format!("payload.{field}")))
 }
 
 #[cfg(test)]

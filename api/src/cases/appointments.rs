@@ -16,13 +16,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::cases::filing::ServiceMode;
 use crate::cases::views::{CaseView, actor, load, load_view, view};
 use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged};
 use crate::platform::auth::Caller;
 use crate::registry::grids::grid_target;
 use crate::state::{AppState, Created, Guard};
+use onegrid_domain::channels::ServiceMode;
 
 /// A slot.
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,6 +8,7 @@ pub mod filing;
 pub mod history;
 pub mod kpis;
 pub mod reporter;
+pub mod service;
 pub mod setup;
 pub mod steps;
 pub mod tasks;

@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::cases::filing::ServiceMode;
 use crate::cases::views::{actor, load, load_view, view};
 use crate::http::error::{ApiError, ApiResult, FieldError, reference};
 use crate::http::{IdempotencyKey, IfMatch};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created, Guard};
+use onegrid_domain::channels::ServiceMode;
 
 /// A lifecycle step.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::cases::filing::ServiceMode;
 use crate::cases::steps::dispatch_changes;
 use crate::cases::views::{CaseView, actor, load, load_view, view};
 use crate::http::IdempotencyKey;
@@ -24,6 +23,7 @@ use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::platform::auth::Caller;
 use crate::registry::grids::grid_target;
 use crate::state::{AppState, Created, Guard};
+use onegrid_domain::channels::ServiceMode;
 
 /// A task of a decomposed case, or a service of a bundle.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -15,12 +15,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::filing::{Channel, Point};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::ok_with_etag;
 use crate::platform::auth::Caller;
-use crate::registry::grids::grid_target;
 use crate::state::{AppState, Guard};
+use onegrid_domain::channels::Channel;
+use onegrid_domain::geo::Point;
 
 /// A case's reporter as shown: masked, or only the fact that it is sealed.
 #[derive(Debug, Serialize, ToSchema)]
@@ -290,26 +290,6 @@ pub async fn load(c: &mut Conn, p: &Principal, id: Uuid, action: Action) -> ApiR
     let case = cases::get_case(c, id).await?;
     p.require(action, &case.target())?;
     Ok(case)
-}
-
-/// A linked resident or household must be one the caller may read (the
-/// tenant wall already hides other streets; this keeps a grid worker to
-/// their own grids), refused like a reference that does not exist.
-pub(crate) async fn readable(
-    c: &mut Conn,
-    p: &Principal,
-    grid_id: Uuid,
-    field: &str,
-) -> ApiResult<()> {
-    let target = grid_target(c, p, grid_id).await?;
-    if p.can(Action::RegistryRead, &target) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            Code::InvalidReference,
-            format!("{field} does not exist in your scope"),
-        ))
-    }
 }
 
 /// Read a case

@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::filing::Channel;
 use super::views::{CaseView, load_views, view};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{PageQuery, Paged};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Guard};
+use onegrid_domain::channels::Channel;
 
 /// Filters of a work list.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -14,11 +14,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::meetings::{AttendeeKind, AttendeeView, MeetingView, load, meeting_view};
-use crate::cases::filing::{Channel, NewCaseBody};
+use crate::cases::service::{self, Filing};
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::{IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
+use onegrid_domain::channels::Channel;
 
 /// A decision: the service item it creates.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -75,23 +76,14 @@ pub async fn record_decision(
                 onegrid_store::platform::staff::get_user(c, body.owner_user_id)
                     .await
                     .map_err(reference("owner_user_id"))?;
-                let new = NewCaseBody {
-                    channel: Channel::Meeting,
-                    category_id: body.category_id,
-                    title: body.title,
-                    description: body.description,
-                    grid_id: Some(grid.id),
-                    location: None,
-                    address: None,
-                    extra: serde_json::Map::new(),
-                    service_mode: None,
-                    tier: None,
-                    resident_id: None,
-                    household_id: None,
-                    ledger_record_ids: Vec::new(),
-                    reporter: None,
-                };
-                crate::cases::filing::check_new(&new)?;
+                let mut filing = Filing::by_staff(
+                    Channel::Meeting,
+                    body.category_id,
+                    body.title,
+                    body.description,
+                    grid.id,
+                );
+                service::check(&filing)?;
                 let finding = match body.finding_id {
                     Some(f) => {
                         let finding = patrols::get_finding(c, f)
@@ -108,11 +100,11 @@ pub async fn record_decision(
                     }
                     None => None,
                 };
-                let links = finding
+                filing.links = finding
                     .as_ref()
                     .map(|f| vec![("patrol_finding", f.id)])
                     .unwrap_or_default();
-                let case = crate::cases::filing::file_in(&st, c, &p, new, None, links, now).await?;
+                let case = service::file(&st.keys, c, &p, filing, now).await?;
                 if let Some(f) = &finding
                     && !patrols::track(c, f, case.id).await?
                 {

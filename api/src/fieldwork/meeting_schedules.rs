@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, put};
 use onegrid_domain::permissions::{Action, Target};
 use onegrid_domain::recurrence::{Days, HolidayPolicy, Misfire, Recurrence};
 use onegrid_store::fieldwork::meetings::{self};
+use onegrid_store::integrations::job_kinds::{JobKind, PrepareMeeting};
 use onegrid_store::integrations::schedules::{self, NewSchedule, ScheduleChange};
 use onegrid_store::{StoreError, cases::setup, registry::hierarchy};
 use serde::Deserialize;
@@ -88,7 +89,7 @@ pub async fn set_schedule(
                             street_id: Some(community.street_id),
                             community_id: Some(community.id),
                             key: key.clone(),
-                            kind: meetings::PREPARE,
+                            kind: PrepareMeeting::NAME,
                             name: format!("{}居民问需会", community.name),
                             rule: rule.clone(),
                             misfire: Misfire::RunOnce,

@@ -13,11 +13,14 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::patrol_views::{FindingView, PhotoView, VisitView, finding_view, own_log, visit_view};
-use crate::cases::filing::{Channel, NewCaseBody, Point, ServiceMode};
+use crate::cases::service::{self, Filing};
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::upload::hex;
 use crate::platform::auth::Caller;
 use crate::state::AppState;
+use onegrid_domain::channels::Channel;
+use onegrid_domain::channels::ServiceMode;
+use onegrid_domain::geo::Point;
 
 /// A household visit.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -288,35 +291,23 @@ pub async fn finding_to_case(
                     || finding.description.chars().take(40).collect(),
                     |t| t.trim().to_owned(),
                 );
-                let new = NewCaseBody {
-                    channel: Channel::Patrol,
-                    category_id: body.category_id,
-                    title,
-                    description: finding.description.clone(),
-                    grid_id: Some(log.grid_id),
+                let filing = Filing {
                     location: finding
                         .lon
                         .zip(finding.lat)
                         .map(|(lon, lat)| Point { lon, lat }),
                     address: finding.address.clone(),
                     extra: body.extra,
-                    service_mode: None,
-                    tier: None,
-                    resident_id: None,
-                    household_id: None,
-                    ledger_record_ids: Vec::new(),
-                    reporter: None,
+                    links: vec![("patrol_finding", finding.id)],
+                    ..Filing::by_staff(
+                        Channel::Patrol,
+                        body.category_id,
+                        title,
+                        finding.description.clone(),
+                        log.grid_id,
+                    )
                 };
-                let case = crate::cases::filing::file_in(
-                    &st,
-                    c,
-                    &p,
-                    new,
-                    None,
-                    vec![("patrol_finding", finding.id)],
-                    now,
-                )
-                .await?;
+                let case = service::file(&st.keys, c, &p, filing, now).await?;
                 if !patrols::track(c, &finding, case.id).await? {
                     return Err(ApiError::new(
                         Code::Conflict,

@@ -10,10 +10,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::cases::filing::Point;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::upload::hex;
 use crate::state::Guard;
+use onegrid_domain::geo::Point;
 
 /// A household visited.
 #[derive(Debug, Serialize, ToSchema)]

@@ -188,7 +188,8 @@ pub async fn create_dispute(
                             let resident = households::get_resident(c, r)
                                 .await
                                 .map_err(reference(&field))?;
-                            crate::cases::views::readable(c, &p, resident.grid_id, &field).await?;
+                            crate::cases::service::readable(c, &p, resident.grid_id, &field)
+                                .await?;
                             NewParty {
                                 role: party.role.as_str(),
                                 kind: "resident",

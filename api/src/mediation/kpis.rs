@@ -87,7 +87,6 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
 ///
 /// For a period and the caller's streets: per department the on-time
 /// report-in rate, average report-in time and the streets' ratings (ranked);
-
 /// per street disputes, whistles and the whistle rate (ranked); the share of
 /// settled disputes settled at each level.
 #[utoipa::path(tag = "mediation", params(KpiQuery), responses((status = 200, body = MediationFigures)))]

@@ -232,7 +232,6 @@ pub struct SummonsQuery {
 /// For department staff, every summons of their department across the
 /// district's streets (escalated cases routed to the department are in
 /// `GET /cases`); for street officers, their street's. Newest first;
-
 /// parties' names masked for department staff, phones always masked.
 #[utoipa::path(tag = "mediation", params(SummonsQuery), responses((status = 200, body = Paged<SummonsView>)))]
 #[get("/summonses")]
@@ -435,7 +434,6 @@ pub struct RatingBody {
 /// Rate a department's response
 ///
 /// The street officer, once the department is done or the whistle closed;
-
 /// once per summons (409 after).
 #[utoipa::path(tag = "mediation", params(("summons_id" = Uuid, Path, description = "Summons id")), request_body = RatingBody, responses((status = 200, body = SummonsDetail)))]
 #[post("/summonses/{summons_id}/rating")]

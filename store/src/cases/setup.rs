@@ -74,7 +74,8 @@ pub async fn ensure_reference(conn: &mut Conn, district_id: Uuid) -> StoreResult
     Ok(added)
 }
 
-fn minutes_i32(minutes: i64) -> i32 {
+/// Minutes as stored (an i32 column), saturating.
+pub(crate) fn minutes_i32(minutes: i64) -> i32 {
     i32::try_from(minutes).unwrap_or(i32::MAX)
 }
 

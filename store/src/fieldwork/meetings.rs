@@ -19,9 +19,6 @@ use crate::schema::{
     notifications, report_back_ratings,
 };
 
-/// The job a community's meeting schedule queues.
-pub const PREPARE: &str = "meeting.prepare";
-
 /// Open cases older than this at the meeting go on its agenda.
 pub const OVERDUE_DAYS: i64 = 15;
 

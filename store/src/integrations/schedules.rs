@@ -17,16 +17,13 @@ use uuid::Uuid;
 use crate::cases::setup;
 use crate::db::Conn;
 use crate::error::{StoreError, StoreResult, Violation};
+use crate::integrations::job_kinds::{
+    CalendarCheck, JobKind, MissingPatrols, RECURRING_QUEUE, SCHEDULED, StaleDigest,
+};
 use crate::integrations::jobs::{self, NewJob};
 use crate::page::{Page, PageRequest};
 use crate::schema::{schedule_fires, schedules};
 use crate::scope::Acting;
-
-/// The queue of the jobs schedules fire.
-pub const RECURRING_QUEUE: &str = "recurring";
-
-/// The daily stale-ledger digest (see `digests`).
-pub const STALE_DIGEST: &str = "ledger.stale_digest";
 
 /// A schedule row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -138,8 +135,8 @@ pub fn stale_digest(district_id: Uuid) -> NewSchedule {
         district_id,
         street_id: None,
         community_id: None,
-        key: STALE_DIGEST.into(),
-        kind: STALE_DIGEST,
+        key: StaleDigest::NAME.into(),
+        kind: StaleDigest::NAME,
         name: "台账核验提醒（每日汇总）".into(),
         rule: Recurrence {
             days: Days::WorkingDays,
@@ -154,12 +151,6 @@ pub fn stale_digest(district_id: Uuid) -> NewSchedule {
     }
 }
 
-/// The daily flag of missing patrol logs (see `patrols`).
-pub const MISSING_PATROLS: &str = "patrol.missing_logs";
-
-/// One street's flags of missing patrol logs for a day.
-pub const STREET_MISSING_PATROLS: &str = "patrol.missing_logs_street";
-
 /// The missing-patrol-log flag every district gets: working days at 20:00
 /// China time (change the hour with `PATCH /schedules/{id}`).
 pub fn missing_patrols(district_id: Uuid) -> NewSchedule {
@@ -167,8 +158,8 @@ pub fn missing_patrols(district_id: Uuid) -> NewSchedule {
         district_id,
         street_id: None,
         community_id: None,
-        key: MISSING_PATROLS.into(),
-        kind: MISSING_PATROLS,
+        key: MissingPatrols::NAME.into(),
+        kind: MissingPatrols::NAME,
         name: "网格日巡记录缺失提醒".into(),
         rule: Recurrence {
             days: Days::WorkingDays,
@@ -183,10 +174,6 @@ pub fn missing_patrols(district_id: Uuid) -> NewSchedule {
     }
 }
 
-/// The daily check that next year's working calendar is loaded (see
-/// `calendar_years`).
-pub const CALENDAR_CHECK: &str = "calendar.next_year_check";
-
 /// The calendar check every district gets: every day at 09:00 China time;
 /// from 1 December it tells the district admins once if next year is missing.
 pub fn calendar_check(district_id: Uuid) -> NewSchedule {
@@ -194,8 +181,8 @@ pub fn calendar_check(district_id: Uuid) -> NewSchedule {
         district_id,
         street_id: None,
         community_id: None,
-        key: CALENDAR_CHECK.into(),
-        kind: CALENDAR_CHECK,
+        key: CalendarCheck::NAME.into(),
+        kind: CalendarCheck::NAME,
         name: "次年工作日历导入检查".into(),
         rule: Recurrence {
             days: Days::Daily,
@@ -210,15 +197,15 @@ pub fn calendar_check(district_id: Uuid) -> NewSchedule {
     }
 }
 
-/// Queues one `kind` job per street of `district` for the China date `day`
-/// (worker session); a street already queued for the day is not queued
-/// again. The number queued.
-pub async fn per_street(
+/// Queues one job per street of `district` for the China date `day`, its
+/// payload made by `share` (worker session); a street already queued for
+/// the day is not queued again. The number queued.
+pub async fn per_street<K: JobKind>(
     conn: &mut Conn,
     district: Uuid,
-    kind: &'static str,
     day: chrono::NaiveDate,
     now: DateTime<Utc>,
+    share: fn(chrono::NaiveDate) -> K,
 ) -> StoreResult<usize> {
     use crate::schema::streets;
     crate::scope::enter(conn, now, Acting::WholeDistrict(district)).await?;
@@ -232,16 +219,9 @@ pub async fn per_street(
     for street in ids {
         let fresh = jobs::enqueue(
             conn,
-            NewJob {
-                queue: RECURRING_QUEUE,
-                kind,
-                unique_key: Some(format!("{kind}:{street}:{day}")),
-                district_id: Some(district),
-                street_id: Some(street),
-                payload: serde_json::json!({ "day": day }),
-                run_at: now,
-                max_attempts: 10,
-            },
+            NewJob::of(&share(day), now)?
+                .unique(format!("{}:{street}:{day}", K::NAME))
+                .for_tenant(district, Some(street)),
         )
         .await?;
         queued += usize::from(fresh);
@@ -382,7 +362,7 @@ async fn fire_one(
             id,
             NewJob {
                 queue: RECURRING_QUEUE,
-                kind: kind_name(&s.kind)?,
+                kind: scheduled_kind(&s.kind)?,
                 unique_key: Some(format!("schedule:{}:{}", s.id, fire_for.timestamp())),
                 district_id: Some(s.district_id),
                 street_id: s.street_id,
@@ -443,16 +423,12 @@ async fn fire_one(
 }
 
 /// The job kinds a schedule may queue (jobs name their kind statically).
-fn kind_name(kind: &str) -> StoreResult<&'static str> {
-    match kind {
-        STALE_DIGEST => Ok(STALE_DIGEST),
-        crate::ledgers::digests::STREET_DIGEST => Ok(crate::ledgers::digests::STREET_DIGEST),
-        MISSING_PATROLS => Ok(MISSING_PATROLS),
-        CALENDAR_CHECK => Ok(CALENDAR_CHECK),
-        crate::fieldwork::meetings::PREPARE => Ok(crate::fieldwork::meetings::PREPARE),
-        "noop" => Ok("noop"),
-        other => Err(StoreError::Check(format!("no job kind {other}"))),
-    }
+/// The job kind a schedule row names, if schedules may fire it.
+fn scheduled_kind(kind: &str) -> StoreResult<&'static str> {
+    SCHEDULED
+        .into_iter()
+        .find(|k| *k == kind)
+        .ok_or_else(|| StoreError::Check(format!("no job kind {kind}")))
 }
 
 /// A schedule by its key in the district.

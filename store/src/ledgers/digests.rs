@@ -14,9 +14,6 @@ use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::schema::{ledger_stale_digests, notifications};
 
-/// One street's digests for one day.
-pub const STREET_DIGEST: &str = "ledger.stale_digest_street";
-
 /// Stale records of one worker in one grid and ledger type.
 #[derive(Debug, Clone, QueryableByName)]
 struct StaleRow {

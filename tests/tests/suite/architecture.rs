@@ -1,7 +1,8 @@
 //! The house rules, checked on the source itself: the tenant scope is set
-//! in one module only, through its three doors.
+//! in one module only, through its three doors; jobs are typed; files stay
+//! small; both layers are laid out by the same bounded contexts.
 
-use onegrid_tests::source::{code_lines, rust_files};
+use onegrid_tests::source::{code_lines, root, rust_files};
 
 /// The files allowed to set the tenant scope or open a connection of their
 /// own: the scope module, the pool with its doors, and the migrator.
@@ -65,4 +66,208 @@ fn the_scope_module_has_three_doors() {
         !db.contains("pub async fn unscoped") && !db.contains("pub async fn conn("),
         "no door without a scope"
     );
+}
+
+/// Every kind of job the store defines is run by the worker, through its
+/// registry: the runner matches no kind by name.
+#[test]
+fn every_job_kind_is_typed_and_registered() {
+    let kinds: Vec<String> = rust_files("store/src")
+        .iter()
+        .flat_map(|(_, text)| {
+            code_lines(text)
+                .filter_map(|(_, l)| l.strip_prefix("impl JobKind for "))
+                .map(|rest| rest.trim_end_matches(" {").to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(kinds.len() >= 12, "the job kinds: {kinds:?}");
+    let registry = std::fs::read_to_string(root().join("worker/src/jobs/mod.rs")).unwrap();
+    let runs: String = rust_files("worker/src/jobs")
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    for kind in &kinds {
+        assert!(
+            registry.contains(&format!(".with::<job_kinds::{kind}>()")),
+            "{kind} is not in the worker's registry"
+        );
+        assert!(
+            runs.contains(&format!("impl Run for {kind} "))
+                || runs.contains(&format!("impl Run for job_kinds::{kind} ")),
+            "{kind} has no Run"
+        );
+    }
+    for (path, text) in rust_files("worker/src") {
+        for (n, line) in code_lines(&text) {
+            assert!(
+                !line.contains("job.kind ==") && !line.contains("kind.as_str() {"),
+                "{path}:{n} matches a job kind as a string"
+            );
+        }
+    }
+}
+
+/// Files generated from the database or holding the permission matrix's
+/// data may be long; nothing else is.
+const LONG_FILES: &[&str] = &[
+    "store/src/schema.rs",
+    "store/src/constraints.rs",
+    "domain/src/permissions.rs",
+];
+
+/// No source file is much over 600 lines: a file that grows is split by
+/// what its parts are about.
+#[test]
+fn no_source_file_is_over_about_600_lines() {
+    let mut long = Vec::new();
+    for dir in [
+        "api/src",
+        "store/src",
+        "worker/src",
+        "domain/src",
+        "config/src",
+        "tests/src",
+    ] {
+        for (path, text) in rust_files(dir) {
+            let lines = text.lines().count();
+            if lines > 650 && !LONG_FILES.contains(&path.as_str()) {
+                long.push(format!("{path}: {lines} lines"));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split these by what their parts are about:\n{}",
+        long.join("\n")
+    );
+}
+
+/// The bounded contexts, the same in the API and in the store.
+const CONTEXTS: &[&str] = &[
+    "platform",
+    "registry",
+    "ledgers",
+    "cases",
+    "mediation",
+    "fieldwork",
+    "integrations",
+];
+
+/// api/src and store/src are laid out by the same bounded contexts, and
+/// each context of the API registers its own routes.
+#[test]
+fn both_layers_are_laid_out_by_bounded_context() {
+    for context in CONTEXTS {
+        for layer in ["api/src", "store/src"] {
+            assert!(
+                root().join(layer).join(context).join("mod.rs").is_file(),
+                "{layer}/{context}/mod.rs is missing"
+            );
+        }
+        let module =
+            std::fs::read_to_string(root().join("api/src").join(context).join("mod.rs")).unwrap();
+        assert!(
+            module.contains("pub fn routes(cfg: &mut ServiceConfig)"),
+            "api/src/{context} does not register its own routes"
+        );
+    }
+    let app = std::fs::read_to_string(root().join("api/src/app.rs")).unwrap();
+    for context in CONTEXTS {
+        assert!(
+            app.contains(&format!(".configure({context}::routes)")),
+            "{context} is not mounted"
+        );
+    }
+    assert!(
+        !root().join("api/src/routes").exists(),
+        "api/src/routes is gone: handlers live in their context"
+    );
+}
+
+/// Use cases know no HTTP: the store, the domain and every context's
+/// `service.rs` import nothing of actix nor of the HTTP extractors.
+#[test]
+fn services_import_no_http() {
+    let mut offences = Vec::new();
+    let services = rust_files("api/src")
+        .into_iter()
+        .filter(|(path, _)| path.ends_with("/service.rs"));
+    let layers = rust_files("store/src")
+        .into_iter()
+        .chain(rust_files("domain/src"));
+    let all: Vec<(String, String)> = services.chain(layers).collect();
+    assert!(all.iter().any(|(p, _)| p == "api/src/cases/service.rs"));
+    for (path, text) in all {
+        for (n, line) in code_lines(&text) {
+            for needle in ["actix", "HttpRequest", "HttpResponse", "crate::http::input"] {
+                if line.contains(needle) {
+                    offences.push(format!("{path}:{n}: {needle}"));
+                }
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "a service imports HTTP:\n{}",
+        offences.join("\n")
+    );
+}
+
+/// Other contexts reach cases through its service only, never through the
+/// handlers of its routes.
+#[test]
+fn other_contexts_file_cases_through_the_service() {
+    let mut offences = Vec::new();
+    for (path, text) in rust_files("api/src") {
+        if path.starts_with("api/src/cases/") {
+            continue;
+        }
+        for (n, line) in code_lines(&text) {
+            if let Some(at) = line.find("crate::cases::") {
+                let rest = &line[at + "crate::cases::".len()..];
+                if !rest.starts_with("service") {
+                    offences.push(format!("{path}:{n}: {}", line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "reach cases through cases::service:\n{}",
+        offences.join("\n")
+    );
+}
+
+/// The README's "where does X go" names the same contexts as the code, and
+/// every path it names exists.
+#[test]
+fn the_readme_house_section_is_true() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- house:start -->")
+        .expect("README lacks the house section");
+    let end = readme.find("<!-- house:end -->").unwrap();
+    let section = &readme[start..end];
+    let listed: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    assert_eq!(listed, CONTEXTS, "the README's contexts are the code's");
+    let mut checked = 0;
+    for quoted in section.split('`').skip(1).step_by(2) {
+        let path = quoted
+            .replace("<context>", "cases")
+            .replace("<resource>", "filing");
+        // Paths in the tree; URLs (`/problems`) and attributes are not files.
+        if path.contains('/') && !path.starts_with('/') && !path.starts_with('#') {
+            assert!(
+                root().join(&path).exists(),
+                "the README names {quoted}, which does not exist"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} paths checked");
 }

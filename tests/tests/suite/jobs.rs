@@ -389,6 +389,50 @@ async fn the_runner_completes_noops_and_fails_unknown_kinds_for_good() {
 }
 
 #[tokio::test]
+async fn a_payload_that_does_not_fit_its_kind_fails_naming_the_kind_not_the_value() {
+    use std::sync::atomic::AtomicBool;
+    let app = TestApp::start().await;
+    let now = app.clock.now();
+    let mut deadline = job(Some("ill-typed-1"), now - Duration::seconds(1), 1);
+    deadline.queue = "sla";
+    deadline.kind = "sla.deadline";
+    deadline.payload = json!({"clock_id": "not-a-uuid-4711", "stage": "due"});
+    enqueue(&app, deadline).await;
+    let runner = onegrid_worker::runner::Runner {
+        worker_id: "t".into(),
+        lease: Duration::seconds(30),
+        batch: 10,
+        ..app.runner()
+    };
+    let pass = runner.tick(&AtomicBool::new(false)).await.unwrap();
+    assert_eq!((pass.completed, pass.failed), (0, 1));
+    let mut owner = app.db.owner().await;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        state: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        last_error: Option<String>,
+    }
+    let row: Row =
+        diesel::sql_query("SELECT state, last_error FROM jobs WHERE unique_key = 'ill-typed-1'")
+            .get_result(&mut owner)
+            .await
+            .unwrap();
+    let error = row.last_error.unwrap();
+    assert_eq!(row.state, "failed");
+    assert!(
+        error.contains("the payload of sla.deadline does not parse"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("4711"),
+        "the error echoes the payload: {error}"
+    );
+}
+
+#[tokio::test]
 async fn district_admins_see_failed_jobs_and_replay_them() {
     use std::sync::atomic::AtomicBool;
     let app = TestApp::start().await;

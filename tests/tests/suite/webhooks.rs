@@ -556,7 +556,7 @@ async fn a_live_workers_deliveries_run_once_and_a_dead_workers_are_rescued() {
         .on_queue(|c| {
             Box::pin(onegrid_store::integrations::jobs::claim(
                 c,
-                &[onegrid_store::integrations::webhooks::WEBHOOK_QUEUE],
+                &[onegrid_store::integrations::job_kinds::WEBHOOK_QUEUE],
                 10,
                 "dead",
                 chrono::Duration::seconds(2),

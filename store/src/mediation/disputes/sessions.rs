@@ -1,0 +1,251 @@
+//! A dispute's documents, mediation sessions and the follow-ups a settled
+//! dispute schedules.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use onegrid_domain::mediation::{FOLLOW_UP_DAYS, Status};
+use uuid::Uuid;
+
+use super::Dispute;
+use super::Document;
+use super::FollowUp;
+use super::NewEvent;
+use super::Refused;
+use super::Session;
+use super::append_event;
+use crate::db::Conn;
+use crate::error::StoreResult;
+use crate::schema::{dispute_documents, dispute_follow_ups, disputes, mediation_sessions};
+
+/// Records a document of a dispute (bytes already in the blob store).
+pub async fn add_document(conn: &mut Conn, doc: &Document) -> StoreResult<()> {
+    diesel::insert_into(dispute_documents::table)
+        .values((
+            dispute_documents::street_id.eq(doc.street_id),
+            dispute_documents::id.eq(doc.id),
+            dispute_documents::dispute_id.eq(doc.dispute_id),
+            dispute_documents::file_name.eq(&doc.file_name),
+            dispute_documents::content_type.eq(&doc.content_type),
+            dispute_documents::size_bytes.eq(doc.size_bytes),
+            dispute_documents::sha256.eq(&doc.sha256),
+            dispute_documents::uploaded_by.eq(doc.uploaded_by),
+            dispute_documents::uploaded_at.eq(doc.uploaded_at),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn documents(conn: &mut Conn, d: &Dispute) -> StoreResult<Vec<Document>> {
+    Ok(dispute_documents::table
+        .filter(dispute_documents::street_id.eq(d.street_id))
+        .filter(dispute_documents::dispute_id.eq(d.id))
+        .select(Document::as_select())
+        .order(dispute_documents::id)
+        .load(conn)
+        .await?)
+}
+
+/// A session to record.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub held_at: DateTime<Utc>,
+    pub place: String,
+    pub mediators: Vec<String>,
+    pub department_ids: Vec<Uuid>,
+    pub notes: Option<String>,
+    /// adjourned, agreement or failed.
+    pub result: &'static str,
+    pub referral: Option<&'static str>,
+    pub agreement_document_id: Option<Uuid>,
+    pub recorded_by: Uuid,
+}
+
+/// Records a mediation session of an open dispute (under its version). An
+/// agreement settles the dispute at its level; a failure refers it on; both
+/// schedule the follow-up visits.
+pub async fn record_session(
+    conn: &mut Conn,
+    d: &Dispute,
+    version: i32,
+    s: NewSession,
+    at: DateTime<Utc>,
+) -> StoreResult<Result<(Session, Dispute), Refused>> {
+    if !d.is_open() {
+        return Ok(Err(Refused::Status(d.status.clone())));
+    }
+    let status = match s.result {
+        "agreement" => Some(Status::Settled),
+        "failed" => Some(Status::Referred),
+        _ => None,
+    };
+    let updated: Option<Dispute> = diesel::update(
+        disputes::table
+            .filter(disputes::street_id.eq(d.street_id))
+            .filter(disputes::id.eq(d.id))
+            .filter(disputes::version.eq(version))
+            .filter(disputes::status.eq(Status::Open.as_str())),
+    )
+    .set((
+        disputes::status.eq(status.unwrap_or(Status::Open).as_str()),
+        disputes::settled_level.eq(status.map(|_| d.level.clone())),
+        disputes::referral.eq(s.referral),
+        disputes::outcome_at.eq(status.map(|_| at)),
+        disputes::version.eq(disputes::version + 1),
+        disputes::updated_at.eq(at),
+    ))
+    .returning(Dispute::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?;
+    let Some(updated) = updated else {
+        return Ok(Err(Refused::Version(d.version)));
+    };
+    let session: Session = diesel::insert_into(mediation_sessions::table)
+        .values((
+            mediation_sessions::street_id.eq(d.street_id),
+            mediation_sessions::id.eq(Uuid::now_v7()),
+            mediation_sessions::dispute_id.eq(d.id),
+            mediation_sessions::held_at.eq(s.held_at),
+            mediation_sessions::place.eq(s.place),
+            mediation_sessions::level.eq(&d.level),
+            mediation_sessions::mediators.eq(s.mediators),
+            mediation_sessions::department_ids.eq(s.department_ids),
+            mediation_sessions::notes.eq(s.notes),
+            mediation_sessions::result.eq(s.result),
+            mediation_sessions::referral.eq(s.referral),
+            mediation_sessions::agreement_document_id.eq(s.agreement_document_id),
+            mediation_sessions::recorded_by.eq(s.recorded_by),
+            mediation_sessions::recorded_at.eq(at),
+        ))
+        .returning(Session::as_returning())
+        .get_result(conn)
+        .await?;
+    if status.is_some() {
+        let today = onegrid_domain::clock::china_date(at);
+        let rows: Vec<_> = FOLLOW_UP_DAYS
+            .iter()
+            .zip(1_i16..)
+            .map(|(days, seq)| {
+                (
+                    dispute_follow_ups::street_id.eq(d.street_id),
+                    dispute_follow_ups::dispute_id.eq(d.id),
+                    dispute_follow_ups::seq.eq(seq),
+                    dispute_follow_ups::due_on.eq(today + Duration::days(*days)),
+                )
+            })
+            .collect();
+        diesel::insert_into(dispute_follow_ups::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+    }
+    append_event(
+        conn,
+        &updated,
+        NewEvent {
+            step: match s.result {
+                "agreement" => "settle",
+                "failed" => "refer",
+                _ => "session",
+            },
+            from_level: None,
+            to_level: None,
+            reason: None,
+            actor_id: s.recorded_by,
+            data: serde_json::json!({"session_id": session.id, "result": session.result, "referral": session.referral}),
+            at,
+        },
+    )
+    .await?;
+    Ok(Ok((session, updated)))
+}
+
+pub async fn sessions(conn: &mut Conn, d: &Dispute) -> StoreResult<Vec<Session>> {
+    Ok(mediation_sessions::table
+        .filter(mediation_sessions::street_id.eq(d.street_id))
+        .filter(mediation_sessions::dispute_id.eq(d.id))
+        .select(Session::as_select())
+        .order(mediation_sessions::id)
+        .load(conn)
+        .await?)
+}
+
+pub async fn follow_ups(conn: &mut Conn, d: &Dispute) -> StoreResult<Vec<FollowUp>> {
+    Ok(dispute_follow_ups::table
+        .filter(dispute_follow_ups::street_id.eq(d.street_id))
+        .filter(dispute_follow_ups::dispute_id.eq(d.id))
+        .select(FollowUp::as_select())
+        .order(dispute_follow_ups::seq)
+        .load(conn)
+        .await?)
+}
+
+/// Records follow-up visit `seq` as done; the last one closes the dispute.
+/// `None`: no such visit, or it was already done.
+pub async fn complete_follow_up(
+    conn: &mut Conn,
+    d: &Dispute,
+    seq: i16,
+    by: Uuid,
+    notes: Option<String>,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<Dispute>> {
+    let done = diesel::update(
+        dispute_follow_ups::table
+            .filter(dispute_follow_ups::street_id.eq(d.street_id))
+            .filter(dispute_follow_ups::dispute_id.eq(d.id))
+            .filter(dispute_follow_ups::seq.eq(seq))
+            .filter(dispute_follow_ups::done_at.is_null()),
+    )
+    .set((
+        dispute_follow_ups::done_at.eq(Some(at)),
+        dispute_follow_ups::done_by.eq(Some(by)),
+        dispute_follow_ups::notes.eq(notes),
+    ))
+    .execute(conn)
+    .await?;
+    if done == 0 {
+        return Ok(None);
+    }
+    let left: i64 = dispute_follow_ups::table
+        .filter(dispute_follow_ups::street_id.eq(d.street_id))
+        .filter(dispute_follow_ups::dispute_id.eq(d.id))
+        .filter(dispute_follow_ups::done_at.is_null())
+        .count()
+        .get_result(conn)
+        .await?;
+    let updated: Dispute = diesel::update(
+        disputes::table
+            .filter(disputes::street_id.eq(d.street_id))
+            .filter(disputes::id.eq(d.id)),
+    )
+    .set((
+        disputes::status.eq(if left == 0 {
+            Status::Closed.as_str()
+        } else {
+            d.status.as_str()
+        }),
+        disputes::version.eq(disputes::version + 1),
+        disputes::updated_at.eq(at),
+    ))
+    .returning(Dispute::as_returning())
+    .get_result(conn)
+    .await?;
+    append_event(
+        conn,
+        &updated,
+        NewEvent {
+            step: if left == 0 { "close" } else { "follow_up" },
+            from_level: None,
+            to_level: None,
+            reason: None,
+            actor_id: by,
+            data: serde_json::json!({"seq": seq}),
+            at,
+        },
+    )
+    .await?;
+    Ok(Some(updated))
+}
