@@ -53,6 +53,12 @@ async fn exists(conn: &mut AsyncPgConnection, name: &str) -> bool {
 }
 
 async fn template() -> String {
+    // Templates of older migration sets are never used again.
+    #[derive(diesel::QueryableByName)]
+    struct Stale {
+        #[diesel(sql_type = Text)]
+        datname: String,
+    }
     let name = format!("onegrid_tpl_{}", migrations_hash());
     let mut conn = AsyncPgConnection::establish(&format!("{}/postgres", server_url())).await.expect(
         "PostgreSQL is not reachable: start it with pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
@@ -82,12 +88,6 @@ async fn template() -> String {
             .execute(&mut conn)
             .await
             .unwrap();
-        // Templates of older migration sets are never used again.
-        #[derive(diesel::QueryableByName)]
-        struct Stale {
-            #[diesel(sql_type = Text)]
-            datname: String,
-        }
         let stale: Vec<Stale> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'onegrid_tpl_%' AND datname NOT IN ($1, $2)")
             .bind::<Text, _>(&name)
             .bind::<Text, _>(&building)

@@ -27,6 +27,11 @@ pub use fixture::World;
 /// The password of every fixture account.
 pub const PASSWORD: &str = "correct-horse-battery";
 
+/// An RFC 3339 instant (tests write times as China time strings).
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
 /// The day fixture roles start: long before any instant a test pins, so
 /// pinning the clock into the past or the future keeps every role valid.
 pub fn roles_since() -> chrono::NaiveDate {
@@ -395,6 +400,19 @@ impl TestApp {
             batch: 100,
             concurrency: 4,
             webhooks: onegrid_worker::runner::Webhooks::from_config(&self.state.config).unwrap(),
+        }
+    }
+
+    /// Runs worker passes at `when` until nothing is left to do; the number
+    /// of jobs and fires they ran.
+    pub async fn settle_at(&self, when: &str) -> usize {
+        let mut ran = 0;
+        loop {
+            let pass = self.tick_at(when).await;
+            if pass.ran() == 0 {
+                return ran;
+            }
+            ran += pass.ran();
         }
     }
 

@@ -38,7 +38,7 @@ pub struct Receiver {
 impl Receiver {
     /// Listens on 127.0.0.2 (a loopback address tests open with
     /// `ONEGRID_WEBHOOK_ALLOW_CIDRS=127.0.0.2/32`).
-    pub async fn start() -> Receiver {
+    pub fn start() -> Receiver {
         let script = Arc::new(Mutex::new(Script::default()));
         let shared = script.clone();
         let listener = std::net::TcpListener::bind("127.0.0.2:0").unwrap();

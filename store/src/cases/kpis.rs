@@ -113,6 +113,7 @@ pub struct KpiQuery {
 
 /// The KPI counts per group, largest groups first.
 pub async fn kpis(conn: &mut Conn, q: &KpiQuery) -> StoreResult<Vec<KpiCounts>> {
+    use diesel::sql_types::{Array, Bool};
     let reach = q.reach.clone().unwrap_or_default();
     let sql = format!(
         "SELECT {key} AS key,
@@ -163,7 +164,6 @@ pub async fn kpis(conn: &mut Conn, q: &KpiQuery) -> StoreResult<Vec<KpiCounts>> 
         ORDER BY 2 DESC, 1",
         key = q.group_by.column()
     );
-    use diesel::sql_types::{Array, Bool};
     Ok(diesel::sql_query(sql)
         .bind::<Timestamptz, _>(q.from)
         .bind::<Timestamptz, _>(q.to)

@@ -233,6 +233,14 @@ async fn missing_or_malformed_credentials_are_401_with_www_authenticate() {
 
 #[tokio::test]
 async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
+    // In the database: the SHA-256 of the secret, never the secret.
+    #[derive(diesel::QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = diesel::sql_types::Bytea)]
+        secret_hash: Vec<u8>,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        row: String,
+    }
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let admin = app.token("a-admin").await;
@@ -255,14 +263,6 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
         "the secret must never be listed"
     );
     assert_eq!(listed.ok(200)["items"].as_array().unwrap().len(), 1);
-    // In the database: the SHA-256 of the secret, never the secret.
-    #[derive(diesel::QueryableByName)]
-    struct Stored {
-        #[diesel(sql_type = diesel::sql_types::Bytea)]
-        secret_hash: Vec<u8>,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        row: String,
-    }
     let mut owner = app.db.owner().await;
     let stored: Stored = diesel_async::RunQueryDsl::get_result(
         diesel::sql_query("SELECT secret_hash, k::text AS row FROM api_keys k"),

@@ -20,10 +20,6 @@ async fn notices(app: &TestApp, token: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn settle_at(app: &TestApp, when: &str) {
-    while app.tick_at(when).await.ran() > 0 {}
-}
-
 async fn missing_gauge(app: &TestApp) -> String {
     let text = app.get("/metrics").send().await.text;
     text.lines()
@@ -41,7 +37,7 @@ async fn a_missing_next_year_is_reported_from_december_once() {
     app.runner().ensure_schedules().await.unwrap();
 
     // 30 November, 09:00 China time: nothing is due yet.
-    settle_at(&app, "2026-11-30T01:00:00Z").await;
+    app.settle_at("2026-11-30T01:00:00Z").await;
     let ready = app.get("/readyz").send().await;
     let body = ready.ok(200);
     assert_eq!(
@@ -55,7 +51,7 @@ async fn a_missing_next_year_is_reported_from_december_once() {
     );
 
     // 1 December: the district admin is told, readiness names the district.
-    settle_at(&app, "2026-12-01T01:00:00Z").await;
+    app.settle_at("2026-12-01T01:00:00Z").await;
     let told = notices(&app, &d_admin).await;
     assert_eq!(told.len(), 1, "{told:?}");
     assert_eq!(told[0]["body"]["year"], 2027);
@@ -81,8 +77,8 @@ async fn a_missing_next_year_is_reported_from_december_once() {
     assert_eq!(app.db.count("calendar_warnings").await, 1);
 
     // The next days: still one notice.
-    settle_at(&app, "2026-12-02T01:00:00Z").await;
-    settle_at(&app, "2026-12-03T01:00:00Z").await;
+    app.settle_at("2026-12-02T01:00:00Z").await;
+    app.settle_at("2026-12-03T01:00:00Z").await;
     assert_eq!(notices(&app, &d_admin).await.len(), 1);
 
     // The district loads its 2027 days (a test list, not the official one).
@@ -98,6 +94,6 @@ async fn a_missing_next_year_is_reported_from_december_once() {
         missing_gauge(&app).await,
         "onegrid_calendar_next_year_missing_districts 0"
     );
-    settle_at(&app, "2026-12-04T01:00:00Z").await;
+    app.settle_at("2026-12-04T01:00:00Z").await;
     assert_eq!(notices(&app, &d_admin).await.len(), 1);
 }

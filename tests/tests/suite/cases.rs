@@ -4,13 +4,9 @@
 //! rework, illegal and concurrent steps, permissions per step, the sealed
 //! reporter, work lists and counts.
 
-use chrono::{DateTime, Utc};
-use onegrid_tests::{Reply, TestApp, World};
+use chrono::DateTime;
+use onegrid_tests::{Reply, TestApp, World, at};
 use serde_json::{Value, json};
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
 
 fn same_instant(v: &Value, s: &str) -> bool {
     v.as_str()
@@ -191,6 +187,12 @@ async fn filing_routes_to_a_grid_and_starts_clocks_on_the_working_calendar() {
 
 #[tokio::test]
 async fn channels_the_suggestion_box_and_the_app_key() {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        row: String,
+    }
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let worker = app.token("a1-worker").await;
@@ -252,12 +254,6 @@ async fn channels_the_suggestion_box_and_the_app_key() {
         json!({"sealed": true, "name": null, "phone": null})
     );
     let mut owner = app.db.owner().await;
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        row: String,
-    }
-    use diesel_async::RunQueryDsl;
     let rows: Vec<Row> = diesel::sql_query("SELECT r::text AS row FROM case_reporters r")
         .load(&mut owner)
         .await
@@ -323,6 +319,8 @@ async fn channels_the_suggestion_box_and_the_app_key() {
 
 #[tokio::test]
 async fn the_whole_loop_with_pause_extension_rating_and_rework() {
+    // Nobody can edit it, not even the owner.
+    use diesel_async::RunQueryDsl;
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let worker = app.token("a1-worker").await;
@@ -530,8 +528,6 @@ async fn the_whole_loop_with_pause_extension_rating_and_rework() {
         ),
         (Some("resolved"), Some("in_progress"))
     );
-    // Nobody can edit it, not even the owner.
-    use diesel_async::RunQueryDsl;
     let mut owner = app.db.owner().await;
     let tamper = diesel::sql_query("UPDATE case_events SET reason = 'x'")
         .execute(&mut owner)

@@ -2,14 +2,10 @@
 //! escalation at 100 % recorded as a system event, nothing for stopped clocks
 //! or closed cases, paused clocks waiting and firing after they resume.
 
-use chrono::{DateTime, Utc};
-use onegrid_tests::{TestApp, World};
+use chrono::DateTime;
+use onegrid_tests::{TestApp, World, at};
 use onegrid_worker::runner::Pass;
 use serde_json::{Value, json};
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
 
 async fn inbox(app: &TestApp, user: &str) -> Vec<Value> {
     let token = app.token(user).await;
@@ -235,11 +231,6 @@ async fn paused_clocks_wait_and_closed_cases_stay_quiet() {
     assert_eq!(after.ok(200)["escalation_level"], 1);
 }
 
-/// Runs passes at `when` until the worker has nothing left to do.
-async fn settle_at(app: &TestApp, when: &str) {
-    while app.tick_at(when).await.ran() > 0 {}
-}
-
 async fn escalations(app: &TestApp, token: &str, case: &Value) -> Vec<(i64, String)> {
     let events = app
         .get(&format!(
@@ -321,19 +312,19 @@ async fn milestones_extensions_and_rework_clocks_reach_their_deadlines_too() {
     .await;
 
     // 13:01: the met milestone's deadline does nothing.
-    settle_at(&app, "2026-12-02T13:01:00+08:00").await;
+    app.settle_at("2026-12-02T13:01:00+08:00").await;
     assert!(escalations(&app, &worker, &case).await.is_empty());
     // 18:01: 抢修 was not reached - one escalation, by the milestone clock.
-    settle_at(&app, "2026-12-02T18:01:00+08:00").await;
+    app.settle_at("2026-12-02T18:01:00+08:00").await;
     assert_eq!(
         escalations(&app, &worker, &case).await,
         [(1, "milestone".to_owned())]
     );
     // The resolution clock was due at 10:00 the next day before the
     // extension; nothing happens then, only at 11:00.
-    settle_at(&app, "2026-12-03T10:30:00+08:00").await;
+    app.settle_at("2026-12-03T10:30:00+08:00").await;
     assert_eq!(escalations(&app, &worker, &case).await.len(), 1);
-    settle_at(&app, "2026-12-03T11:01:00+08:00").await;
+    app.settle_at("2026-12-03T11:01:00+08:00").await;
     assert_eq!(
         escalations(&app, &worker, &case).await,
         [(1, "milestone".to_owned()), (2, "resolution".to_owned())]
@@ -360,10 +351,10 @@ async fn milestones_extensions_and_rework_clocks_reach_their_deadlines_too() {
         .clone();
     let due = DateTime::parse_from_rfc3339(rework["due_at"].as_str().unwrap()).unwrap();
     let before = (due - chrono::Duration::minutes(1)).to_rfc3339();
-    settle_at(&app, &before).await;
+    app.settle_at(&before).await;
     assert_eq!(escalations(&app, &worker, &case).await.len(), 2);
     let after = (due + chrono::Duration::minutes(1)).to_rfc3339();
-    settle_at(&app, &after).await;
+    app.settle_at(&after).await;
     assert_eq!(
         escalations(&app, &worker, &case).await,
         [

@@ -272,6 +272,12 @@ async fn retries_with_backoff_end_in_a_terminal_state_an_admin_can_replay() {
 
 #[tokio::test]
 async fn jobs_stay_behind_the_tenant_wall() {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    use diesel_async::{AsyncConnection, RunQueryDsl};
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let now = app.clock.now();
@@ -281,7 +287,6 @@ async fn jobs_stay_behind_the_tenant_wall() {
     enqueue(&app, a).await;
     // As the app role with street B's scope: nothing; without scope: nothing.
     let mut conn = app.db.app().await;
-    use diesel_async::{AsyncConnection, RunQueryDsl};
     let (district, street_b) = (w.district.to_string(), w.street_b.to_string());
     let seen: i64 = conn
         .transaction::<_, diesel::result::Error, _>(async |c| {
@@ -290,11 +295,6 @@ async fn jobs_stay_behind_the_tenant_wall() {
                 .bind::<diesel::sql_types::Text, _>(&street_b)
                 .execute(c)
                 .await?;
-            #[derive(diesel::QueryableByName)]
-            struct N {
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
-                n: i64,
-            }
             Ok(diesel::sql_query("SELECT count(*) AS n FROM jobs").get_result::<N>(c).await?.n)
         })
         .await
@@ -333,6 +333,16 @@ async fn jobs_stay_behind_the_tenant_wall() {
 
 #[tokio::test]
 async fn the_runner_completes_noops_and_fails_unknown_kinds_for_good() {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        kind: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        state: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        last_error: Option<String>,
+    }
     use std::sync::atomic::AtomicBool;
     let app = TestApp::start().await;
     let now = app.clock.now();
@@ -355,16 +365,6 @@ async fn the_runner_completes_noops_and_fails_unknown_kinds_for_good() {
     // A stopping worker claims nothing more.
     let stopped = runner.tick(&AtomicBool::new(true)).await.unwrap();
     assert_eq!(stopped.ran(), 0);
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        kind: String,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        state: String,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        last_error: Option<String>,
-    }
-    use diesel_async::RunQueryDsl;
     let mut owner = app.db.owner().await;
     let rows: Vec<Row> =
         diesel::sql_query("SELECT kind, state, last_error FROM jobs ORDER BY kind")
@@ -390,6 +390,14 @@ async fn the_runner_completes_noops_and_fails_unknown_kinds_for_good() {
 
 #[tokio::test]
 async fn a_payload_that_does_not_fit_its_kind_fails_naming_the_kind_not_the_value() {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        state: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        last_error: Option<String>,
+    }
+    use diesel_async::RunQueryDsl;
     use std::sync::atomic::AtomicBool;
     let app = TestApp::start().await;
     let now = app.clock.now();
@@ -407,14 +415,6 @@ async fn a_payload_that_does_not_fit_its_kind_fails_naming_the_kind_not_the_valu
     let pass = runner.tick(&AtomicBool::new(false)).await.unwrap();
     assert_eq!((pass.completed, pass.failed), (0, 1));
     let mut owner = app.db.owner().await;
-    use diesel_async::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        state: String,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        last_error: Option<String>,
-    }
     let row: Row =
         diesel::sql_query("SELECT state, last_error FROM jobs WHERE unique_key = 'ill-typed-1'")
             .get_result(&mut owner)

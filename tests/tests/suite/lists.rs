@@ -2,9 +2,8 @@
 //! exist, and a page costs the same number of statements whatever its size
 //! (the pool counts every statement it sends).
 
-use chrono::DateTime;
 use onegrid_tests::fixture::World;
-use onegrid_tests::{Reply, TestApp};
+use onegrid_tests::{Reply, TestApp, at};
 use serde_json::{Value, json};
 
 /// Statements sent while answering `path` as `token`, and the reply.
@@ -22,10 +21,6 @@ fn items(r: &Reply) -> Vec<Value> {
         .as_array()
         .unwrap()
         .clone()
-}
-
-fn at(s: &str) -> DateTime<chrono::Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
 }
 
 /// Six of every busy list's rows, as the people who list them make them.

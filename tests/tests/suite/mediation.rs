@@ -6,19 +6,9 @@
 //! and masking in the department inbox; the dispute ladder, sessions,
 //! agreements, referrals, follow-ups and where disputes were settled.
 
-use chrono::{DateTime, Utc};
 use onegrid_tests::receiver::Receiver;
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::{TestApp, World, at};
 use serde_json::{Value, json};
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
-
-/// Runs worker passes at `when` until nothing is left to do.
-async fn settle_at(app: &TestApp, when: &str) {
-    while app.tick_at(when).await.ran() > 0 {}
-}
 
 #[tokio::test]
 async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
@@ -41,7 +31,7 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
         };
         staff.push((code.clone(), id.clone(), token));
     }
-    let rx = Receiver::start().await;
+    let rx = Receiver::start();
     app.post("/api/v1/webhook-endpoints")
         .bearer(&a_admin)
         .json(&json!({"url": format!("{}/m", rx.base), "street_id": w.street_a,
@@ -116,8 +106,8 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
     );
 
     // 10:15: half way - only the two that have not reported are reminded, once.
-    settle_at(&app, "2026-12-02T10:15:00+08:00").await;
-    settle_at(&app, "2026-12-02T10:16:00+08:00").await;
+    app.settle_at("2026-12-02T10:15:00+08:00").await;
+    app.settle_at("2026-12-02T10:16:00+08:00").await;
     let token_of = |code: &str| staff.iter().find(|(c, _, _)| c == code).unwrap().2.clone();
     assert_eq!(
         app.notifications_of_kind(&token_of("health"), "mediation.remind")
@@ -138,7 +128,7 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
     );
 
     // 10:31: the deadline - both marked overdue and escalated, once.
-    settle_at(&app, "2026-12-02T10:31:00+08:00").await;
+    app.settle_at("2026-12-02T10:31:00+08:00").await;
     // 10:40: health reports in, late.
     app.clock.set(Some(at("2026-12-02T10:40:00+08:00")));
     let late = app
@@ -151,8 +141,8 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
         (late.ok(200)["late"].as_bool(), late.body["state"].as_str()),
         (Some(true), Some("reported_in"))
     );
-    settle_at(&app, "2026-12-02T11:00:00+08:00").await;
-    settle_at(&app, "2026-12-02T12:00:00+08:00").await;
+    app.settle_at("2026-12-02T11:00:00+08:00").await;
+    app.settle_at("2026-12-02T12:00:00+08:00").await;
     let view = app
         .get(&format!(
             "/api/v1/whistles/{}",
@@ -503,6 +493,7 @@ async fn departments_see_their_summonses_across_streets_masked_and_nothing_else(
 
 #[tokio::test]
 async fn disputes_climb_settle_or_refer_and_are_followed_up() {
+    const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let a_admin = app.token("a-admin").await;
@@ -600,7 +591,6 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
         no_doc.problem(422, "validation_failed")["errors"][0]["field"],
         "agreement_document_id"
     );
-    const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
     let doc = app
         .post(&format!("{small_path}/documents?name=调解协议书.pdf"))
         .bearer(&worker)

@@ -5,17 +5,8 @@
 //! ahead and reminds the invited staff; a decision becomes a service item;
 //! the next meeting reports back exactly those items.
 
-use chrono::{DateTime, Utc};
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::{TestApp, World, at};
 use serde_json::{Value, json};
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
-
-async fn settle_at(app: &TestApp, when: &str) {
-    while app.tick_at(when).await.ran() > 0 {}
-}
 
 async fn meetings(app: &TestApp, token: &str, community: &str) -> Vec<Value> {
     let r = app
@@ -138,10 +129,10 @@ async fn two_half_month_cycles_close_the_loop() {
 
     // Friday 4 December: not yet. Saturday 5 December 09:30 (three days
     // before the 8th): the meeting, its agenda, the reminders - once.
-    settle_at(&app, "2026-12-04T10:00:00+08:00").await;
+    app.settle_at("2026-12-04T10:00:00+08:00").await;
     assert!(meetings(&app, &admin, &community).await.is_empty());
-    settle_at(&app, "2026-12-05T09:30:05+08:00").await;
-    settle_at(&app, "2026-12-05T12:00:00+08:00").await;
+    app.settle_at("2026-12-05T09:30:05+08:00").await;
+    app.settle_at("2026-12-05T12:00:00+08:00").await;
     let list = meetings(&app, &admin, &community).await;
     assert_eq!(list.len(), 1, "created once");
     let first = list[0].clone();
@@ -302,7 +293,7 @@ async fn two_half_month_cycles_close_the_loop() {
 
     // Sunday 13 December 09:30: the second meeting (the 16th) reports back
     // exactly the first meeting's item; the old case is now open too long.
-    settle_at(&app, "2026-12-13T09:30:05+08:00").await;
+    app.settle_at("2026-12-13T09:30:05+08:00").await;
     let list = meetings(&app, &admin, &community).await;
     assert_eq!(list.len(), 2);
     let second = list[0].clone();

@@ -172,6 +172,8 @@ async fn without_redis_the_platform_keeps_working() {
 
 #[tokio::test]
 async fn without_postgres_requests_get_a_generic_503() {
+    // Drop the database under the running app.
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
     let app = TestApp::start().await;
     World::build(&app).await;
     let t = app.token("a-admin").await;
@@ -195,8 +197,6 @@ async fn without_postgres_requests_get_a_generic_503() {
     );
     assert!(!err.contains('\n'), "one line: {err}");
 
-    // Drop the database under the running app.
-    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
     let mut conn =
         AsyncPgConnection::establish(&format!("{}/postgres", onegrid_tests::db::server_url()))
             .await

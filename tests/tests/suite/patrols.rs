@@ -3,16 +3,11 @@
 //! coverage with the missing working days, and the worker's once-a-day flag
 //! of a missing log to the worker and the grid chief.
 
-use chrono::{DateTime, Utc};
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::{TestApp, World, at};
 use serde_json::json;
 
 /// The start of a PNG: enough for the upload check, which reads the signature.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
 
 #[tokio::test]
 async fn a_day_of_patrol_from_check_in_to_a_tracked_finding() {

@@ -322,6 +322,9 @@ fn redis_server(port: u16) -> std::process::Child {
 /// webhook deliveries are due. Afterwards nothing is lost, nothing doubled.
 #[tokio::test]
 async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
+    // Schedules coming due every 20 ms over the first seconds, once each.
+    const SCHEDULES: i64 = 100;
+    const CASES: i64 = 150;
     use diesel_async::RunQueryDsl;
     use onegrid_domain::recurrence::{Days, HolidayPolicy, Misfire, Recurrence};
     use onegrid_store::integrations::schedules::{self, NewSchedule};
@@ -332,7 +335,6 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     let token = app.token("a1-worker").await;
     let a_admin = app.token("a-admin").await;
     let gas = app.case_category(&token, "02.04").await;
-    const CASES: i64 = 150;
     for i in 0..CASES {
         app.post("/api/v1/cases")
             .bearer(&token)
@@ -356,7 +358,7 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
         jobs
     );
     // An integrator listens for every escalation of street A.
-    let rx = Receiver::start().await;
+    let rx = Receiver::start();
     app.post("/api/v1/webhook-endpoints")
         .bearer(&a_admin)
         .json(
@@ -366,8 +368,6 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
         .send()
         .await
         .ok(201);
-    // Schedules coming due every 20 ms over the first seconds, once each.
-    const SCHEDULES: i64 = 100;
     // The worker process runs on the real clock.
     let first = onegrid_domain::clock::SystemClock.now() + chrono::Duration::milliseconds(500);
     let district = w.district;

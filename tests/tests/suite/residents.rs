@@ -9,6 +9,12 @@ use serde_json::json;
 
 #[tokio::test]
 async fn residents_are_masked_everywhere_and_stored_sealed() {
+    // In the database: no plaintext anywhere in the row.
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        row: String,
+    }
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let t = app.token("a1-worker").await;
@@ -32,12 +38,6 @@ async fn residents_are_masked_everywhere_and_stored_sealed() {
             !text.contains(ID_A) && !text.contains(PHONE_A) && !text.contains("19491231"),
             "{text}"
         );
-    }
-    // In the database: no plaintext anywhere in the row.
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Text)]
-        row: String,
     }
     let mut owner = app.db.owner().await;
     let rows: Vec<Row> = diesel::sql_query("SELECT r::text AS row FROM residents r")
@@ -274,6 +274,11 @@ async fn the_audit_log_is_append_only_for_everyone() {
 
 #[tokio::test]
 async fn a_ciphertext_moved_to_another_row_does_not_open() {
+    #[derive(diesel::QueryableByName)]
+    struct Sealed {
+        #[diesel(sql_type = Bytea)]
+        id_number_enc: Vec<u8>,
+    }
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let t = app.token("a1-worker").await;
@@ -286,11 +291,6 @@ async fn a_ciphertext_moved_to_another_row_does_not_open() {
     let other_id = other.ok(201)["id"].as_str().unwrap().to_owned();
     // Copy resident A's sealed ID number onto the other row, as an attacker with table access might.
     let mut owner = app.db.owner().await;
-    #[derive(diesel::QueryableByName)]
-    struct Sealed {
-        #[diesel(sql_type = Bytea)]
-        id_number_enc: Vec<u8>,
-    }
     let sealed: Sealed = diesel::sql_query(format!(
         "SELECT id_number_enc FROM residents WHERE id = '{}'",
         w.resident_a
@@ -328,6 +328,12 @@ async fn a_ciphertext_moved_to_another_row_does_not_open() {
 
 #[tokio::test]
 async fn search_by_id_number_stays_in_the_callers_street_and_grids() {
+    // The index differs per street even for the same value.
+    #[derive(diesel::QueryableByName)]
+    struct Distinct {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     // The same ID number is registered in street A and street B.
@@ -367,12 +373,6 @@ async fn search_by_id_number_stays_in_the_callers_street_and_grids() {
         .send()
         .await;
     assert_eq!(none.ok(200).as_array().unwrap().len(), 0);
-    // The index differs per street even for the same value.
-    #[derive(diesel::QueryableByName)]
-    struct Distinct {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
     let mut owner = app.db.owner().await;
     let d: Distinct =
         diesel::sql_query("SELECT count(DISTINCT id_number_bidx) AS n FROM residents")

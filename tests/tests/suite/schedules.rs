@@ -11,18 +11,6 @@ use onegrid_store::ledgers::digests;
 use onegrid_tests::{TestApp, World};
 use serde_json::{Value, json};
 
-/// Runs passes at `when` until the worker has nothing left to do.
-async fn settle_at(app: &TestApp, when: &str) -> usize {
-    let mut ran = 0;
-    loop {
-        let pass = app.tick_at(when).await;
-        if pass.ran() == 0 {
-            return ran;
-        }
-        ran += pass.ran();
-    }
-}
-
 async fn the_digest_schedule(app: &TestApp, d_admin: &str) -> Value {
     let list = app.get("/api/v1/schedules").bearer(d_admin).send().await;
     let items = list.ok(200)["items"].as_array().unwrap().clone();
@@ -82,13 +70,13 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
 
     // Thursday 3 December, evening: the first pass plans the three schedules
     // (the digest for Friday 08:30) and fires nothing.
-    assert_eq!(settle_at(&app, "2026-12-03T20:00:00+08:00").await, 3);
+    assert_eq!(app.settle_at("2026-12-03T20:00:00+08:00").await, 3);
     let s = schedule(&app, &d_admin, &id).await;
     assert_eq!(s["next_run_at"], "2026-12-04T00:30:00Z");
     assert_eq!(app.db.count("schedule_fires").await, 0);
 
     // Friday 08:30: the fire, its fan-out to both streets, one digest for a1-worker.
-    settle_at(&app, "2026-12-04T08:30:05+08:00").await;
+    app.settle_at("2026-12-04T08:30:05+08:00").await;
     let digests = app
         .notifications_of_kind(&worker, "ledger.stale_digest")
         .await;
@@ -123,7 +111,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
     );
 
     // Passes in between change nothing; the day's digest is never written twice.
-    assert_eq!(settle_at(&app, "2026-12-04T08:45:00+08:00").await, 0);
+    assert_eq!(app.settle_at("2026-12-04T08:45:00+08:00").await, 0);
     let (district, street, now) = (w.district, w.street_a, app.clock.now());
     let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
     let again = app
@@ -142,7 +130,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
     );
 
     // Saturday 5 December fires; Monday 7 December is a holiday: next is Tuesday.
-    settle_at(&app, "2026-12-05T08:30:05+08:00").await;
+    app.settle_at("2026-12-05T08:30:05+08:00").await;
     assert_eq!(
         app.notifications_of_kind(&worker, "ledger.stale_digest")
             .await
@@ -167,7 +155,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
         .send()
         .await
         .ok(200);
-    settle_at(&app, "2026-12-10T10:00:00+08:00").await;
+    app.settle_at("2026-12-10T10:00:00+08:00").await;
     let s = schedule(&app, &d_admin, &id).await;
     assert_eq!(s["next_run_at"], "2026-12-11T00:30:00Z");
     assert_eq!(
@@ -218,7 +206,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
     assert_eq!(changed.ok(200)["misfire"], "skip");
     let digest_jobs = "SELECT count(*) FROM jobs WHERE kind LIKE 'ledger.stale_digest%'";
     let jobs_before = app.db.scalar(digest_jobs).await;
-    settle_at(&app, "2026-12-14T10:00:00+08:00").await;
+    app.settle_at("2026-12-14T10:00:00+08:00").await;
     let s = schedule(&app, &d_admin, &id).await;
     assert_eq!(s["next_run_at"], "2026-12-15T00:30:00Z");
     assert_eq!(
@@ -253,7 +241,7 @@ async fn two_workers_at_the_same_instant_fire_once() {
     let d_admin = app.token("d-admin").await;
     let (one, two) = (app.runner(), app.runner());
     one.ensure_schedules().await.unwrap();
-    settle_at(&app, "2026-12-07T20:00:00+08:00").await;
+    app.settle_at("2026-12-07T20:00:00+08:00").await;
     for round in 0..3 {
         let when = format!("2026-12-{:02}T08:30:01+08:00", 8 + round);
         app.clock.set(Some(
@@ -271,7 +259,7 @@ async fn two_workers_at_the_same_instant_fire_once() {
         };
         let fired = digest(a.unwrap()) + digest(b.unwrap());
         assert!(fired <= 1, "round {round}: {fired} fires");
-        settle_at(&app, &when).await;
+        app.settle_at(&when).await;
     }
     let s = the_digest_schedule(&app, &d_admin).await;
     assert_eq!(s["fires"], 3);

@@ -585,12 +585,14 @@ struct Count {
 
 #[tokio::test]
 async fn rls_backstop_shows_nothing_without_a_scope() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
-    let tables = tenant_tables(&app).await;
-    assert!(tables.len() >= 24, "{tables:?}");
-    let mut owner = app.db.owner().await;
-    let mut conn = app.db.app().await;
+    // The app role owns nothing and cannot bypass RLS.
+    #[derive(diesel::QueryableByName)]
+    struct Role {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        rolbypassrls: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        rolsuper: bool,
+    }
     #[derive(diesel::QueryableByName)]
     struct Rls {
         #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -598,6 +600,12 @@ async fn rls_backstop_shows_nothing_without_a_scope() {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         forced: bool,
     }
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let tables = tenant_tables(&app).await;
+    assert!(tables.len() >= 24, "{tables:?}");
+    let mut owner = app.db.owner().await;
+    let mut conn = app.db.app().await;
     for table in &tables {
         let rls: Rls = diesel::sql_query("SELECT relrowsecurity AS enabled, relforcerowsecurity AS forced FROM pg_class WHERE relname = $1")
             .bind::<Text, _>(table)
@@ -663,14 +671,6 @@ async fn rls_backstop_shows_nothing_without_a_scope() {
     .await
     .unwrap();
     assert!(diesel::sql_query(&insert).execute(&mut conn).await.is_err());
-    // The app role owns nothing and cannot bypass RLS.
-    #[derive(diesel::QueryableByName)]
-    struct Role {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        rolbypassrls: bool,
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        rolsuper: bool,
-    }
     let role: Role = diesel::sql_query(
         "SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = 'onegrid_app'",
     )
@@ -689,6 +689,15 @@ async fn rls_backstop_shows_nothing_without_a_scope() {
 
 #[tokio::test]
 async fn scope_never_leaks_to_the_next_user_of_a_pooled_connection() {
+    #[derive(diesel::QueryableByName)]
+    struct Leftover {
+        #[diesel(sql_type = Nullable<Text>)]
+        streets: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        user_id: Option<String>,
+        #[diesel(sql_type = BigInt)]
+        grids: i64,
+    }
     let app = TestApp::start_with(&[("ONEGRID_POOL_SIZE", "1")]).await;
     let w = World::build(&app).await;
     let t = app.token("a-admin").await;
@@ -703,15 +712,6 @@ async fn scope_never_leaks_to_the_next_user_of_a_pooled_connection() {
         .send()
         .await
         .problem(404, "not_found");
-    #[derive(diesel::QueryableByName)]
-    struct Leftover {
-        #[diesel(sql_type = Nullable<Text>)]
-        streets: Option<String>,
-        #[diesel(sql_type = Nullable<Text>)]
-        user_id: Option<String>,
-        #[diesel(sql_type = BigInt)]
-        grids: i64,
-    }
     let left: Leftover = app
         .state
         .db

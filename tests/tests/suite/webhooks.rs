@@ -6,22 +6,12 @@
 //! signatures, redirects not followed, endpoints disabled after failing,
 //! and an address refused at send time once the allow list is gone.
 
-use chrono::{DateTime, Utc};
 use onegrid_domain::webhooks::sign;
 use onegrid_tests::receiver::{Received, Receiver};
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::{TestApp, World, at};
 use serde_json::{Value, json};
 
 const ALLOW: (&str, &str) = ("ONEGRID_WEBHOOK_ALLOW_CIDRS", "127.0.0.2/32");
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
-
-/// Runs worker passes at `when` until nothing is left to do.
-async fn settle_at(app: &TestApp, when: &str) {
-    while app.tick_at(when).await.ran() > 0 {}
-}
 
 async fn register(app: &TestApp, token: &str, body: Value) -> Value {
     app.post("/api/v1/webhook-endpoints")
@@ -164,7 +154,7 @@ async fn events_are_signed_filtered_retried_logged_replayed_and_rotated() {
         app.token("d-admin").await,
     );
     let worker = app.token("a1-worker").await;
-    let rx = Receiver::start().await;
+    let rx = Receiver::start();
     // Street A's endpoint wants creations and escalations; street B's wants
     // everything of B; the district's wants creations anywhere.
     let a = register(
@@ -211,7 +201,7 @@ async fn events_are_signed_filtered_retried_logged_replayed_and_rotated() {
         .await;
 
     // 10:00: first attempt, 503 asking for two minutes.
-    settle_at(&app, "2026-12-02T10:00:00+08:00").await;
+    app.settle_at("2026-12-02T10:00:00+08:00").await;
     let got = rx.got("/a");
     assert_eq!(got.len(), 1, "the accept (case.updated) is not subscribed");
     let first = &got[0];
@@ -238,13 +228,13 @@ async fn events_are_signed_filtered_retried_logged_replayed_and_rotated() {
     assert!(rx.got("/b").is_empty());
 
     // Retry-After is honoured: nothing at 10:01 (the schedule alone says 5 s).
-    settle_at(&app, "2026-12-02T10:01:00+08:00").await;
+    app.settle_at("2026-12-02T10:01:00+08:00").await;
     assert_eq!(rx.got("/a").len(), 1);
-    settle_at(&app, "2026-12-02T10:02:01+08:00").await;
+    app.settle_at("2026-12-02T10:02:01+08:00").await;
     assert_eq!(rx.got("/a").len(), 2, "500: next in five minutes");
-    settle_at(&app, "2026-12-02T10:05:00+08:00").await;
+    app.settle_at("2026-12-02T10:05:00+08:00").await;
     assert_eq!(rx.got("/a").len(), 2);
-    settle_at(&app, "2026-12-02T10:07:02+08:00").await;
+    app.settle_at("2026-12-02T10:07:02+08:00").await;
     let got = rx.got("/a");
     assert_eq!(got.len(), 3);
     assert!(
@@ -295,7 +285,7 @@ async fn events_are_signed_filtered_retried_logged_replayed_and_rotated() {
         .send()
         .await
         .problem(409, "conflict");
-    settle_at(&app, "2026-12-02T10:08:00+08:00").await;
+    app.settle_at("2026-12-02T10:08:00+08:00").await;
     let got = rx.got("/a");
     assert_eq!(got.len(), 4);
     assert_eq!(got[3].id, first.id);
@@ -317,7 +307,7 @@ async fn events_are_signed_filtered_retried_logged_replayed_and_rotated() {
     let new_secret = rotated.ok(200)["secret"].as_str().unwrap().to_owned();
     assert_ne!(new_secret, a["secret"].as_str().unwrap());
     gas_case(&app, &w, &worker).await;
-    settle_at(&app, "2026-12-02T10:09:00+08:00").await;
+    app.settle_at("2026-12-02T10:09:00+08:00").await;
     let last = rx.got("/a").pop().unwrap();
     assert_eq!(last.signature.split(' ').count(), 2);
     assert!(verifies(&last, &new_secret));
@@ -325,7 +315,7 @@ async fn events_are_signed_filtered_retried_logged_replayed_and_rotated() {
     // A day later only the new one signs.
     app.clock.set(Some(at("2026-12-03T10:10:00+08:00")));
     gas_case(&app, &w, &worker).await;
-    settle_at(&app, "2026-12-03T10:10:00+08:00").await;
+    app.settle_at("2026-12-03T10:10:00+08:00").await;
     let last = rx.got("/a").pop().unwrap();
     assert_eq!(last.signature.split(' ').count(), 1);
     assert!(verifies(&last, &new_secret));
@@ -338,7 +328,7 @@ async fn redirects_are_not_followed_failing_endpoints_are_disabled_and_inward_se
     let w = World::build(&app).await;
     let a_admin = app.token("a-admin").await;
     let worker = app.token("a1-worker").await;
-    let rx = Receiver::start().await;
+    let rx = Receiver::start();
     let e = register(
         &app,
         &a_admin,
@@ -364,7 +354,7 @@ async fn redirects_are_not_followed_failing_endpoints_are_disabled_and_inward_se
         "2026-12-02T10:05:07+08:00",
         "2026-12-02T10:35:08+08:00",
     ] {
-        settle_at(&app, when).await;
+        app.settle_at(when).await;
     }
     assert_eq!(rx.got("/a").len(), 4);
     assert!(
@@ -379,7 +369,7 @@ async fn redirects_are_not_followed_failing_endpoints_are_disabled_and_inward_se
     );
     assert_eq!(endpoint.body["failing_since"], "2026-12-02T02:00:00Z");
     // Failing for over an hour: the fifth attempt disables the endpoint.
-    settle_at(&app, "2026-12-02T12:35:09+08:00").await;
+    app.settle_at("2026-12-02T12:35:09+08:00").await;
     assert_eq!(rx.got("/a").len(), 5);
     let endpoint = app.get(&e_path).bearer(&a_admin).send().await;
     assert_eq!(endpoint.ok(200)["enabled"], false);
@@ -412,7 +402,7 @@ async fn redirects_are_not_followed_failing_endpoints_are_disabled_and_inward_se
     );
     // Disabled: new events make no delivery; a replay is refused until it is switched on.
     gas_case(&app, &w, &worker).await;
-    settle_at(&app, "2026-12-02T12:40:00+08:00").await;
+    app.settle_at("2026-12-02T12:40:00+08:00").await;
     assert_eq!(rx.got("/a").len(), 5);
     assert_eq!(app.db.count("webhook_deliveries").await, 1);
     app.post(&format!(
@@ -444,7 +434,7 @@ async fn redirects_are_not_followed_failing_endpoints_are_disabled_and_inward_se
     let app = app.restart_with(&[]).await;
     app.clock.set(Some(at("2026-12-02T13:00:00+08:00")));
     gas_case(&app, &w, &worker).await;
-    settle_at(&app, "2026-12-02T13:00:00+08:00").await;
+    app.settle_at("2026-12-02T13:00:00+08:00").await;
     assert_eq!(rx.got("/a").len(), 5);
     let refused = app
         .get(&format!("{e_path}/deliveries?limit=1"))
@@ -481,7 +471,7 @@ async fn a_live_workers_deliveries_run_once_and_a_dead_workers_are_rescued() {
     let w = World::build(&app).await;
     let a_admin = app.token("a-admin").await;
     let worker = app.token("a1-worker").await;
-    let rx = Receiver::start().await;
+    let rx = Receiver::start();
     register(
         &app,
         &a_admin,
