@@ -6,8 +6,7 @@ use diesel_async::RunQueryDsl;
 use onegrid_domain::cases::Status;
 use uuid::Uuid;
 
-use super::Actor;
-use super::Case;
+use super::{Actor, Case};
 use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::schema::{case_events, case_links};

@@ -9,12 +9,9 @@ use onegrid_domain::cases::Status;
 use onegrid_domain::sla::{Budget, TierPolicy};
 use uuid::Uuid;
 
-use super::Actor;
-use super::Case;
-use super::ReporterField;
 use super::clocks::start_clock;
 use super::events::{NewEvent, insert_event};
-use super::reporter_slot;
+use super::{Actor, Case, ReporterField, reporter_slot};
 use crate::crypto::FieldKeys;
 use crate::db::Conn;
 use crate::error::{StoreError, StoreResult};

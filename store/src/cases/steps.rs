@@ -10,11 +10,10 @@ use onegrid_domain::catalogue::Milestone;
 use onegrid_domain::sla::REWORK;
 use uuid::Uuid;
 
-use super::Actor;
-use super::Case;
 use super::clocks::{CaseClock, reschedule, start_clock};
 use super::events::{NewEvent, append_event};
 use super::setup::minutes_i32;
+use super::{Actor, Case};
 use crate::db::Conn;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{case_clocks, case_ratings, case_routes, cases};

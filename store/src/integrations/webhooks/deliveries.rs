@@ -7,12 +7,8 @@ use diesel_async::RunQueryDsl;
 use onegrid_domain::webhooks::{self as rules, ATTEMPTS};
 use uuid::Uuid;
 
-use super::Attempt;
-use super::Delivery;
-use super::Endpoint;
-use super::Event;
 use super::events::deliver_job;
-use super::get_endpoint;
+use super::{Attempt, Delivery, Endpoint, Event, get_endpoint};
 use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::integrations::jobs;

@@ -6,8 +6,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::Delivery;
-use super::Event;
+use super::{Delivery, Event};
 use crate::cases::{Case, NewEvent};
 use crate::db::Conn;
 use crate::error::StoreResult;

@@ -7,13 +7,7 @@ use diesel_async::RunQueryDsl;
 use onegrid_domain::mediation::{FOLLOW_UP_DAYS, Status};
 use uuid::Uuid;
 
-use super::Dispute;
-use super::Document;
-use super::FollowUp;
-use super::NewEvent;
-use super::Refused;
-use super::Session;
-use super::append_event;
+use super::{Dispute, Document, FollowUp, NewEvent, Refused, Session, append_event};
 use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::schema::{dispute_documents, dispute_follow_ups, disputes, mediation_sessions};

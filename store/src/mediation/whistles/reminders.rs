@@ -7,9 +7,7 @@ use diesel_async::RunQueryDsl;
 use onegrid_domain::mediation::SummonsState;
 use uuid::Uuid;
 
-use super::Summons;
-use super::log;
-use super::summons_payload;
+use super::{Summons, log, summons_payload};
 use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::schema::{notifications, role_assignments, summonses};

@@ -8,10 +8,7 @@ use onegrid_domain::mediation::SummonsStep;
 use onegrid_domain::permissions::Area;
 use uuid::Uuid;
 
-use super::Action;
-use super::Summons;
-use super::log;
-use super::summons_payload;
+use super::{Action, Summons, log, summons_payload};
 use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::page::{Page, PageRequest};
