@@ -1,6 +1,7 @@
 //! What is generated from the migrated database stays equal to it: the
 //! table that names the request field each constraint guards
-//! (`store/src/constraints.rs`). `ONEGRID_REGENERATE=1` (as
+//! (`store/src/constraints.rs`) and the diesel schema (`store/src/schema.rs`).
+//! `ONEGRID_REGENERATE=1` (as
 //! `scripts/update-generated` sets it) rewrites the file instead of failing.
 
 use diesel::sql_types::{Array, Text};
@@ -109,5 +110,34 @@ async fn the_constraint_table_is_the_catalogues() {
     assert!(
         committed == fresh,
         "store/src/constraints.rs differs from the migrations' constraints: run scripts/update-generated"
+    );
+}
+
+/// `store/src/schema.rs` is what `diesel print-schema` makes of the migrated
+/// database (with `diesel.toml` and its patch), so no table or column is
+/// written by hand.
+#[tokio::test]
+async fn the_diesel_schema_is_print_schemas() {
+    let db = TestDb::create().await;
+    let out = std::process::Command::new("diesel")
+        .args(["print-schema", "--database-url", &db.url(), "--config-file"])
+        .arg(root().join("diesel.toml"))
+        .current_dir(root())
+        .output()
+        .expect("diesel (diesel_cli) is installed by scripts/test");
+    assert!(
+        out.status.success(),
+        "diesel print-schema: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fresh = String::from_utf8(out.stdout).unwrap();
+    let path = root().join("store/src/schema.rs");
+    if std::env::var("ONEGRID_REGENERATE").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "store/src/schema.rs differs from diesel print-schema: run scripts/update-generated"
     );
 }
