@@ -9,7 +9,6 @@ use futures_util::future::BoxFuture;
 use metrics_exporter_prometheus::PrometheusHandle;
 use onegrid_config::Config;
 use onegrid_domain::clock::Clock;
-use onegrid_domain::permissions::{Action, Target, rule};
 use onegrid_store::idempotency::{self, Claim, Stored};
 use onegrid_store::{Conn, Db, Principal};
 
@@ -80,32 +79,6 @@ impl Created {
             }
         }
         body
-    }
-}
-
-/// Permission checks on the authenticated principal.
-pub trait Guard {
-    /// 403 unless the principal may perform `action` on `target`.
-    fn require(&self, action: Action, target: &Target) -> ApiResult<()>;
-    /// 403 unless the principal may perform `action` somewhere.
-    fn require_anywhere(&self, action: Action) -> ApiResult<()>;
-}
-
-impl Guard for Principal {
-    fn require(&self, action: Action, target: &Target) -> ApiResult<()> {
-        if self.can(action, target) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(rule(action).name))
-        }
-    }
-
-    fn require_anywhere(&self, action: Action) -> ApiResult<()> {
-        if self.can_anywhere(action) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(rule(action).name))
-        }
     }
 }
 

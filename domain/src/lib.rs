@@ -17,6 +17,7 @@ pub mod masking;
 pub mod mediation;
 pub mod netguard;
 pub mod permissions;
+pub mod principal;
 pub mod query;
 pub mod recurrence;
 pub mod sla;

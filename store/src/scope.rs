@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use onegrid_domain::clock::china_date;
-use onegrid_domain::permissions::{self, Action, Grant, Role, Scope, ScopeKind, Target};
+use onegrid_domain::permissions::{Grant, Role, Scope, ScopeKind};
 use uuid::Uuid;
 
 use crate::db::Conn;
@@ -28,80 +28,7 @@ pub enum Session {
     ApiKey { key_id: Uuid, secret: String },
 }
 
-/// Who acts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    User { user_id: Uuid, session_id: Uuid },
-    ApiKey { key_id: Uuid, created_by: Uuid },
-}
-
-/// An authenticated caller with the grants active today and the streets they see.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub actor: Actor,
-    pub district_id: Uuid,
-    pub grants: Vec<Grant>,
-    /// Sees every street of the district (district or department scope).
-    pub district_wide: bool,
-    /// Streets whose rows the transaction can see.
-    pub streets: Vec<Uuid>,
-    /// The injected clock's "now" when the request was authenticated: what
-    /// the request's records are stamped with (audit entries, say).
-    pub now: DateTime<Utc>,
-}
-
-impl Principal {
-    /// The id idempotency records and audit trails are keyed on.
-    pub fn id(&self) -> Uuid {
-        match self.actor {
-            Actor::User { user_id, .. } => user_id,
-            Actor::ApiKey { key_id, .. } => key_id,
-        }
-    }
-
-    /// The user accountable for the action (an API key's creator).
-    pub fn accountable_user(&self) -> Uuid {
-        match self.actor {
-            Actor::User { user_id, .. } => user_id,
-            Actor::ApiKey { created_by, .. } => created_by,
-        }
-    }
-
-    /// Whether the principal may perform `action` on `target`.
-    pub fn can(&self, action: Action, target: &Target) -> bool {
-        permissions::allowed(&self.grants, action, target)
-    }
-
-    /// Whether the principal may perform `action` anywhere at all.
-    pub fn can_anywhere(&self, action: Action) -> bool {
-        permissions::allowed_anywhere(&self.grants, action)
-    }
-
-    /// The departments the principal works for (department-scoped grants).
-    pub fn departments(&self) -> Vec<Uuid> {
-        let mut ids: Vec<Uuid> = self
-            .grants
-            .iter()
-            .filter_map(|g| match g.scope {
-                Scope::Department { department, .. } => Some(department),
-                _ => None,
-            })
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    }
-
-    /// Every grant is a department's: the principal sees only what was
-    /// routed to its departments.
-    pub fn department_only(&self) -> bool {
-        !self.grants.is_empty()
-            && self
-                .grants
-                .iter()
-                .all(|g| matches!(g.scope, Scope::Department { .. }))
-    }
-}
+pub use onegrid_domain::principal::{Actor, Principal};
 
 /// Builds a scope from the columns a role assignment or API key stores.
 pub fn scope_from_columns(

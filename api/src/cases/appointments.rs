@@ -21,7 +21,7 @@ use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged};
 use crate::platform::auth::Caller;
 use crate::registry::grids::grid_target;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 use onegrid_domain::channels::ServiceMode;
 
 /// A slot.

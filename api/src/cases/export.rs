@@ -11,7 +11,7 @@ use super::views::{CaseView, load_views, view};
 use super::work_lists::{CaseQuery, filter_of};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// Cases one export holds at most.
 const MAX_EXPORT: i64 = 50_000;

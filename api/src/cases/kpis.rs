@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::cases::work_lists::read_reach;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// How rows are grouped.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]

@@ -18,7 +18,6 @@ use uuid::Uuid;
 use super::views::actor;
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::registry::grids::grid_target;
-use crate::state::Guard;
 
 /// A case to file.
 #[derive(Debug)]

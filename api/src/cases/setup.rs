@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code, FieldError};
 use crate::http::{IdempotencyKey, IfMatch, check_name, ok_with_etag};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// One listed day of the calendar.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -20,7 +20,7 @@ use crate::cases::views::{actor, load, load_view, view};
 use crate::http::error::{ApiError, ApiResult, FieldError, reference};
 use crate::http::{IdempotencyKey, IfMatch};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 use onegrid_domain::channels::ServiceMode;
 
 /// A lifecycle step.

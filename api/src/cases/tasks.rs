@@ -22,7 +22,7 @@ use crate::http::IdempotencyKey;
 use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::platform::auth::Caller;
 use crate::registry::grids::grid_target;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 use onegrid_domain::channels::ServiceMode;
 
 /// A task of a decomposed case, or a service of a bundle.

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::ok_with_etag;
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 use onegrid_domain::channels::Channel;
 use onegrid_domain::geo::Point;
 

@@ -15,7 +15,7 @@ use super::views::{CaseView, load_views, view};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{PageQuery, Paged};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 use onegrid_domain::channels::Channel;
 
 /// Filters of a work list.

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, FieldError};
 use crate::integrations::schedules::ScheduleView;
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// When a community meets.
 #[derive(Debug, Deserialize, ToSchema)]

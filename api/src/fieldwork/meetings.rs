@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::ok_with_etag;
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// An item on a meeting's agenda.
 #[derive(Debug, Serialize, ToSchema)]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// A member unit to register.
 #[derive(Debug, Deserialize, ToSchema)]

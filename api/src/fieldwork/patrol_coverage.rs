@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// The period of a coverage report.
 #[derive(Debug, Deserialize, IntoParams)]

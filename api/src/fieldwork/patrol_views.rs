@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::upload::hex;
-use crate::state::Guard;
 use onegrid_domain::geo::Point;
 
 /// A household visited.

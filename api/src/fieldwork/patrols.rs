@@ -20,7 +20,7 @@ use super::patrol_views::{LogView, log_view, log_views, own_log, readable_log};
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::{IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// The fields of a log.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -319,3 +319,10 @@ pub fn reference(field: &str) -> impl Fn(StoreError) -> ApiError + '_ {
         other => other.into(),
     }
 }
+
+/// A refused permission is a 403 naming the permission.
+impl From<onegrid_domain::principal::Forbidden> for ApiError {
+    fn from(refused: onegrid_domain::principal::Forbidden) -> ApiError {
+        ApiError::forbidden(refused.permission)
+    }
+}

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{PageQuery, Paged};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// A job of the worker.
 #[derive(Debug, Serialize, ToSchema)]

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code, FieldError};
 use crate::http::{IfMatch, PageQuery, Paged, check_name, ok_with_etag};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// A schedule of recurring work.
 #[derive(Debug, Serialize, ToSchema)]

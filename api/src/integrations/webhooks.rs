@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::{IfMatch, PageQuery, Paged, etag, ok_with_etag};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// A registered endpoint (its secret is shown only when created or rotated).
 #[derive(Debug, Serialize, ToSchema)]

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::http::check_name;
 use crate::http::error::{ApiError, ApiResult, reference};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// A break-glass request.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -23,7 +23,7 @@ use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::sheets::{self, Format};
 use crate::ledgers::record_views::{audit_read, readable_grids, view};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// Most rows in one export.
 const MAX_EXPORT: i64 = 50_000;

@@ -23,7 +23,7 @@ use super::files::{sheet_error, subject_column};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::sheets::{self, Cell, Format};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// Import options.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -228,7 +228,7 @@ pub async fn import(
     let permitted = crate::http::permit(&state, &caller, move |c, p| {
         Box::pin(async move {
             ledgers::get_type(c, id).await?;
-            p.require_anywhere(Action::LedgerWrite)
+            Ok(p.require_anywhere(Action::LedgerWrite)?)
         })
     })
     .await?;

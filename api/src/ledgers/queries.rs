@@ -24,7 +24,7 @@ use crate::http::error::{ApiError, ApiResult, FieldError, reference};
 use crate::http::{IdempotencyKey, PageQuery, Paged, check_name};
 use crate::ledgers::record_views::{LedgerRecordView, Via, audit_read, readable_grids, view};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// A query to run now.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -26,7 +26,7 @@ use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::registry::grids::grid_target;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// A new record.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

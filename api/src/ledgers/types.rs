@@ -20,7 +20,7 @@ use crate::http::{
 };
 use crate::platform::auth::Caller;
 use crate::platform::scope_ref::ScopeRef;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// A ledger type.
 #[derive(Debug, Serialize, ToSchema)]

@@ -23,7 +23,7 @@ use super::dispute_views::{DisputeSummary, DisputeView, detail, load, may, summa
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::{IfMatch, PageQuery, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// A party to record: a resident of the registry, or a person or organisation by name.
 #[derive(Debug, Deserialize, ToSchema)]

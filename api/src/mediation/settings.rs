@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code, FieldError};
 use crate::http::{IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// A department of the panel.
 #[derive(Debug, Serialize, ToSchema)]

@@ -21,7 +21,7 @@ use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{PageQuery, Paged, ok_with_etag};
 use crate::mediation::dispute_views::PartyView;
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// What a summons is about.
 #[derive(Debug, Serialize, ToSchema)]

@@ -18,7 +18,7 @@ use super::summonses::{SummonsView, summons_views};
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::{IfMatch, PageQuery, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// A whistle with its summonses.
 #[derive(Debug, Serialize, ToSchema)]

@@ -18,7 +18,7 @@ use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IdempotencyKey, PageQuery, Paged, check_name};
 use crate::platform::auth::Caller;
 use crate::platform::scope_ref::{ScopeRef, ScopeView, check_role_scope};
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// An API key (without its secret).
 #[derive(Debug, Serialize, ToSchema)]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::http::error::ApiResult;
 use crate::http::{PageQuery, Paged};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// One audit entry: who did what to which subject, when, why, under which
 /// request. Values are never logged.

@@ -14,7 +14,7 @@ use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IdempotencyKey, parse_day};
 use crate::platform::auth::Caller;
 use crate::platform::scope_ref::{ScopeRef, ScopeView, check_role_scope};
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// A role held in a scope during a window of days (China time, inclusive).
 #[derive(Debug, Serialize, ToSchema)]

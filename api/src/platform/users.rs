@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, ok_with_etag};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// A staff account.
 #[derive(Debug, Serialize, ToSchema)]
@@ -138,10 +138,10 @@ pub fn require_read(p: &Principal, u: &staff::User) -> ApiResult<()> {
     if u.id == p.accountable_user() {
         return Ok(());
     }
-    match u.street_id {
+    Ok(match u.street_id {
         Some(_) => p.require(Action::StaffRead, &target(p, u)),
         None => p.require_anywhere(Action::StaffRead),
-    }
+    }?)
 }
 
 /// List staff accounts

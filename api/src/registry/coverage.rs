@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::parse_day;
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// One grid's staffing.
 #[derive(Debug, Serialize, ToSchema)]

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, ok_with_etag};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// A department of the district. New districts start with the ten of the seed.
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::http::error::ApiResult;
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Guard};
+use crate::state::AppState;
 
 /// A district (区/旗县) with its 6-digit GB/T 2260 code.
 #[derive(Debug, Serialize, ToSchema)]

@@ -18,7 +18,7 @@ use crate::http::{
 };
 use crate::platform::auth::Caller;
 use crate::registry::geo::check_boundary;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// A grid (网格).
 #[derive(Debug, Serialize, ToSchema)]

@@ -15,7 +15,7 @@ use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::http::{IdempotencyKey, PageQuery, Paged, check_name};
 use crate::platform::auth::Caller;
 use crate::registry::residents::{ResidentView, grid_target, view as resident_view};
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// A building of a grid.
 #[derive(Debug, Serialize, ToSchema)]

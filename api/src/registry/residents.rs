@@ -23,7 +23,7 @@ use crate::http::{
 };
 use crate::platform::auth::Caller;
 pub use crate::registry::grids::grid_target;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// A resident, with sensitive values masked.
 #[derive(Debug, Serialize, ToSchema)]

@@ -17,7 +17,7 @@ use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IdempotencyKey, check_name, parse_day};
 use crate::platform::auth::Caller;
 use crate::registry::grids::target as grid_target;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// A staff member assigned to a grid.
 #[derive(Debug, Serialize, ToSchema)]

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, ok_with_etag};
 use crate::platform::auth::Caller;
-use crate::state::{AppState, Created, Guard};
+use crate::state::{AppState, Created};
 
 /// A street (街道/镇), the tenant: nothing of one street is visible to another.
 #[derive(Debug, Serialize, ToSchema)]

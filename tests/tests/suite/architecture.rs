@@ -271,3 +271,31 @@ fn the_readme_house_section_is_true() {
     }
     assert!(checked >= 10, "only {checked} paths checked");
 }
+
+/// The principal and its checks are domain types: the store builds a
+/// principal, every layer asks it; nothing else defines one.
+#[test]
+fn the_principal_and_its_checks_live_in_the_domain() {
+    let domain = std::fs::read_to_string(root().join("domain/src/principal.rs")).unwrap();
+    for item in [
+        "pub struct Principal",
+        "pub fn require(",
+        "pub fn require_anywhere(",
+        "pub struct Forbidden",
+    ] {
+        assert!(
+            domain.contains(item),
+            "domain/src/principal.rs lost `{item}`"
+        );
+    }
+    for dir in ["api/src", "store/src", "worker/src"] {
+        for (path, text) in rust_files(dir) {
+            for (n, line) in code_lines(&text) {
+                assert!(
+                    !line.contains("struct Principal") && !line.contains("trait Guard"),
+                    "{path}:{n} defines its own principal or guard"
+                );
+            }
+        }
+    }
+}

@@ -9,6 +9,19 @@ use super::{command, free_port, terminate_and_wait, wait_ready};
 use onegrid_domain::clock::Clock;
 use onegrid_tests::TestApp;
 
+/// Waits (5 s at most) until the worker `child` holds a running job's
+/// lease, so that killing it catches work mid-run whatever the load.
+async fn until_holding(app: &TestApp, child: &std::process::Child) {
+    let held = format!(
+        "SELECT count(*) AS n FROM jobs WHERE state = 'running' AND leased_by LIKE '%:{}'",
+        child.id()
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while count_where(app, &held).await == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn kill9(child: &mut std::process::Child) {
     let _ = Command::new("kill")
         .arg("-KILL")
@@ -168,9 +181,11 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
             _ => {}
         }
         if round % 2 == 0 {
+            until_holding(&app, &a).await;
             kill9(&mut a);
             a = spawn().0;
         } else {
+            until_holding(&app, &b).await;
             kill9(&mut b);
             let b_port;
             (b, b_port) = spawn();
