@@ -9,8 +9,9 @@ use futures_util::future::BoxFuture;
 use metrics_exporter_prometheus::PrometheusHandle;
 use onegrid_config::Config;
 use onegrid_domain::clock::Clock;
+use onegrid_domain::permissions::{Action, Target};
 use onegrid_store::idempotency::{self, Claim, Stored};
-use onegrid_store::{Conn, Db, Principal};
+use onegrid_store::{Conn, Db, Principal, StoreError};
 
 use crate::cache::Cache;
 use crate::http::IdempotencyKey;
@@ -96,6 +97,31 @@ impl AppState {
         T: Send,
     {
         self.db.as_principal(caller.0, f).await
+    }
+
+    /// Loads one row in the caller's scope and proves `action` on the row's
+    /// target before handing it back: a read that cannot forget its check.
+    /// A row the caller cannot see is 404 (the tenant wall), one they see
+    /// but may not read is 403.
+    pub async fn load_checked<T, L>(
+        &self,
+        caller: Caller,
+        action: Action,
+        load: L,
+        target: fn(&Principal, &T) -> Target,
+    ) -> ApiResult<T>
+    where
+        L: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(caller, move |c, p| {
+            Box::pin(async move {
+                let row = load(c).await?;
+                p.require(action, &target(&p, &row))?;
+                Ok(row)
+            })
+        })
+        .await
     }
 
     /// Runs a create under an optional `Idempotency-Key`: the key is claimed in

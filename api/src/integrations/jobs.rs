@@ -120,13 +120,12 @@ pub async fn get_job(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let job = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let job = jobs::get(c, id).await?;
-                p.require(Action::JobsManage, &Target::district(p.district_id))?;
-                Ok(job)
-            })
-        })
+        .load_checked(
+            caller,
+            Action::JobsManage,
+            move |c| Box::pin(jobs::get(c, id)),
+            |p, _| Target::district(p.district_id),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(view(job)))
 }

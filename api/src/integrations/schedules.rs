@@ -142,13 +142,12 @@ pub async fn get_schedule(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let row = schedules::get(c, id).await?;
-                p.require(Action::SchedulesManage, &Target::district(p.district_id))?;
-                Ok(row)
-            })
-        })
+        .load_checked(
+            caller,
+            Action::SchedulesManage,
+            move |c| Box::pin(schedules::get(c, id)),
+            |p, _| Target::district(p.district_id),
+        )
         .await?;
     let version = row.version;
     Ok(ok_with_etag(&view(row)?, version))

@@ -147,13 +147,12 @@ pub async fn get_community(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let community = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let community = hierarchy::get_community(c, id).await?;
-                p.require(Action::HierarchyRead, &target(p.district_id, &community))?;
-                Ok(community)
-            })
-        })
+        .load_checked(
+            caller,
+            Action::HierarchyRead,
+            move |c| Box::pin(hierarchy::get_community(c, id)),
+            |p, community| target(p.district_id, community),
+        )
         .await?;
     let version = community.version;
     Ok(ok_with_etag(&CommunityView::from(community), version))

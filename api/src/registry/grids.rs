@@ -206,13 +206,12 @@ pub async fn get_grid(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let grid = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let g = hierarchy::get_grid(c, id).await?;
-                p.require(Action::HierarchyRead, &target(p.district_id, &g))?;
-                Ok(g)
-            })
-        })
+        .load_checked(
+            caller,
+            Action::HierarchyRead,
+            move |c| Box::pin(hierarchy::get_grid(c, id)),
+            |p, g| target(p.district_id, g),
+        )
         .await?;
     let version = grid.version;
     Ok(ok_with_etag(&GridView::from(grid), version))

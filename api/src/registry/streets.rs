@@ -136,13 +136,12 @@ pub async fn get_street(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let street = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let s = hierarchy::get_street(c, id).await?;
-                p.require(Action::HierarchyRead, &Target::street(s.district_id, s.id))?;
-                Ok(s)
-            })
-        })
+        .load_checked(
+            caller,
+            Action::HierarchyRead,
+            move |c| Box::pin(hierarchy::get_street(c, id)),
+            |_, s| Target::street(s.district_id, s.id),
+        )
         .await?;
     let version = street.version;
     Ok(ok_with_etag(&StreetView::from(street), version))
