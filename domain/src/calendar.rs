@@ -26,6 +26,7 @@ pub enum DayKind {
 }
 
 impl DayKind {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             DayKind::Holiday => "holiday",
@@ -33,6 +34,7 @@ impl DayKind {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<DayKind> {
         match s {
             "holiday" => Some(DayKind::Holiday),
@@ -147,6 +149,7 @@ pub enum Basis {
 }
 
 impl Basis {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             Basis::Calendar => "calendar",
@@ -154,6 +157,7 @@ impl Basis {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Basis> {
         match s {
             "calendar" => Some(Basis::Calendar),
@@ -299,11 +303,11 @@ impl WorkCalendar {
     /// Minutes of working time in one working day.
     pub const fn working_day_minutes() -> i64 {
         let mut total = 0;
-        let mut i = 0;
-        while i < WORKING_HOURS.len() {
-            let (h1, m1, h2, m2) = WORKING_HOURS[i];
+        let mut periods: &[(u32, u32, u32, u32)] = &WORKING_HOURS;
+        while let [period, rest @ ..] = periods {
+            let (h1, m1, h2, m2) = *period;
             total += ((h2 * 60 + m2) - (h1 * 60 + m1)) as i64;
-            i += 1;
+            periods = rest;
         }
         total
     }

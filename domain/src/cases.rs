@@ -33,6 +33,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in lifecycle order.
     pub const ALL: [Status; 10] = [
         Status::Received,
         Status::Accepted,
@@ -46,6 +47,7 @@ impl Status {
         Status::Closed,
     ];
 
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             Status::Received => "received",
@@ -61,6 +63,7 @@ impl Status {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|x| x.as_str() == s)
     }
@@ -125,6 +128,7 @@ pub enum Step {
 }
 
 impl Step {
+    /// Every step, in lifecycle order.
     pub const ALL: [Step; 22] = [
         Step::Accept,
         Step::Reject,
@@ -150,6 +154,7 @@ impl Step {
         Step::Reopen,
     ];
 
+    /// The stable name used in the API and in the case's events.
     pub const fn as_str(self) -> &'static str {
         match self {
             Step::Accept => "accept",
@@ -177,6 +182,7 @@ impl Step {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Step> {
         Step::ALL.into_iter().find(|x| x.as_str() == s)
     }
@@ -201,10 +207,14 @@ impl Step {
 /// The part of a case the lifecycle reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct State {
+    /// Where the case stands.
     pub status: Status,
     /// Waiting for the resident: clocks are paused.
     pub paused: bool,
+    /// An extension (申请延期) awaits a decision; lapses when the case leaves
+    /// the handler's hands.
     pub extension_requested: bool,
+    /// Parking (申请挂账) awaits approval; lapses when the case leaves 办理中.
     pub park_requested: bool,
 }
 
@@ -273,7 +283,9 @@ pub const fn is_bad_score(score: i16) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{step} is not allowed while the case is {status}", step = step.as_str(), status = status.as_str())]
 pub struct Illegal {
+    /// The step that was refused.
     pub step: Step,
+    /// The status the case was in when it was refused.
     pub status: Status,
     /// What is allowed instead.
     pub allowed: Vec<Step>,

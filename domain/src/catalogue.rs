@@ -15,12 +15,14 @@ use crate::sla::{Budget, Tier};
 pub struct Milestone {
     /// 1-100 characters, e.g. 控制.
     pub name: String,
+    /// Whether the clock counts round the clock or working time only.
     pub basis: Basis,
     /// Minutes of `basis` time from acceptance.
     pub minutes: i64,
 }
 
 impl Milestone {
+    /// The time this milestone allows, as a clock budget.
     pub const fn budget(&self) -> Budget {
         Budget::new(self.basis, self.minutes)
     }

@@ -24,6 +24,7 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             Channel::FaceToFace => "face_to_face",
@@ -53,6 +54,7 @@ pub enum ServiceMode {
 }
 
 impl ServiceMode {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             ServiceMode::HomeVisit => "home_visit",

@@ -23,6 +23,7 @@ pub fn is_active_on(from: NaiveDate, to: Option<NaiveDate>, day: NaiveDate) -> b
 
 /// The source of "now", injected everywhere time matters so tests can move it.
 pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current instant, in UTC.
     fn now(&self) -> DateTime<Utc>;
 
     /// Today's date in China.

@@ -31,10 +31,15 @@ impl Level {
 /// Why a code was refused.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum CodeError {
+    /// Not exactly the level's number of digits (the number carried), or not
+    /// all digits.
     #[error("must be exactly {0} digits")]
     Length(usize),
+    /// Does not start with the parent's code (carried).
     #[error("must start with its parent's code {0}")]
     Prefix(String),
+    /// The digits this level adds are all zeros: `000` names no street,
+    /// community or grid.
     #[error("the local part may not be all zeros")]
     ZeroLocal,
 }
@@ -47,10 +52,10 @@ pub fn check_code(level: Level, code: &str, parent_code: Option<&str>) -> Result
         return Err(CodeError::Length(digits));
     }
     if let Some(parent) = parent_code {
-        if !code.starts_with(parent) {
+        let Some(local) = code.strip_prefix(parent) else {
             return Err(CodeError::Prefix(parent.to_owned()));
-        }
-        if code[parent.len()..].bytes().all(|b| b == b'0') {
+        };
+        if local.bytes().all(|b| b == b'0') {
             return Err(CodeError::ZeroLocal);
         }
     }

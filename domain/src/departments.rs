@@ -20,7 +20,7 @@ pub const DEFAULT_DEPARTMENTS: [(&str, &str); 10] = [
 pub fn is_valid_department_code(code: &str) -> bool {
     let bytes = code.as_bytes();
     (2..=40).contains(&bytes.len())
-        && bytes[0].is_ascii_lowercase()
+        && bytes.first().is_some_and(u8::is_ascii_lowercase)
         && bytes
             .iter()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')

@@ -9,7 +9,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Point {
+    /// Longitude in degrees, east positive.
     pub lon: f64,
+    /// Latitude in degrees, north positive.
     pub lat: f64,
 }
 
@@ -42,18 +44,23 @@ fn in_ring(ring: &Value, x: f64, y: f64) -> bool {
         .as_array()
         .map(|pts| {
             pts.iter()
-                .filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?)))
+                .filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
                 .collect()
         })
         .unwrap_or_default();
+    // Each edge runs from the previous point (the last one, for the first) to
+    // the current one.
+    let Some(&last) = points.last() else {
+        return false;
+    };
     let mut inside = false;
-    let n = points.len();
-    for i in 0..n {
-        let (xi, yi) = points[i];
-        let (xj, yj) = points[(i + n - 1) % n];
+    let mut prev = last;
+    for &(xi, yi) in &points {
+        let (xj, yj) = prev;
         if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
             inside = !inside;
         }
+        prev = (xi, yi);
     }
     inside
 }

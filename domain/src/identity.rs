@@ -10,11 +10,14 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Gender {
+    /// 男: an odd 17th digit.
     Male,
+    /// 女: an even 17th digit.
     Female,
 }
 
 impl Gender {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             Gender::Male => "male",
@@ -22,6 +25,7 @@ impl Gender {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Gender> {
         match s {
             "male" => Some(Gender::Male),
@@ -36,17 +40,22 @@ impl Gender {
 pub struct IdNumber {
     /// Normalised: 18 characters, a trailing `x` upper-cased.
     pub value: String,
+    /// The birth date of digits 7-14 (YYYYMMDD), never after the day of parsing.
     pub birth_date: NaiveDate,
+    /// The gender of the 17th digit.
     pub gender: Gender,
 }
 
 /// Why an ID number was refused.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum IdNumberError {
+    /// Not 17 digits followed by a digit or `X`.
     #[error("must be 18 characters: 17 digits and a check digit (0-9 or X)")]
     Format,
+    /// The 18th character is not the GB 11643 check of the first 17.
     #[error("the check digit does not match (GB 11643)")]
     CheckDigit,
+    /// Digits 7-14 are no real date, or one in the future or before 1880.
     #[error("the birth date it encodes is not a valid past date")]
     BirthDate,
 }
@@ -64,28 +73,33 @@ pub fn check_char(first17: &[u8]) -> Option<u8> {
         .zip(WEIGHTS)
         .map(|(d, w)| u32::from(d - b'0') * w)
         .sum();
-    Some(CHECK[(sum % 11) as usize])
+    CHECK.get((sum % 11) as usize).copied()
 }
 
 /// Validates an ID number; `today` bounds the birth date.
 pub fn parse_id_number(raw: &str, today: NaiveDate) -> Result<IdNumber, IdNumberError> {
     let value = raw.trim().to_ascii_uppercase();
-    let bytes = value.as_bytes();
-    if bytes.len() != 18
-        || !bytes[..17].iter().all(u8::is_ascii_digit)
-        || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
-    {
+    // 18 characters: 17 digits, then the check character.
+    let Some((first17, &[check])) = value.as_bytes().split_first_chunk::<17>() else {
+        return Err(IdNumberError::Format);
+    };
+    if !first17.iter().all(u8::is_ascii_digit) || !(check.is_ascii_digit() || check == b'X') {
         return Err(IdNumberError::Format);
     }
-    if check_char(&bytes[..17]) != Some(bytes[17]) {
+    if check_char(first17) != Some(check) {
         return Err(IdNumberError::CheckDigit);
     }
-    let birth_date =
-        NaiveDate::parse_from_str(&value[6..14], "%Y%m%d").map_err(|_| IdNumberError::BirthDate)?;
+    // 6 digits of region, 8 of birth date (YYYYMMDD), 2 of sequence, then the
+    // gender digit: odd for men, even for women.
+    let [_, _, _, _, _, _, birth @ .., _, _, gender_digit] = first17;
+    let birth_date = std::str::from_utf8(birth)
+        .ok()
+        .and_then(|birth| NaiveDate::parse_from_str(birth, "%Y%m%d").ok())
+        .ok_or(IdNumberError::BirthDate)?;
     if birth_date > today || birth_date.year() < 1880 {
         return Err(IdNumberError::BirthDate);
     }
-    let gender = if (bytes[16] - b'0') % 2 == 1 {
+    let gender = if (gender_digit - b'0') % 2 == 1 {
         Gender::Male
     } else {
         Gender::Female

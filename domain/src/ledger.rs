@@ -24,6 +24,7 @@ pub enum Sensitivity {
 }
 
 impl Sensitivity {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             Sensitivity::Open => "open",
@@ -33,6 +34,7 @@ impl Sensitivity {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Sensitivity> {
         [Self::Open, Self::Audited, Self::Protected, Self::Closed]
             .into_iter()
@@ -58,6 +60,7 @@ pub enum Subject {
 }
 
 impl Subject {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             Subject::Resident => "resident",
@@ -66,6 +69,7 @@ impl Subject {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Subject> {
         [Self::Resident, Self::Household, Self::None]
             .into_iter()
@@ -77,9 +81,13 @@ impl Subject {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
+    /// Free text, at most 2000 characters, no control characters but newlines.
     Text,
+    /// A finite number.
     Number,
+    /// A calendar date, `YYYY-MM-DD`.
     Date,
+    /// `true` or `false`.
     Boolean,
     /// One of `choices`.
     Choice,
@@ -101,8 +109,10 @@ pub struct FieldDef {
     pub key: String,
     /// Label shown to staff, e.g. 服役军种.
     pub label: String,
+    /// The type every value of this field must have.
     #[serde(rename = "type")]
     pub field_type: FieldType,
+    /// A record without a value (or with `null`) for it is refused.
     #[serde(default)]
     pub required: bool,
     /// Allowed values of choice fields.
@@ -113,7 +123,9 @@ pub struct FieldDef {
 /// A problem with one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
+    /// Where the problem is: `fields[3].key` in a type, `data.branch` in a record.
     pub field: String,
+    /// What is wrong, in words an integrator can show.
     pub message: String,
 }
 
@@ -138,7 +150,7 @@ pub const RESERVED_KEYS: &[&str] = &[
 fn valid_key(key: &str) -> bool {
     let b = key.as_bytes();
     (1..=40).contains(&b.len())
-        && b[0].is_ascii_lowercase()
+        && b.first().is_some_and(u8::is_ascii_lowercase)
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
@@ -202,6 +214,7 @@ pub fn check_fields(fields: &[FieldDef]) -> Result<(), Vec<Invalid>> {
 /// against the caller's street by the store).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidRecord {
+    /// The values by field key, `null`s dropped.
     pub data: BTreeMap<String, Value>,
     /// `(field, type, id)` of every reference field.
     pub references: Vec<(String, FieldType, uuid::Uuid)>,
@@ -358,11 +371,17 @@ mod tests {
 /// A ledger type every district starts with.
 #[derive(Debug, Clone)]
 pub struct BuiltIn {
+    /// Stable code, e.g. `veterans`; unique among the types a street sees.
     pub code: &'static str,
+    /// The name staff see, e.g. 退役军人.
     pub name: &'static str,
+    /// What each record is about.
     pub subject: Subject,
+    /// Who may read the records, before a district changes it.
     pub sensitivity: Sensitivity,
+    /// Names of the records' residents are shown masked (`张*`).
     pub mask_name: bool,
+    /// Records not verified within this many days are stale.
     pub verify_period_days: i32,
     /// Field definitions as JSON (checked by a test).
     pub fields: &'static str,

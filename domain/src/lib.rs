@@ -2,6 +2,9 @@
 //! matrix, 一格三员 staffing coverage and dated validity. Nothing here does IO;
 //! the clock is always a parameter.
 
+#![warn(missing_docs)]
+#![warn(clippy::indexing_slicing)]
+
 pub mod calendar;
 pub mod cases;
 pub mod catalogue;

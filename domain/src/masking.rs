@@ -4,33 +4,35 @@
 /// Masks an ID number: the first character and the last two stay.
 pub fn mask_id_number(id: &str) -> String {
     let chars: Vec<char> = id.chars().collect();
-    if chars.len() < 4 {
-        return "*".repeat(chars.len());
+    match chars.as_slice() {
+        // At least four characters: one in the middle is always hidden.
+        [first, middle @ .., second_last, last] if !middle.is_empty() => {
+            let mut out = String::from(*first);
+            out.push_str(&"*".repeat(middle.len()));
+            out.push(*second_last);
+            out.push(*last);
+            out
+        }
+        _ => "*".repeat(chars.len()),
     }
-    let mut out: String = chars[..1].iter().collect();
-    out.push_str(&"*".repeat(chars.len() - 3));
-    out.extend(&chars[chars.len() - 2..]);
-    out
 }
 
 /// Masks a phone number: mobiles keep 3 + 4 digits, others the last 4.
 pub fn mask_phone(phone: &str) -> String {
     let chars: Vec<char> = phone.chars().collect();
-    if chars.len() == 11 && phone.starts_with('1') {
-        return format!(
-            "{}****{}",
-            chars[..3].iter().collect::<String>(),
-            chars[7..].iter().collect::<String>()
-        );
+    if phone.starts_with('1')
+        && let [a, b, c, _, _, _, _, w, x, y, z] = chars.as_slice()
+    {
+        return format!("{a}{b}{c}****{w}{x}{y}{z}");
     }
-    if chars.len() <= 4 {
-        return "*".repeat(chars.len());
+    match chars.split_last_chunk::<4>() {
+        // More than four characters: all but the last four are hidden.
+        Some((head, tail)) if !head.is_empty() => {
+            let tail: String = tail.iter().collect();
+            format!("{}{tail}", "*".repeat(head.len()))
+        }
+        _ => "*".repeat(chars.len()),
     }
-    format!(
-        "{}{}",
-        "*".repeat(chars.len() - 4),
-        chars[chars.len() - 4..].iter().collect::<String>()
-    )
 }
 
 /// Masks a name: the first character (the family name) stays.

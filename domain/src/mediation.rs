@@ -14,17 +14,21 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
+    /// The grid, by its own workers: where small things should stay.
     Grid,
     /// The community's mediation room (调解室).
     Community,
+    /// The street, which may blow the whistle to departments.
     Street,
     /// The district's one-stop mediation centre.
     Centre,
 }
 
 impl Level {
+    /// Every level, from the bottom of the ladder up.
     pub const ALL: [Level; 4] = [Level::Grid, Level::Community, Level::Street, Level::Centre];
 
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             Level::Grid => "grid",
@@ -34,6 +38,7 @@ impl Level {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|l| l.as_str() == s)
     }
@@ -67,10 +72,12 @@ pub enum Kind {
     Contract,
     /// 损害赔偿
     Damages,
+    /// Anything else (其他).
     Other,
 }
 
 impl Kind {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             Kind::Neighbour => "neighbour",
@@ -100,6 +107,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             Status::Open => "open",
@@ -109,6 +117,7 @@ impl Status {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Status> {
         [
             Status::Open,
@@ -134,6 +143,7 @@ pub enum Referral {
 }
 
 impl Referral {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             Referral::Court => "court",
@@ -156,6 +166,7 @@ pub enum WhistleReason {
 }
 
 impl WhistleReason {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             WhistleReason::Pressing => "pressing",
@@ -164,6 +175,7 @@ impl WhistleReason {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<WhistleReason> {
         [
             WhistleReason::Pressing,
@@ -211,14 +223,18 @@ pub fn report_in(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SummonsState {
+    /// 被召集: called by the whistle; must report in by its deadline.
     Summoned,
     /// 报到: acknowledged.
     ReportedIn,
+    /// 到场: the department's people are on site.
     OnSite,
+    /// 完成: the department finished its part (final).
     Done,
 }
 
 impl SummonsState {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             SummonsState::Summoned => "summoned",
@@ -228,6 +244,7 @@ impl SummonsState {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<SummonsState> {
         [
             SummonsState::Summoned,
@@ -244,14 +261,18 @@ impl SummonsState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SummonsStep {
+    /// 报到: acknowledge the summons; its time is measured against the deadline.
     ReportIn,
+    /// Arrive on site, after reporting in.
     OnSite,
     /// Record an action taken (the state does not change).
     Action,
+    /// Finish the department's part, after reporting in.
     Done,
 }
 
 impl SummonsStep {
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             SummonsStep::ReportIn => "report_in",

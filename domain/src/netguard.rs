@@ -14,16 +14,22 @@ use url::{Host, Url};
 /// Why a URL or address is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
+    /// Not an absolute URL with a host and a port.
     #[error("not a valid absolute URL")]
     Malformed,
+    /// Neither `https` nor `http` to an address the deployment allows.
     #[error("use https (plain http only for hosts the deployment allows)")]
     Scheme,
+    /// The URL carries a user name or password.
     #[error("URLs with user names or passwords are not accepted")]
     Credentials,
+    /// A host name that always points inside (`localhost`, `*.internal`, metadata).
     #[error("the host {0} is not allowed")]
     Host(String),
+    /// An address in a forbidden range, and which range it is in.
     #[error("the address {0} is {1}")]
     Address(IpAddr, &'static str),
+    /// Longer than 2000 characters.
     #[error("URLs are at most 2000 characters")]
     TooLong,
 }
@@ -31,8 +37,11 @@ pub enum Refused {
 /// A vetted URL: where to connect, to be checked again once resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// The URL as parsed.
     pub url: Url,
+    /// The host name, lower-cased without a trailing dot, or the address as text.
     pub host: String,
+    /// The explicit port, or the scheme's default.
     pub port: u16,
     /// Set when the URL names an address rather than a host name.
     pub ip: Option<IpAddr>,
@@ -53,6 +62,7 @@ impl Allowed {
             .map(Allowed)
     }
 
+    /// Whether `ip` lies in one of the opened ranges.
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(&ip))
     }
@@ -156,7 +166,7 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return forbidden_v4(v4);
     }
-    let first = ip.segments()[0];
+    let [first, second, ..] = ip.segments();
     if ip.is_loopback() {
         Some("loopback")
     } else if ip.is_unspecified() {
@@ -167,9 +177,9 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
         Some("link-local")
     } else if ip.is_multicast() {
         Some("multicast")
-    } else if first == 0x2001 && ip.segments()[1] == 0x0db8 {
+    } else if first == 0x2001 && second == 0x0db8 {
         Some("reserved for documentation")
-    } else if first == 0x0064 && ip.segments()[1] == 0xff9b {
+    } else if first == 0x0064 && second == 0xff9b {
         // NAT64 maps the IPv4 space; refuse rather than decode it.
         Some("NAT64")
     } else if first == 0x2002 {

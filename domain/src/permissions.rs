@@ -88,10 +88,15 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScopeKind {
+    /// 区/旗县: the deployment's district.
     District,
+    /// 街道/镇: one street, the tenant.
     Street,
+    /// 社区/村: one community of a street.
     Community,
+    /// 网格: one grid of a community.
     Grid,
+    /// 部门: one department of the district (outside the street hierarchy).
     Department,
 }
 
@@ -124,26 +129,43 @@ impl ScopeKind {
 /// Where a role is held: a node of the hierarchy (with its ancestors) or a department.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
+    /// The whole district.
     District {
+        /// The district.
         district: Uuid,
     },
+    /// One street of the district.
     Street {
+        /// The street's district.
         district: Uuid,
+        /// The street.
         street: Uuid,
     },
+    /// One community, with its street.
     Community {
+        /// The community's district.
         district: Uuid,
+        /// The community's street.
         street: Uuid,
+        /// The community.
         community: Uuid,
     },
+    /// One grid, with its community and street.
     Grid {
+        /// The grid's district.
         district: Uuid,
+        /// The grid's street.
         street: Uuid,
+        /// The grid's community.
         community: Uuid,
+        /// The grid.
         grid: Uuid,
     },
+    /// One department, district-wide but only for what is routed to it.
     Department {
+        /// The department's district.
         district: Uuid,
+        /// The department.
         department: Uuid,
     },
 }
@@ -217,14 +239,20 @@ impl Scope {
 /// What an action is performed on: a node of the hierarchy with its ancestors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {
+    /// The district the object lies in.
     pub district: Uuid,
+    /// Its street, for objects at street level or below.
     pub street: Option<Uuid>,
+    /// Its community, for objects at community level or below.
     pub community: Option<Uuid>,
+    /// Its grid, for objects in a grid (a case, a household, a ledger record).
     pub grid: Option<Uuid>,
+    /// The department it is routed to, for objects department staff may reach.
     pub department: Option<Uuid>,
 }
 
 impl Target {
+    /// The district itself.
     pub const fn district(district: Uuid) -> Target {
         Target {
             district,
@@ -234,18 +262,21 @@ impl Target {
             department: None,
         }
     }
+    /// A street-level object: the street itself, or what belongs to it as a whole.
     pub const fn street(district: Uuid, street: Uuid) -> Target {
         Target {
             street: Some(street),
             ..Target::district(district)
         }
     }
+    /// A community-level object, e.g. its needs meeting.
     pub const fn community(district: Uuid, street: Uuid, community: Uuid) -> Target {
         Target {
             community: Some(community),
             ..Target::street(district, street)
         }
     }
+    /// An object in a grid, with the grid's community and street.
     pub const fn grid(district: Uuid, street: Uuid, community: Uuid, grid: Uuid) -> Target {
         Target {
             grid: Some(grid),
@@ -257,7 +288,9 @@ impl Target {
 /// A role held in a scope, active today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grant {
+    /// The role held.
     pub role: Role,
+    /// Where it is held.
     pub scope: Scope,
 }
 
@@ -322,69 +355,141 @@ pub enum Reach {
 }
 
 /// Everything the API guards, one variant per permission.
+/// Each variant's doc repeats the name and description of its [`MATRIX`] row;
+/// the row is what code and the README read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
+    /// `hierarchy.read`: read the district, its streets, communities and grids.
     HierarchyRead,
+    /// `street.create`: create a street in the district.
     StreetCreate,
+    /// `street.update`: edit a street.
     StreetUpdate,
+    /// `community.create`: create a community in a street.
     CommunityCreate,
+    /// `community.update`: edit a community.
     CommunityUpdate,
+    /// `grid.create`: create a grid in a community.
     GridCreate,
+    /// `grid.update`: edit a grid (name, boundary, target households).
     GridUpdate,
+    /// `department.read`: read the district's departments.
     DepartmentRead,
+    /// `department.manage`: create and edit departments.
     DepartmentManage,
+    /// `staff.read`: read staff accounts and their roles.
     StaffRead,
+    /// `staff.manage`: create, edit and disable staff accounts; revoke their sessions.
     StaffManage,
+    /// `role.assign`: grant and end roles (only roles the granter's role may grant).
     RoleAssign,
+    /// `grid_staff.assign`: assign and end 一格三员 grid staff.
     GridStaffAssign,
+    /// `coverage.read`: read 一格三员 staffing coverage.
     CoverageRead,
+    /// `api_key.manage`: create, list and revoke API keys for machine clients.
     ApiKeyManage,
+    /// `registry.read`: read buildings, households and residents (sensitive values masked).
     RegistryRead,
+    /// `registry.write`: record buildings, households and residents; move residents between grids.
     RegistryWrite,
+    /// `resident.reveal`: reveal an ID number or phone, with a stated purpose (audited, rate-
+    /// limited).
     ResidentReveal,
+    /// `ledger_type.manage`: add and evolve ledger types for the scope.
     LedgerTypeManage,
+    /// `ledger.read`: read ledger records: open and audited ledgers street-wide, protected and
+    /// closed ones within scope.
     LedgerRead,
+    /// `ledger.write`: add, edit, verify, retire and restore ledger records.
     LedgerWrite,
+    /// `ledger.break_glass`: break the glass: read a protected ledger outside scope for 3 hours,
+    /// with a reason.
     BreakGlass,
+    /// `audit.read`: read the audit log.
     AuditRead,
+    /// `case_setup.read`: read the working calendar, the SLA tiers and the case category catalogue.
     CaseSetupRead,
+    /// `case_setup.manage`: load calendars, set SLA tiers, edit the case category catalogue.
     CaseSetupManage,
+    /// `case.file`: file a case (a resident's need, a finding, a hotline ticket) in a grid.
     CaseFile,
+    /// `case.read`: read cases, their history and clocks (department staff: only those routed to
+    /// the department).
     CaseRead,
+    /// `case.work`: handle a case: sign for it, return it, request extension or parking, pause for
+    /// the resident, submit a result, escalate.
     CaseWork,
+    /// `case.triage`: accept or reject a case, dispatch it, verify a result or send it back,
+    /// resolve.
     CaseTriage,
+    /// `case.approve`: approve or deny extensions and parking, unpark, close and reopen cases.
     CaseApprove,
+    /// `case.rate`: record the resident's rating of a resolved case.
     CaseRate,
+    /// `case.reporter_reveal`: reveal a case's sealed reporter with a stated purpose (audited;
+    /// never to the case's handler).
     CaseReporterReveal,
+    /// `jobs.manage`: see the worker's jobs of the district and replay failed ones.
     JobsManage,
+    /// `schedules.manage`: see the district's recurring work and change when it runs.
     SchedulesManage,
+    /// `webhooks.manage`: register webhook endpoints of the district or a street, read their
+    /// delivery log and replay deliveries.
     WebhooksManage,
+    /// `dispute.read`: read disputes with their parties (contact details masked), sessions,
+    /// documents and follow-ups.
     DisputeRead,
+    /// `dispute.record`: record disputes and their parties, move them up a level, record mediation
+    /// sessions, outcomes and follow-up visits.
     DisputeRecord,
+    /// `dispute.party_reveal`: reveal a dispute party's phone with a stated purpose (audited;
+    /// department staff only on disputes summoned to them).
     DisputePartyReveal,
+    /// `whistle.blow`: blow the whistle (吹哨) on the street's dispute or case, close it, rate the
+    /// summoned departments.
     WhistleBlow,
+    /// `summons.read`: read whistles and summonses: the street's, or those of one's department
+    /// across the district.
     SummonsRead,
+    /// `summons.work`: report in (报到) to a summons of one's department, mark on site, record
+    /// actions, mark done.
     SummonsWork,
+    /// `mediation.setup`: set the district's mediation panel and report-in windows.
     MediationSetup,
+    /// `mediation.kpis`: read whistle rates, report-in timeliness, department ratings and where
+    /// disputes were settled, with rankings.
     MediationKpis,
+    /// `patrol.keep`: keep one's daily patrol log in one's grids: check-in and out, track, visits,
+    /// findings, a finding turned into a case.
     PatrolKeep,
+    /// `patrol.read`: read the patrol logs of a grid or community and its coverage (logs,
+    /// households visited, missing days).
     PatrolRead,
+    /// `meeting.manage`: schedule the community's half-monthly needs meeting, record its decisions
+    /// as service items and close it.
     MeetingManage,
+    /// `meeting.read`: read needs meetings: agenda, service items and their report-back, attendance
+    /// (grid staff: their community's).
     MeetingRead,
 }
 
 /// One row of the permission matrix.
 #[derive(Debug)]
 pub struct Rule {
+    /// The action this row governs (one row per action).
     pub action: Action,
     /// Stable name, used in the docs and in 403 details.
     pub name: &'static str,
+    /// What the permission allows, in words for the README and the docs.
     pub description: &'static str,
     /// The levels of the objects handlers check this permission on (a case
     /// lies in a grid, a needs meeting in a community); department staff's
     /// objects are also routed to their department.
     pub objects: &'static [ScopeKind],
+    /// How far from their scope the roles reach for it.
     pub reach: Reach,
+    /// The roles that hold the permission.
     pub roles: &'static [Role],
 }
 
@@ -891,9 +996,11 @@ pub const fn step_action(step: crate::cases::Step) -> Action {
 /// How a reader may see one ledger record, by the ledger's sensitivity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LedgerAccess {
+    /// The reader may see the record.
     Allowed,
     /// Protected ledger outside the reader's scope: only with a break-glass grant.
     NeedsBreakGlass,
+    /// The reader may not see the record at all.
     Denied,
 }
 
@@ -927,8 +1034,15 @@ pub fn rule(action: Action) -> &'static Rule {
     MATRIX
         .iter()
         .find(|r| r.action == action)
-        .unwrap_or(&MATRIX[0])
+        .unwrap_or(FIRST_RULE)
 }
+
+/// The first row of [`MATRIX`], the answer of [`rule`] for an action without a
+/// row (which the matrix test rules out). An empty matrix fails to compile.
+const FIRST_RULE: &Rule = match MATRIX {
+    [first, ..] => first,
+    [] => panic!("the permission matrix has no rows"),
+};
 
 /// Whether any of `grants` permits `action` on `target`.
 pub fn allowed(grants: &[Grant], action: Action, target: &Target) -> bool {
@@ -951,9 +1065,13 @@ pub fn allowed(grants: &[Grant], action: Action, target: &Target) -> bool {
 pub struct Area {
     /// A district-wide grant: every row the wall shows.
     pub everywhere: bool,
+    /// Streets whose rows are all in the area.
     pub streets: Vec<Uuid>,
+    /// Communities whose rows are all in the area.
     pub communities: Vec<Uuid>,
+    /// Grids whose rows are in the area.
     pub grids: Vec<Uuid>,
+    /// Departments whose routed rows are in the area.
     pub departments: Vec<Uuid>,
 }
 

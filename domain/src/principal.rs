@@ -11,21 +11,37 @@ use crate::permissions::{self, Action, Grant, Scope, Target, rule};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("this needs the `{permission}` permission over the resource")]
 pub struct Forbidden {
+    /// The permission's stable name, e.g. `case.file`.
     pub permission: &'static str,
 }
 
 /// Who acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
-    User { user_id: Uuid, session_id: Uuid },
-    ApiKey { key_id: Uuid, created_by: Uuid },
+    /// A staff member signed in.
+    User {
+        /// The staff account.
+        user_id: Uuid,
+        /// The session the request came in on (revoking it ends the access).
+        session_id: Uuid,
+    },
+    /// A machine client (an integrator's back-end) with an API key.
+    ApiKey {
+        /// The key.
+        key_id: Uuid,
+        /// The staff member who created the key and answers for its use.
+        created_by: Uuid,
+    },
 }
 
 /// An authenticated caller with the grants active today and the streets they see.
 #[derive(Debug, Clone)]
 pub struct Principal {
+    /// Who acts.
     pub actor: Actor,
+    /// The district the caller belongs to; nothing of another district is reachable.
     pub district_id: Uuid,
+    /// The caller's grants active at [`Principal::now`].
     pub grants: Vec<Grant>,
     /// Sees every street of the district (district or department scope).
     pub district_wide: bool,

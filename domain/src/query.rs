@@ -15,17 +15,25 @@ use crate::ledger::{FieldDef, FieldType, Invalid, Subject};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
+    /// Equal to the value.
     Eq,
+    /// Not equal to the value (records without one included).
     Ne,
+    /// Less than the value (numbers, dates, age).
     Lt,
+    /// Less than or equal to the value.
     Lte,
+    /// Greater than the value.
     Gt,
+    /// Greater than or equal to the value.
     Gte,
     /// The value is a list; the field equals one of it.
     In,
     /// Multi-choice fields: the list contains the value.
     Contains,
+    /// The field has a value (the condition's `value` is `null`).
     IsSet,
+    /// The field has no value (the condition's `value` is `null`).
     NotSet,
 }
 
@@ -33,8 +41,12 @@ pub enum Op {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
+    /// A field key of the ledger, or `age` / `gender` on ledgers about residents.
     pub field: String,
+    /// How the field is compared.
     pub op: Op,
+    /// What it is compared with: a value of the field's type, a list for `in`,
+    /// `null` for `is_set` / `not_set`.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub value: Value,
@@ -44,8 +56,11 @@ pub struct Condition {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CrossLedger {
+    /// Code of the other ledger type.
     pub ledger: String,
+    /// `true`: the subject must be on it (AND); `false`: must not be (NOT).
     pub present: bool,
+    /// Conditions the record on the other ledger must meet, all of them.
     #[serde(default)]
     pub conditions: Vec<Condition>,
 }
@@ -54,7 +69,9 @@ pub struct CrossLedger {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryScope {
+    /// Only grids of this community.
     pub community_id: Option<Uuid>,
+    /// Only this grid. With neither set, the caller's own grids.
     pub grid_id: Option<Uuid>,
 }
 
@@ -64,10 +81,13 @@ pub struct QueryScope {
 pub struct TargetQuery {
     /// Code of the ledger whose active records are listed.
     pub ledger: String,
+    /// Conditions every listed record meets, all of them (AND).
     #[serde(default)]
     pub conditions: Vec<Condition>,
+    /// Other ledgers the same resident or household must or must not be on.
     #[serde(default)]
     pub also: Vec<CrossLedger>,
+    /// Where to look; by default the caller's own grids (minimum necessary).
     #[serde(default)]
     pub scope: QueryScope,
 }
@@ -76,7 +96,12 @@ pub struct TargetQuery {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
     /// A ledger field of the given type.
-    Field { key: String, field_type: FieldType },
+    Field {
+        /// The field's key.
+        key: String,
+        /// The field's type, which decides the comparisons and values allowed.
+        field_type: FieldType,
+    },
     /// The resident's age in whole years.
     Age,
     /// The resident's gender (`male` / `female`).
@@ -86,8 +111,11 @@ pub enum Operand {
 /// A condition checked against its ledger.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checked {
+    /// What is compared.
     pub operand: Operand,
+    /// How; always one that applies to the operand.
     pub op: Op,
+    /// The value, checked to fit the operand and the comparison.
     pub value: Value,
 }
 

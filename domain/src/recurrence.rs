@@ -19,22 +19,35 @@ pub enum Days {
     /// Every working day of the calendar (adjusted Saturdays included).
     WorkingDays,
     /// These weekdays (`mon` … `sun`).
-    Weekdays { weekdays: Vec<WeekdayName> },
+    Weekdays {
+        /// The weekdays; at least one.
+        weekdays: Vec<WeekdayName>,
+    },
     /// These days of the month (1-31; a day a month lacks is passed over),
     /// e.g. `[1, 16]` for the half-monthly needs meeting.
-    MonthDays { days: Vec<u32> },
+    MonthDays {
+        /// The days of the month; at least one.
+        days: Vec<u32>,
+    },
 }
 
 /// A weekday by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WeekdayName {
+    /// Monday (周一).
     Mon,
+    /// Tuesday (周二).
     Tue,
+    /// Wednesday (周三).
     Wed,
+    /// Thursday (周四).
     Thu,
+    /// Friday (周五).
     Fri,
+    /// Saturday (周六).
     Sat,
+    /// Sunday (周日).
     Sun,
 }
 
@@ -78,19 +91,26 @@ pub enum Misfire {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recurrence {
+    /// On which days it fires.
     pub days: Days,
+    /// Hour of the day, China time, 0-23.
     pub hour: u32,
+    /// Minute of the hour, 0-59.
     pub minute: u32,
+    /// What a fire on a day off does.
     pub holidays: HolidayPolicy,
 }
 
 /// Why a schedule is not usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BadRecurrence {
+    /// The hour is not 0-23 or the minute not 0-59.
     #[error("hour is 0-23 and minute 0-59")]
     Time,
+    /// A list of weekdays or days of the month is empty.
     #[error("name at least one day")]
     NoDays,
+    /// A day of the month outside 1-31.
     #[error("days of the month are 1-31")]
     MonthDay,
 }
@@ -99,6 +119,7 @@ pub enum BadRecurrence {
 const HORIZON_DAYS: u32 = 800;
 
 impl Recurrence {
+    /// Refuses a schedule that could never fire as written.
     pub fn check(&self) -> Result<(), BadRecurrence> {
         if self.hour > 23 || self.minute > 59 {
             return Err(BadRecurrence::Time);

@@ -23,8 +23,10 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// Every tier, most urgent first.
     pub const ALL: [Tier; 4] = [Tier::Emergency, Tier::Utility, Tier::General, Tier::Complex];
 
+    /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {
             Tier::Emergency => "emergency",
@@ -34,6 +36,7 @@ impl Tier {
         }
     }
 
+    /// Parses the stable name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Tier> {
         Tier::ALL.into_iter().find(|t| t.as_str() == s)
     }
@@ -73,12 +76,14 @@ pub const REWORK: Budget = Budget::new(Basis::Working, 15 * WorkCalendar::workin
 /// A duration on a basis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Budget {
+    /// Whether the minutes run round the clock or in working time only.
     pub basis: Basis,
     /// Minutes of `basis` time.
     pub minutes: i64,
 }
 
 impl Budget {
+    /// `minutes` of `basis` time.
     pub const fn new(basis: Basis, minutes: i64) -> Budget {
         Budget { basis, minutes }
     }
@@ -88,7 +93,9 @@ impl Budget {
 /// resolution (result back to the resident).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TierPolicy {
+    /// First response: accept (立案) and dispatch (派遣).
     pub response: Budget,
+    /// Resolution: the result back to the resident (反馈).
     pub resolution: Budget,
 }
 

@@ -17,6 +17,7 @@ pub enum StaffKind {
 }
 
 impl StaffKind {
+    /// All three kinds, in the order 一格三员 names them.
     pub const ALL: [StaffKind; 3] = [
         StaffKind::FullTime,
         StaffKind::PartTime,
@@ -41,8 +42,11 @@ impl StaffKind {
 /// Head counts of one grid's current staff by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StaffCounts {
+    /// Full-time grid workers (专职网格员).
     pub full_time: u32,
+    /// Part-time grid workers (兼职网格员).
     pub part_time: u32,
+    /// Department grid workers (部门网格员).
     pub department: u32,
 }
 
