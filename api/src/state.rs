@@ -11,6 +11,7 @@ use onegrid_config::Config;
 use onegrid_domain::clock::Clock;
 use onegrid_domain::permissions::{Action, Target};
 use onegrid_store::idempotency::{self, Claim, Stored};
+use onegrid_store::targets::{self, Guarded, On};
 use onegrid_store::{Conn, Db, Principal, StoreError};
 
 use crate::cache::Cache;
@@ -90,8 +91,19 @@ enum Outcome {
 
 impl AppState {
     /// Runs `f` in one transaction scoped to the caller, after checking the
-    /// caller's session (or API key) and loading today's grants.
-    pub async fn run<T, F>(&self, caller: Caller, f: F) -> ApiResult<T>
+    /// caller's session (or API key) and loading today's grants. Only for what
+    /// any signed-in caller may do with their own things (their session,
+    /// account and notifications); everything else goes through [`Self::checked`],
+    /// [`Self::on_row`], [`Self::load_checked`] or [`Self::create`], which name the action.
+    pub async fn as_self<T, F>(&self, caller: Caller, f: F) -> ApiResult<T>
+    where
+        F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, ApiResult<T>> + Send,
+        T: Send,
+    {
+        self.run(caller, f).await
+    }
+
+    async fn run<T, F>(&self, caller: Caller, f: F) -> ApiResult<T>
     where
         F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, ApiResult<T>> + Send,
         T: Send,
@@ -99,43 +111,86 @@ impl AppState {
         self.db.as_principal(caller.0, f).await
     }
 
-    /// Loads one row in the caller's scope and proves `action` on the row's
-    /// target before handing it back: a read that cannot forget its check.
-    /// A row the caller cannot see is 404 (the tenant wall), one they see
-    /// but may not read is 403.
-    pub async fn load_checked<T, L>(
-        &self,
-        caller: Caller,
-        action: Action,
-        load: L,
-        target: fn(&Principal, &T) -> Target,
-    ) -> ApiResult<T>
+    /// Proves `action` on `on` and only then runs `f` with the proven target:
+    /// the permission is part of the call, so no body runs unchecked. For
+    /// [`On::Anywhere`] the target is the caller's district, and the body
+    /// filters its rows by the caller's area in SQL.
+    pub async fn checked<T, F>(&self, caller: Caller, action: Action, on: On, f: F) -> ApiResult<T>
     where
-        L: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn, Principal, Target) -> BoxFuture<'c, ApiResult<T>>
+            + Send
+            + 'static,
         T: Send + 'static,
     {
         self.run(caller, move |c, p| {
             Box::pin(async move {
-                let row = load(c).await?;
-                p.require(action, &target(&p, &row))?;
-                Ok(row)
+                let target = prove(c, &p, action, on).await?;
+                f(c, p, target).await
             })
         })
         .await
     }
 
-    /// Runs a create under an optional `Idempotency-Key`: the key is claimed in
-    /// the create's own transaction, and a repeat returns the stored response.
-    /// `hash` is [`crate::http::request_hash`] of everything that defines the request.
+    /// Loads one row in the caller's scope, proves `action` on the row's
+    /// target, and only then runs `f` with the row. A row the caller cannot
+    /// see is 404 (the tenant wall), one they see but may not act on is 403.
+    pub async fn on_row<R, T, L, F>(
+        &self,
+        caller: Caller,
+        action: Action,
+        load: L,
+        f: F,
+    ) -> ApiResult<T>
+    where
+        R: Guarded + Send + 'static,
+        L: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<R, StoreError>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn, Principal, R) -> BoxFuture<'c, ApiResult<T>>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        self.run(caller, move |c, p| {
+            Box::pin(async move {
+                let row = load(c).await?;
+                let target = row.target(p.district_id);
+                if let Some(read) = row.hidden_without()
+                    && !p.can(read, &target)
+                {
+                    return Err(ApiError::not_found());
+                }
+                p.require(action, &target)?;
+                f(c, p, row).await
+            })
+        })
+        .await
+    }
+
+    /// Loads one row and proves `action` on it: a read that cannot forget its check.
+    pub async fn load_checked<R, L>(&self, caller: Caller, action: Action, load: L) -> ApiResult<R>
+    where
+        R: Guarded + Send + 'static,
+        L: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<R, StoreError>> + Send + 'static,
+    {
+        self.on_row(caller, action, load, |_, _, row| {
+            Box::pin(async move { Ok(row) })
+        })
+        .await
+    }
+
+    /// Runs a create under an optional `Idempotency-Key`, once `action` is
+    /// proven on `on` (before the key is looked at, so a replay is checked
+    /// too): the key is claimed in the create's own transaction, and a repeat
+    /// returns the stored response. `hash` is [`crate::http::request_hash`]
+    /// of everything that defines the request.
     pub async fn create<F>(
         &self,
         caller: Caller,
-        key: IdempotencyKey,
-        hash: Vec<u8>,
+        (action, on): (Action, On),
+        (key, hash): (IdempotencyKey, Vec<u8>),
         f: F,
     ) -> ApiResult<HttpResponse>
     where
-        F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, ApiResult<Created>>
+        F: for<'c> FnOnce(&'c mut Conn, Principal, Target) -> BoxFuture<'c, ApiResult<Created>>
             + Send
             + 'static,
     {
@@ -143,6 +198,7 @@ impl AppState {
         let outcome = self
             .run(caller, move |c, p| {
                 Box::pin(async move {
+                    let target = prove(c, &p, action, on).await?;
                     let principal_id = p.id();
                     let now = clock.now();
                     if let Some(key) = &key.0
@@ -157,7 +213,7 @@ impl AppState {
                         }
                         return Ok(Outcome::Replay(stored));
                     }
-                    let created = f(c, p).await?;
+                    let created = f(c, p, target).await?;
                     if let Some(key) = &key.0 {
                         let stored = Stored {
                             request_hash: hash.clone(),
@@ -182,6 +238,21 @@ impl AppState {
                 true,
             ),
         })
+    }
+}
+
+/// Proves `action` on a place: anywhere in the caller's reach, or on the
+/// place's target (which it returns; the caller's district for anywhere).
+async fn prove(c: &mut Conn, p: &Principal, action: Action, on: On) -> ApiResult<Target> {
+    match targets::resolve(c, p, on).await? {
+        Some(target) => {
+            p.require(action, &target)?;
+            Ok(target)
+        }
+        None => {
+            p.require_anywhere(action)?;
+            Ok(Target::district(p.district_id))
+        }
     }
 }
 

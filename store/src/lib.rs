@@ -24,6 +24,7 @@ pub mod registry;
 #[rustfmt::skip]
 pub mod schema;
 pub mod scope;
+pub mod targets;
 
 pub use db::{Conn, Db, PoolSettings, System};
 pub use error::{AuthFailure, StoreError, Violation, ViolationKind};

@@ -8,19 +8,19 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, delete, get, post};
 use chrono::{DateTime, Duration, Utc};
 use onegrid_domain::calendar::Basis;
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::cases;
 use onegrid_store::cases::appointments::{self, NewSlot, Slot, SlotFilter};
+use onegrid_store::targets::{self, On};
 use onegrid_store::{cases::setup, registry::hierarchy};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::cases::views::{CaseView, actor, load, load_view, view};
+use crate::cases::views::{CaseView, actor, load_view, view};
 use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged};
 use crate::platform::auth::Caller;
-use crate::registry::grids::grid_target;
 use crate::state::{AppState, Created};
 use onegrid_domain::channels::ServiceMode;
 
@@ -100,47 +100,54 @@ pub async fn create_slot(
         return Err(ApiError::field("starts_at", "in the future"));
     }
     let hash = crate::http::request_hash(&serde_json::json!((community_id, &body)));
+    // A community's slot is proven on the community; a grid's on its grid,
+    // once the grid is known to be the community's.
+    let on = match body.grid_id {
+        Some(_) => On::Anywhere,
+        None => On::Community(community_id),
+    };
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let community = hierarchy::get_community(c, community_id).await?;
-                let target = match body.grid_id {
-                    Some(g) => {
+        .create(
+            caller,
+            (Action::CaseTriage, on),
+            (key, hash),
+            move |c, p, _| {
+                Box::pin(async move {
+                    let community = hierarchy::get_community(c, community_id).await?;
+                    if let Some(g) = body.grid_id {
                         let grid = hierarchy::get_grid(c, g)
                             .await
                             .map_err(reference("grid_id"))?;
                         if grid.community_id != community.id {
                             return Err(ApiError::field("grid_id", "not a grid of this community"));
                         }
-                        grid_target(c, &p, g).await?
+                        p.require(Action::CaseTriage, &targets::grid(c, &p, g).await?)?;
                     }
-                    None => Target::community(p.district_id, community.street_id, community.id),
-                };
-                p.require(Action::CaseTriage, &target)?;
-                let calendar = setup::calendar(c, p.district_id).await?;
-                let working = calendar.elapsed(Basis::Working, body.starts_at, body.ends_at);
-                let slot = appointments::create_slot(
-                    c,
-                    NewSlot {
-                        street_id: community.street_id,
-                        community_id: community.id,
-                        grid_id: body.grid_id,
-                        starts_at: body.starts_at,
-                        ends_at: body.ends_at,
-                        capacity: body.capacity,
-                        off_hours: working < length.num_minutes(),
-                        place: body.place,
-                        created_by: p.accountable_user(),
-                    },
-                )
-                .await?;
-                Created::new(
-                    slot_view(&slot),
-                    format!("/api/v1/communities/{}/appointment-slots", community.id),
-                    None,
-                )
-            })
-        })
+                    let calendar = setup::calendar(c, p.district_id).await?;
+                    let working = calendar.elapsed(Basis::Working, body.starts_at, body.ends_at);
+                    let slot = appointments::create_slot(
+                        c,
+                        NewSlot {
+                            street_id: community.street_id,
+                            community_id: community.id,
+                            grid_id: body.grid_id,
+                            starts_at: body.starts_at,
+                            ends_at: body.ends_at,
+                            capacity: body.capacity,
+                            off_hours: working < length.num_minutes(),
+                            place: body.place,
+                            created_by: p.accountable_user(),
+                        },
+                    )
+                    .await?;
+                    Created::new(
+                        slot_view(&slot),
+                        format!("/api/v1/communities/{}/appointment-slots", community.id),
+                        None,
+                    )
+                })
+            },
+        )
         .await
 }
 
@@ -187,9 +194,8 @@ pub async fn list_slots(
         off_hours: q.off_hours,
     };
     let rows = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::CaseRead, On::Anywhere, move |c, _, _| {
             Box::pin(async move {
-                p.require_anywhere(Action::CaseRead)?;
                 let community = hierarchy::get_community(c, community_id).await?;
                 Ok(appointments::list_slots(c, community.id, &filter, &page).await?)
             })
@@ -227,64 +233,70 @@ pub async fn book(
         crate::http::request_hash(&serde_json::json!((id, &body, if_match.0.map(|v| v.ok()))));
     let st = state.clone();
     let now = state.clock.now();
+    let on = On::Case(id);
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let case = load(c, &p, id, Action::CaseWork).await?;
-                let version = if_match.version()?;
-                if version != case.version {
-                    return Err(onegrid_store::StoreError::VersionMismatch {
-                        current: case.version,
+        .create(
+            caller,
+            (Action::CaseWork, on),
+            (key, hash),
+            move |c, p, _| {
+                Box::pin(async move {
+                    let case = cases::get_case(c, id).await?;
+                    let version = if_match.version()?;
+                    if version != case.version {
+                        return Err(onegrid_store::StoreError::VersionMismatch {
+                            current: case.version,
+                        }
+                        .into());
                     }
-                    .into());
-                }
-                if !case.status().is_open() {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        format!("the case is {}", case.status),
-                    ));
-                }
-                let slot = appointments::get_slot(c, body.slot_id)
-                    .await
-                    .map_err(reference("slot_id"))?;
-                if slot.community_id != case.community_id {
-                    return Err(ApiError::field(
-                        "slot_id",
-                        "not a slot of the case's community",
-                    ));
-                }
-                if slot.starts_at <= now {
-                    return Err(ApiError::field("slot_id", "this slot has begun"));
-                }
-                let booking = appointments::book(c, &slot, case.id, p.accountable_user(), now)
-                    .await?
-                    .ok_or_else(|| ApiError::new(Code::Conflict, "this slot is full"))?;
-                let mode = if slot.off_hours {
-                    ServiceMode::OffHours
-                } else {
-                    ServiceMode::Appointment
-                };
-                let calendar = setup::calendar(c, case.district_id).await?;
-                let mut write = cases::note(
-                    &case,
-                    "book_appointment",
-                    actor(&p),
-                    serde_json::json!({"slot_id": slot.id, "booking_id": booking.id,
+                    if !case.status().is_open() {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            format!("the case is {}", case.status),
+                        ));
+                    }
+                    let slot = appointments::get_slot(c, body.slot_id)
+                        .await
+                        .map_err(reference("slot_id"))?;
+                    if slot.community_id != case.community_id {
+                        return Err(ApiError::field(
+                            "slot_id",
+                            "not a slot of the case's community",
+                        ));
+                    }
+                    if slot.starts_at <= now {
+                        return Err(ApiError::field("slot_id", "this slot has begun"));
+                    }
+                    let booking = appointments::book(c, &slot, case.id, p.accountable_user(), now)
+                        .await?
+                        .ok_or_else(|| ApiError::new(Code::Conflict, "this slot is full"))?;
+                    let mode = if slot.off_hours {
+                        ServiceMode::OffHours
+                    } else {
+                        ServiceMode::Appointment
+                    };
+                    let calendar = setup::calendar(c, case.district_id).await?;
+                    let mut write = cases::note(
+                        &case,
+                        "book_appointment",
+                        actor(&p),
+                        serde_json::json!({"slot_id": slot.id, "booking_id": booking.id,
                             "starts_at": slot.starts_at, "off_hours": slot.off_hours}),
-                    now,
-                    &calendar,
-                );
-                write.changes.service_mode = Some(Some(mode.as_str().to_owned()));
-                let updated = cases::record_step(c, &case, version, write).await?;
-                let (cid, v) = (updated.id, updated.version);
-                let loaded = load_view(&st, c, updated).await?;
-                Created::new(
-                    view(loaded, now),
-                    format!("/api/v1/cases/{cid}/events"),
-                    Some(v),
-                )
-            })
-        })
+                        now,
+                        &calendar,
+                    );
+                    write.changes.service_mode = Some(Some(mode.as_str().to_owned()));
+                    let updated = cases::record_step(c, &case, version, write).await?;
+                    let (cid, v) = (updated.id, updated.version);
+                    let loaded = load_view(&st, c, updated).await?;
+                    Created::new(
+                        view(loaded, now),
+                        format!("/api/v1/cases/{cid}/events"),
+                        Some(v),
+                    )
+                })
+            },
+        )
         .await
 }
 
@@ -303,27 +315,31 @@ pub async fn cancel(
     let st = state.clone();
     let now = state.clock.now();
     let loaded = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let case = load(c, &p, id, Action::CaseWork).await?;
-                let version = if_match.version()?;
-                let booking = appointments::active_booking(c, case.street_id, case.id)
-                    .await?
-                    .ok_or_else(ApiError::not_found)?;
-                appointments::cancel(c, case.street_id, &booking, now).await?;
-                let calendar = setup::calendar(c, case.district_id).await?;
-                let write = cases::note(
-                    &case,
-                    "cancel_appointment",
-                    actor(&p),
-                    serde_json::json!({"slot_id": booking.slot_id, "booking_id": booking.id}),
-                    now,
-                    &calendar,
-                );
-                let updated = cases::record_step(c, &case, version, write).await?;
-                load_view(&st, c, updated).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::CaseWork,
+            move |c| Box::pin(cases::get_case(c, id)),
+            move |c, p, case| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    let booking = appointments::active_booking(c, case.street_id, case.id)
+                        .await?
+                        .ok_or_else(ApiError::not_found)?;
+                    appointments::cancel(c, case.street_id, &booking, now).await?;
+                    let calendar = setup::calendar(c, case.district_id).await?;
+                    let write = cases::note(
+                        &case,
+                        "cancel_appointment",
+                        actor(&p),
+                        serde_json::json!({"slot_id": booking.slot_id, "booking_id": booking.id}),
+                        now,
+                        &calendar,
+                    );
+                    let updated = cases::record_step(c, &case, version, write).await?;
+                    load_view(&st, c, updated).await
+                })
+            },
+        )
         .await?;
     let version = loaded.case.version;
     Ok(crate::http::ok_with_etag(&view(loaded, now), version))

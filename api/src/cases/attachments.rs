@@ -8,11 +8,11 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::Action;
 use onegrid_store::cases::{self, Attachment, blob_key};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::cases::views::load;
 use crate::http::IdempotencyKey;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::upload::hex;
@@ -76,8 +76,8 @@ pub async fn upload_attachment(
     payload: Payload,
 ) -> ApiResult<HttpResponse> {
     let case_id = id.into_inner();
-    let permitted = crate::http::permit(&state, &caller, move |c, p| {
-        Box::pin(async move { load(c, &p, case_id, Action::CaseWork).await.map(|_| ()) })
+    let permitted = crate::http::permit_row(&state, &caller, Action::CaseWork, move |c| {
+        Box::pin(cases::get_case(c, case_id))
     })
     .await?;
     let upload = crate::http::upload::read(
@@ -100,37 +100,48 @@ pub async fn upload_attachment(
     let hash = crate::http::request_hash(&serde_json::json!((case_id, hex(&sha256), &name)));
     let st = state.clone();
     let now = state.clock.now();
+    let on = On::Case(case_id);
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let case = load(c, &p, case_id, Action::CaseWork).await?;
-                if cases::attachments_of(c, &case).await?.len() >= MAX_PER_CASE {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        format!("a case holds at most {MAX_PER_CASE} attachments"),
-                    ));
-                }
-                let attachment = Attachment {
-                    street_id: case.street_id,
-                    id: Uuid::now_v7(),
-                    case_id: case.id,
-                    file_name: name,
-                    content_type: declared,
-                    size_bytes: size,
-                    sha256,
-                    uploaded_by: p.accountable_user(),
-                    uploaded_at: now,
-                };
-                let key = attachment.blob_key();
-                crate::http::upload::keep(&st, &key, &body, cases::add_attachment(c, &attachment))
+        .create(
+            caller,
+            (Action::CaseWork, on),
+            (key, hash),
+            move |c, p, _| {
+                Box::pin(async move {
+                    let case = cases::get_case(c, case_id).await?;
+                    if cases::attachments_of(c, &case).await?.len() >= MAX_PER_CASE {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            format!("a case holds at most {MAX_PER_CASE} attachments"),
+                        ));
+                    }
+                    let attachment = Attachment {
+                        street_id: case.street_id,
+                        id: Uuid::now_v7(),
+                        case_id: case.id,
+                        file_name: name,
+                        content_type: declared,
+                        size_bytes: size,
+                        sha256,
+                        uploaded_by: p.accountable_user(),
+                        uploaded_at: now,
+                    };
+                    let key = attachment.blob_key();
+                    crate::http::upload::keep(
+                        &st,
+                        &key,
+                        &body,
+                        cases::add_attachment(c, &attachment),
+                    )
                     .await?;
-                Created::new(
-                    attachment_view(&attachment),
-                    format!("/api/v1/cases/{}/attachments/{}", case.id, attachment.id),
-                    None,
-                )
-            })
-        })
+                    Created::new(
+                        attachment_view(&attachment),
+                        format!("/api/v1/cases/{}/attachments/{}", case.id, attachment.id),
+                        None,
+                    )
+                })
+            },
+        )
         .await
 }
 
@@ -146,12 +157,12 @@ pub async fn list_attachments(
 ) -> ApiResult<HttpResponse> {
     let case_id = id.into_inner();
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let case = load(c, &p, case_id, Action::CaseRead).await?;
-                Ok(cases::attachments_of(c, &case).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::CaseRead,
+            move |c| Box::pin(cases::get_case(c, case_id)),
+            move |c, _, case| Box::pin(async move { Ok(cases::attachments_of(c, &case).await?) }),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(attachment_view).collect::<Vec<_>>()))
 }
@@ -169,12 +180,14 @@ pub async fn download_attachment(
 ) -> ApiResult<HttpResponse> {
     let (case_id, attachment_id) = ids.into_inner();
     let attachment = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let case = load(c, &p, case_id, Action::CaseRead).await?;
-                Ok(cases::get_attachment(c, &case, attachment_id).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::CaseRead,
+            move |c| Box::pin(cases::get_case(c, case_id)),
+            move |c, _, case| {
+                Box::pin(async move { Ok(cases::get_attachment(c, &case, attachment_id).await?) })
+            },
+        )
         .await?;
     let key = blob_key(attachment.street_id, attachment.case_id, attachment.id);
     crate::http::upload::serve(

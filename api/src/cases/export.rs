@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, get};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::Action;
 use onegrid_store::cases::{self};
+use onegrid_store::targets::On;
 
 use super::views::{CaseView, load_views, view};
 use super::work_lists::{CaseQuery, filter_of};
@@ -122,9 +123,8 @@ pub async fn export_cases(
     let st = state.clone();
     let now = state.clock.now();
     let loaded = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::CaseRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
-                p.require_anywhere(Action::CaseRead)?;
                 let filter = filter_of(&p, &q)?;
                 let page = onegrid_store::page::PageRequest {
                     after: None,

@@ -7,7 +7,9 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, post};
 use onegrid_domain::channels::{Channel, ServiceMode};
 use onegrid_domain::geo::Point;
+use onegrid_domain::permissions::Action;
 use onegrid_domain::sla::Tier;
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -113,19 +115,26 @@ pub async fn file_case(
     service::check(&filing)?;
     let st = state.clone();
     let now = state.clock.now();
+    // The grid is found while filing (from a location or a resident, too),
+    // so `service::file` proves the filing on it.
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let case = service::file(&st.keys, c, &p, filing, now).await?;
-                let id = case.id;
-                let version = case.version;
-                let loaded = load_view(&st, c, case).await?;
-                Created::new(
-                    view(loaded, now),
-                    format!("/api/v1/cases/{id}"),
-                    Some(version),
-                )
-            })
-        })
+        .create(
+            caller,
+            (Action::CaseFile, On::Anywhere),
+            (key, hash),
+            move |c, p, _| {
+                Box::pin(async move {
+                    let case = service::file(&st.keys, c, &p, filing, now).await?;
+                    let id = case.id;
+                    let version = case.version;
+                    let loaded = load_view(&st, c, case).await?;
+                    Created::new(
+                        view(loaded, now),
+                        format!("/api/v1/cases/{id}"),
+                        Some(version),
+                    )
+                })
+            },
+        )
         .await
 }

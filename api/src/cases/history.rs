@@ -9,7 +9,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::views::load;
 use crate::http::error::ApiResult;
 use crate::platform::auth::Caller;
 use crate::state::AppState;
@@ -57,12 +56,12 @@ pub async fn list_events(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let events = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let case = load(c, &p, id, Action::CaseRead).await?;
-                Ok(cases::events_of(c, case.id).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::CaseRead,
+            move |c| Box::pin(cases::get_case(c, id)),
+            move |c, _, case| Box::pin(async move { Ok(cases::events_of(c, case.id).await?) }),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(events.into_iter().map(event_view).collect::<Vec<_>>()))
 }

@@ -9,6 +9,7 @@ use chrono::{Duration, NaiveDate, TimeZone};
 use onegrid_domain::clock::CHINA;
 use onegrid_domain::permissions::Action;
 use onegrid_store::cases::kpis::{self, GroupBy, KpiCounts, KpiQuery};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -168,9 +169,8 @@ pub async fn get_kpis(
     let now = state.clock.now();
     let unrated_score = state.config.unrated_score;
     let rows = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::CaseRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
-                p.require_anywhere(Action::CaseRead)?;
                 let query = KpiQuery {
                     from,
                     to,

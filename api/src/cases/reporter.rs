@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::views::load;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
@@ -59,54 +58,58 @@ pub async fn reveal_reporter(
     let st = state.clone();
     let request_id = crate::http::request_id::current();
     let revealed = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let case = load(c, &p, id, Action::CaseReporterReveal).await?;
-                if case
-                    .assignee_user_id
-                    .is_some_and(|a| a == p.accountable_user())
-                {
-                    return Err(ApiError::new(
-                        Code::Forbidden,
-                        "the case's handler cannot see who reported it",
-                    ));
-                }
-                st.reveals.take(c, p.id(), p.now).await?;
-                let field = match body.field {
-                    ReporterRevealField::Name => ReporterField::Name,
-                    ReporterRevealField::Phone => ReporterField::Phone,
-                };
-                let value = match cases::reporter_of(c, &case).await? {
-                    Some(r) => r.open(&st.keys, field).map_err(|e| {
-                        ApiError::new(
-                            Code::Internal,
-                            format!("cannot open {}: {e}", field.column()),
-                        )
-                    })?,
-                    None => None,
-                };
-                audit::record(
-                    c,
-                    &p,
-                    audit::Event {
-                        street_id: Some(case.street_id),
-                        action: "case.reporter_reveal",
-                        subject_type: "case",
-                        subject_id: Some(case.id),
-                        field: Some(field.column()),
-                        purpose: Some(&body.purpose),
-                        request_id: &request_id,
-                        details: serde_json::json!({}),
-                    },
-                )
-                .await?;
-                Ok(ReporterRevealed {
-                    case_id: case.id,
-                    field: body.field,
-                    value,
+        .on_row(
+            caller,
+            Action::CaseReporterReveal,
+            move |c| Box::pin(cases::get_case(c, id)),
+            move |c, p, case| {
+                Box::pin(async move {
+                    if case
+                        .assignee_user_id
+                        .is_some_and(|a| a == p.accountable_user())
+                    {
+                        return Err(ApiError::new(
+                            Code::Forbidden,
+                            "the case's handler cannot see who reported it",
+                        ));
+                    }
+                    st.reveals.take(c, p.id(), p.now).await?;
+                    let field = match body.field {
+                        ReporterRevealField::Name => ReporterField::Name,
+                        ReporterRevealField::Phone => ReporterField::Phone,
+                    };
+                    let value = match cases::reporter_of(c, &case).await? {
+                        Some(r) => r.open(&st.keys, field).map_err(|e| {
+                            ApiError::new(
+                                Code::Internal,
+                                format!("cannot open {}: {e}", field.column()),
+                            )
+                        })?,
+                        None => None,
+                    };
+                    audit::record(
+                        c,
+                        &p,
+                        audit::Event {
+                            street_id: Some(case.street_id),
+                            action: "case.reporter_reveal",
+                            subject_type: "case",
+                            subject_id: Some(case.id),
+                            field: Some(field.column()),
+                            purpose: Some(&body.purpose),
+                            request_id: &request_id,
+                            details: serde_json::json!({}),
+                        },
+                    )
+                    .await?;
+                    Ok(ReporterRevealed {
+                        case_id: case.id,
+                        field: body.field,
+                        value,
+                    })
                 })
-            })
-        })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))

@@ -12,12 +12,12 @@ use onegrid_store::cases::setup;
 use onegrid_store::cases::{self, Case, Clocks, NewCase};
 use onegrid_store::crypto::FieldKeys;
 use onegrid_store::scope::Actor as PrincipalActor;
+use onegrid_store::targets;
 use onegrid_store::{Conn, Principal, ledgers, registry::hierarchy, registry::households};
 use uuid::Uuid;
 
 use super::views::actor;
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
-use crate::registry::grids::grid_target;
 
 /// A case to file.
 #[derive(Debug)]
@@ -169,8 +169,7 @@ pub async fn file(
     let grid = hierarchy::get_grid(c, grid_id)
         .await
         .map_err(reference("grid_id"))?;
-    let target = grid_target(c, p, grid.id).await?;
-    p.require(Action::CaseFile, &target)?;
+    p.require(Action::CaseFile, &targets::grid(c, p, grid.id).await?)?;
     let category = setup::get_category(c, f.category_id)
         .await
         .map_err(reference("category_id"))?;
@@ -255,7 +254,7 @@ pub async fn file(
 /// tenant wall already hides other streets; this keeps a grid worker to
 /// their own grids), refused like a reference that does not exist.
 pub async fn readable(c: &mut Conn, p: &Principal, grid_id: Uuid, field: &str) -> ApiResult<()> {
-    let target = grid_target(c, p, grid_id).await?;
+    let target = targets::grid(c, p, grid_id).await?;
     if p.can(Action::RegistryRead, &target) {
         Ok(())
     } else {

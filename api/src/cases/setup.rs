@@ -10,9 +10,10 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use onegrid_domain::calendar::{DayKind, WORKING_HOURS};
 use onegrid_domain::catalogue::{Milestone, check_milestones, parent_code, valid_code};
 use onegrid_domain::ledger::{FieldDef, check_fields};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_domain::sla::{Budget, Tier, TierPolicy};
 use onegrid_store::cases::setup::{self, CalendarDay, Category, CategoryValues, TierRow};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -104,12 +105,14 @@ pub async fn get_calendar(
 ) -> ApiResult<HttpResponse> {
     let year = check_year(q.year.unwrap_or_else(|| state.clock.today().year()))?;
     let days = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require_anywhere(Action::CaseSetupRead)?;
-                Ok(setup::calendar_year(c, p.district_id, year).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::CaseSetupRead,
+            On::Anywhere,
+            move |c, p, _| {
+                Box::pin(async move { Ok(setup::calendar_year(c, p.district_id, year).await?) })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(year_view(year, days)))
 }
@@ -166,12 +169,16 @@ pub async fn put_calendar(
         .map(|d| (d.day, d.kind, d.name))
         .collect();
     let days = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require(Action::CaseSetupManage, &Target::district(p.district_id))?;
-                Ok(setup::replace_calendar_year(c, p.district_id, year, &rows).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::CaseSetupManage,
+            On::District,
+            move |c, p, _| {
+                Box::pin(async move {
+                    Ok(setup::replace_calendar_year(c, p.district_id, year, &rows).await?)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(year_view(year, days)))
 }
@@ -225,12 +232,12 @@ fn check_budget(field: &str, b: Budget, errors: &mut Vec<FieldError>) {
 #[get("/sla-tiers")]
 pub async fn list_tiers(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require_anywhere(Action::CaseSetupRead)?;
-                Ok(setup::tiers(c, p.district_id).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::CaseSetupRead,
+            On::Anywhere,
+            move |c, p, _| Box::pin(async move { Ok(setup::tiers(c, p.district_id).await?) }),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(tier_view).collect::<Vec<_>>()))
 }
@@ -265,13 +272,17 @@ pub async fn put_tier(
         resolution: body.resolution,
     };
     let row = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require(Action::CaseSetupManage, &Target::district(p.district_id))?;
-                let version = if_match.version()?;
-                Ok(setup::update_tier(c, p.district_id, tier, version, policy).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::CaseSetupManage,
+            On::District,
+            move |c, p, _| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    Ok(setup::update_tier(c, p.district_id, tier, version, policy).await?)
+                })
+            },
+        )
         .await?;
     Ok(ok_with_etag(&tier_view(&row), row.version))
 }
@@ -379,12 +390,12 @@ fn check_category_parts(
 #[get("/case-categories")]
 pub async fn list_categories(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require_anywhere(Action::CaseSetupRead)?;
-                Ok(setup::list_categories(c).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::CaseSetupRead,
+            On::Anywhere,
+            move |c, _, _| Box::pin(async move { Ok(setup::list_categories(c).await?) }),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(category_view).collect::<Vec<_>>()))
 }
@@ -409,34 +420,38 @@ pub async fn create_category(
     check_category_parts(Some(&body.fields), body.resolution, Some(&body.milestones))?;
     let hash = crate::http::request_hash(&body);
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                p.require(Action::CaseSetupManage, &Target::district(p.district_id))?;
-                if let Some(parent) = parent_code(&body.code)
-                    && !setup::category_code_exists(c, p.district_id, parent).await?
-                {
-                    return Err(ApiError::field(
-                        "code",
-                        format!("parent category {parent} does not exist"),
-                    ));
-                }
-                let values = CategoryValues {
-                    code: Some(body.code),
-                    name: Some(body.name),
-                    tier: Some(body.tier),
-                    fields: Some(body.fields),
-                    resolution: Some(body.resolution),
-                    milestones: Some(body.milestones),
-                    active: None,
-                };
-                let created = setup::create_category(c, p.district_id, values).await?;
-                Created::new(
-                    category_view(&created),
-                    format!("/api/v1/case-categories/{}", created.id),
-                    Some(created.version),
-                )
-            })
-        })
+        .create(
+            caller,
+            (Action::CaseSetupManage, On::District),
+            (key, hash),
+            move |c, p, _| {
+                Box::pin(async move {
+                    if let Some(parent) = parent_code(&body.code)
+                        && !setup::category_code_exists(c, p.district_id, parent).await?
+                    {
+                        return Err(ApiError::field(
+                            "code",
+                            format!("parent category {parent} does not exist"),
+                        ));
+                    }
+                    let values = CategoryValues {
+                        code: Some(body.code),
+                        name: Some(body.name),
+                        tier: Some(body.tier),
+                        fields: Some(body.fields),
+                        resolution: Some(body.resolution),
+                        milestones: Some(body.milestones),
+                        active: None,
+                    };
+                    let created = setup::create_category(c, p.district_id, values).await?;
+                    Created::new(
+                        category_view(&created),
+                        format!("/api/v1/case-categories/{}", created.id),
+                        Some(created.version),
+                    )
+                })
+            },
+        )
         .await
 }
 
@@ -464,26 +479,26 @@ pub async fn update_category(
         body.milestones.as_deref(),
     )?;
     let row = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let current = setup::get_category(c, id).await?;
-                p.require(
-                    Action::CaseSetupManage,
-                    &Target::district(current.district_id),
-                )?;
-                let version = if_match.version()?;
-                let values = CategoryValues {
-                    code: None,
-                    name: body.name,
-                    tier: body.tier,
-                    fields: body.fields,
-                    resolution: body.resolution,
-                    milestones: body.milestones,
-                    active: body.active,
-                };
-                Ok(setup::update_category(c, id, version, values).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::CaseSetupManage,
+            move |c| Box::pin(setup::get_category(c, id)),
+            move |c, _, _| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    let values = CategoryValues {
+                        code: None,
+                        name: body.name,
+                        tier: body.tier,
+                        fields: body.fields,
+                        resolution: body.resolution,
+                        milestones: body.milestones,
+                        active: body.active,
+                    };
+                    Ok(setup::update_category(c, id, version, values).await?)
+                })
+            },
+        )
         .await?;
     Ok(ok_with_etag(&category_view(&row), row.version))
 }

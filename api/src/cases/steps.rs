@@ -11,12 +11,13 @@ use actix_web::web::{Data, Path};
 use onegrid_domain::cases::{SCORES, Status, Step, clock_effects, next};
 use onegrid_domain::permissions::{Action, step_action};
 use onegrid_store::cases::{self, Case, CaseChanges, NewEvent, StepWrite};
+use onegrid_store::targets::{Guarded, On};
 use onegrid_store::{cases::setup, platform::staff, registry::departments, scope};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::cases::views::{actor, load, load_view, view};
+use crate::cases::views::{actor, load_view, place, view};
 use crate::http::error::{ApiError, ApiResult, FieldError, reference};
 use crate::http::{IdempotencyKey, IfMatch};
 use crate::platform::auth::Caller;
@@ -124,7 +125,7 @@ pub async fn dispatch_changes(
         let workers = onegrid_domain::permissions::rule(Action::CaseWork).roles;
         let can_work = grants
             .iter()
-            .any(|g| workers.contains(&g.role) && g.covers(&case.target()));
+            .any(|g| workers.contains(&g.role) && g.covers(&case.target(case.district_id)));
         if u.disabled || !can_work {
             return Err(ApiError::field(
                 "assignee_user_id",
@@ -182,11 +183,12 @@ pub async fn take_step(
     let st = state.clone();
     let now = state.clock.now();
     let today = state.clock.today();
+    let on = place(&state, &caller, Action::CaseRead, id).await?;
+    let action = step_action(body.step);
     state
-        .create(caller, key, hash, move |c, p| {
+        .create(caller, (action, on), (key, hash), move |c, p, _| {
             Box::pin(async move {
-                let case = load(c, &p, id, Action::CaseRead).await?;
-                p.require(step_action(body.step), &case.target())?;
+                let case = cases::get_case(c, id).await?;
                 let version = if_match.version()?;
                 if version != case.version {
                     return Err(onegrid_store::StoreError::VersionMismatch {
@@ -334,35 +336,41 @@ pub async fn complete_milestone(
         crate::http::request_hash(&serde_json::json!((id, &body, if_match.0.map(|v| v.ok()))));
     let st = state.clone();
     let now = state.clock.now();
+    let on = On::Case(id);
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let case = load(c, &p, id, Action::CaseWork).await?;
-                let version = if_match.version()?;
-                let calendar = setup::calendar(c, case.district_id).await?;
-                let write = cases::note(
-                    &case,
-                    "complete_milestone",
-                    actor(&p),
-                    serde_json::json!({"milestone": body.name}),
-                    now,
-                    &calendar,
-                );
-                let updated = cases::record_step(c, &case, version, write).await?;
-                if !cases::complete_milestone(c, &updated, &body.name, now).await? {
-                    return Err(ApiError::new(
-                        crate::http::error::Code::Conflict,
-                        format!("no milestone named {} is running", body.name),
-                    ));
-                }
-                let (cid, v) = (updated.id, updated.version);
-                let loaded = load_view(&st, c, updated).await?;
-                Created::new(
-                    view(loaded, now),
-                    format!("/api/v1/cases/{cid}/events"),
-                    Some(v),
-                )
-            })
-        })
+        .create(
+            caller,
+            (Action::CaseWork, on),
+            (key, hash),
+            move |c, p, _| {
+                Box::pin(async move {
+                    let case = cases::get_case(c, id).await?;
+                    let version = if_match.version()?;
+                    let calendar = setup::calendar(c, case.district_id).await?;
+                    let write = cases::note(
+                        &case,
+                        "complete_milestone",
+                        actor(&p),
+                        serde_json::json!({"milestone": body.name}),
+                        now,
+                        &calendar,
+                    );
+                    let updated = cases::record_step(c, &case, version, write).await?;
+                    if !cases::complete_milestone(c, &updated, &body.name, now).await? {
+                        return Err(ApiError::new(
+                            crate::http::error::Code::Conflict,
+                            format!("no milestone named {} is running", body.name),
+                        ));
+                    }
+                    let (cid, v) = (updated.id, updated.version);
+                    let loaded = load_view(&st, c, updated).await?;
+                    Created::new(
+                        view(loaded, now),
+                        format!("/api/v1/cases/{cid}/events"),
+                        Some(v),
+                    )
+                })
+            },
+        )
         .await
 }

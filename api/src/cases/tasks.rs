@@ -11,17 +11,17 @@ use onegrid_domain::permissions::Action;
 use onegrid_domain::sla::Tier;
 use onegrid_store::cases::setup::{self, Category};
 use onegrid_store::cases::{self, Actor, Case, Clocks, NewCase, NewEvent, StepWrite};
+use onegrid_store::targets::{self, On};
 use onegrid_store::{Conn, Principal, registry::households};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::cases::steps::dispatch_changes;
-use crate::cases::views::{CaseView, actor, load, load_view, view};
+use crate::cases::views::{CaseView, actor, load_view, view};
 use crate::http::IdempotencyKey;
 use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::platform::auth::Caller;
-use crate::registry::grids::grid_target;
 use crate::state::{AppState, Created};
 use onegrid_domain::channels::ServiceMode;
 
@@ -186,45 +186,51 @@ pub async fn create_task(
     let st = state.clone();
     let now = state.clock.now();
     let today = state.clock.today();
+    let on = On::Case(id);
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let parent = load(c, &p, id, Action::CaseTriage).await?;
-                if parent.kind == "task" {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        "a task is not decomposed further",
-                    ));
-                }
-                if !matches!(
-                    parent.status(),
-                    Status::Accepted | Status::Dispatched | Status::InProgress
-                ) {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        format!(
-                            "tasks are added to accepted, open cases; this one is {}",
-                            parent.status
-                        ),
-                    ));
-                }
-                let category =
-                    category_or(c, body.category_id, parent.category_id, "category_id").await?;
-                let child = Child {
-                    parent: &parent,
-                    task: body,
-                    category,
-                };
-                let task = file_child(&st, c, &p, child, now, today).await?;
-                let (tid, version) = (task.id, task.version);
-                let loaded = load_view(&st, c, task).await?;
-                Created::new(
-                    view(loaded, now),
-                    format!("/api/v1/cases/{tid}"),
-                    Some(version),
-                )
-            })
-        })
+        .create(
+            caller,
+            (Action::CaseTriage, on),
+            (key, hash),
+            move |c, p, _| {
+                Box::pin(async move {
+                    let parent = cases::get_case(c, id).await?;
+                    if parent.kind == "task" {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            "a task is not decomposed further",
+                        ));
+                    }
+                    if !matches!(
+                        parent.status(),
+                        Status::Accepted | Status::Dispatched | Status::InProgress
+                    ) {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            format!(
+                                "tasks are added to accepted, open cases; this one is {}",
+                                parent.status
+                            ),
+                        ));
+                    }
+                    let category =
+                        category_or(c, body.category_id, parent.category_id, "category_id").await?;
+                    let child = Child {
+                        parent: &parent,
+                        task: body,
+                        category,
+                    };
+                    let task = file_child(&st, c, &p, child, now, today).await?;
+                    let (tid, version) = (task.id, task.version);
+                    let loaded = load_view(&st, c, task).await?;
+                    Created::new(
+                        view(loaded, now),
+                        format!("/api/v1/cases/{tid}"),
+                        Some(version),
+                    )
+                })
+            },
+        )
         .await
 }
 
@@ -242,13 +248,17 @@ pub async fn list_tasks(
     let st = state.clone();
     let now = state.clock.now();
     let loaded = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let parent = load(c, &p, id, Action::CaseRead).await?;
-                let children = cases::children(c, &parent).await?;
-                crate::cases::views::load_views(&st, c, children).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::CaseRead,
+            move |c| Box::pin(cases::get_case(c, id)),
+            move |c, _, parent| {
+                Box::pin(async move {
+                    let children = cases::children(c, &parent).await?;
+                    crate::cases::views::load_views(&st, c, children).await
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(loaded.into_iter().map(|l| view(l, now)).collect::<Vec<_>>()))
 }
@@ -297,88 +307,96 @@ pub async fn create_bundle(
     let now = state.clock.now();
     let today = state.clock.today();
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let resident = households::get_resident(c, body.resident_id)
-                    .await
-                    .map_err(reference("resident_id"))?;
-                let target = grid_target(c, &p, resident.grid_id).await?;
-                p.require(Action::CaseFile, &target)?;
-                p.require(Action::CaseTriage, &target)?;
-                let category =
-                    category_or(c, Some(body.category_id), body.category_id, "category_id").await?;
-                let grid =
-                    onegrid_store::registry::hierarchy::get_grid(c, resident.grid_id).await?;
-                let tier = category.tier();
-                let calendar = setup::calendar(c, p.district_id).await?;
-                let policy = setup::tier_policy(c, p.district_id, tier).await?;
-                let new = NewCase {
-                    street_id: grid.street_id,
-                    district_id: p.district_id,
-                    community_id: grid.community_id,
-                    grid_id: grid.id,
-                    parent_id: None,
-                    kind: "bundle",
-                    channel: "face_to_face".into(),
-                    category_id: category.id,
-                    tier: tier.as_str().to_owned(),
-                    title: body.title,
-                    description: body.description,
-                    extra: serde_json::json!({}),
-                    address: None,
-                    location: None,
-                    service_mode: Some(ServiceMode::Bundled.as_str().to_owned()),
-                    resident_id: Some(resident.id),
-                    reporter_name: None,
-                    reporter_phone: None,
-                    links: vec![("resident", resident.id)],
-                };
-                let clocks = Clocks {
-                    calendar: &calendar,
-                    policy,
-                    resolution: category.resolution(),
-                };
-                let who = actor(&p);
-                let bundle = cases::file_case(c, &st.keys, &clocks, new, who, now).await?;
-                let before = bundle.state();
-                let after = next(before, Step::Accept, None).map_err(|e| ApiError::illegal(&e))?;
-                let write = StepWrite {
-                    after,
-                    changes: Default::default(),
-                    event: NewEvent {
-                        step: Step::Accept.as_str(),
-                        from: Some(before.status),
-                        to: after.status,
-                        actor: who,
-                        reason: None,
-                        data: serde_json::json!({"services": body.services.len()}),
-                        at: now,
-                    },
-                    effects: clock_effects(Step::Accept, after),
-                    extension_minutes: 0,
-                    calendar: &calendar,
-                    milestones: &category.milestone_list(),
-                    rating: None,
-                };
-                let bundle = cases::record_step(c, &bundle, bundle.version, write).await?;
-                for (i, service) in body.services.into_iter().enumerate() {
-                    let field = format!("services[{i}].category_id");
-                    let cat = category_or(c, service.category_id, category.id, &field).await?;
-                    let child = Child {
-                        parent: &bundle,
-                        task: service,
-                        category: cat,
+        .create(
+            caller,
+            (Action::CaseFile, On::Anywhere),
+            (key, hash),
+            move |c, p, _| {
+                Box::pin(async move {
+                    let resident = households::get_resident(c, body.resident_id)
+                        .await
+                        .map_err(reference("resident_id"))?;
+                    // The bundle lives in the resident's grid, met only here.
+                    let target = targets::grid(c, &p, resident.grid_id).await?;
+                    p.require(Action::CaseFile, &target)?;
+                    p.require(Action::CaseTriage, &target)?;
+                    let category =
+                        category_or(c, Some(body.category_id), body.category_id, "category_id")
+                            .await?;
+                    let grid =
+                        onegrid_store::registry::hierarchy::get_grid(c, resident.grid_id).await?;
+                    let tier = category.tier();
+                    let calendar = setup::calendar(c, p.district_id).await?;
+                    let policy = setup::tier_policy(c, p.district_id, tier).await?;
+                    let new = NewCase {
+                        street_id: grid.street_id,
+                        district_id: p.district_id,
+                        community_id: grid.community_id,
+                        grid_id: grid.id,
+                        parent_id: None,
+                        kind: "bundle",
+                        channel: "face_to_face".into(),
+                        category_id: category.id,
+                        tier: tier.as_str().to_owned(),
+                        title: body.title,
+                        description: body.description,
+                        extra: serde_json::json!({}),
+                        address: None,
+                        location: None,
+                        service_mode: Some(ServiceMode::Bundled.as_str().to_owned()),
+                        resident_id: Some(resident.id),
+                        reporter_name: None,
+                        reporter_phone: None,
+                        links: vec![("resident", resident.id)],
                     };
-                    file_child(&st, c, &p, child, now, today).await?;
-                }
-                let (bid, version) = (bundle.id, bundle.version);
-                let loaded = load_view(&st, c, bundle).await?;
-                Created::new(
-                    view(loaded, now),
-                    format!("/api/v1/cases/{bid}"),
-                    Some(version),
-                )
-            })
-        })
+                    let clocks = Clocks {
+                        calendar: &calendar,
+                        policy,
+                        resolution: category.resolution(),
+                    };
+                    let who = actor(&p);
+                    let bundle = cases::file_case(c, &st.keys, &clocks, new, who, now).await?;
+                    let before = bundle.state();
+                    let after =
+                        next(before, Step::Accept, None).map_err(|e| ApiError::illegal(&e))?;
+                    let write = StepWrite {
+                        after,
+                        changes: Default::default(),
+                        event: NewEvent {
+                            step: Step::Accept.as_str(),
+                            from: Some(before.status),
+                            to: after.status,
+                            actor: who,
+                            reason: None,
+                            data: serde_json::json!({"services": body.services.len()}),
+                            at: now,
+                        },
+                        effects: clock_effects(Step::Accept, after),
+                        extension_minutes: 0,
+                        calendar: &calendar,
+                        milestones: &category.milestone_list(),
+                        rating: None,
+                    };
+                    let bundle = cases::record_step(c, &bundle, bundle.version, write).await?;
+                    for (i, service) in body.services.into_iter().enumerate() {
+                        let field = format!("services[{i}].category_id");
+                        let cat = category_or(c, service.category_id, category.id, &field).await?;
+                        let child = Child {
+                            parent: &bundle,
+                            task: service,
+                            category: cat,
+                        };
+                        file_child(&st, c, &p, child, now, today).await?;
+                    }
+                    let (bid, version) = (bundle.id, bundle.version);
+                    let loaded = load_view(&st, c, bundle).await?;
+                    Created::new(
+                        view(loaded, now),
+                        format!("/api/v1/cases/{bid}"),
+                        Some(version),
+                    )
+                })
+            },
+        )
         .await
 }

@@ -1,6 +1,6 @@
 //! What a case looks like to its reader: its clocks, reporter (masked or
 //! sealed), rating and links, loaded for a page in a bounded number of
-//! statements; the one load-and-check of a case.
+//! statements; and where a case is, for the creates made on it.
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get};
@@ -10,6 +10,7 @@ use onegrid_domain::masking::{mask_name, mask_phone};
 use onegrid_domain::permissions::Action;
 use onegrid_store::cases::{self, Actor, Case, CaseClock, Rating, ReporterField};
 use onegrid_store::scope::Actor as PrincipalActor;
+use onegrid_store::targets::{Guarded, On};
 use onegrid_store::{Conn, Principal};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -284,12 +285,17 @@ pub fn actor(p: &Principal) -> Actor {
     }
 }
 
-/// Loads a case the caller may act on with `action` (404 outside the
-/// tenant wall, 403 outside the grant).
-pub async fn load(c: &mut Conn, p: &Principal, id: Uuid, action: Action) -> ApiResult<Case> {
-    let case = cases::get_case(c, id).await?;
-    p.require(action, &case.target())?;
-    Ok(case)
+/// Where a case is, proven for `action` in a transaction of its own (404
+/// outside the tenant wall, 403 outside the grant): the place a create on
+/// the case then names, so the create proves its own action there before it
+/// looks at its `Idempotency-Key`.
+pub async fn place(state: &AppState, caller: &Caller, action: Action, id: Uuid) -> ApiResult<On> {
+    let case = state
+        .load_checked(caller.clone(), action, move |c| {
+            Box::pin(cases::get_case(c, id))
+        })
+        .await?;
+    Ok(On::Node(case.target(case.district_id)))
 }
 
 /// Read a case
@@ -307,12 +313,12 @@ pub async fn get_case(
     let st = state.clone();
     let now = state.clock.now();
     let loaded = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let case = load(c, &p, id, Action::CaseRead).await?;
-                load_view(&st, c, case).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::CaseRead,
+            move |c| Box::pin(cases::get_case(c, id)),
+            move |c, _, case| Box::pin(async move { load_view(&st, c, case).await }),
+        )
         .await?;
     let version = loaded.case.version;
     Ok(ok_with_etag(&view(loaded, now), version))

@@ -7,6 +7,7 @@ use onegrid_domain::permissions::{Action, Grant, Scope};
 use onegrid_store::Principal;
 use onegrid_store::cases::{self, CaseFilter, Reach};
 use onegrid_store::scope::Actor as PrincipalActor;
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -133,9 +134,8 @@ pub async fn list_cases(
     let st = state.clone();
     let now = state.clock.now();
     let loaded = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::CaseRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
-                p.require_anywhere(Action::CaseRead)?;
                 let filter = filter_of(&p, &q)?;
                 let rows = cases::list_cases(c, &filter, &page, now).await?;
                 let items = load_views(&st, c, rows.items).await?;
@@ -173,9 +173,8 @@ pub async fn count_cases(
     let q = q.into_inner();
     let now = state.clock.now();
     let counts = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::CaseRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
-                p.require_anywhere(Action::CaseRead)?;
                 let filter = filter_of(&p, &q)?;
                 let total = cases::count_cases(c, &filter, now).await?;
                 let overdue = CaseFilter {

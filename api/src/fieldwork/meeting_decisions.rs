@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::meetings::{AttendeeKind, AttendeeView, MeetingView, load, meeting_view};
+use super::meetings::{AttendeeKind, AttendeeView, MeetingView, meeting_view};
 use crate::cases::service::{self, Filing};
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::{IfMatch, ok_with_etag};
@@ -58,65 +58,69 @@ pub async fn record_decision(
     }
     let st = state.clone();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let m = load(c, &p, id, Action::MeetingManage).await?;
-                if m.status == "closed" {
-                    return Err(ApiError::new(Code::Conflict, "the meeting is closed"));
-                }
-                let grid = hierarchy::get_grid(c, body.grid_id)
-                    .await
-                    .map_err(reference("grid_id"))?;
-                if grid.community_id != m.community_id {
-                    return Err(ApiError::new(
-                        Code::InvalidReference,
-                        "grid_id is not a grid of the meeting's community",
-                    ));
-                }
-                onegrid_store::platform::staff::get_user(c, body.owner_user_id)
-                    .await
-                    .map_err(reference("owner_user_id"))?;
-                let mut filing = Filing::by_staff(
-                    Channel::Meeting,
-                    body.category_id,
-                    body.title,
-                    body.description,
-                    grid.id,
-                );
-                service::check(&filing)?;
-                let finding = match body.finding_id {
-                    Some(f) => {
-                        let finding = patrols::get_finding(c, f)
-                            .await
-                            .map_err(reference("finding_id"))?;
-                        let log = patrols::get(c, finding.log_id).await?;
-                        if log.community_id != m.community_id || finding.case_id.is_some() {
-                            return Err(ApiError::new(
-                                Code::InvalidReference,
-                                "finding_id is not an untracked finding of the community",
-                            ));
-                        }
-                        Some(finding)
+        .on_row(
+            caller,
+            Action::MeetingManage,
+            move |c| Box::pin(meetings::get(c, id)),
+            move |c, p, m| {
+                Box::pin(async move {
+                    if m.status == "closed" {
+                        return Err(ApiError::new(Code::Conflict, "the meeting is closed"));
                     }
-                    None => None,
-                };
-                filing.links = finding
-                    .as_ref()
-                    .map(|f| vec![("patrol_finding", f.id)])
-                    .unwrap_or_default();
-                let case = service::file(&st.keys, c, &p, filing, now).await?;
-                if let Some(f) = &finding
-                    && !patrols::track(c, f, case.id).await?
-                {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        "the finding was tracked meanwhile",
-                    ));
-                }
-                meetings::add_item(c, &m, case.id, body.owner_user_id, body.due_on).await?;
-                meeting_view(c, m).await
-            })
-        })
+                    let grid = hierarchy::get_grid(c, body.grid_id)
+                        .await
+                        .map_err(reference("grid_id"))?;
+                    if grid.community_id != m.community_id {
+                        return Err(ApiError::new(
+                            Code::InvalidReference,
+                            "grid_id is not a grid of the meeting's community",
+                        ));
+                    }
+                    onegrid_store::platform::staff::get_user(c, body.owner_user_id)
+                        .await
+                        .map_err(reference("owner_user_id"))?;
+                    let mut filing = Filing::by_staff(
+                        Channel::Meeting,
+                        body.category_id,
+                        body.title,
+                        body.description,
+                        grid.id,
+                    );
+                    service::check(&filing)?;
+                    let finding = match body.finding_id {
+                        Some(f) => {
+                            let finding = patrols::get_finding(c, f)
+                                .await
+                                .map_err(reference("finding_id"))?;
+                            let log = patrols::get(c, finding.log_id).await?;
+                            if log.community_id != m.community_id || finding.case_id.is_some() {
+                                return Err(ApiError::new(
+                                    Code::InvalidReference,
+                                    "finding_id is not an untracked finding of the community",
+                                ));
+                            }
+                            Some(finding)
+                        }
+                        None => None,
+                    };
+                    filing.links = finding
+                        .as_ref()
+                        .map(|f| vec![("patrol_finding", f.id)])
+                        .unwrap_or_default();
+                    let case = service::file(&st.keys, c, &p, filing, now).await?;
+                    if let Some(f) = &finding
+                        && !patrols::track(c, f, case.id).await?
+                    {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            "the finding was tracked meanwhile",
+                        ));
+                    }
+                    meetings::add_item(c, &m, case.id, body.owner_user_id, body.due_on).await?;
+                    meeting_view(c, m).await
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -165,33 +169,37 @@ pub async fn close_meeting(
     }
     let now = state.clock.now();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let m = load(c, &p, id, Action::MeetingManage).await?;
-                let version = if_match.version()?;
-                if m.status == "closed" {
-                    return Err(ApiError::new(Code::Conflict, "the meeting is closed"));
-                }
-                let units = meetings::member_units(c, m.community_id).await?;
-                let mut attendance = Vec::with_capacity(body.attendees.len());
-                for (i, a) in body.attendees.into_iter().enumerate() {
-                    if let Some(unit) = a.member_unit_id
-                        && (!matches!(a.kind, AttendeeKind::MemberUnit)
-                            || !units.iter().any(|u| u.id == unit))
-                    {
-                        return Err(ApiError::new(
-                            Code::InvalidReference,
-                            format!("attendees[{i}].member_unit_id is not a member unit of the community"),
-                        ));
+        .on_row(
+            caller,
+            Action::MeetingManage,
+            move |c| Box::pin(meetings::get(c, id)),
+            move |c, _, m| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    if m.status == "closed" {
+                        return Err(ApiError::new(Code::Conflict, "the meeting is closed"));
                     }
-                    attendance.push((a.kind.as_str(), a.name.trim().to_owned(), a.member_unit_id));
-                }
-                let closed = meetings::close(c, &m, version, body.minutes, attendance, now)
-                    .await?
-                    .ok_or(StoreError::VersionMismatch { current: m.version })?;
-                meeting_view(c, closed).await
-            })
-        })
+                    let units = meetings::member_units(c, m.community_id).await?;
+                    let mut attendance = Vec::with_capacity(body.attendees.len());
+                    for (i, a) in body.attendees.into_iter().enumerate() {
+                        if let Some(unit) = a.member_unit_id
+                            && (!matches!(a.kind, AttendeeKind::MemberUnit)
+                                || !units.iter().any(|u| u.id == unit))
+                        {
+                            return Err(ApiError::new(
+                                Code::InvalidReference,
+                                format!("attendees[{i}].member_unit_id is not a member unit of the community"),
+                            ));
+                        }
+                        attendance.push((a.kind.as_str(), a.name.trim().to_owned(), a.member_unit_id));
+                    }
+                    let closed = meetings::close(c, &m, version, body.minutes, attendance, now)
+                        .await?
+                        .ok_or(StoreError::VersionMismatch { current: m.version })?;
+                    meeting_view(c, closed).await
+                })
+            },
+        )
         .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))
@@ -229,25 +237,29 @@ pub async fn rate_item(
     }
     let now = state.clock.now();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let m = load(c, &p, id, Action::MeetingManage).await?;
-                let reported = meetings::agenda(c, &m)
-                    .await?
-                    .iter()
-                    .any(|a| a.kind == "report_back" && a.case_id == Some(case_id));
-                if !reported {
-                    return Err(StoreError::NotFound.into());
-                }
-                if !meetings::rate_item(c, &m, case_id, rater, body.score, now).await? {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        "this attendee already rated the item at this meeting",
-                    ));
-                }
-                meeting_view(c, m).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::MeetingManage,
+            move |c| Box::pin(meetings::get(c, id)),
+            move |c, _, m| {
+                Box::pin(async move {
+                    let reported = meetings::agenda(c, &m)
+                        .await?
+                        .iter()
+                        .any(|a| a.kind == "report_back" && a.case_id == Some(case_id));
+                    if !reported {
+                        return Err(StoreError::NotFound.into());
+                    }
+                    if !meetings::rate_item(c, &m, case_id, rater, body.score, now).await? {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            "this attendee already rated the item at this meeting",
+                        ));
+                    }
+                    meeting_view(c, m).await
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -3,7 +3,7 @@
 use crate::http::input::Json;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, put};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_domain::recurrence::{Days, HolidayPolicy, Misfire, Recurrence};
 use onegrid_store::fieldwork::meetings::{self};
 use onegrid_store::integrations::job_kinds::{JobKind, PrepareMeeting};
@@ -72,56 +72,56 @@ pub async fn set_schedule(
     }
     let now = state.clock.now();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let community = hierarchy::get_community(c, id).await?;
-                p.require(
-                    Action::MeetingManage,
-                    &Target::community(p.district_id, community.street_id, community.id),
-                )?;
-                let key = meetings::schedule_key(community.id);
-                let lead_minutes = lead_days * 24 * 60;
-                if schedules::by_key(c, p.district_id, &key).await?.is_none() {
-                    schedules::ensure(
-                        c,
-                        NewSchedule {
-                            district_id: p.district_id,
-                            street_id: Some(community.street_id),
-                            community_id: Some(community.id),
-                            key: key.clone(),
-                            kind: PrepareMeeting::NAME,
-                            name: format!("{}居民问需会", community.name),
-                            rule: rule.clone(),
-                            misfire: Misfire::RunOnce,
-                            payload: serde_json::json!({}),
-                            first_due: None,
-                            lead_minutes,
-                        },
-                    )
-                    .await?;
-                }
-                let current = schedules::by_key(c, p.district_id, &key)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                let cal = setup::calendar(c, p.district_id).await?;
-                let change = ScheduleChange {
-                    rule: Some(rule),
-                    lead_minutes: Some(lead_minutes),
-                    enabled: Some(true),
-                    ..ScheduleChange::default()
-                };
-                // Planned from the rule as of the lead: the next meeting whose
-                // agenda is still to be compiled.
-                let planning = now + chrono::Duration::minutes(i64::from(lead_minutes));
-                let changed =
-                    schedules::change(c, &current, current.version, change, &cal, planning)
+        .on_row(
+            caller,
+            Action::MeetingManage,
+            move |c| Box::pin(hierarchy::get_community(c, id)),
+            move |c, p, community| {
+                Box::pin(async move {
+                    let key = meetings::schedule_key(community.id);
+                    let lead_minutes = lead_days * 24 * 60;
+                    if schedules::by_key(c, p.district_id, &key).await?.is_none() {
+                        schedules::ensure(
+                            c,
+                            NewSchedule {
+                                district_id: p.district_id,
+                                street_id: Some(community.street_id),
+                                community_id: Some(community.id),
+                                key: key.clone(),
+                                kind: PrepareMeeting::NAME,
+                                name: format!("{}居民问需会", community.name),
+                                rule: rule.clone(),
+                                misfire: Misfire::RunOnce,
+                                payload: serde_json::json!({}),
+                                first_due: None,
+                                lead_minutes,
+                            },
+                        )
+                        .await?;
+                    }
+                    let current = schedules::by_key(c, p.district_id, &key)
                         .await?
-                        .ok_or(StoreError::VersionMismatch {
-                            current: current.version,
-                        })?;
-                crate::integrations::schedules::view(changed)
-            })
-        })
+                        .ok_or(StoreError::NotFound)?;
+                    let cal = setup::calendar(c, p.district_id).await?;
+                    let change = ScheduleChange {
+                        rule: Some(rule),
+                        lead_minutes: Some(lead_minutes),
+                        enabled: Some(true),
+                        ..ScheduleChange::default()
+                    };
+                    // Planned from the rule as of the lead: the next meeting whose
+                    // agenda is still to be compiled.
+                    let planning = now + chrono::Duration::minutes(i64::from(lead_minutes));
+                    let changed =
+                        schedules::change(c, &current, current.version, change, &cal, planning)
+                            .await?
+                            .ok_or(StoreError::VersionMismatch {
+                                current: current.version,
+                            })?;
+                    crate::integrations::schedules::view(changed)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

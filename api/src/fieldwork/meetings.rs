@@ -10,9 +10,10 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get};
 use chrono::{DateTime, NaiveDate, Utc};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::fieldwork::meetings::{self, Meeting};
-use onegrid_store::{Conn, Principal, cases, registry::hierarchy};
+use onegrid_store::targets::On;
+use onegrid_store::{Conn, cases};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -196,21 +197,6 @@ pub(crate) async fn meeting_view(c: &mut Conn, m: Meeting) -> ApiResult<MeetingV
     })
 }
 
-fn meeting_target(p: &Principal, m: &Meeting) -> Target {
-    Target::community(p.district_id, m.street_id, m.community_id)
-}
-
-pub(crate) async fn load(
-    c: &mut Conn,
-    p: &Principal,
-    id: Uuid,
-    action: Action,
-) -> ApiResult<Meeting> {
-    let m = meetings::get(c, id).await?;
-    p.require(action, &meeting_target(p, &m))?;
-    Ok(m)
-}
-
 /// The community whose meetings to list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -240,20 +226,20 @@ pub async fn list_meetings(
         ));
     }
     let views = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let community = hierarchy::get_community(c, q.community_id).await?;
-                p.require(
-                    Action::MeetingRead,
-                    &Target::community(p.district_id, community.street_id, community.id),
-                )?;
-                let mut out = Vec::new();
-                for m in meetings::list(c, community.id, limit).await? {
-                    out.push(meeting_view(c, m).await?);
-                }
-                Ok(out)
-            })
-        })
+        .checked(
+            caller,
+            Action::MeetingRead,
+            On::Community(q.community_id),
+            move |c, _, _| {
+                Box::pin(async move {
+                    let mut out = Vec::new();
+                    for m in meetings::list(c, q.community_id, limit).await? {
+                        out.push(meeting_view(c, m).await?);
+                    }
+                    Ok(out)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(views))
 }
@@ -273,12 +259,12 @@ pub async fn get_meeting(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let m = load(c, &p, id, Action::MeetingRead).await?;
-                meeting_view(c, m).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::MeetingRead,
+            move |c| Box::pin(meetings::get(c, id)),
+            move |c, _, m| Box::pin(meeting_view(c, m)),
+        )
         .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))

@@ -3,9 +3,10 @@
 use crate::http::input::Json;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::fieldwork::meetings::{self};
 use onegrid_store::registry::hierarchy;
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -93,25 +94,25 @@ pub async fn add_member_unit(
     }
     let now = state.clock.now();
     let unit = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let community = hierarchy::get_community(c, id).await?;
-                p.require(
-                    Action::MeetingManage,
-                    &Target::community(p.district_id, community.street_id, community.id),
-                )?;
-                Ok(meetings::add_member_unit(
-                    c,
-                    community.street_id,
-                    community.id,
-                    name,
-                    body.kind.as_str(),
-                    body.contact_name,
-                    now,
-                )
-                .await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::MeetingManage,
+            move |c| Box::pin(hierarchy::get_community(c, id)),
+            move |c, _, community| {
+                Box::pin(async move {
+                    Ok(meetings::add_member_unit(
+                        c,
+                        community.street_id,
+                        community.id,
+                        name,
+                        body.kind.as_str(),
+                        body.contact_name,
+                        now,
+                    )
+                    .await?)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Created().json(unit_view(unit)))
 }
@@ -128,16 +129,12 @@ pub async fn list_member_units(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let units = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let community = hierarchy::get_community(c, id).await?;
-                p.require(
-                    Action::MeetingRead,
-                    &Target::community(p.district_id, community.street_id, community.id),
-                )?;
-                Ok(meetings::member_units(c, community.id).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::MeetingRead,
+            On::Community(id),
+            move |c, _, _| Box::pin(async move { Ok(meetings::member_units(c, id).await?) }),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(units.into_iter().map(unit_view).collect::<Vec<_>>()))
 }

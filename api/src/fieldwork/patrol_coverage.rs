@@ -4,9 +4,10 @@ use crate::http::input::Query;
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 use chrono::NaiveDate;
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
+use onegrid_store::cases::setup;
 use onegrid_store::fieldwork::patrols::{self};
-use onegrid_store::{cases::setup, registry::hierarchy};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -61,40 +62,40 @@ pub async fn coverage(
     }
     let today = state.clock.today();
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let community = hierarchy::get_community(c, q.community_id).await?;
-                p.require(
-                    Action::PatrolRead,
-                    &Target::community(p.district_id, community.street_id, community.id),
-                )?;
-                let cal = setup::calendar(c, p.district_id).await?;
-                let rows = patrols::coverage(c, community.id, q.from, q.to).await?;
-                let working: Vec<NaiveDate> = q
-                    .from
-                    .iter_days()
-                    .take_while(|d| *d <= q.to && *d <= today)
-                    .filter(|d| cal.is_working_day(*d))
-                    .collect();
-                Ok(rows
-                    .into_iter()
-                    .map(|r| WorkerCoverage {
-                        missing_days: working
-                            .iter()
-                            .filter(|d| !r.days_logged.contains(d))
-                            .copied()
-                            .collect(),
-                        worker_id: r.worker_id,
-                        display_name: r.display_name,
-                        grid_id: r.grid_id,
-                        logs: r.logs,
-                        visits: r.visits,
-                        households_visited: r.households_visited,
-                        findings: r.findings,
-                    })
-                    .collect::<Vec<_>>())
-            })
-        })
+        .checked(
+            caller,
+            Action::PatrolRead,
+            On::Community(q.community_id),
+            move |c, p, _| {
+                Box::pin(async move {
+                    let cal = setup::calendar(c, p.district_id).await?;
+                    let rows = patrols::coverage(c, q.community_id, q.from, q.to).await?;
+                    let working: Vec<NaiveDate> = q
+                        .from
+                        .iter_days()
+                        .take_while(|d| *d <= q.to && *d <= today)
+                        .filter(|d| cal.is_working_day(*d))
+                        .collect();
+                    Ok(rows
+                        .into_iter()
+                        .map(|r| WorkerCoverage {
+                            missing_days: working
+                                .iter()
+                                .filter(|d| !r.days_logged.contains(d))
+                                .copied()
+                                .collect(),
+                            worker_id: r.worker_id,
+                            display_name: r.display_name,
+                            grid_id: r.grid_id,
+                            logs: r.logs,
+                            visits: r.visits,
+                            households_visited: r.households_visited,
+                            findings: r.findings,
+                        })
+                        .collect::<Vec<_>>())
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(rows))
 }

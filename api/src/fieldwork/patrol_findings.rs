@@ -6,13 +6,16 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, post};
 use chrono::NaiveDate;
+use onegrid_domain::permissions::Action;
 use onegrid_store::fieldwork::patrols::{self, NewFinding, NewVisit, Photo};
 use onegrid_store::registry::households;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::patrol_views::{FindingView, PhotoView, VisitView, finding_view, own_log, visit_view};
+use super::patrol_views::{
+    FindingView, PhotoView, VisitView, finding_log, finding_view, own, visit_view,
+};
 use crate::cases::service::{self, Filing};
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::upload::hex;
@@ -59,28 +62,33 @@ pub async fn add_visit(
     }
     let now = state.clock.now();
     let visit = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let log = own_log(c, &p, id).await?;
-                let household = households::get_household(c, body.household_id)
-                    .await
-                    .map_err(reference("household_id"))?;
-                if household.grid_id != log.grid_id {
-                    return Err(ApiError::new(
-                        Code::InvalidReference,
-                        "household_id is not a household of the log's grid",
-                    ));
-                }
-                let v = NewVisit {
-                    household_id: household.id,
-                    purpose,
-                    service_mode: body.service_mode.map(|m| m.as_str()),
-                    notes: body.notes,
-                    next_visit_on: body.next_visit_on,
-                };
-                Ok(patrols::add_visit(c, &log, v, now).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::PatrolKeep,
+            move |c| Box::pin(patrols::get(c, id)),
+            move |c, p, log| {
+                Box::pin(async move {
+                    own(&p, &log)?;
+                    let household = households::get_household(c, body.household_id)
+                        .await
+                        .map_err(reference("household_id"))?;
+                    if household.grid_id != log.grid_id {
+                        return Err(ApiError::new(
+                            Code::InvalidReference,
+                            "household_id is not a household of the log's grid",
+                        ));
+                    }
+                    let v = NewVisit {
+                        household_id: household.id,
+                        purpose,
+                        service_mode: body.service_mode.map(|m| m.as_str()),
+                        notes: body.notes,
+                        next_visit_on: body.next_visit_on,
+                    };
+                    Ok(patrols::add_visit(c, &log, v, now).await?)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Created().json(visit_view(visit)))
 }
@@ -139,17 +147,22 @@ pub async fn add_finding(
     }
     let now = state.clock.now();
     let finding = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let log = own_log(c, &p, id).await?;
-                let f = NewFinding {
-                    description,
-                    location: body.location.map(|pt| (pt.lon, pt.lat)),
-                    address: body.address,
-                };
-                Ok(patrols::add_finding(c, &log, f, now).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::PatrolKeep,
+            move |c| Box::pin(patrols::get(c, id)),
+            move |c, p, log| {
+                Box::pin(async move {
+                    own(&p, &log)?;
+                    let f = NewFinding {
+                        description,
+                        location: body.location.map(|pt| (pt.lon, pt.lat)),
+                        address: body.address,
+                    };
+                    Ok(patrols::add_finding(c, &log, f, now).await?)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Created().json(finding_view(finding, &[])))
 }
@@ -177,11 +190,17 @@ pub async fn add_photo(
     payload: Payload,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let permitted = crate::http::permit(&state, &caller, move |c, p| {
-        Box::pin(async move {
-            let finding = patrols::get_finding(c, id).await?;
-            own_log(c, &p, finding.log_id).await.map(|_| ())
-        })
+    // No byte is read for anyone but the log's keeper.
+    state
+        .on_row(
+            caller.clone(),
+            Action::PatrolKeep,
+            move |c| Box::pin(finding_log(c, id)),
+            |_, p, log| Box::pin(async move { own(&p, &log) }),
+        )
+        .await?;
+    let permitted = crate::http::permit_row(&state, &caller, Action::PatrolKeep, move |c| {
+        Box::pin(finding_log(c, id))
     })
     .await?;
     let upload = crate::http::upload::read(
@@ -197,37 +216,42 @@ pub async fn add_photo(
     let now = state.clock.now();
     let st = state.clone();
     let photo = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let finding = patrols::get_finding(c, id).await?;
-                own_log(c, &p, finding.log_id).await?;
-                if patrols::photos(c, &[finding.id]).await?.len() >= 10 {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        "a finding holds at most 10 photos",
-                    ));
-                }
-                let photo = Photo {
-                    street_id: finding.street_id,
-                    id: Uuid::now_v7(),
-                    finding_id: finding.id,
-                    file_name: upload.name,
-                    content_type: upload.content_type,
-                    size_bytes: upload.size,
-                    sha256: upload.sha256,
-                    uploaded_by: p.accountable_user(),
-                    uploaded_at: now,
-                };
-                crate::http::upload::keep(
-                    &st,
-                    &photo.blob_key(),
-                    &upload.bytes,
-                    patrols::add_photo(c, &photo),
-                )
-                .await?;
-                Ok(photo)
-            })
-        })
+        .on_row(
+            caller,
+            Action::PatrolKeep,
+            move |c| Box::pin(finding_log(c, id)),
+            move |c, p, log| {
+                Box::pin(async move {
+                    own(&p, &log)?;
+                    let finding = patrols::get_finding(c, id).await?;
+                    if patrols::photos(c, &[finding.id]).await?.len() >= 10 {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            "a finding holds at most 10 photos",
+                        ));
+                    }
+                    let photo = Photo {
+                        street_id: finding.street_id,
+                        id: Uuid::now_v7(),
+                        finding_id: finding.id,
+                        file_name: upload.name,
+                        content_type: upload.content_type,
+                        size_bytes: upload.size,
+                        sha256: upload.sha256,
+                        uploaded_by: p.accountable_user(),
+                        uploaded_at: now,
+                    };
+                    crate::http::upload::keep(
+                        &st,
+                        &photo.blob_key(),
+                        &upload.bytes,
+                        patrols::add_photo(c, &photo),
+                    )
+                    .await?;
+                    Ok(photo)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Created().json(PhotoView {
         id: photo.id,
@@ -277,48 +301,53 @@ pub async fn finding_to_case(
     let now = state.clock.now();
     let st = state.clone();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let finding = patrols::get_finding(c, id).await?;
-                let log = own_log(c, &p, finding.log_id).await?;
-                if finding.case_id.is_some() {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        "the finding is already tracked by a case",
-                    ));
-                }
-                let title = body.title.map_or_else(
-                    || finding.description.chars().take(40).collect(),
-                    |t| t.trim().to_owned(),
-                );
-                let filing = Filing {
-                    location: finding
-                        .lon
-                        .zip(finding.lat)
-                        .map(|(lon, lat)| Point { lon, lat }),
-                    address: finding.address.clone(),
-                    extra: body.extra,
-                    links: vec![("patrol_finding", finding.id)],
-                    ..Filing::by_staff(
-                        Channel::Patrol,
-                        body.category_id,
-                        title,
-                        finding.description.clone(),
-                        log.grid_id,
-                    )
-                };
-                let case = service::file(&st.keys, c, &p, filing, now).await?;
-                if !patrols::track(c, &finding, case.id).await? {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        "the finding is already tracked by a case",
-                    ));
-                }
-                let tracked = patrols::get_finding(c, finding.id).await?;
-                let photos = patrols::photos(c, &[tracked.id]).await?;
-                Ok(finding_view(tracked, &photos))
-            })
-        })
+        .on_row(
+            caller,
+            Action::PatrolKeep,
+            move |c| Box::pin(finding_log(c, id)),
+            move |c, p, log| {
+                Box::pin(async move {
+                    own(&p, &log)?;
+                    let finding = patrols::get_finding(c, id).await?;
+                    if finding.case_id.is_some() {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            "the finding is already tracked by a case",
+                        ));
+                    }
+                    let title = body.title.map_or_else(
+                        || finding.description.chars().take(40).collect(),
+                        |t| t.trim().to_owned(),
+                    );
+                    let filing = Filing {
+                        location: finding
+                            .lon
+                            .zip(finding.lat)
+                            .map(|(lon, lat)| Point { lon, lat }),
+                        address: finding.address.clone(),
+                        extra: body.extra,
+                        links: vec![("patrol_finding", finding.id)],
+                        ..Filing::by_staff(
+                            Channel::Patrol,
+                            body.category_id,
+                            title,
+                            finding.description.clone(),
+                            log.grid_id,
+                        )
+                    };
+                    let case = service::file(&st.keys, c, &p, filing, now).await?;
+                    if !patrols::track(c, &finding, case.id).await? {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            "the finding is already tracked by a case",
+                        ));
+                    }
+                    let tracked = patrols::get_finding(c, finding.id).await?;
+                    let photos = patrols::photos(c, &[tracked.id]).await?;
+                    Ok(finding_view(tracked, &photos))
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((

@@ -1,11 +1,10 @@
 //! What a patrol log looks like to its reader (visits, findings, photos),
-//! loaded for a page in a bounded number of statements; the load-and-check
-//! of a log for its owner and for its readers.
+//! loaded for a page in a bounded number of statements; the rule that only
+//! its keeper writes a log.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use onegrid_domain::permissions::{Action, Target};
 use onegrid_store::fieldwork::patrols::{self, Finding, Log, Photo, Visit};
-use onegrid_store::{Conn, Principal};
+use onegrid_store::{Conn, Principal, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -154,25 +153,17 @@ pub(crate) async fn log_views(c: &mut Conn, logs: Vec<Log>) -> ApiResult<Vec<Log
         .collect())
 }
 
-fn log_target(l: &Log) -> Target {
-    Target::grid(l.district_id, l.street_id, l.community_id, l.grid_id)
+/// Only its keeper writes a log (a rule of the log, not of a place).
+pub(crate) fn own(p: &Principal, log: &Log) -> ApiResult<()> {
+    if log.worker_id == p.accountable_user() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("patrol.keep (one's own log)"))
+    }
 }
 
-/// A log its keeper may write: their own, in a grid they keep.
-pub(crate) async fn own_log(c: &mut Conn, p: &Principal, id: Uuid) -> ApiResult<Log> {
-    let log = patrols::get(c, id).await?;
-    if log.worker_id != p.accountable_user() {
-        return Err(ApiError::forbidden("patrol.keep (one's own log)"));
-    }
-    p.require(Action::PatrolKeep, &log_target(&log))?;
-    Ok(log)
-}
-
-/// A log the caller may read: their own, or one of a grid they oversee.
-pub(crate) async fn readable_log(c: &mut Conn, p: &Principal, id: Uuid) -> ApiResult<Log> {
-    let log = patrols::get(c, id).await?;
-    if log.worker_id != p.accountable_user() {
-        p.require(Action::PatrolRead, &log_target(&log))?;
-    }
-    Ok(log)
+/// The log a finding was recorded in.
+pub(crate) async fn finding_log(c: &mut Conn, finding_id: Uuid) -> Result<Log, StoreError> {
+    let finding = patrols::get_finding(c, finding_id).await?;
+    patrols::get(c, finding.log_id).await
 }

@@ -9,14 +9,15 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
-use onegrid_domain::permissions::{Action, Target, area};
+use onegrid_domain::permissions::{Action, area};
 use onegrid_store::fieldwork::patrols::{self, LogFields};
-use onegrid_store::{StoreError, registry::hierarchy};
+use onegrid_store::targets::On;
+use onegrid_store::{Conn, Principal, StoreError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::patrol_views::{LogView, log_view, log_views, own_log, readable_log};
+use super::patrol_views::{LogView, log_view, log_views, own};
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::{IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
@@ -100,39 +101,50 @@ pub async fn open_log(
     if day > state.clock.today() {
         return Err(ApiError::field("day", "not a future day"));
     }
+    let grid_id = body.grid_id.unwrap_or_default();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let grid = hierarchy::get_grid(c, body.grid_id.unwrap_or_default())
+        .checked(
+            caller,
+            Action::PatrolKeep,
+            On::Grid(grid_id),
+            move |c, p, at| {
+                Box::pin(async move {
+                    let log = patrols::open(
+                        c,
+                        p.district_id,
+                        at.street.unwrap_or_default(),
+                        at.community.unwrap_or_default(),
+                        grid_id,
+                        p.accountable_user(),
+                        day,
+                        fields(body),
+                        now,
+                    )
                     .await
-                    .map_err(reference("grid_id"))?;
-                let at = Target::grid(p.district_id, grid.street_id, grid.community_id, grid.id);
-                p.require(Action::PatrolKeep, &at)?;
-                let log = patrols::open(
-                    c,
-                    p.district_id,
-                    grid.street_id,
-                    grid.community_id,
-                    grid.id,
-                    p.accountable_user(),
-                    day,
-                    fields(body),
-                    now,
-                )
-                .await
-                .map_err(|e| match e {
-                    StoreError::Violation(v) if v.kind == onegrid_store::ViolationKind::Unique => {
-                        ApiError::new(
-                            Code::Conflict,
-                            format!("there is already a log for {day}; change it instead"),
-                        )
-                    }
-                    e => e.into(),
-                })?;
-                log_view(c, log).await
-            })
-        })
-        .await?;
+                    .map_err(|e| match e {
+                        StoreError::Violation(v)
+                            if v.kind == onegrid_store::ViolationKind::Unique =>
+                        {
+                            ApiError::new(
+                                Code::Conflict,
+                                format!("there is already a log for {day}; change it instead"),
+                            )
+                        }
+                        e => e.into(),
+                    })?;
+                    log_view(c, log).await
+                })
+            },
+        )
+        .await
+        .map_err(|e| {
+            // The grid is named by the body: one the caller cannot see is a bad reference.
+            if e.code == Code::NotFound {
+                reference("grid_id")(StoreError::NotFound)
+            } else {
+                e
+            }
+        })?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/api/v1/patrol-logs/{}", view.id)))
         .insert_header(("etag", crate::http::etag(view.version)))
@@ -165,18 +177,23 @@ pub async fn change_log(
     }
     let now = state.clock.now();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let log = own_log(c, &p, id).await?;
-                let version = if_match.version()?;
-                let changed = patrols::change(c, &log, version, fields(body), now)
-                    .await?
-                    .ok_or(StoreError::VersionMismatch {
-                        current: log.version,
-                    })?;
-                log_view(c, changed).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::PatrolKeep,
+            move |c| Box::pin(patrols::get(c, id)),
+            move |c, p, log| {
+                Box::pin(async move {
+                    own(&p, &log)?;
+                    let version = if_match.version()?;
+                    let changed = patrols::change(c, &log, version, fields(body), now)
+                        .await?
+                        .ok_or(StoreError::VersionMismatch {
+                            current: log.version,
+                        })?;
+                    log_view(c, changed).await
+                })
+            },
+        )
         .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))
@@ -193,20 +210,38 @@ pub async fn get_log(
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let view = state
-        .run(caller, move |c, p| {
+    // One's own log is one's own; another's needs patrol.read on its grid.
+    let mine = state
+        .as_self(caller.clone(), move |c, p| {
             Box::pin(async move {
-                let log = readable_log(c, &p, id).await?;
-                log_view(c, log).await
+                let log = patrols::get(c, id).await?;
+                if log.worker_id == p.accountable_user() {
+                    Ok(Some(log_view(c, log).await?))
+                } else {
+                    Ok(None)
+                }
             })
         })
         .await?;
+    let view = match mine {
+        Some(view) => view,
+        None => {
+            state
+                .on_row(
+                    caller,
+                    Action::PatrolRead,
+                    move |c| Box::pin(patrols::get(c, id)),
+                    move |c, _, log| Box::pin(log_view(c, log)),
+                )
+                .await?
+        }
+    };
     let version = view.version;
     Ok(ok_with_etag(&view, version))
 }
 
 /// Filters of the log list.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
@@ -218,6 +253,34 @@ pub struct LogQuery {
     pub to: Option<NaiveDate>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+}
+
+/// Whether a list asks for logs other than the caller's own.
+fn someone_else(q: &LogQuery, p: &Principal) -> bool {
+    q.worker_id.is_some_and(|w| w != p.accountable_user())
+        || q.grid_id.is_some()
+        || q.community_id.is_some()
+}
+
+/// The logs a list asks for: the caller's own, or those of the area where
+/// they read patrol logs.
+async fn list(c: &mut Conn, p: &Principal, q: LogQuery, limit: i64) -> ApiResult<Vec<LogView>> {
+    let me = p.accountable_user();
+    let filter = patrols::Filter {
+        me,
+        area: area(&p.grants, Action::PatrolRead),
+        worker_id: if someone_else(&q, p) {
+            q.worker_id
+        } else {
+            Some(me)
+        },
+        grid_id: q.grid_id,
+        community_id: q.community_id,
+        from: q.from,
+        to: q.to,
+    };
+    let logs = patrols::list(c, &filter, limit).await?;
+    log_views(c, logs).await
 }
 
 /// List patrol logs
@@ -239,29 +302,26 @@ pub async fn list_logs(
             "limit must be between 1 and 200",
         ));
     }
-    let views = state
-        .run(caller, move |c, p| {
+    // One's own history is one's own; anyone else's needs patrol.read.
+    let mine = state
+        .as_self(caller.clone(), move |c, p| {
             Box::pin(async move {
-                let me = p.accountable_user();
-                let someone_else = q.worker_id.is_some_and(|w| w != me)
-                    || q.grid_id.is_some()
-                    || q.community_id.is_some();
-                if someone_else {
-                    p.require_anywhere(Action::PatrolRead)?;
+                if someone_else(&q, &p) {
+                    return Ok(None);
                 }
-                let filter = patrols::Filter {
-                    me,
-                    area: area(&p.grants, Action::PatrolRead),
-                    worker_id: if someone_else { q.worker_id } else { Some(me) },
-                    grid_id: q.grid_id,
-                    community_id: q.community_id,
-                    from: q.from,
-                    to: q.to,
-                };
-                let logs = patrols::list(c, &filter, limit).await?;
-                log_views(c, logs).await
+                Ok(Some(list(c, &p, q, limit).await?))
             })
         })
         .await?;
+    let views = match mine {
+        Some(views) => views,
+        None => {
+            state
+                .checked(caller, Action::PatrolRead, On::Anywhere, move |c, p, _| {
+                    Box::pin(async move { list(c, &p, q, limit).await })
+                })
+                .await?
+        }
+    };
     Ok(HttpResponse::Ok().json(views))
 }

@@ -140,28 +140,45 @@ impl FromRequest for IfMatch {
 }
 
 /// Proof that a request's credential and permission were checked against the
-/// database. Only [`permit`] makes one, and [`read_body`] wants one: no byte of
-/// an upload is read for a caller who may not make it (an unknown API key, a
-/// revoked session, a role without the permission are refused unread).
+/// database. Only [`permit`] and [`permit_row`] make one, and [`read_body`]
+/// wants one: no byte of an upload is read for a caller who may not make it
+/// (an unknown API key, a revoked session, a role without the permission are
+/// refused unread). The upload's own transaction checks again when it writes.
 #[derive(Debug)]
 pub struct Permitted(());
 
-/// Runs `check` (it loads the target and requires the permission) in a
-/// transaction of its own, scoped to the caller; the upload's own transaction
-/// checks again when it writes.
-pub async fn permit<F>(
+/// Proves `action` on `on` in a transaction of its own.
+pub async fn permit(
     state: &crate::state::AppState,
     caller: &crate::platform::auth::Caller,
-    check: F,
+    action: onegrid_domain::permissions::Action,
+    on: onegrid_store::targets::On,
+) -> ApiResult<Permitted> {
+    state
+        .checked(caller.clone(), action, on, |_, _, _| {
+            Box::pin(async { Ok(()) })
+        })
+        .await?;
+    Ok(Permitted(()))
+}
+
+/// Loads a row and proves `action` on it in a transaction of its own.
+pub async fn permit_row<R, L>(
+    state: &crate::state::AppState,
+    caller: &crate::platform::auth::Caller,
+    action: onegrid_domain::permissions::Action,
+    load: L,
 ) -> ApiResult<Permitted>
 where
-    F: for<'c> FnOnce(
+    R: onegrid_store::targets::Guarded + Send + 'static,
+    L: for<'c> FnOnce(
             &'c mut onegrid_store::Conn,
-            onegrid_store::Principal,
-        ) -> futures_util::future::BoxFuture<'c, ApiResult<()>>
-        + Send,
+        )
+            -> futures_util::future::BoxFuture<'c, Result<R, onegrid_store::StoreError>>
+        + Send
+        + 'static,
 {
-    state.run(caller.clone(), check).await?;
+    state.load_checked(caller.clone(), action, load).await?;
     Ok(Permitted(()))
 }
 

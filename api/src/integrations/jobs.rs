@@ -5,8 +5,9 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::integrations::jobs::{self, Job, JobFilter};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -98,11 +99,8 @@ pub async fn list_jobs(
         queue: q.queue,
     };
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require(Action::JobsManage, &Target::district(p.district_id))?;
-                Ok(jobs::list(c, &filter, &page).await?)
-            })
+        .checked(caller, Action::JobsManage, On::District, move |c, _, _| {
+            Box::pin(async move { Ok(jobs::list(c, &filter, &page).await?) })
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, view)))
@@ -120,12 +118,9 @@ pub async fn get_job(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let job = state
-        .load_checked(
-            caller,
-            Action::JobsManage,
-            move |c| Box::pin(jobs::get(c, id)),
-            |p, _| Target::district(p.district_id),
-        )
+        .load_checked(caller, Action::JobsManage, move |c| {
+            Box::pin(jobs::get(c, id))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(view(job)))
 }
@@ -145,22 +140,25 @@ pub async fn replay_job(
     let id = id.into_inner();
     let now = state.clock.now();
     let job = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let job = jobs::get(c, id).await?;
-                p.require(Action::JobsManage, &Target::district(p.district_id))?;
-                if !jobs::replay(c, job.id, now).await? {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        format!(
-                            "only failed or discarded jobs are replayed; this one is {}",
-                            job.state
-                        ),
-                    ));
-                }
-                Ok(jobs::get(c, id).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::JobsManage,
+            move |c| Box::pin(jobs::get(c, id)),
+            move |c, _, job| {
+                Box::pin(async move {
+                    if !jobs::replay(c, job.id, now).await? {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            format!(
+                                "only failed or discarded jobs are replayed; this one is {}",
+                                job.state
+                            ),
+                        ));
+                    }
+                    Ok(jobs::get(c, id).await?)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(view(job)))
 }

@@ -7,9 +7,10 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch};
 use chrono::{DateTime, Utc};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_domain::recurrence::{Misfire, Recurrence};
 use onegrid_store::integrations::schedules::{self, Fire, Schedule, ScheduleChange};
+use onegrid_store::targets::On;
 use onegrid_store::{StoreError, cases::setup};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -108,12 +109,12 @@ pub async fn list_schedules(
 ) -> ApiResult<HttpResponse> {
     let page = q.request()?;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require(Action::SchedulesManage, &Target::district(p.district_id))?;
-                Ok(schedules::list(c, &page).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::SchedulesManage,
+            On::District,
+            move |c, _, _| Box::pin(async move { Ok(schedules::list(c, &page).await?) }),
+        )
         .await?;
     let items = rows
         .items
@@ -142,12 +143,9 @@ pub async fn get_schedule(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .load_checked(
-            caller,
-            Action::SchedulesManage,
-            move |c| Box::pin(schedules::get(c, id)),
-            |p, _| Target::district(p.district_id),
-        )
+        .load_checked(caller, Action::SchedulesManage, move |c| {
+            Box::pin(schedules::get(c, id))
+        })
         .await?;
     let version = row.version;
     Ok(ok_with_etag(&view(row)?, version))
@@ -201,23 +199,28 @@ pub async fn change_schedule(
         lead_minutes: None,
     };
     let row = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let current = schedules::get(c, id).await?;
-                p.require(Action::SchedulesManage, &Target::district(p.district_id))?;
-                let version = if_match.version()?;
-                let cal = setup::calendar(c, current.district_id).await?;
-                match schedules::change(c, &current, version, change, &cal, now).await {
-                    Ok(Some(row)) => Ok(row),
-                    Ok(None) => Err(StoreError::VersionMismatch {
-                        current: current.version,
+        .on_row(
+            caller,
+            Action::SchedulesManage,
+            move |c| Box::pin(schedules::get(c, id)),
+            move |c, _, current| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    let cal = setup::calendar(c, current.district_id).await?;
+                    match schedules::change(c, &current, version, change, &cal, now).await {
+                        Ok(Some(row)) => Ok(row),
+                        Ok(None) => Err(StoreError::VersionMismatch {
+                            current: current.version,
+                        }
+                        .into()),
+                        Err(StoreError::Check(msg)) => {
+                            Err(ApiError::new(Code::InvalidParameter, msg))
+                        }
+                        Err(e) => Err(e.into()),
                     }
-                    .into()),
-                    Err(StoreError::Check(msg)) => Err(ApiError::new(Code::InvalidParameter, msg)),
-                    Err(e) => Err(e.into()),
-                }
-            })
-        })
+                })
+            },
+        )
         .await?;
     let version = row.version;
     Ok(ok_with_etag(&view(row)?, version))
@@ -237,13 +240,12 @@ pub async fn schedule_fires(
 ) -> ApiResult<HttpResponse> {
     let (id, page) = (id.into_inner(), q.request()?);
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let row = schedules::get(c, id).await?;
-                p.require(Action::SchedulesManage, &Target::district(p.district_id))?;
-                Ok(schedules::fires(c, row.id, &page).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::SchedulesManage,
+            move |c| Box::pin(schedules::get(c, id)),
+            move |c, _, row| Box::pin(async move { Ok(schedules::fires(c, row.id, &page).await?) }),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, fire_view)))
 }

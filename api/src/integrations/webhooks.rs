@@ -9,11 +9,12 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::netguard::{self, Allowed};
-use onegrid_domain::permissions::{Action, Target, area};
+use onegrid_domain::permissions::{Action, area};
 use onegrid_domain::webhooks::EVENT_TYPES;
 use onegrid_store::integrations::webhooks::{
     self as hooks, Attempt, Delivery, Endpoint, EndpointChange,
 };
+use onegrid_store::targets::{Guarded, On};
 use onegrid_store::{StoreError, registry::hierarchy};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -70,13 +71,6 @@ pub struct EndpointWithSecret {
     pub endpoint: EndpointView,
     /// `whsec_…`: verify `webhook-signature` with it (Standard Webhooks).
     pub secret: String,
-}
-
-fn target(e: &Endpoint) -> Target {
-    match e.street_id {
-        Some(s) => Target::street(e.district_id, s),
-        None => Target::district(e.district_id),
-    }
 }
 
 fn check_event_types(types: &[String], errors: &mut Vec<FieldError>) {
@@ -151,23 +145,25 @@ pub async fn create_endpoint(
     let (now, keys) = (state.clock.now(), state.keys.clone());
     let secret = hooks::new_secret();
     let shown = secret.clone();
+    // A district endpoint is the district's; a street named in the body is
+    // checked once it is found (422 when it is not).
+    let on = match body.street_id {
+        Some(_) => On::Anywhere,
+        None => On::District,
+    };
     let row = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::WebhooksManage, on, move |c, p, _| {
             Box::pin(async move {
                 let street = match body.street_id {
-                    Some(s) => Some(
-                        hierarchy::get_street(c, s)
+                    Some(s) => {
+                        let street = hierarchy::get_street(c, s)
                             .await
-                            .map_err(reference("street_id"))?
-                            .id,
-                    ),
+                            .map_err(reference("street_id"))?;
+                        p.require(Action::WebhooksManage, &street.target(p.district_id))?;
+                        Some(street.id)
+                    }
                     None => None,
                 };
-                let at = match street {
-                    Some(s) => Target::street(p.district_id, s),
-                    None => Target::district(p.district_id),
-                };
-                p.require(Action::WebhooksManage, &at)?;
                 let new = hooks::NewEndpoint {
                     district_id: p.district_id,
                     street_id: street,
@@ -203,30 +199,19 @@ pub async fn list_endpoints(
 ) -> ApiResult<HttpResponse> {
     let page = q.request()?;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                if !p.can_anywhere(Action::WebhooksManage) {
-                    return Err(ApiError::new(
-                        Code::Forbidden,
-                        "managing webhooks needs webhooks.manage",
-                    ));
-                }
-                let area = area(&p.grants, Action::WebhooksManage);
-                Ok(hooks::list_endpoints(c, &area, &page).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::WebhooksManage,
+            On::Anywhere,
+            move |c, p, _| {
+                Box::pin(async move {
+                    let area = area(&p.grants, Action::WebhooksManage);
+                    Ok(hooks::list_endpoints(c, &area, &page).await?)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, view)))
-}
-
-async fn endpoint_for(
-    c: &mut onegrid_store::Conn,
-    p: &onegrid_store::Principal,
-    id: Uuid,
-) -> ApiResult<Endpoint> {
-    let e = hooks::get_endpoint(c, id).await?;
-    p.require(Action::WebhooksManage, &target(&e))?;
-    Ok(e)
 }
 
 /// Read a webhook endpoint
@@ -242,8 +227,8 @@ pub async fn get_endpoint(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .run(caller, move |c, p| {
-            Box::pin(async move { endpoint_for(c, &p, id).await })
+        .load_checked(caller, Action::WebhooksManage, move |c| {
+            Box::pin(hooks::get_endpoint(c, id))
         })
         .await?;
     let version = row.version;
@@ -293,20 +278,24 @@ pub async fn update_endpoint(
         enabled: body.enabled,
     };
     let row = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let current = endpoint_for(c, &p, id).await?;
-                let version = if_match.version()?;
-                hooks::change_endpoint(c, &current, version, change, now)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::VersionMismatch {
-                            current: current.version,
-                        }
-                        .into()
-                    })
-            })
-        })
+        .on_row(
+            caller,
+            Action::WebhooksManage,
+            move |c| Box::pin(hooks::get_endpoint(c, id)),
+            move |c, _, current| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    hooks::change_endpoint(c, &current, version, change, now)
+                        .await?
+                        .ok_or_else(|| {
+                            StoreError::VersionMismatch {
+                                current: current.version,
+                            }
+                            .into()
+                        })
+                })
+            },
+        )
         .await?;
     let version = row.version;
     Ok(ok_with_etag(&view(row), version))
@@ -328,12 +317,16 @@ pub async fn rotate_secret(
     let secret = hooks::new_secret();
     let shown = secret.clone();
     let row = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let current = endpoint_for(c, &p, id).await?;
-                Ok(hooks::rotate_secret(c, &keys, &current, &secret, now).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::WebhooksManage,
+            move |c| Box::pin(hooks::get_endpoint(c, id)),
+            move |c, _, current| {
+                Box::pin(async move {
+                    Ok(hooks::rotate_secret(c, &keys, &current, &secret, now).await?)
+                })
+            },
+        )
         .await?;
     let version = row.version;
     Ok(HttpResponse::Ok()
@@ -457,25 +450,27 @@ pub async fn list_deliveries(
     .request()?;
     let filter = q.state;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let e = endpoint_for(c, &p, id).await?;
-                Ok(hooks::list_deliveries(c, e.id, filter, &page).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::WebhooksManage,
+            move |c| Box::pin(hooks::get_endpoint(c, id)),
+            move |c, _, e| {
+                Box::pin(async move { Ok(hooks::list_deliveries(c, e.id, filter, &page).await?) })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, |(d, t)| delivery_view(d, t))))
 }
 
-async fn delivery_detail(
-    c: &mut onegrid_store::Conn,
-    p: &onegrid_store::Principal,
-    id: Uuid,
-) -> ApiResult<DeliveryDetail> {
-    let d = hooks::get_delivery(c, id).await?;
-    endpoint_for(c, p, d.endpoint_id).await?;
-    let out = hooks::outgoing(c, d.id).await?;
-    let attempts = hooks::attempts(c, d.id).await?;
+/// The endpoint a delivery goes to: a delivery is managed as its endpoint is.
+async fn endpoint_of(c: &mut onegrid_store::Conn, delivery: Uuid) -> Result<Endpoint, StoreError> {
+    let d = hooks::get_delivery(c, delivery).await?;
+    hooks::get_endpoint(c, d.endpoint_id).await
+}
+
+async fn delivery_detail(c: &mut onegrid_store::Conn, id: Uuid) -> ApiResult<DeliveryDetail> {
+    let out = hooks::outgoing(c, id).await?;
+    let attempts = hooks::attempts(c, id).await?;
     let body = serde_json::from_slice(&hooks::body(&out.event)).unwrap_or_default();
     Ok(DeliveryDetail {
         delivery: delivery_view(out.delivery, out.event.kind),
@@ -497,9 +492,12 @@ pub async fn get_delivery(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let detail = state
-        .run(caller, move |c, p| {
-            Box::pin(async move { delivery_detail(c, &p, id).await })
-        })
+        .on_row(
+            caller,
+            Action::WebhooksManage,
+            move |c| Box::pin(endpoint_of(c, id)),
+            move |c, _, _| Box::pin(delivery_detail(c, id)),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
@@ -518,25 +516,29 @@ pub async fn replay_delivery(
     let id = id.into_inner();
     let now = state.clock.now();
     let detail = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let d = hooks::get_delivery(c, id).await?;
-                let endpoint = endpoint_for(c, &p, d.endpoint_id).await?;
-                if !endpoint.enabled {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        "the endpoint is disabled; switch it on first",
-                    ));
-                }
-                if !hooks::replay(c, &d, now).await? {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        "the delivery is still pending; it is replayed once delivered or failed",
-                    ));
-                }
-                delivery_detail(c, &p, id).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::WebhooksManage,
+            move |c| Box::pin(endpoint_of(c, id)),
+            move |c, _, endpoint| {
+                Box::pin(async move {
+                    if !endpoint.enabled {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            "the endpoint is disabled; switch it on first",
+                        ));
+                    }
+                    let d = hooks::get_delivery(c, id).await?;
+                    if !hooks::replay(c, &d, now).await? {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            "the delivery is still pending; it is replayed once delivered or failed",
+                        ));
+                    }
+                    delivery_detail(c, id).await
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }

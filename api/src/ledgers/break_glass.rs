@@ -5,8 +5,9 @@ use crate::http::input::Json;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::ledgers::{self};
+use onegrid_store::targets::{Guarded, On};
 use onegrid_store::{ledgers::break_glass, platform::audit, registry::hierarchy};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -66,12 +67,14 @@ pub async fn break_the_glass(
     let now = state.clock.now();
     let today = state.clock.today();
     let request_id = crate::http::request_id::current();
+    // The community is named in the body: it is found (422 when it is not)
+    // and, once the ledger is known to have a break-glass, checked.
     let grant = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::BreakGlass, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
                 let t = ledgers::get_type(c, type_id).await?;
                 let community = hierarchy::get_community(c, body.community_id).await.map_err(reference("community_id"))?;
-                let target = Target::community(p.district_id, community.street_id, community.id);
+                let target = community.target(p.district_id);
                 if t.sensitivity() != onegrid_domain::ledger::Sensitivity::Protected {
                     return Err(ApiError::field("ledger_type_id", "only protected ledgers have a break-glass; open and audited ones need none, closed ones allow none"));
                 }

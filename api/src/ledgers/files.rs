@@ -12,6 +12,7 @@ use onegrid_domain::permissions::Action;
 use onegrid_store::ledgers::{self, LedgerRecord, LedgerType, RecordFilter};
 use onegrid_store::page::PageRequest;
 use onegrid_store::registry::households::{self};
+use onegrid_store::targets::On;
 use onegrid_store::{Conn, Principal, registry::hierarchy};
 use serde::Deserialize;
 use serde_json::Value;
@@ -103,11 +104,8 @@ pub async fn template(
     let id = id.into_inner();
     let format = q.format.unwrap_or(Format::Xlsx);
     let t = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require_anywhere(Action::LedgerWrite)?;
-                Ok(ledgers::get_type(c, id).await?)
-            })
+        .checked(caller, Action::LedgerWrite, On::Anywhere, move |c, _, _| {
+            Box::pin(async move { Ok(ledgers::get_type(c, id).await?) })
         })
         .await?;
     let bytes =
@@ -222,9 +220,8 @@ pub async fn export(
     let now = state.clock.now();
     let st = state.clone();
     let (t, rows) = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::LedgerRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
-                p.require_anywhere(Action::LedgerRead)?;
                 let t = ledgers::get_type(c, id).await?;
                 let (grids, via) = readable_grids(c, &p, &t, now).await?;
                 let grids = match (q.grid_id, grids) {
@@ -273,7 +270,7 @@ pub async fn export_query(
     let (now, today) = (state.clock.now(), state.clock.today());
     let st = state.clone();
     let (t, rows) = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::LedgerRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
                 let (t, plan, via) =
                     crate::ledgers::queries::plan(c, &p, &body.query, now, today).await?;

@@ -13,6 +13,7 @@ use onegrid_domain::permissions::Action;
 use onegrid_domain::query::TargetQuery;
 use onegrid_store::ledgers::{self, LedgerType, NewRecord};
 use onegrid_store::registry::households::{self, SensitiveField};
+use onegrid_store::targets::{self, On};
 use onegrid_store::{Conn, Principal, registry::hierarchy};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -225,13 +226,7 @@ pub async fn import(
             "send text/csv or an xlsx file",
         ));
     };
-    let permitted = crate::http::permit(&state, &caller, move |c, p| {
-        Box::pin(async move {
-            ledgers::get_type(c, id).await?;
-            Ok(p.require_anywhere(Action::LedgerWrite)?)
-        })
-    })
-    .await?;
+    let permitted = crate::http::permit(&state, &caller, Action::LedgerWrite, On::Anywhere).await?;
     let body =
         crate::http::read_body(&req, payload, sheets::MAX_UPLOAD, "files", &permitted).await?;
     let table = sheets::read_off_thread(format, body, sheets::Limits::default())
@@ -239,7 +234,7 @@ pub async fn import(
         .map_err(sheet_error)?;
     let st = state.clone();
     let report = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::LedgerWrite, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
                 let t = ledgers::get_type(c, id).await?;
                 let fields = t.field_defs();
@@ -276,8 +271,7 @@ pub async fn import(
                             continue;
                         }
                     };
-                    let target =
-                        crate::registry::residents::grid_target(c, &p, placed.grid_id).await?;
+                    let target = targets::grid(c, &p, placed.grid_id).await?;
                     if !p.can(Action::LedgerWrite, &target) {
                         errors.push(RowError {
                             row: line,

@@ -15,6 +15,7 @@ use onegrid_domain::query::{TargetQuery, check_conditions};
 use onegrid_store::ledgers::targeting::{self, Cross, Plan};
 use onegrid_store::ledgers::{self, LedgerType, SavedQuery};
 use onegrid_store::registry::households::{self, Resident};
+use onegrid_store::targets::On;
 use onegrid_store::{Conn, Principal, registry::hierarchy};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -97,7 +98,8 @@ async fn type_by_code(
         .ok_or_else(|| ApiError::field(field, format!("no ledger {code} in your scope")))
 }
 
-/// Checks a query and plans it within what the caller may read.
+/// Checks a query and plans it within what the caller may read (its callers
+/// prove `ledger.read` anywhere first).
 pub(crate) async fn plan(
     c: &mut Conn,
     p: &Principal,
@@ -105,7 +107,6 @@ pub(crate) async fn plan(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> ApiResult<(LedgerType, Plan, Via)> {
-    p.require_anywhere(Action::LedgerRead)?;
     let main = type_by_code(c, p, &q.ledger, "query.ledger").await?;
     let conditions = check_conditions(
         &q.conditions,
@@ -241,7 +242,7 @@ async fn execute(
     let (now, today) = (state.clock.now(), state.clock.today());
     let st = state.clone();
     let (t, rows, residents, grids) = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::LedgerRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
                 let query = match (query, saved) {
                     (Some(q), _) => q,
@@ -324,35 +325,42 @@ pub async fn save_query(
     let (now, today) = (state.clock.now(), state.clock.today());
     let hash = crate::http::request_hash(&body);
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                plan(c, &p, &body.query, now, today).await?;
-                let street = match body.street_id {
-                    Some(s) => Some(
-                        hierarchy::get_street(c, s)
-                            .await
-                            .map_err(reference("street_id"))?
-                            .id,
-                    ),
-                    None if !p.district_wide && p.streets.len() == 1 => p.streets.first().copied(),
-                    None => None,
-                };
-                let query = serde_json::to_value(&body.query).map_err(|e| {
-                    ApiError::new(crate::http::error::Code::Internal, e.to_string())
-                })?;
-                let saved = ledgers::save_query(
-                    c,
-                    p.district_id,
-                    street,
-                    &body.name,
-                    query,
-                    p.accountable_user(),
-                )
-                .await?;
-                let location = format!("/api/v1/saved-queries/{}/results", saved.id);
-                Created::new(saved_view(saved)?, location, None)
-            })
-        })
+        .create(
+            caller,
+            (Action::LedgerRead, On::Anywhere),
+            (key, hash),
+            move |c, p, _| {
+                Box::pin(async move {
+                    plan(c, &p, &body.query, now, today).await?;
+                    let street = match body.street_id {
+                        Some(s) => Some(
+                            hierarchy::get_street(c, s)
+                                .await
+                                .map_err(reference("street_id"))?
+                                .id,
+                        ),
+                        None if !p.district_wide && p.streets.len() == 1 => {
+                            p.streets.first().copied()
+                        }
+                        None => None,
+                    };
+                    let query = serde_json::to_value(&body.query).map_err(|e| {
+                        ApiError::new(crate::http::error::Code::Internal, e.to_string())
+                    })?;
+                    let saved = ledgers::save_query(
+                        c,
+                        p.district_id,
+                        street,
+                        &body.name,
+                        query,
+                        p.accountable_user(),
+                    )
+                    .await?;
+                    let location = format!("/api/v1/saved-queries/{}/results", saved.id);
+                    Created::new(saved_view(saved)?, location, None)
+                })
+            },
+        )
         .await
 }
 
@@ -363,11 +371,8 @@ pub async fn save_query(
 #[get("/saved-queries")]
 pub async fn list_saved_queries(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let rows = state
-        .run(caller, |c, p| {
-            Box::pin(async move {
-                p.require_anywhere(Action::LedgerRead)?;
-                Ok(ledgers::list_saved_queries(c).await?)
-            })
+        .checked(caller, Action::LedgerRead, On::Anywhere, |c, _, _| {
+            Box::pin(async move { Ok(ledgers::list_saved_queries(c).await?) })
         })
         .await?;
     let views: ApiResult<Vec<_>> = rows.into_iter().map(saved_view).collect();

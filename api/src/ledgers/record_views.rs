@@ -9,13 +9,13 @@ use onegrid_domain::masking::{mask_id_number, mask_name};
 use onegrid_domain::permissions::{Action, LedgerAccess, Target, ledger_access};
 use onegrid_store::ledgers::{self, LedgerRecord, LedgerType};
 use onegrid_store::registry::households::{self, Resident, SensitiveField};
+use onegrid_store::targets;
 use onegrid_store::{Conn, Principal, ledgers::break_glass, platform::audit, registry::hierarchy};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
-use crate::registry::grids::grid_target;
 use crate::state::AppState;
 
 /// The resident a record is about, masked as the ledger type asks.
@@ -130,7 +130,7 @@ pub(crate) async fn read_access(
     grid_id: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<Via> {
-    let target = grid_target(c, p, grid_id).await?;
+    let target = targets::grid(c, p, grid_id).await?;
     let community = target.community.unwrap_or_default();
     match ledger_access(&p.grants, t.sensitivity(), &target) {
         LedgerAccess::Allowed => Ok(Via::Scope),
@@ -225,7 +225,7 @@ pub(crate) async fn load_writable(
 ) -> ApiResult<(LedgerRecord, LedgerType)> {
     let r = ledgers::get_record(c, id).await?;
     let t = ledgers::get_type(c, r.ledger_type_id).await?;
-    let target = grid_target(c, p, r.grid_id).await?;
+    let target = targets::grid(c, p, r.grid_id).await?;
     if !p.can(Action::LedgerWrite, &target) {
         read_access(c, p, &t, r.grid_id, now).await?;
         return Err(ApiError::forbidden("ledger.write"));

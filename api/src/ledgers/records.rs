@@ -12,8 +12,10 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use onegrid_domain::ledger::Subject;
 use onegrid_domain::permissions::Action;
+use onegrid_store::StoreError;
 use onegrid_store::ledgers::{self, Change, NewRecord, RecordFilter};
 use onegrid_store::registry::households::{self, Resident};
+use onegrid_store::targets::{self, On};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -25,7 +27,6 @@ use super::record_views::{
 use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, ok_with_etag};
 use crate::platform::auth::Caller;
-use crate::registry::grids::grid_target;
 use crate::state::{AppState, Created};
 
 /// A new record.
@@ -89,95 +90,99 @@ pub async fn create_record(
     let body = body.into_inner();
     let hash = crate::http::request_hash(&serde_json::json!((type_id, &body)));
     let st = state.clone();
+    // The record's grid follows from its subject: it is found in the create
+    // and `ledger.write` proven there.
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let t = ledgers::get_type(c, type_id).await?;
-                if !t.active {
-                    return Err(ApiError::field(
-                        "ledger_type_id",
-                        "this ledger type is retired",
-                    ));
-                }
-                let (grid_id, resident) = match t.subject() {
-                    Subject::Resident => {
-                        let rid = body.resident_id.ok_or_else(|| {
-                            ApiError::field("resident_id", "required for this ledger")
-                        })?;
-                        let r = households::get_resident(c, rid)
-                            .await
-                            .map_err(reference("resident_id"))?;
-                        (r.grid_id, Some(r))
+        .create(
+            caller,
+            (Action::LedgerWrite, On::Anywhere),
+            (key, hash),
+            move |c, p, _| {
+                Box::pin(async move {
+                    let t = ledgers::get_type(c, type_id).await?;
+                    if !t.active {
+                        return Err(ApiError::field(
+                            "ledger_type_id",
+                            "this ledger type is retired",
+                        ));
                     }
-                    Subject::Household => {
-                        let hid = body.household_id.ok_or_else(|| {
-                            ApiError::field("household_id", "required for this ledger")
-                        })?;
-                        (
-                            households::get_household(c, hid)
+                    let (grid_id, resident) = match t.subject() {
+                        Subject::Resident => {
+                            let rid = body.resident_id.ok_or_else(|| {
+                                ApiError::field("resident_id", "required for this ledger")
+                            })?;
+                            let r = households::get_resident(c, rid)
                                 .await
-                                .map_err(reference("household_id"))?
-                                .grid_id,
+                                .map_err(reference("resident_id"))?;
+                            (r.grid_id, Some(r))
+                        }
+                        Subject::Household => {
+                            let hid = body.household_id.ok_or_else(|| {
+                                ApiError::field("household_id", "required for this ledger")
+                            })?;
+                            (
+                                households::get_household(c, hid)
+                                    .await
+                                    .map_err(reference("household_id"))?
+                                    .grid_id,
+                                None,
+                            )
+                        }
+                        Subject::None => (
+                            body.grid_id.ok_or_else(|| {
+                                ApiError::field("grid_id", "required for this ledger")
+                            })?,
                             None,
-                        )
+                        ),
+                    };
+                    if body.grid_id.is_some_and(|g| g != grid_id) {
+                        return Err(ApiError::field(
+                            "grid_id",
+                            "records about a resident or household live in their grid",
+                        ));
                     }
-                    Subject::None => (
-                        body.grid_id.ok_or_else(|| {
-                            ApiError::field("grid_id", "required for this ledger")
-                        })?,
-                        None,
-                    ),
-                };
-                if body.grid_id.is_some_and(|g| g != grid_id) {
-                    return Err(ApiError::field(
-                        "grid_id",
-                        "records about a resident or household live in their grid",
-                    ));
-                }
-                let target = grid_target(c, &p, grid_id).await.map_err(|e| {
-                    if e.code == Code::NotFound {
-                        ApiError::new(
+                    let target = targets::grid(c, &p, grid_id).await.map_err(|e| match e {
+                        StoreError::NotFound => ApiError::new(
                             Code::InvalidReference,
                             "grid_id does not exist in your scope",
-                        )
-                    } else {
-                        e
+                        ),
+                        other => other.into(),
+                    })?;
+                    p.require(Action::LedgerWrite, &target)?;
+                    let street = target.street.unwrap_or_default();
+                    let community = target.community.unwrap_or_default();
+                    if t.street_id.is_some_and(|s| s != street)
+                        || t.community_id.is_some_and(|cm| cm != community)
+                    {
+                        return Err(ApiError::field(
+                            "ledger_type_id",
+                            "this ledger type belongs to another street or community",
+                        ));
                     }
-                })?;
-                p.require(Action::LedgerWrite, &target)?;
-                let street = target.street.unwrap_or_default();
-                let community = target.community.unwrap_or_default();
-                if t.street_id.is_some_and(|s| s != street)
-                    || t.community_id.is_some_and(|cm| cm != community)
-                {
-                    return Err(ApiError::field(
-                        "ledger_type_id",
-                        "this ledger type belongs to another street or community",
-                    ));
-                }
-                let data = checked_data(c, &t, street, &body.data).await?;
-                let new = NewRecord {
-                    street_id: street,
-                    ledger_type_id: t.id,
-                    grid_id,
-                    resident_id: resident.as_ref().map(|r| r.id),
-                    household_id: if t.subject() == Subject::Household {
-                        body.household_id
-                    } else {
-                        None
-                    },
-                    data,
-                };
-                let record = ledgers::create_record(c, new, p.accountable_user()).await?;
-                let location = format!("/api/v1/ledger-records/{}", record.id);
-                let version = record.version;
-                Created::new(
-                    view(&st, &t, record, resident.as_ref()),
-                    location,
-                    Some(version),
-                )
-            })
-        })
+                    let data = checked_data(c, &t, street, &body.data).await?;
+                    let new = NewRecord {
+                        street_id: street,
+                        ledger_type_id: t.id,
+                        grid_id,
+                        resident_id: resident.as_ref().map(|r| r.id),
+                        household_id: if t.subject() == Subject::Household {
+                            body.household_id
+                        } else {
+                            None
+                        },
+                        data,
+                    };
+                    let record = ledgers::create_record(c, new, p.accountable_user()).await?;
+                    let location = format!("/api/v1/ledger-records/{}", record.id);
+                    let version = record.version;
+                    Created::new(
+                        view(&st, &t, record, resident.as_ref()),
+                        location,
+                        Some(version),
+                    )
+                })
+            },
+        )
         .await
 }
 
@@ -212,9 +217,8 @@ pub async fn list_records(
     let now = state.clock.now();
     let st = state.clone();
     let (t, rows, residents) = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::LedgerRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
-                p.require_anywhere(Action::LedgerRead)?;
                 let t = ledgers::get_type(c, type_id).await?;
                 let (grids, via) = match q.grid_id {
                     Some(g) => (Some(vec![g]), read_access(c, &p, &t, g, now).await?),
@@ -261,7 +265,7 @@ pub async fn get_record(
     let id = id.into_inner();
     let now = state.clock.now();
     let (r, t, resident) = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::LedgerRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
                 let (r, t) = load_readable(c, &p, id, now).await?;
                 let resident = resident_of(c, &r).await?;
@@ -286,7 +290,7 @@ async fn apply(
     let now = state.clock.now();
     let st = state.clone();
     let (r, t, resident) = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::LedgerWrite, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
                 let (current, t) = load_writable(c, &p, id, now).await?;
                 let version = if_match.version()?;
@@ -411,7 +415,7 @@ pub async fn list_versions(
     let id = id.into_inner();
     let now = state.clock.now();
     let versions = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::LedgerRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
                 load_readable(c, &p, id, now).await?;
                 Ok(ledgers::list_versions(c, id).await?)

@@ -7,9 +7,9 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post, put};
 use chrono::{DateTime, Utc};
 use onegrid_domain::ledger::{FieldDef, Sensitivity, Subject, check_fields};
-use onegrid_domain::permissions::{Action, Scope, Target};
-use onegrid_store::Principal;
+use onegrid_domain::permissions::{Action, Scope};
 use onegrid_store::ledgers::{self, LedgerType, LedgerTypeChanges, NewLedgerType};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -129,15 +129,6 @@ fn check_period(days: Option<i32>) -> ApiResult<()> {
     }
 }
 
-/// The scope that owns a type, as a permission target.
-pub fn owner_target(p: &Principal, t: &LedgerType) -> Target {
-    match (t.street_id, t.community_id) {
-        (Some(s), Some(c)) => Target::community(p.district_id, s, c),
-        (Some(s), None) => Target::street(p.district_id, s),
-        _ => Target::district(p.district_id),
-    }
-}
-
 /// Fields may only be added: every old key stays with its type, choices only grow.
 fn check_evolution(old: &[FieldDef], new: &[FieldDef]) -> ApiResult<()> {
     for (i, o) in old.iter().enumerate() {
@@ -193,11 +184,8 @@ pub async fn list_ledger_types(
 ) -> ApiResult<HttpResponse> {
     let page = page.request()?;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require_anywhere(Action::LedgerRead)?;
-                Ok(ledgers::list_types(c, &page).await?)
-            })
+        .checked(caller, Action::LedgerRead, On::Anywhere, move |c, _, _| {
+            Box::pin(async move { Ok(ledgers::list_types(c, &page).await?) })
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, |t| LedgerTypeView::from(&t))))
@@ -231,45 +219,52 @@ pub async fn create_ledger_type(
     check_period(body.verify_period_days)?;
     check_fields(&body.fields).map_err(field_errors)?;
     let hash = crate::http::request_hash(&body);
+    // The owning scope is named in the body: it is found (422 when it is not)
+    // and checked in the create.
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let scope = body.scope.resolve(c, &p).await?;
-                let (street_id, community_id) = match scope {
-                    Scope::District { .. } => (None, None),
-                    Scope::Street { street, .. } => (Some(street), None),
-                    Scope::Community {
-                        street, community, ..
-                    } => (Some(street), Some(community)),
-                    _ => {
-                        return Err(ApiError::field(
-                            "scope",
-                            "a ledger type belongs to the district, a street or a community",
-                        ));
-                    }
-                };
-                p.require(Action::LedgerTypeManage, &scope.as_target())?;
-                let new = NewLedgerType {
-                    district_id: p.district_id,
-                    street_id,
-                    community_id,
-                    code: body.code,
-                    name: body.name,
-                    description: body.description,
-                    subject: body.subject,
-                    sensitivity: body.sensitivity,
-                    mask_name: body.mask_name,
-                    verify_period_days: body.verify_period_days.unwrap_or(180),
-                    fields: body.fields,
-                };
-                let t = ledgers::create_type(c, new).await?;
-                Created::new(
-                    LedgerTypeView::from(&t),
-                    format!("/api/v1/ledger-types/{}", t.id),
-                    Some(t.version),
-                )
-            })
-        })
+        .create(
+            caller,
+            (Action::LedgerTypeManage, On::Anywhere),
+            (key, hash),
+            move |c, p, _| {
+                Box::pin(async move {
+                    let scope = body.scope.resolve(c, &p).await?;
+                    let (street_id, community_id) = match scope {
+                        Scope::District { .. } => (None, None),
+                        Scope::Street { street, .. } => (Some(street), None),
+                        Scope::Community {
+                            street, community, ..
+                        } => (Some(street), Some(community)),
+                        _ => {
+                            return Err(ApiError::field(
+                                "scope",
+                                "a ledger type belongs to the district, a street or a community",
+                            ));
+                        }
+                    };
+                    p.require(Action::LedgerTypeManage, &scope.as_target())?;
+                    let new = NewLedgerType {
+                        district_id: p.district_id,
+                        street_id,
+                        community_id,
+                        code: body.code,
+                        name: body.name,
+                        description: body.description,
+                        subject: body.subject,
+                        sensitivity: body.sensitivity,
+                        mask_name: body.mask_name,
+                        verify_period_days: body.verify_period_days.unwrap_or(180),
+                        fields: body.fields,
+                    };
+                    let t = ledgers::create_type(c, new).await?;
+                    Created::new(
+                        LedgerTypeView::from(&t),
+                        format!("/api/v1/ledger-types/{}", t.id),
+                        Some(t.version),
+                    )
+                })
+            },
+        )
         .await
 }
 
@@ -285,12 +280,8 @@ pub async fn get_ledger_type(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let t = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let t = ledgers::get_type(c, id).await?;
-                p.require_anywhere(Action::LedgerRead)?;
-                Ok(t)
-            })
+        .checked(caller, Action::LedgerRead, On::Anywhere, move |c, _, _| {
+            Box::pin(async move { Ok(ledgers::get_type(c, id).await?) })
         })
         .await?;
     Ok(ok_with_etag(&LedgerTypeView::from(&t), t.version))
@@ -323,25 +314,28 @@ pub async fn update_ledger_type(
         check_fields(f).map_err(field_errors)?;
     }
     let t = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let current = ledgers::get_type(c, id).await?;
-                p.require(Action::LedgerTypeManage, &owner_target(&p, &current))?;
-                let version = if_match.version()?;
-                if let Some(f) = &body.fields {
-                    check_evolution(&current.field_defs(), f)?;
-                }
-                let changes = LedgerTypeChanges {
-                    name: body.name,
-                    description: body.description,
-                    verify_period_days: body.verify_period_days,
-                    mask_name: body.mask_name,
-                    active: body.active,
-                    fields: body.fields.as_deref().map(ledgers::to_json),
-                };
-                Ok(ledgers::update_type(c, id, version, changes).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::LedgerTypeManage,
+            move |c| Box::pin(ledgers::get_type(c, id)),
+            move |c, _, current| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    if let Some(f) = &body.fields {
+                        check_evolution(&current.field_defs(), f)?;
+                    }
+                    let changes = LedgerTypeChanges {
+                        name: body.name,
+                        description: body.description,
+                        verify_period_days: body.verify_period_days,
+                        mask_name: body.mask_name,
+                        active: body.active,
+                        fields: body.fields.as_deref().map(ledgers::to_json),
+                    };
+                    Ok(ledgers::update_type(c, id, version, changes).await?)
+                })
+            },
+        )
         .await?;
     Ok(ok_with_etag(&LedgerTypeView::from(&t), t.version))
 }
@@ -384,30 +378,34 @@ pub async fn set_sensitivity(
     check_name("reason", &body.reason, 500)?;
     let request_id = crate::http::request_id::current();
     let t = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let current = ledgers::get_type(c, id).await?;
-                p.require(Action::LedgerTypeManage, &owner_target(&p, &current))?;
-                let version = if_match.version()?;
-                let changed = ledgers::set_sensitivity(c, id, version, body.sensitivity).await?;
-                let event = onegrid_store::platform::audit::Event {
-                    street_id: current.street_id,
-                    action: "ledger_type.sensitivity",
-                    subject_type: "ledger_type",
-                    subject_id: Some(current.id),
-                    field: Some("sensitivity"),
-                    purpose: Some(&body.reason),
-                    request_id: &request_id,
-                    details: serde_json::json!({
-                        "code": current.code,
-                        "from": current.sensitivity().as_str(),
-                        "to": body.sensitivity.as_str(),
-                    }),
-                };
-                onegrid_store::platform::audit::record(c, &p, event).await?;
-                Ok(changed)
-            })
-        })
+        .on_row(
+            caller,
+            Action::LedgerTypeManage,
+            move |c| Box::pin(ledgers::get_type(c, id)),
+            move |c, p, current| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    let changed =
+                        ledgers::set_sensitivity(c, id, version, body.sensitivity).await?;
+                    let event = onegrid_store::platform::audit::Event {
+                        street_id: current.street_id,
+                        action: "ledger_type.sensitivity",
+                        subject_type: "ledger_type",
+                        subject_id: Some(current.id),
+                        field: Some("sensitivity"),
+                        purpose: Some(&body.reason),
+                        request_id: &request_id,
+                        details: serde_json::json!({
+                            "code": current.code,
+                            "from": current.sensitivity().as_str(),
+                            "to": body.sensitivity.as_str(),
+                        }),
+                    };
+                    onegrid_store::platform::audit::record(c, &p, event).await?;
+                    Ok(changed)
+                })
+            },
+        )
         .await?;
     Ok(ok_with_etag(&LedgerTypeView::from(&t), t.version))
 }

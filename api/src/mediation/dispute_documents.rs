@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::dispute_views::{DocumentView, document_view, load};
+use super::dispute_views::{DocumentView, document_view};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
@@ -41,8 +41,8 @@ pub async fn upload_document(
     payload: Payload,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let permitted = crate::http::permit(&state, &caller, move |c, p| {
-        Box::pin(async move { load(c, &p, id, Action::DisputeRecord).await.map(|_| ()) })
+    let permitted = crate::http::permit_row(&state, &caller, Action::DisputeRecord, move |c| {
+        Box::pin(disputes::get(c, id))
     })
     .await?;
     let upload = crate::http::upload::read(
@@ -58,36 +58,40 @@ pub async fn upload_document(
     let now = state.clock.now();
     let st = state.clone();
     let doc = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let d = load(c, &p, id, Action::DisputeRecord).await?;
-                if disputes::documents(c, &d).await?.len() >= 20 {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        "a dispute holds at most 20 documents",
-                    ));
-                }
-                let doc = Document {
-                    street_id: d.street_id,
-                    id: Uuid::now_v7(),
-                    dispute_id: d.id,
-                    file_name: upload.name,
-                    content_type: upload.content_type,
-                    size_bytes: upload.size,
-                    sha256: upload.sha256,
-                    uploaded_by: p.accountable_user(),
-                    uploaded_at: now,
-                };
-                crate::http::upload::keep(
-                    &st,
-                    &doc.blob_key(),
-                    &upload.bytes,
-                    disputes::add_document(c, &doc),
-                )
-                .await?;
-                Ok(doc)
-            })
-        })
+        .on_row(
+            caller,
+            Action::DisputeRecord,
+            move |c| Box::pin(disputes::get(c, id)),
+            move |c, p, d| {
+                Box::pin(async move {
+                    if disputes::documents(c, &d).await?.len() >= 20 {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            "a dispute holds at most 20 documents",
+                        ));
+                    }
+                    let doc = Document {
+                        street_id: d.street_id,
+                        id: Uuid::now_v7(),
+                        dispute_id: d.id,
+                        file_name: upload.name,
+                        content_type: upload.content_type,
+                        size_bytes: upload.size,
+                        sha256: upload.sha256,
+                        uploaded_by: p.accountable_user(),
+                        uploaded_at: now,
+                    };
+                    crate::http::upload::keep(
+                        &st,
+                        &doc.blob_key(),
+                        &upload.bytes,
+                        disputes::add_document(c, &doc),
+                    )
+                    .await?;
+                    Ok(doc)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -109,16 +113,20 @@ pub async fn download_document(
 ) -> ApiResult<HttpResponse> {
     let (id, document_id) = ids.into_inner();
     let doc = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let d = load(c, &p, id, Action::DisputeRead).await?;
-                disputes::documents(c, &d)
-                    .await?
-                    .into_iter()
-                    .find(|x| x.id == document_id)
-                    .ok_or_else(|| StoreError::NotFound.into())
-            })
-        })
+        .on_row(
+            caller,
+            Action::DisputeRead,
+            move |c| Box::pin(disputes::get(c, id)),
+            move |c, _, d| {
+                Box::pin(async move {
+                    disputes::documents(c, &d)
+                        .await?
+                        .into_iter()
+                        .find(|x| x.id == document_id)
+                        .ok_or_else(|| StoreError::NotFound.into())
+                })
+            },
+        )
         .await?;
     crate::http::upload::serve(
         &state,

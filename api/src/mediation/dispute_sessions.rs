@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::dispute_views::{DisputeView, detail, load};
+use super::dispute_views::{DisputeView, detail};
 use super::disputes::refused;
 use crate::http::error::{ApiError, ApiResult, Code, FieldError};
 use crate::http::{IfMatch, ok_with_etag};
@@ -116,52 +116,56 @@ pub async fn record_session(
     let now = state.clock.now();
     let st = state.clone();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let d = load(c, &p, id, Action::DisputeRecord).await?;
-                let version = if_match.version()?;
-                if let Some(doc) = body.agreement_document_id
-                    && !disputes::documents(c, &d)
+        .on_row(
+            caller,
+            Action::DisputeRecord,
+            move |c| Box::pin(disputes::get(c, id)),
+            move |c, p, d| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    if let Some(doc) = body.agreement_document_id
+                        && !disputes::documents(c, &d)
+                            .await?
+                            .iter()
+                            .any(|x| x.id == doc)
+                    {
+                        return Err(ApiError::new(
+                            Code::InvalidReference,
+                            "agreement_document_id is not a document of this dispute",
+                        ));
+                    }
+                    if let Some(bad) =
+                        onegrid_store::registry::departments::unknown(c, &body.department_ids)
+                            .await?
+                            .first()
+                    {
+                        return Err(ApiError::new(
+                            Code::InvalidReference,
+                            format!("department_ids: {bad} is not a department of the district"),
+                        ));
+                    }
+                    let session = NewSession {
+                        held_at: body.held_at,
+                        place: body.place.trim().to_owned(),
+                        mediators: body.mediators.iter().map(|m| m.trim().to_owned()).collect(),
+                        department_ids: body.department_ids,
+                        notes: body.notes,
+                        result: match body.result {
+                            SessionResult::Adjourned => "adjourned",
+                            SessionResult::Agreement => "agreement",
+                            SessionResult::Failed => "failed",
+                        },
+                        referral: body.referral.map(Referral::as_str),
+                        agreement_document_id: body.agreement_document_id,
+                        recorded_by: p.accountable_user(),
+                    };
+                    let (_, updated) = disputes::record_session(c, &d, version, session, now)
                         .await?
-                        .iter()
-                        .any(|x| x.id == doc)
-                {
-                    return Err(ApiError::new(
-                        Code::InvalidReference,
-                        "agreement_document_id is not a document of this dispute",
-                    ));
-                }
-                if let Some(bad) =
-                    onegrid_store::registry::departments::unknown(c, &body.department_ids)
-                        .await?
-                        .first()
-                {
-                    return Err(ApiError::new(
-                        Code::InvalidReference,
-                        format!("department_ids: {bad} is not a department of the district"),
-                    ));
-                }
-                let session = NewSession {
-                    held_at: body.held_at,
-                    place: body.place.trim().to_owned(),
-                    mediators: body.mediators.iter().map(|m| m.trim().to_owned()).collect(),
-                    department_ids: body.department_ids,
-                    notes: body.notes,
-                    result: match body.result {
-                        SessionResult::Adjourned => "adjourned",
-                        SessionResult::Agreement => "agreement",
-                        SessionResult::Failed => "failed",
-                    },
-                    referral: body.referral.map(Referral::as_str),
-                    agreement_document_id: body.agreement_document_id,
-                    recorded_by: p.accountable_user(),
-                };
-                let (_, updated) = disputes::record_session(c, &d, version, session, now)
-                    .await?
-                    .map_err(refused)?;
-                detail(&st, c, &p, updated).await
-            })
-        })
+                        .map_err(refused)?;
+                    detail(&st, c, &p, updated).await
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("etag", crate::http::etag(view.version)))
@@ -198,25 +202,32 @@ pub async fn complete_follow_up(
     let now = state.clock.now();
     let st = state.clone();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let d = load(c, &p, id, Action::DisputeRecord).await?;
-                let follow_ups = disputes::follow_ups(c, &d).await?;
-                if !follow_ups.iter().any(|f| f.seq == seq) {
-                    return Err(StoreError::NotFound.into());
-                }
-                let updated =
-                    disputes::complete_follow_up(c, &d, seq, p.accountable_user(), body.notes, now)
-                        .await?
-                        .ok_or_else(|| {
-                            ApiError::new(
-                                Code::Conflict,
-                                format!("visit {seq} was already recorded"),
-                            )
-                        })?;
-                detail(&st, c, &p, updated).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::DisputeRecord,
+            move |c| Box::pin(disputes::get(c, id)),
+            move |c, p, d| {
+                Box::pin(async move {
+                    let follow_ups = disputes::follow_ups(c, &d).await?;
+                    if !follow_ups.iter().any(|f| f.seq == seq) {
+                        return Err(StoreError::NotFound.into());
+                    }
+                    let updated = disputes::complete_follow_up(
+                        c,
+                        &d,
+                        seq,
+                        p.accountable_user(),
+                        body.notes,
+                        now,
+                    )
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::new(Code::Conflict, format!("visit {seq} was already recorded"))
+                    })?;
+                    detail(&st, c, &p, updated).await
+                })
+            },
+        )
         .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))

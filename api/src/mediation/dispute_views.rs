@@ -1,16 +1,15 @@
 //! What a dispute looks like to its reader: parties (phones masked),
-//! sessions, follow-ups and documents, and the one load-and-check of a dispute.
+//! sessions, follow-ups and documents.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::masking::{mask_name, mask_phone};
-use onegrid_domain::permissions::{Action, Target};
 use onegrid_store::mediation::disputes::{self, Dispute, Document, FollowUp, Party, Session};
 use onegrid_store::{Conn, Principal};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::ApiResult;
 use crate::http::upload::hex;
 use crate::state::AppState;
 
@@ -192,40 +191,6 @@ pub(crate) fn document_view(d: &Document) -> DocumentView {
         sha256: hex(&d.sha256),
         uploaded_by: d.uploaded_by,
         uploaded_at: d.uploaded_at,
-    }
-}
-
-/// Whether the caller may act on a dispute: at its grid or community, or -
-/// for department staff, whom the wall shows only disputes whistled to their
-/// departments - as one of those departments.
-pub(crate) fn may(p: &Principal, action: Action, d: &Dispute) -> bool {
-    let base = d.target();
-    p.can(action, &base)
-        || p.departments().into_iter().any(|department| {
-            p.can(
-                action,
-                &Target {
-                    department: Some(department),
-                    ..base
-                },
-            )
-        })
-}
-
-/// Loads a dispute the caller may act on with `action`.
-pub(crate) async fn load(
-    c: &mut Conn,
-    p: &Principal,
-    id: Uuid,
-    action: Action,
-) -> ApiResult<Dispute> {
-    let d = disputes::get(c, id).await?;
-    if may(p, action, &d) {
-        Ok(d)
-    } else {
-        Err(ApiError::forbidden(
-            onegrid_domain::permissions::rule(action).name,
-        ))
     }
 }
 

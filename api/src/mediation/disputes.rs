@@ -10,16 +10,17 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::mediation::{Kind, Level};
-use onegrid_domain::permissions::{Action, Area, Target, area};
-use onegrid_store::mediation::disputes::{self, Event, NewDispute, NewParty, Refused};
-use onegrid_store::{
-    StoreError, cases, platform::audit, registry::hierarchy, registry::households,
-};
+use onegrid_domain::permissions::{Action, Area, area};
+use onegrid_store::mediation::disputes::{self, Dispute, Event, NewDispute, NewParty, Refused};
+use onegrid_store::page::{Page, PageRequest};
+use onegrid_store::targets::On;
+use onegrid_store::{Conn, Principal, StoreError, cases, platform::audit, registry::households};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::dispute_views::{DisputeSummary, DisputeView, detail, load, may, summary};
+use super::dispute_views::{DisputeSummary, DisputeView, detail, summary};
+use super::{named_by, on_summoned};
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::{IfMatch, PageQuery, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
@@ -137,34 +138,26 @@ pub async fn create_dispute(
     check_body(&body)?;
     let now = state.clock.now();
     let st = state.clone();
+    let (on, field) = match body.grid_id {
+        Some(g) => (On::Grid(g), "grid_id"),
+        None => (
+            On::Community(body.community_id.unwrap_or_default()),
+            "community_id",
+        ),
+    };
     let view = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::DisputeRecord, on, move |c, p, at| {
             Box::pin(async move {
-                let (street, community, grid) = match body.grid_id {
-                    Some(g) => {
-                        let grid = hierarchy::get_grid(c, g)
-                            .await
-                            .map_err(reference("grid_id"))?;
-                        (grid.street_id, grid.community_id, Some(grid.id))
-                    }
-                    None => {
-                        let id = body.community_id.unwrap_or_default();
-                        let community = hierarchy::get_community(c, id)
-                            .await
-                            .map_err(reference("community_id"))?;
-                        (community.street_id, community.id, None)
-                    }
-                };
+                let (street, community, grid) = (
+                    at.street.unwrap_or_default(),
+                    at.community.unwrap_or_default(),
+                    at.grid,
+                );
                 let level = body.level.unwrap_or(if grid.is_some() {
                     Level::Grid
                 } else {
                     Level::Community
                 });
-                let at = match grid {
-                    Some(g) => Target::grid(p.district_id, street, community, g),
-                    None => Target::community(p.district_id, street, community),
-                };
-                p.require(Action::DisputeRecord, &at)?;
                 if let Some(case_id) = body.case_id {
                     let case = cases::get_case(c, case_id)
                         .await
@@ -233,7 +226,8 @@ pub async fn create_dispute(
                 detail(&st, c, &p, d).await
             })
         })
-        .await?;
+        .await
+        .map_err(named_by(field))?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/api/v1/disputes/{}", view.id)))
         .insert_header(("etag", crate::http::etag(view.version)))
@@ -254,6 +248,18 @@ pub struct DisputeQuery {
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+}
+
+/// The disputes of the caller's area: staff read those of their scope,
+/// department staff those whistled to their departments.
+async fn list(
+    c: &mut Conn,
+    p: Principal,
+    mut filter: disputes::Filter,
+    page: PageRequest,
+) -> ApiResult<Page<Dispute>> {
+    filter.area = area(&p.grants, Action::DisputeRead).union(area(&p.grants, Action::SummonsRead));
+    Ok(disputes::list(c, &filter, &page).await?)
 }
 
 /// List disputes
@@ -282,28 +288,37 @@ pub async fn list_disputes(
         limit: q.limit,
     }
     .request()?;
-    let mut filter = disputes::Filter {
+    let filter = disputes::Filter {
         area: Area::default(),
         status: q.status,
         level: q.level.map(|l| l.as_str().to_owned()),
         community_id: q.community_id,
         grid_id: q.grid_id,
     };
-    let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                if !p.can_anywhere(Action::DisputeRead) && !p.can_anywhere(Action::SummonsRead) {
-                    return Err(ApiError::new(
-                        Code::Forbidden,
-                        "reading disputes needs dispute.read",
-                    ));
-                }
-                filter.area = area(&p.grants, Action::DisputeRead)
-                    .union(area(&p.grants, Action::SummonsRead));
-                Ok(disputes::list(c, &filter, &page).await?)
+    let again = filter.clone();
+    let rows = match state
+        .checked(
+            caller.clone(),
+            Action::DisputeRead,
+            On::Anywhere,
+            move |c, p, _| Box::pin(list(c, p, filter, page)),
+        )
+        .await
+    {
+        Err(e) if e.code == Code::Forbidden => state
+            .checked(caller, Action::SummonsRead, On::Anywhere, move |c, p, _| {
+                Box::pin(list(c, p, again, page))
             })
-        })
-        .await?;
+            .await
+            .map_err(|e| {
+                if e.code == Code::Forbidden {
+                    ApiError::new(Code::Forbidden, "reading disputes needs dispute.read")
+                } else {
+                    e
+                }
+            })?,
+        rows => rows?,
+    };
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, summary)))
 }
 
@@ -320,17 +335,14 @@ pub async fn get_dispute(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let st = state.clone();
-    let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let d = disputes::get(c, id).await?;
-                if !may(&p, Action::DisputeRead, &d) {
-                    load(c, &p, id, Action::SummonsRead).await?;
-                }
-                detail(&st, c, &p, d).await
-            })
-        })
-        .await?;
+    let view = on_summoned(
+        &state,
+        caller,
+        (Action::DisputeRead, Action::SummonsRead),
+        move |c| Box::pin(disputes::get(c, id)),
+        move |c, p, d| Box::pin(async move { detail(&st, c, &p, d).await }),
+    )
+    .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))
 }
@@ -375,16 +387,21 @@ pub async fn escalate_dispute(
     let now = state.clock.now();
     let st = state.clone();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let d = load(c, &p, id, Action::DisputeRecord).await?;
-                let version = if_match.version()?;
-                let moved = disputes::escalate(c, &d, version, reason, p.accountable_user(), now)
-                    .await?
-                    .map_err(refused)?;
-                detail(&st, c, &p, moved).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::DisputeRecord,
+            move |c| Box::pin(disputes::get(c, id)),
+            move |c, p, d| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    let moved =
+                        disputes::escalate(c, &d, version, reason, p.accountable_user(), now)
+                            .await?
+                            .map_err(refused)?;
+                    detail(&st, c, &p, moved).await
+                })
+            },
+        )
         .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))
@@ -428,12 +445,12 @@ pub async fn dispute_events(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let d = load(c, &p, id, Action::DisputeRead).await?;
-                Ok(disputes::events(c, &d).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::DisputeRead,
+            move |c| Box::pin(disputes::get(c, id)),
+            move |c, _, d| Box::pin(async move { Ok(disputes::events(c, &d).await?) }),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(event_view).collect::<Vec<_>>()))
 }
@@ -468,12 +485,16 @@ pub async fn reveal_party(
 ) -> ApiResult<HttpResponse> {
     let ((id, party_id), body) = (ids.into_inner(), body.into_inner());
     crate::http::check_purpose(&body.purpose)?;
+    let purpose = body.purpose;
     let st = state.clone();
     let request_id = crate::http::request_id::current();
-    let revealed = state
-        .run(caller, move |c, p| {
+    let revealed = on_summoned(
+        &state,
+        caller,
+        (Action::DisputePartyReveal, Action::DisputePartyReveal),
+        move |c| Box::pin(disputes::get(c, id)),
+        move |c, p, d| {
             Box::pin(async move {
-                let d = load(c, &p, id, Action::DisputePartyReveal).await?;
                 let party = disputes::parties(c, &d)
                     .await?
                     .into_iter()
@@ -492,7 +513,7 @@ pub async fn reveal_party(
                         subject_type: "dispute_party",
                         subject_id: Some(party.id),
                         field: Some("phone"),
-                        purpose: Some(&body.purpose),
+                        purpose: Some(&purpose),
                         request_id: &request_id,
                         details: serde_json::json!({"dispute_id": d.id}),
                     },
@@ -503,8 +524,9 @@ pub async fn reveal_party(
                     phone,
                 })
             })
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(revealed))

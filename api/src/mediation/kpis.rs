@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use onegrid_domain::mediation::Level;
 use onegrid_domain::permissions::{Action, Target};
 use onegrid_store::mediation::kpis;
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -106,21 +107,25 @@ pub async fn get_mediation_kpis(
     let now = state.clock.now();
     let (from, to) = (q.from, q.to);
     let (deps, streets, levels) = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require_anywhere(Action::MediationKpis)?;
-                let deps = kpis::departments(c, from, to, now).await?;
-                let mut streets = kpis::streets(c, from, to).await?;
-                streets.retain(|s| {
-                    p.can(
-                        Action::MediationKpis,
-                        &Target::street(p.district_id, s.street_id),
-                    )
-                });
-                let levels = kpis::settled_levels(c, from, to).await?;
-                Ok((deps, streets, levels))
-            })
-        })
+        .checked(
+            caller,
+            Action::MediationKpis,
+            On::Anywhere,
+            move |c, p, _| {
+                Box::pin(async move {
+                    let deps = kpis::departments(c, from, to, now).await?;
+                    let mut streets = kpis::streets(c, from, to).await?;
+                    streets.retain(|s| {
+                        p.can(
+                            Action::MediationKpis,
+                            &Target::street(p.district_id, s.street_id),
+                        )
+                    });
+                    let levels = kpis::settled_levels(c, from, to).await?;
+                    Ok((deps, streets, levels))
+                })
+            },
+        )
         .await?;
     let mut departments: Vec<DepartmentFigures> = deps
         .into_iter()

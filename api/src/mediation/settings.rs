@@ -4,8 +4,9 @@ use crate::http::input::Json;
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get, put};
 use chrono::{DateTime, Utc};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::mediation::whistles::{self, Settings};
+use onegrid_store::targets::On;
 use onegrid_store::{Conn, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -56,6 +57,12 @@ async fn settings_view(c: &mut Conn, s: Settings) -> ApiResult<SettingsView> {
     })
 }
 
+/// The district's settings as shown.
+async fn read(c: &mut Conn, district: Uuid) -> ApiResult<SettingsView> {
+    let s = whistles::settings(c, district).await?;
+    settings_view(c, s).await
+}
+
 /// Read the mediation settings
 ///
 /// The panel of departments a street may summon and the report-in windows.
@@ -63,17 +70,28 @@ async fn settings_view(c: &mut Conn, s: Settings) -> ApiResult<SettingsView> {
 #[utoipa::path(tag = "mediation", responses((status = 200, body = SettingsView)))]
 #[get("/mediation-settings")]
 pub async fn get_settings(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                if !p.can_anywhere(Action::WhistleBlow) {
-                    p.require(Action::MediationSetup, &Target::district(p.district_id))?;
-                }
-                let s = whistles::settings(c, p.district_id).await?;
-                settings_view(c, s).await
-            })
-        })
-        .await?;
+    // The street's officers read what they may summon; the district sets it.
+    let view = match state
+        .checked(
+            caller.clone(),
+            Action::WhistleBlow,
+            On::Anywhere,
+            move |c, p, _| Box::pin(read(c, p.district_id)),
+        )
+        .await
+    {
+        Err(e) if e.code == Code::Forbidden => {
+            state
+                .checked(
+                    caller,
+                    Action::MediationSetup,
+                    On::District,
+                    move |c, p, _| Box::pin(read(c, p.district_id)),
+                )
+                .await?
+        }
+        view => view?,
+    };
     let version = view.version;
     Ok(ok_with_etag(&view, version))
 }
@@ -129,36 +147,40 @@ pub async fn put_settings(
     }
     let now = state.clock.now();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require(Action::MediationSetup, &Target::district(p.district_id))?;
-                let version = if_match.version()?;
-                if let Some(bad) = onegrid_store::registry::departments::unknown(c, &body.panel)
+        .checked(
+            caller,
+            Action::MediationSetup,
+            On::District,
+            move |c, p, _| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    if let Some(bad) = onegrid_store::registry::departments::unknown(c, &body.panel)
+                        .await?
+                        .first()
+                    {
+                        return Err(ApiError::new(
+                            Code::InvalidReference,
+                            format!("panel: {bad} is not a department of the district"),
+                        ));
+                    }
+                    let current = whistles::settings(c, p.district_id).await?;
+                    let s = whistles::update_settings(
+                        c,
+                        p.district_id,
+                        version,
+                        body.emergency_minutes,
+                        body.other_hours,
+                        body.panel,
+                        now,
+                    )
                     .await?
-                    .first()
-                {
-                    return Err(ApiError::new(
-                        Code::InvalidReference,
-                        format!("panel: {bad} is not a department of the district"),
-                    ));
-                }
-                let current = whistles::settings(c, p.district_id).await?;
-                let s = whistles::update_settings(
-                    c,
-                    p.district_id,
-                    version,
-                    body.emergency_minutes,
-                    body.other_hours,
-                    body.panel,
-                    now,
-                )
-                .await?
-                .ok_or(StoreError::VersionMismatch {
-                    current: current.version,
-                })?;
-                settings_view(c, s).await
-            })
-        })
+                    .ok_or(StoreError::VersionMismatch {
+                        current: current.version,
+                    })?;
+                    settings_view(c, s).await
+                })
+            },
+        )
         .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))

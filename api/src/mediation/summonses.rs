@@ -10,8 +10,9 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::mediation::SummonsStep;
-use onegrid_domain::permissions::{Action, Area, Target, area};
+use onegrid_domain::permissions::{Action, Area, area};
 use onegrid_store::mediation::whistles::{self, Summons, Whistle};
+use onegrid_store::targets::On;
 use onegrid_store::{Conn, Principal, StoreError, cases, mediation::disputes};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -263,9 +264,8 @@ pub async fn list_summonses(
     };
     let st = state.clone();
     let page = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::SummonsRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
-                p.require_anywhere(Action::SummonsRead)?;
                 let mut filter = filter;
                 filter.area = area(&p.grants, Action::SummonsRead);
                 // A one-department inbox names its department: the query then
@@ -284,12 +284,6 @@ pub async fn list_summonses(
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(page, |v| v)))
-}
-
-async fn load_summons(c: &mut Conn, p: &Principal, id: Uuid, action: Action) -> ApiResult<Summons> {
-    let s = whistles::get_summons(c, id).await?;
-    p.require(action, &s.target())?;
-    Ok(s)
 }
 
 /// A summons with what was done.
@@ -347,12 +341,12 @@ pub async fn get_summons(
     let id = id.into_inner();
     let st = state.clone();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let s = load_summons(c, &p, id, Action::SummonsRead).await?;
-                summons_detail(&st, c, &p, s).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::SummonsRead,
+            move |c| Box::pin(whistles::get_summons(c, id)),
+            move |c, p, s| Box::pin(async move { summons_detail(&st, c, &p, s).await }),
+        )
         .await?;
     let version = view.summons.version;
     Ok(ok_with_etag(&view, version))
@@ -392,31 +386,36 @@ pub async fn summons_step(
     let now = state.clock.now();
     let st = state.clone();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let s = load_summons(c, &p, id, Action::SummonsWork).await?;
-                let Some(updated) =
-                    whistles::step(c, &s, body.step, body.note, p.accountable_user(), now).await?
-                else {
-                    // Re-read: a concurrent step may have moved it.
-                    let current = whistles::get_summons(c, id).await?;
-                    let mut err = ApiError::new(
-                        Code::IllegalTransition,
-                        format!(
-                            "{} is not allowed while the summons is {}",
-                            body.step.as_str(),
-                            current.state
-                        ),
-                    );
-                    err.allowed = SummonsStep::allowed(current.state())
-                        .into_iter()
-                        .map(str::to_owned)
-                        .collect();
-                    return Err(err);
-                };
-                summons_detail(&st, c, &p, updated).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::SummonsWork,
+            move |c| Box::pin(whistles::get_summons(c, id)),
+            move |c, p, s| {
+                Box::pin(async move {
+                    let Some(updated) =
+                        whistles::step(c, &s, body.step, body.note, p.accountable_user(), now)
+                            .await?
+                    else {
+                        // Re-read: a concurrent step may have moved it.
+                        let current = whistles::get_summons(c, id).await?;
+                        let mut err = ApiError::new(
+                            Code::IllegalTransition,
+                            format!(
+                                "{} is not allowed while the summons is {}",
+                                body.step.as_str(),
+                                current.state
+                            ),
+                        );
+                        err.allowed = SummonsStep::allowed(current.state())
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect();
+                        return Err(err);
+                    };
+                    summons_detail(&st, c, &p, updated).await
+                })
+            },
+        )
         .await?;
     let version = view.summons.version;
     Ok(ok_with_etag(&view, version))
@@ -457,27 +456,27 @@ pub async fn rate_summons(
     let now = state.clock.now();
     let st = state.clone();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let s = whistles::get_summons(c, id).await?;
-                p.require(
-                    Action::WhistleBlow,
-                    &Target::street(s.district_id, s.street_id),
-                )?;
-                let w = whistles::get_whistle(c, s.whistle_id).await?;
-                if s.state != "done" && w.status != "closed" {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        "rate once the department is done or the whistle is closed",
-                    ));
-                }
-                let rated =
-                    whistles::rate(c, &s, body.score, body.comment, p.accountable_user(), now)
-                        .await?
-                        .ok_or_else(|| ApiError::new(Code::Conflict, "already rated"))?;
-                summons_detail(&st, c, &p, rated).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::WhistleBlow,
+            move |c| Box::pin(whistles::get_summons(c, id)),
+            move |c, p, s| {
+                Box::pin(async move {
+                    let w = whistles::get_whistle(c, s.whistle_id).await?;
+                    if s.state != "done" && w.status != "closed" {
+                        return Err(ApiError::new(
+                            Code::Conflict,
+                            "rate once the department is done or the whistle is closed",
+                        ));
+                    }
+                    let rated =
+                        whistles::rate(c, &s, body.score, body.comment, p.accountable_user(), now)
+                            .await?
+                            .ok_or_else(|| ApiError::new(Code::Conflict, "already rated"))?;
+                    summons_detail(&st, c, &p, rated).await
+                })
+            },
+        )
         .await?;
     let version = view.summons.version;
     Ok(ok_with_etag(&view, version))

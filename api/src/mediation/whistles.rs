@@ -7,15 +7,17 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::mediation::{Level, WhistleReason};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::mediation::whistles::{self, NewWhistle, Whistle};
+use onegrid_store::targets::{Guarded, On};
 use onegrid_store::{Conn, Principal, StoreError, cases, mediation::disputes};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::summonses::{SummonsView, summons_views};
-use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
+use super::{named_by, on_summoned, reaches};
+use crate::http::error::{ApiError, ApiResult, Code, FieldError};
 use crate::http::{IfMatch, PageQuery, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
@@ -76,6 +78,72 @@ pub struct WhistleBody {
     pub department_ids: Vec<Uuid>,
 }
 
+/// Summons the panel departments of `body` on the street's dispute or case.
+async fn blow(
+    st: &AppState,
+    c: &mut Conn,
+    p: &Principal,
+    street: Uuid,
+    body: WhistleBody,
+    now: DateTime<Utc>,
+) -> ApiResult<WhistleView> {
+    let settings = whistles::settings(c, p.district_id).await?;
+    if let Some(bad) = body
+        .department_ids
+        .iter()
+        .find(|d| !settings.panel.contains(d))
+    {
+        return Err(ApiError::new(
+            Code::InvalidReference,
+            format!("department_ids: {bad} is not on the district's mediation panel"),
+        ));
+    }
+    let (w, _) = whistles::blow(
+        c,
+        NewWhistle {
+            district_id: p.district_id,
+            street_id: street,
+            dispute_id: body.dispute_id,
+            case_id: body.case_id,
+            reason: body.reason,
+            summary: body.summary.trim().to_owned(),
+            departments: body.department_ids,
+            blown_by: p.accountable_user(),
+        },
+        settings.windows(),
+        now,
+    )
+    .await?;
+    let data = serde_json::json!({"whistle_id": w.id, "reason": w.reason});
+    if let Some(id) = w.dispute_id {
+        let d = disputes::get(c, id).await?;
+        disputes::append_event(
+            c,
+            &d,
+            disputes::NewEvent {
+                step: "whistle",
+                from_level: None,
+                to_level: None,
+                reason: Some(w.summary.clone()),
+                actor_id: p.accountable_user(),
+                data,
+                at: now,
+            },
+        )
+        .await?;
+    } else if let Some(id) = w.case_id {
+        let case = cases::get_case(c, id).await?;
+        let calendar = onegrid_store::cases::setup::calendar(c, p.district_id).await?;
+        let actor = cases::Actor {
+            id: p.accountable_user(),
+            kind: "user",
+        };
+        let note = cases::note(&case, "whistle", actor, data, now, &calendar);
+        cases::record_step(c, &case, case.version, note).await?;
+    }
+    whistle_view(st, c, p, w).await
+}
+
 /// Blow the whistle (街道吹哨)
 ///
 /// A street officer summons departments of the district's mediation panel
@@ -119,97 +187,55 @@ pub async fn blow_whistle(
     }
     let now = state.clock.now();
     let st = state.clone();
-    let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let street = if let Some(id) = body.dispute_id {
-                    let d = disputes::get(c, id)
-                        .await
-                        .map_err(reference("dispute_id"))?;
-                    p.require(Action::WhistleBlow, &Target::street(p.district_id, d.street_id))?;
-                    if !d.is_open() {
-                        return Err(ApiError::new(
-                            Code::Conflict,
-                            format!("the dispute is {}", d.status),
-                        ));
-                    }
-                    if d.level() < Level::Street {
-                        return Err(ApiError::new(
-                            Code::Conflict,
-                            "the dispute is still at the grid or community: move it up to the street first",
-                        ));
-                    }
-                    d.street_id
-                } else {
-                    let id = body.case_id.unwrap_or_default();
-                    let case = cases::get_case(c, id).await.map_err(reference("case_id"))?;
-                    p.require(Action::WhistleBlow, &Target::street(p.district_id, case.street_id))?;
-                    if !case.status().is_open() {
-                        return Err(ApiError::new(
-                            Code::Conflict,
-                            format!("the case is {}", case.status),
-                        ));
-                    }
-                    case.street_id
-                };
-                let settings = whistles::settings(c, p.district_id).await?;
-                if let Some(bad) = body
-                    .department_ids
-                    .iter()
-                    .find(|d| !settings.panel.contains(d))
-                {
-                    return Err(ApiError::new(
-                        Code::InvalidReference,
-                        format!("department_ids: {bad} is not on the district's mediation panel"),
-                    ));
-                }
-                let (w, _) = whistles::blow(
-                    c,
-                    NewWhistle {
-                        district_id: p.district_id,
-                        street_id: street,
-                        dispute_id: body.dispute_id,
-                        case_id: body.case_id,
-                        reason: body.reason,
-                        summary: body.summary.trim().to_owned(),
-                        departments: body.department_ids,
-                        blown_by: p.accountable_user(),
+    let view = match body.dispute_id {
+        Some(id) => state
+            .on_row(
+                caller,
+                Action::WhistleBlow,
+                move |c| Box::pin(disputes::get(c, id)),
+                move |c, p, d| {
+                    Box::pin(async move {
+                        if !d.is_open() {
+                            return Err(ApiError::new(
+                                Code::Conflict,
+                                format!("the dispute is {}", d.status),
+                            ));
+                        }
+                        if d.level() < Level::Street {
+                            return Err(ApiError::new(
+                                Code::Conflict,
+                                "the dispute is still at the grid or community: move it up to the street first",
+                            ));
+                        }
+                        blow(&st, c, &p, d.street_id, body, now).await
+                    })
+                },
+            )
+            .await
+            .map_err(named_by("dispute_id"))?,
+        None => {
+            let id = body.case_id.unwrap_or_default();
+            state
+                .on_row(
+                    caller,
+                    Action::WhistleBlow,
+                    move |c| Box::pin(cases::get_case(c, id)),
+                    move |c, p, case| {
+                        Box::pin(async move {
+                            if !case.status().is_open() {
+                                return Err(ApiError::new(
+                                    Code::Conflict,
+                                    format!("the case is {}", case.status),
+                                ));
+                            }
+                            blow(&st, c, &p, case.street_id, body, now).await
+                        })
                     },
-                    settings.windows(),
-                    now,
                 )
-                .await?;
-                let data = serde_json::json!({"whistle_id": w.id, "reason": w.reason});
-                if let Some(id) = w.dispute_id {
-                    let d = disputes::get(c, id).await?;
-                    disputes::append_event(
-                        c,
-                        &d,
-                        disputes::NewEvent {
-                            step: "whistle",
-                            from_level: None,
-                            to_level: None,
-                            reason: Some(w.summary.clone()),
-                            actor_id: p.accountable_user(),
-                            data,
-                            at: now,
-                        },
-                    )
-                    .await?;
-                } else if let Some(id) = w.case_id {
-                    let case = cases::get_case(c, id).await?;
-                    let calendar = onegrid_store::cases::setup::calendar(c, p.district_id).await?;
-                    let actor = cases::Actor {
-                        id: p.accountable_user(),
-                        kind: "user",
-                    };
-                    let note = cases::note(&case, "whistle", actor, data, now, &calendar);
-                    cases::record_step(c, &case, case.version, note).await?;
-                }
-                whistle_view(&st, c, &p, w).await
-            })
-        })
-        .await?;
+                .await
+                .map_err(named_by("case_id"))?
+        }
+    };
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/api/v1/whistles/{}", view.id)))
         .insert_header(("etag", crate::http::etag(view.version)))
@@ -256,13 +282,14 @@ pub async fn list_whistles(
     .request()?;
     let st = state.clone();
     let page = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::SummonsRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
-                p.require_anywhere(Action::SummonsRead)?;
                 let rows = whistles::list_whistles(c, q.status, &page).await?;
                 let mut items = Vec::with_capacity(rows.items.len());
                 for w in rows.items {
-                    if may_read_whistle(&p, &w) {
+                    // Street officers read the street's whistles; department
+                    // staff those that summoned their departments.
+                    if reaches(&p, Action::SummonsRead, w.target(p.district_id)) {
                         items.push(whistle_view(&st, c, &p, w).await?);
                     }
                 }
@@ -274,32 +301,6 @@ pub async fn list_whistles(
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(page, |v| v)))
-}
-
-/// Street officers read the street's whistles; department staff those that
-/// summoned their departments (the wall shows them only those).
-fn may_read_whistle(p: &Principal, w: &Whistle) -> bool {
-    p.can(Action::SummonsRead, &w.target())
-        || p.departments().into_iter().any(|department| {
-            p.can(
-                Action::SummonsRead,
-                &Target {
-                    department: Some(department),
-                    ..w.target()
-                },
-            )
-        })
-}
-
-async fn load_whistle(c: &mut Conn, p: &Principal, id: Uuid) -> ApiResult<Whistle> {
-    let w = whistles::get_whistle(c, id).await?;
-    if may_read_whistle(p, &w) {
-        Ok(w)
-    } else {
-        Err(ApiError::forbidden(
-            onegrid_domain::permissions::rule(Action::SummonsRead).name,
-        ))
-    }
 }
 
 /// Read a whistle
@@ -315,14 +316,14 @@ pub async fn get_whistle(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let st = state.clone();
-    let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let w = load_whistle(c, &p, id).await?;
-                whistle_view(&st, c, &p, w).await
-            })
-        })
-        .await?;
+    let view = on_summoned(
+        &state,
+        caller,
+        (Action::SummonsRead, Action::SummonsRead),
+        move |c| Box::pin(whistles::get_whistle(c, id)),
+        move |c, p, w| Box::pin(async move { whistle_view(&st, c, &p, w).await }),
+    )
+    .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))
 }
@@ -343,20 +344,23 @@ pub async fn close_whistle(
     let now = state.clock.now();
     let st = state.clone();
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let w = whistles::get_whistle(c, id).await?;
-                p.require(Action::WhistleBlow, &w.target())?;
-                let version = if_match.version()?;
-                if w.status == "closed" {
-                    return Err(ApiError::new(Code::Conflict, "the whistle is closed"));
-                }
-                let closed = whistles::close_whistle(c, &w, version, now)
-                    .await?
-                    .ok_or(StoreError::VersionMismatch { current: w.version })?;
-                whistle_view(&st, c, &p, closed).await
-            })
-        })
+        .on_row(
+            caller,
+            Action::WhistleBlow,
+            move |c| Box::pin(whistles::get_whistle(c, id)),
+            move |c, p, w| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    if w.status == "closed" {
+                        return Err(ApiError::new(Code::Conflict, "the whistle is closed"));
+                    }
+                    let closed = whistles::close_whistle(c, &w, version, now)
+                        .await?
+                        .ok_or(StoreError::VersionMismatch { current: w.version })?;
+                    whistle_view(&st, c, &p, closed).await
+                })
+            },
+        )
         .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))

@@ -10,6 +10,7 @@ use onegrid_domain::permissions::{Action, Role, may_grant};
 use onegrid_store::Principal;
 use onegrid_store::platform::auth::api_keys::{self, ApiKey};
 use onegrid_store::scope::{Actor, scope_from_columns};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -109,13 +110,17 @@ pub async fn list_api_keys(
 ) -> ApiResult<HttpResponse> {
     let page = page.request()?;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                require_person(&p)?;
-                p.require_anywhere(Action::ApiKeyManage)?;
-                Ok(api_keys::list(c, &page).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::ApiKeyManage,
+            On::Anywhere,
+            move |c, p, _| {
+                Box::pin(async move {
+                    require_person(&p)?;
+                    Ok(api_keys::list(c, &page).await?)
+                })
+            },
+        )
         .await?;
     let items: ApiResult<Vec<_>> = rows.items.into_iter().map(ApiKeyView::from_row).collect();
     let page = onegrid_store::page::Page {
@@ -145,12 +150,14 @@ pub async fn create_api_key(
     if body.expires_at.is_some_and(|e| e <= now) {
         return Err(ApiError::field("expires_at", "must be in the future"));
     }
+    // The scope is named in the body: it is found (422 when it is not) and
+    // checked in the create.
     state
         .create(
             caller,
-            key,
-            crate::http::request_hash(&body),
-            move |c, p| {
+            (Action::ApiKeyManage, On::Anywhere),
+            (key, crate::http::request_hash(&body)),
+            move |c, p, _| {
                 Box::pin(async move {
                     let creator = require_person(&p)?;
                     let scope = body.scope.resolve(c, &p).await?;
@@ -199,23 +206,17 @@ pub async fn revoke_api_key(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                require_person(&p)?;
-                let k = api_keys::get(c, id).await?;
-                let scope = scope_from_columns(
-                    &k.scope_kind,
-                    k.district_id,
-                    k.street_id,
-                    k.community_id,
-                    k.grid_id,
-                    k.department_id,
-                )
-                .ok_or_else(|| ApiError::new(Code::Internal, "api key with a broken scope"))?;
-                p.require(Action::ApiKeyManage, &scope.as_target())?;
-                Ok(api_keys::revoke(c, id, p.now).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::ApiKeyManage,
+            move |c| Box::pin(api_keys::get(c, id)),
+            move |c, p, _| {
+                Box::pin(async move {
+                    require_person(&p)?;
+                    Ok(api_keys::revoke(c, id, p.now).await?)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(ApiKeyView::from_row(row)?))
 }

@@ -4,8 +4,9 @@ use crate::http::input::Query;
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 use chrono::{DateTime, Utc};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::platform::audit::{self, Entry, Filter};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -99,15 +100,10 @@ pub async fn list_audit_log(
         from: q.from,
         to: q.to,
     };
+    let on = On::street_or_anywhere(filter.street_id);
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                match filter.street_id {
-                    Some(s) => p.require(Action::AuditRead, &Target::street(p.district_id, s))?,
-                    None => p.require_anywhere(Action::AuditRead)?,
-                }
-                Ok(audit::list(c, &filter, &page).await?)
-            })
+        .checked(caller, Action::AuditRead, on, move |c, _, _| {
+            Box::pin(async move { Ok(audit::list(c, &filter, &page).await?) })
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, AuditEntryView::from)))

@@ -69,7 +69,7 @@ pub async fn my_notifications(
     .request()?;
     let unread = q.unread.unwrap_or(false);
     let rows = state
-        .run(caller, move |c, p| {
+        .as_self(caller, move |c, p| {
             Box::pin(async move {
                 Ok(notifications::list(c, p.accountable_user(), unread, &page).await?)
             })
@@ -90,7 +90,7 @@ pub async fn mark_read(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let n = state
-        .run(caller, move |c, p| {
+        .as_self(caller, move |c, p| {
             Box::pin(async move {
                 Ok(notifications::mark_read(c, p.accountable_user(), id, p.now).await?)
             })

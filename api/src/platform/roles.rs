@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, delete, get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::permissions::{Action, Role, may_grant};
 use onegrid_store::platform::staff::{self, RoleAssignment};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -77,15 +78,10 @@ pub async fn list_roles(
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let u = staff::get_user(c, id).await?;
-                crate::platform::users::require_read(&p, &u)?;
-                Ok(staff::list_roles(c, id).await?)
-            })
-        })
-        .await?;
+    let rows = crate::platform::users::read_account(&state, caller, id, move |c, _| {
+        Box::pin(async move { Ok(staff::list_roles(c, id).await?) })
+    })
+    .await?;
     let views: ApiResult<Vec<_>> = rows.into_iter().map(RoleAssignmentView::from_row).collect();
     Ok(HttpResponse::Ok().json(views?))
 }
@@ -113,12 +109,14 @@ pub async fn assign_role(
         return Err(ApiError::field("valid_to", "must not be before valid_from"));
     }
     let hash_input = serde_json::json!((user_id, &body));
+    // The scope is named in the body: it is found (422 when it is not) and
+    // checked in the create.
     state
         .create(
             caller,
-            key,
-            crate::http::request_hash(&hash_input),
-            move |c, p| {
+            (Action::RoleAssign, On::AnywhereForAccount(user_id)),
+            (key, crate::http::request_hash(&hash_input)),
+            move |c, p, _| {
                 Box::pin(async move {
                     let user = staff::get_user(c, user_id).await?;
                     let scope = body.scope.resolve(c, &p).await?;
@@ -162,22 +160,25 @@ pub async fn end_role(
     let id = id.into_inner();
     let today = state.clock.today();
     let row = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let row = staff::get_role(c, id).await?;
-                let scope = row.scope().ok_or_else(|| {
-                    ApiError::new(Code::Internal, "role assignment with a broken scope")
-                })?;
-                let role = Role::parse(&row.role)
-                    .ok_or_else(|| ApiError::new(Code::Internal, "unknown role"))?;
-                p.require(Action::RoleAssign, &scope.as_target())?;
-                if !may_grant(&p.grants, role, &scope) {
-                    return Err(ApiError::forbidden("role.assign")
-                        .with_detail(format!("your role may not end {} here", role.as_str())));
-                }
-                Ok(staff::end_role(c, id, today).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::RoleAssign,
+            move |c| Box::pin(staff::get_role(c, id)),
+            move |c, p, row| {
+                Box::pin(async move {
+                    let scope = row.scope().ok_or_else(|| {
+                        ApiError::new(Code::Internal, "role assignment with a broken scope")
+                    })?;
+                    let role = Role::parse(&row.role)
+                        .ok_or_else(|| ApiError::new(Code::Internal, "unknown role"))?;
+                    if !may_grant(&p.grants, role, &scope) {
+                        return Err(ApiError::forbidden("role.assign")
+                            .with_detail(format!("your role may not end {} here", role.as_str())));
+                    }
+                    Ok(staff::end_role(c, id, today).await?)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(RoleAssignmentView::from_row(row)?))
 }

@@ -5,9 +5,11 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::permissions::{Action, Target};
+use futures_util::future::BoxFuture;
+use onegrid_domain::permissions::Action;
 use onegrid_store::platform::staff::{self, NewUser, UserChanges};
-use onegrid_store::{Principal, platform::auth, registry::hierarchy};
+use onegrid_store::targets::{Guarded, On};
+use onegrid_store::{Conn, platform::auth, registry::hierarchy};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -123,25 +125,36 @@ fn check_password(field: &str, password: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// The target a user account is managed as: its home street, or the district.
-pub fn target(p: &Principal, u: &staff::User) -> Target {
-    match u.street_id {
-        Some(s) => Target::street(p.district_id, s),
-        None => Target::district(p.district_id),
-    }
-}
-
-/// Anyone may read their own account; district staff (no home street) are
-/// readable by every staff reader of the district; others need `staff.read`
-/// over the account's street.
-pub fn require_read(p: &Principal, u: &staff::User) -> ApiResult<()> {
-    if u.id == p.accountable_user() {
-        return Ok(());
-    }
-    Ok(match u.street_id {
-        Some(_) => p.require(Action::StaffRead, &target(p, u)),
-        None => p.require_anywhere(Action::StaffRead),
-    }?)
+/// Reads an account and runs `f` with it. Anyone reads their own account (as
+/// themselves); others need `staff.read`: over the account's street, or for
+/// district staff (no home street) anywhere in the district. An account the
+/// caller cannot see is 404.
+pub(crate) async fn read_account<T, F>(
+    state: &AppState,
+    caller: Caller,
+    id: Uuid,
+    f: F,
+) -> ApiResult<T>
+where
+    F: for<'c> FnOnce(&'c mut Conn, staff::User) -> BoxFuture<'c, ApiResult<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    state
+        .as_self(caller, move |c, p| {
+            Box::pin(async move {
+                // Loaded first: an account behind the tenant wall is 404.
+                let u = staff::get_user(c, id).await?;
+                // One's own account (an API key's is its maker's) needs nothing.
+                if u.id != p.accountable_user() {
+                    match u.street_id {
+                        Some(_) => p.require(Action::StaffRead, &u.target(p.district_id))?,
+                        None => p.require_anywhere(Action::StaffRead)?,
+                    }
+                }
+                f(c, u).await
+            })
+        })
+        .await
 }
 
 /// List staff accounts
@@ -162,11 +175,8 @@ pub async fn list_users(
     .request()?;
     let street = filter.street_id;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require_anywhere(Action::StaffRead)?;
-                Ok(staff::list_users(c, street, &page).await?)
-            })
+        .checked(caller, Action::StaffRead, On::Anywhere, move |c, _, _| {
+            Box::pin(async move { Ok(staff::list_users(c, street, &page).await?) })
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, UserView::from)))
@@ -189,23 +199,25 @@ pub async fn create_user(
     check_name("display_name", &body.display_name, 100)?;
     check_password("password", &body.password)?;
     let hash_input = serde_json::json!({"username": body.username, "display_name": body.display_name, "street_id": body.street_id});
+    // A district account is managed by the district; a home street named in
+    // the body is checked once it is found (422 when it is not).
+    let on = match body.street_id {
+        Some(_) => On::Anywhere,
+        None => On::District,
+    };
     state
         .create(
             caller,
-            key,
-            crate::http::request_hash(&hash_input),
-            move |c, p| {
+            (Action::StaffManage, on),
+            (key, crate::http::request_hash(&hash_input)),
+            move |c, p, _| {
                 Box::pin(async move {
-                    let target = match body.street_id {
-                        Some(s) => {
-                            let street = hierarchy::get_street(c, s)
-                                .await
-                                .map_err(crate::http::error::reference("street_id"))?;
-                            Target::street(street.district_id, street.id)
-                        }
-                        None => Target::district(p.district_id),
-                    };
-                    p.require(Action::StaffManage, &target)?;
+                    if let Some(s) = body.street_id {
+                        let street = hierarchy::get_street(c, s)
+                            .await
+                            .map_err(crate::http::error::reference("street_id"))?;
+                        p.require(Action::StaffManage, &street.target(p.district_id))?;
+                    }
                     let user = staff::create_user(
                         c,
                         NewUser {
@@ -237,15 +249,7 @@ pub async fn get_user(
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let user = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let u = staff::get_user(c, id).await?;
-                require_read(&p, &u)?;
-                Ok(u)
-            })
-        })
-        .await?;
+    let user = read_account(&state, caller, id, |_, u| Box::pin(async move { Ok(u) })).await?;
     let version = user.version;
     Ok(ok_with_etag(&UserView::from(user), version))
 }
@@ -272,28 +276,31 @@ pub async fn update_user(
         check_password("password", pw)?;
     }
     let user = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let u = staff::get_user(c, id).await?;
-                p.require(Action::StaffManage, &target(&p, &u))?;
-                let version = if_match.version()?;
-                let ends_sessions = body.disabled == Some(true) || body.password.is_some();
-                let password_hash = match body.password {
-                    Some(pw) => Some(auth::hash_password(pw).await?),
-                    None => None,
-                };
-                let changes = UserChanges {
-                    display_name: body.display_name,
-                    disabled: body.disabled,
-                    password_hash,
-                };
-                let updated = staff::update_user(c, id, version, changes).await?;
-                if ends_sessions {
-                    auth::revoke_user_sessions(c, id, "account_changed", p.now).await?;
-                }
-                Ok(updated)
-            })
-        })
+        .on_row(
+            caller,
+            Action::StaffManage,
+            move |c| Box::pin(staff::get_user(c, id)),
+            move |c, p, _| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    let ends_sessions = body.disabled == Some(true) || body.password.is_some();
+                    let password_hash = match body.password {
+                        Some(pw) => Some(auth::hash_password(pw).await?),
+                        None => None,
+                    };
+                    let changes = UserChanges {
+                        display_name: body.display_name,
+                        disabled: body.disabled,
+                        password_hash,
+                    };
+                    let updated = staff::update_user(c, id, version, changes).await?;
+                    if ends_sessions {
+                        auth::revoke_user_sessions(c, id, "account_changed", p.now).await?;
+                    }
+                    Ok(updated)
+                })
+            },
+        )
         .await?;
     let version = user.version;
     Ok(ok_with_etag(&UserView::from(user), version))
@@ -312,13 +319,16 @@ pub async fn revoke_sessions(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let revoked = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let u = staff::get_user(c, id).await?;
-                p.require(Action::StaffManage, &target(&p, &u))?;
-                Ok(auth::revoke_user_sessions(c, id, "revoked_by_admin", p.now).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::StaffManage,
+            move |c| Box::pin(staff::get_user(c, id)),
+            move |c, p, _| {
+                Box::pin(async move {
+                    Ok(auth::revoke_user_sessions(c, id, "revoked_by_admin", p.now).await?)
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(RevokedView {
         revoked_sessions: revoked,

@@ -6,8 +6,9 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::codes::{Level, check_code};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::registry::hierarchy;
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -62,11 +63,6 @@ pub struct CommunityPatch {
     pub name: Option<String>,
 }
 
-/// The target of a community for permission checks.
-pub fn target(district: Uuid, c: &hierarchy::Community) -> Target {
-    Target::community(district, c.street_id, c.id)
-}
-
 /// List communities of a street
 ///
 /// The communities (社区) of one street, in creation order.
@@ -81,13 +77,14 @@ pub async fn list_communities(
     let street_id = id.into_inner();
     let page = page.request()?;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let s = hierarchy::get_street(c, street_id).await?;
-                p.require(Action::HierarchyRead, &Target::street(s.district_id, s.id))?;
-                Ok(hierarchy::list_communities(c, street_id, &page).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::HierarchyRead,
+            On::Street(street_id),
+            move |c, _, _| {
+                Box::pin(async move { Ok(hierarchy::list_communities(c, street_id, &page).await?) })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, CommunityView::from)))
 }
@@ -113,15 +110,11 @@ pub async fn create_community(
     state
         .create(
             caller,
-            key,
-            crate::http::request_hash(&hash_input),
-            move |c, p| {
+            (Action::CommunityCreate, On::Street(street_id)),
+            (key, crate::http::request_hash(&hash_input)),
+            move |c, _, _| {
                 Box::pin(async move {
                     let s = hierarchy::get_street(c, street_id).await?;
-                    p.require(
-                        Action::CommunityCreate,
-                        &Target::street(s.district_id, s.id),
-                    )?;
                     check_code(Level::Community, &body.code, Some(&s.code))
                         .map_err(|e| ApiError::field("code", e.to_string()))?;
                     let community =
@@ -147,12 +140,9 @@ pub async fn get_community(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let community = state
-        .load_checked(
-            caller,
-            Action::HierarchyRead,
-            move |c| Box::pin(hierarchy::get_community(c, id)),
-            |p, community| target(p.district_id, community),
-        )
+        .load_checked(caller, Action::HierarchyRead, move |c| {
+            Box::pin(hierarchy::get_community(c, id))
+        })
         .await?;
     let version = community.version;
     Ok(ok_with_etag(&CommunityView::from(community), version))
@@ -176,14 +166,17 @@ pub async fn update_community(
         check_name("name", name, 100)?;
     }
     let community = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let community = hierarchy::get_community(c, id).await?;
-                p.require(Action::CommunityUpdate, &target(p.district_id, &community))?;
-                let version = if_match.version()?;
-                Ok(hierarchy::update_community(c, id, version, body.name.as_deref()).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::CommunityUpdate,
+            On::Community(id),
+            move |c, _, _| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    Ok(hierarchy::update_community(c, id, version, body.name.as_deref()).await?)
+                })
+            },
+        )
         .await?;
     let version = community.version;
     Ok(ok_with_etag(&CommunityView::from(community), version))

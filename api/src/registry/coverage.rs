@@ -4,9 +4,10 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get};
 use chrono::NaiveDate;
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_domain::staffing::StaffKind;
-use onegrid_store::{platform::staff, registry::hierarchy};
+use onegrid_store::platform::staff;
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -130,23 +131,18 @@ pub async fn community_coverage(
     let on = day(&state, &q)?;
     let gaps_only = q.gaps_only.unwrap_or(false);
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let community = hierarchy::get_community(c, community_id).await?;
-                p.require(
-                    Action::CoverageRead,
-                    &crate::registry::communities::target(p.district_id, &community),
-                )?;
-                let rows = staff::coverage(c, community.street_id, Some(community_id), on).await?;
-                Ok(build(
-                    community.street_id,
-                    Some(community_id),
-                    on,
-                    rows,
-                    gaps_only,
-                ))
-            })
-        })
+        .checked(
+            caller,
+            Action::CoverageRead,
+            On::Community(community_id),
+            move |c, _, t| {
+                Box::pin(async move {
+                    let street_id = t.street.unwrap_or_default();
+                    let rows = staff::coverage(c, street_id, Some(community_id), on).await?;
+                    Ok(build(street_id, Some(community_id), on, rows, gaps_only))
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -166,14 +162,17 @@ pub async fn street_coverage(
     let on = day(&state, &q)?;
     let gaps_only = q.gaps_only.unwrap_or(false);
     let view = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let s = hierarchy::get_street(c, street_id).await?;
-                p.require(Action::CoverageRead, &Target::street(s.district_id, s.id))?;
-                let rows = staff::coverage(c, street_id, None, on).await?;
-                Ok(build(street_id, None, on, rows, gaps_only))
-            })
-        })
+        .checked(
+            caller,
+            Action::CoverageRead,
+            On::Street(street_id),
+            move |c, _, _| {
+                Box::pin(async move {
+                    let rows = staff::coverage(c, street_id, None, on).await?;
+                    Ok(build(street_id, None, on, rows, gaps_only))
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

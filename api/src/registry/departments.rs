@@ -6,8 +6,9 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::departments::is_valid_department_code;
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::registry::departments::{self, DepartmentChanges};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -78,12 +79,12 @@ pub async fn list_departments(
 ) -> ApiResult<HttpResponse> {
     let page = page.request()?;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require_anywhere(Action::DepartmentRead)?;
-                Ok(departments::list(c, &page).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::DepartmentRead,
+            On::Anywhere,
+            move |c, _, _| Box::pin(async move { Ok(departments::list(c, &page).await?) }),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, DepartmentView::from)))
 }
@@ -110,11 +111,10 @@ pub async fn create_department(
     state
         .create(
             caller,
-            key,
-            crate::http::request_hash(&body),
-            move |c, p| {
+            (Action::DepartmentManage, On::District),
+            (key, crate::http::request_hash(&body)),
+            move |c, p, _| {
                 Box::pin(async move {
-                    p.require(Action::DepartmentManage, &Target::district(p.district_id))?;
                     let d = departments::create(c, p.district_id, &body.code, &body.name).await?;
                     let location = format!("/api/v1/departments/{}", d.id);
                     let version = d.version;
@@ -137,13 +137,12 @@ pub async fn get_department(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let d = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let d = departments::get(c, id).await?;
-                p.require_anywhere(Action::DepartmentRead)?;
-                Ok(d)
-            })
-        })
+        .checked(
+            caller,
+            Action::DepartmentRead,
+            On::Anywhere,
+            move |c, _, _| Box::pin(async move { Ok(departments::get(c, id).await?) }),
+        )
         .await?;
     let version = d.version;
     Ok(ok_with_etag(&DepartmentView::from(d), version))
@@ -167,23 +166,26 @@ pub async fn update_department(
         check_name("name", name, 100)?;
     }
     let d = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                departments::get(c, id).await?;
-                p.require(Action::DepartmentManage, &Target::district(p.district_id))?;
-                let version = if_match.version()?;
-                Ok(departments::update(
-                    c,
-                    id,
-                    version,
-                    DepartmentChanges {
-                        name: body.name,
-                        active: body.active,
-                    },
-                )
-                .await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::DepartmentManage,
+            move |c| Box::pin(departments::get(c, id)),
+            move |c, _, _| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    Ok(departments::update(
+                        c,
+                        id,
+                        version,
+                        DepartmentChanges {
+                            name: body.name,
+                            active: body.active,
+                        },
+                    )
+                    .await?)
+                })
+            },
+        )
         .await?;
     let version = d.version;
     Ok(ok_with_etag(&DepartmentView::from(d), version))

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, web::Data};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::Action;
 use onegrid_store::registry::hierarchy;
+use onegrid_store::targets::On;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -30,11 +31,8 @@ pub struct DistrictView {
 #[get("/district")]
 pub async fn get_my_district(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let d = state
-        .run(caller, |c, p| {
-            Box::pin(async move {
-                p.require_anywhere(Action::HierarchyRead)?;
-                Ok(hierarchy::get_district(c, p.district_id).await?)
-            })
+        .checked(caller, Action::HierarchyRead, On::Anywhere, |c, p, _| {
+            Box::pin(async move { Ok(hierarchy::get_district(c, p.district_id).await?) })
         })
         .await?;
     Ok(HttpResponse::Ok().json(DistrictView {

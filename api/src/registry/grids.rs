@@ -6,8 +6,9 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::codes::{Level, check_code};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
 use onegrid_store::registry::hierarchy::{self, GridChanges, NewGrid};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -95,21 +96,6 @@ fn check_households(value: Option<i32>) -> ApiResult<()> {
     }
 }
 
-/// The target of a grid for permission checks.
-pub fn target(district: Uuid, g: &hierarchy::Grid) -> Target {
-    Target::grid(district, g.street_id, g.community_id, g.id)
-}
-
-/// Loads a grid (404 outside the caller's streets) and returns its permission target.
-pub async fn grid_target(
-    c: &mut onegrid_store::Conn,
-    p: &onegrid_store::Principal,
-    grid_id: Uuid,
-) -> ApiResult<Target> {
-    let g = hierarchy::get_grid(c, grid_id).await?;
-    Ok(target(p.district_id, &g))
-}
-
 /// List grids of a community
 ///
 /// The grids (网格) of one community, in creation order.
@@ -124,16 +110,14 @@ pub async fn list_grids(
     let community_id = id.into_inner();
     let page = page.request()?;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let community = hierarchy::get_community(c, community_id).await?;
-                p.require(
-                    Action::HierarchyRead,
-                    &crate::registry::communities::target(p.district_id, &community),
-                )?;
-                Ok(hierarchy::list_grids(c, community_id, &page).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::HierarchyRead,
+            On::Community(community_id),
+            move |c, _, _| {
+                Box::pin(async move { Ok(hierarchy::list_grids(c, community_id, &page).await?) })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, GridView::from)))
 }
@@ -162,15 +146,11 @@ pub async fn create_grid(
     state
         .create(
             caller,
-            key,
-            crate::http::request_hash(&hash_input),
-            move |c, p| {
+            (Action::GridCreate, On::Community(community_id)),
+            (key, crate::http::request_hash(&hash_input)),
+            move |c, _, _| {
                 Box::pin(async move {
                     let community = hierarchy::get_community(c, community_id).await?;
-                    p.require(
-                        Action::GridCreate,
-                        &crate::registry::communities::target(p.district_id, &community),
-                    )?;
                     check_code(Level::Grid, &body.code, Some(&community.code))
                         .map_err(|e| ApiError::field("code", e.to_string()))?;
                     let grid = hierarchy::create_grid(
@@ -206,12 +186,9 @@ pub async fn get_grid(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let grid = state
-        .load_checked(
-            caller,
-            Action::HierarchyRead,
-            move |c| Box::pin(hierarchy::get_grid(c, id)),
-            |p, g| target(p.district_id, g),
-        )
+        .load_checked(caller, Action::HierarchyRead, move |c| {
+            Box::pin(hierarchy::get_grid(c, id))
+        })
         .await?;
     let version = grid.version;
     Ok(ok_with_etag(&GridView::from(grid), version))
@@ -240,10 +217,8 @@ pub async fn update_grid(
         check_boundary(b)?;
     }
     let grid = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::GridUpdate, On::Grid(id), move |c, _, _| {
             Box::pin(async move {
-                let g = hierarchy::get_grid(c, id).await?;
-                p.require(Action::GridUpdate, &target(p.district_id, &g))?;
                 let version = if_match.version()?;
                 let changes = GridChanges {
                     name: body.name,

@@ -14,8 +14,9 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code, reference};
 use crate::http::{IdempotencyKey, PageQuery, Paged, check_name};
 use crate::platform::auth::Caller;
-use crate::registry::residents::{ResidentView, grid_target, view as resident_view};
+use crate::registry::residents::{ResidentView, view as resident_view};
 use crate::state::{AppState, Created};
+use onegrid_store::targets::{self, On};
 
 /// A building of a grid.
 #[derive(Debug, Serialize, ToSchema)]
@@ -151,25 +152,28 @@ pub async fn create_building(
     }
     let hash = crate::http::request_hash(&serde_json::json!((grid_id, &body)));
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let target = grid_target(c, &p, grid_id).await?;
-                p.require(Action::RegistryWrite, &target)?;
-                let b = households::create_building(
-                    c,
-                    target.street.unwrap_or_default(),
-                    grid_id,
-                    &body.name,
-                    body.address.as_deref(),
-                )
-                .await?;
-                Created::new(
-                    BuildingView::from(b),
-                    format!("/api/v1/grids/{grid_id}/buildings"),
-                    None,
-                )
-            })
-        })
+        .create(
+            caller,
+            (Action::RegistryWrite, On::Grid(grid_id)),
+            (key, hash),
+            move |c, _, target| {
+                Box::pin(async move {
+                    let b = households::create_building(
+                        c,
+                        target.street.unwrap_or_default(),
+                        grid_id,
+                        &body.name,
+                        body.address.as_deref(),
+                    )
+                    .await?;
+                    Created::new(
+                        BuildingView::from(b),
+                        format!("/api/v1/grids/{grid_id}/buildings"),
+                        None,
+                    )
+                })
+            },
+        )
         .await
 }
 
@@ -185,12 +189,14 @@ pub async fn list_buildings(
 ) -> ApiResult<HttpResponse> {
     let grid_id = id.into_inner();
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require(Action::RegistryRead, &grid_target(c, &p, grid_id).await?)?;
-                Ok(households::list_buildings(c, grid_id).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::RegistryRead,
+            On::Grid(grid_id),
+            move |c, _, _| {
+                Box::pin(async move { Ok(households::list_buildings(c, grid_id).await?) })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(BuildingView::from).collect::<Vec<_>>()))
 }
@@ -218,18 +224,22 @@ pub async fn create_unit(
     }
     let hash = crate::http::request_hash(&serde_json::json!((building_id, &body)));
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let b = households::get_building(c, building_id).await?;
-                p.require(Action::RegistryWrite, &grid_target(c, &p, b.grid_id).await?)?;
-                let u = households::create_unit(c, &b, &body.name).await?;
-                Created::new(
-                    UnitView::from(u),
-                    format!("/api/v1/buildings/{building_id}/units"),
-                    None,
-                )
-            })
-        })
+        .create(
+            caller,
+            (Action::RegistryWrite, On::Building(building_id)),
+            (key, hash),
+            move |c, _, _| {
+                Box::pin(async move {
+                    let b = households::get_building(c, building_id).await?;
+                    let u = households::create_unit(c, &b, &body.name).await?;
+                    Created::new(
+                        UnitView::from(u),
+                        format!("/api/v1/buildings/{building_id}/units"),
+                        None,
+                    )
+                })
+            },
+        )
         .await
 }
 
@@ -245,13 +255,14 @@ pub async fn list_units(
 ) -> ApiResult<HttpResponse> {
     let building_id = id.into_inner();
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let b = households::get_building(c, building_id).await?;
-                p.require(Action::RegistryRead, &grid_target(c, &p, b.grid_id).await?)?;
-                Ok(households::list_units(c, building_id).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::RegistryRead,
+            On::Building(building_id),
+            move |c, _, _| {
+                Box::pin(async move { Ok(households::list_units(c, building_id).await?) })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(UnitView::from).collect::<Vec<_>>()))
 }
@@ -273,19 +284,23 @@ pub async fn create_dwelling(
     check_name("number", &body.number, 40)?;
     let hash = crate::http::request_hash(&serde_json::json!((unit_id, &body)));
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let u = households::get_unit(c, unit_id).await?;
-                let b = households::get_building(c, u.building_id).await?;
-                p.require(Action::RegistryWrite, &grid_target(c, &p, b.grid_id).await?)?;
-                let d = households::create_dwelling(c, &u, b.grid_id, &body.number).await?;
-                Created::new(
-                    DwellingView::from(d),
-                    format!("/api/v1/units/{unit_id}/dwellings"),
-                    None,
-                )
-            })
-        })
+        .create(
+            caller,
+            (Action::RegistryWrite, On::Unit(unit_id)),
+            (key, hash),
+            move |c, _, target| {
+                Box::pin(async move {
+                    let u = households::get_unit(c, unit_id).await?;
+                    let grid_id = target.grid.unwrap_or_default();
+                    let d = households::create_dwelling(c, &u, grid_id, &body.number).await?;
+                    Created::new(
+                        DwellingView::from(d),
+                        format!("/api/v1/units/{unit_id}/dwellings"),
+                        None,
+                    )
+                })
+            },
+        )
         .await
 }
 
@@ -301,14 +316,14 @@ pub async fn list_dwellings(
 ) -> ApiResult<HttpResponse> {
     let unit_id = id.into_inner();
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let u = households::get_unit(c, unit_id).await?;
-                let b = households::get_building(c, u.building_id).await?;
-                p.require(Action::RegistryRead, &grid_target(c, &p, b.grid_id).await?)?;
-                Ok(households::list_dwellings(c, unit_id).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::RegistryRead,
+            On::Unit(unit_id),
+            move |c, _, _| {
+                Box::pin(async move { Ok(households::list_dwellings(c, unit_id).await?) })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(DwellingView::from).collect::<Vec<_>>()))
 }
@@ -332,34 +347,37 @@ pub async fn create_household(
     }
     let hash = crate::http::request_hash(&serde_json::json!((grid_id, &body)));
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let target = grid_target(c, &p, grid_id).await?;
-                p.require(Action::RegistryWrite, &target)?;
-                if let Some(d) = body.dwelling_id {
-                    let dwelling = households::get_dwelling(c, d)
-                        .await
-                        .map_err(reference("dwelling_id"))?;
-                    if dwelling.grid_id != grid_id {
-                        return Err(ApiError::new(
-                            Code::InvalidReference,
-                            "dwelling_id is not in this grid",
-                        ));
+        .create(
+            caller,
+            (Action::RegistryWrite, On::Grid(grid_id)),
+            (key, hash),
+            move |c, _, target| {
+                Box::pin(async move {
+                    if let Some(d) = body.dwelling_id {
+                        let dwelling = households::get_dwelling(c, d)
+                            .await
+                            .map_err(reference("dwelling_id"))?;
+                        if dwelling.grid_id != grid_id {
+                            return Err(ApiError::new(
+                                Code::InvalidReference,
+                                "dwelling_id is not in this grid",
+                            ));
+                        }
                     }
-                }
-                let h = households::create_household(
-                    c,
-                    target.street.unwrap_or_default(),
-                    grid_id,
-                    body.dwelling_id,
-                    body.address,
-                )
-                .await?;
-                let location = format!("/api/v1/households/{}", h.id);
-                let version = h.version;
-                Created::new(household_view(h, None), location, Some(version))
-            })
-        })
+                    let h = households::create_household(
+                        c,
+                        target.street.unwrap_or_default(),
+                        grid_id,
+                        body.dwelling_id,
+                        body.address,
+                    )
+                    .await?;
+                    let location = format!("/api/v1/households/{}", h.id);
+                    let version = h.version;
+                    Created::new(household_view(h, None), location, Some(version))
+                })
+            },
+        )
         .await
 }
 
@@ -377,12 +395,14 @@ pub async fn list_households(
     let grid_id = id.into_inner();
     let page = page.request()?;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require(Action::RegistryRead, &grid_target(c, &p, grid_id).await?)?;
-                Ok(households::list_households(c, grid_id, &page).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::RegistryRead,
+            On::Grid(grid_id),
+            move |c, _, _| {
+                Box::pin(async move { Ok(households::list_households(c, grid_id, &page).await?) })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, |h| household_view(h, None))))
 }
@@ -399,25 +419,33 @@ pub async fn get_household(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let (h, members) = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let h = households::get_household(c, id).await?;
-                let target = grid_target(c, &p, h.grid_id).await?;
-                if !p.can(Action::RegistryRead, &target) {
-                    return Err(ApiError::not_found());
-                }
-                // A member who moved to a grid the caller may not read is left out.
-                let mut members = Vec::new();
-                for r in households::household_members(c, id).await? {
-                    if r.grid_id == h.grid_id
-                        || p.can(Action::RegistryRead, &grid_target(c, &p, r.grid_id).await?)
-                    {
-                        members.push(r);
+        .checked(
+            caller,
+            Action::RegistryRead,
+            On::Anywhere,
+            move |c, p, _| {
+                Box::pin(async move {
+                    let h = households::get_household(c, id).await?;
+                    let target = targets::grid(c, &p, h.grid_id).await?;
+                    if !p.can(Action::RegistryRead, &target) {
+                        return Err(ApiError::not_found());
                     }
-                }
-                Ok((h, members))
-            })
-        })
+                    // A member who moved to a grid the caller may not read is left out.
+                    let mut members = Vec::new();
+                    for r in households::household_members(c, id).await? {
+                        if r.grid_id == h.grid_id
+                            || p.can(
+                                Action::RegistryRead,
+                                &targets::grid(c, &p, r.grid_id).await?,
+                            )
+                        {
+                            members.push(r);
+                        }
+                    }
+                    Ok((h, members))
+                })
+            },
+        )
         .await?;
     let members = members.iter().map(|r| resident_view(&state, r)).collect();
     Ok(HttpResponse::Ok().json(household_view(h, Some(members))))

@@ -12,7 +12,8 @@ use onegrid_domain::permissions::Action;
 use onegrid_store::registry::households::{
     self, NewResident, Resident, ResidentChanges, SensitiveField,
 };
-use onegrid_store::{Conn, Principal, platform::audit, registry::hierarchy};
+use onegrid_store::targets::{self, On};
+use onegrid_store::{Conn, platform::audit, registry::hierarchy};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -22,7 +23,6 @@ use crate::http::{
     IdempotencyKey, IfMatch, PageQuery, Paged, check_name, double_option, ok_with_etag,
 };
 use crate::platform::auth::Caller;
-pub use crate::registry::grids::grid_target;
 use crate::state::{AppState, Created};
 
 /// A resident, with sensitive values masked.
@@ -239,21 +239,6 @@ async fn check_household(c: &mut Conn, street: Uuid, id: Uuid) -> ApiResult<()> 
     Ok(())
 }
 
-/// Loads a resident the caller may act on with `action`; residents outside
-/// the caller's grids are as invisible as another street's.
-pub async fn load(c: &mut Conn, p: &Principal, id: Uuid, action: Action) -> ApiResult<Resident> {
-    let r = households::get_resident(c, id).await?;
-    let target = grid_target(c, p, r.grid_id).await?;
-    if !p.can(action, &target) {
-        return Err(if p.can(Action::RegistryRead, &target) {
-            ApiError::forbidden(onegrid_domain::permissions::rule(action).name)
-        } else {
-            ApiError::not_found()
-        });
-    }
-    Ok(r)
-}
-
 /// Register a resident
 ///
 /// Records a resident of a grid. An ID number is checked (GB 11643 check
@@ -282,29 +267,32 @@ pub async fn create_resident(
     let hash = crate::http::request_hash(&serde_json::json!((grid_id, &body)));
     let st = state.clone();
     state
-        .create(caller, key, hash, move |c, p| {
-            Box::pin(async move {
-                let target = grid_target(c, &p, grid_id).await?;
-                p.require(Action::RegistryWrite, &target)?;
-                if let Some(h) = body.household_id {
-                    check_household(c, target.street.unwrap_or_default(), h).await?;
-                }
-                let street_id = target.street.unwrap_or_default();
-                let new = NewResident {
-                    street_id,
-                    grid_id,
-                    household_id: body.household_id,
-                    relation: body.relation,
-                    name: body.name,
-                    id_number,
-                    phone,
-                    tags: body.tags,
-                };
-                let r = households::create_resident(c, &st.keys, new).await?;
-                let location = format!("/api/v1/residents/{}", r.id);
-                Created::new(view(&st, &r), location, Some(r.version))
-            })
-        })
+        .create(
+            caller,
+            (Action::RegistryWrite, On::Grid(grid_id)),
+            (key, hash),
+            move |c, _, target| {
+                Box::pin(async move {
+                    if let Some(h) = body.household_id {
+                        check_household(c, target.street.unwrap_or_default(), h).await?;
+                    }
+                    let street_id = target.street.unwrap_or_default();
+                    let new = NewResident {
+                        street_id,
+                        grid_id,
+                        household_id: body.household_id,
+                        relation: body.relation,
+                        name: body.name,
+                        id_number,
+                        phone,
+                        tags: body.tags,
+                    };
+                    let r = households::create_resident(c, &st.keys, new).await?;
+                    let location = format!("/api/v1/residents/{}", r.id);
+                    Created::new(view(&st, &r), location, Some(r.version))
+                })
+            },
+        )
         .await
 }
 
@@ -322,13 +310,14 @@ pub async fn list_residents(
     let grid_id = id.into_inner();
     let page = page.request()?;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let target = grid_target(c, &p, grid_id).await?;
-                p.require(Action::RegistryRead, &target)?;
-                Ok(households::list_residents(c, grid_id, &page).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::RegistryRead,
+            On::Grid(grid_id),
+            move |c, _, _| {
+                Box::pin(async move { Ok(households::list_residents(c, grid_id, &page).await?) })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, |r| view(&state, &r))))
 }
@@ -345,10 +334,11 @@ pub async fn get_resident(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let r = state
-        .run(caller, move |c, p| {
-            Box::pin(async move { load(c, &p, id, Action::RegistryRead).await })
+        .load_checked(caller, Action::RegistryRead, move |c| {
+            Box::pin(targets::resident(c, id))
         })
-        .await?;
+        .await?
+        .resident;
     Ok(ok_with_etag(&view(&state, &r), r.version))
 }
 
@@ -388,30 +378,38 @@ pub async fn update_resident(
     };
     let st = state.clone();
     let r = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let current = load(c, &p, id, Action::RegistryWrite).await?;
-                let version = if_match.version()?;
-                if let Some(Some(h)) = body.household_id {
-                    check_household(c, current.street_id, h).await?;
-                }
-                let changes = ResidentChanges {
-                    name: body.name,
-                    relation: body.relation,
-                    household_id: body.household_id,
-                    id_number: checked.id_number,
-                    phone: checked.phone,
-                    tags: body.tags,
-                };
-                if version != current.version {
-                    return Err(onegrid_store::StoreError::VersionMismatch {
-                        current: current.version,
+        .on_row(
+            caller,
+            Action::RegistryWrite,
+            move |c| Box::pin(targets::resident(c, id)),
+            move |c, _, placed| {
+                Box::pin(async move {
+                    let current = placed.resident;
+                    let version = if_match.version()?;
+                    if let Some(Some(h)) = body.household_id {
+                        check_household(c, current.street_id, h).await?;
                     }
-                    .into());
-                }
-                Ok(households::update_resident(c, &st.keys, &current, version, changes).await?)
-            })
-        })
+                    let changes = ResidentChanges {
+                        name: body.name,
+                        relation: body.relation,
+                        household_id: body.household_id,
+                        id_number: checked.id_number,
+                        phone: checked.phone,
+                        tags: body.tags,
+                    };
+                    if version != current.version {
+                        return Err(onegrid_store::StoreError::VersionMismatch {
+                            current: current.version,
+                        }
+                        .into());
+                    }
+                    Ok(
+                        households::update_resident(c, &st.keys, &current, version, changes)
+                            .await?,
+                    )
+                })
+            },
+        )
         .await?;
     Ok(ok_with_etag(&view(&state, &r), r.version))
 }
@@ -435,9 +433,9 @@ pub async fn move_resident(
         check_name("reason", r, 200)?;
     }
     let moved = state
-        .run(caller, move |c, p| {
+        .on_row(caller, Action::RegistryWrite, move |c| Box::pin(targets::resident(c, id)), move |c, p, placed| {
             Box::pin(async move {
-                let current = load(c, &p, id, Action::RegistryWrite).await?;
+                let current = placed.resident;
                 let to = hierarchy::get_grid(c, body.grid_id)
                     .await
                     .map_err(reference("grid_id"))?;
@@ -480,12 +478,12 @@ pub async fn list_moves(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let moves = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                load(c, &p, id, Action::RegistryRead).await?;
-                Ok(households::list_moves(c, id).await?)
-            })
-        })
+        .on_row(
+            caller,
+            Action::RegistryRead,
+            move |c| Box::pin(targets::resident(c, id)),
+            move |c, _, _| Box::pin(async move { Ok(households::list_moves(c, id).await?) }),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(moves.into_iter().map(MoveView::from).collect::<Vec<_>>()))
 }
@@ -510,38 +508,43 @@ pub async fn reveal(
     let st = state.clone();
     let request_id = crate::http::request_id::current();
     let revealed = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let r = load(c, &p, id, Action::ResidentReveal).await?;
-                st.reveals.take(c, p.id(), p.now).await?;
-                let field = match body.field {
-                    RevealField::IdNumber => SensitiveField::IdNumber,
-                    RevealField::Phone => SensitiveField::Phone,
-                };
-                let value = r.open(&st.keys, field).map_err(|e| {
-                    ApiError::new(
-                        Code::Internal,
-                        format!("cannot open {}: {e}", field.column()),
-                    )
-                })?;
-                let event = audit::Event {
-                    street_id: Some(r.street_id),
-                    action: "resident.reveal",
-                    subject_type: "resident",
-                    subject_id: Some(r.id),
-                    field: Some(field.column()),
-                    purpose: Some(&body.purpose),
-                    request_id: &request_id,
-                    details: serde_json::json!({}),
-                };
-                audit::record(c, &p, event).await?;
-                Ok(Revealed {
-                    resident_id: r.id,
-                    field: body.field,
-                    value,
+        .on_row(
+            caller,
+            Action::ResidentReveal,
+            move |c| Box::pin(targets::resident(c, id)),
+            move |c, p, placed| {
+                Box::pin(async move {
+                    let r = placed.resident;
+                    st.reveals.take(c, p.id(), p.now).await?;
+                    let field = match body.field {
+                        RevealField::IdNumber => SensitiveField::IdNumber,
+                        RevealField::Phone => SensitiveField::Phone,
+                    };
+                    let value = r.open(&st.keys, field).map_err(|e| {
+                        ApiError::new(
+                            Code::Internal,
+                            format!("cannot open {}: {e}", field.column()),
+                        )
+                    })?;
+                    let event = audit::Event {
+                        street_id: Some(r.street_id),
+                        action: "resident.reveal",
+                        subject_type: "resident",
+                        subject_id: Some(r.id),
+                        field: Some(field.column()),
+                        purpose: Some(&body.purpose),
+                        request_id: &request_id,
+                        details: serde_json::json!({}),
+                    };
+                    audit::record(c, &p, event).await?;
+                    Ok(Revealed {
+                        resident_id: r.id,
+                        field: body.field,
+                        value,
+                    })
                 })
-            })
-        })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
@@ -574,13 +577,12 @@ pub async fn search(
     let st = state.clone();
     let request_id = crate::http::request_id::current();
     let found = state
-        .run(caller, move |c, p| {
+        .checked(caller, Action::RegistryRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
-                p.require_anywhere(Action::RegistryRead)?;
                 let candidates = households::find_residents(c, &st.keys, &p.streets, field, &value).await?;
                 let mut visible = Vec::new();
                 for r in candidates {
-                    let target = grid_target(c, &p, r.grid_id).await?;
+                    let target = targets::grid(c, &p, r.grid_id).await?;
                     if p.can(Action::RegistryRead, &target) {
                         visible.push(r);
                     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::permissions::Action;
 use onegrid_domain::staffing::StaffKind;
 use onegrid_store::platform::staff::{self, GridAssignment, NewGridAssignment};
-use onegrid_store::{registry::departments, registry::hierarchy};
+use onegrid_store::registry::departments;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -16,8 +16,8 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IdempotencyKey, check_name, parse_day};
 use crate::platform::auth::Caller;
-use crate::registry::grids::target as grid_target;
 use crate::state::{AppState, Created};
+use onegrid_store::targets::On;
 
 /// A staff member assigned to a grid.
 #[derive(Debug, Serialize, ToSchema)]
@@ -96,13 +96,14 @@ pub async fn list_grid_staff(
     let on = parse_day("on", filter.on.as_deref())
         .map_err(|e| ApiError::new(Code::InvalidParameter, e.detail))?;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let g = hierarchy::get_grid(c, grid_id).await?;
-                p.require(Action::HierarchyRead, &grid_target(p.district_id, &g))?;
-                Ok(staff::list_grid_staff(c, grid_id, on).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::HierarchyRead,
+            On::Grid(grid_id),
+            move |c, _, _| {
+                Box::pin(async move { Ok(staff::list_grid_staff(c, grid_id, on).await?) })
+            },
+        )
         .await?;
     let views: ApiResult<Vec<_>> = rows.into_iter().map(GridAssignmentView::from_row).collect();
     Ok(HttpResponse::Ok().json(views?))
@@ -151,12 +152,10 @@ pub async fn assign_grid_staff(
     state
         .create(
             caller,
-            key,
-            crate::http::request_hash(&hash_input),
-            move |c, p| {
+            (Action::GridStaffAssign, On::Grid(grid_id)),
+            (key, crate::http::request_hash(&hash_input)),
+            move |c, p, grid| {
                 Box::pin(async move {
-                    let g = hierarchy::get_grid(c, grid_id).await?;
-                    p.require(Action::GridStaffAssign, &grid_target(p.district_id, &g))?;
                     let user = staff::get_user(c, body.user_id)
                         .await
                         .map_err(crate::http::error::reference("user_id"))?;
@@ -168,7 +167,7 @@ pub async fn assign_grid_staff(
                     let row = staff::assign_grid_staff(
                         c,
                         NewGridAssignment {
-                            street_id: g.street_id,
+                            street_id: grid.street.unwrap_or_default(),
                             grid_id,
                             user_id: user.id,
                             kind: body.kind,
@@ -202,14 +201,14 @@ pub async fn end_grid_assignment(
     let id = id.into_inner();
     let today = state.clock.today();
     let row = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let a = staff::get_grid_assignment(c, id).await?;
-                let g = hierarchy::get_grid(c, a.grid_id).await?;
-                p.require(Action::GridStaffAssign, &grid_target(p.district_id, &g))?;
-                Ok(staff::end_grid_assignment(c, id, today).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::GridStaffAssign,
+            On::GridAssignment(id),
+            move |c, _, _| {
+                Box::pin(async move { Ok(staff::end_grid_assignment(c, id, today).await?) })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(GridAssignmentView::from_row(row)?))
 }

@@ -6,7 +6,8 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::codes::{Level, check_code};
-use onegrid_domain::permissions::{Action, Target};
+use onegrid_domain::permissions::Action;
+use onegrid_store::targets::On;
 use onegrid_store::{registry::hierarchy, scope};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -76,12 +77,12 @@ pub async fn list_streets(
 ) -> ApiResult<HttpResponse> {
     let page = page.request()?;
     let rows = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                p.require_anywhere(Action::HierarchyRead)?;
-                Ok(hierarchy::list_streets(c, &page).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::HierarchyRead,
+            On::Anywhere,
+            move |c, _, _| Box::pin(async move { Ok(hierarchy::list_streets(c, &page).await?) }),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, StreetView::from)))
 }
@@ -104,11 +105,10 @@ pub async fn create_street(
     state
         .create(
             caller,
-            key,
-            crate::http::request_hash(&body),
-            move |c, mut p| {
+            (Action::StreetCreate, On::District),
+            (key, crate::http::request_hash(&body)),
+            move |c, mut p, _| {
                 Box::pin(async move {
-                    p.require(Action::StreetCreate, &Target::district(p.district_id))?;
                     let district = hierarchy::get_district(c, p.district_id).await?;
                     check_code(Level::Street, &body.code, Some(&district.code))
                         .map_err(|e| ApiError::field("code", e.to_string()))?;
@@ -136,12 +136,9 @@ pub async fn get_street(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let street = state
-        .load_checked(
-            caller,
-            Action::HierarchyRead,
-            move |c| Box::pin(hierarchy::get_street(c, id)),
-            |_, s| Target::street(s.district_id, s.id),
-        )
+        .load_checked(caller, Action::HierarchyRead, move |c| {
+            Box::pin(hierarchy::get_street(c, id))
+        })
         .await?;
     let version = street.version;
     Ok(ok_with_etag(&StreetView::from(street), version))
@@ -166,14 +163,17 @@ pub async fn update_street(
         check_name("name", name, 100)?;
     }
     let street = state
-        .run(caller, move |c, p| {
-            Box::pin(async move {
-                let s = hierarchy::get_street(c, id).await?;
-                p.require(Action::StreetUpdate, &Target::street(s.district_id, s.id))?;
-                let version = if_match.version()?;
-                Ok(hierarchy::update_street(c, id, version, body.name.as_deref()).await?)
-            })
-        })
+        .checked(
+            caller,
+            Action::StreetUpdate,
+            On::Street(id),
+            move |c, _, _| {
+                Box::pin(async move {
+                    let version = if_match.version()?;
+                    Ok(hierarchy::update_street(c, id, version, body.name.as_deref()).await?)
+                })
+            },
+        )
         .await?;
     let version = street.version;
     Ok(ok_with_etag(&StreetView::from(street), version))

@@ -26,7 +26,6 @@ use diesel::dsl::not;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use onegrid_domain::cases::{State, Status};
-use onegrid_domain::permissions::Target;
 use uuid::Uuid;
 
 use crate::crypto::{FieldKeys, Slot};
@@ -110,20 +109,6 @@ impl Case {
 
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::Received)
-    }
-
-    /// What permissions are checked against: the case's grid, and the
-    /// department it is routed to.
-    pub fn target(&self) -> Target {
-        Target {
-            department: self.assignee_department_id,
-            ..Target::grid(
-                self.district_id,
-                self.street_id,
-                self.community_id,
-                self.grid_id,
-            )
-        }
     }
 }
 

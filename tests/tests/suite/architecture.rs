@@ -292,10 +292,145 @@ fn the_principal_and_its_checks_live_in_the_domain() {
         for (path, text) in rust_files(dir) {
             for (n, line) in code_lines(&text) {
                 assert!(
-                    !line.contains("struct Principal") && !line.contains("trait Guard"),
+                    !line.contains("struct Principal")
+                        && !line.contains("trait Guard ")
+                        && !line.contains("trait Guard<"),
                     "{path}:{n} defines its own principal or guard"
                 );
             }
         }
     }
+}
+
+/// Checks placed by hand inside a handler's body, with how many and why: the
+/// rest of the API names its action in the call that opens the transaction
+/// (`checked`, `on_row`, `load_checked`, `create`), which proves it first.
+/// What is left is a second place a request *body* names (a bad one is a 422
+/// naming the field, after the body's other checks, so it cannot be proven
+/// before the body runs); the call itself still proves the action anywhere.
+const HAND_PLACED_CHECKS: &[(&str, usize, &str)] = &[
+    (
+        "api/src/state.rs",
+        3,
+        "the one place that proves the action named in the call",
+    ),
+    (
+        "api/src/cases/service.rs",
+        1,
+        "the filing use case checks the grid it files in, for every context that files",
+    ),
+    (
+        "api/src/cases/tasks.rs",
+        2,
+        "a bundle is filed and triaged in the resident's grid",
+    ),
+    (
+        "api/src/cases/appointments.rs",
+        1,
+        "a slot may name a grid of its community",
+    ),
+    (
+        "api/src/ledgers/types.rs",
+        1,
+        "the scope a new type is defined for",
+    ),
+    (
+        "api/src/ledgers/records.rs",
+        1,
+        "the grid a record is placed in, from its resident, household or grid",
+    ),
+    (
+        "api/src/ledgers/break_glass.rs",
+        1,
+        "the community named for the emergency read",
+    ),
+    (
+        "api/src/platform/users.rs",
+        3,
+        "an account is read by its owner, its street's readers, or (district staff) any staff reader; a new account's street",
+    ),
+    (
+        "api/src/platform/api_keys.rs",
+        1,
+        "the scope a new key acts in",
+    ),
+    (
+        "api/src/platform/roles.rs",
+        1,
+        "the scope a role is granted in",
+    ),
+    (
+        "api/src/integrations/webhooks.rs",
+        1,
+        "the street a new endpoint listens to",
+    ),
+];
+
+/// The files that may open a transaction without naming an action: the
+/// caller's own session, account and notifications.
+const AS_SELF: &[&str] = &[
+    "api/src/platform/auth/routes.rs",
+    "api/src/platform/notifications.rs",
+    "api/src/platform/users.rs",
+    // A worker reads their own patrol logs whatever grid they keep now.
+    "api/src/fieldwork/patrols.rs",
+];
+
+#[test]
+fn permissions_are_part_of_the_call() {
+    let mut offences = Vec::new();
+    let mut proven = 0;
+    for (path, text) in rust_files("api/src") {
+        let allowed = HAND_PLACED_CHECKS
+            .iter()
+            .find(|(p, ..)| *p == path)
+            .map_or(0, |(_, n, _)| *n);
+        let mut by_hand = Vec::new();
+        for (n, line) in code_lines(&text) {
+            if line.contains(".require(") || line.contains(".require_anywhere(") {
+                by_hand.push(n);
+            }
+            if line.contains(".as_self(") && !AS_SELF.contains(&path.as_str()) {
+                offences.push(format!("{path}:{n}: a transaction without an action"));
+            }
+            for door in [".checked(", ".on_row(", ".load_checked(", "::permit"] {
+                proven += line.matches(door).count();
+            }
+        }
+        if by_hand.len() != allowed {
+            offences.push(format!(
+                "{path}: {} checks placed by hand at lines {by_hand:?}, {allowed} allowed",
+                by_hand.len()
+            ));
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "actions go in the call (see HAND_PLACED_CHECKS for the exceptions):\n{}",
+        offences.join("\n")
+    );
+    assert!(proven >= 60, "only {proven} calls name their action");
+}
+
+/// A row's permission target is built in one place, `store/src/targets.rs`.
+#[test]
+fn targets_are_built_in_one_place() {
+    let mut offences = Vec::new();
+    for dir in ["api/src", "store/src", "worker/src"] {
+        for (path, text) in rust_files(dir) {
+            if path == "store/src/targets.rs" {
+                continue;
+            }
+            for (n, line) in code_lines(&text) {
+                if line.contains("fn ") && line.contains("-> Target") {
+                    offences.push(format!("{path}:{n}"));
+                }
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "target builders belong in store/src/targets.rs; found:\n{}",
+        offences.join("\n")
+    );
 }

@@ -1,6 +1,6 @@
 //! The `Caller` extractor: the request's credential, cryptographically checked.
 //! The database check (session alive, user enabled, grants) happens in the
-//! request's transaction, see [`crate::state::AppState::run`]. Missing or
+//! request's transaction, see [`crate::state::AppState::checked`]. Missing or
 //! invalid credentials are a 401 here, never a silent anonymous caller.
 
 use std::future::{Ready, ready};

@@ -175,7 +175,7 @@ pub async fn refresh(state: Data<AppState>, body: Json<RefreshRequest>) -> ApiRe
 #[post("/auth/logout")]
 pub async fn logout(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     state
-        .run(caller, |c, p| {
+        .as_self(caller, |c, p| {
             Box::pin(async move {
                 match p.actor {
                     Actor::User { session_id, .. } => {
@@ -200,7 +200,7 @@ pub async fn logout(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResp
 #[get("/me")]
 pub async fn me(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let view = state
-        .run(caller, |c, p| {
+        .as_self(caller, |c, p| {
             Box::pin(async move {
                 let user = staff::get_user(c, p.accountable_user()).await?;
                 let (kind, api_key_id, username, display_name) = match p.actor {

@@ -14,7 +14,6 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use onegrid_domain::mediation::{Level, Status};
 use onegrid_domain::permissions::Area;
-use onegrid_domain::permissions::Target;
 use uuid::Uuid;
 
 use crate::crypto::{FieldKeys, Slot};
@@ -52,14 +51,6 @@ pub struct Dispute {
 }
 
 impl Dispute {
-    /// Where the dispute sits in the hierarchy (its grid if it has one).
-    pub fn target(&self) -> Target {
-        match self.grid_id {
-            Some(g) => Target::grid(self.district_id, self.street_id, self.community_id, g),
-            None => Target::community(self.district_id, self.street_id, self.community_id),
-        }
-    }
-
     pub fn level(&self) -> Level {
         Level::parse(&self.level).unwrap_or(Level::Grid)
     }

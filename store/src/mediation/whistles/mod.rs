@@ -15,7 +15,6 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use onegrid_domain::mediation::{SummonsState, WhistleReason, Windows, report_in};
-use onegrid_domain::permissions::Target;
 use uuid::Uuid;
 
 use crate::db::Conn;
@@ -128,12 +127,6 @@ pub struct Whistle {
     pub version: i32,
 }
 
-impl Whistle {
-    pub fn target(&self) -> Target {
-        Target::street(self.district_id, self.street_id)
-    }
-}
-
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = summonses)]
 pub struct Summons {
@@ -164,14 +157,6 @@ pub struct Summons {
 }
 
 impl Summons {
-    /// The department's node: its staff reach it, and the street's admins.
-    pub fn target(&self) -> Target {
-        Target {
-            department: Some(self.department_id),
-            ..Target::street(self.district_id, self.street_id)
-        }
-    }
-
     pub fn state(&self) -> SummonsState {
         SummonsState::parse(&self.state).unwrap_or(SummonsState::Summoned)
     }
