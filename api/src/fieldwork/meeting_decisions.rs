@@ -79,7 +79,7 @@ pub async fn record_decision(
                     onegrid_store::platform::staff::get_user(c, body.owner_user_id)
                         .await
                         .map_err(reference("owner_user_id"))?;
-                    let mut filing = Filing::by_staff(
+                    let filing = Filing::by_staff(
                         Channel::Meeting,
                         body.category_id,
                         body.title,
@@ -103,10 +103,11 @@ pub async fn record_decision(
                         }
                         None => None,
                     };
-                    filing.links = finding
-                        .as_ref()
-                        .map(|f| vec![("patrol_finding", f.id)])
-                        .unwrap_or_default();
+                    // The item's case comes from the finding, when one is named.
+                    let filing = Filing {
+                        links: finding.iter().map(|f| ("patrol_finding", f.id)).collect(),
+                        ..filing
+                    };
                     let case = service::file(&st.keys, c, &p, filing, now).await?;
                     if let Some(f) = &finding
                         && !patrols::track(c, f, case.id).await?

@@ -35,8 +35,11 @@ pub const NOOP_QUEUE: &str = "noop";
 impl NewJob {
     /// A job of kind `K` due at `run_at`, in no tenant and without a unique key.
     pub fn of<K: JobKind>(payload: &K, run_at: DateTime<Utc>) -> StoreResult<NewJob> {
-        let payload = serde_json::to_value(payload)
-            .map_err(|_| StoreError::Check(format!("the payload of {}", K::NAME)))?;
+        // A payload that cannot be written is a defect, not a bad request:
+        // it surfaces as an internal error, never as a client's field.
+        let payload = serde_json::to_value(payload).map_err(|e| {
+            StoreError::Database(diesel::result::Error::SerializationError(Box::new(e)))
+        })?;
         Ok(NewJob {
             queue: K::QUEUE,
             kind: K::NAME,
