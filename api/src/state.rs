@@ -11,7 +11,7 @@ use onegrid_config::Config;
 use onegrid_domain::clock::Clock;
 use onegrid_domain::permissions::{Action, Target};
 use onegrid_store::idempotency::{self, Claim, Stored};
-use onegrid_store::targets::{self, Guarded, On};
+use onegrid_store::targets::{self, Guarded, Place};
 use onegrid_store::{Conn, Db, Principal, StoreError};
 
 use crate::cache::Cache;
@@ -113,9 +113,15 @@ impl AppState {
 
     /// Proves `action` on `on` and only then runs `f` with the proven target:
     /// the permission is part of the call, so no body runs unchecked. For
-    /// [`On::Anywhere`] the target is the caller's district, and the body
+    /// [`onegrid_store::targets::On::Anywhere`] the target is the caller's district, and the body
     /// filters its rows by the caller's area in SQL.
-    pub async fn checked<T, F>(&self, caller: Caller, action: Action, on: On, f: F) -> ApiResult<T>
+    pub async fn checked<T, F>(
+        &self,
+        caller: Caller,
+        action: Action,
+        on: impl Into<Place> + Send + 'static,
+        f: F,
+    ) -> ApiResult<T>
     where
         F: for<'c> FnOnce(&'c mut Conn, Principal, Target) -> BoxFuture<'c, ApiResult<T>>
             + Send
@@ -185,7 +191,7 @@ impl AppState {
     pub async fn create<F>(
         &self,
         caller: Caller,
-        (action, on): (Action, On),
+        (action, on): (Action, impl Into<Place> + Send + 'static),
         (key, hash): (IdempotencyKey, Vec<u8>),
         f: F,
     ) -> ApiResult<HttpResponse>
@@ -243,8 +249,19 @@ impl AppState {
 
 /// Proves `action` on a place: anywhere in the caller's reach, or on the
 /// place's target (which it returns; the caller's district for anywhere).
-async fn prove(c: &mut Conn, p: &Principal, action: Action, on: On) -> ApiResult<Target> {
-    match targets::resolve(c, p, on).await? {
+async fn prove(
+    c: &mut Conn,
+    p: &Principal,
+    action: Action,
+    place: impl Into<Place>,
+) -> ApiResult<Target> {
+    let place = place.into();
+    let resolved = targets::resolve(c, p, place.on).await;
+    let resolved = match place.field {
+        Some(field) => resolved.map_err(crate::http::error::reference(field))?,
+        None => resolved?,
+    };
+    match resolved {
         Some(target) => {
             p.require(action, &target)?;
             Ok(target)

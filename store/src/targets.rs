@@ -266,6 +266,30 @@ impl On {
     }
 }
 
+impl On {
+    /// The place as named by a field of the request body: one the caller
+    /// cannot see is a bad reference naming `field` (422), not a 404.
+    pub const fn named(self, field: &'static str) -> Place {
+        Place {
+            on: self,
+            field: Some(field),
+        }
+    }
+}
+
+/// A place with, when the request body names it, the body field naming it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub on: On,
+    pub field: Option<&'static str>,
+}
+
+impl From<On> for Place {
+    fn from(on: On) -> Place {
+        Place { on, field: None }
+    }
+}
+
 /// Resolves a place to its target: `None` for [`On::Anywhere`]. A place the
 /// caller cannot see is `NotFound`, as the row would be.
 pub async fn resolve(c: &mut Conn, p: &Principal, on: On) -> StoreResult<Option<Target>> {

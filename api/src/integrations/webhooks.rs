@@ -11,16 +11,16 @@ use chrono::{DateTime, Utc};
 use onegrid_domain::netguard::{self, Allowed};
 use onegrid_domain::permissions::{Action, area};
 use onegrid_domain::webhooks::EVENT_TYPES;
+use onegrid_store::StoreError;
 use onegrid_store::integrations::webhooks::{
     self as hooks, Attempt, Delivery, Endpoint, EndpointChange,
 };
-use onegrid_store::targets::{Guarded, On};
-use onegrid_store::{StoreError, registry::hierarchy};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
+use crate::http::error::{ApiError, ApiResult, Code, FieldError};
 use crate::http::{IfMatch, PageQuery, Paged, etag, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
@@ -145,28 +145,18 @@ pub async fn create_endpoint(
     let (now, keys) = (state.clock.now(), state.keys.clone());
     let secret = hooks::new_secret();
     let shown = secret.clone();
-    // A district endpoint is the district's; a street named in the body is
-    // checked once it is found (422 when it is not).
+    // A district endpoint is the district's; a street named in the body that
+    // the caller cannot see is a bad reference (422).
     let on = match body.street_id {
-        Some(_) => On::Anywhere,
-        None => On::District,
+        Some(s) => On::Street(s).named("street_id"),
+        None => On::District.into(),
     };
     let row = state
         .checked(caller, Action::WebhooksManage, on, move |c, p, _| {
             Box::pin(async move {
-                let street = match body.street_id {
-                    Some(s) => {
-                        let street = hierarchy::get_street(c, s)
-                            .await
-                            .map_err(reference("street_id"))?;
-                        p.require(Action::WebhooksManage, &street.target(p.district_id))?;
-                        Some(street.id)
-                    }
-                    None => None,
-                };
                 let new = hooks::NewEndpoint {
                     district_id: p.district_id,
-                    street_id: street,
+                    street_id: body.street_id,
                     url: body.url,
                     description: body.description,
                     event_types: body.event_types,

@@ -346,8 +346,8 @@ const HAND_PLACED_CHECKS: &[(&str, usize, &str)] = &[
     ),
     (
         "api/src/platform/users.rs",
-        3,
-        "an account is read by its owner, its street's readers, or (district staff) any staff reader; a new account's street",
+        2,
+        "an account is read by its owner, its street's readers, or (district staff) any staff reader",
     ),
     (
         "api/src/platform/api_keys.rs",
@@ -358,11 +358,6 @@ const HAND_PLACED_CHECKS: &[(&str, usize, &str)] = &[
         "api/src/platform/roles.rs",
         1,
         "the scope a role is granted in",
-    ),
-    (
-        "api/src/integrations/webhooks.rs",
-        1,
-        "the street a new endpoint listens to",
     ),
 ];
 
