@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod fieldwork;
+pub mod files;
 pub mod idempotency;
 pub mod integrations;
 pub mod ledgers;

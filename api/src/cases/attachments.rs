@@ -7,20 +7,18 @@ use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::Action;
-use onegrid_store::cases::{self, Attachment, blob_key};
+use onegrid_store::cases;
+use onegrid_store::files::{self, Shelf, StoredFile};
 use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::IdempotencyKey;
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::http::error::ApiResult;
 use crate::http::upload::hex;
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
-
-/// Attachments one case may hold.
-const MAX_PER_CASE: usize = 20;
 
 /// An attachment's record.
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,10 +34,10 @@ pub struct AttachmentView {
     pub uploaded_at: DateTime<Utc>,
 }
 
-fn attachment_view(a: &Attachment) -> AttachmentView {
+fn attachment_view(a: &StoredFile) -> AttachmentView {
     AttachmentView {
         id: a.id,
-        case_id: a.case_id,
+        case_id: a.owner_id,
         file_name: a.file_name.clone(),
         content_type: a.content_type.clone(),
         size_bytes: a.size_bytes,
@@ -85,58 +83,36 @@ pub async fn upload_attachment(
         &req,
         payload,
         q.into_inner().name,
-        "attachment",
-        "attachments",
+        Shelf::CaseAttachments,
         &permitted,
     )
     .await?;
-    let (name, declared, body, size, sha256) = (
-        upload.name,
-        upload.content_type,
-        upload.bytes,
-        upload.size,
-        upload.sha256,
-    );
-    let hash = crate::http::request_hash(&serde_json::json!((case_id, hex(&sha256), &name)));
+    let hash = crate::http::request_hash(&serde_json::json!((
+        case_id,
+        hex(&upload.sha256),
+        &upload.name
+    )));
     let st = state.clone();
-    let now = state.clock.now();
-    let on = On::Case(case_id);
     state
         .create(
             caller,
-            (Action::CaseWork, on),
+            (Action::CaseWork, On::Case(case_id)),
             (key, hash),
             move |c, p, _| {
                 Box::pin(async move {
                     let case = cases::get_case(c, case_id).await?;
-                    if cases::attachments_of(c, &case).await?.len() >= MAX_PER_CASE {
-                        return Err(ApiError::new(
-                            Code::Conflict,
-                            format!("a case holds at most {MAX_PER_CASE} attachments"),
-                        ));
-                    }
-                    let attachment = Attachment {
-                        street_id: case.street_id,
-                        id: Uuid::now_v7(),
-                        case_id: case.id,
-                        file_name: name,
-                        content_type: declared,
-                        size_bytes: size,
-                        sha256,
-                        uploaded_by: p.accountable_user(),
-                        uploaded_at: now,
-                    };
-                    let key = attachment.blob_key();
-                    crate::http::upload::keep(
+                    let file = crate::http::upload::shelve(
                         &st,
-                        &key,
-                        &body,
-                        cases::add_attachment(c, &attachment),
+                        c,
+                        Shelf::CaseAttachments,
+                        (case.street_id, case.id),
+                        upload,
+                        p.accountable_user(),
                     )
                     .await?;
                     Created::new(
-                        attachment_view(&attachment),
-                        format!("/api/v1/cases/{}/attachments/{}", case.id, attachment.id),
+                        attachment_view(&file),
+                        format!("/api/v1/cases/{}/attachments/{}", case.id, file.id),
                         None,
                     )
                 })
@@ -161,7 +137,11 @@ pub async fn list_attachments(
             caller,
             Action::CaseRead,
             move |c| Box::pin(cases::get_case(c, case_id)),
-            move |c, _, case| Box::pin(async move { Ok(cases::attachments_of(c, &case).await?) }),
+            move |c, _, case| {
+                Box::pin(async move {
+                    Ok(files::of(c, Shelf::CaseAttachments, &[case.street_id], &[case.id]).await?)
+                })
+            },
         )
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(attachment_view).collect::<Vec<_>>()))
@@ -179,23 +159,13 @@ pub async fn download_attachment(
     ids: Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (case_id, attachment_id) = ids.into_inner();
-    let attachment = state
-        .on_row(
-            caller,
-            Action::CaseRead,
-            move |c| Box::pin(cases::get_case(c, case_id)),
-            move |c, _, case| {
-                Box::pin(async move { Ok(cases::get_attachment(c, &case, attachment_id).await?) })
-            },
-        )
-        .await?;
-    let key = blob_key(attachment.street_id, attachment.case_id, attachment.id);
-    crate::http::upload::serve(
+    crate::http::upload::download(
         &state,
-        &key,
-        &attachment.sha256,
-        &attachment.content_type,
-        &attachment.file_name,
+        caller,
+        (Action::CaseRead, Shelf::CaseAttachments),
+        move |c| Box::pin(cases::get_case(c, case_id)),
+        |case| (case.street_id, case.id),
+        attachment_id,
     )
     .await
 }

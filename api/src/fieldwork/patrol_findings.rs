@@ -3,22 +3,24 @@
 
 use crate::http::input::Json;
 use crate::http::input::Query;
+use crate::http::upload::Incoming;
 use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, post};
 use chrono::NaiveDate;
 use onegrid_domain::permissions::Action;
-use onegrid_store::fieldwork::patrols::{self, NewFinding, NewVisit, Photo};
+use onegrid_store::fieldwork::patrols::{self, NewFinding, NewVisit};
+use onegrid_store::files::Shelf;
 use onegrid_store::registry::households;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::patrol_views::{
-    FindingView, PhotoView, VisitView, finding_log, finding_view, own, visit_view,
+    FindingView, PhotoView, VisitView, finding_log, finding_view, own, photo_view, photos_of,
+    visit_view,
 };
 use crate::cases::service::{self, Filing};
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
-use crate::http::upload::hex;
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 use onegrid_domain::channels::Channel;
@@ -199,68 +201,27 @@ pub async fn add_photo(
             |_, p, log| Box::pin(async move { own(&p, &log) }),
         )
         .await?;
-    let permitted = crate::http::permit_row(&state, &caller, Action::PatrolKeep, move |c| {
-        Box::pin(finding_log(c, id))
-    })
-    .await?;
-    let upload = crate::http::upload::read(
-        &state,
-        &req,
+    let incoming = Incoming {
+        req,
         payload,
-        q.into_inner().name,
-        "photo",
-        "photos",
-        &permitted,
+        name: q.into_inner().name,
+    };
+    let photo = crate::http::upload::attach(
+        &state,
+        caller,
+        (Action::PatrolKeep, Shelf::FindingPhotos),
+        incoming,
+        move |c| Box::pin(finding_log(c, id)),
+        move |c, p, log| {
+            Box::pin(async move {
+                own(p, &log)?;
+                let finding = patrols::get_finding(c, id).await?;
+                Ok((finding.street_id, finding.id))
+            })
+        },
     )
     .await?;
-    let now = state.clock.now();
-    let st = state.clone();
-    let photo = state
-        .on_row(
-            caller,
-            Action::PatrolKeep,
-            move |c| Box::pin(finding_log(c, id)),
-            move |c, p, log| {
-                Box::pin(async move {
-                    own(&p, &log)?;
-                    let finding = patrols::get_finding(c, id).await?;
-                    if patrols::photos(c, &[finding.id]).await?.len() >= 10 {
-                        return Err(ApiError::new(
-                            Code::Conflict,
-                            "a finding holds at most 10 photos",
-                        ));
-                    }
-                    let photo = Photo {
-                        street_id: finding.street_id,
-                        id: Uuid::now_v7(),
-                        finding_id: finding.id,
-                        file_name: upload.name,
-                        content_type: upload.content_type,
-                        size_bytes: upload.size,
-                        sha256: upload.sha256,
-                        uploaded_by: p.accountable_user(),
-                        uploaded_at: now,
-                    };
-                    crate::http::upload::keep(
-                        &st,
-                        &photo.blob_key(),
-                        &upload.bytes,
-                        patrols::add_photo(c, &photo),
-                    )
-                    .await?;
-                    Ok(photo)
-                })
-            },
-        )
-        .await?;
-    Ok(HttpResponse::Created().json(PhotoView {
-        id: photo.id,
-        file_name: photo.file_name,
-        content_type: photo.content_type,
-        size_bytes: photo.size_bytes,
-        sha256: hex(&photo.sha256),
-        uploaded_at: photo.uploaded_at,
-    }))
+    Ok(HttpResponse::Created().json(photo_view(&photo)))
 }
 
 /// The case a finding becomes.
@@ -343,7 +304,7 @@ pub async fn finding_to_case(
                         ));
                     }
                     let tracked = patrols::get_finding(c, finding.id).await?;
-                    let photos = patrols::photos(c, &[tracked.id]).await?;
+                    let photos = photos_of(c, &tracked).await?;
                     Ok(finding_view(tracked, &photos))
                 })
             },

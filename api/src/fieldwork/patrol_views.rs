@@ -3,7 +3,8 @@
 //! its keeper writes a log.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use onegrid_store::fieldwork::patrols::{self, Finding, Log, Photo, Visit};
+use onegrid_store::fieldwork::patrols::{self, Finding, Log, Visit};
+use onegrid_store::files::{self, Shelf, StoredFile};
 use onegrid_store::{Conn, Principal, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -83,22 +84,31 @@ pub(crate) fn visit_view(v: Visit) -> VisitView {
     }
 }
 
-pub(crate) fn finding_view(f: Finding, photos: &[Photo]) -> FindingView {
+pub(crate) fn photo_view(p: &StoredFile) -> PhotoView {
+    PhotoView {
+        id: p.id,
+        file_name: p.file_name.clone(),
+        content_type: p.content_type.clone(),
+        size_bytes: p.size_bytes,
+        sha256: hex(&p.sha256),
+        uploaded_at: p.uploaded_at,
+    }
+}
+
+/// The photos of a finding.
+pub(crate) async fn photos_of(c: &mut Conn, f: &Finding) -> ApiResult<Vec<StoredFile>> {
+    Ok(files::of(c, Shelf::FindingPhotos, &[f.street_id], &[f.id]).await?)
+}
+
+pub(crate) fn finding_view(f: Finding, photos: &[StoredFile]) -> FindingView {
     FindingView {
         id: f.id,
         log_id: f.log_id,
         location: f.lon.zip(f.lat).map(|(lon, lat)| Point { lon, lat }),
         photos: photos
             .iter()
-            .filter(|p| p.finding_id == f.id)
-            .map(|p| PhotoView {
-                id: p.id,
-                file_name: p.file_name.clone(),
-                content_type: p.content_type.clone(),
-                size_bytes: p.size_bytes,
-                sha256: hex(&p.sha256),
-                uploaded_at: p.uploaded_at,
-            })
+            .filter(|p| p.owner_id == f.id)
+            .map(photo_view)
             .collect(),
         description: f.description,
         address: f.address,
@@ -120,8 +130,9 @@ pub(crate) async fn log_views(c: &mut Conn, logs: Vec<Log>) -> ApiResult<Vec<Log
     }
     let visits = patrols::visits(c, &logs).await?;
     let findings = patrols::findings(c, &logs).await?;
-    let ids: Vec<Uuid> = findings.iter().map(|f| f.id).collect();
-    let photos = patrols::photos(c, &ids).await?;
+    let (streets, ids): (Vec<Uuid>, Vec<Uuid>) =
+        findings.iter().map(|f| (f.street_id, f.id)).unzip();
+    let photos = files::of(c, Shelf::FindingPhotos, &streets, &ids).await?;
     Ok(logs
         .into_iter()
         .map(|log| LogView {

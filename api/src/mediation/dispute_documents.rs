@@ -5,14 +5,15 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use onegrid_domain::permissions::Action;
-use onegrid_store::StoreError;
-use onegrid_store::mediation::disputes::{self, Document};
+use onegrid_store::files::Shelf;
+use onegrid_store::mediation::disputes;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::dispute_views::{DocumentView, document_view};
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::http::error::ApiResult;
+use crate::http::upload::Incoming;
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 
@@ -41,62 +42,24 @@ pub async fn upload_document(
     payload: Payload,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let permitted = crate::http::permit_row(&state, &caller, Action::DisputeRecord, move |c| {
-        Box::pin(disputes::get(c, id))
-    })
-    .await?;
-    let upload = crate::http::upload::read(
-        &state,
-        &req,
+    let incoming = Incoming {
+        req,
         payload,
-        q.into_inner().name,
-        "agreement",
-        "documents",
-        &permitted,
+        name: q.into_inner().name,
+    };
+    let doc = crate::http::upload::attach(
+        &state,
+        caller,
+        (Action::DisputeRecord, Shelf::DisputeDocuments),
+        incoming,
+        move |c| Box::pin(disputes::get(c, id)),
+        |_, _, d| Box::pin(async move { Ok((d.street_id, d.id)) }),
     )
     .await?;
-    let now = state.clock.now();
-    let st = state.clone();
-    let doc = state
-        .on_row(
-            caller,
-            Action::DisputeRecord,
-            move |c| Box::pin(disputes::get(c, id)),
-            move |c, p, d| {
-                Box::pin(async move {
-                    if disputes::documents(c, &d).await?.len() >= 20 {
-                        return Err(ApiError::new(
-                            Code::Conflict,
-                            "a dispute holds at most 20 documents",
-                        ));
-                    }
-                    let doc = Document {
-                        street_id: d.street_id,
-                        id: Uuid::now_v7(),
-                        dispute_id: d.id,
-                        file_name: upload.name,
-                        content_type: upload.content_type,
-                        size_bytes: upload.size,
-                        sha256: upload.sha256,
-                        uploaded_by: p.accountable_user(),
-                        uploaded_at: now,
-                    };
-                    crate::http::upload::keep(
-                        &st,
-                        &doc.blob_key(),
-                        &upload.bytes,
-                        disputes::add_document(c, &doc),
-                    )
-                    .await?;
-                    Ok(doc)
-                })
-            },
-        )
-        .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             "location",
-            format!("/api/v1/disputes/{}/documents/{}", doc.dispute_id, doc.id),
+            format!("/api/v1/disputes/{}/documents/{}", doc.owner_id, doc.id),
         ))
         .json(document_view(&doc)))
 }
@@ -112,28 +75,13 @@ pub async fn download_document(
     ids: Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (id, document_id) = ids.into_inner();
-    let doc = state
-        .on_row(
-            caller,
-            Action::DisputeRead,
-            move |c| Box::pin(disputes::get(c, id)),
-            move |c, _, d| {
-                Box::pin(async move {
-                    disputes::documents(c, &d)
-                        .await?
-                        .into_iter()
-                        .find(|x| x.id == document_id)
-                        .ok_or_else(|| StoreError::NotFound.into())
-                })
-            },
-        )
-        .await?;
-    crate::http::upload::serve(
+    crate::http::upload::download(
         &state,
-        &doc.blob_key(),
-        &doc.sha256,
-        &doc.content_type,
-        &doc.file_name,
+        caller,
+        (Action::DisputeRead, Shelf::DisputeDocuments),
+        move |c| Box::pin(disputes::get(c, id)),
+        |d| (d.street_id, d.id),
+        document_id,
     )
     .await
 }

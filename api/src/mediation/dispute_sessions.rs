@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use onegrid_domain::mediation::Referral;
 use onegrid_domain::permissions::Action;
 use onegrid_store::StoreError;
+use onegrid_store::files::{self, Shelf};
 use onegrid_store::mediation::disputes::{self, NewSession};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -124,7 +125,7 @@ pub async fn record_session(
                 Box::pin(async move {
                     let version = if_match.version()?;
                     if let Some(doc) = body.agreement_document_id
-                        && !disputes::documents(c, &d)
+                        && !files::of(c, Shelf::DisputeDocuments, &[d.street_id], &[d.id])
                             .await?
                             .iter()
                             .any(|x| x.id == doc)

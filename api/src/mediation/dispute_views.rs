@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::masking::{mask_name, mask_phone};
-use onegrid_store::mediation::disputes::{self, Dispute, Document, FollowUp, Party, Session};
+use onegrid_store::files::{self, Shelf, StoredFile};
+use onegrid_store::mediation::disputes::{self, Dispute, FollowUp, Party, Session};
 use onegrid_store::{Conn, Principal};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -182,7 +183,7 @@ fn follow_up_view(f: FollowUp) -> FollowUpView {
     }
 }
 
-pub(crate) fn document_view(d: &Document) -> DocumentView {
+pub(crate) fn document_view(d: &StoredFile) -> DocumentView {
     DocumentView {
         id: d.id,
         file_name: d.file_name.clone(),
@@ -202,7 +203,7 @@ pub(crate) async fn detail(
 ) -> ApiResult<DisputeView> {
     let parties = disputes::parties(c, &d).await?;
     let sessions = disputes::sessions(c, &d).await?;
-    let documents = disputes::documents(c, &d).await?;
+    let documents = files::of(c, Shelf::DisputeDocuments, &[d.street_id], &[d.id]).await?;
     let follow_ups = disputes::follow_ups(c, &d).await?;
     Ok(DisputeView {
         id: d.id,

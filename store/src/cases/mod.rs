@@ -3,7 +3,6 @@
 //! stops, and the work lists.
 
 pub mod appointments;
-mod attachments;
 pub mod calendar_years;
 mod clocks;
 pub mod deadlines;
@@ -14,7 +13,6 @@ pub mod setup;
 mod steps;
 mod work_lists;
 
-pub use attachments::{Attachment, add_attachment, attachments_of, blob_key, get_attachment};
 pub use clocks::{CaseClock, clocks_of, sla_job_key};
 pub use events::{CaseEvent, NewEvent, append_event, events_of, links_of};
 pub use filing::{Clocks, NewCase, file_case};

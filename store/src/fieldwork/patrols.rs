@@ -13,9 +13,7 @@ use uuid::Uuid;
 
 use crate::db::Conn;
 use crate::error::StoreResult;
-use crate::schema::{
-    notifications, patrol_findings, patrol_logs, patrol_missing, patrol_photos, patrol_visits,
-};
+use crate::schema::{notifications, patrol_findings, patrol_logs, patrol_missing, patrol_visits};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = patrol_logs)]
@@ -62,27 +60,6 @@ pub struct Finding {
     pub address: Option<String>,
     pub case_id: Option<Uuid>,
     pub at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = patrol_photos)]
-pub struct Photo {
-    pub street_id: Uuid,
-    pub id: Uuid,
-    pub finding_id: Uuid,
-    pub file_name: String,
-    pub content_type: String,
-    pub size_bytes: i32,
-    pub sha256: Vec<u8>,
-    pub uploaded_by: Uuid,
-    pub uploaded_at: DateTime<Utc>,
-}
-
-impl Photo {
-    /// Ids only, as the blob store requires.
-    pub fn blob_key(&self) -> String {
-        format!("{}/{}/{}", self.street_id, self.finding_id, self.id)
-    }
 }
 
 /// A day's log to open (or the fields to change on it).
@@ -330,33 +307,6 @@ pub async fn track(conn: &mut Conn, f: &Finding, case_id: Uuid) -> StoreResult<b
     .execute(conn)
     .await?;
     Ok(n == 1)
-}
-
-pub async fn add_photo(conn: &mut Conn, p: &Photo) -> StoreResult<()> {
-    diesel::insert_into(patrol_photos::table)
-        .values((
-            patrol_photos::street_id.eq(p.street_id),
-            patrol_photos::id.eq(p.id),
-            patrol_photos::finding_id.eq(p.finding_id),
-            patrol_photos::file_name.eq(&p.file_name),
-            patrol_photos::content_type.eq(&p.content_type),
-            patrol_photos::size_bytes.eq(p.size_bytes),
-            patrol_photos::sha256.eq(&p.sha256),
-            patrol_photos::uploaded_by.eq(p.uploaded_by),
-            patrol_photos::uploaded_at.eq(p.uploaded_at),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn photos(conn: &mut Conn, findings: &[Uuid]) -> StoreResult<Vec<Photo>> {
-    Ok(patrol_photos::table
-        .filter(patrol_photos::finding_id.eq_any(findings))
-        .select(Photo::as_select())
-        .order(patrol_photos::id)
-        .load(conn)
-        .await?)
 }
 
 /// One worker's patrol coverage in a period.

@@ -5,9 +5,7 @@
 
 mod sessions;
 
-pub use sessions::{
-    NewSession, add_document, complete_follow_up, documents, follow_ups, record_session, sessions,
-};
+pub use sessions::{NewSession, complete_follow_up, follow_ups, record_session, sessions};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -21,8 +19,7 @@ use crate::db::Conn;
 use crate::error::{StoreError, StoreResult};
 use crate::page::{Page, PageRequest};
 use crate::schema::{
-    dispute_documents, dispute_events, dispute_follow_ups, dispute_parties, disputes,
-    mediation_sessions,
+    dispute_events, dispute_follow_ups, dispute_parties, disputes, mediation_sessions,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -108,28 +105,6 @@ pub struct Event {
     pub actor_id: Uuid,
     pub data: serde_json::Value,
     pub at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = dispute_documents)]
-pub struct Document {
-    pub street_id: Uuid,
-    pub id: Uuid,
-    pub dispute_id: Uuid,
-    pub file_name: String,
-    pub content_type: String,
-    pub size_bytes: i32,
-    pub sha256: Vec<u8>,
-    pub uploaded_by: Uuid,
-    pub uploaded_at: DateTime<Utc>,
-}
-
-impl Document {
-    pub fn blob_key(&self) -> String {
-        // Ids only (all the blob store allows); a dispute's id never
-        // collides with a case's.
-        format!("{}/{}/{}", self.street_id, self.dispute_id, self.id)
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

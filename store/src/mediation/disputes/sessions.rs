@@ -7,39 +7,10 @@ use diesel_async::RunQueryDsl;
 use onegrid_domain::mediation::{FOLLOW_UP_DAYS, Status};
 use uuid::Uuid;
 
-use super::{Dispute, Document, FollowUp, NewEvent, Refused, Session, append_event};
+use super::{Dispute, FollowUp, NewEvent, Refused, Session, append_event};
 use crate::db::Conn;
 use crate::error::StoreResult;
-use crate::schema::{dispute_documents, dispute_follow_ups, disputes, mediation_sessions};
-
-/// Records a document of a dispute (bytes already in the blob store).
-pub async fn add_document(conn: &mut Conn, doc: &Document) -> StoreResult<()> {
-    diesel::insert_into(dispute_documents::table)
-        .values((
-            dispute_documents::street_id.eq(doc.street_id),
-            dispute_documents::id.eq(doc.id),
-            dispute_documents::dispute_id.eq(doc.dispute_id),
-            dispute_documents::file_name.eq(&doc.file_name),
-            dispute_documents::content_type.eq(&doc.content_type),
-            dispute_documents::size_bytes.eq(doc.size_bytes),
-            dispute_documents::sha256.eq(&doc.sha256),
-            dispute_documents::uploaded_by.eq(doc.uploaded_by),
-            dispute_documents::uploaded_at.eq(doc.uploaded_at),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn documents(conn: &mut Conn, d: &Dispute) -> StoreResult<Vec<Document>> {
-    Ok(dispute_documents::table
-        .filter(dispute_documents::street_id.eq(d.street_id))
-        .filter(dispute_documents::dispute_id.eq(d.id))
-        .select(Document::as_select())
-        .order(dispute_documents::id)
-        .load(conn)
-        .await?)
-}
+use crate::schema::{dispute_follow_ups, disputes, mediation_sessions};
 
 /// A session to record.
 #[derive(Debug, Clone)]
