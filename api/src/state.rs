@@ -93,8 +93,9 @@ impl AppState {
     /// Runs `f` in one transaction scoped to the caller, after checking the
     /// caller's session (or API key) and loading today's grants. Only for what
     /// any signed-in caller may do with their own things (their session,
-    /// account and notifications); everything else goes through [`Self::checked`],
-    /// [`Self::on_row`], [`Self::load_checked`] or [`Self::create`], which name the action.
+    /// account and notifications); everything else goes through
+    /// [`Self::checked`], [`Self::proven`], [`Self::on_row`],
+    /// [`Self::load_checked`] or [`Self::create`], which name the action.
     pub async fn as_self<T, F>(&self, caller: Caller, f: F) -> ApiResult<T>
     where
         F: for<'c> FnOnce(&'c mut Conn, Principal) -> BoxFuture<'c, ApiResult<T>> + Send,
@@ -133,6 +134,26 @@ impl AppState {
                 let target = prove(c, &p, action, on).await?;
                 f(c, p, target).await
             })
+        })
+        .await
+    }
+
+    /// Proves `action` on `on`, then awaits the one store call `call`
+    /// makes: the door of a plain read (a list, a count, a row by the key the
+    /// place proves) or write that needs neither the principal nor the target.
+    pub async fn proven<T, L>(
+        &self,
+        caller: Caller,
+        action: Action,
+        on: impl Into<Place> + Send + 'static,
+        call: L,
+    ) -> ApiResult<T>
+    where
+        L: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.checked(caller, action, on, move |c, _, _| {
+            Box::pin(async move { Ok(call(c).await?) })
         })
         .await
     }

@@ -390,12 +390,9 @@ fn check_category_parts(
 #[get("/case-categories")]
 pub async fn list_categories(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let rows = state
-        .checked(
-            caller,
-            Action::CaseSetupRead,
-            On::Anywhere,
-            move |c, _, _| Box::pin(async move { Ok(setup::list_categories(c).await?) }),
-        )
+        .proven(caller, Action::CaseSetupRead, On::Anywhere, move |c| {
+            Box::pin(async move { setup::list_categories(c).await })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(category_view).collect::<Vec<_>>()))
 }

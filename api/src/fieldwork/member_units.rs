@@ -129,12 +129,9 @@ pub async fn list_member_units(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let units = state
-        .checked(
-            caller,
-            Action::MeetingRead,
-            On::Community(id),
-            move |c, _, _| Box::pin(async move { Ok(meetings::member_units(c, id).await?) }),
-        )
+        .proven(caller, Action::MeetingRead, On::Community(id), move |c| {
+            Box::pin(async move { meetings::member_units(c, id).await })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(units.into_iter().map(unit_view).collect::<Vec<_>>()))
 }

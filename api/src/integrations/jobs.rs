@@ -99,8 +99,8 @@ pub async fn list_jobs(
         queue: q.queue,
     };
     let rows = state
-        .checked(caller, Action::JobsManage, On::District, move |c, _, _| {
-            Box::pin(async move { Ok(jobs::list(c, &filter, &page).await?) })
+        .proven(caller, Action::JobsManage, On::District, move |c| {
+            Box::pin(async move { jobs::list(c, &filter, &page).await })
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, view)))

@@ -109,12 +109,9 @@ pub async fn list_schedules(
 ) -> ApiResult<HttpResponse> {
     let page = q.request()?;
     let rows = state
-        .checked(
-            caller,
-            Action::SchedulesManage,
-            On::District,
-            move |c, _, _| Box::pin(async move { Ok(schedules::list(c, &page).await?) }),
-        )
+        .proven(caller, Action::SchedulesManage, On::District, move |c| {
+            Box::pin(async move { schedules::list(c, &page).await })
+        })
         .await?;
     let items = rows
         .items

@@ -104,8 +104,8 @@ pub async fn template(
     let id = id.into_inner();
     let format = q.format.unwrap_or(Format::Xlsx);
     let t = state
-        .checked(caller, Action::LedgerWrite, On::Anywhere, move |c, _, _| {
-            Box::pin(async move { Ok(ledgers::get_type(c, id).await?) })
+        .proven(caller, Action::LedgerWrite, On::Anywhere, move |c| {
+            Box::pin(async move { ledgers::get_type(c, id).await })
         })
         .await?;
     let bytes =

@@ -184,8 +184,8 @@ pub async fn list_ledger_types(
 ) -> ApiResult<HttpResponse> {
     let page = page.request()?;
     let rows = state
-        .checked(caller, Action::LedgerRead, On::Anywhere, move |c, _, _| {
-            Box::pin(async move { Ok(ledgers::list_types(c, &page).await?) })
+        .proven(caller, Action::LedgerRead, On::Anywhere, move |c| {
+            Box::pin(async move { ledgers::list_types(c, &page).await })
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, |t| LedgerTypeView::from(&t))))
@@ -280,8 +280,8 @@ pub async fn get_ledger_type(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let t = state
-        .checked(caller, Action::LedgerRead, On::Anywhere, move |c, _, _| {
-            Box::pin(async move { Ok(ledgers::get_type(c, id).await?) })
+        .proven(caller, Action::LedgerRead, On::Anywhere, move |c| {
+            Box::pin(async move { ledgers::get_type(c, id).await })
         })
         .await?;
     Ok(ok_with_etag(&LedgerTypeView::from(&t), t.version))

@@ -102,8 +102,8 @@ pub async fn list_audit_log(
     };
     let on = On::street_or_anywhere(filter.street_id);
     let rows = state
-        .checked(caller, Action::AuditRead, on, move |c, _, _| {
-            Box::pin(async move { Ok(audit::list(c, &filter, &page).await?) })
+        .proven(caller, Action::AuditRead, on, move |c| {
+            Box::pin(async move { audit::list(c, &filter, &page).await })
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, AuditEntryView::from)))

@@ -175,8 +175,8 @@ pub async fn list_users(
     .request()?;
     let street = filter.street_id;
     let rows = state
-        .checked(caller, Action::StaffRead, On::Anywhere, move |c, _, _| {
-            Box::pin(async move { Ok(staff::list_users(c, street, &page).await?) })
+        .proven(caller, Action::StaffRead, On::Anywhere, move |c| {
+            Box::pin(async move { staff::list_users(c, street, &page).await })
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, UserView::from)))

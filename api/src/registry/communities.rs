@@ -77,12 +77,12 @@ pub async fn list_communities(
     let street_id = id.into_inner();
     let page = page.request()?;
     let rows = state
-        .checked(
+        .proven(
             caller,
             Action::HierarchyRead,
             On::Street(street_id),
-            move |c, _, _| {
-                Box::pin(async move { Ok(hierarchy::list_communities(c, street_id, &page).await?) })
+            move |c| {
+                Box::pin(async move { hierarchy::list_communities(c, street_id, &page).await })
             },
         )
         .await?;

@@ -79,12 +79,9 @@ pub async fn list_departments(
 ) -> ApiResult<HttpResponse> {
     let page = page.request()?;
     let rows = state
-        .checked(
-            caller,
-            Action::DepartmentRead,
-            On::Anywhere,
-            move |c, _, _| Box::pin(async move { Ok(departments::list(c, &page).await?) }),
-        )
+        .proven(caller, Action::DepartmentRead, On::Anywhere, move |c| {
+            Box::pin(async move { departments::list(c, &page).await })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, DepartmentView::from)))
 }
@@ -137,12 +134,9 @@ pub async fn get_department(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let d = state
-        .checked(
-            caller,
-            Action::DepartmentRead,
-            On::Anywhere,
-            move |c, _, _| Box::pin(async move { Ok(departments::get(c, id).await?) }),
-        )
+        .proven(caller, Action::DepartmentRead, On::Anywhere, move |c| {
+            Box::pin(async move { departments::get(c, id).await })
+        })
         .await?;
     let version = d.version;
     Ok(ok_with_etag(&DepartmentView::from(d), version))

@@ -110,13 +110,11 @@ pub async fn list_grids(
     let community_id = id.into_inner();
     let page = page.request()?;
     let rows = state
-        .checked(
+        .proven(
             caller,
             Action::HierarchyRead,
             On::Community(community_id),
-            move |c, _, _| {
-                Box::pin(async move { Ok(hierarchy::list_grids(c, community_id, &page).await?) })
-            },
+            move |c| Box::pin(async move { hierarchy::list_grids(c, community_id, &page).await }),
         )
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, GridView::from)))

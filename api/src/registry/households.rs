@@ -189,14 +189,9 @@ pub async fn list_buildings(
 ) -> ApiResult<HttpResponse> {
     let grid_id = id.into_inner();
     let rows = state
-        .checked(
-            caller,
-            Action::RegistryRead,
-            On::Grid(grid_id),
-            move |c, _, _| {
-                Box::pin(async move { Ok(households::list_buildings(c, grid_id).await?) })
-            },
-        )
+        .proven(caller, Action::RegistryRead, On::Grid(grid_id), move |c| {
+            Box::pin(async move { households::list_buildings(c, grid_id).await })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(BuildingView::from).collect::<Vec<_>>()))
 }
@@ -255,13 +250,11 @@ pub async fn list_units(
 ) -> ApiResult<HttpResponse> {
     let building_id = id.into_inner();
     let rows = state
-        .checked(
+        .proven(
             caller,
             Action::RegistryRead,
             On::Building(building_id),
-            move |c, _, _| {
-                Box::pin(async move { Ok(households::list_units(c, building_id).await?) })
-            },
+            move |c| Box::pin(async move { households::list_units(c, building_id).await }),
         )
         .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(UnitView::from).collect::<Vec<_>>()))
@@ -316,14 +309,9 @@ pub async fn list_dwellings(
 ) -> ApiResult<HttpResponse> {
     let unit_id = id.into_inner();
     let rows = state
-        .checked(
-            caller,
-            Action::RegistryRead,
-            On::Unit(unit_id),
-            move |c, _, _| {
-                Box::pin(async move { Ok(households::list_dwellings(c, unit_id).await?) })
-            },
-        )
+        .proven(caller, Action::RegistryRead, On::Unit(unit_id), move |c| {
+            Box::pin(async move { households::list_dwellings(c, unit_id).await })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(DwellingView::from).collect::<Vec<_>>()))
 }
@@ -395,14 +383,9 @@ pub async fn list_households(
     let grid_id = id.into_inner();
     let page = page.request()?;
     let rows = state
-        .checked(
-            caller,
-            Action::RegistryRead,
-            On::Grid(grid_id),
-            move |c, _, _| {
-                Box::pin(async move { Ok(households::list_households(c, grid_id, &page).await?) })
-            },
-        )
+        .proven(caller, Action::RegistryRead, On::Grid(grid_id), move |c| {
+            Box::pin(async move { households::list_households(c, grid_id, &page).await })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, |h| household_view(h, None))))
 }

@@ -310,14 +310,9 @@ pub async fn list_residents(
     let grid_id = id.into_inner();
     let page = page.request()?;
     let rows = state
-        .checked(
-            caller,
-            Action::RegistryRead,
-            On::Grid(grid_id),
-            move |c, _, _| {
-                Box::pin(async move { Ok(households::list_residents(c, grid_id, &page).await?) })
-            },
-        )
+        .proven(caller, Action::RegistryRead, On::Grid(grid_id), move |c| {
+            Box::pin(async move { households::list_residents(c, grid_id, &page).await })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, |r| view(&state, &r))))
 }

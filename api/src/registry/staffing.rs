@@ -96,14 +96,9 @@ pub async fn list_grid_staff(
     let on = parse_day("on", filter.on.as_deref())
         .map_err(|e| ApiError::new(Code::InvalidParameter, e.detail))?;
     let rows = state
-        .checked(
-            caller,
-            Action::HierarchyRead,
-            On::Grid(grid_id),
-            move |c, _, _| {
-                Box::pin(async move { Ok(staff::list_grid_staff(c, grid_id, on).await?) })
-            },
-        )
+        .proven(caller, Action::HierarchyRead, On::Grid(grid_id), move |c| {
+            Box::pin(async move { staff::list_grid_staff(c, grid_id, on).await })
+        })
         .await?;
     let views: ApiResult<Vec<_>> = rows.into_iter().map(GridAssignmentView::from_row).collect();
     Ok(HttpResponse::Ok().json(views?))
@@ -201,13 +196,11 @@ pub async fn end_grid_assignment(
     let id = id.into_inner();
     let today = state.clock.today();
     let row = state
-        .checked(
+        .proven(
             caller,
             Action::GridStaffAssign,
             On::GridAssignment(id),
-            move |c, _, _| {
-                Box::pin(async move { Ok(staff::end_grid_assignment(c, id, today).await?) })
-            },
+            move |c| Box::pin(async move { staff::end_grid_assignment(c, id, today).await }),
         )
         .await?;
     Ok(HttpResponse::Ok().json(GridAssignmentView::from_row(row)?))

@@ -77,12 +77,9 @@ pub async fn list_streets(
 ) -> ApiResult<HttpResponse> {
     let page = page.request()?;
     let rows = state
-        .checked(
-            caller,
-            Action::HierarchyRead,
-            On::Anywhere,
-            move |c, _, _| Box::pin(async move { Ok(hierarchy::list_streets(c, &page).await?) }),
-        )
+        .proven(caller, Action::HierarchyRead, On::Anywhere, move |c| {
+            Box::pin(async move { hierarchy::list_streets(c, &page).await })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, StreetView::from)))
 }

@@ -304,7 +304,7 @@ fn the_principal_and_its_checks_live_in_the_domain() {
 
 /// Checks placed by hand inside a handler's body, with how many and why: the
 /// rest of the API names its action in the call that opens the transaction
-/// (`checked`, `on_row`, `load_checked`, `create`), which proves it first.
+/// (`checked`, `proven`, `on_row`, `load_checked`, `create`), which proves it first.
 /// What is left is a second place a request *body* names (a bad one is a 422
 /// naming the field, after the body's other checks, so it cannot be proven
 /// before the body runs); the call itself still proves the action anywhere.
@@ -388,7 +388,13 @@ fn permissions_are_part_of_the_call() {
             if line.contains(".as_self(") && !AS_SELF.contains(&path.as_str()) {
                 offences.push(format!("{path}:{n}: a transaction without an action"));
             }
-            for door in [".checked(", ".on_row(", ".load_checked(", "::permit"] {
+            for door in [
+                ".checked(",
+                ".proven(",
+                ".on_row(",
+                ".load_checked(",
+                "::permit",
+            ] {
                 proven += line.matches(door).count();
             }
         }
