@@ -48,7 +48,6 @@ pub struct Condition {
     /// What it is compared with: a value of the field's type, a list for `in`,
     /// `null` for `is_set` / `not_set`.
     #[serde(default)]
-    #[schema(value_type = Object)]
     pub value: Value,
 }
 

@@ -73,7 +73,7 @@ impl Code {
 }
 
 /// One invalid field.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// JSON pointer-ish path of the field, e.g. `code` or `boundary.coordinates`.
     pub field: String,

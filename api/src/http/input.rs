@@ -1,6 +1,7 @@
 //! What a request sends, read with the same rules everywhere. JSON bodies:
 //! the size limit (413), `application/json` (415), syntax (400) and shape
-//! (422). Query strings: 400. Errors name the field (its path in the body, the
+//! (422, every rule of the body's schema at once: see [`crate::http::rules`]).
+//! Query strings: 400. Errors name the field (its path in the body, the
 //! query parameter) and what was expected, never the value that was sent:
 //! serde's own messages quote values (`invalid type: integer
 //! `15020319680219302`, expected a string`), so they are rewritten here and in
@@ -14,6 +15,7 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
 
 use crate::http::error::{ApiError, Code};
 
@@ -49,7 +51,7 @@ fn is_json(req: &HttpRequest) -> bool {
         })
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Json<T>, ApiError>>;
 
@@ -89,6 +91,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
+            let value: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| syntax_error(&e))?;
+            crate::http::rules::check::<T>(&value)?;
             parse(&body).map(Json)
         })
     }
@@ -222,7 +227,7 @@ fn strip_position(message: &str) -> &str {
     }
 }
 
-fn looks_like_a_field(name: &str) -> bool {
+pub(crate) fn looks_like_a_field(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')

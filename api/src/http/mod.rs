@@ -7,6 +7,7 @@
 pub mod error;
 pub mod input;
 pub mod request_id;
+pub mod rules;
 pub mod sheets;
 pub mod upload;
 

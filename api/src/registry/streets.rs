@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::codes::{Level, check_code};
 use onegrid_domain::permissions::Action;
+use onegrid_domain::text::Name;
 use onegrid_store::targets::On;
 use onegrid_store::{registry::hierarchy, scope};
 use serde::{Deserialize, Serialize};
@@ -51,10 +52,10 @@ impl From<hierarchy::Street> for StreetView {
 #[serde(deny_unknown_fields)]
 pub struct NewStreet {
     /// Full 9-digit code starting with the district's code.
-    #[schema(example = "150203001")]
+    #[schema(example = "150203001", pattern = "^[0-9]{9}$")]
     pub code: String,
     #[schema(example = "团结街道")]
-    pub name: String,
+    pub name: Name<100>,
 }
 
 /// Changes to a street.
@@ -98,7 +99,6 @@ pub async fn create_street(
     body: Json<NewStreet>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    check_name("name", &body.name, 100)?;
     state
         .create(
             caller,

@@ -23,6 +23,7 @@ mod process;
 mod queries;
 mod residents;
 mod roles;
+mod rules;
 mod schedules;
 mod smoke;
 mod tenancy;
