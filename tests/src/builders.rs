@@ -9,11 +9,7 @@ use crate::fixture::World;
 impl TestApp {
     /// The district's mediation panel: (code, id) of each department on it.
     pub async fn panel(&self, token: &str) -> Vec<(String, String)> {
-        let s = self
-            .get("/api/v1/mediation-settings")
-            .bearer(token)
-            .send()
-            .await;
+        let s = self.get_as(token, "/api/v1/mediation-settings").await;
         s.ok(200)["panel"]
             .as_array()
             .unwrap()
@@ -30,17 +26,12 @@ impl TestApp {
     /// A dispute of community a1 filed by `worker` (a resident and two
     /// people with phones), still at the grid.
     pub async fn grid_dispute(&self, w: &World, worker: &str) -> Value {
-        let d = self
-            .post("/api/v1/disputes")
-            .bearer(worker)
-            .json(&json!({"grid_id": w.grid_a1_1, "kind": "property", "summary": "物业费与漏水维修纠纷",
+        let d = self.post_as(worker, "/api/v1/disputes", &json!({"grid_id": w.grid_a1_1, "kind": "property", "summary": "物业费与漏水维修纠纷",
                 "parties": [
                     {"role": "applicant", "resident_id": w.resident_a},
                     {"role": "respondent", "name": "鑫源物业", "organisation": true, "phone": "0472-5123456"},
                     {"role": "other", "name": "刘洋", "phone": "13900004321"}
-                ]}))
-            .send()
-            .await;
+                ]})).await;
         d.ok(201).clone()
     }
 
@@ -53,19 +44,16 @@ impl TestApp {
             (Some("grid"), Some("open"))
         );
         let path = format!("/api/v1/disputes/{}/escalate", d["id"].as_str().unwrap());
-        self.post(&path)
-            .bearer(worker)
-            .header("if-match", "\"1\"")
-            .json(&json!({"reason": "网格调解未果"}))
-            .send()
+        self.post_at(worker, &path, "\"1\"", &json!({"reason": "网格调解未果"}))
             .await
             .ok(200);
         let up = self
-            .post(&path)
-            .bearer(a_admin)
-            .header("if-match", "\"2\"")
-            .json(&json!({"reason": "社区调解室调解未果"}))
-            .send()
+            .post_at(
+                a_admin,
+                &path,
+                "\"2\"",
+                &json!({"reason": "社区调解室调解未果"}),
+            )
             .await;
         assert_eq!(up.ok(200)["level"], "street");
         up.body.clone()
@@ -80,22 +68,21 @@ impl TestApp {
         reason: &str,
         departments: &[&String],
     ) -> Value {
-        self.post("/api/v1/whistles")
-            .bearer(a_admin)
-            .json(&json!({"dispute_id": dispute["id"], "reason": reason,
-                "summary": "业主聚集，请各部门到场联合调处", "department_ids": departments}))
-            .send()
-            .await
-            .ok(201)
-            .clone()
+        self.post_as(
+            a_admin,
+            "/api/v1/whistles",
+            &json!({"dispute_id": dispute["id"], "reason": reason,
+                "summary": "业主聚集，请各部门到场联合调处", "department_ids": departments}),
+        )
+        .await
+        .ok(201)
+        .clone()
     }
 
     /// The caller's notifications of one kind (up to 200, newest first).
     pub async fn notifications_of_kind(&self, token: &str, kind: &str) -> Vec<Value> {
         let r = self
-            .get("/api/v1/me/notifications?limit=200")
-            .bearer(token)
-            .send()
+            .get_as(token, "/api/v1/me/notifications?limit=200")
             .await;
         r.ok(200)["items"]
             .as_array()

@@ -155,6 +155,22 @@ impl TestDb {
         self.scalar(&format!("SELECT count(*) FROM {table}")).await
     }
 
+    /// The id (as text) of the first row `from` names (`FROM ... WHERE ...`), as the owner.
+    pub async fn first_id(&self, from: &str) -> String {
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: uuid::Uuid,
+        }
+        let mut conn = self.owner().await;
+        diesel::sql_query(format!("SELECT id {from} LIMIT 1"))
+            .get_result::<Id>(&mut conn)
+            .await
+            .unwrap()
+            .id
+            .to_string()
+    }
+
     /// The one bigint `sql` returns, as the owner.
     pub async fn scalar(&self, sql: &str) -> i64 {
         #[derive(diesel::QueryableByName)]

@@ -297,6 +297,34 @@ impl TestApp {
         self.call(Method::DELETE, path)
     }
 
+    /// GET `path` as the holder of `token`.
+    pub async fn get_as(&self, token: &str, path: &str) -> Reply {
+        self.get(path).bearer(token).send().await
+    }
+
+    /// POST `body` to `path` as the holder of `token`.
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Reply {
+        self.post(path).bearer(token).json(body).send().await
+    }
+
+    /// POST `body` to `path` as the holder of `token`, with `Idempotency-Key: key`.
+    pub async fn post_keyed(&self, token: &str, path: &str, key: &str, body: &Value) -> Reply {
+        let call = self.post(path).bearer(token).header("idempotency-key", key);
+        call.json(body).send().await
+    }
+
+    /// POST `body` to `path` as the holder of `token`, `If-Match: etag`.
+    pub async fn post_at(&self, token: &str, path: &str, etag: &str, body: &Value) -> Reply {
+        let call = self.post(path).bearer(token).header("if-match", etag);
+        call.json(body).send().await
+    }
+
+    /// PATCH `path` with `body` as the holder of `token`, `If-Match: etag`.
+    pub async fn patch_at(&self, token: &str, path: &str, etag: &str, body: &Value) -> Reply {
+        let call = self.patch(path).bearer(token).header("if-match", etag);
+        call.json(body).send().await
+    }
+
     /// `token` re-signed for its session at the clock's now, if this platform
     /// signed it (its signature and claims hold at the instant it was issued).
     fn fresh_token(&self, token: &str) -> Option<String> {

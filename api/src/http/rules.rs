@@ -109,10 +109,7 @@ fn field_error(e: &ValidationError<'_>) -> FieldError {
     } else {
         field
     };
-    FieldError {
-        field,
-        message: message.into(),
-    }
+    FieldError { field, message }
 }
 
 /// What a value-level rule asks.

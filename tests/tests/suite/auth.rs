@@ -19,7 +19,7 @@ async fn login_then_me_shows_identity_roles_and_permissions() {
             .starts_with(body["session_id"].as_str().unwrap())
     );
     let token = body["access_token"].as_str().unwrap();
-    let me = app.get("/api/v1/me").bearer(token).send().await;
+    let me = app.get_as(token, "/api/v1/me").await;
     let me = me.ok(200);
     assert_eq!(me["kind"], "user");
     assert_eq!(me["user_id"], w.user("a1-admin").to_string());
@@ -106,7 +106,7 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
     assert_ne!(refresh1, refresh2);
     assert_eq!(second["session_id"], first.body["session_id"]);
     let access2 = second["access_token"].as_str().unwrap().to_owned();
-    app.get("/api/v1/me").bearer(&access2).send().await.ok(200);
+    app.get_as(&access2, "/api/v1/me").await.ok(200);
 
     // Replaying the spent token: refused, and the whole session dies.
     let replay = app
@@ -120,7 +120,7 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
         .send()
         .await
         .problem(401, "invalid_token");
-    let me = app.get("/api/v1/me").bearer(&access2).send().await;
+    let me = app.get_as(&access2, "/api/v1/me").await;
     me.problem(401, "invalid_token");
     assert!(
         me.header("www-authenticate")
@@ -149,12 +149,10 @@ async fn logout_revokes_at_once_and_other_sessions_survive() {
         .send()
         .await
         .ok(204);
-    app.get("/api/v1/me")
-        .bearer(&t1)
-        .send()
+    app.get_as(&t1, "/api/v1/me")
         .await
         .problem(401, "invalid_token");
-    app.get("/api/v1/me").bearer(&t2).send().await.ok(200);
+    app.get_as(&t2, "/api/v1/me").await.ok(200);
 }
 
 #[tokio::test]
@@ -170,30 +168,23 @@ async fn admin_revocation_and_disabling_end_sessions() {
         .send()
         .await;
     assert_eq!(revoked.ok(200)["revoked_sessions"], 1);
-    app.get("/api/v1/me")
-        .bearer(&worker)
-        .send()
+    app.get_as(&worker, "/api/v1/me")
         .await
         .problem(401, "invalid_token");
 
     // Disabling: sessions end and login is refused.
     let worker = app.token("a1-worker").await;
-    let user = app
-        .get(&format!("/api/v1/users/{id}"))
-        .bearer(&admin)
-        .send()
-        .await;
+    let user = app.get_as(&admin, &format!("/api/v1/users/{id}")).await;
     let etag = user.header("etag").unwrap().to_owned();
-    app.patch(&format!("/api/v1/users/{id}"))
-        .bearer(&admin)
-        .header("if-match", &etag)
-        .json(&json!({"disabled": true}))
-        .send()
-        .await
-        .ok(200);
-    app.get("/api/v1/me")
-        .bearer(&worker)
-        .send()
+    app.patch_at(
+        &admin,
+        &format!("/api/v1/users/{id}"),
+        &etag,
+        &json!({"disabled": true}),
+    )
+    .await
+    .ok(200);
+    app.get_as(&worker, "/api/v1/me")
         .await
         .problem(401, "invalid_token");
     app.login_reply("a1-worker", PASSWORD)
@@ -244,12 +235,7 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let admin = app.token("a-admin").await;
-    let created = app
-        .post("/api/v1/api-keys")
-        .bearer(&admin)
-        .json(&json!({"name": "mini-program", "role": "community_admin", "scope": {"community_id": w.community_a1}}))
-        .send()
-        .await;
+    let created = app.post_as(&admin, "/api/v1/api-keys", &json!({"name": "mini-program", "role": "community_admin", "scope": {"community_id": w.community_a1}})).await;
     let body = created.ok(201).clone();
     let key = body["key"].as_str().unwrap().to_owned();
     assert!(key.starts_with("ogk_"));
@@ -257,7 +243,7 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
     assert_eq!(body["scope"]["community_id"], w.community_a1.to_string());
 
     // Only a hash is stored.
-    let listed = app.get("/api/v1/api-keys").bearer(&admin).send().await;
+    let listed = app.get_as(&admin, "/api/v1/api-keys").await;
     assert!(
         !listed.text.contains(&key[20..]),
         "the secret must never be listed"
@@ -282,9 +268,10 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
     assert_eq!(me.ok(200)["kind"], "api_key");
     assert_eq!(me.body["user_id"], w.user("a-admin").to_string());
     let grids = app
-        .get(&format!("/api/v1/communities/{}/grids", w.community_a1))
-        .bearer(&key)
-        .send()
+        .get_as(
+            &key,
+            &format!("/api/v1/communities/{}/grids", w.community_a1),
+        )
         .await;
     assert_eq!(grids.ok(200)["items"].as_array().unwrap().len(), 2);
     app.post(&format!("/api/v1/streets/{}/communities", w.street_a))
@@ -314,12 +301,13 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
         .problem(401, "invalid_token");
 
     // A street admin cannot mint a key stronger than themselves.
-    app.post("/api/v1/api-keys")
-        .bearer(&admin)
-        .json(&json!({"name": "too strong", "role": "district_admin"}))
-        .send()
-        .await
-        .problem(403, "forbidden");
+    app.post_as(
+        &admin,
+        "/api/v1/api-keys",
+        &json!({"name": "too strong", "role": "district_admin"}),
+    )
+    .await
+    .problem(403, "forbidden");
 
     // Revocation takes effect on the next request.
     let id = body["id"].as_str().unwrap();
@@ -397,21 +385,18 @@ async fn no_secret_is_stored_in_plaintext_not_even_for_replays() {
         .ok(200);
 
     let hook = app
-        .post("/api/v1/webhook-endpoints")
-        .bearer(&admin)
-        .json(&json!({"url": "https://hooks.example.cn/x", "street_id": w.street_a}))
-        .send()
+        .post_as(
+            &admin,
+            "/api/v1/webhook-endpoints",
+            &json!({"url": "https://hooks.example.cn/x", "street_id": w.street_a}),
+        )
         .await;
     let signing = hook.ok(201)["secret"].as_str().unwrap().to_owned();
     assert!(signing.starts_with("whsec_"));
     let login = app.login_reply("a1-worker", onegrid_tests::PASSWORD).await;
     let refresh = login.ok(200)["refresh_token"].as_str().unwrap().to_owned();
     let password = "a-long-password-nobody-knows";
-    app.post("/api/v1/users")
-        .bearer(&admin)
-        .json(&json!({"username": "new-worker", "display_name": "新网格员", "password": password, "street_id": w.street_a}))
-        .send()
-        .await
+    app.post_as(&admin, "/api/v1/users", &json!({"username": "new-worker", "display_name": "新网格员", "password": password, "street_id": w.street_a})).await
         .ok(201);
 
     let dump = std::process::Command::new("pg_dump")

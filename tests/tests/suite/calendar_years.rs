@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 
 async fn notices(app: &TestApp, token: &str) -> Vec<Value> {
     let reply = app
-        .get("/api/v1/me/notifications?limit=200")
-        .bearer(token)
-        .send()
+        .get_as(token, "/api/v1/me/notifications?limit=200")
         .await;
     reply.ok(200)["items"]
         .as_array()

@@ -10,21 +10,9 @@ async fn idempotency_key_replays_the_stored_response() {
     let t = app.token("a-admin").await;
     let path = format!("/api/v1/streets/{}/communities", w.street_a);
     let body = json!({"code": "150203001005", "name": "重试社区"});
-    let first = app
-        .post(&path)
-        .bearer(&t)
-        .header("idempotency-key", "k-1")
-        .json(&body)
-        .send()
-        .await;
+    let first = app.post_keyed(&t, &path, "k-1", &body).await;
     let first_body = first.ok(201).clone();
-    let again = app
-        .post(&path)
-        .bearer(&t)
-        .header("idempotency-key", "k-1")
-        .json(&body)
-        .send()
-        .await;
+    let again = app.post_keyed(&t, &path, "k-1", &body).await;
     assert_eq!(again.ok(201), &first_body);
     assert_eq!(again.header("idempotency-replayed"), Some("true"));
     assert_eq!(again.header("location"), first.header("location"));
@@ -36,46 +24,46 @@ async fn idempotency_key_replays_the_stored_response() {
 
     // Same key, different request.
     let other = app
-        .post(&path)
-        .bearer(&t)
-        .header("idempotency-key", "k-1")
-        .json(&json!({"code": "150203001006", "name": "别的"}))
-        .send()
+        .post_keyed(
+            &t,
+            &path,
+            "k-1",
+            &json!({"code": "150203001006", "name": "别的"}),
+        )
         .await;
     other.problem(422, "idempotency_key_reused");
     // Keys are per caller: another user's identical key is independent.
     let t2 = app.token("d-admin").await;
     let theirs = app
-        .post(&path)
-        .bearer(&t2)
-        .header("idempotency-key", "k-1")
-        .json(&json!({"code": "150203001007", "name": "他的"}))
-        .send()
+        .post_keyed(
+            &t2,
+            &path,
+            "k-1",
+            &json!({"code": "150203001007", "name": "他的"}),
+        )
         .await;
     theirs.ok(201);
     assert_eq!(app.db.count("communities").await, 5);
     // A failed create leaves the key unused.
     let failing = app
-        .post(&path)
-        .bearer(&t)
-        .header("idempotency-key", "k-2")
-        .json(&json!({"code": "150203001005", "name": "重复"}))
-        .send()
+        .post_keyed(
+            &t,
+            &path,
+            "k-2",
+            &json!({"code": "150203001005", "name": "重复"}),
+        )
         .await;
     failing.problem(409, "conflict");
     let fixed = app
-        .post(&path)
-        .bearer(&t)
-        .header("idempotency-key", "k-2")
-        .json(&json!({"code": "150203001008", "name": "修正"}))
-        .send()
+        .post_keyed(
+            &t,
+            &path,
+            "k-2",
+            &json!({"code": "150203001008", "name": "修正"}),
+        )
         .await;
     fixed.ok(201);
-    app.post(&path)
-        .bearer(&t)
-        .header("idempotency-key", "bad key with spaces")
-        .json(&body)
-        .send()
+    app.post_keyed(&t, &path, "bad key with spaces", &body)
         .await
         .problem(400, "invalid_parameter");
 }
@@ -128,10 +116,11 @@ async fn bad_input_is_problem_json_and_never_writes() {
         .await;
     r.problem(400, "malformed_json");
     let r = app
-        .post(&path)
-        .bearer(&t)
-        .json(&json!({"code": "150203001010", "name": "a", "extra": 1}))
-        .send()
+        .post_as(
+            &t,
+            &path,
+            &json!({"code": "150203001010", "name": "a", "extra": 1}),
+        )
         .await;
     assert!(
         r.problem(422, "validation_failed")["detail"]
@@ -140,34 +129,26 @@ async fn bad_input_is_problem_json_and_never_writes() {
             .contains("extra")
     );
     let r = app
-        .post(&path)
-        .bearer(&t)
-        .json(&json!({"code": 150203001010u64, "name": "a"}))
-        .send()
+        .post_as(&t, &path, &json!({"code": 150203001010u64, "name": "a"}))
         .await;
     r.problem(422, "validation_failed");
     let r = app
-        .post(&path)
-        .bearer(&t)
-        .json(&json!({"name": "missing code"}))
-        .send()
+        .post_as(&t, &path, &json!({"name": "missing code"}))
         .await;
     r.problem(422, "validation_failed");
     let r = app
-        .post(&path)
-        .bearer(&t)
-        .json(&json!({"code": "150203001010", "name": "nul\u{0}byte"}))
-        .send()
+        .post_as(
+            &t,
+            &path,
+            &json!({"code": "150203001010", "name": "nul\u{0}byte"}),
+        )
         .await;
     assert_eq!(
         r.problem(422, "validation_failed")["errors"][0]["field"],
         "name"
     );
     let r = app
-        .post(&path)
-        .bearer(&t)
-        .json(&json!({"code": "150203001010", "name": ""}))
-        .send()
+        .post_as(&t, &path, &json!({"code": "150203001010", "name": ""}))
         .await;
     r.problem(422, "validation_failed");
     let r = app
@@ -190,33 +171,26 @@ async fn bad_input_is_problem_json_and_never_writes() {
     r.problem(413, "payload_too_large");
     assert_eq!(app.db.count("communities").await, 3, "nothing was written");
 
-    app.get("/api/v1/streets/not-a-uuid")
-        .bearer(&t)
-        .send()
+    app.get_as(&t, "/api/v1/streets/not-a-uuid")
         .await
         .problem(400, "invalid_parameter");
-    app.get("/api/v1/grids/123")
-        .bearer(&t)
-        .send()
+    app.get_as(&t, "/api/v1/grids/123")
         .await
         .problem(400, "invalid_parameter");
-    app.get("/api/v1/no-such-thing")
-        .bearer(&t)
-        .send()
+    app.get_as(&t, "/api/v1/no-such-thing")
         .await
         .problem(404, "not_found");
-    app.get(&format!("/api/v1/grids/{}", uuid::Uuid::now_v7()))
-        .bearer(&t)
-        .send()
+    app.get_as(&t, &format!("/api/v1/grids/{}", uuid::Uuid::now_v7()))
         .await
         .problem(404, "not_found");
     let r = app
-        .get(&format!(
-            "/api/v1/communities/{}/coverage?on=yesterday",
-            w.community_a1
-        ))
-        .bearer(&t)
-        .send()
+        .get_as(
+            &t,
+            &format!(
+                "/api/v1/communities/{}/coverage?on=yesterday",
+                w.community_a1
+            ),
+        )
         .await;
     r.problem(400, "invalid_parameter");
 }

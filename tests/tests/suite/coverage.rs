@@ -9,7 +9,7 @@ async fn coverage_names_the_missing_kinds_and_follows_assignments() {
     let w = World::build(&app).await;
     let t = app.token("a1-admin").await;
     let path = format!("/api/v1/communities/{}/coverage", w.community_a1);
-    let c = app.get(&path).bearer(&t).send().await;
+    let c = app.get_as(&t, &path).await;
     let c = c.ok(200).clone();
     assert_eq!(c["summary"]["grids"], 2);
     assert_eq!(c["summary"]["fully_staffed"], 0);
@@ -34,19 +34,10 @@ async fn coverage_names_the_missing_kinds_and_follows_assignments() {
     );
 
     // Close the gap on grid 1 with the police department grid worker.
-    let added = app
-        .post(&format!("/api/v1/grids/{}/staff", w.grid_a1_1))
-        .bearer(&t)
-        .json(&json!({"user_id": w.user("police"), "kind": "department", "department_id": w.departments["police"], "duty": "社区民警"}))
-        .send()
-        .await;
+    let added = app.post_as(&t, &format!("/api/v1/grids/{}/staff", w.grid_a1_1), &json!({"user_id": w.user("police"), "kind": "department", "department_id": w.departments["police"], "duty": "社区民警"})).await;
     let added = added.ok(201).clone();
     assert_eq!(added["kind"], "department");
-    let c = app
-        .get(&format!("{path}?gaps_only=true"))
-        .bearer(&t)
-        .send()
-        .await;
+    let c = app.get_as(&t, &format!("{path}?gaps_only=true")).await;
     let c = c.ok(200).clone();
     assert_eq!(c["summary"]["fully_staffed"], 1);
     assert_eq!(c["summary"]["missing_department"], 1);
@@ -66,37 +57,32 @@ async fn coverage_names_the_missing_kinds_and_follows_assignments() {
         .send()
         .await;
     ended.ok(200);
-    let c = app.get(&path).bearer(&t).send().await;
+    let c = app.get_as(&t, &path).await;
     assert_eq!(c.ok(200)["summary"]["fully_staffed"], 0);
     // ...but a past day still shows who was there.
     let staff = app
-        .get(&format!("/api/v1/grids/{}/staff", w.grid_a1_1))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/grids/{}/staff", w.grid_a1_1))
         .await;
     assert_eq!(staff.ok(200).as_array().unwrap().len(), 3);
     let today = app
-        .get(&format!(
-            "/api/v1/grids/{}/staff?on={}",
-            w.grid_a1_1,
-            app.state.clock.today()
-        ))
-        .bearer(&t)
-        .send()
+        .get_as(
+            &t,
+            &format!(
+                "/api/v1/grids/{}/staff?on={}",
+                w.grid_a1_1,
+                app.state.clock.today()
+            ),
+        )
         .await;
     assert_eq!(today.ok(200).as_array().unwrap().len(), 2);
 
     // Street coverage spans the street's communities; another street's is hidden.
     let admin = app.token("a-admin").await;
     let s = app
-        .get(&format!("/api/v1/streets/{}/coverage", w.street_a))
-        .bearer(&admin)
-        .send()
+        .get_as(&admin, &format!("/api/v1/streets/{}/coverage", w.street_a))
         .await;
     assert_eq!(s.ok(200)["summary"]["grids"], 3);
-    app.get(&format!("/api/v1/streets/{}/coverage", w.street_b))
-        .bearer(&admin)
-        .send()
+    app.get_as(&admin, &format!("/api/v1/streets/{}/coverage", w.street_b))
         .await
         .problem(404, "not_found");
 }
@@ -108,41 +94,40 @@ async fn staffing_validates_kind_and_department() {
     let t = app.token("a1-chief").await;
     let path = format!("/api/v1/grids/{}/staff", w.grid_a1_2);
     let r = app
-        .post(&path)
-        .bearer(&t)
-        .json(&json!({"user_id": w.user("police"), "kind": "department"}))
-        .send()
+        .post_as(
+            &t,
+            &path,
+            &json!({"user_id": w.user("police"), "kind": "department"}),
+        )
         .await;
     assert_eq!(
         r.problem(422, "validation_failed")["errors"][0]["field"],
         "department_id"
     );
+    let r = app.post_as(&t, &path, &json!({"user_id": w.user("a1-pt"), "kind": "full_time", "department_id": w.departments["gas"]})).await;
+    r.problem(422, "validation_failed");
     let r = app
-        .post(&path)
-        .bearer(&t)
-        .json(&json!({"user_id": w.user("a1-pt"), "kind": "full_time", "department_id": w.departments["gas"]}))
-        .send()
+        .post_as(
+            &t,
+            &path,
+            &json!({"user_id": w.user("a1-pt"), "kind": "volunteer"}),
+        )
         .await;
     r.problem(422, "validation_failed");
     let r = app
-        .post(&path)
-        .bearer(&t)
-        .json(&json!({"user_id": w.user("a1-pt"), "kind": "volunteer"}))
-        .send()
-        .await;
-    r.problem(422, "validation_failed");
-    let r = app
-        .post(&path)
-        .bearer(&t)
-        .json(&json!({"user_id": uuid::Uuid::now_v7(), "kind": "part_time"}))
-        .send()
+        .post_as(
+            &t,
+            &path,
+            &json!({"user_id": uuid::Uuid::now_v7(), "kind": "part_time"}),
+        )
         .await;
     r.problem(422, "invalid_reference");
     let ok = app
-        .post(&path)
-        .bearer(&t)
-        .json(&json!({"user_id": w.user("a1-pt"), "kind": "part_time", "duty": "单元长"}))
-        .send()
+        .post_as(
+            &t,
+            &path,
+            &json!({"user_id": w.user("a1-pt"), "kind": "part_time", "duty": "单元长"}),
+        )
         .await;
     assert_eq!(ok.ok(201)["duty"], "单元长");
 }

@@ -78,19 +78,21 @@ async fn rows_carry_the_clocks_time_never_the_servers() {
     let worker = app.token("a1-worker").await;
     let record = app.short_lived_record(&w, &admin, &worker).await;
     let resident = app
-        .post(&format!("/api/v1/grids/{}/residents", w.grid_a1_1))
-        .bearer(&worker)
-        .header("idempotency-key", "resident-once")
-        .json(&json!({"name": "宋金伟", "id_number": "150203196503151231", "relation": "head"}))
-        .send()
+        .post_keyed(
+            &worker,
+            &format!("/api/v1/grids/{}/residents", w.grid_a1_1),
+            "resident-once",
+            &json!({"name": "宋金伟", "id_number": "150203196503151231", "relation": "head"}),
+        )
         .await;
     let resident = resident.ok(201)["id"].as_str().unwrap().to_owned();
-    app.post(&format!("/api/v1/residents/{resident}/reveal"))
-        .bearer(&worker)
-        .json(&json!({"field": "id_number", "purpose": "低保复核入户核对"}))
-        .send()
-        .await
-        .ok(200);
+    app.post_as(
+        &worker,
+        &format!("/api/v1/residents/{resident}/reveal"),
+        &json!({"field": "id_number", "purpose": "低保复核入户核对"}),
+    )
+    .await
+    .ok(200);
     let noise = app.case_category(&worker, "03.02").await;
     let case = app
         .file_case(

@@ -9,11 +9,7 @@ use serde_json::{Value, json};
 
 async fn inbox(app: &TestApp, user: &str) -> Vec<Value> {
     let token = app.token(user).await;
-    let reply = app
-        .get("/api/v1/me/notifications")
-        .bearer(&token)
-        .send()
-        .await;
+    let reply = app.get_as(&token, "/api/v1/me/notifications").await;
     reply.ok(200)["items"].as_array().unwrap().clone()
 }
 
@@ -93,18 +89,17 @@ async fn reminders_warnings_and_one_escalation_per_clock() {
     let pass = app.tick_at("2026-12-02T12:01:00+08:00").await;
     assert_eq!(pass.completed, 1);
     let now = app
-        .get(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()))
-        .bearer(&worker)
-        .send()
+        .get_as(
+            &worker,
+            &format!("/api/v1/cases/{}", case["id"].as_str().unwrap()),
+        )
         .await;
     assert_eq!(now.ok(200)["escalation_level"], 1);
     let events = app
-        .get(&format!(
-            "/api/v1/cases/{}/events",
-            case["id"].as_str().unwrap()
-        ))
-        .bearer(&worker)
-        .send()
+        .get_as(
+            &worker,
+            &format!("/api/v1/cases/{}/events", case["id"].as_str().unwrap()),
+        )
         .await;
     let escalations: Vec<Value> = events
         .ok(200)
@@ -224,21 +219,20 @@ async fn paused_clocks_wait_and_closed_cases_stay_quiet() {
     };
     assert_eq!(alerts_for_closed, 0);
     let after = app
-        .get(&format!("/api/v1/cases/{}", p["id"].as_str().unwrap()))
-        .bearer(&worker)
-        .send()
+        .get_as(
+            &worker,
+            &format!("/api/v1/cases/{}", p["id"].as_str().unwrap()),
+        )
         .await;
     assert_eq!(after.ok(200)["escalation_level"], 1);
 }
 
 async fn escalations(app: &TestApp, token: &str, case: &Value) -> Vec<(i64, String)> {
     let events = app
-        .get(&format!(
-            "/api/v1/cases/{}/events",
-            case["id"].as_str().unwrap()
-        ))
-        .bearer(token)
-        .send()
+        .get_as(
+            token,
+            &format!("/api/v1/cases/{}/events", case["id"].as_str().unwrap()),
+        )
         .await;
     events
         .ok(200)
@@ -286,14 +280,12 @@ async fn milestones_extensions_and_rework_clocks_reach_their_deadlines_too() {
     // 控制 is reached in time; the resolution clock (24 h) gets 60 more minutes.
     app.clock.set(Some(at("2026-12-02T12:30:00+08:00")));
     let reached = app
-        .post(&format!(
-            "/api/v1/cases/{}/milestones",
-            case["id"].as_str().unwrap()
-        ))
-        .bearer(&worker)
-        .header("if-match", &format!("\"{}\"", case["version"]))
-        .json(&json!({"name": "控制"}))
-        .send()
+        .post_at(
+            &worker,
+            &format!("/api/v1/cases/{}/milestones", case["id"].as_str().unwrap()),
+            &format!("\"{}\"", case["version"]),
+            &json!({"name": "控制"}),
+        )
         .await;
     let case = reached.ok(201).clone();
     let case = step(
@@ -332,9 +324,10 @@ async fn milestones_extensions_and_rework_clocks_reach_their_deadlines_too() {
 
     // Resolved, rated 3: the rework clock runs, and escalates when it runs out.
     let case = app
-        .get(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()))
-        .bearer(&worker)
-        .send()
+        .get_as(
+            &worker,
+            &format!("/api/v1/cases/{}", case["id"].as_str().unwrap()),
+        )
         .await
         .ok(200)
         .clone();

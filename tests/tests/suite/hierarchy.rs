@@ -8,10 +8,10 @@ async fn district_admin_walks_district_to_grids() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let t = app.token("d-admin").await;
-    let d = app.get("/api/v1/district").bearer(&t).send().await;
+    let d = app.get_as(&t, "/api/v1/district").await;
     assert_eq!(d.ok(200)["code"], "150203");
     assert_eq!(d.body["id"], w.district.to_string());
-    let streets = app.get("/api/v1/streets").bearer(&t).send().await;
+    let streets = app.get_as(&t, "/api/v1/streets").await;
     let codes: Vec<&str> = streets.ok(200)["items"]
         .as_array()
         .unwrap()
@@ -20,24 +20,18 @@ async fn district_admin_walks_district_to_grids() {
         .collect();
     assert_eq!(codes, ["150203001", "150203002"]);
     let communities = app
-        .get(&format!("/api/v1/streets/{}/communities", w.street_a))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/streets/{}/communities", w.street_a))
         .await;
     assert_eq!(communities.ok(200)["items"].as_array().unwrap().len(), 2);
     let grids = app
-        .get(&format!("/api/v1/communities/{}/grids", w.community_a1))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/communities/{}/grids", w.community_a1))
         .await;
     let grids = grids.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(grids.len(), 2);
     assert_eq!(grids[0]["code"], "150203001001001");
     assert_eq!(grids[0]["target_households"], 450);
     let one = app
-        .get(&format!("/api/v1/grids/{}", w.grid_a1_1))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/grids/{}", w.grid_a1_1))
         .await;
     assert_eq!(one.ok(200)["community_id"], w.community_a1.to_string());
     assert_eq!(one.header("etag"), Some("\"1\""));
@@ -49,10 +43,11 @@ async fn street_admin_creates_a_community_and_grids_with_valid_codes() {
     let w = World::build(&app).await;
     let t = app.token("a-admin").await;
     let created = app
-        .post(&format!("/api/v1/streets/{}/communities", w.street_a))
-        .bearer(&t)
-        .json(&json!({"code": "150203001003", "name": "幸福社区"}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/streets/{}/communities", w.street_a),
+            &json!({"code": "150203001003", "name": "幸福社区"}),
+        )
         .await;
     let c = created.ok(201).clone();
     let id = c["id"].as_str().unwrap();
@@ -70,10 +65,11 @@ async fn street_admin_creates_a_community_and_grids_with_valid_codes() {
         ("150203001000", "zeros"),
     ] {
         let r = app
-            .post(&format!("/api/v1/streets/{}/communities", w.street_a))
-            .bearer(&t)
-            .json(&json!({"code": code, "name": "x社区"}))
-            .send()
+            .post_as(
+                &t,
+                &format!("/api/v1/streets/{}/communities", w.street_a),
+                &json!({"code": code, "name": "x社区"}),
+            )
             .await;
         r.problem(422, "validation_failed");
         assert_eq!(r.body["errors"][0]["field"], "code");
@@ -87,35 +83,27 @@ async fn street_admin_creates_a_community_and_grids_with_valid_codes() {
         );
     }
     let dup = app
-        .post(&format!("/api/v1/streets/{}/communities", w.street_a))
-        .bearer(&t)
-        .json(&json!({"code": "150203001003", "name": "又一个"}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/streets/{}/communities", w.street_a),
+            &json!({"code": "150203001003", "name": "又一个"}),
+        )
         .await;
     dup.problem(409, "conflict");
     assert_eq!(dup.body["errors"][0]["field"], "code");
 
     let boundary = json!({"type": "Polygon", "coordinates": [[[109.80, 40.60], [109.81, 40.60], [109.81, 40.61], [109.80, 40.60]]]});
-    let grid = app
-        .post(&format!("/api/v1/communities/{id}/grids"))
-        .bearer(&t)
-        .json(&json!({"code": "150203001003001", "name": "幸福一网格", "target_households": 450, "boundary": boundary}))
-        .send()
-        .await;
+    let grid = app.post_as(&t, &format!("/api/v1/communities/{id}/grids"), &json!({"code": "150203001003001", "name": "幸福一网格", "target_households": 450, "boundary": boundary})).await;
     assert_eq!(grid.ok(201)["boundary"], boundary);
-    let bad = app
-        .post(&format!("/api/v1/communities/{id}/grids"))
-        .bearer(&t)
-        .json(&json!({"code": "150203001003002", "name": "坏网格", "boundary": {"type": "Polygon", "coordinates": [[[1, 2], [3, 4]]]}}))
-        .send()
-        .await;
+    let bad = app.post_as(&t, &format!("/api/v1/communities/{id}/grids"), &json!({"code": "150203001003002", "name": "坏网格", "boundary": {"type": "Polygon", "coordinates": [[[1, 2], [3, 4]]]}})).await;
     bad.problem(422, "validation_failed");
     assert_eq!(bad.body["errors"][0]["field"], "boundary");
     let bad = app
-        .post(&format!("/api/v1/communities/{id}/grids"))
-        .bearer(&t)
-        .json(&json!({"code": "150203001003002", "name": "坏网格", "target_households": 0}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/communities/{id}/grids"),
+            &json!({"code": "150203001003002", "name": "坏网格", "target_households": 0}),
+        )
         .await;
     assert_eq!(
         bad.problem(422, "validation_failed")["errors"][0]["field"],
@@ -142,28 +130,21 @@ async fn updates_need_if_match_and_bump_the_version() {
         .await;
     missing.problem(428, "precondition_required");
     let stale = app
-        .patch(&path)
-        .bearer(&t)
-        .header("if-match", "\"7\"")
-        .json(&json!({"name": "新名字"}))
-        .send()
+        .patch_at(&t, &path, "\"7\"", &json!({"name": "新名字"}))
         .await;
     stale.problem(412, "version_mismatch");
     assert_eq!(stale.header("etag"), Some("\"1\""));
-    app.patch(&path)
-        .bearer(&t)
-        .header("if-match", "garbage")
-        .json(&json!({"name": "x"}))
-        .send()
+    app.patch_at(&t, &path, "garbage", &json!({"name": "x"}))
         .await
         .problem(412, "version_mismatch");
 
     let ok = app
-        .patch(&path)
-        .bearer(&t)
-        .header("if-match", "\"1\"")
-        .json(&json!({"name": "新名字", "target_households": null}))
-        .send()
+        .patch_at(
+            &t,
+            &path,
+            "\"1\"",
+            &json!({"name": "新名字", "target_households": null}),
+        )
         .await;
     let body = ok.ok(200);
     assert_eq!(body["name"], "新名字");
@@ -171,38 +152,34 @@ async fn updates_need_if_match_and_bump_the_version() {
     assert!(body["target_households"].is_null(), "null clears the field");
     assert_eq!(ok.header("etag"), Some("\"2\""));
     // The old ETag is now stale; nothing changes.
-    app.patch(&path)
-        .bearer(&t)
-        .header("if-match", "\"1\"")
-        .json(&json!({"name": "第三"}))
-        .send()
+    app.patch_at(&t, &path, "\"1\"", &json!({"name": "第三"}))
         .await
         .problem(412, "version_mismatch");
-    let now = app.get(&path).bearer(&t).send().await;
+    let now = app.get_as(&t, &path).await;
     assert_eq!(now.ok(200)["name"], "新名字");
 
     // Renaming the community and the street.
     let c = app
-        .get(&format!("/api/v1/communities/{}", w.community_a1))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/communities/{}", w.community_a1))
         .await;
     let etag = c.header("etag").unwrap().to_owned();
     let renamed = app
-        .patch(&format!("/api/v1/communities/{}", w.community_a1))
-        .bearer(&t)
-        .header("if-match", &etag)
-        .json(&json!({"name": "明日星城"}))
-        .send()
+        .patch_at(
+            &t,
+            &format!("/api/v1/communities/{}", w.community_a1),
+            &etag,
+            &json!({"name": "明日星城"}),
+        )
         .await;
     assert_eq!(renamed.ok(200)["name"], "明日星城");
     let admin = app.token("a-admin").await;
     let s = app
-        .patch(&format!("/api/v1/streets/{}", w.street_a))
-        .bearer(&admin)
-        .header("if-match", "\"1\"")
-        .json(&json!({"name": "团结路街道"}))
-        .send()
+        .patch_at(
+            &admin,
+            &format!("/api/v1/streets/{}", w.street_a),
+            "\"1\"",
+            &json!({"name": "团结路街道"}),
+        )
         .await;
     assert_eq!(s.ok(200)["version"], 2);
 }
@@ -213,12 +190,13 @@ async fn cursor_pagination_walks_every_row_once() {
     let w = World::build(&app).await;
     let t = app.token("a-admin").await;
     for n in 3..=12 {
-        app.post(&format!("/api/v1/communities/{}/grids", w.community_a1))
-            .bearer(&t)
-            .json(&json!({"code": format!("150203001001{n:03}"), "name": format!("网格{n}")}))
-            .send()
-            .await
-            .ok(201);
+        app.post_as(
+            &t,
+            &format!("/api/v1/communities/{}/grids", w.community_a1),
+            &json!({"code": format!("150203001001{n:03}"), "name": format!("网格{n}")}),
+        )
+        .await
+        .ok(201);
     }
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -231,7 +209,7 @@ async fn cursor_pagination_walks_every_row_once() {
             ),
             None => format!("/api/v1/communities/{}/grids?limit=5", w.community_a1),
         };
-        let page = app.get(&path).bearer(&t).send().await;
+        let page = app.get_as(&t, &path).await;
         let body = page.ok(200).clone();
         seen.extend(
             body["items"]
@@ -262,12 +240,10 @@ async fn cursor_pagination_walks_every_row_once() {
         "unknown=1",
     ] {
         let r = app
-            .get(&format!(
-                "/api/v1/communities/{}/grids?{bad}",
-                w.community_a1
-            ))
-            .bearer(&t)
-            .send()
+            .get_as(
+                &t,
+                &format!("/api/v1/communities/{}/grids?{bad}", w.community_a1),
+            )
             .await;
         r.problem(400, "invalid_parameter");
     }

@@ -59,6 +59,14 @@ async fn with<T: Send + 'static>(
     app.worker_db().acting(Acting::Nobody, f).await.unwrap()
 }
 
+/// What the rescuer hands back at `at`.
+async fn rescue_at(app: &TestApp, at: chrono::DateTime<chrono::Utc>) -> Vec<jobs::Job> {
+    with(app, move |c| {
+        Box::pin(async move { jobs::rescue(c, at, onegrid_worker::runner::BACKOFF).await })
+    })
+    .await
+}
+
 #[tokio::test]
 async fn unique_keys_disjoint_claims_and_future_jobs() {
     let app = TestApp::start().await;
@@ -110,33 +118,13 @@ async fn completion_is_fenced_on_the_lease_and_expired_leases_are_rescued() {
         }))
         .await
     );
-    let rescued = with(&app, move |c| {
-        Box::pin(async move {
-            jobs::rescue(
-                c,
-                now + Duration::seconds(40),
-                onegrid_worker::runner::BACKOFF,
-            )
-            .await
-        })
-    })
-    .await;
+    let rescued = rescue_at(&app, now + Duration::seconds(40)).await;
     assert!(
         rescued.is_empty(),
         "the heartbeat extended the lease to +50 s"
     );
     // Past the lease: the rescuer hands it back; the old holder can no longer finish it.
-    let rescued = with(&app, move |c| {
-        Box::pin(async move {
-            jobs::rescue(
-                c,
-                now + Duration::seconds(60),
-                onegrid_worker::runner::BACKOFF,
-            )
-            .await
-        })
-    })
-    .await;
+    let rescued = rescue_at(&app, now + Duration::seconds(60)).await;
     assert_eq!(rescued.len(), 1);
     assert_eq!(rescued[0].state, "available");
     // It waits its backoff (2 s ± 25 % after a first attempt), as a retry does.
@@ -456,11 +444,7 @@ async fn district_admins_see_failed_jobs_and_replay_them() {
         runner.tick(&AtomicBool::new(false)).await.unwrap().failed,
         1
     );
-    let failed = app
-        .get("/api/v1/jobs?state=failed")
-        .bearer(&d_admin)
-        .send()
-        .await;
+    let failed = app.get_as(&d_admin, "/api/v1/jobs?state=failed").await;
     let items = failed.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["kind"], "no.such.kind");
@@ -471,14 +455,10 @@ async fn district_admins_see_failed_jobs_and_replay_them() {
             .contains("no runner")
     );
     let id = items[0]["id"].as_str().unwrap().to_owned();
-    app.get("/api/v1/jobs")
-        .bearer(&a_admin)
-        .send()
+    app.get_as(&a_admin, "/api/v1/jobs")
         .await
         .problem(403, "forbidden");
-    app.get("/api/v1/jobs?state=lost")
-        .bearer(&d_admin)
-        .send()
+    app.get_as(&d_admin, "/api/v1/jobs?state=lost")
         .await
         .problem(400, "invalid_parameter");
     let replayed = app
@@ -502,11 +482,7 @@ async fn district_admins_see_failed_jobs_and_replay_them() {
             .unwrap()
             .contains("available")
     );
-    let one = app
-        .get(&format!("/api/v1/jobs/{id}"))
-        .bearer(&d_admin)
-        .send()
-        .await;
+    let one = app.get_as(&d_admin, &format!("/api/v1/jobs/{id}")).await;
     assert_eq!(one.ok(200)["state"], "available");
 }
 

@@ -46,10 +46,11 @@ async fn key_ids(app: &TestApp) -> Vec<String> {
 
 async fn search_id_number(app: &TestApp, token: &str, id_number: &str) -> Vec<String> {
     let found = app
-        .post("/api/v1/residents/search")
-        .bearer(token)
-        .json(&json!({"id_number": id_number}))
-        .send()
+        .post_as(
+            token,
+            "/api/v1/residents/search",
+            &json!({"id_number": id_number}),
+        )
         .await;
     found
         .ok(200)
@@ -62,10 +63,11 @@ async fn search_id_number(app: &TestApp, token: &str, id_number: &str) -> Vec<St
 
 async fn reveal(app: &TestApp, token: &str, resident: &str, field: &str) -> String {
     let reply = app
-        .post(&format!("/api/v1/residents/{resident}/reveal"))
-        .bearer(token)
-        .json(&json!({"field": field, "purpose": "密钥轮换后核对"}))
-        .send()
+        .post_as(
+            token,
+            &format!("/api/v1/residents/{resident}/reveal"),
+            &json!({"field": field, "purpose": "密钥轮换后核对"}),
+        )
         .await;
     reply.ok(200)["value"].as_str().unwrap().to_owned()
 }
@@ -80,10 +82,11 @@ async fn a_rotated_key_keeps_every_value_readable_and_findable_until_and_after_r
     // A webhook endpoint whose secret was rotated once: two sealed secrets.
     let a_admin = app.token("a-admin").await;
     let endpoint = app
-        .post("/api/v1/webhook-endpoints")
-        .bearer(&a_admin)
-        .json(&json!({"url": "https://hooks.example.cn/a", "street_id": w.street_a}))
-        .send()
+        .post_as(
+            &a_admin,
+            "/api/v1/webhook-endpoints",
+            &json!({"url": "https://hooks.example.cn/a", "street_id": w.street_a}),
+        )
         .await;
     let endpoint_id = endpoint.ok(201)["id"].as_str().unwrap().to_owned();
     let rotate = format!("/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret");
@@ -108,10 +111,11 @@ async fn a_rotated_key_keeps_every_value_readable_and_findable_until_and_after_r
     assert_eq!(reveal(&app, &admin, &resident_a, "phone").await, PHONE_A);
     // An ID number sealed under the retired key is still taken.
     let duplicate = app
-        .post(&format!("/api/v1/grids/{}/residents", w.grid_a1_1))
-        .bearer(&admin)
-        .json(&json!({"name": "重复", "id_number": ID_A}))
-        .send()
+        .post_as(
+            &admin,
+            &format!("/api/v1/grids/{}/residents", w.grid_a1_1),
+            &json!({"name": "重复", "id_number": ID_A}),
+        )
         .await;
     assert_eq!(
         duplicate.problem(409, "conflict")["errors"][0]["field"],
@@ -119,10 +123,11 @@ async fn a_rotated_key_keeps_every_value_readable_and_findable_until_and_after_r
     );
     // New values are sealed under k2 and found too.
     let created = app
-        .post(&format!("/api/v1/grids/{}/residents", w.grid_a1_1))
-        .bearer(&admin)
-        .json(&json!({"name": "宋金伟", "id_number": "150203196503151231", "phone": "13900001111"}))
-        .send()
+        .post_as(
+            &admin,
+            &format!("/api/v1/grids/{}/residents", w.grid_a1_1),
+            &json!({"name": "宋金伟", "id_number": "150203196503151231", "phone": "13900001111"}),
+        )
         .await;
     let new_id = created.ok(201)["id"].as_str().unwrap().to_owned();
     let new_row = sealed_rows(&app)

@@ -16,11 +16,10 @@ async fn import_checks_every_row_then_writes_all_or_nothing() {
     let t = app.token("a1-admin").await;
     let veterans = app.ledger_type_id(&t, "veterans").await;
     let template = app
-        .get(&format!(
-            "/api/v1/ledger-types/{veterans}/template?format=csv"
-        ))
-        .bearer(&t)
-        .send()
+        .get_as(
+            &t,
+            &format!("/api/v1/ledger-types/{veterans}/template?format=csv"),
+        )
         .await;
     assert_eq!(template.status.as_u16(), 200);
     assert!(
@@ -102,9 +101,7 @@ async fn import_checks_every_row_then_writes_all_or_nothing() {
         .await;
     assert_eq!(done.ok(200)["created"], 1);
     let records = app
-        .get(&format!("/api/v1/ledger-types/{veterans}/records"))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/ledger-types/{veterans}/records"))
         .await;
     let items = records.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
@@ -253,22 +250,20 @@ async fn exports_are_masked_and_formulas_inert() {
     let t = app.token("a1-admin").await;
     let garages = app.ledger_type_id(&t, "garages").await;
     let veterans = app.ledger_type_id(&t, "veterans").await;
-    app.post(&format!("/api/v1/ledger-types/{garages}/records"))
-        .bearer(&t)
-        .json(&json!({"grid_id": w.grid_a1_1, "data": {"number": "=HYPERLINK(\"http://evil\",\"点我\")", "actual_use": "仓储", "contact": "+86 138"}}))
-        .send()
-        .await
+    app.post_as(&t, &format!("/api/v1/ledger-types/{garages}/records"), &json!({"grid_id": w.grid_a1_1, "data": {"number": "=HYPERLINK(\"http://evil\",\"点我\")", "actual_use": "仓储", "contact": "+86 138"}})).await
         .ok(201);
-    app.post(&format!("/api/v1/ledger-types/{veterans}/records"))
-        .bearer(&t)
-        .json(&json!({"resident_id": w.resident_a, "data": {"service_branch": "陆军"}}))
-        .send()
-        .await
-        .ok(201);
+    app.post_as(
+        &t,
+        &format!("/api/v1/ledger-types/{veterans}/records"),
+        &json!({"resident_id": w.resident_a, "data": {"service_branch": "陆军"}}),
+    )
+    .await
+    .ok(201);
     let csv = app
-        .get(&format!("/api/v1/ledger-types/{garages}/export?format=csv"))
-        .bearer(&t)
-        .send()
+        .get_as(
+            &t,
+            &format!("/api/v1/ledger-types/{garages}/export?format=csv"),
+        )
         .await;
     assert_eq!(csv.status.as_u16(), 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
@@ -276,11 +271,10 @@ async fn exports_are_masked_and_formulas_inert() {
     assert!(csv.text.contains("'+86 138"));
     assert!(csv.text.contains("150203001001001"));
     let vets = app
-        .get(&format!(
-            "/api/v1/ledger-types/{veterans}/export?format=csv"
-        ))
-        .bearer(&t)
-        .send()
+        .get_as(
+            &t,
+            &format!("/api/v1/ledger-types/{veterans}/export?format=csv"),
+        )
         .await;
     assert!(
         vets.text.contains("1***************2X") && !vets.text.contains(ID_A),
@@ -288,23 +282,22 @@ async fn exports_are_masked_and_formulas_inert() {
         vets.text
     );
     let xlsx = app
-        .get(&format!("/api/v1/ledger-types/{veterans}/export"))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/ledger-types/{veterans}/export"))
         .await;
     assert_eq!(xlsx.header("content-type"), Some(XLSX));
     // Exports of audited ledgers are audited reads.
     assert!(app.db.count("audit_log WHERE action = 'ledger.read'").await >= 2);
     // A query export.
-    let q = app.post("/api/v1/ledger-queries/export").bearer(&t).json(&json!({"query": {"ledger": "veterans", "conditions": [{"field": "age", "op": "gte", "value": 60}]}, "format": "csv"})).send().await;
+    let q = app.post_as(&t, "/api/v1/ledger-queries/export", &json!({"query": {"ledger": "veterans", "conditions": [{"field": "age", "op": "gte", "value": 60}]}, "format": "csv"})).await;
     assert_eq!(q.status.as_u16(), 200);
     assert_eq!(q.text.lines().count(), 2, "{}", q.text);
     // Street B exports nothing of street A.
     let b = app.token("b-admin").await;
     let none = app
-        .get(&format!("/api/v1/ledger-types/{garages}/export?format=csv"))
-        .bearer(&b)
-        .send()
+        .get_as(
+            &b,
+            &format!("/api/v1/ledger-types/{garages}/export?format=csv"),
+        )
         .await;
     assert_eq!(none.text.lines().count(), 1);
 }

@@ -9,11 +9,7 @@ async fn built_in_types_and_a_community_type_added_through_the_api() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let admin = app.token("a1-admin").await;
-    let list = app
-        .get("/api/v1/ledger-types?limit=200")
-        .bearer(&admin)
-        .send()
-        .await;
+    let list = app.get_as(&admin, "/api/v1/ledger-types?limit=200").await;
     let codes: Vec<String> = list.ok(200)["items"]
         .as_array()
         .unwrap()
@@ -38,11 +34,7 @@ async fn built_in_types_and_a_community_type_added_through_the_api() {
         );
     }
     let b = app.token("b-admin").await;
-    let b_list = app
-        .get("/api/v1/ledger-types?limit=200")
-        .bearer(&b)
-        .send()
-        .await;
+    let b_list = app.get_as(&b, "/api/v1/ledger-types?limit=200").await;
     assert!(
         !b_list.text.contains("a_youth"),
         "street A's type is not street B's"
@@ -59,12 +51,7 @@ async fn built_in_types_and_a_community_type_added_through_the_api() {
         ],
         "scope": {"community_id": w.community_a1}
     });
-    let created = app
-        .post("/api/v1/ledger-types")
-        .bearer(&admin)
-        .json(&body)
-        .send()
-        .await;
+    let created = app.post_as(&admin, "/api/v1/ledger-types", &body).await;
     let t = created.ok(201).clone();
     assert_eq!(t["community_id"], w.community_a1.to_string());
     assert_eq!(t["fields"].as_array().unwrap().len(), 5);
@@ -74,21 +61,13 @@ async fn built_in_types_and_a_community_type_added_through_the_api() {
     let mut street_wide = body.clone();
     street_wide["code"] = json!("other");
     street_wide["scope"] = json!({"street_id": w.street_a});
-    app.post("/api/v1/ledger-types")
-        .bearer(&admin)
-        .json(&street_wide)
-        .send()
+    app.post_as(&admin, "/api/v1/ledger-types", &street_wide)
         .await
         .problem(403, "forbidden");
     let mut bad = body.clone();
     bad["code"] = json!("bad_one");
     bad["fields"] = json!([{"key": "age", "label": "x", "type": "text"}, {"key": "k", "label": "y", "type": "choice"}]);
-    let r = app
-        .post("/api/v1/ledger-types")
-        .bearer(&admin)
-        .json(&bad)
-        .send()
-        .await;
+    let r = app.post_as(&admin, "/api/v1/ledger-types", &bad).await;
     let fields: Vec<&str> = r.problem(422, "validation_failed")["errors"]
         .as_array()
         .unwrap()
@@ -101,30 +80,33 @@ async fn built_in_types_and_a_community_type_added_through_the_api() {
     let mut fields = t["fields"].as_array().unwrap().clone();
     fields.push(json!({"key": "inspected_on", "label": "检查日期", "type": "date"}));
     let evolved = app
-        .patch(&format!("/api/v1/ledger-types/{id}"))
-        .bearer(&admin)
-        .header("if-match", "\"1\"")
-        .json(&json!({"fields": fields}))
-        .send()
+        .patch_at(
+            &admin,
+            &format!("/api/v1/ledger-types/{id}"),
+            "\"1\"",
+            &json!({"fields": fields}),
+        )
         .await;
     assert_eq!(evolved.ok(200)["fields"].as_array().unwrap().len(), 6);
     let shrunk = json!({"fields": [fields[0]]});
-    app.patch(&format!("/api/v1/ledger-types/{id}"))
-        .bearer(&admin)
-        .header("if-match", "\"2\"")
-        .json(&shrunk)
-        .send()
-        .await
-        .problem(422, "validation_failed");
+    app.patch_at(
+        &admin,
+        &format!("/api/v1/ledger-types/{id}"),
+        "\"2\"",
+        &shrunk,
+    )
+    .await
+    .problem(422, "validation_failed");
     let mut retyped = fields.clone();
     retyped[1]["type"] = json!("text");
-    app.patch(&format!("/api/v1/ledger-types/{id}"))
-        .bearer(&admin)
-        .header("if-match", "\"2\"")
-        .json(&json!({"fields": retyped}))
-        .send()
-        .await
-        .problem(422, "validation_failed");
+    app.patch_at(
+        &admin,
+        &format!("/api/v1/ledger-types/{id}"),
+        "\"2\"",
+        &json!({"fields": retyped}),
+    )
+    .await
+    .problem(422, "validation_failed");
 }
 
 #[tokio::test]
@@ -134,12 +116,7 @@ async fn records_are_validated_versioned_verified_retired_and_restored() {
     let worker = app.token("a1-worker").await;
     let veterans = app.ledger_type_id(&worker, "veterans").await;
     let path = format!("/api/v1/ledger-types/{veterans}/records");
-    let bad = app
-        .post(&path)
-        .bearer(&worker)
-        .json(&json!({"resident_id": w.resident_a, "data": {"service_branch": "火箭兵", "discharged_on": "1995-02-30", "colour": "red"}}))
-        .send()
-        .await;
+    let bad = app.post_as(&worker, &path, &json!({"resident_id": w.resident_a, "data": {"service_branch": "火箭兵", "discharged_on": "1995-02-30", "colour": "red"}})).await;
     let errs: Vec<&str> = bad.problem(422, "validation_failed")["errors"]
         .as_array()
         .unwrap()
@@ -152,20 +129,18 @@ async fn records_are_validated_versioned_verified_retired_and_restored() {
             && errs.contains(&"data.discharged_on"),
         "{errs:?}"
     );
-    app.post(&path)
-        .bearer(&worker)
-        .json(&json!({"data": {"service_branch": "陆军"}}))
-        .send()
+    app.post_as(&worker, &path, &json!({"data": {"service_branch": "陆军"}}))
         .await
         .problem(422, "validation_failed");
-    app.post(&path)
-        .bearer(&worker)
-        .json(&json!({"resident_id": w.resident_b, "data": {"service_branch": "陆军"}}))
-        .send()
-        .await
-        .problem(422, "invalid_reference");
+    app.post_as(
+        &worker,
+        &path,
+        &json!({"resident_id": w.resident_b, "data": {"service_branch": "陆军"}}),
+    )
+    .await
+    .problem(422, "invalid_reference");
 
-    let created = app.post(&path).bearer(&worker).json(&json!({"resident_id": w.resident_a, "data": {"service_branch": "陆军", "discharged_on": "1995-07-01"}})).send().await;
+    let created = app.post_as(&worker, &path, &json!({"resident_id": w.resident_a, "data": {"service_branch": "陆军", "discharged_on": "1995-07-01"}})).await;
     let r = created.ok(201).clone();
     assert_eq!(
         r["grid_id"],
@@ -178,20 +153,22 @@ async fn records_are_validated_versioned_verified_retired_and_restored() {
     let rec = format!("/api/v1/ledger-records/{}", r["id"].as_str().unwrap());
 
     let edited = app
-        .patch(&rec)
-        .bearer(&worker)
-        .header("if-match", "\"1\"")
-        .json(&json!({"data": {"service_branch": "海军"}}))
-        .send()
+        .patch_at(
+            &worker,
+            &rec,
+            "\"1\"",
+            &json!({"data": {"service_branch": "海军"}}),
+        )
         .await;
     assert_eq!(edited.ok(200)["data"], json!({"service_branch": "海军"}));
-    app.patch(&rec)
-        .bearer(&worker)
-        .header("if-match", "\"1\"")
-        .json(&json!({"data": {"service_branch": "空军"}}))
-        .send()
-        .await
-        .problem(412, "version_mismatch");
+    app.patch_at(
+        &worker,
+        &rec,
+        "\"1\"",
+        &json!({"data": {"service_branch": "空军"}}),
+    )
+    .await
+    .problem(412, "version_mismatch");
     app.post(&format!("{rec}/verify"))
         .bearer(&worker)
         .header("if-match", "\"2\"")
@@ -199,31 +176,25 @@ async fn records_are_validated_versioned_verified_retired_and_restored() {
         .await
         .ok(200);
     let retired = app
-        .post(&format!("{rec}/retire"))
-        .bearer(&worker)
-        .header("if-match", "\"3\"")
-        .json(&json!({"reason": "迁出本社区"}))
-        .send()
+        .post_at(
+            &worker,
+            &format!("{rec}/retire"),
+            "\"3\"",
+            &json!({"reason": "迁出本社区"}),
+        )
         .await;
     assert_eq!(retired.ok(200)["status"], "retired");
-    app.post(&format!("{rec}/retire"))
-        .bearer(&worker)
-        .header("if-match", "\"4\"")
-        .json(&json!({"reason": "再次"}))
-        .send()
-        .await
-        .problem(409, "conflict");
-    let active = app
-        .get(&format!("{path}?limit=50"))
-        .bearer(&worker)
-        .send()
-        .await;
+    app.post_at(
+        &worker,
+        &format!("{rec}/retire"),
+        "\"4\"",
+        &json!({"reason": "再次"}),
+    )
+    .await
+    .problem(409, "conflict");
+    let active = app.get_as(&worker, &format!("{path}?limit=50")).await;
     assert_eq!(active.ok(200)["items"].as_array().unwrap().len(), 0);
-    let retired_list = app
-        .get(&format!("{path}?status=retired"))
-        .bearer(&worker)
-        .send()
-        .await;
+    let retired_list = app.get_as(&worker, &format!("{path}?status=retired")).await;
     assert_eq!(retired_list.ok(200)["items"].as_array().unwrap().len(), 1);
     let restored = app
         .post(&format!("{rec}/restore"))
@@ -234,11 +205,7 @@ async fn records_are_validated_versioned_verified_retired_and_restored() {
     assert_eq!(restored.ok(200)["status"], "active");
     assert!(restored.body["retired_reason"].is_null());
 
-    let versions = app
-        .get(&format!("{rec}/versions"))
-        .bearer(&worker)
-        .send()
-        .await;
+    let versions = app.get_as(&worker, &format!("{rec}/versions")).await;
     let changes: Vec<&str> = versions
         .ok(200)
         .as_array()
@@ -272,13 +239,11 @@ async fn records_are_validated_versioned_verified_retired_and_restored() {
     app.clock
         .set(Some(app.clock.now() + chrono::Duration::days(181)));
     // Half a year on, the 30-day session has lapsed: the worker logs in again.
-    app.get(&rec)
-        .bearer(&worker)
-        .send()
+    app.get_as(&worker, &rec)
         .await
         .problem(401, "invalid_token");
     let worker = app.token("a1-worker").await;
-    let later = app.get(&rec).bearer(&worker).send().await;
+    let later = app.get_as(&worker, &rec).await;
     assert_eq!(later.ok(200)["stale"], true);
 }
 
@@ -307,43 +272,30 @@ async fn reads_follow_sensitivity_and_break_the_glass_expires() {
         ),
     ] {
         let r = app
-            .post(&format!("/api/v1/ledger-types/{t}/records"))
-            .bearer(&a1)
-            .json(&body)
-            .send()
+            .post_as(&a1, &format!("/api/v1/ledger-types/{t}/records"), &body)
             .await;
         made.push(r.ok(201)["id"].as_str().unwrap().to_owned());
     }
     let (disabled_rec, corrections_rec, shop_rec) = (&made[0], &made[1], &made[2]);
     // The protected ledger masks the resident's name.
     let own = app
-        .get(&format!("/api/v1/ledger-records/{disabled_rec}"))
-        .bearer(&a1)
-        .send()
+        .get_as(&a1, &format!("/api/v1/ledger-records/{disabled_rec}"))
         .await;
     assert_eq!(own.ok(200)["resident"]["name"], "张*");
 
     // A2's admin is in the same street but another community.
     let a2 = app.token("a2-admin").await;
-    app.get(&format!("/api/v1/ledger-records/{shop_rec}"))
-        .bearer(&a2)
-        .send()
+    app.get_as(&a2, &format!("/api/v1/ledger-records/{shop_rec}"))
         .await
         .ok(200);
-    app.get(&format!("/api/v1/ledger-records/{disabled_rec}"))
-        .bearer(&a2)
-        .send()
+    app.get_as(&a2, &format!("/api/v1/ledger-records/{disabled_rec}"))
         .await
         .problem(403, "break_glass_required");
-    app.get(&format!("/api/v1/ledger-records/{corrections_rec}"))
-        .bearer(&a2)
-        .send()
+    app.get_as(&a2, &format!("/api/v1/ledger-records/{corrections_rec}"))
         .await
         .problem(404, "not_found");
     let listed = app
-        .get(&format!("/api/v1/ledger-types/{disabled}/records"))
-        .bearer(&a2)
-        .send()
+        .get_as(&a2, &format!("/api/v1/ledger-types/{disabled}/records"))
         .await;
     assert_eq!(
         listed.ok(200)["items"].as_array().unwrap().len(),
@@ -352,67 +304,61 @@ async fn reads_follow_sensitivity_and_break_the_glass_expires() {
     );
     // Street B never sees any of it.
     let b = app.token("b-admin").await;
-    app.get(&format!("/api/v1/ledger-records/{shop_rec}"))
-        .bearer(&b)
-        .send()
+    app.get_as(&b, &format!("/api/v1/ledger-records/{shop_rec}"))
         .await
         .problem(404, "not_found");
 
     // Closed ledgers have no break-glass; protected ones do, with a reason.
     let bg = |t: &str| format!("/api/v1/ledger-types/{t}/break-glass");
-    app.post(&bg(&corrections))
-        .bearer(&a2)
-        .json(&json!({"community_id": w.community_a1, "reason": "紧急走访核实"}))
-        .send()
-        .await
-        .problem(422, "validation_failed");
-    app.post(&bg(&disabled))
-        .bearer(&a2)
-        .json(&json!({"community_id": w.community_a1, "reason": "x"}))
-        .send()
-        .await
-        .problem(422, "validation_failed");
+    app.post_as(
+        &a2,
+        &bg(&corrections),
+        &json!({"community_id": w.community_a1, "reason": "紧急走访核实"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    app.post_as(
+        &a2,
+        &bg(&disabled),
+        &json!({"community_id": w.community_a1, "reason": "x"}),
+    )
+    .await
+    .problem(422, "validation_failed");
     let auditor = app.token("a-auditor").await;
-    app.post(&bg(&disabled))
-        .bearer(&auditor)
-        .json(&json!({"community_id": w.community_a1, "reason": "审计抽查核对"}))
-        .send()
-        .await
-        .problem(403, "forbidden");
+    app.post_as(
+        &auditor,
+        &bg(&disabled),
+        &json!({"community_id": w.community_a1, "reason": "审计抽查核对"}),
+    )
+    .await
+    .problem(403, "forbidden");
     let grant = app
-        .post(&bg(&disabled))
-        .bearer(&a2)
-        .json(&json!({"community_id": w.community_a1, "reason": "协助残联紧急入户"}))
-        .send()
+        .post_as(
+            &a2,
+            &bg(&disabled),
+            &json!({"community_id": w.community_a1, "reason": "协助残联紧急入户"}),
+        )
         .await;
     let g = grant.ok(201).clone();
     assert_eq!(g["notified"], 1, "the community admin is told");
     let opened = app
-        .get(&format!("/api/v1/ledger-records/{disabled_rec}"))
-        .bearer(&a2)
-        .send()
+        .get_as(&a2, &format!("/api/v1/ledger-records/{disabled_rec}"))
         .await;
     assert_eq!(opened.ok(200)["data"]["grade"], "二级");
     let listed = app
-        .get(&format!("/api/v1/ledger-types/{disabled}/records"))
-        .bearer(&a2)
-        .send()
+        .get_as(&a2, &format!("/api/v1/ledger-types/{disabled}/records"))
         .await;
     assert_eq!(listed.ok(200)["items"].as_array().unwrap().len(), 1);
-    app.get(&format!("/api/v1/ledger-records/{corrections_rec}"))
-        .bearer(&a2)
-        .send()
+    app.get_as(&a2, &format!("/api/v1/ledger-records/{corrections_rec}"))
         .await
         .problem(404, "not_found");
 
     // Every read under the grant is audited as such; the grant itself too.
     let log = app
-        .get(&format!(
-            "/api/v1/audit-log?actor_id={}",
-            w.user("a2-admin")
-        ))
-        .bearer(&auditor)
-        .send()
+        .get_as(
+            &auditor,
+            &format!("/api/v1/audit-log?actor_id={}", w.user("a2-admin")),
+        )
         .await;
     let entries: Vec<Value> = log.ok(200)["items"].as_array().unwrap().clone();
     assert!(
@@ -426,7 +372,7 @@ async fn reads_follow_sensitivity_and_break_the_glass_expires() {
         .count();
     assert_eq!(glass_reads, 2);
     // The community admin finds the notice in their inbox.
-    let inbox = app.get("/api/v1/me/notifications").bearer(&a1).send().await;
+    let inbox = app.get_as(&a1, "/api/v1/me/notifications").await;
     let notes = inbox.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0]["kind"], "break_glass");
@@ -436,9 +382,7 @@ async fn reads_follow_sensitivity_and_break_the_glass_expires() {
     app.clock.set(Some(
         app.clock.now() + chrono::Duration::hours(3) + chrono::Duration::minutes(1),
     ));
-    app.get(&format!("/api/v1/ledger-records/{disabled_rec}"))
-        .bearer(&a2)
-        .send()
+    app.get_as(&a2, &format!("/api/v1/ledger-records/{disabled_rec}"))
         .await
         .problem(403, "break_glass_required");
 }

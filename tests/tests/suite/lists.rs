@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 /// Statements sent while answering `path` as `token`, and the reply.
 async fn costed(app: &TestApp, token: &str, path: &str) -> (u64, Reply) {
     let before = app.state.db.statements();
-    let reply = app.get(path).bearer(token).send().await;
+    let reply = app.get_as(token, path).await;
     (app.state.db.statements() - before, reply)
 }
 
@@ -36,33 +36,27 @@ async fn six_of_each(app: &TestApp, w: &World) -> (String, String) {
                 "title": format!("楼道堆物 {i}"), "description": "楼道堆放杂物"}),
         )
         .await;
-        app.post(&format!("/api/v1/communities/{}/grids", w.community_a1))
-            .bearer(&a_admin)
-            .json(&json!({"code": format!("15020300100110{i}"), "name": format!("新网格{i}"), "target_households": 450}))
-            .send()
-            .await
+        app.post_as(&a_admin, &format!("/api/v1/communities/{}/grids", w.community_a1), &json!({"code": format!("15020300100110{i}"), "name": format!("新网格{i}"), "target_households": 450})).await
             .ok(201);
-        app.post(&format!("/api/v1/ledger-types/{records}/records"))
-            .bearer(&worker)
-            .json(&json!({"grid_id": w.grid_a1_1, "data": {"name": format!("便民超市{i}"), "kind": "商铺"}}))
-            .send()
-            .await
+        app.post_as(&worker, &format!("/api/v1/ledger-types/{records}/records"), &json!({"grid_id": w.grid_a1_1, "data": {"name": format!("便民超市{i}"), "kind": "商铺"}})).await
             .ok(201);
-        app.post(&format!("/api/v1/grids/{}/residents", w.grid_a1_1))
-            .bearer(&worker)
-            .json(&json!({"name": format!("居民{i}")}))
-            .send()
-            .await
-            .ok(201);
+        app.post_as(
+            &worker,
+            &format!("/api/v1/grids/{}/residents", w.grid_a1_1),
+            &json!({"name": format!("居民{i}")}),
+        )
+        .await
+        .ok(201);
         app.grid_dispute(w, &worker).await;
         app.clock
             .set(Some(at(&format!("2026-12-0{}T18:00:00+08:00", i + 1))));
-        app.post("/api/v1/patrol-logs")
-            .bearer(&worker)
-            .json(&json!({"grid_id": w.grid_a1_1, "notes": "巡查"}))
-            .send()
-            .await
-            .ok(201);
+        app.post_as(
+            &worker,
+            "/api/v1/patrol-logs",
+            &json!({"grid_id": w.grid_a1_1, "notes": "巡查"}),
+        )
+        .await
+        .ok(201);
     }
     let d_admin = app.token("d-admin").await;
     let dispute = app.street_dispute(w, &worker, &a_admin).await;
@@ -140,19 +134,11 @@ async fn a_page_is_full_while_more_rows_exist() {
         app.grid_dispute(&w, &worker).await,
     ];
     for _ in 0..3 {
-        app.post("/api/v1/disputes")
-            .bearer(&a1_admin)
-            .json(&json!({"grid_id": w.grid_a1_2, "kind": "neighbour", "summary": "邻里噪音纠纷",
-                "parties": [{"role": "applicant", "name": "王芳"}, {"role": "respondent", "name": "李强"}]}))
-            .send()
-            .await
+        app.post_as(&a1_admin, "/api/v1/disputes", &json!({"grid_id": w.grid_a1_2, "kind": "neighbour", "summary": "邻里噪音纠纷",
+                "parties": [{"role": "applicant", "name": "王芳"}, {"role": "respondent", "name": "李强"}]})).await
             .ok(201);
     }
-    let page = app
-        .get("/api/v1/disputes?limit=2")
-        .bearer(&worker)
-        .send()
-        .await;
+    let page = app.get_as(&worker, "/api/v1/disputes?limit=2").await;
     let ids: Vec<&str> = page.ok(200)["items"]
         .as_array()
         .unwrap()
@@ -168,11 +154,7 @@ async fn a_page_is_full_while_more_rows_exist() {
         "the worker's two disputes fill the page, newest first"
     );
     assert!(page.body["next_cursor"].is_null(), "nothing more to read");
-    let admins = app
-        .get("/api/v1/disputes?limit=4")
-        .bearer(&a1_admin)
-        .send()
-        .await;
+    let admins = app.get_as(&a1_admin, "/api/v1/disputes?limit=4").await;
     assert_eq!(admins.ok(200)["items"].as_array().unwrap().len(), 4);
     assert!(admins.body["next_cursor"].is_string(), "a fifth follows");
 }

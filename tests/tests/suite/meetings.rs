@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 
 async fn meetings(app: &TestApp, token: &str, community: &str) -> Vec<Value> {
     let r = app
-        .get(&format!("/api/v1/needs-meetings?community_id={community}"))
-        .bearer(token)
-        .send()
+        .get_as(
+            token,
+            &format!("/api/v1/needs-meetings?community_id={community}"),
+        )
         .await;
     r.ok(200).as_array().unwrap().clone()
 }
@@ -113,17 +114,19 @@ async fn two_half_month_cycles_close_the_loop() {
         )
         .await;
     let log = app
-        .post("/api/v1/patrol-logs")
-        .bearer(&worker)
-        .json(&json!({"grid_id": w.grid_a1_1}))
-        .send()
+        .post_as(
+            &worker,
+            "/api/v1/patrol-logs",
+            &json!({"grid_id": w.grid_a1_1}),
+        )
         .await;
     let log_id = log.ok(201)["id"].as_str().unwrap().to_owned();
     let finding = app
-        .post(&format!("/api/v1/patrol-logs/{log_id}/findings"))
-        .bearer(&worker)
-        .json(&json!({"description": "健身器材松动"}))
-        .send()
+        .post_as(
+            &worker,
+            &format!("/api/v1/patrol-logs/{log_id}/findings"),
+            &json!({"description": "健身器材松动"}),
+        )
         .await;
     let finding_id = finding.ok(201)["id"].as_str().unwrap().to_owned();
 
@@ -150,9 +153,7 @@ async fn two_half_month_cycles_close_the_loop() {
     );
     for token in [&admin, &worker, &chief] {
         let r = app
-            .get("/api/v1/me/notifications?limit=200")
-            .bearer(token)
-            .send()
+            .get_as(token, "/api/v1/me/notifications?limit=200")
             .await;
         let invited = r.ok(200)["items"]
             .as_array()
@@ -166,24 +167,18 @@ async fn two_half_month_cycles_close_the_loop() {
     // Tuesday 8 December, the meeting: one decision, then closed.
     app.clock.set(Some(at("2026-12-08T09:40:00+08:00")));
     let meeting_path = format!("/api/v1/needs-meetings/{}", first["id"].as_str().unwrap());
-    let decided = app
-        .post(&format!("{meeting_path}/decisions"))
-        .bearer(&admin)
-        .json(&json!({"grid_id": w.grid_a1_1, "category_id": noise, "title": "更换楼道照明",
-            "description": "3号楼楼道灯损坏，由物业更换", "owner_user_id": w.user("a1-worker"), "due_on": "2026-12-15"}))
-        .send()
-        .await;
+    let decided = app.post_as(&admin, &format!("{meeting_path}/decisions"), &json!({"grid_id": w.grid_a1_1, "category_id": noise, "title": "更换楼道照明",
+            "description": "3号楼楼道灯损坏，由物业更换", "owner_user_id": w.user("a1-worker"), "due_on": "2026-12-15"})).await;
     decided.ok(201);
     // The patrol finding on the agenda becomes a service item too, linked to it.
     let decided = app
-        .post(&format!("{meeting_path}/decisions"))
-        .bearer(&admin)
-        .json(
+        .post_as(
+            &admin,
+            &format!("{meeting_path}/decisions"),
             &json!({"grid_id": w.grid_a1_1, "category_id": noise, "title": "健身器材维修",
             "description": "健身器材松动，由社区维修", "owner_user_id": w.user("a1-worker"),
             "due_on": "2026-12-15", "finding_id": finding_id}),
         )
-        .send()
         .await;
     let decided = decided.ok(201).clone();
     let made: Vec<String> = decided["items"]
@@ -198,7 +193,7 @@ async fn two_half_month_cycles_close_the_loop() {
     // The owner, a grid worker, opens the meeting of their grid's community
     // and finds it in the list (meeting.read reaches the enclosing community);
     // a grid worker of the street's other community does not.
-    let opened = app.get(&meeting_path).bearer(&worker).send().await;
+    let opened = app.get_as(&worker, &meeting_path).await;
     let owned: Vec<&str> = opened.ok(200)["items"]
         .as_array()
         .unwrap()
@@ -217,64 +212,59 @@ async fn two_half_month_cycles_close_the_loop() {
             &json!({"grid_id": w.grid_a2_1}),
         )
         .await;
-    app.get(&meeting_path)
-        .bearer(&elsewhere)
-        .send()
+    app.get_as(&elsewhere, &meeting_path)
         .await
         .problem(403, "forbidden");
-    app.get(&format!("/api/v1/needs-meetings?community_id={community}"))
-        .bearer(&elsewhere)
-        .send()
-        .await
-        .problem(403, "forbidden");
+    app.get_as(
+        &elsewhere,
+        &format!("/api/v1/needs-meetings?community_id={community}"),
+    )
+    .await
+    .problem(403, "forbidden");
     let tracked = app
-        .get(&format!("/api/v1/patrol-logs/{log_id}"))
-        .bearer(&worker)
-        .send()
+        .get_as(&worker, &format!("/api/v1/patrol-logs/{log_id}"))
         .await;
     assert_eq!(
         tracked.ok(200)["findings"][0]["case_id"].as_str(),
         Some(finding_item.as_str())
     );
-    let item_case = app
-        .get(&format!("/api/v1/cases/{item}"))
-        .bearer(&admin)
-        .send()
-        .await;
+    let item_case = app.get_as(&admin, &format!("/api/v1/cases/{item}")).await;
     assert_eq!(item_case.ok(200)["channel"], "meeting");
-    app.post(&format!("{meeting_path}/decisions"))
-        .bearer(&admin)
-        .json(
-            &json!({"grid_id": w.grid_a2_1, "category_id": noise, "title": "x", "description": "x",
+    app.post_as(
+        &admin,
+        &format!("{meeting_path}/decisions"),
+        &json!({"grid_id": w.grid_a2_1, "category_id": noise, "title": "x", "description": "x",
             "owner_user_id": w.user("a1-worker"), "due_on": "2026-12-15"}),
-        )
-        .send()
-        .await
-        .problem(422, "invalid_reference");
+    )
+    .await
+    .problem(422, "invalid_reference");
     let units = format!("/api/v1/communities/{community}/member-units");
     let unit = app
-        .post(&units)
-        .bearer(&admin)
-        .json(&json!({"name": "鑫源物业公司", "kind": "enterprise", "contact_name": "王经理"}))
-        .send()
+        .post_as(
+            &admin,
+            &units,
+            &json!({"name": "鑫源物业公司", "kind": "enterprise", "contact_name": "王经理"}),
+        )
         .await;
     let unit_id = unit.ok(201)["id"].clone();
-    app.post(&units)
-        .bearer(&admin)
-        .json(&json!({"name": "鑫源物业公司", "kind": "enterprise"}))
-        .send()
-        .await
-        .problem(409, "conflict");
-    let listed = app.get(&units).bearer(&chief).send().await;
+    app.post_as(
+        &admin,
+        &units,
+        &json!({"name": "鑫源物业公司", "kind": "enterprise"}),
+    )
+    .await
+    .problem(409, "conflict");
+    let listed = app.get_as(&chief, &units).await;
     assert_eq!(listed.ok(200).as_array().unwrap().len(), 1);
     let closed = app
-        .post(&format!("{meeting_path}/close"))
-        .bearer(&admin)
-        .header("if-match", &format!("\"{}\"", decided["version"]))
-        .json(&json!({"minutes": "议定更换楼道照明", "attendees": [
+        .post_at(
+            &admin,
+            &format!("{meeting_path}/close"),
+            &format!("\"{}\"", decided["version"]),
+            &json!({"minutes": "议定更换楼道照明", "attendees": [
             {"kind": "member_unit", "name": "鑫源物业公司", "member_unit_id": unit_id},
-            {"kind": "volunteer", "name": "张志愿"}]}))
-        .send()
+            {"kind": "volunteer", "name": "张志愿"}]}),
+        )
         .await;
     assert_eq!(
         (
@@ -284,12 +274,13 @@ async fn two_half_month_cycles_close_the_loop() {
         (Some("closed"), 2)
     );
     // Tracked by the meeting's item, the finding cannot be filed again.
-    app.post(&format!("/api/v1/patrol-findings/{finding_id}/case"))
-        .bearer(&worker)
-        .json(&json!({"category_id": noise}))
-        .send()
-        .await
-        .problem(409, "conflict");
+    app.post_as(
+        &worker,
+        &format!("/api/v1/patrol-findings/{finding_id}/case"),
+        &json!({"category_id": noise}),
+    )
+    .await
+    .problem(409, "conflict");
 
     // Sunday 13 December 09:30: the second meeting (the 16th) reports back
     // exactly the first meeting's item; the old case is now open too long.
@@ -323,7 +314,7 @@ async fn two_half_month_cycles_close_the_loop() {
         "the finding is tracked"
     );
     // The loop: the item, its progress, and the meeting that reported it back.
-    let first_now = app.get(&meeting_path).bearer(&chief).send().await;
+    let first_now = app.get_as(&chief, &meeting_path).await;
     for loop_item in first_now.ok(200)["items"].as_array().unwrap() {
         assert_eq!(
             (

@@ -158,7 +158,7 @@ async fn without_redis_the_platform_keeps_working() {
     assert_eq!(ready.ok(200)["redis"], "down");
     assert_eq!(ready.body["status"], "ready");
     let t = app.token("a-admin").await;
-    app.get("/api/v1/streets").bearer(&t).send().await.ok(200);
+    app.get_as(&t, "/api/v1/streets").await.ok(200);
     // Throttling falls back to in-process counting.
     for _ in 0..10 {
         app.login_reply("b-admin", "wrong-password!")
@@ -215,7 +215,7 @@ async fn without_postgres_requests_get_a_generic_503() {
     .execute(&mut conn)
     .await
     .unwrap();
-    let r = app.get("/api/v1/streets").bearer(&t).send().await;
+    let r = app.get_as(&t, "/api/v1/streets").await;
     let p = r.problem(503, "unavailable");
     assert_eq!(p["detail"], p["title"], "5xx bodies are generic");
     let ready = app.get("/readyz").send().await;
@@ -262,7 +262,7 @@ async fn cut_database_connections_answer_503_with_retry_after_and_never_500() {
         let one = || async {
             let mut seen = Vec::new();
             for _ in 0..60 {
-                let r = app.get(&path).bearer(&t).send().await;
+                let r = app.get_as(&t, &path).await;
                 seen.push((
                     r.status.as_u16(),
                     r.header("retry-after").map(str::to_owned),
@@ -292,7 +292,7 @@ async fn cut_database_connections_answer_503_with_retry_after_and_never_500() {
     assert!(unavailable > 0, "the cuts hit requests in flight");
     eprintln!("{} requests, {unavailable} answered 503", seen.len());
     // The pool heals: fresh connections serve the next request.
-    app.get(&path).bearer(&t).send().await.ok(200);
+    app.get_as(&t, &path).await.ok(200);
     // The document says so: every 503 (and 429) problem names its Retry-After.
     let spec = app
         .get("/api-docs/openapi.json")

@@ -32,12 +32,7 @@ async fn a_day_of_patrol_from_check_in_to_a_tracked_finding() {
         ),
         (json!({"grid_id": w.grid_a1_1, "day": "2026-12-09"}), "day"),
     ] {
-        let r = app
-            .post("/api/v1/patrol-logs")
-            .bearer(&worker)
-            .json(&body)
-            .send()
-            .await;
+        let r = app.post_as(&worker, "/api/v1/patrol-logs", &body).await;
         assert_eq!(
             r.problem(422, "validation_failed")["errors"][0]["field"],
             field,
@@ -45,47 +40,38 @@ async fn a_day_of_patrol_from_check_in_to_a_tracked_finding() {
         );
     }
     // Another worker's grid is not one to patrol.
-    app.post("/api/v1/patrol-logs")
-        .bearer(&worker)
-        .json(&json!({"grid_id": w.grid_a1_2}))
-        .send()
-        .await
-        .problem(403, "forbidden");
+    app.post_as(
+        &worker,
+        "/api/v1/patrol-logs",
+        &json!({"grid_id": w.grid_a1_2}),
+    )
+    .await
+    .problem(403, "forbidden");
     let log = app
-        .post("/api/v1/patrol-logs")
-        .bearer(&worker)
-        .json(
+        .post_as(
+            &worker,
+            "/api/v1/patrol-logs",
             &json!({"grid_id": w.grid_a1_1, "check_in_at": "2026-12-02T00:40:00Z", "track": track}),
         )
-        .send()
         .await;
     let log = log.ok(201).clone();
     assert_eq!(
         (log["day"].as_str(), log["version"].as_i64()),
         (Some("2026-12-02"), Some(1))
     );
-    app.post("/api/v1/patrol-logs")
-        .bearer(&worker)
-        .json(&json!({"grid_id": w.grid_a1_1}))
-        .send()
-        .await
-        .problem(409, "conflict");
+    app.post_as(
+        &worker,
+        "/api/v1/patrol-logs",
+        &json!({"grid_id": w.grid_a1_1}),
+    )
+    .await
+    .problem(409, "conflict");
     let log_path = format!("/api/v1/patrol-logs/{}", log["id"].as_str().unwrap());
 
     // A household visit and a finding with a photo.
-    let visit = app
-        .post(&format!("{log_path}/visits"))
-        .bearer(&worker)
-        .json(&json!({"household_id": w.household_a, "purpose": "走访独居老人", "service_mode": "home_visit", "next_visit_on": "2026-12-09"}))
-        .send()
-        .await;
+    let visit = app.post_as(&worker, &format!("{log_path}/visits"), &json!({"household_id": w.household_a, "purpose": "走访独居老人", "service_mode": "home_visit", "next_visit_on": "2026-12-09"})).await;
     assert_eq!(visit.ok(201)["service_mode"], "home_visit");
-    let finding = app
-        .post(&format!("{log_path}/findings"))
-        .bearer(&worker)
-        .json(&json!({"description": "3号楼北侧井盖缺失，存在安全隐患", "location": {"lon": 109.845, "lat": 40.655}, "address": "3号楼北侧"}))
-        .send()
-        .await;
+    let finding = app.post_as(&worker, &format!("{log_path}/findings"), &json!({"description": "3号楼北侧井盖缺失，存在安全隐患", "location": {"lon": 109.845, "lat": 40.655}, "address": "3号楼北侧"})).await;
     let finding = finding.ok(201).clone();
     let finding_path = format!(
         "/api/v1/patrol-findings/{}",
@@ -98,28 +84,28 @@ async fn a_day_of_patrol_from_check_in_to_a_tracked_finding() {
         .await
         .ok(201);
     // Only the keeper writes the log.
-    app.post(&format!("{log_path}/findings"))
-        .bearer(&chief)
-        .json(&json!({"description": "x"}))
-        .send()
-        .await
-        .problem(403, "forbidden");
+    app.post_as(
+        &chief,
+        &format!("{log_path}/findings"),
+        &json!({"description": "x"}),
+    )
+    .await
+    .problem(403, "forbidden");
 
     // The finding becomes a case, linked both ways, once.
     let category = app.case_category(&worker, "03.02").await;
     let tracked = app
-        .post(&format!("{finding_path}/case"))
-        .bearer(&worker)
-        .json(&json!({"category_id": category}))
-        .send()
+        .post_as(
+            &worker,
+            &format!("{finding_path}/case"),
+            &json!({"category_id": category}),
+        )
         .await;
     let tracked = tracked.ok(201).clone();
     let case_id = tracked["case_id"].as_str().unwrap().to_owned();
     assert_eq!(tracked["photos"].as_array().unwrap().len(), 1);
     let case = app
-        .get(&format!("/api/v1/cases/{case_id}"))
-        .bearer(&worker)
-        .send()
+        .get_as(&worker, &format!("/api/v1/cases/{case_id}"))
         .await;
     let case = case.ok(200).clone();
     assert_eq!(
@@ -138,12 +124,13 @@ async fn a_day_of_patrol_from_check_in_to_a_tracked_finding() {
         case.to_string().contains(finding["id"].as_str().unwrap()),
         "the case links the finding"
     );
-    app.post(&format!("{finding_path}/case"))
-        .bearer(&worker)
-        .json(&json!({"category_id": category}))
-        .send()
-        .await
-        .problem(409, "conflict");
+    app.post_as(
+        &worker,
+        &format!("{finding_path}/case"),
+        &json!({"category_id": category}),
+    )
+    .await
+    .problem(409, "conflict");
 
     // Check-out under If-Match.
     app.patch(&log_path)
@@ -153,11 +140,12 @@ async fn a_day_of_patrol_from_check_in_to_a_tracked_finding() {
         .await
         .problem(428, "precondition_required");
     let out = app
-        .patch(&log_path)
-        .bearer(&worker)
-        .header("if-match", "\"1\"")
-        .json(&json!({"check_out_at": "2026-12-02T09:30:00Z", "notes": "日巡完成"}))
-        .send()
+        .patch_at(
+            &worker,
+            &log_path,
+            "\"1\"",
+            &json!({"check_out_at": "2026-12-02T09:30:00Z", "notes": "日巡完成"}),
+        )
         .await;
     assert_eq!(
         (
@@ -168,7 +156,7 @@ async fn a_day_of_patrol_from_check_in_to_a_tracked_finding() {
     );
 
     // History: the worker's own; the chief's view of the community; nobody else's.
-    let mine = app.get("/api/v1/patrol-logs").bearer(&worker).send().await;
+    let mine = app.get_as(&worker, "/api/v1/patrol-logs").await;
     let mine = mine.ok(200).as_array().unwrap().clone();
     assert_eq!(mine.len(), 1);
     assert_eq!(
@@ -179,25 +167,24 @@ async fn a_day_of_patrol_from_check_in_to_a_tracked_finding() {
         (1, Some(case_id.as_str()))
     );
     let community = format!("/api/v1/patrol-logs?community_id={}", w.community_a1);
-    let seen = app.get(&community).bearer(&chief).send().await;
+    let seen = app.get_as(&chief, &community).await;
     assert_eq!(seen.ok(200).as_array().unwrap().len(), 1);
-    let other = app.get(&community).bearer(&a2_admin).send().await;
+    let other = app.get_as(&a2_admin, &community).await;
     assert!(other.ok(200).as_array().unwrap().is_empty());
-    app.get(&log_path)
-        .bearer(&b_worker)
-        .send()
+    app.get_as(&b_worker, &log_path)
         .await
         .problem(404, "not_found");
 
     // Coverage on Friday: logged Wednesday only.
     app.clock.set(Some(at("2026-12-04T18:00:00+08:00")));
     let coverage = app
-        .get(&format!(
-            "/api/v1/patrol-coverage?community_id={}&from=2026-12-01&to=2026-12-06",
-            w.community_a1
-        ))
-        .bearer(&a1_admin)
-        .send()
+        .get_as(
+            &a1_admin,
+            &format!(
+                "/api/v1/patrol-coverage?community_id={}&from=2026-12-01&to=2026-12-06",
+                w.community_a1
+            ),
+        )
         .await;
     let rows = coverage.ok(200).as_array().unwrap().clone();
     let me = rows
@@ -217,12 +204,13 @@ async fn a_day_of_patrol_from_check_in_to_a_tracked_finding() {
         me["missing_days"],
         json!(["2026-12-01", "2026-12-03", "2026-12-04"])
     );
-    app.get(&format!(
-        "/api/v1/patrol-coverage?community_id={}&from=2026-12-01&to=2026-12-06",
-        w.community_a1
-    ))
-    .bearer(&worker)
-    .send()
+    app.get_as(
+        &worker,
+        &format!(
+            "/api/v1/patrol-coverage?community_id={}&from=2026-12-01&to=2026-12-06",
+            w.community_a1
+        ),
+    )
     .await
     .problem(403, "forbidden");
 }
@@ -238,12 +226,13 @@ async fn a_missing_log_is_flagged_once_to_the_worker_and_the_chief() {
     // Planned on Tuesday evening; Wednesday a1-worker logs, b1-worker does not.
     while app.tick_at("2026-12-01T21:00:00+08:00").await.ran() > 0 {}
     app.clock.set(Some(at("2026-12-02T09:00:00+08:00")));
-    app.post("/api/v1/patrol-logs")
-        .bearer(&worker)
-        .json(&json!({"grid_id": w.grid_a1_1}))
-        .send()
-        .await
-        .ok(201);
+    app.post_as(
+        &worker,
+        "/api/v1/patrol-logs",
+        &json!({"grid_id": w.grid_a1_1}),
+    )
+    .await
+    .ok(201);
     for when in ["2026-12-02T20:00:05+08:00", "2026-12-02T20:30:00+08:00"] {
         while app.tick_at(when).await.ran() > 0 {}
     }

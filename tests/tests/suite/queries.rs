@@ -5,10 +5,11 @@ use serde_json::{Value, json};
 
 async fn add(app: &TestApp, token: &str, type_id: &str, body: Value) -> String {
     let r = app
-        .post(&format!("/api/v1/ledger-types/{type_id}/records"))
-        .bearer(token)
-        .json(&body)
-        .send()
+        .post_as(
+            token,
+            &format!("/api/v1/ledger-types/{type_id}/records"),
+            &body,
+        )
         .await;
     r.ok(201)["id"].as_str().unwrap().to_owned()
 }
@@ -21,36 +22,36 @@ async fn veterans_in_a_grid_aged_60_or_more_not_on_low_income() {
     let grid = w.grid_a1_1;
     let resident = |name: &str, id: &str| json!({"name": name, "id_number": id});
     let young = app
-        .post(&format!("/api/v1/grids/{grid}/residents"))
-        .bearer(&t)
-        .json(&resident("青年兵", "150203198506011233"))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/grids/{grid}/residents"),
+            &resident("青年兵", "150203198506011233"),
+        )
         .await
         .ok(201)["id"]
         .clone();
     let poor = app
-        .post(&format!("/api/v1/grids/{grid}/residents"))
-        .bearer(&t)
-        .json(&resident("老兵乙", "150203195001011234"))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/grids/{grid}/residents"),
+            &resident("老兵乙", "150203195001011234"),
+        )
         .await
         .ok(201)["id"]
         .clone();
     let household = app
-        .post(&format!("/api/v1/grids/{grid}/households"))
-        .bearer(&t)
-        .json(&json!({}))
-        .send()
+        .post_as(&t, &format!("/api/v1/grids/{grid}/households"), &json!({}))
         .await
         .ok(201)["id"]
         .clone();
-    app.patch(&format!("/api/v1/residents/{}", poor.as_str().unwrap()))
-        .bearer(&t)
-        .header("if-match", "\"1\"")
-        .json(&json!({"household_id": household}))
-        .send()
-        .await
-        .ok(200);
+    app.patch_at(
+        &t,
+        &format!("/api/v1/residents/{}", poor.as_str().unwrap()),
+        "\"1\"",
+        &json!({"household_id": household}),
+    )
+    .await
+    .ok(200);
 
     let veterans = app.ledger_type_id(&t, "veterans").await;
     let low_income = app.ledger_type_id(&t, "low_income").await;
@@ -84,10 +85,7 @@ async fn veterans_in_a_grid_aged_60_or_more_not_on_low_income() {
         "scope": {"grid_id": grid}
     });
     let r = app
-        .post("/api/v1/ledger-queries")
-        .bearer(&t)
-        .json(&json!({"query": query}))
-        .send()
+        .post_as(&t, "/api/v1/ledger-queries", &json!({"query": query}))
         .await;
     let items = r.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1, "{}", r.text);
@@ -97,77 +95,59 @@ async fn veterans_in_a_grid_aged_60_or_more_not_on_low_income() {
     let mut both = query.clone();
     both["also"] = json!([]);
     let r = app
-        .post("/api/v1/ledger-queries")
-        .bearer(&t)
-        .json(&json!({"query": both}))
-        .send()
+        .post_as(&t, "/api/v1/ledger-queries", &json!({"query": both}))
         .await;
     assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 2);
     let mut on_it = query.clone();
     on_it["also"][0]["present"] = json!(true);
     let r = app
-        .post("/api/v1/ledger-queries")
-        .bearer(&t)
-        .json(&json!({"query": on_it}))
-        .send()
+        .post_as(&t, "/api/v1/ledger-queries", &json!({"query": on_it}))
         .await;
     assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 1);
     // Field predicates and paging.
     let navy = json!({"ledger": "veterans", "conditions": [{"field": "service_branch", "op": "in", "value": ["海军"]}]});
     let r = app
-        .post("/api/v1/ledger-queries")
-        .bearer(&t)
-        .json(&json!({"query": navy}))
-        .send()
+        .post_as(&t, "/api/v1/ledger-queries", &json!({"query": navy}))
         .await;
     assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 1);
     let r = app
-        .post("/api/v1/ledger-queries")
-        .bearer(&t)
-        .json(&json!({"query": {"ledger": "veterans"}, "limit": 2}))
-        .send()
+        .post_as(
+            &t,
+            "/api/v1/ledger-queries",
+            &json!({"query": {"ledger": "veterans"}, "limit": 2}),
+        )
         .await;
     let cursor = r.ok(200)["next_cursor"].as_str().unwrap().to_owned();
     let r = app
-        .post("/api/v1/ledger-queries")
-        .bearer(&t)
-        .json(&json!({"query": {"ledger": "veterans"}, "limit": 2, "cursor": cursor}))
-        .send()
+        .post_as(
+            &t,
+            "/api/v1/ledger-queries",
+            &json!({"query": {"ledger": "veterans"}, "limit": 2, "cursor": cursor}),
+        )
         .await;
     assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 1);
 
     // Someone who may not read the protected low-income ledger there gets nothing from a query that uses it.
     let a2 = app.token("a2-admin").await;
     let r = app
-        .post("/api/v1/ledger-queries")
-        .bearer(&a2)
-        .json(&json!({"query": query}))
-        .send()
+        .post_as(&a2, "/api/v1/ledger-queries", &json!({"query": query}))
         .await;
     assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 0);
     // Street B sees nothing of street A.
     let b = app.token("b-admin").await;
     let r = app
-        .post("/api/v1/ledger-queries")
-        .bearer(&b)
-        .json(&json!({"query": both}))
-        .send()
+        .post_as(&b, "/api/v1/ledger-queries", &json!({"query": both}))
         .await;
     r.problem(422, "invalid_reference");
 
     // Bad queries are 422 with paths.
     let bad = json!({"query": {"ledger": "veterans", "conditions": [{"field": "colour", "op": "eq", "value": 1}], "also": [{"ledger": "nope", "present": true}]}});
-    let r = app
-        .post("/api/v1/ledger-queries")
-        .bearer(&t)
-        .json(&bad)
-        .send()
-        .await;
+    let r = app.post_as(&t, "/api/v1/ledger-queries", &bad).await;
     assert_eq!(
         r.problem(422, "validation_failed")["errors"][0]["field"],
         "query.conditions[0].field"
     );
-    let r = app.post("/api/v1/ledger-queries").bearer(&t).json(&json!({"query": {"ledger": "veterans", "also": [{"ledger": "nope", "present": true}]}})).send().await;
+    let r = app.post_as(&t, "/api/v1/ledger-queries", &json!({"query": {"ledger": "veterans", "also": [{"ledger": "nope", "present": true}]}})).await;
     assert_eq!(
         r.problem(422, "validation_failed")["errors"][0]["field"],
         "query.also[0].ledger"
@@ -175,44 +155,44 @@ async fn veterans_in_a_grid_aged_60_or_more_not_on_low_income() {
 
     // Save and rerun.
     let saved = app
-        .post("/api/v1/saved-queries")
-        .bearer(&t)
-        .json(&json!({"name": "一网格60岁以上非低保退役军人", "query": query}))
-        .send()
+        .post_as(
+            &t,
+            "/api/v1/saved-queries",
+            &json!({"name": "一网格60岁以上非低保退役军人", "query": query}),
+        )
         .await;
     let s = saved.ok(201).clone();
     assert_eq!(s["street_id"], w.street_a.to_string());
     let rerun = app
-        .get(&format!(
-            "/api/v1/saved-queries/{}/results",
-            s["id"].as_str().unwrap()
-        ))
-        .bearer(&t)
-        .send()
+        .get_as(
+            &t,
+            &format!(
+                "/api/v1/saved-queries/{}/results",
+                s["id"].as_str().unwrap()
+            ),
+        )
         .await;
     assert_eq!(rerun.ok(200)["items"].as_array().unwrap().len(), 1);
-    let listed = app.get("/api/v1/saved-queries").bearer(&t).send().await;
+    let listed = app.get_as(&t, "/api/v1/saved-queries").await;
     assert_eq!(listed.ok(200).as_array().unwrap().len(), 1);
-    let listed_b = app.get("/api/v1/saved-queries").bearer(&b).send().await;
+    let listed_b = app.get_as(&b, "/api/v1/saved-queries").await;
     assert_eq!(listed_b.ok(200).as_array().unwrap().len(), 0);
 }
 
 async fn resident_in(app: &TestApp, token: &str, grid: uuid::Uuid, name: &str, id: &str) -> Value {
-    app.post(&format!("/api/v1/grids/{grid}/residents"))
-        .bearer(token)
-        .json(&json!({"name": name, "id_number": id}))
-        .send()
-        .await
-        .ok(201)["id"]
+    app.post_as(
+        token,
+        &format!("/api/v1/grids/{grid}/residents"),
+        &json!({"name": name, "id_number": id}),
+    )
+    .await
+    .ok(201)["id"]
         .clone()
 }
 
 async fn query(app: &TestApp, token: &str, query: Value) -> (Vec<String>, Vec<String>) {
     let r = app
-        .post("/api/v1/ledger-queries")
-        .bearer(token)
-        .json(&json!({"query": query}))
-        .send()
+        .post_as(token, "/api/v1/ledger-queries", &json!({"query": query}))
         .await;
     let body = r.ok(200);
     let ids = |key: &str, field: Option<&str>| -> Vec<String> {
@@ -255,11 +235,7 @@ async fn personal_ledgers_stay_in_the_grid_workers_own_grid_until_the_district_d
     let (g1, g2) = (w.grid_a1_1.to_string(), w.grid_a1_2.to_string());
 
     // Every built-in ledger about people reads as protected.
-    let types = app
-        .get("/api/v1/ledger-types?limit=200")
-        .bearer(&d_admin)
-        .send()
-        .await;
+    let types = app.get_as(&d_admin, "/api/v1/ledger-types?limit=200").await;
     for t in types.ok(200)["items"].as_array().unwrap() {
         if t["built_in"] == true && t["subject"] != "none" {
             assert!(
@@ -279,9 +255,7 @@ async fn personal_ledgers_stay_in_the_grid_workers_own_grid_until_the_district_d
     );
     let named = json!({"ledger": "veterans", "scope": {"grid_id": w.grid_a1_2}});
     assert_eq!(query(&app, &worker, named.clone()).await, (vec![], vec![]));
-    app.get(&format!("/api/v1/ledger-records/{next_record}"))
-        .bearer(&worker)
-        .send()
+    app.get_as(&worker, &format!("/api/v1/ledger-records/{next_record}"))
         .await
         .problem(403, "break_glass_required");
     // The chief's own scope is the community: both grids, listed in id order.
@@ -344,9 +318,7 @@ async fn personal_ledgers_stay_in_the_grid_workers_own_grid_until_the_district_d
         "sensitivity"
     );
     let current = app
-        .get(&format!("/api/v1/ledger-types/{veterans}"))
-        .bearer(&d_admin)
-        .send()
+        .get_as(&d_admin, &format!("/api/v1/ledger-types/{veterans}"))
         .await;
     let version = current.ok(200)["version"].as_i64().unwrap();
     let changed = app
@@ -364,11 +336,10 @@ async fn personal_ledgers_stay_in_the_grid_workers_own_grid_until_the_district_d
         (Some("audited"), Some(version + 1))
     );
     let audit = app
-        .get(&format!(
-            "/api/v1/audit-log?action=ledger_type.sensitivity&subject_id={veterans}"
-        ))
-        .bearer(&d_admin)
-        .send()
+        .get_as(
+            &d_admin,
+            &format!("/api/v1/audit-log?action=ledger_type.sensitivity&subject_id={veterans}"),
+        )
         .await;
     let entries = audit.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(entries.len(), 1, "{}", audit.text);

@@ -19,9 +19,7 @@ async fn residents_are_masked_everywhere_and_stored_sealed() {
     let w = World::build(&app).await;
     let t = app.token("a1-worker").await;
     let one = app
-        .get(&format!("/api/v1/residents/{}", w.resident_a))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/residents/{}", w.resident_a))
         .await;
     let body = one.ok(200);
     assert_eq!(body["id_number"], "1***************2X");
@@ -29,9 +27,7 @@ async fn residents_are_masked_everywhere_and_stored_sealed() {
     assert_eq!(body["gender"], "female");
     assert!(body["age"].as_i64().unwrap() >= 76);
     let list = app
-        .get(&format!("/api/v1/grids/{}/residents", w.grid_a1_1))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/grids/{}/residents", w.grid_a1_1))
         .await;
     for text in [&one.text, &list.text] {
         assert!(
@@ -52,20 +48,16 @@ async fn residents_are_masked_everywhere_and_stored_sealed() {
         );
     }
     // Creating: the ID number is checked and derived; a duplicate in the street is a conflict.
-    let created = app
-        .post(&format!("/api/v1/grids/{}/residents", w.grid_a1_1))
-        .bearer(&t)
-        .json(&json!({"name": "宋金伟", "id_number": "150203196503151231", "phone": "+86 139-0000-1111", "relation": "head"}))
-        .send()
-        .await;
+    let created = app.post_as(&t, &format!("/api/v1/grids/{}/residents", w.grid_a1_1), &json!({"name": "宋金伟", "id_number": "150203196503151231", "phone": "+86 139-0000-1111", "relation": "head"})).await;
     let r = created.ok(201).clone();
     assert_eq!(r["gender"], "male");
     assert_eq!(r["phone"], "139****1111");
     let bad = app
-        .post(&format!("/api/v1/grids/{}/residents", w.grid_a1_1))
-        .bearer(&t)
-        .json(&json!({"name": "x", "id_number": "150203196503151230"}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/grids/{}/residents", w.grid_a1_1),
+            &json!({"name": "x", "id_number": "150203196503151230"}),
+        )
         .await;
     let p = bad.problem(422, "validation_failed");
     assert_eq!(p["errors"][0]["field"], "id_number");
@@ -74,17 +66,19 @@ async fn residents_are_masked_everywhere_and_stored_sealed() {
         "error bodies never echo the value"
     );
     let excel = app
-        .post(&format!("/api/v1/grids/{}/residents", w.grid_a1_1))
-        .bearer(&t)
-        .json(&json!({"name": "x", "id_number": "1.50203196503152E+17"}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/grids/{}/residents", w.grid_a1_1),
+            &json!({"name": "x", "id_number": "1.50203196503152E+17"}),
+        )
         .await;
     excel.problem(422, "validation_failed");
     let dup = app
-        .post(&format!("/api/v1/grids/{}/residents", w.grid_a1_1))
-        .bearer(&t)
-        .json(&json!({"name": "重复", "id_number": ID_A}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/grids/{}/residents", w.grid_a1_1),
+            &json!({"name": "重复", "id_number": ID_A}),
+        )
         .await;
     let p = dup.problem(409, "conflict");
     assert_eq!(p["errors"][0]["field"], "id_number");
@@ -97,10 +91,11 @@ async fn reveal_needs_permission_and_purpose_and_is_audited_without_the_value() 
     let worker = app.token("a1-worker").await;
     let path = format!("/api/v1/residents/{}/reveal", w.resident_a);
     let no_purpose = app
-        .post(&path)
-        .bearer(&worker)
-        .json(&json!({"field": "id_number", "purpose": "x"}))
-        .send()
+        .post_as(
+            &worker,
+            &path,
+            &json!({"field": "id_number", "purpose": "x"}),
+        )
         .await;
     no_purpose.problem(422, "validation_failed");
     let revealed = app
@@ -113,19 +108,21 @@ async fn reveal_needs_permission_and_purpose_and_is_audited_without_the_value() 
     assert_eq!(revealed.ok(200)["value"], ID_A);
     assert_eq!(revealed.header("cache-control"), Some("no-store"));
     let phone = app
-        .post(&path)
-        .bearer(&worker)
-        .json(&json!({"field": "phone", "purpose": "联系本人核实"}))
-        .send()
+        .post_as(
+            &worker,
+            &path,
+            &json!({"field": "phone", "purpose": "联系本人核实"}),
+        )
         .await;
     assert_eq!(phone.ok(200)["value"], PHONE_A);
 
     // Auditors read the trail: actor, field, purpose, request id; never the value.
     let auditor = app.token("a-auditor").await;
     let log = app
-        .get(&format!("/api/v1/audit-log?subject_id={}", w.resident_a))
-        .bearer(&auditor)
-        .send()
+        .get_as(
+            &auditor,
+            &format!("/api/v1/audit-log?subject_id={}", w.resident_a),
+        )
         .await;
     let entries = log.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(entries.len(), 2);
@@ -137,33 +134,18 @@ async fn reveal_needs_permission_and_purpose_and_is_audited_without_the_value() 
     assert!(!log.text.contains(ID_A) && !log.text.contains(PHONE_A));
 
     // Auditors and department staff cannot reveal; workers of other grids do not see the resident.
-    app.post(&path)
-        .bearer(&auditor)
-        .json(&json!({"field": "id_number", "purpose": "审计抽查核对"}))
-        .send()
-        .await
-        .problem(403, "forbidden");
-    let police = app.token("police").await;
-    app.post(&path)
-        .bearer(&police)
-        .json(&json!({"field": "id_number", "purpose": "治安核查需要"}))
-        .send()
-        .await
-        .problem(404, "not_found");
-    let a2 = app.token("a2-admin").await;
-    app.post(&path)
-        .bearer(&a2)
-        .json(&json!({"field": "id_number", "purpose": "跨社区核对"}))
-        .send()
-        .await
-        .problem(404, "not_found");
-    let worker_b = app.token("b1-worker").await;
-    app.post(&path)
-        .bearer(&worker_b)
-        .json(&json!({"field": "id_number", "purpose": "跨街道核对"}))
-        .send()
-        .await
-        .problem(404, "not_found");
+    let refusals = [
+        (auditor.clone(), "审计抽查核对", 403, "forbidden"),
+        (app.token("police").await, "治安核查需要", 404, "not_found"),
+        (app.token("a2-admin").await, "跨社区核对", 404, "not_found"),
+        (app.token("b1-worker").await, "跨街道核对", 404, "not_found"),
+    ];
+    for (token, purpose, status, code) in &refusals {
+        let body = json!({"field": "id_number", "purpose": purpose});
+        app.post_as(token, &path, &body)
+            .await
+            .problem(*status, code);
+    }
     // Only the two successful reveals were logged.
     assert_eq!(
         app.db
@@ -180,18 +162,20 @@ async fn reveals_are_rate_limited() {
     let worker = app.token("a1-worker").await;
     let path = format!("/api/v1/residents/{}/reveal", w.resident_a);
     for _ in 0..30 {
-        app.post(&path)
-            .bearer(&worker)
-            .json(&json!({"field": "phone", "purpose": "批量回访核对"}))
-            .send()
-            .await
-            .ok(200);
+        app.post_as(
+            &worker,
+            &path,
+            &json!({"field": "phone", "purpose": "批量回访核对"}),
+        )
+        .await
+        .ok(200);
     }
     let limited = app
-        .post(&path)
-        .bearer(&worker)
-        .json(&json!({"field": "phone", "purpose": "批量回访核对"}))
-        .send()
+        .post_as(
+            &worker,
+            &path,
+            &json!({"field": "phone", "purpose": "批量回访核对"}),
+        )
         .await;
     limited.problem(429, "too_many_requests");
     assert!(limited.header("retry-after").is_some());
@@ -237,12 +221,13 @@ async fn the_audit_log_is_append_only_for_everyone() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let worker = app.token("a1-worker").await;
-    app.post(&format!("/api/v1/residents/{}/reveal", w.resident_a))
-        .bearer(&worker)
-        .json(&json!({"field": "phone", "purpose": "联系本人核实"}))
-        .send()
-        .await
-        .ok(200);
+    app.post_as(
+        &worker,
+        &format!("/api/v1/residents/{}/reveal", w.resident_a),
+        &json!({"field": "phone", "purpose": "联系本人核实"}),
+    )
+    .await
+    .ok(200);
     let mut owner = app.db.owner().await;
     for sql in [
         "UPDATE audit_log SET purpose = 'x'",
@@ -265,9 +250,7 @@ async fn the_audit_log_is_append_only_for_everyone() {
     assert!(err.contains("permission denied"), "{err}");
     assert_eq!(app.db.count("audit_log").await, 1);
     // Workers cannot read the log.
-    app.get("/api/v1/audit-log")
-        .bearer(&worker)
-        .send()
+    app.get_as(&worker, "/api/v1/audit-log")
         .await
         .problem(403, "forbidden");
 }
@@ -283,10 +266,11 @@ async fn a_ciphertext_moved_to_another_row_does_not_open() {
     let w = World::build(&app).await;
     let t = app.token("a1-worker").await;
     let other = app
-        .post(&format!("/api/v1/grids/{}/residents", w.grid_a1_1))
-        .bearer(&t)
-        .json(&json!({"name": "王五"}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/grids/{}/residents", w.grid_a1_1),
+            &json!({"name": "王五"}),
+        )
         .await;
     let other_id = other.ok(201)["id"].as_str().unwrap().to_owned();
     // Copy resident A's sealed ID number onto the other row, as an attacker with table access might.
@@ -306,9 +290,7 @@ async fn a_ciphertext_moved_to_another_row_does_not_open() {
     .await
     .unwrap();
     let shown = app
-        .get(&format!("/api/v1/residents/{other_id}"))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/residents/{other_id}"))
         .await;
     assert_eq!(
         shown.ok(200)["id_number"],
@@ -316,10 +298,11 @@ async fn a_ciphertext_moved_to_another_row_does_not_open() {
         "an unopenable value is never shown"
     );
     let reveal = app
-        .post(&format!("/api/v1/residents/{other_id}/reveal"))
-        .bearer(&t)
-        .json(&json!({"field": "id_number", "purpose": "核对移植的密文"}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/residents/{other_id}/reveal"),
+            &json!({"field": "id_number", "purpose": "核对移植的密文"}),
+        )
         .await;
     let p = reveal.problem(500, "internal");
     assert_eq!(p["detail"], "Internal error");
@@ -339,38 +322,34 @@ async fn search_by_id_number_stays_in_the_callers_street_and_grids() {
     // The same ID number is registered in street A and street B.
     let a = app.token("a-admin").await;
     let found = app
-        .post("/api/v1/residents/search")
-        .bearer(&a)
-        .json(&json!({"id_number": ID_A.to_lowercase()}))
-        .send()
+        .post_as(
+            &a,
+            "/api/v1/residents/search",
+            &json!({"id_number": ID_A.to_lowercase()}),
+        )
         .await;
     let items = found.ok(200).as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], w.resident_a.to_string());
     let b = app.token("b-admin").await;
     let found = app
-        .post("/api/v1/residents/search")
-        .bearer(&b)
-        .json(&json!({"id_number": ID_A}))
-        .send()
+        .post_as(&b, "/api/v1/residents/search", &json!({"id_number": ID_A}))
         .await;
     let items = found.ok(200).as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], w.resident_b.to_string());
     let by_phone = app
-        .post("/api/v1/residents/search")
-        .bearer(&a)
-        .json(&json!({"phone": "138 1234 1234"}))
-        .send()
+        .post_as(
+            &a,
+            "/api/v1/residents/search",
+            &json!({"phone": "138 1234 1234"}),
+        )
         .await;
     assert_eq!(by_phone.ok(200).as_array().unwrap().len(), 1);
     // A worker of another community in street A finds nothing.
     let a2 = app.token("a2-admin").await;
     let none = app
-        .post("/api/v1/residents/search")
-        .bearer(&a2)
-        .json(&json!({"id_number": ID_A}))
-        .send()
+        .post_as(&a2, "/api/v1/residents/search", &json!({"id_number": ID_A}))
         .await;
     assert_eq!(none.ok(200).as_array().unwrap().len(), 0);
     let mut owner = app.db.owner().await;
@@ -380,12 +359,13 @@ async fn search_by_id_number_stays_in_the_callers_street_and_grids() {
             .await
             .unwrap();
     assert_eq!(d.n, 2);
-    app.post("/api/v1/residents/search")
-        .bearer(&a)
-        .json(&json!({"id_number": ID_A, "phone": PHONE_A}))
-        .send()
-        .await
-        .problem(422, "validation_failed");
+    app.post_as(
+        &a,
+        "/api/v1/residents/search",
+        &json!({"id_number": ID_A, "phone": PHONE_A}),
+    )
+    .await
+    .problem(422, "validation_failed");
 }
 
 #[tokio::test]
@@ -395,43 +375,38 @@ async fn moving_a_resident_takes_the_old_grids_access_away_and_keeps_history() {
     let worker = app.token("a1-worker").await;
     let chief = app.token("a1-chief").await;
     let path = format!("/api/v1/residents/{}", w.resident_a);
-    app.get(&path).bearer(&worker).send().await.ok(200);
+    app.get_as(&worker, &path).await.ok(200);
     let moved = app
-        .post(&format!("{path}/move"))
-        .bearer(&chief)
-        .json(&json!({"grid_id": w.grid_a1_2, "reason": "搬家至二号楼"}))
-        .send()
+        .post_as(
+            &chief,
+            &format!("{path}/move"),
+            &json!({"grid_id": w.grid_a1_2, "reason": "搬家至二号楼"}),
+        )
         .await;
     let m = moved.ok(200).clone();
     assert_eq!(m["from_grid_id"], w.grid_a1_1.to_string());
     assert_eq!(m["to_grid_id"], w.grid_a1_2.to_string());
-    app.get(&path)
-        .bearer(&worker)
-        .send()
-        .await
-        .problem(404, "not_found");
-    let now = app.get(&path).bearer(&chief).send().await;
+    app.get_as(&worker, &path).await.problem(404, "not_found");
+    let now = app.get_as(&chief, &path).await;
     assert_eq!(now.ok(200)["grid_id"], w.grid_a1_2.to_string());
-    let history = app
-        .get(&format!("{path}/moves"))
-        .bearer(&chief)
-        .send()
-        .await;
+    let history = app.get_as(&chief, &format!("{path}/moves")).await;
     assert_eq!(history.ok(200).as_array().unwrap().len(), 1);
     // Moves stay within the street.
     let admin = app.token("a-admin").await;
-    app.post(&format!("{path}/move"))
-        .bearer(&admin)
-        .json(&json!({"grid_id": w.grid_b1_1}))
-        .send()
-        .await
-        .problem(422, "invalid_reference");
-    app.post(&format!("{path}/move"))
-        .bearer(&admin)
-        .json(&json!({"grid_id": w.grid_a1_2}))
-        .send()
-        .await
-        .problem(422, "validation_failed");
+    app.post_as(
+        &admin,
+        &format!("{path}/move"),
+        &json!({"grid_id": w.grid_b1_1}),
+    )
+    .await
+    .problem(422, "invalid_reference");
+    app.post_as(
+        &admin,
+        &format!("{path}/move"),
+        &json!({"grid_id": w.grid_a1_2}),
+    )
+    .await
+    .problem(422, "validation_failed");
 }
 
 #[tokio::test]
@@ -447,35 +422,29 @@ async fn updating_a_resident_reseals_and_clears() {
         .await
         .problem(428, "precondition_required");
     let r = app
-        .patch(&path)
-        .bearer(&t)
-        .header("if-match", "\"1\"")
-        .json(&json!({"phone": "13900001111", "tags": ["独居"]}))
-        .send()
+        .patch_at(
+            &t,
+            &path,
+            "\"1\"",
+            &json!({"phone": "13900001111", "tags": ["独居"]}),
+        )
         .await;
     assert_eq!(r.ok(200)["phone"], "139****1111");
     assert_eq!(r.body["version"], 2);
     let revealed = app
-        .post(&format!("{path}/reveal"))
-        .bearer(&t)
-        .json(&json!({"field": "phone", "purpose": "核对新号码"}))
-        .send()
+        .post_as(
+            &t,
+            &format!("{path}/reveal"),
+            &json!({"field": "phone", "purpose": "核对新号码"}),
+        )
         .await;
     assert_eq!(revealed.ok(200)["value"], "13900001111");
     let cleared = app
-        .patch(&path)
-        .bearer(&t)
-        .header("if-match", "\"2\"")
-        .json(&json!({"id_number": null}))
-        .send()
+        .patch_at(&t, &path, "\"2\"", &json!({"id_number": null}))
         .await;
     assert!(cleared.ok(200)["id_number"].is_null());
     assert!(cleared.body["age"].is_null());
-    app.patch(&path)
-        .bearer(&t)
-        .header("if-match", "\"2\"")
-        .json(&json!({"name": "x"}))
-        .send()
+    app.patch_at(&t, &path, "\"2\"", &json!({"name": "x"}))
         .await
         .problem(412, "version_mismatch");
 }
@@ -486,67 +455,70 @@ async fn buildings_units_dwellings_and_households() {
     let w = World::build(&app).await;
     let t = app.token("a1-worker").await;
     let b = app
-        .post(&format!("/api/v1/grids/{}/buildings", w.grid_a1_1))
-        .bearer(&t)
-        .json(&json!({"name": "3号楼", "address": "明日星城3号楼"}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/grids/{}/buildings", w.grid_a1_1),
+            &json!({"name": "3号楼", "address": "明日星城3号楼"}),
+        )
         .await;
     let building = b.ok(201)["id"].as_str().unwrap().to_owned();
-    app.post(&format!("/api/v1/grids/{}/buildings", w.grid_a1_1))
-        .bearer(&t)
-        .json(&json!({"name": "3号楼"}))
-        .send()
-        .await
-        .problem(409, "conflict");
+    app.post_as(
+        &t,
+        &format!("/api/v1/grids/{}/buildings", w.grid_a1_1),
+        &json!({"name": "3号楼"}),
+    )
+    .await
+    .problem(409, "conflict");
     let u = app
-        .post(&format!("/api/v1/buildings/{building}/units"))
-        .bearer(&t)
-        .json(&json!({"name": "2单元"}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/buildings/{building}/units"),
+            &json!({"name": "2单元"}),
+        )
         .await;
     let unit = u.ok(201)["id"].as_str().unwrap().to_owned();
     let d = app
-        .post(&format!("/api/v1/units/{unit}/dwellings"))
-        .bearer(&t)
-        .json(&json!({"number": "502"}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/units/{unit}/dwellings"),
+            &json!({"number": "502"}),
+        )
         .await;
     let dwelling = d.ok(201)["id"].as_str().unwrap().to_owned();
     assert_eq!(d.body["grid_id"], w.grid_a1_1.to_string());
     let h = app
-        .post(&format!("/api/v1/grids/{}/households", w.grid_a1_1))
-        .bearer(&t)
-        .json(&json!({"dwelling_id": dwelling, "address": "3号楼2单元502"}))
-        .send()
+        .post_as(
+            &t,
+            &format!("/api/v1/grids/{}/households", w.grid_a1_1),
+            &json!({"dwelling_id": dwelling, "address": "3号楼2单元502"}),
+        )
         .await;
     let household = h.ok(201)["id"].as_str().unwrap().to_owned();
     // A dwelling of another grid cannot host this grid's household.
-    app.post(&format!("/api/v1/grids/{}/households", w.grid_a1_2))
-        .bearer(&app.token("a1-chief").await)
-        .json(&json!({"dwelling_id": dwelling}))
-        .send()
-        .await
-        .problem(422, "invalid_reference");
-    app.patch(&format!("/api/v1/residents/{}", w.resident_a))
-        .bearer(&t)
-        .header("if-match", "\"1\"")
-        .json(&json!({"household_id": household, "relation": "head"}))
-        .send()
-        .await
-        .ok(200);
+    app.post_as(
+        &app.token("a1-chief").await,
+        &format!("/api/v1/grids/{}/households", w.grid_a1_2),
+        &json!({"dwelling_id": dwelling}),
+    )
+    .await
+    .problem(422, "invalid_reference");
+    app.patch_at(
+        &t,
+        &format!("/api/v1/residents/{}", w.resident_a),
+        "\"1\"",
+        &json!({"household_id": household, "relation": "head"}),
+    )
+    .await
+    .ok(200);
     let got = app
-        .get(&format!("/api/v1/households/{household}"))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/households/{household}"))
         .await;
     let members = got.ok(200)["members"].as_array().unwrap().clone();
     assert_eq!(members.len(), 1);
     assert_eq!(members[0]["relation"], "head");
     assert_eq!(members[0]["id_number"], "1***************2X");
     assert_eq!(
-        app.get(&format!("/api/v1/grids/{}/buildings", w.grid_a1_1))
-            .bearer(&t)
-            .send()
+        app.get_as(&t, &format!("/api/v1/grids/{}/buildings", w.grid_a1_1))
             .await
             .ok(200)
             .as_array()
@@ -555,9 +527,7 @@ async fn buildings_units_dwellings_and_households() {
         2
     );
     assert_eq!(
-        app.get(&format!("/api/v1/buildings/{building}/units"))
-            .bearer(&t)
-            .send()
+        app.get_as(&t, &format!("/api/v1/buildings/{building}/units"))
             .await
             .ok(200)
             .as_array()
@@ -566,9 +536,7 @@ async fn buildings_units_dwellings_and_households() {
         1
     );
     assert_eq!(
-        app.get(&format!("/api/v1/units/{unit}/dwellings"))
-            .bearer(&t)
-            .send()
+        app.get_as(&t, &format!("/api/v1/units/{unit}/dwellings"))
             .await
             .ok(200)
             .as_array()
@@ -577,9 +545,7 @@ async fn buildings_units_dwellings_and_households() {
         1
     );
     assert_eq!(
-        app.get(&format!("/api/v1/grids/{}/households", w.grid_a1_1))
-            .bearer(&t)
-            .send()
+        app.get_as(&t, &format!("/api/v1/grids/{}/households", w.grid_a1_1))
             .await
             .ok(200)["items"]
             .as_array()
@@ -589,29 +555,24 @@ async fn buildings_units_dwellings_and_households() {
     );
     // A member who moves to a grid the worker cannot read drops out of the worker's view.
     let chief = app.token("a1-chief").await;
-    app.post(&format!("/api/v1/residents/{}/move", w.resident_a))
-        .bearer(&chief)
-        .json(&json!({"grid_id": w.grid_a1_2}))
-        .send()
-        .await
-        .ok(200);
+    app.post_as(
+        &chief,
+        &format!("/api/v1/residents/{}/move", w.resident_a),
+        &json!({"grid_id": w.grid_a1_2}),
+    )
+    .await
+    .ok(200);
     let got = app
-        .get(&format!("/api/v1/households/{household}"))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/households/{household}"))
         .await;
     assert_eq!(got.ok(200)["members"].as_array().unwrap().len(), 0);
     let got = app
-        .get(&format!("/api/v1/households/{household}"))
-        .bearer(&chief)
-        .send()
+        .get_as(&chief, &format!("/api/v1/households/{household}"))
         .await;
     assert_eq!(got.ok(200)["members"].as_array().unwrap().len(), 1);
     // Another grid's worker does not see the household.
     let other = app.token("b1-worker").await;
-    app.get(&format!("/api/v1/households/{household}"))
-        .bearer(&other)
-        .send()
+    app.get_as(&other, &format!("/api/v1/households/{household}"))
         .await
         .problem(404, "not_found");
 }

@@ -179,9 +179,7 @@ async fn writes_outside_a_role_are_403_and_change_nothing() {
     // Nothing was renamed either.
     let t = app.token("a-admin").await;
     let s = app
-        .get(&format!("/api/v1/streets/{}", w.street_a))
-        .bearer(&t)
-        .send()
+        .get_as(&t, &format!("/api/v1/streets/{}", w.street_a))
         .await;
     assert_eq!(s.ok(200)["version"], 1);
 }
@@ -191,44 +189,49 @@ async fn allowed_writes_succeed_for_the_roles_the_matrix_names() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let chief = app.token("a1-chief").await;
-    app.patch(&format!("/api/v1/grids/{}", w.grid_a1_1))
-        .bearer(&chief)
-        .header("if-match", "\"1\"")
-        .json(&json!({"name": "网格长改名"}))
-        .send()
-        .await
-        .ok(200);
+    app.patch_at(
+        &chief,
+        &format!("/api/v1/grids/{}", w.grid_a1_1),
+        "\"1\"",
+        &json!({"name": "网格长改名"}),
+    )
+    .await
+    .ok(200);
     let a1 = app.token("a1-admin").await;
-    app.post(&format!("/api/v1/communities/{}/grids", w.community_a1))
-        .bearer(&a1)
-        .json(&json!({"code": "150203001001003", "name": "第三网格"}))
-        .send()
-        .await
-        .ok(201);
+    app.post_as(
+        &a1,
+        &format!("/api/v1/communities/{}/grids", w.community_a1),
+        &json!({"code": "150203001001003", "name": "第三网格"}),
+    )
+    .await
+    .ok(201);
     let d = app.token("d-admin").await;
     let street = app
-        .post("/api/v1/streets")
-        .bearer(&d)
-        .json(&json!({"code": "150203003", "name": "新街道"}))
-        .send()
+        .post_as(
+            &d,
+            "/api/v1/streets",
+            &json!({"code": "150203003", "name": "新街道"}),
+        )
         .await;
     assert_eq!(street.ok(201)["district_id"], w.district.to_string());
     let dept = app
-        .post("/api/v1/departments")
-        .bearer(&d)
-        .json(&json!({"code": "civil_affairs", "name": "民政"}))
-        .send()
+        .post_as(
+            &d,
+            "/api/v1/departments",
+            &json!({"code": "civil_affairs", "name": "民政"}),
+        )
         .await;
     let dept_id = dept.ok(201)["id"].as_str().unwrap().to_owned();
     let patched = app
-        .patch(&format!("/api/v1/departments/{dept_id}"))
-        .bearer(&d)
-        .header("if-match", "\"1\"")
-        .json(&json!({"active": false}))
-        .send()
+        .patch_at(
+            &d,
+            &format!("/api/v1/departments/{dept_id}"),
+            "\"1\"",
+            &json!({"active": false}),
+        )
         .await;
     assert_eq!(patched.ok(200)["active"], false);
-    let listed = app.get("/api/v1/departments").bearer(&a1).send().await;
+    let listed = app.get_as(&a1, "/api/v1/departments").await;
     assert_eq!(
         listed.ok(200)["items"].as_array().unwrap().len(),
         11,
@@ -236,13 +239,14 @@ async fn allowed_writes_succeed_for_the_roles_the_matrix_names() {
     );
     // Auditors and department staff read.
     let auditor = app.token("d-auditor").await;
-    app.get(&format!("/api/v1/streets/{}/coverage", w.street_b))
-        .bearer(&auditor)
-        .send()
-        .await
-        .ok(200);
+    app.get_as(
+        &auditor,
+        &format!("/api/v1/streets/{}/coverage", w.street_b),
+    )
+    .await
+    .ok(200);
     let police = app.token("police").await;
-    let streets = app.get("/api/v1/streets").bearer(&police).send().await;
+    let streets = app.get_as(&police, "/api/v1/streets").await;
     assert_eq!(
         streets.ok(200)["items"].as_array().unwrap().len(),
         3,
@@ -257,24 +261,21 @@ async fn granted_roles_act_at_once_and_ended_roles_stop_at_once() {
     let a1 = app.token("a1-admin").await;
     let pt = app.token("a1-pt").await;
     // No role yet: a grid read is refused.
-    app.get(&format!("/api/v1/grids/{}", w.grid_a1_1))
-        .bearer(&pt)
-        .send()
+    app.get_as(&pt, &format!("/api/v1/grids/{}", w.grid_a1_1))
         .await
         .problem(404, "not_found");
     let granted = app
-        .post(&format!("/api/v1/users/{}/roles", w.user("a1-pt")))
-        .bearer(&a1)
-        .json(&json!({"role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}}))
-        .send()
+        .post_as(
+            &a1,
+            &format!("/api/v1/users/{}/roles", w.user("a1-pt")),
+            &json!({"role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}}),
+        )
         .await;
     let role = granted.ok(201).clone();
     assert_eq!(role["scope"]["kind"], "grid");
     assert_eq!(role["created_by"], w.user("a1-admin").to_string());
     // The same token now reads the grid: grants are read per request.
-    app.get(&format!("/api/v1/grids/{}", w.grid_a1_1))
-        .bearer(&pt)
-        .send()
+    app.get_as(&pt, &format!("/api/v1/grids/{}", w.grid_a1_1))
         .await
         .ok(200);
     let ended = app
@@ -286,15 +287,11 @@ async fn granted_roles_act_at_once_and_ended_roles_stop_at_once() {
         .send()
         .await;
     assert!(ended.ok(200)["valid_to"].is_string());
-    app.get(&format!("/api/v1/grids/{}", w.grid_a1_1))
-        .bearer(&pt)
-        .send()
+    app.get_as(&pt, &format!("/api/v1/grids/{}", w.grid_a1_1))
         .await
         .problem(404, "not_found");
     let roles = app
-        .get(&format!("/api/v1/users/{}/roles", w.user("a1-pt")))
-        .bearer(&a1)
-        .send()
+        .get_as(&a1, &format!("/api/v1/users/{}/roles", w.user("a1-pt")))
         .await;
     assert_eq!(
         roles.ok(200).as_array().unwrap().len(),
@@ -303,33 +300,22 @@ async fn granted_roles_act_at_once_and_ended_roles_stop_at_once() {
     );
 
     // A future grant is not active today; a wrong scope kind is 422.
-    let future = app
-        .post(&format!("/api/v1/users/{}/roles", w.user("a1-pt")))
-        .bearer(&a1)
-        .json(&json!({"role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}, "valid_from": "2099-01-01"}))
-        .send()
-        .await;
+    let future = app.post_as(&a1, &format!("/api/v1/users/{}/roles", w.user("a1-pt")), &json!({"role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}, "valid_from": "2099-01-01"})).await;
     future.ok(201);
-    app.get(&format!("/api/v1/grids/{}", w.grid_a1_1))
-        .bearer(&pt)
-        .send()
+    app.get_as(&pt, &format!("/api/v1/grids/{}", w.grid_a1_1))
         .await
         .problem(404, "not_found");
     let wrong = app
-        .post(&format!("/api/v1/users/{}/roles", w.user("a1-pt")))
-        .bearer(&a1)
-        .json(&json!({"role": "grid_worker", "scope": {"community_id": w.community_a1}}))
-        .send()
+        .post_as(
+            &a1,
+            &format!("/api/v1/users/{}/roles", w.user("a1-pt")),
+            &json!({"role": "grid_worker", "scope": {"community_id": w.community_a1}}),
+        )
         .await;
     assert_eq!(
         wrong.problem(422, "validation_failed")["errors"][0]["field"],
         "scope"
     );
-    let backwards = app
-        .post(&format!("/api/v1/users/{}/roles", w.user("a1-pt")))
-        .bearer(&a1)
-        .json(&json!({"role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}, "valid_from": "2026-05-02", "valid_to": "2026-05-01"}))
-        .send()
-        .await;
+    let backwards = app.post_as(&a1, &format!("/api/v1/users/{}/roles", w.user("a1-pt")), &json!({"role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}, "valid_from": "2026-05-02", "valid_to": "2026-05-01"})).await;
     backwards.problem(422, "validation_failed");
 }

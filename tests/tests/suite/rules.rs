@@ -13,10 +13,11 @@ async fn every_broken_rule_comes_back_at_once_and_nothing_is_written() {
     let before = app.db.count("streets").await;
 
     let bad = app
-        .post("/api/v1/streets")
-        .bearer(&t)
-        .json(&json!({"code": "98x7", "name": " 秘密街道", "mayor": "张三丰"}))
-        .send()
+        .post_as(
+            &t,
+            "/api/v1/streets",
+            &json!({"code": "98x7", "name": " 秘密街道", "mayor": "张三丰"}),
+        )
         .await;
     let problem = bad.problem(422, "validation_failed");
     let mut errors: Vec<(String, String)> = problem["errors"]
@@ -50,10 +51,7 @@ async fn every_broken_rule_comes_back_at_once_and_nothing_is_written() {
 
     // A missing field and a name one character too long, together.
     let long = app
-        .post("/api/v1/streets")
-        .bearer(&t)
-        .json(&json!({"name": "街".repeat(101)}))
-        .send()
+        .post_as(&t, "/api/v1/streets", &json!({"name": "街".repeat(101)}))
         .await;
     let fields: Vec<(&str, &str)> = long.problem(422, "validation_failed")["errors"]
         .as_array()
@@ -72,10 +70,11 @@ async fn every_broken_rule_comes_back_at_once_and_nothing_is_written() {
 
     // At the limit, the same body is accepted.
     let ok = app
-        .post("/api/v1/streets")
-        .bearer(&t)
-        .json(&json!({"code": "150203009", "name": "街".repeat(100)}))
-        .send()
+        .post_as(
+            &t,
+            "/api/v1/streets",
+            &json!({"code": "150203009", "name": "街".repeat(100)}),
+        )
         .await;
     assert_eq!(ok.ok(201)["name"], "街".repeat(100));
     assert_eq!(app.db.count("streets").await, before + 1);

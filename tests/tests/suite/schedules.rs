@@ -12,7 +12,7 @@ use onegrid_tests::{TestApp, World};
 use serde_json::{Value, json};
 
 async fn the_digest_schedule(app: &TestApp, d_admin: &str) -> Value {
-    let list = app.get("/api/v1/schedules").bearer(d_admin).send().await;
+    let list = app.get_as(d_admin, "/api/v1/schedules").await;
     let items = list.ok(200)["items"].as_array().unwrap().clone();
     let keys: Vec<&str> = items.iter().map(|s| s["key"].as_str().unwrap()).collect();
     let mut sorted = keys.clone();
@@ -34,9 +34,7 @@ async fn the_digest_schedule(app: &TestApp, d_admin: &str) -> Value {
 }
 
 async fn schedule(app: &TestApp, d_admin: &str, id: &str) -> Value {
-    app.get(&format!("/api/v1/schedules/{id}"))
-        .bearer(d_admin)
-        .send()
+    app.get_as(d_admin, &format!("/api/v1/schedules/{id}"))
         .await
         .ok(200)
         .clone()
@@ -170,9 +168,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
         "verified: no digest"
     );
     let fires = app
-        .get(&format!("/api/v1/schedules/{id}/fires"))
-        .bearer(&d_admin)
-        .send()
+        .get_as(&d_admin, &format!("/api/v1/schedules/{id}/fires"))
         .await;
     let fires = fires.ok(200)["items"].as_array().unwrap().clone();
     let summary: Vec<(&str, &str)> = fires
@@ -197,11 +193,12 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
     // The admin switches to skipping missed fires; the next outage fires nothing.
     let version = s["version"].as_i64().unwrap();
     let changed = app
-        .patch(&format!("/api/v1/schedules/{id}"))
-        .bearer(&d_admin)
-        .header("if-match", &format!("\"{version}\""))
-        .json(&json!({"misfire": "skip"}))
-        .send()
+        .patch_at(
+            &d_admin,
+            &format!("/api/v1/schedules/{id}"),
+            &format!("\"{version}\""),
+            &json!({"misfire": "skip"}),
+        )
         .await;
     assert_eq!(changed.ok(200)["misfire"], "skip");
     let digest_jobs = "SELECT count(*) FROM jobs WHERE kind LIKE 'ledger.stale_digest%'";
@@ -219,9 +216,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
         "a skipped fire queues no job"
     );
     let fires = app
-        .get(&format!("/api/v1/schedules/{id}/fires?limit=1"))
-        .bearer(&d_admin)
-        .send()
+        .get_as(&d_admin, &format!("/api/v1/schedules/{id}/fires?limit=1"))
         .await;
     let latest = &fires.ok(200)["items"][0];
     assert_eq!(
@@ -287,9 +282,7 @@ async fn schedule_changes_are_validated_versioned_and_district_only() {
     let s = the_digest_schedule(&app, &d_admin).await;
     let path = format!("/api/v1/schedules/{}", s["id"].as_str().unwrap());
 
-    app.get("/api/v1/schedules")
-        .bearer(&a_admin)
-        .send()
+    app.get_as(&a_admin, "/api/v1/schedules")
         .await
         .problem(403, "forbidden");
     app.patch(&path)
@@ -298,31 +291,22 @@ async fn schedule_changes_are_validated_versioned_and_district_only() {
         .send()
         .await
         .problem(428, "precondition_required");
-    app.patch(&path)
-        .bearer(&d_admin)
-        .header("if-match", "\"7\"")
-        .json(&json!({"enabled": false}))
-        .send()
+    app.patch_at(&d_admin, &path, "\"7\"", &json!({"enabled": false}))
         .await
         .problem(412, "version_mismatch");
-    let bad = app
-        .patch(&path)
-        .bearer(&d_admin)
-        .header("if-match", "\"1\"")
-        .json(&json!({"rule": {"days": {"kind": "month_days", "days": [0, 16]}, "hour": 25, "minute": 0, "holidays": "run"}}))
-        .send()
-        .await;
+    let bad = app.patch_at(&d_admin, &path, "\"1\"", &json!({"rule": {"days": {"kind": "month_days", "days": [0, 16]}, "hour": 25, "minute": 0, "holidays": "run"}})).await;
     assert_eq!(
         bad.problem(422, "validation_failed")["errors"][0]["field"],
         "rule"
     );
-    app.patch(&path)
-        .bearer(&d_admin)
-        .header("if-match", "\"1\"")
-        .json(&json!({"enabled": false, "when": "now"}))
-        .send()
-        .await
-        .problem(422, "validation_failed");
+    app.patch_at(
+        &d_admin,
+        &path,
+        "\"1\"",
+        &json!({"enabled": false, "when": "now"}),
+    )
+    .await
+    .problem(422, "validation_failed");
     assert_eq!(
         schedule(&app, &d_admin, s["id"].as_str().unwrap()).await["version"],
         1
@@ -334,13 +318,7 @@ async fn schedule_changes_are_validated_versioned_and_district_only() {
             .unwrap()
             .to_utc(),
     ));
-    let changed = app
-        .patch(&path)
-        .bearer(&d_admin)
-        .header("if-match", "\"1\"")
-        .json(&json!({"rule": {"days": {"kind": "month_days", "days": [7, 16]}, "hour": 9, "minute": 0, "holidays": "next_working_day"}}))
-        .send()
-        .await;
+    let changed = app.patch_at(&d_admin, &path, "\"1\"", &json!({"rule": {"days": {"kind": "month_days", "days": [7, 16]}, "hour": 9, "minute": 0, "holidays": "next_working_day"}})).await;
     let changed = changed.ok(200);
     assert_eq!(changed["version"], 2);
     assert_eq!(

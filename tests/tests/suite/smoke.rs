@@ -5,9 +5,9 @@ async fn world_builds_and_admin_walks_it() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
     let t = app.token("a-admin").await;
-    let me = app.get("/api/v1/me").bearer(&t).send().await;
+    let me = app.get_as(&t, "/api/v1/me").await;
     assert_eq!(me.ok(200)["username"], "a-admin");
-    let streets = app.get("/api/v1/streets").bearer(&t).send().await;
+    let streets = app.get_as(&t, "/api/v1/streets").await;
     let items = streets.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], w.street_a.to_string());

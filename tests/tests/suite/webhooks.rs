@@ -14,10 +14,7 @@ use serde_json::{Value, json};
 const ALLOW: (&str, &str) = ("ONEGRID_WEBHOOK_ALLOW_CIDRS", "127.0.0.2/32");
 
 async fn register(app: &TestApp, token: &str, body: Value) -> Value {
-    app.post("/api/v1/webhook-endpoints")
-        .bearer(token)
-        .json(&body)
-        .send()
+    app.post_as(token, "/api/v1/webhook-endpoints", &body)
         .await
         .ok(201)
         .clone()
@@ -61,10 +58,7 @@ async fn registration_refuses_inward_urls_foreign_streets_and_bad_filters() {
         "not a url",
     ] {
         let r = app
-            .post("/api/v1/webhook-endpoints")
-            .bearer(&a_admin)
-            .json(&refused(url))
-            .send()
+            .post_as(&a_admin, "/api/v1/webhook-endpoints", &refused(url))
             .await;
         assert_eq!(
             r.problem(422, "validation_failed")["errors"][0]["field"],
@@ -73,13 +67,12 @@ async fn registration_refuses_inward_urls_foreign_streets_and_bad_filters() {
         );
     }
     let bad_types = app
-        .post("/api/v1/webhook-endpoints")
-        .bearer(&a_admin)
-        .json(
+        .post_as(
+            &a_admin,
+            "/api/v1/webhook-endpoints",
             &json!({"url": "https://hooks.example.cn/x", "street_id": w.street_a,
             "event_types": ["case.created", "case.deleted", "case.created"]}),
         )
-        .send()
         .await;
     let fields: Vec<&str> = bad_types.problem(422, "validation_failed")["errors"]
         .as_array()
@@ -88,31 +81,35 @@ async fn registration_refuses_inward_urls_foreign_streets_and_bad_filters() {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["event_types[1]", "event_types[2]"]);
-    app.post("/api/v1/webhook-endpoints")
-        .bearer(&a_admin)
-        .json(&json!({"url": "https://hooks.example.cn/x", "street_id": w.street_a, "secret": "mine"}))
-        .send()
-        .await
-        .problem(422, "validation_failed");
+    app.post_as(
+        &a_admin,
+        "/api/v1/webhook-endpoints",
+        &json!({"url": "https://hooks.example.cn/x", "street_id": w.street_a, "secret": "mine"}),
+    )
+    .await
+    .problem(422, "validation_failed");
     // A street admin registers for their street only; grid workers not at all.
-    app.post("/api/v1/webhook-endpoints")
-        .bearer(&a_admin)
-        .json(&json!({"url": "https://hooks.example.cn/x"}))
-        .send()
-        .await
-        .problem(403, "forbidden");
-    app.post("/api/v1/webhook-endpoints")
-        .bearer(&a_admin)
-        .json(&json!({"url": "https://hooks.example.cn/x", "street_id": w.street_b}))
-        .send()
-        .await
-        .problem(422, "invalid_reference");
-    app.post("/api/v1/webhook-endpoints")
-        .bearer(&a1_worker)
-        .json(&json!({"url": "https://hooks.example.cn/x", "street_id": w.street_a}))
-        .send()
-        .await
-        .problem(403, "forbidden");
+    app.post_as(
+        &a_admin,
+        "/api/v1/webhook-endpoints",
+        &json!({"url": "https://hooks.example.cn/x"}),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.post_as(
+        &a_admin,
+        "/api/v1/webhook-endpoints",
+        &json!({"url": "https://hooks.example.cn/x", "street_id": w.street_b}),
+    )
+    .await
+    .problem(422, "invalid_reference");
+    app.post_as(
+        &a1_worker,
+        "/api/v1/webhook-endpoints",
+        &json!({"url": "https://hooks.example.cn/x", "street_id": w.street_a}),
+    )
+    .await
+    .problem(403, "forbidden");
     assert_eq!(app.db.count("webhook_endpoints").await, 0);
 
     // A good one: the secret is shown once, never read back.
@@ -124,12 +121,10 @@ async fn registration_refuses_inward_urls_foreign_streets_and_bad_filters() {
     .await;
     assert!(e["secret"].as_str().unwrap().starts_with("whsec_"));
     let read = app
-        .get(&format!(
-            "/api/v1/webhook-endpoints/{}",
-            e["id"].as_str().unwrap()
-        ))
-        .bearer(&a_admin)
-        .send()
+        .get_as(
+            &a_admin,
+            &format!("/api/v1/webhook-endpoints/{}", e["id"].as_str().unwrap()),
+        )
         .await;
     assert!(read.ok(200).get("secret").is_none());
     assert!(!read.text.contains(e["secret"].as_str().unwrap()));
@@ -181,9 +176,7 @@ async fn events_are_signed_filtered_retried_logged_replayed_and_rotated() {
     let listed = |token: String| {
         let app = &app;
         async move {
-            app.get("/api/v1/webhook-endpoints")
-                .bearer(&token)
-                .send()
+            app.get_as(&token, "/api/v1/webhook-endpoints")
                 .await
                 .ok(200)["items"]
                 .as_array()
@@ -245,9 +238,10 @@ async fn events_are_signed_filtered_retried_logged_replayed_and_rotated() {
     // The log: three attempts with their statuses, delivered.
     let a_id = a["id"].as_str().unwrap();
     let log = app
-        .get(&format!("/api/v1/webhook-endpoints/{a_id}/deliveries"))
-        .bearer(&a_admin)
-        .send()
+        .get_as(
+            &a_admin,
+            &format!("/api/v1/webhook-endpoints/{a_id}/deliveries"),
+        )
         .await;
     let deliveries = log.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(deliveries.len(), 1);
@@ -258,7 +252,7 @@ async fn events_are_signed_filtered_retried_logged_replayed_and_rotated() {
         "/api/v1/webhook-deliveries/{}",
         deliveries[0]["id"].as_str().unwrap()
     );
-    let detail = app.get(&delivery_path).bearer(&a_admin).send().await;
+    let detail = app.get_as(&a_admin, &delivery_path).await;
     let detail = detail.ok(200).clone();
     let statuses: Vec<i64> = detail["attempts_log"]
         .as_array()
@@ -270,9 +264,7 @@ async fn events_are_signed_filtered_retried_logged_replayed_and_rotated() {
     assert_eq!(detail["attempts_log"][0]["response"], "answer 503");
     assert_eq!(detail["body"]["type"], "case.created");
     // Street B's admin cannot read it.
-    app.get(&delivery_path)
-        .bearer(&b_admin)
-        .send()
+    app.get_as(&b_admin, &delivery_path)
         .await
         .problem(404, "not_found");
 
@@ -289,7 +281,7 @@ async fn events_are_signed_filtered_retried_logged_replayed_and_rotated() {
     let got = rx.got("/a");
     assert_eq!(got.len(), 4);
     assert_eq!(got[3].id, first.id);
-    let detail = app.get(&delivery_path).bearer(&a_admin).send().await;
+    let detail = app.get_as(&a_admin, &delivery_path).await;
     assert_eq!(
         (
             detail.ok(200)["state"].as_str(),
@@ -361,7 +353,7 @@ async fn redirects_are_not_followed_failing_endpoints_are_disabled_and_inward_se
         rx.got("/elsewhere").is_empty(),
         "the redirect was not followed"
     );
-    let endpoint = app.get(&e_path).bearer(&a_admin).send().await;
+    let endpoint = app.get_as(&a_admin, &e_path).await;
     assert_eq!(
         endpoint.ok(200)["enabled"],
         true,
@@ -371,7 +363,7 @@ async fn redirects_are_not_followed_failing_endpoints_are_disabled_and_inward_se
     // Failing for over an hour: the fifth attempt disables the endpoint.
     app.settle_at("2026-12-02T12:35:09+08:00").await;
     assert_eq!(rx.got("/a").len(), 5);
-    let endpoint = app.get(&e_path).bearer(&a_admin).send().await;
+    let endpoint = app.get_as(&a_admin, &e_path).await;
     assert_eq!(endpoint.ok(200)["enabled"], false);
     assert!(
         endpoint.body["disabled_reason"]
@@ -380,19 +372,18 @@ async fn redirects_are_not_followed_failing_endpoints_are_disabled_and_inward_se
             .contains("failed since")
     );
     let deliveries = app
-        .get(&format!("{e_path}/deliveries?state=failed"))
-        .bearer(&a_admin)
-        .send()
+        .get_as(&a_admin, &format!("{e_path}/deliveries?state=failed"))
         .await;
     let failed = deliveries.ok(200)["items"][0].clone();
     assert_eq!(failed["attempts"], 5);
     let detail = app
-        .get(&format!(
-            "/api/v1/webhook-deliveries/{}",
-            failed["id"].as_str().unwrap()
-        ))
-        .bearer(&a_admin)
-        .send()
+        .get_as(
+            &a_admin,
+            &format!(
+                "/api/v1/webhook-deliveries/{}",
+                failed["id"].as_str().unwrap()
+            ),
+        )
         .await;
     assert!(
         detail.ok(200)["attempts_log"][0]["error"]
@@ -415,11 +406,12 @@ async fn redirects_are_not_followed_failing_endpoints_are_disabled_and_inward_se
     .problem(409, "conflict");
     let version = endpoint.body["version"].as_i64().unwrap();
     let on = app
-        .patch(&e_path)
-        .bearer(&a_admin)
-        .header("if-match", &format!("\"{version}\""))
-        .json(&json!({"enabled": true}))
-        .send()
+        .patch_at(
+            &a_admin,
+            &e_path,
+            &format!("\"{version}\""),
+            &json!({"enabled": true}),
+        )
         .await;
     assert_eq!(
         (
@@ -437,9 +429,7 @@ async fn redirects_are_not_followed_failing_endpoints_are_disabled_and_inward_se
     app.settle_at("2026-12-02T13:00:00+08:00").await;
     assert_eq!(rx.got("/a").len(), 5);
     let refused = app
-        .get(&format!("{e_path}/deliveries?limit=1"))
-        .bearer(&a_admin)
-        .send()
+        .get_as(&a_admin, &format!("{e_path}/deliveries?limit=1"))
         .await;
     let latest = refused.ok(200)["items"][0].clone();
     assert_eq!(

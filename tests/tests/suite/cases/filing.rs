@@ -91,19 +91,18 @@ async fn filing_routes_to_a_grid_and_starts_clocks_on_the_working_calendar() {
 
     // A point inside grid A1-2's boundary routes there; a point nowhere is refused.
     let grid = app
-        .get(&format!("/api/v1/grids/{}", w.grid_a1_2))
-        .bearer(&a_admin)
-        .send()
+        .get_as(&a_admin, &format!("/api/v1/grids/{}", w.grid_a1_2))
         .await;
     let etag = grid.header("etag").unwrap().to_owned();
     let boundary = json!({"type": "Polygon", "coordinates": [[[109.80, 40.60], [109.82, 40.60], [109.82, 40.62], [109.80, 40.62], [109.80, 40.60]]]});
-    app.patch(&format!("/api/v1/grids/{}", w.grid_a1_2))
-        .bearer(&a_admin)
-        .header("if-match", &etag)
-        .json(&json!({"boundary": boundary}))
-        .send()
-        .await
-        .ok(200);
+    app.patch_at(
+        &a_admin,
+        &format!("/api/v1/grids/{}", w.grid_a1_2),
+        &etag,
+        &json!({"boundary": boundary}),
+    )
+    .await
+    .ok(200);
     let by_point = file(
         &app,
         &a_admin,
@@ -115,28 +114,22 @@ async fn filing_routes_to_a_grid_and_starts_clocks_on_the_working_calendar() {
     .await;
     assert_eq!(by_point["grid_id"], w.grid_a1_2.to_string());
     assert_eq!(by_point["location"], json!({"lon": 109.81, "lat": 40.61}));
-    let nowhere = app
-        .post("/api/v1/cases")
-        .bearer(&a_admin)
-        .json(&json!({"channel": "hotline", "category_id": noise, "location": {"lon": 100.0, "lat": 30.0},
-            "title": "x", "description": "y"}))
-        .send()
-        .await;
+    let nowhere = app.post_as(&a_admin, "/api/v1/cases", &json!({"channel": "hotline", "category_id": noise, "location": {"lon": 100.0, "lat": 30.0},
+            "title": "x", "description": "y"})).await;
     assert_eq!(
         nowhere.problem(422, "validation_failed")["errors"][0]["field"],
         "location"
     );
 
     // A grid worker files only in their own grid.
-    app.post("/api/v1/cases")
-        .bearer(&worker)
-        .json(
-            &json!({"channel": "patrol", "category_id": noise, "grid_id": w.grid_a2_1,
+    app.post_as(
+        &worker,
+        "/api/v1/cases",
+        &json!({"channel": "patrol", "category_id": noise, "grid_id": w.grid_a2_1,
             "title": "x", "description": "y"}),
-        )
-        .send()
-        .await
-        .problem(403, "forbidden");
+    )
+    .await
+    .problem(403, "forbidden");
 }
 
 #[tokio::test]
@@ -155,24 +148,18 @@ async fn channels_the_suggestion_box_and_the_app_key() {
     let noise = category(&app, &worker, "03.02").await;
     // The app channel is for an integrator's key acting for a resident.
     let refused = app
-        .post("/api/v1/cases")
-        .bearer(&worker)
-        .json(
+        .post_as(
+            &worker,
+            "/api/v1/cases",
             &json!({"channel": "app", "category_id": noise, "grid_id": w.grid_a1_1,
             "title": "x", "description": "y"}),
         )
-        .send()
         .await;
     assert_eq!(
         refused.problem(422, "validation_failed")["errors"][0]["field"],
         "channel"
     );
-    let key = app
-        .post("/api/v1/api-keys")
-        .bearer(&a_admin)
-        .json(&json!({"name": "居民小程序", "role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}}))
-        .send()
-        .await;
+    let key = app.post_as(&a_admin, "/api/v1/api-keys", &json!({"name": "居民小程序", "role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}})).await;
     let secret = key.ok(201)["key"].as_str().unwrap().to_owned();
     let key_id = key.body["id"].as_str().unwrap().to_owned();
     let via_app = app
@@ -233,12 +220,13 @@ async fn channels_the_suggestion_box_and_the_app_key() {
         "/api/v1/cases/{}/reporter/reveal",
         boxed["id"].as_str().unwrap()
     );
-    app.post(&path)
-        .bearer(&worker)
-        .json(&json!({"field": "name", "purpose": "核实反映情况"}))
-        .send()
-        .await
-        .problem(403, "forbidden");
+    app.post_as(
+        &worker,
+        &path,
+        &json!({"field": "name", "purpose": "核实反映情况"}),
+    )
+    .await
+    .problem(403, "forbidden");
     assert_eq!(
         dispatched["assignee_user_id"],
         w.user("a1-worker").to_string()
@@ -256,12 +244,13 @@ async fn channels_the_suggestion_box_and_the_app_key() {
     assert_eq!(revealed.header("cache-control"), Some("no-store"));
     let auditor = app.token("a-auditor").await;
     let log = app
-        .get(&format!(
-            "/api/v1/audit-log?subject_id={}",
-            boxed["id"].as_str().unwrap()
-        ))
-        .bearer(&auditor)
-        .send()
+        .get_as(
+            &auditor,
+            &format!(
+                "/api/v1/audit-log?subject_id={}",
+                boxed["id"].as_str().unwrap()
+            ),
+        )
         .await;
     let entries = log.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(entries.len(), 1);
@@ -279,33 +268,34 @@ async fn filing_validates_fields_references_and_extra_fields() {
     let a_admin = app.token("a-admin").await;
     // A category with an extra field, added through the API.
     let parent = app
-        .post("/api/v1/case-categories")
-        .bearer(&d_admin)
-        .json(&json!({"code": "09.01", "name": "无父类", "tier": "general"}))
-        .send()
+        .post_as(
+            &d_admin,
+            "/api/v1/case-categories",
+            &json!({"code": "09.01", "name": "无父类", "tier": "general"}),
+        )
         .await;
     assert_eq!(
         parent.problem(422, "validation_failed")["errors"][0]["field"],
         "code"
     );
     let created = app
-        .post("/api/v1/case-categories")
-        .bearer(&d_admin)
-        .json(
+        .post_as(
+            &d_admin,
+            "/api/v1/case-categories",
             &json!({"code": "01.04", "name": "窨井异味", "tier": "general",
             "fields": [{"key": "depth", "label": "井深", "type": "number", "required": true}],
             "resolution": {"basis": "working", "minutes": 840}}),
         )
-        .send()
         .await;
     let cat = created.ok(201)["id"].as_str().unwrap().to_owned();
     assert_eq!(created.body["parent_code"], "01");
-    app.post("/api/v1/case-categories")
-        .bearer(&a_admin)
-        .json(&json!({"code": "01.05", "name": "x", "tier": "general"}))
-        .send()
-        .await
-        .problem(403, "forbidden");
+    app.post_as(
+        &a_admin,
+        "/api/v1/case-categories",
+        &json!({"code": "01.05", "name": "x", "tier": "general"}),
+    )
+    .await
+    .problem(403, "forbidden");
     let base = json!({"channel": "face_to_face", "category_id": cat, "grid_id": w.grid_a1_1, "title": "t", "description": "d"});
     let with = |patch: Value| {
         let mut b = base.clone();
@@ -353,22 +343,18 @@ async fn filing_validates_fields_references_and_extra_fields() {
             "reporter.phone",
         ),
     ] {
-        let reply = app
-            .post("/api/v1/cases")
-            .bearer(&a_admin)
-            .json(&body)
-            .send()
-            .await;
+        let reply = app.post_as(&a_admin, "/api/v1/cases", &body).await;
         let problem = reply.problem(status, code);
         if !field.is_empty() {
             assert_eq!(problem["errors"][0]["field"], field, "{body}");
         }
     }
     let reply = app
-        .post("/api/v1/cases")
-        .bearer(&a_admin)
-        .json(&with(json!({"extra": {"depth": 2}, "colour": 1})))
-        .send()
+        .post_as(
+            &a_admin,
+            "/api/v1/cases",
+            &with(json!({"extra": {"depth": 2}, "colour": 1})),
+        )
         .await;
     assert_eq!(
         reply.problem(422, "validation_failed")["errors"][0]["field"],
@@ -377,19 +363,19 @@ async fn filing_validates_fields_references_and_extra_fields() {
     // A grid worker cannot link a resident of another grid of the street.
     let worker = app.token("a1-worker").await;
     let neighbour = app
-        .post(&format!("/api/v1/grids/{}/residents", w.grid_a1_2))
-        .bearer(&a_admin)
-        .json(&json!({"name": "邻格居民"}))
-        .send()
+        .post_as(
+            &a_admin,
+            &format!("/api/v1/grids/{}/residents", w.grid_a1_2),
+            &json!({"name": "邻格居民"}),
+        )
         .await;
     let neighbour = neighbour.ok(201)["id"].clone();
     let linked = app
-        .post("/api/v1/cases")
-        .bearer(&worker)
-        .json(&with(
-            json!({"extra": {"depth": 2}, "resident_id": neighbour}),
-        ))
-        .send()
+        .post_as(
+            &worker,
+            "/api/v1/cases",
+            &with(json!({"extra": {"depth": 2}, "resident_id": neighbour})),
+        )
         .await;
     assert!(
         linked.problem(422, "invalid_reference")["detail"]

@@ -43,19 +43,21 @@ async fn the_whole_loop_with_pause_extension_rating_and_rework() {
     app.clock.set(Some(at("2026-12-02T12:30:00+08:00")));
     let milestones_path = format!("/api/v1/cases/{}/milestones", case["id"].as_str().unwrap());
     let reached = app
-        .post(&milestones_path)
-        .bearer(&worker)
-        .header("if-match", &format!("\"{}\"", case["version"]))
-        .json(&json!({"name": "控制"}))
-        .send()
+        .post_at(
+            &worker,
+            &milestones_path,
+            &format!("\"{}\"", case["version"]),
+            &json!({"name": "控制"}),
+        )
         .await;
     let case = reached.ok(201).clone();
     let again = app
-        .post(&milestones_path)
-        .bearer(&worker)
-        .header("if-match", &format!("\"{}\"", case["version"]))
-        .json(&json!({"name": "控制"}))
-        .send()
+        .post_at(
+            &worker,
+            &milestones_path,
+            &format!("\"{}\"", case["version"]),
+            &json!({"name": "控制"}),
+        )
         .await;
     assert!(
         again.problem(409, "conflict")["detail"]
@@ -275,13 +277,11 @@ async fn illegal_steps_are_409_with_the_allowed_ones_and_change_nothing() {
         );
     }
     // Without If-Match: 428; with a stale one: 412.
-    app.post(&format!(
-        "/api/v1/cases/{}/steps",
-        case["id"].as_str().unwrap()
-    ))
-    .bearer(&worker)
-    .json(&json!({"step": "accept"}))
-    .send()
+    app.post_as(
+        &worker,
+        &format!("/api/v1/cases/{}/steps", case["id"].as_str().unwrap()),
+        &json!({"step": "accept"}),
+    )
     .await
     .problem(428, "precondition_required");
     let stale = json!({"id": case["id"], "version": 7});
@@ -289,9 +289,10 @@ async fn illegal_steps_are_409_with_the_allowed_ones_and_change_nothing() {
         .await
         .problem(412, "version_mismatch");
     let now = app
-        .get(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()))
-        .bearer(&worker)
-        .send()
+        .get_as(
+            &worker,
+            &format!("/api/v1/cases/{}", case["id"].as_str().unwrap()),
+        )
         .await;
     assert_eq!(now.ok(200)["version"], 1);
     assert_eq!(now.body["status"], "received");
@@ -361,29 +362,31 @@ async fn departments_see_and_work_only_what_was_routed_to_them() {
         w.departments["police"].to_string()
     );
     // The department's inbox holds the routed case only, masked.
-    let inbox = app.get("/api/v1/cases").bearer(&police).send().await;
+    let inbox = app.get_as(&police, "/api/v1/cases").await;
     let items = inbox.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], routed["id"]);
     assert_eq!(items[0]["reporter"]["name"], "赵*");
     assert!(!inbox.text.contains("13600002222"));
-    app.get(&format!("/api/v1/cases/{}", other["id"].as_str().unwrap()))
-        .bearer(&police)
-        .send()
-        .await
-        .problem(404, "not_found");
+    app.get_as(
+        &police,
+        &format!("/api/v1/cases/{}", other["id"].as_str().unwrap()),
+    )
+    .await
+    .problem(404, "not_found");
     // Department staff sign and handle, but do not triage or reveal.
     let signed = ok_step(&app, &police, &routed, json!({"step": "sign"})).await;
     step(&app, &police, &signed, json!({"step": "resolve"}))
         .await
         .problem(403, "forbidden");
-    app.post(&format!(
-        "/api/v1/cases/{}/reporter/reveal",
-        routed["id"].as_str().unwrap()
-    ))
-    .bearer(&police)
-    .json(&json!({"field": "phone", "purpose": "联系报案人"}))
-    .send()
+    app.post_as(
+        &police,
+        &format!(
+            "/api/v1/cases/{}/reporter/reveal",
+            routed["id"].as_str().unwrap()
+        ),
+        &json!({"field": "phone", "purpose": "联系报案人"}),
+    )
     .await
     .problem(403, "forbidden");
     // Returned, it leaves the department's inbox and its hands.
@@ -402,15 +405,16 @@ async fn departments_see_and_work_only_what_was_routed_to_them() {
     )
     .await;
     assert!(returned["assignee_department_id"].is_null());
-    let inbox = app.get("/api/v1/cases").bearer(&police).send().await;
+    let inbox = app.get_as(&police, "/api/v1/cases").await;
     assert_eq!(inbox.ok(200)["items"].as_array().unwrap().len(), 0);
-    app.get(&format!("/api/v1/cases/{}", routed["id"].as_str().unwrap()))
-        .bearer(&police)
-        .send()
-        .await
-        .problem(403, "forbidden");
+    app.get_as(
+        &police,
+        &format!("/api/v1/cases/{}", routed["id"].as_str().unwrap()),
+    )
+    .await
+    .problem(403, "forbidden");
     // Street B never sees street A's cases, in lists or by id.
     let b_admin = app.token("b-admin").await;
-    let list = app.get("/api/v1/cases").bearer(&b_admin).send().await;
+    let list = app.get_as(&b_admin, "/api/v1/cases").await;
     assert_eq!(list.ok(200)["items"].as_array().unwrap().len(), 0);
 }

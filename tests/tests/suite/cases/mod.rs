@@ -47,12 +47,10 @@ fn clock<'a>(case: &'a Value, kind: &str) -> &'a Value {
 
 async fn events(app: &TestApp, token: &str, case: &Value) -> Vec<Value> {
     let reply = app
-        .get(&format!(
-            "/api/v1/cases/{}/events",
-            case["id"].as_str().unwrap()
-        ))
-        .bearer(token)
-        .send()
+        .get_as(
+            token,
+            &format!("/api/v1/cases/{}/events", case["id"].as_str().unwrap()),
+        )
         .await;
     reply.ok(200).as_array().unwrap().clone()
 }

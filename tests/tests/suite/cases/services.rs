@@ -16,19 +16,15 @@ async fn decomposed_tasks_gate_resolution_and_bundles_are_rated_once() {
     let case = file(&app, &worker, json!({"channel": "face_to_face", "category_id": noise, "grid_id": w.grid_a1_1, "title": "综合整治", "description": "噪声与占道"})).await;
     let tasks_path = format!("/api/v1/cases/{}/tasks", case["id"].as_str().unwrap());
     // Not before the case is accepted.
-    app.post(&tasks_path)
-        .bearer(&worker)
-        .json(&json!({"title": "t", "description": "d"}))
-        .send()
-        .await
-        .problem(409, "conflict");
+    app.post_as(
+        &worker,
+        &tasks_path,
+        &json!({"title": "t", "description": "d"}),
+    )
+    .await
+    .problem(409, "conflict");
     let case = ok_step(&app, &worker, &case, json!({"step": "accept"})).await;
-    let mine = app
-        .post(&tasks_path)
-        .bearer(&worker)
-        .json(&json!({"title": "噪声劝导", "description": "上门劝导", "service_mode": "home_visit", "assignee_user_id": w.user("a1-worker")}))
-        .send()
-        .await;
+    let mine = app.post_as(&worker, &tasks_path, &json!({"title": "噪声劝导", "description": "上门劝导", "service_mode": "home_visit", "assignee_user_id": w.user("a1-worker")})).await;
     let mine = mine.ok(201).clone();
     assert_eq!(
         (mine["kind"].as_str(), mine["status"].as_str()),
@@ -36,15 +32,10 @@ async fn decomposed_tasks_gate_resolution_and_bundles_are_rated_once() {
     );
     assert_eq!(mine["parent_id"], case["id"]);
     assert_eq!(clock(&mine, "response")["state"], "met");
-    let theirs = app
-        .post(&tasks_path)
-        .bearer(&worker)
-        .json(&json!({"title": "占道执法", "description": "联合执法", "department_id": w.departments["police"]}))
-        .send()
-        .await;
+    let theirs = app.post_as(&worker, &tasks_path, &json!({"title": "占道执法", "description": "联合执法", "department_id": w.departments["police"]})).await;
     let theirs = theirs.ok(201).clone();
     // The department sees its task, not the parent.
-    let inbox = app.get("/api/v1/cases").bearer(&police).send().await;
+    let inbox = app.get_as(&police, "/api/v1/cases").await;
     let ids: Vec<&str> = inbox.ok(200)["items"]
         .as_array()
         .unwrap()
@@ -88,20 +79,15 @@ async fn decomposed_tasks_gate_resolution_and_bundles_are_rated_once() {
     ok_step(&app, &worker, &theirs, json!({"step": "resolve"})).await;
     let parent = ok_step(&app, &worker, &parent, json!({"step": "resolve"})).await;
     assert_eq!(parent["status"], "resolved");
-    let listed = app.get(&tasks_path).bearer(&worker).send().await;
+    let listed = app.get_as(&worker, &tasks_path).await;
     assert_eq!(listed.ok(200).as_array().unwrap().len(), 2);
 
     // A bundle: one parent for the resident, one task per service, one rating.
-    let bundle = app
-        .post("/api/v1/case-bundles")
-        .bearer(&worker)
-        .json(&json!({"resident_id": w.resident_a, "category_id": elderly, "title": "助老服务包", "description": "独居老人每周服务",
+    let bundle = app.post_as(&worker, "/api/v1/case-bundles", &json!({"resident_id": w.resident_a, "category_id": elderly, "title": "助老服务包", "description": "独居老人每周服务",
             "services": [
                 {"title": "上门探访", "description": "每周一次", "service_mode": "home_visit", "assignee_user_id": w.user("a1-worker")},
                 {"title": "代办医保", "description": "代办医保报销", "service_mode": "proxy", "category_id": proxy}
-            ]}))
-        .send()
-        .await;
+            ]})).await;
     let bundle = bundle.ok(201).clone();
     assert_eq!(
         (
@@ -113,12 +99,10 @@ async fn decomposed_tasks_gate_resolution_and_bundles_are_rated_once() {
     );
     assert_eq!(bundle["grid_id"], w.grid_a1_1.to_string());
     let services = app
-        .get(&format!(
-            "/api/v1/cases/{}/tasks",
-            bundle["id"].as_str().unwrap()
-        ))
-        .bearer(&worker)
-        .send()
+        .get_as(
+            &worker,
+            &format!("/api/v1/cases/{}/tasks", bundle["id"].as_str().unwrap()),
+        )
         .await;
     let services = services.ok(200).as_array().unwrap().clone();
     let modes: Vec<&str> = services
@@ -132,20 +116,10 @@ async fn decomposed_tasks_gate_resolution_and_bundles_are_rated_once() {
         "no assignee: accepted, awaiting dispatch"
     );
     // Another street's resident cannot be bundled.
-    let foreign = app
-        .post("/api/v1/case-bundles")
-        .bearer(&worker)
-        .json(&json!({"resident_id": w.resident_b, "category_id": elderly, "title": "t", "description": "d",
-            "services": [{"title": "x", "description": "y"}]}))
-        .send()
-        .await;
+    let foreign = app.post_as(&worker, "/api/v1/case-bundles", &json!({"resident_id": w.resident_b, "category_id": elderly, "title": "t", "description": "d",
+            "services": [{"title": "x", "description": "y"}]})).await;
     foreign.problem(422, "invalid_reference");
-    let empty = app
-        .post("/api/v1/case-bundles")
-        .bearer(&worker)
-        .json(&json!({"resident_id": w.resident_a, "category_id": elderly, "title": "t", "description": "d", "services": []}))
-        .send()
-        .await;
+    let empty = app.post_as(&worker, "/api/v1/case-bundles", &json!({"resident_id": w.resident_a, "category_id": elderly, "title": "t", "description": "d", "services": []})).await;
     assert_eq!(
         empty.problem(422, "validation_failed")["errors"][0]["field"],
         "services"
@@ -163,7 +137,7 @@ async fn appointment_slots_off_hours_and_capacity() {
     let slots = format!("/api/v1/communities/{}/appointment-slots", w.community_a1);
     let offer = |body: Value| {
         let (app, path, token) = (&app, slots.clone(), a1_admin.clone());
-        async move { app.post(&path).bearer(&token).json(&body).send().await }
+        async move { app.post_as(&token, &path, &body).await }
     };
     // Wednesday 10:00-11:00 is in working hours; Saturday morning is off-hours (错时).
     let weekday = offer(json!({"starts_at": "2026-12-02T02:00:00Z", "ends_at": "2026-12-02T03:00:00Z", "capacity": 1, "place": "社区服务站"})).await;
@@ -204,16 +178,10 @@ async fn appointment_slots_off_hours_and_capacity() {
         );
     }
     // A grid worker offers slots only for their grid.
-    app.post(&slots)
-        .bearer(&worker)
-        .json(&json!({"starts_at": "2026-12-02T02:00:00Z", "ends_at": "2026-12-02T03:00:00Z", "capacity": 1}))
-        .send()
-        .await
+    app.post_as(&worker, &slots, &json!({"starts_at": "2026-12-02T02:00:00Z", "ends_at": "2026-12-02T03:00:00Z", "capacity": 1})).await
         .problem(403, "forbidden");
     let free = app
-        .get(&format!("{slots}?available=true&off_hours=true"))
-        .bearer(&worker)
-        .send()
+        .get_as(&worker, &format!("{slots}?available=true&off_hours=true"))
         .await;
     assert_eq!(free.ok(200)["items"].as_array().unwrap().len(), 2);
 
@@ -224,14 +192,12 @@ async fn appointment_slots_off_hours_and_capacity() {
     let book = |case: Value, slot: Value| {
         let (app, token) = (&app, worker.clone());
         async move {
-            app.post(&format!(
-                "/api/v1/cases/{}/appointment",
-                case["id"].as_str().unwrap()
-            ))
-            .bearer(&token)
-            .header("if-match", &format!("\"{}\"", case["version"]))
-            .json(&json!({"slot_id": slot["id"]}))
-            .send()
+            app.post_at(
+                &token,
+                &format!("/api/v1/cases/{}/appointment", case["id"].as_str().unwrap()),
+                &format!("\"{}\"", case["version"]),
+                &json!({"slot_id": slot["id"]}),
+            )
             .await
         }
     };
@@ -249,7 +215,7 @@ async fn appointment_slots_off_hours_and_capacity() {
     assert_eq!(two["service_mode"], "off_hours");
     let again = book(one.clone(), saturday.clone()).await;
     again.problem(409, "conflict");
-    let listed = app.get(&slots).bearer(&worker).send().await;
+    let listed = app.get_as(&worker, &slots).await;
     let counts: Vec<i64> = listed.ok(200)["items"]
         .as_array()
         .unwrap()
@@ -276,18 +242,12 @@ async fn appointment_slots_off_hours_and_capacity() {
     assert_eq!(steps, ["file", "book_appointment", "cancel_appointment"]);
     assert_eq!(history[1]["data"]["slot_id"], weekday["id"]);
     let listed = app
-        .get(&format!("{slots}?available=true"))
-        .bearer(&worker)
-        .send()
+        .get_as(&worker, &format!("{slots}?available=true"))
         .await;
     assert_eq!(listed.ok(200)["items"].as_array().unwrap().len(), 3);
     // Another street cannot see or book the community's slots.
     let b_admin = app.token("b-admin").await;
-    app.get(&slots)
-        .bearer(&b_admin)
-        .send()
-        .await
-        .problem(404, "not_found");
+    app.get_as(&b_admin, &slots).await.problem(404, "not_found");
 }
 
 #[tokio::test]
@@ -318,9 +278,7 @@ async fn attachments_are_checked_by_their_bytes_stored_outside_and_served_back()
         .join(meta["id"].as_str().unwrap());
     assert_eq!(std::fs::read(&on_disk).unwrap(), jpeg);
     let down = app
-        .get(&format!("{path}/{}", meta["id"].as_str().unwrap()))
-        .bearer(&worker)
-        .send()
+        .get_as(&worker, &format!("{path}/{}", meta["id"].as_str().unwrap()))
         .await;
     assert_eq!(down.status.as_u16(), 200);
     assert_eq!(down.header("content-type"), Some("image/jpeg"));
@@ -355,7 +313,7 @@ async fn attachments_are_checked_by_their_bytes_stored_outside_and_served_back()
             .await;
         r.problem(status, code);
     }
-    let list = app.get(&path).bearer(&worker).send().await;
+    let list = app.get_as(&worker, &path).await;
     assert_eq!(
         list.ok(200).as_array().unwrap().len(),
         1,
@@ -368,16 +326,10 @@ async fn attachments_are_checked_by_their_bytes_stored_outside_and_served_back()
     // A tampered file is refused on the way out rather than served.
     std::fs::write(&on_disk, b"\xFF\xD8\xFF tampered").unwrap();
     let tampered = app
-        .get(&format!("{path}/{}", meta["id"].as_str().unwrap()))
-        .bearer(&worker)
-        .send()
+        .get_as(&worker, &format!("{path}/{}", meta["id"].as_str().unwrap()))
         .await;
     tampered.problem(500, "internal");
     // Another street sees none of it.
     let b_admin = app.token("b-admin").await;
-    app.get(&path)
-        .bearer(&b_admin)
-        .send()
-        .await
-        .problem(404, "not_found");
+    app.get_as(&b_admin, &path).await.problem(404, "not_found");
 }

@@ -10,7 +10,7 @@ async fn the_district_sets_its_tiers_and_each_district_keeps_its_own() {
     let w = World::build(&app).await;
     let d_admin = app.token("d-admin").await;
     let worker = app.token("a1-worker").await;
-    let tiers = app.get("/api/v1/sla-tiers").bearer(&worker).send().await;
+    let tiers = app.get_as(&worker, "/api/v1/sla-tiers").await;
     let general = tiers
         .ok(200)
         .as_array()
@@ -66,7 +66,7 @@ async fn the_district_sets_its_tiers_and_each_district_keeps_its_own() {
     .await
     .unwrap();
     let q_admin = app.token("q-admin").await;
-    let theirs = app.get("/api/v1/sla-tiers").bearer(&q_admin).send().await;
+    let theirs = app.get_as(&q_admin, "/api/v1/sla-tiers").await;
     let q_general = theirs
         .ok(200)
         .as_array()
@@ -85,11 +85,7 @@ async fn the_district_sets_its_tiers_and_each_district_keeps_its_own() {
         .send()
         .await
         .ok(200);
-    let ours = app
-        .get("/api/v1/calendar?year=2026")
-        .bearer(&d_admin)
-        .send()
-        .await;
+    let ours = app.get_as(&d_admin, "/api/v1/calendar?year=2026").await;
     assert_eq!(ours.ok(200)["days"].as_array().unwrap().len(), 39);
     let bad = app
         .call(reqwest::Method::PUT, "/api/v1/calendar/2026")
@@ -101,9 +97,7 @@ async fn the_district_sets_its_tiers_and_each_district_keeps_its_own() {
         bad.problem(422, "validation_failed")["errors"][0]["field"],
         "days[0].day"
     );
-    app.get("/api/v1/calendar?year=1900")
-        .bearer(&d_admin)
-        .send()
+    app.get_as(&d_admin, "/api/v1/calendar?year=1900")
         .await
         .problem(400, "invalid_parameter");
 }
@@ -195,9 +189,7 @@ async fn kpis_on_a_known_fixture() {
     set("2026-12-10T12:00:00+08:00");
 
     let report = app
-        .get("/api/v1/case-kpis?from=2026-12-01&to=2026-12-31")
-        .bearer(&a_admin)
-        .send()
+        .get_as(&a_admin, "/api/v1/case-kpis?from=2026-12-01&to=2026-12-31")
         .await;
     let r = report.ok(200)["rows"][0].clone();
     assert_eq!(report.body["rows"].as_array().unwrap().len(), 1);
@@ -235,9 +227,10 @@ async fn kpis_on_a_known_fixture() {
 
     // Grouped by community; and a grid worker's KPIs cover their grid only.
     let by = app
-        .get("/api/v1/case-kpis?from=2026-12-01&to=2026-12-31&group_by=community")
-        .bearer(&a_admin)
-        .send()
+        .get_as(
+            &a_admin,
+            "/api/v1/case-kpis?from=2026-12-01&to=2026-12-31&group_by=community",
+        )
         .await;
     let rows: Vec<(String, i64)> = by.ok(200)["rows"]
         .as_array()
@@ -258,15 +251,14 @@ async fn kpis_on_a_known_fixture() {
         ]
     );
     let mine = app
-        .get("/api/v1/case-kpis?from=2026-12-01&to=2026-12-31")
-        .bearer(&worker)
-        .send()
+        .get_as(&worker, "/api/v1/case-kpis?from=2026-12-01&to=2026-12-31")
         .await;
     assert_eq!(mine.ok(200)["rows"][0]["filed"], 3);
     let by_worker = app
-        .get("/api/v1/case-kpis?from=2026-12-01&to=2026-12-31&group_by=worker")
-        .bearer(&a_admin)
-        .send()
+        .get_as(
+            &a_admin,
+            "/api/v1/case-kpis?from=2026-12-01&to=2026-12-31&group_by=worker",
+        )
         .await;
     let top = by_worker.ok(200)["rows"][0].clone();
     assert_eq!(
@@ -275,30 +267,20 @@ async fn kpis_on_a_known_fixture() {
     );
     // Outside the period, nothing; the police see nothing (nothing was routed to them).
     let before = app
-        .get("/api/v1/case-kpis?from=2026-11-01&to=2026-11-30")
-        .bearer(&a_admin)
-        .send()
+        .get_as(&a_admin, "/api/v1/case-kpis?from=2026-11-01&to=2026-11-30")
         .await;
     assert_eq!(before.ok(200)["rows"], json!([]));
     let theirs = app
-        .get("/api/v1/case-kpis?from=2026-12-01&to=2026-12-31")
-        .bearer(&police)
-        .send()
+        .get_as(&police, "/api/v1/case-kpis?from=2026-12-01&to=2026-12-31")
         .await;
     assert_eq!(theirs.ok(200)["rows"], json!([]));
-    app.get("/api/v1/case-kpis?from=2026-12-31&to=2026-12-01")
-        .bearer(&a_admin)
-        .send()
+    app.get_as(&a_admin, "/api/v1/case-kpis?from=2026-12-31&to=2026-12-01")
         .await
         .problem(400, "invalid_parameter");
-    app.get("/api/v1/case-kpis?from=2026-01-01&to=2027-12-31")
-        .bearer(&a_admin)
-        .send()
+    app.get_as(&a_admin, "/api/v1/case-kpis?from=2026-01-01&to=2027-12-31")
         .await
         .problem(400, "invalid_parameter");
-    app.get("/api/v1/case-kpis?from=yesterday&to=2026-12-01")
-        .bearer(&a_admin)
-        .send()
+    app.get_as(&a_admin, "/api/v1/case-kpis?from=yesterday&to=2026-12-01")
         .await
         .problem(400, "invalid_parameter");
 }

@@ -37,44 +37,33 @@ async fn work_lists_filter_and_count() {
     };
     let id = |c: &Value| c["id"].as_str().unwrap().to_owned();
     // The grid worker's lists stay in their grid; the street admin sees the street.
-    let list = app.get("/api/v1/cases").bearer(&worker).send().await;
+    let list = app.get_as(&worker, "/api/v1/cases").await;
     list.ok(200);
     assert_eq!(ids(&list), [id(&emergency), id(&mine)]);
-    let list = app.get("/api/v1/cases").bearer(&a_admin).send().await;
+    let list = app.get_as(&a_admin, "/api/v1/cases").await;
     list.ok(200);
     assert_eq!(ids(&list), [id(&elsewhere), id(&emergency), id(&mine)]);
-    let list = app
-        .get("/api/v1/cases?mine=true")
-        .bearer(&worker)
-        .send()
-        .await;
+    let list = app.get_as(&worker, "/api/v1/cases?mine=true").await;
     list.ok(200);
     assert_eq!(ids(&list), [id(&mine)]);
     let list = app
-        .get(&format!("/api/v1/cases?community_id={}", w.community_a2))
-        .bearer(&a2_admin)
-        .send()
+        .get_as(
+            &a2_admin,
+            &format!("/api/v1/cases?community_id={}", w.community_a2),
+        )
         .await;
     list.ok(200);
     assert_eq!(ids(&list), [id(&elsewhere)]);
     let list = app
-        .get("/api/v1/cases?status=received&channel=hotline")
-        .bearer(&a_admin)
-        .send()
+        .get_as(&a_admin, "/api/v1/cases?status=received&channel=hotline")
         .await;
     list.ok(200);
     assert_eq!(ids(&list), [id(&elsewhere), id(&emergency)]);
     // Paging: newest first, the cursor continues.
-    let first = app
-        .get("/api/v1/cases?limit=2")
-        .bearer(&a_admin)
-        .send()
-        .await;
+    let first = app.get_as(&a_admin, "/api/v1/cases?limit=2").await;
     let cursor = first.ok(200)["next_cursor"].as_str().unwrap().to_owned();
     let second = app
-        .get(&format!("/api/v1/cases?limit=2&cursor={cursor}"))
-        .bearer(&a_admin)
-        .send()
+        .get_as(&a_admin, &format!("/api/v1/cases?limit=2&cursor={cursor}"))
         .await;
     second.ok(200);
     assert_eq!(ids(&second), [id(&mine)]);
@@ -82,43 +71,25 @@ async fn work_lists_filter_and_count() {
     // 50 minutes on, the emergency's 60-minute response clock is past 75 %;
     // 70 minutes on, it is overdue (the dispatched case's response clock stopped in time).
     app.clock.set(Some(at("2026-12-02T10:50:00+08:00")));
-    let soon = app
-        .get("/api/v1/cases?due_soon=true")
-        .bearer(&a_admin)
-        .send()
-        .await;
+    let soon = app.get_as(&a_admin, "/api/v1/cases?due_soon=true").await;
     soon.ok(200);
     assert_eq!(ids(&soon), [id(&elsewhere), id(&emergency)]);
-    let counts = app
-        .get("/api/v1/cases/counts")
-        .bearer(&a_admin)
-        .send()
-        .await;
+    let counts = app.get_as(&a_admin, "/api/v1/cases/counts").await;
     assert_eq!(
         counts.ok(200).clone(),
         json!({"total": 3, "overdue": 0, "due_soon": 2})
     );
     app.clock.set(Some(at("2026-12-02T11:10:00+08:00")));
-    let overdue = app
-        .get("/api/v1/cases?overdue=true")
-        .bearer(&worker)
-        .send()
-        .await;
+    let overdue = app.get_as(&worker, "/api/v1/cases?overdue=true").await;
     overdue.ok(200);
     assert_eq!(ids(&overdue), [id(&emergency)]);
-    let counts = app
-        .get("/api/v1/cases/counts")
-        .bearer(&a_admin)
-        .send()
-        .await;
+    let counts = app.get_as(&a_admin, "/api/v1/cases/counts").await;
     assert_eq!(
         counts.ok(200).clone(),
         json!({"total": 3, "overdue": 2, "due_soon": 0})
     );
     let counts = app
-        .get("/api/v1/cases/counts?overdue=false")
-        .bearer(&a_admin)
-        .send()
+        .get_as(&a_admin, "/api/v1/cases/counts?overdue=false")
         .await;
     assert_eq!(
         counts.ok(200)["total"],
@@ -126,19 +97,13 @@ async fn work_lists_filter_and_count() {
         "only the dispatched case has no overdue clock"
     );
     // Bad filters are 400s.
-    app.get("/api/v1/cases?status=lost")
-        .bearer(&worker)
-        .send()
+    app.get_as(&worker, "/api/v1/cases?status=lost")
         .await
         .problem(400, "invalid_parameter");
-    app.get("/api/v1/cases?limit=0")
-        .bearer(&worker)
-        .send()
+    app.get_as(&worker, "/api/v1/cases?limit=0")
         .await
         .problem(400, "invalid_parameter");
-    app.get("/api/v1/cases?colour=red")
-        .bearer(&worker)
-        .send()
+    app.get_as(&worker, "/api/v1/cases?colour=red")
         .await
         .problem(400, "invalid_parameter");
 }
@@ -158,11 +123,7 @@ async fn exports_mask_reporters_keep_sealed_ones_sealed_and_defuse_formulas() {
         "title": "匿名", "description": "d", "reporter": {"name": "李明", "phone": "13700001111"}}),
     )
     .await;
-    let csv = app
-        .get("/api/v1/cases/export?format=csv")
-        .bearer(&worker)
-        .send()
-        .await;
+    let csv = app.get_as(&worker, "/api/v1/cases/export?format=csv").await;
     assert_eq!(csv.status.as_u16(), 200, "{}", csv.text);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     let text = csv.text.clone();
@@ -176,24 +137,20 @@ async fn exports_mask_reporters_keep_sealed_ones_sealed_and_defuse_formulas() {
     assert!(text.contains("\"'=HYPERLINK"), "formula made inert: {text}");
     let lines = text.lines().count();
     assert_eq!(lines, 3, "header and two cases");
-    let xlsx = app.get("/api/v1/cases/export").bearer(&worker).send().await;
+    let xlsx = app.get_as(&worker, "/api/v1/cases/export").await;
     assert_eq!(xlsx.status.as_u16(), 200);
     assert_eq!(
         xlsx.header("content-type"),
         Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     );
-    app.get("/api/v1/cases/export?limit=5")
-        .bearer(&worker)
-        .send()
+    app.get_as(&worker, "/api/v1/cases/export?limit=5")
         .await
         .problem(400, "invalid_parameter");
-    app.get("/api/v1/cases?format=csv")
-        .bearer(&worker)
-        .send()
+    app.get_as(&worker, "/api/v1/cases?format=csv")
         .await
         .problem(400, "invalid_parameter");
     // The events of a case never carry the reporter either.
-    let list = app.get("/api/v1/cases").bearer(&worker).send().await;
+    let list = app.get_as(&worker, "/api/v1/cases").await;
     for c in list.ok(200)["items"].as_array().unwrap() {
         let history = events(&app, &worker, c).await;
         let text = serde_json::to_string(&history).unwrap();

@@ -35,57 +35,29 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
             "level",
         ),
     ] {
-        let r = app
-            .post("/api/v1/disputes")
-            .bearer(&worker)
-            .json(&body)
-            .send()
-            .await;
+        let r = app.post_as(&worker, "/api/v1/disputes", &body).await;
         assert_eq!(
             r.problem(422, "validation_failed")["errors"][0]["field"],
             field,
             "{body}"
         );
     }
-    let r = app
-        .post("/api/v1/disputes")
-        .bearer(&worker)
-        .json(&json!({"grid_id": w.grid_a1_1, "kind": "feud", "summary": "x", "parties": [{"role": "applicant", "name": "甲"}]}))
-        .send()
-        .await;
+    let r = app.post_as(&worker, "/api/v1/disputes", &json!({"grid_id": w.grid_a1_1, "kind": "feud", "summary": "x", "parties": [{"role": "applicant", "name": "甲"}]})).await;
     assert_eq!(r.status, 422);
     // A grid worker records only in their own grids.
-    app.post("/api/v1/disputes")
-        .bearer(&worker)
-        .json(&json!({"grid_id": w.grid_a1_2, "kind": "neighbour", "summary": "x", "parties": [{"role": "applicant", "name": "甲"}]}))
-        .send()
-        .await
+    app.post_as(&worker, "/api/v1/disputes", &json!({"grid_id": w.grid_a1_2, "kind": "neighbour", "summary": "x", "parties": [{"role": "applicant", "name": "甲"}]})).await
         .problem(403, "forbidden");
     assert_eq!(app.db.count("disputes").await, 0);
 
     // Settled in the grid: a session with the agreement document.
-    let small = app
-        .post("/api/v1/disputes")
-        .bearer(&worker)
-        .json(&json!({"grid_id": w.grid_a1_1, "kind": "neighbour", "summary": "楼道堆物", "parties": [{"role": "applicant", "resident_id": w.resident_a}, {"role": "respondent", "name": "王某"}]}))
-        .send()
-        .await;
+    let small = app.post_as(&worker, "/api/v1/disputes", &json!({"grid_id": w.grid_a1_1, "kind": "neighbour", "summary": "楼道堆物", "parties": [{"role": "applicant", "resident_id": w.resident_a}, {"role": "respondent", "name": "王某"}]})).await;
     let small = small.ok(201).clone();
     let small_path = format!("/api/v1/disputes/{}", small["id"].as_str().unwrap());
     // Whistling needs the street.
-    app.post("/api/v1/whistles")
-        .bearer(&a_admin)
-        .json(&json!({"dispute_id": small["id"], "reason": "pressing", "summary": "x", "department_ids": []}))
-        .send()
-        .await
+    app.post_as(&a_admin, "/api/v1/whistles", &json!({"dispute_id": small["id"], "reason": "pressing", "summary": "x", "department_ids": []})).await
         .problem(422, "validation_failed");
     let settings = app.panel(&a_admin).await;
-    let early = app
-        .post("/api/v1/whistles")
-        .bearer(&a_admin)
-        .json(&json!({"dispute_id": small["id"], "reason": "pressing", "summary": "x", "department_ids": [settings[0].1]}))
-        .send()
-        .await;
+    let early = app.post_as(&a_admin, "/api/v1/whistles", &json!({"dispute_id": small["id"], "reason": "pressing", "summary": "x", "department_ids": [settings[0].1]})).await;
     assert!(
         early.problem(409, "conflict")["detail"]
             .as_str()
@@ -94,11 +66,12 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
     );
     let session = json!({"held_at": "2026-12-02T02:00:00Z", "place": "第一网格议事点", "mediators": ["网格员", "楼长"], "result": "agreement"});
     let no_doc = app
-        .post(&format!("{small_path}/sessions"))
-        .bearer(&worker)
-        .header("if-match", "\"1\"")
-        .json(&session)
-        .send()
+        .post_at(
+            &worker,
+            &format!("{small_path}/sessions"),
+            "\"1\"",
+            &session,
+        )
         .await;
     assert_eq!(
         no_doc.problem(422, "validation_failed")["errors"][0]["field"],
@@ -113,19 +86,17 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
     let doc = doc.ok(201).clone();
     let mut with_doc = session.clone();
     with_doc["agreement_document_id"] = doc["id"].clone();
-    app.post(&format!("{small_path}/sessions"))
-        .bearer(&worker)
-        .json(&with_doc)
-        .send()
+    app.post_as(&worker, &format!("{small_path}/sessions"), &with_doc)
         .await
         .problem(428, "precondition_required");
     app.clock.set(Some(at("2026-12-02T10:30:00+08:00")));
     let settled = app
-        .post(&format!("{small_path}/sessions"))
-        .bearer(&worker)
-        .header("if-match", "\"1\"")
-        .json(&with_doc)
-        .send()
+        .post_at(
+            &worker,
+            &format!("{small_path}/sessions"),
+            "\"1\"",
+            &with_doc,
+        )
         .await;
     let settled = settled.ok(201).clone();
     assert_eq!(
@@ -144,46 +115,48 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
     assert_eq!(due, ["2026-12-09", "2027-01-01", "2027-03-02"]);
     // The document comes back byte for byte.
     let bytes = app
-        .get(&format!(
-            "{small_path}/documents/{}",
-            doc["id"].as_str().unwrap()
-        ))
-        .bearer(&a_admin)
-        .send()
+        .get_as(
+            &a_admin,
+            &format!("{small_path}/documents/{}", doc["id"].as_str().unwrap()),
+        )
         .await;
     assert_eq!((bytes.status.as_u16(), bytes.text.as_bytes()), (200, PDF));
     // No second outcome; the visits close it, each once.
-    app.post(&format!("{small_path}/sessions"))
-        .bearer(&worker)
-        .header("if-match", "\"2\"")
-        .json(&with_doc)
-        .send()
-        .await
-        .problem(409, "conflict");
+    app.post_at(
+        &worker,
+        &format!("{small_path}/sessions"),
+        "\"2\"",
+        &with_doc,
+    )
+    .await
+    .problem(409, "conflict");
     for seq in 1..=3 {
         let r = app
-            .post(&format!("{small_path}/follow-ups/{seq}/complete"))
-            .bearer(&worker)
-            .json(&json!({"notes": "回访满意"}))
-            .send()
+            .post_as(
+                &worker,
+                &format!("{small_path}/follow-ups/{seq}/complete"),
+                &json!({"notes": "回访满意"}),
+            )
             .await;
         assert_eq!(
             r.ok(200)["status"],
             if seq == 3 { "closed" } else { "settled" }
         );
     }
-    app.post(&format!("{small_path}/follow-ups/3/complete"))
-        .bearer(&worker)
-        .json(&json!({}))
-        .send()
-        .await
-        .problem(409, "conflict");
-    app.post(&format!("{small_path}/follow-ups/4/complete"))
-        .bearer(&worker)
-        .json(&json!({}))
-        .send()
-        .await
-        .problem(404, "not_found");
+    app.post_as(
+        &worker,
+        &format!("{small_path}/follow-ups/3/complete"),
+        &json!({}),
+    )
+    .await
+    .problem(409, "conflict");
+    app.post_as(
+        &worker,
+        &format!("{small_path}/follow-ups/4/complete"),
+        &json!({}),
+    )
+    .await
+    .problem(404, "not_found");
 
     // Referred from the street; another settled at the street.
     let big = app.street_dispute(&w, &worker, &a_admin).await;
@@ -191,46 +164,27 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
     let whistle = json!({"dispute_id": big["id"], "reason": "pressing", "summary": "请到场",
         "department_ids": [settings[0].1]});
     let a1_admin = app.token("a1-admin").await;
-    app.post("/api/v1/whistles")
-        .bearer(&a1_admin)
-        .json(&whistle)
-        .send()
+    app.post_as(&a1_admin, "/api/v1/whistles", &whistle)
         .await
         .problem(403, "forbidden");
     let b_admin = app.token("b-admin").await;
-    app.post("/api/v1/whistles")
-        .bearer(&b_admin)
-        .json(&whistle)
-        .send()
+    app.post_as(&b_admin, "/api/v1/whistles", &whistle)
         .await
         .problem(422, "invalid_reference");
     let mut off_panel = whistle.clone();
-    let education = app
-        .get("/api/v1/departments?limit=200")
-        .bearer(&d_admin)
-        .send()
-        .await;
+    let education = app.get_as(&d_admin, "/api/v1/departments?limit=200").await;
     off_panel["department_ids"] = json!([education.ok(200)["items"]
         .as_array()
         .unwrap()
         .iter()
         .find(|d| d["code"] == "education")
         .unwrap()["id"]]);
-    app.post("/api/v1/whistles")
-        .bearer(&a_admin)
-        .json(&off_panel)
-        .send()
+    app.post_as(&a_admin, "/api/v1/whistles", &off_panel)
         .await
         .problem(422, "invalid_reference");
     assert_eq!(app.db.count("whistles").await, 0);
-    let referred = app
-        .post(&format!("/api/v1/disputes/{}/sessions", big["id"].as_str().unwrap()))
-        .bearer(&a_admin)
-        .header("if-match", &format!("\"{}\"", big["version"]))
-        .json(&json!({"held_at": "2026-12-02T03:00:00Z", "place": "法官工作站", "mediators": ["调解员", "驻站法官"],
-            "result": "failed", "referral": "court", "notes": "双方分歧大"}))
-        .send()
-        .await;
+    let referred = app.post_at(&a_admin, &format!("/api/v1/disputes/{}/sessions", big["id"].as_str().unwrap()), &format!("\"{}\"", big["version"]), &json!({"held_at": "2026-12-02T03:00:00Z", "place": "法官工作站", "mediators": ["调解员", "驻站法官"],
+            "result": "failed", "referral": "court", "notes": "双方分歧大"})).await;
     assert_eq!(
         (
             referred.ok(201)["status"].as_str(),
@@ -248,20 +202,17 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
         .send()
         .await;
     let doc_id = doc.ok(201)["id"].clone();
-    app.post(&format!("{third_path}/sessions"))
-        .bearer(&a_admin)
-        .header("if-match", &format!("\"{}\"", third["version"]))
-        .json(&json!({"held_at": "2026-12-02T03:00:00Z", "place": "街道调解中心", "mediators": ["调解员"],
-            "result": "agreement", "agreement_document_id": doc_id}))
-        .send()
-        .await
-        .ok(201);
+    app.post_at(
+        &a_admin,
+        &format!("{third_path}/sessions"),
+        &format!("\"{}\"", third["version"]),
+        &json!({"held_at": "2026-12-02T03:00:00Z", "place": "街道调解中心", "mediators": ["调解员"],
+            "result": "agreement", "agreement_document_id": doc_id}),
+    )
+    .await
+    .ok(201);
     // The history of the climb, append-only.
-    let events = app
-        .get(&format!("{third_path}/events"))
-        .bearer(&a_admin)
-        .send()
-        .await;
+    let events = app.get_as(&a_admin, &format!("{third_path}/events")).await;
     let steps: Vec<&str> = events
         .ok(200)
         .as_array()
@@ -272,9 +223,10 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
     assert_eq!(steps, ["record", "escalate", "escalate", "settle"]);
     // Where disputes were settled: one in the grid, one in the street (the referral does not count).
     let kpis = app
-        .get("/api/v1/mediation-kpis?from=2026-12-01T00:00:00Z&to=2026-12-31T00:00:00Z")
-        .bearer(&d_admin)
-        .send()
+        .get_as(
+            &d_admin,
+            "/api/v1/mediation-kpis?from=2026-12-01T00:00:00Z&to=2026-12-31T00:00:00Z",
+        )
         .await;
     let shares: Vec<(String, i64, Option<f64>)> = kpis.ok(200)["settled_at"]
         .as_array()
@@ -297,16 +249,18 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
             ("centre".to_owned(), 0, Some(0.0))
         ]
     );
-    app.get("/api/v1/mediation-kpis?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z")
-        .bearer(&d_admin)
-        .send()
-        .await
-        .problem(400, "invalid_parameter");
-    app.get("/api/v1/mediation-kpis?from=2026-12-01T00:00:00Z&to=2026-12-31T00:00:00Z")
-        .bearer(&worker)
-        .send()
-        .await
-        .problem(403, "forbidden");
+    app.get_as(
+        &d_admin,
+        "/api/v1/mediation-kpis?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z",
+    )
+    .await
+    .problem(400, "invalid_parameter");
+    app.get_as(
+        &worker,
+        "/api/v1/mediation-kpis?from=2026-12-01T00:00:00Z&to=2026-12-31T00:00:00Z",
+    )
+    .await
+    .problem(403, "forbidden");
 }
 
 #[tokio::test]
@@ -316,11 +270,7 @@ async fn the_district_sets_its_panel_and_windows() {
     let d_admin = app.token("d-admin").await;
     let a_admin = app.token("a-admin").await;
     let worker = app.token("a1-worker").await;
-    let settings = app
-        .get("/api/v1/mediation-settings")
-        .bearer(&d_admin)
-        .send()
-        .await;
+    let settings = app.get_as(&d_admin, "/api/v1/mediation-settings").await;
     let settings = settings.ok(200).clone();
     assert_eq!(
         (
@@ -331,16 +281,10 @@ async fn the_district_sets_its_panel_and_windows() {
         (Some(30), Some(4), Some(1))
     );
     // Grid workers do not whistle and do not read the panel.
-    app.get("/api/v1/mediation-settings")
-        .bearer(&worker)
-        .send()
+    app.get_as(&worker, "/api/v1/mediation-settings")
         .await
         .problem(403, "forbidden");
-    let departments = app
-        .get("/api/v1/departments?limit=200")
-        .bearer(&d_admin)
-        .send()
-        .await;
+    let departments = app.get_as(&d_admin, "/api/v1/departments?limit=200").await;
     let all: Vec<(String, String)> = departments.ok(200)["items"]
         .as_array()
         .unwrap()
@@ -408,25 +352,23 @@ async fn the_district_sets_its_panel_and_windows() {
     app.clock.set(Some(at("2026-12-02T10:00:00+08:00")));
     let dispute = app.street_dispute(&w, &worker, &a_admin).await;
     let whistle = app
-        .post("/api/v1/whistles")
-        .bearer(&a_admin)
-        .json(
+        .post_as(
+            &a_admin,
+            "/api/v1/whistles",
             &json!({"dispute_id": dispute["id"], "reason": "pressing", "summary": "请到场",
             "department_ids": [id("education")]}),
         )
-        .send()
         .await;
     assert_eq!(
         whistle.ok(201)["summonses"][0]["deadline_at"],
         "2026-12-02T04:00:00Z"
     );
-    app.post("/api/v1/whistles")
-        .bearer(&a_admin)
-        .json(
-            &json!({"dispute_id": dispute["id"], "reason": "emergency", "summary": "请到场",
+    app.post_as(
+        &a_admin,
+        "/api/v1/whistles",
+        &json!({"dispute_id": dispute["id"], "reason": "emergency", "summary": "请到场",
             "department_ids": [id("gas")]}),
-        )
-        .send()
-        .await
-        .problem(422, "invalid_reference");
+    )
+    .await
+    .problem(422, "invalid_reference");
 }

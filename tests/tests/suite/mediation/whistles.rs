@@ -27,12 +27,8 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
         staff.push((code.clone(), id.clone(), token));
     }
     let rx = Receiver::start();
-    app.post("/api/v1/webhook-endpoints")
-        .bearer(&a_admin)
-        .json(&json!({"url": format!("{}/m", rx.base), "street_id": w.street_a,
-            "event_types": ["mediation.summoned", "mediation.reported_in", "mediation.report_overdue"]}))
-        .send()
-        .await
+    app.post_as(&a_admin, "/api/v1/webhook-endpoints", &json!({"url": format!("{}/m", rx.base), "street_id": w.street_a,
+            "event_types": ["mediation.summoned", "mediation.reported_in", "mediation.report_overdue"]})).await
         .ok(201);
     app.clock.set(Some(at("2026-12-02T09:00:00+08:00")));
     let dispute = app.street_dispute(&w, &worker, &a_admin).await;
@@ -41,11 +37,12 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
     app.clock.set(Some(at("2026-12-02T10:00:00+08:00")));
     let ids: Vec<&String> = staff.iter().map(|(_, id, _)| id).collect();
     let whistle = app
-        .post("/api/v1/whistles")
-        .bearer(&a_admin)
-        .json(&json!({"dispute_id": dispute["id"], "reason": "emergency",
-            "summary": "业主聚集，请各部门到场联合调处", "department_ids": ids}))
-        .send()
+        .post_as(
+            &a_admin,
+            "/api/v1/whistles",
+            &json!({"dispute_id": dispute["id"], "reason": "emergency",
+            "summary": "业主聚集，请各部门到场联合调处", "department_ids": ids}),
+        )
         .await;
     let whistle = whistle.ok(201).clone();
     let summonses = whistle["summonses"].as_array().unwrap().clone();
@@ -127,10 +124,11 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
     // 10:40: health reports in, late.
     app.clock.set(Some(at("2026-12-02T10:40:00+08:00")));
     let late = app
-        .post(&format!("/api/v1/summonses/{}/steps", summons_of("health")))
-        .bearer(&token_of("health"))
-        .json(&json!({"step": "report_in", "note": "已派员"}))
-        .send()
+        .post_as(
+            &token_of("health"),
+            &format!("/api/v1/summonses/{}/steps", summons_of("health")),
+            &json!({"step": "report_in", "note": "已派员"}),
+        )
         .await;
     assert_eq!(
         (late.ok(200)["late"].as_bool(), late.body["state"].as_str()),
@@ -139,12 +137,10 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
     app.settle_at("2026-12-02T11:00:00+08:00").await;
     app.settle_at("2026-12-02T12:00:00+08:00").await;
     let view = app
-        .get(&format!(
-            "/api/v1/whistles/{}",
-            whistle["id"].as_str().unwrap()
-        ))
-        .bearer(&a_admin)
-        .send()
+        .get_as(
+            &a_admin,
+            &format!("/api/v1/whistles/{}", whistle["id"].as_str().unwrap()),
+        )
         .await;
     let list = view.ok(200)["summonses"].as_array().unwrap().clone();
     let overdue: Vec<&Value> = list
@@ -167,9 +163,10 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
     );
     // Each mark happened once: actions, notices to the district and the street.
     let detail = app
-        .get(&format!("/api/v1/summonses/{}", summons_of("gas")))
-        .bearer(&a_admin)
-        .send()
+        .get_as(
+            &a_admin,
+            &format!("/api/v1/summonses/{}", summons_of("gas")),
+        )
         .await;
     let steps: Vec<&str> = detail.ok(200)["actions"]
         .as_array()
@@ -215,9 +212,10 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
 
     // The figures: seven on time, health late, gas never; ranked.
     let kpis = app
-        .get("/api/v1/mediation-kpis?from=2026-12-01T00:00:00Z&to=2026-12-03T00:00:00Z")
-        .bearer(&d_admin)
-        .send()
+        .get_as(
+            &d_admin,
+            "/api/v1/mediation-kpis?from=2026-12-01T00:00:00Z&to=2026-12-03T00:00:00Z",
+        )
         .await;
     let figures = kpis.ok(200).clone();
     let deps = figures["departments"].as_array().unwrap();
@@ -293,13 +291,12 @@ async fn departments_see_their_summonses_across_streets_masked_and_nothing_else(
     let other = app.street_dispute(&w, &worker, &a_admin).await;
     app.clock.set(Some(at("2026-12-02T10:00:00+08:00")));
     let a_whistle = app
-        .post("/api/v1/whistles")
-        .bearer(&a_admin)
-        .json(
+        .post_as(
+            &a_admin,
+            "/api/v1/whistles",
             &json!({"dispute_id": dispute["id"], "reason": "joint_enforcement",
             "summary": "联合执法", "department_ids": [id_of("police"), id_of("health")]}),
         )
-        .send()
         .await;
     let a_whistle = a_whistle.ok(201).clone();
     assert_eq!(
@@ -317,18 +314,17 @@ async fn departments_see_their_summonses_across_streets_masked_and_nothing_else(
         )
         .await;
     let b_whistle = app
-        .post("/api/v1/whistles")
-        .bearer(&b_admin)
-        .json(
+        .post_as(
+            &b_admin,
+            "/api/v1/whistles",
             &json!({"case_id": b_case["id"], "reason": "pressing", "summary": "请公安协助",
             "department_ids": [id_of("police")]}),
         )
-        .send()
         .await;
     b_whistle.ok(201);
 
     // The police's inbox: both streets' summonses, nothing else.
-    let inbox = app.get("/api/v1/summonses").bearer(&police).send().await;
+    let inbox = app.get_as(&police, "/api/v1/summonses").await;
     let items = inbox.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 2);
     let streets: std::collections::BTreeSet<&str> = items
@@ -357,7 +353,7 @@ async fn departments_see_their_summonses_across_streets_masked_and_nothing_else(
         .find(|s| s["subject"]["kind"] == "case")
         .unwrap();
     assert_eq!(case_item["subject"]["id"], b_case["id"]);
-    let cases = app.get("/api/v1/cases").bearer(&police).send().await;
+    let cases = app.get_as(&police, "/api/v1/cases").await;
     assert!(
         !cases
             .ok(200)
@@ -365,56 +361,49 @@ async fn departments_see_their_summonses_across_streets_masked_and_nothing_else(
             .contains(b_case["id"].as_str().unwrap())
     );
     // Health sees only its own summons; the street admin sees names, phones masked.
-    let h = app.get("/api/v1/summonses").bearer(&health).send().await;
+    let h = app.get_as(&health, "/api/v1/summonses").await;
     assert_eq!(h.ok(200)["items"].as_array().unwrap().len(), 1);
     let full = app
-        .get(&format!(
-            "/api/v1/disputes/{}",
-            dispute["id"].as_str().unwrap()
-        ))
-        .bearer(&a_admin)
-        .send()
+        .get_as(
+            &a_admin,
+            &format!("/api/v1/disputes/{}", dispute["id"].as_str().unwrap()),
+        )
         .await;
     assert!(full.ok(200).to_string().contains("刘洋"));
     assert!(!full.text.contains("13900004321"));
     let masked = app
-        .get(&format!(
-            "/api/v1/disputes/{}",
-            dispute["id"].as_str().unwrap()
-        ))
-        .bearer(&police)
-        .send()
+        .get_as(
+            &police,
+            &format!("/api/v1/disputes/{}", dispute["id"].as_str().unwrap()),
+        )
         .await;
     assert!(!masked.ok(200).to_string().contains("刘洋"));
     // A dispute not whistled to the police does not exist for them; street B's
     // admin cannot see street A's whistle.
-    app.get(&format!(
-        "/api/v1/disputes/{}",
-        other["id"].as_str().unwrap()
-    ))
-    .bearer(&police)
-    .send()
+    app.get_as(
+        &police,
+        &format!("/api/v1/disputes/{}", other["id"].as_str().unwrap()),
+    )
     .await
     .problem(404, "not_found");
-    app.get(&format!(
-        "/api/v1/whistles/{}",
-        a_whistle["id"].as_str().unwrap()
-    ))
-    .bearer(&b_admin)
-    .send()
+    app.get_as(
+        &b_admin,
+        &format!("/api/v1/whistles/{}", a_whistle["id"].as_str().unwrap()),
+    )
     .await
     .problem(404, "not_found");
     // The police reveals a phone with a purpose: audited, without the number.
     let person = parties.iter().find(|p| p["role"] == "other").unwrap();
     let revealed = app
-        .post(&format!(
-            "/api/v1/disputes/{}/parties/{}/reveal",
-            dispute["id"].as_str().unwrap(),
-            person["id"].as_str().unwrap()
-        ))
-        .bearer(&police)
-        .json(&json!({"purpose": "联系当事人到场"}))
-        .send()
+        .post_as(
+            &police,
+            &format!(
+                "/api/v1/disputes/{}/parties/{}/reveal",
+                dispute["id"].as_str().unwrap(),
+                person["id"].as_str().unwrap()
+            ),
+            &json!({"purpose": "联系当事人到场"}),
+        )
         .await;
     assert_eq!(revealed.ok(200)["phone"], "13900004321");
     let audited: i64 = app
@@ -464,18 +453,17 @@ async fn departments_see_their_summonses_across_streets_masked_and_nothing_else(
     let done = step(&police, json!({"step": "done"})).await;
     assert_eq!(done.ok(200)["allowed"], json!([]));
     rate(7).await.problem(422, "validation_failed");
-    app.post(&format!("/api/v1/summonses/{police_summons}/rating"))
-        .bearer(&police)
-        .json(&json!({"score": 10}))
-        .send()
-        .await
-        .problem(403, "forbidden");
+    app.post_as(
+        &police,
+        &format!("/api/v1/summonses/{police_summons}/rating"),
+        &json!({"score": 10}),
+    )
+    .await
+    .problem(403, "forbidden");
     assert_eq!(rate(10).await.ok(200)["rating"], 10);
     rate(8).await.problem(409, "conflict");
     let actions: Vec<String> = app
-        .get(&format!("/api/v1/summonses/{police_summons}"))
-        .bearer(&a_admin)
-        .send()
+        .get_as(&a_admin, &format!("/api/v1/summonses/{police_summons}"))
         .await
         .ok(200)["actions"]
         .as_array()

@@ -85,13 +85,14 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     let a_admin = app.token("a-admin").await;
     let gas = app.case_category(&token, "02.04").await;
     for i in 0..CASES {
-        app.post("/api/v1/cases")
-            .bearer(&token)
-            .json(&serde_json::json!({"channel": "hotline", "category_id": gas, "grid_id": w.grid_a1_1,
-                "title": format!("燃气味 {i}"), "description": "楼道有燃气味"}))
-            .send()
-            .await
-            .ok(201);
+        app.post_as(
+            &token,
+            "/api/v1/cases",
+            &serde_json::json!({"channel": "hotline", "category_id": gas, "grid_id": w.grid_a1_1,
+                "title": format!("燃气味 {i}"), "description": "楼道有燃气味"}),
+        )
+        .await
+        .ok(201);
     }
     // Every deadline is already three hours past.
     let mut owner = app.db.owner().await;
@@ -108,15 +109,14 @@ async fn killed_workers_lose_no_deadline_and_double_no_escalation() {
     );
     // An integrator listens for every escalation of street A.
     let rx = Receiver::start();
-    app.post("/api/v1/webhook-endpoints")
-        .bearer(&a_admin)
-        .json(
-            &serde_json::json!({"url": format!("{}/hook", rx.base), "street_id": w.street_a,
+    app.post_as(
+        &a_admin,
+        "/api/v1/webhook-endpoints",
+        &serde_json::json!({"url": format!("{}/hook", rx.base), "street_id": w.street_a,
             "event_types": ["case.escalated"]}),
-        )
-        .send()
-        .await
-        .ok(201);
+    )
+    .await
+    .ok(201);
     // The worker process runs on the real clock.
     let first = onegrid_domain::clock::SystemClock.now() + chrono::Duration::milliseconds(500);
     let district = w.district;
@@ -337,7 +337,7 @@ async fn reveal_quota_and_login_lockout_survive_a_redis_restart() {
         .await
         .problem(429, "too_many_requests");
     // Other work goes on without Redis.
-    app.get("/api/v1/me").bearer(&worker).send().await.ok(200);
+    app.get_as(&worker, "/api/v1/me").await.ok(200);
     assert_eq!(
         app.db
             .count("audit_log WHERE action = 'resident.reveal'")

@@ -139,26 +139,28 @@ async fn demo_data_has_the_seed_community_with_its_staffing_gap() {
         .login_reply("chenlihua", onegrid_api::seed::DEMO_PASSWORD)
         .await;
     let t = login.ok(200)["access_token"].as_str().unwrap().to_owned();
-    let streets = app.get("/api/v1/streets").bearer(&t).send().await;
+    let streets = app.get_as(&t, "/api/v1/streets").await;
     let street = streets.ok(200)["items"][0].clone();
     assert_eq!(street["name"], "团结街道");
     let communities = app
-        .get(&format!(
-            "/api/v1/streets/{}/communities",
-            street["id"].as_str().unwrap()
-        ))
-        .bearer(&t)
-        .send()
+        .get_as(
+            &t,
+            &format!(
+                "/api/v1/streets/{}/communities",
+                street["id"].as_str().unwrap()
+            ),
+        )
         .await;
     let community = communities.ok(200)["items"][0].clone();
     assert_eq!(community["name"], "明日星城社区");
     let coverage = app
-        .get(&format!(
-            "/api/v1/communities/{}/coverage",
-            community["id"].as_str().unwrap()
-        ))
-        .bearer(&t)
-        .send()
+        .get_as(
+            &t,
+            &format!(
+                "/api/v1/communities/{}/coverage",
+                community["id"].as_str().unwrap()
+            ),
+        )
         .await;
     let c = coverage.ok(200);
     assert_eq!(c["summary"]["grids"], 7);
@@ -173,12 +175,13 @@ async fn demo_data_has_the_seed_community_with_its_staffing_gap() {
     assert_eq!(gap["name"], "第七网格");
     let households: i64 = {
         let grids = app
-            .get(&format!(
-                "/api/v1/communities/{}/grids",
-                community["id"].as_str().unwrap()
-            ))
-            .bearer(&t)
-            .send()
+            .get_as(
+                &t,
+                &format!(
+                    "/api/v1/communities/{}/grids",
+                    community["id"].as_str().unwrap()
+                ),
+            )
             .await;
         grids.ok(200)["items"]
             .as_array()
@@ -196,12 +199,10 @@ async fn demo_data_has_the_seed_community_with_its_staffing_gap() {
         .login_reply("linyin-admin", onegrid_api::seed::DEMO_PASSWORD)
         .await;
     let o = other.ok(200)["access_token"].as_str().unwrap().to_owned();
-    app.get(&format!(
-        "/api/v1/communities/{}",
-        community["id"].as_str().unwrap()
-    ))
-    .bearer(&o)
-    .send()
+    app.get_as(
+        &o,
+        &format!("/api/v1/communities/{}", community["id"].as_str().unwrap()),
+    )
     .await
     .problem(404, "not_found");
 }

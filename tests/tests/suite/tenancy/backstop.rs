@@ -17,27 +17,24 @@ async fn references_into_another_street_are_refused() {
     let before = snapshot(&app).await;
     // Staff a street-B grid with a street-A user.
     let r = app
-        .post(&format!("/api/v1/grids/{}/staff", w.grid_b1_1))
-        .bearer(&b_admin)
-        .json(&json!({"user_id": w.user("a1-worker"), "kind": "part_time"}))
-        .send()
+        .post_as(
+            &b_admin,
+            &format!("/api/v1/grids/{}/staff", w.grid_b1_1),
+            &json!({"user_id": w.user("a1-worker"), "kind": "part_time"}),
+        )
         .await;
     r.problem(422, "invalid_reference");
     // Grant a street-B user a role on a street-A grid.
     let r = app
-        .post(&format!("/api/v1/users/{}/roles", w.user("b1-worker")))
-        .bearer(&b_admin)
-        .json(&json!({"role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}}))
-        .send()
+        .post_as(
+            &b_admin,
+            &format!("/api/v1/users/{}/roles", w.user("b1-worker")),
+            &json!({"role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}}),
+        )
         .await;
     r.problem(422, "invalid_reference");
     // Create a user homed in street A.
-    let r = app
-        .post("/api/v1/users")
-        .bearer(&b_admin)
-        .json(&json!({"username": "intruder", "display_name": "x", "password": "long-enough-password", "street_id": w.street_a}))
-        .send()
-        .await;
+    let r = app.post_as(&b_admin, "/api/v1/users", &json!({"username": "intruder", "display_name": "x", "password": "long-enough-password", "street_id": w.street_a})).await;
     r.problem(422, "invalid_reference");
     assert_eq!(snapshot(&app).await, before);
 }
@@ -166,15 +163,11 @@ async fn scope_never_leaks_to_the_next_user_of_a_pooled_connection() {
     let app = TestApp::start_with(&[("ONEGRID_POOL_SIZE", "1")]).await;
     let w = World::build(&app).await;
     let t = app.token("a-admin").await;
-    app.get(&format!("/api/v1/communities/{}/grids", w.community_a1))
-        .bearer(&t)
-        .send()
+    app.get_as(&t, &format!("/api/v1/communities/{}/grids", w.community_a1))
         .await
         .ok(200);
     // A failing request too: its transaction is rolled back.
-    app.get(&format!("/api/v1/grids/{}", uuid::Uuid::now_v7()))
-        .bearer(&t)
-        .send()
+    app.get_as(&t, &format!("/api/v1/grids/{}", uuid::Uuid::now_v7()))
         .await
         .problem(404, "not_found");
     let left: Leftover = app

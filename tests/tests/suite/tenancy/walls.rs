@@ -25,7 +25,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     .await
     .unwrap();
     let q_admin = app.token("q-admin").await;
-    let departments = app.get("/api/v1/departments").bearer(&q_admin).send().await;
+    let departments = app.get_as(&q_admin, "/api/v1/departments").await;
     let foreign_department = departments.ok(200)["items"][0]["id"]
         .as_str()
         .unwrap()
@@ -37,18 +37,17 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
 
     let a_admin = app.token("a-admin").await;
     let key = app
-        .post("/api/v1/api-keys")
-        .bearer(&a_admin)
-        .json(&json!({"name": "a key", "role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}}))
-        .send()
+        .post_as(
+            &a_admin,
+            "/api/v1/api-keys",
+            &json!({"name": "a key", "role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}}),
+        )
         .await;
     let key_id = key.ok(201)["id"].as_str().unwrap().to_owned();
     // A notice to street A's community admin (a break-glass in their community).
     let a2_admin = app.token("a2-admin").await;
     let types = app
-        .get("/api/v1/ledger-types?limit=200")
-        .bearer(&a2_admin)
-        .send()
+        .get_as(&a2_admin, "/api/v1/ledger-types?limit=200")
         .await;
     let disabled = types.ok(200)["items"]
         .as_array()
@@ -59,32 +58,26 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .as_str()
         .unwrap()
         .to_owned();
-    app.post(&format!("/api/v1/ledger-types/{disabled}/break-glass"))
-        .bearer(&a2_admin)
-        .json(&json!({"community_id": w.community_a1, "reason": "协助核实信息"}))
-        .send()
-        .await
-        .ok(201);
+    app.post_as(
+        &a2_admin,
+        &format!("/api/v1/ledger-types/{disabled}/break-glass"),
+        &json!({"community_id": w.community_a1, "reason": "协助核实信息"}),
+    )
+    .await
+    .ok(201);
     let a1_admin = app.token("a1-admin").await;
-    let inbox = app
-        .get("/api/v1/me/notifications")
-        .bearer(&a1_admin)
-        .send()
-        .await;
+    let inbox = app.get_as(&a1_admin, "/api/v1/me/notifications").await;
     let notification_id = inbox.ok(200)["items"][0]["id"].as_str().unwrap().to_owned();
     let saved = app
-        .post("/api/v1/saved-queries")
-        .bearer(&a_admin)
-        .json(&json!({"name": "A的查询", "query": {"ledger": "veterans"}}))
-        .send()
+        .post_as(
+            &a_admin,
+            "/api/v1/saved-queries",
+            &json!({"name": "A的查询", "query": {"ledger": "veterans"}}),
+        )
         .await;
     let saved_query_id = saved.ok(201)["id"].as_str().unwrap().to_owned();
     // A case of street A, with a sealed reporter; and a category of another district.
-    let categories = app
-        .get("/api/v1/case-categories")
-        .bearer(&a_admin)
-        .send()
-        .await;
+    let categories = app.get_as(&a_admin, "/api/v1/case-categories").await;
     let noise = categories
         .ok(200)
         .as_array()
@@ -95,13 +88,8 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .as_str()
         .unwrap()
         .to_owned();
-    let filed = app
-        .post("/api/v1/cases")
-        .bearer(&a_admin)
-        .json(&json!({"channel": "face_to_face", "category_id": noise, "grid_id": w.grid_a1_1,
-            "title": "夜间噪声", "description": "楼下商铺夜间施工", "reporter": {"name": "王芳", "phone": "13900001234"}}))
-        .send()
-        .await;
+    let filed = app.post_as(&a_admin, "/api/v1/cases", &json!({"channel": "face_to_face", "category_id": noise, "grid_id": w.grid_a1_1,
+            "title": "夜间噪声", "description": "楼下商铺夜间施工", "reporter": {"name": "王芳", "phone": "13900001234"}})).await;
     let case_id = filed.ok(201)["id"].as_str().unwrap().to_owned();
     let attached = app
         .post(&format!("/api/v1/cases/{case_id}/attachments?name=a.png"))
@@ -111,30 +99,17 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .await;
     let attachment_id = attached.ok(201)["id"].as_str().unwrap().to_owned();
     // One of the deadline jobs the case queued (street A's).
-    let street_a_job = {
-        use diesel_async::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Id {
-            #[diesel(sql_type = diesel::sql_types::Uuid)]
-            id: uuid::Uuid,
-        }
-        let mut owner = app.db.owner().await;
-        diesel::sql_query(format!(
-            "SELECT id FROM jobs WHERE street_id = '{}' LIMIT 1",
-            w.street_a
-        ))
-        .get_result::<Id>(&mut owner)
-        .await
-        .unwrap()
-        .id
-        .to_string()
-    };
+    let street_a_job = app
+        .db
+        .first_id(&format!("FROM jobs WHERE street_id = '{}'", w.street_a))
+        .await;
     // Street A's webhook endpoint and a delivery of the case's creation to it.
     let endpoint = app
-        .post("/api/v1/webhook-endpoints")
-        .bearer(&a_admin)
-        .json(&json!({"url": "https://hooks.example.cn/a", "street_id": w.street_a}))
-        .send()
+        .post_as(
+            &a_admin,
+            "/api/v1/webhook-endpoints",
+            &json!({"url": "https://hooks.example.cn/a", "street_id": w.street_a}),
+        )
         .await;
     let webhook_endpoint_id = endpoint.ok(201)["id"].as_str().unwrap().to_owned();
     app.runner()
@@ -142,11 +117,10 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .await
         .unwrap();
     let deliveries = app
-        .get(&format!(
-            "/api/v1/webhook-endpoints/{webhook_endpoint_id}/deliveries"
-        ))
-        .bearer(&a_admin)
-        .send()
+        .get_as(
+            &a_admin,
+            &format!("/api/v1/webhook-endpoints/{webhook_endpoint_id}/deliveries"),
+        )
         .await;
     let webhook_delivery_id = deliveries.ok(200)["items"][0]["id"]
         .as_str()
@@ -155,13 +129,12 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     // A dispute of street A (a person party with a phone, a document), moved
     // up to the street and whistled to the police.
     let dispute = app
-        .post("/api/v1/disputes")
-        .bearer(&a_admin)
-        .json(
+        .post_as(
+            &a_admin,
+            "/api/v1/disputes",
             &json!({"community_id": w.community_a1, "kind": "neighbour", "summary": "楼上漏水",
             "parties": [{"role": "applicant", "name": "刘洋", "phone": "13900004321"}]}),
         )
-        .send()
         .await;
     let dispute = dispute.ok(201).clone();
     let dispute_id = dispute["id"].as_str().unwrap().to_owned();
@@ -175,18 +148,15 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .send()
         .await;
     let document_id = document.ok(201)["id"].as_str().unwrap().to_owned();
-    app.post(&format!("/api/v1/disputes/{dispute_id}/escalate"))
-        .bearer(&a_admin)
-        .header("if-match", "\"1\"")
-        .json(&json!({"reason": "社区调解未果"}))
-        .send()
-        .await
-        .ok(200);
-    let settings = app
-        .get("/api/v1/mediation-settings")
-        .bearer(&a_admin)
-        .send()
-        .await;
+    app.post_at(
+        &a_admin,
+        &format!("/api/v1/disputes/{dispute_id}/escalate"),
+        "\"1\"",
+        &json!({"reason": "社区调解未果"}),
+    )
+    .await
+    .ok(200);
+    let settings = app.get_as(&a_admin, "/api/v1/mediation-settings").await;
     let police = settings.ok(200)["panel"]
         .as_array()
         .unwrap()
@@ -195,13 +165,12 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .unwrap()["id"]
         .clone();
     let whistle = app
-        .post("/api/v1/whistles")
-        .bearer(&a_admin)
-        .json(
+        .post_as(
+            &a_admin,
+            "/api/v1/whistles",
             &json!({"dispute_id": dispute_id, "reason": "pressing", "summary": "请公安到场",
             "department_ids": [police]}),
         )
-        .send()
         .await;
     let whistle = whistle.ok(201).clone();
     let whistle_id = whistle["id"].as_str().unwrap().to_owned();
@@ -209,17 +178,19 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     // A patrol log of street A's grid worker, with a finding.
     let a1_worker = app.token("a1-worker").await;
     let log = app
-        .post("/api/v1/patrol-logs")
-        .bearer(&a1_worker)
-        .json(&json!({"grid_id": w.grid_a1_1, "notes": "日巡"}))
-        .send()
+        .post_as(
+            &a1_worker,
+            "/api/v1/patrol-logs",
+            &json!({"grid_id": w.grid_a1_1, "notes": "日巡"}),
+        )
         .await;
     let patrol_log_id = log.ok(201)["id"].as_str().unwrap().to_owned();
     let finding = app
-        .post(&format!("/api/v1/patrol-logs/{patrol_log_id}/findings"))
-        .bearer(&a1_worker)
-        .json(&json!({"description": "井盖缺失"}))
-        .send()
+        .post_as(
+            &a1_worker,
+            &format!("/api/v1/patrol-logs/{patrol_log_id}/findings"),
+            &json!({"description": "井盖缺失"}),
+        )
         .await;
     let patrol_finding_id = finding.ok(201)["id"].as_str().unwrap().to_owned();
     // A needs meeting of street A's community, as the worker prepares it.
@@ -246,29 +217,14 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     let meeting_id = meeting.id.to_string();
     // The other district's built-in schedule (schedules are district-owned).
     app.runner().ensure_schedules().await.unwrap();
-    let foreign_schedule = {
-        use diesel_async::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Id {
-            #[diesel(sql_type = diesel::sql_types::Uuid)]
-            id: uuid::Uuid,
-        }
-        let mut owner = app.db.owner().await;
-        diesel::sql_query(format!(
-            "SELECT id FROM schedules WHERE district_id <> '{}' LIMIT 1",
+    let foreign_schedule = app
+        .db
+        .first_id(&format!(
+            "FROM schedules WHERE district_id <> '{}'",
             w.district
         ))
-        .get_result::<Id>(&mut owner)
-        .await
-        .unwrap()
-        .id
-        .to_string()
-    };
-    let foreign_categories = app
-        .get("/api/v1/case-categories")
-        .bearer(&q_admin)
-        .send()
         .await;
+    let foreign_categories = app.get_as(&q_admin, "/api/v1/case-categories").await;
     let foreign_category = foreign_categories.ok(200)[0]["id"]
         .as_str()
         .unwrap()
@@ -414,16 +370,12 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         format!("/api/v1/users/{}", w.user("a1-worker")),
         format!("/api/v1/grids/{}/staff", w.grid_a1_1),
     ] {
-        app.get(&path).bearer(&a_admin).send().await.ok(200);
+        app.get_as(&a_admin, &path).await.ok(200);
     }
     // Lists never show another street's rows.
-    let users = app
-        .get("/api/v1/users?limit=200")
-        .bearer(&b_admin)
-        .send()
-        .await;
+    let users = app.get_as(&b_admin, "/api/v1/users?limit=200").await;
     let text = &users.text;
     assert!(!text.contains(&w.user("a1-worker").to_string()) && !text.contains("a-admin"));
-    let streets = app.get("/api/v1/streets").bearer(&b_admin).send().await;
+    let streets = app.get_as(&b_admin, "/api/v1/streets").await;
     assert_eq!(streets.ok(200)["items"].as_array().unwrap().len(), 1);
 }
