@@ -7,22 +7,21 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, delete, get, post};
 use chrono::{DateTime, Duration, Utc};
-use onegrid_domain::calendar::Basis;
 use onegrid_domain::permissions::Action;
-use onegrid_store::cases;
-use onegrid_store::cases::appointments::{self, NewSlot, Slot, SlotFilter};
+use onegrid_store::cases::appointments::{self, Slot, SlotFilter};
+use onegrid_store::registry::hierarchy::{self, Community};
 use onegrid_store::targets::{self, On};
-use onegrid_store::{cases::setup, registry::hierarchy};
+use onegrid_store::{Conn, Principal, cases, cases::setup};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::cases::views::{CaseView, actor, load_view, view};
-use crate::http::error::{ApiError, ApiResult, Code, reference};
+use crate::cases::appointments_use;
+use crate::cases::views::{CaseView, actor, created, load_view, view};
+use crate::http::error::{ApiError, ApiResult, reference};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
-use onegrid_domain::channels::ServiceMode;
 
 /// A slot.
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,7 +60,9 @@ pub struct NewSlotBody {
     /// After `starts_at`, at most 12 hours later.
     pub ends_at: DateTime<Utc>,
     /// 1-100 bookings.
+    #[schema(minimum = 1, maximum = 100)]
     pub capacity: i16,
+    #[schema(max_length = 200)]
     pub place: Option<String>,
     /// Offer it for one grid of the community.
     pub grid_id: Option<Uuid>,
@@ -90,12 +91,6 @@ pub async fn create_slot(
             "after starts_at, at most 12 hours later",
         ));
     }
-    if !(1..=100).contains(&body.capacity) {
-        return Err(ApiError::field("capacity", "1 to 100"));
-    }
-    if body.place.as_ref().is_some_and(|p| p.chars().count() > 200) {
-        return Err(ApiError::field("place", "at most 200 characters"));
-    }
     if body.starts_at <= state.clock.now() {
         return Err(ApiError::field("starts_at", "in the future"));
     }
@@ -115,40 +110,34 @@ pub async fn create_slot(
                 Box::pin(async move {
                     let community = hierarchy::get_community(c, community_id).await?;
                     if let Some(g) = body.grid_id {
-                        let grid = hierarchy::get_grid(c, g)
-                            .await
-                            .map_err(reference("grid_id"))?;
-                        if grid.community_id != community.id {
-                            return Err(ApiError::field("grid_id", "not a grid of this community"));
-                        }
-                        p.require(Action::CaseTriage, &targets::grid(c, &p, g).await?)?;
+                        triage_in_grid_of(c, &p, &community, g).await?;
                     }
-                    let calendar = setup::calendar(c, p.district_id).await?;
-                    let working = calendar.elapsed(Basis::Working, body.starts_at, body.ends_at);
-                    let slot = appointments::create_slot(
-                        c,
-                        NewSlot {
-                            street_id: community.street_id,
-                            community_id: community.id,
-                            grid_id: body.grid_id,
-                            starts_at: body.starts_at,
-                            ends_at: body.ends_at,
-                            capacity: body.capacity,
-                            off_hours: working < length.num_minutes(),
-                            place: body.place,
-                            created_by: p.accountable_user(),
-                        },
-                    )
-                    .await?;
-                    Created::new(
-                        slot_view(&slot),
-                        format!("/api/v1/communities/{}/appointment-slots", community.id),
-                        None,
-                    )
+                    let slot = appointments_use::offer_slot(c, &p, &community, body).await?;
+                    let location =
+                        format!("/api/v1/communities/{}/appointment-slots", community.id);
+                    Created::new(slot_view(&slot), location, None)
                 })
             },
         )
         .await
+}
+
+/// The grid a slot is offered for: one of `community`'s, where the caller
+/// may triage.
+async fn triage_in_grid_of(
+    c: &mut Conn,
+    p: &Principal,
+    community: &Community,
+    grid_id: Uuid,
+) -> ApiResult<()> {
+    let grid = hierarchy::get_grid(c, grid_id)
+        .await
+        .map_err(reference("grid_id"))?;
+    if grid.community_id != community.id {
+        return Err(ApiError::field("grid_id", "not a grid of this community"));
+    }
+    p.require(Action::CaseTriage, &targets::grid(c, p, grid_id).await?)?;
+    Ok(())
 }
 
 /// Filters of a slot list.
@@ -233,67 +222,18 @@ pub async fn book(
         crate::http::request_hash(&serde_json::json!((id, &body, if_match.0.map(|v| v.ok()))));
     let st = state.clone();
     let now = state.clock.now();
-    let on = On::Case(id);
     state
         .create(
             caller,
-            (Action::CaseWork, on),
+            (Action::CaseWork, On::Case(id)),
             (key, hash),
             move |c, p, _| {
                 Box::pin(async move {
                     let case = cases::get_case(c, id).await?;
-                    let version = if_match.version()?;
-                    if version != case.version {
-                        return Err(onegrid_store::StoreError::VersionMismatch {
-                            current: case.version,
-                        }
-                        .into());
-                    }
-                    if !case.status().is_open() {
-                        return Err(ApiError::new(
-                            Code::Conflict,
-                            format!("the case is {}", case.status),
-                        ));
-                    }
-                    let slot = appointments::get_slot(c, body.slot_id)
-                        .await
-                        .map_err(reference("slot_id"))?;
-                    if slot.community_id != case.community_id {
-                        return Err(ApiError::field(
-                            "slot_id",
-                            "not a slot of the case's community",
-                        ));
-                    }
-                    if slot.starts_at <= now {
-                        return Err(ApiError::field("slot_id", "this slot has begun"));
-                    }
-                    let booking = appointments::book(c, &slot, case.id, p.accountable_user(), now)
-                        .await?
-                        .ok_or_else(|| ApiError::new(Code::Conflict, "this slot is full"))?;
-                    let mode = if slot.off_hours {
-                        ServiceMode::OffHours
-                    } else {
-                        ServiceMode::Appointment
-                    };
-                    let calendar = setup::calendar(c, case.district_id).await?;
-                    let mut write = cases::note(
-                        &case,
-                        "book_appointment",
-                        actor(&p),
-                        serde_json::json!({"slot_id": slot.id, "booking_id": booking.id,
-                            "starts_at": slot.starts_at, "off_hours": slot.off_hours}),
-                        now,
-                        &calendar,
-                    );
-                    write.changes.service_mode = Some(Some(mode.as_str().to_owned()));
-                    let updated = cases::record_step(c, &case, version, write).await?;
-                    let (cid, v) = (updated.id, updated.version);
-                    let loaded = load_view(&st, c, updated).await?;
-                    Created::new(
-                        view(loaded, now),
-                        format!("/api/v1/cases/{cid}/events"),
-                        Some(v),
-                    )
+                    let read = (case, if_match.version()?);
+                    let case = appointments_use::book(c, &p, read, body.slot_id, now).await?;
+                    let location = format!("/api/v1/cases/{}/events", case.id);
+                    created(&st, c, case, now, location).await
                 })
             },
         )

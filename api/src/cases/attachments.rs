@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::http::IdempotencyKey;
 use crate::http::error::ApiResult;
-use crate::http::upload::hex;
+use crate::http::upload::{hex, read, shelve};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
 
@@ -78,20 +78,11 @@ pub async fn upload_attachment(
         Box::pin(cases::get_case(c, case_id))
     })
     .await?;
-    let upload = crate::http::upload::read(
-        &state,
-        &req,
-        payload,
-        q.into_inner().name,
-        Shelf::CaseAttachments,
-        &permitted,
-    )
-    .await?;
-    let hash = crate::http::request_hash(&serde_json::json!((
-        case_id,
-        hex(&upload.sha256),
-        &upload.name
-    )));
+    let name = q.into_inner().name;
+    let shelf = Shelf::CaseAttachments;
+    let upload = read(&state, &req, payload, name, shelf, &permitted).await?;
+    let sum = hex(&upload.sha256);
+    let hash = crate::http::request_hash(&serde_json::json!((case_id, sum, &upload.name)));
     let st = state.clone();
     state
         .create(
@@ -101,20 +92,11 @@ pub async fn upload_attachment(
             move |c, p, _| {
                 Box::pin(async move {
                     let case = cases::get_case(c, case_id).await?;
-                    let file = crate::http::upload::shelve(
-                        &st,
-                        c,
-                        Shelf::CaseAttachments,
-                        (case.street_id, case.id),
-                        upload,
-                        p.accountable_user(),
-                    )
-                    .await?;
-                    Created::new(
-                        attachment_view(&file),
-                        format!("/api/v1/cases/{}/attachments/{}", case.id, file.id),
-                        None,
-                    )
+                    let owner = (case.street_id, case.id);
+                    let by = p.accountable_user();
+                    let file = shelve(&st, c, shelf, owner, upload, by).await?;
+                    let location = format!("/api/v1/cases/{}/attachments/{}", case.id, file.id);
+                    Created::new(attachment_view(&file), location, None)
                 })
             },
         )

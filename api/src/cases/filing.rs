@@ -9,6 +9,7 @@ use onegrid_domain::channels::{Channel, ServiceMode};
 use onegrid_domain::geo::Point;
 use onegrid_domain::permissions::Action;
 use onegrid_domain::sla::Tier;
+use onegrid_domain::text::Text;
 use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -26,7 +27,7 @@ use crate::state::{AppState, Created};
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReporterBody {
-    pub name: Option<String>,
+    pub name: Option<Text<50>>,
     pub phone: Option<String>,
 }
 
@@ -37,12 +38,13 @@ pub struct NewCaseBody {
     pub channel: Channel,
     pub category_id: Uuid,
     #[schema(example = "楼道灯不亮")]
-    pub title: String,
-    pub description: String,
+    pub title: Text<200>,
+    pub description: Text<5000>,
     /// The grid; or give `location` (a point inside a grid's boundary) or a
     /// resident/household, whose grid is used.
     pub grid_id: Option<Uuid>,
     pub location: Option<Point>,
+    #[schema(max_length = 200)]
     pub address: Option<String>,
     /// The category's extra fields.
     #[serde(default)]
@@ -55,6 +57,7 @@ pub struct NewCaseBody {
     pub resident_id: Option<Uuid>,
     pub household_id: Option<Uuid>,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub ledger_record_ids: Vec<Uuid>,
     /// Sealed; masked in every response, never shown for the suggestion box.
     pub reporter: Option<ReporterBody>,
@@ -66,8 +69,8 @@ impl NewCaseBody {
         Filing {
             channel: self.channel,
             category_id: self.category_id,
-            title: self.title,
-            description: self.description,
+            title: self.title.into_inner(),
+            description: self.description.into_inner(),
             grid_id: self.grid_id,
             location: self.location,
             address: self.address,
@@ -77,7 +80,7 @@ impl NewCaseBody {
             resident_id: self.resident_id,
             household_id: self.household_id,
             ledger_record_ids: self.ledger_record_ids,
-            reporter_name: self.reporter.and_then(|r| r.name),
+            reporter_name: self.reporter.and_then(|r| r.name).map(String::from),
             reporter_phone,
             links: Vec::new(),
         }

@@ -5,7 +5,7 @@
 use crate::http::input::Query;
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
-use chrono::{Duration, NaiveDate, TimeZone};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use onegrid_domain::clock::CHINA;
 use onegrid_domain::permissions::Action;
 use onegrid_store::cases::kpis::{self, GroupBy, KpiCounts, KpiQuery};
@@ -127,6 +127,38 @@ pub struct KpiReport {
     pub rows: Vec<KpiRow>,
 }
 
+/// The instants a period of China dates runs between: `to` on or after
+/// `from`, at most 366 days later, both inclusive.
+fn period(from: NaiveDate, to: NaiveDate) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+    if to < from || (to - from).num_days() > 366 {
+        return Err(ApiError::new(
+            Code::InvalidParameter,
+            "to is on or after from, at most 366 days later",
+        ));
+    }
+    let start = |d: NaiveDate| {
+        CHINA
+            .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+            .single()
+            .map(|t| t.to_utc())
+            .ok_or_else(|| ApiError::new(Code::InvalidParameter, "bad date"))
+    };
+    Ok((start(from)?, start(to)? + Duration::days(1)))
+}
+
+impl From<KpiGroup> for GroupBy {
+    fn from(group: KpiGroup) -> GroupBy {
+        match group {
+            KpiGroup::All => GroupBy::All,
+            KpiGroup::Street => GroupBy::Street,
+            KpiGroup::Community => GroupBy::Community,
+            KpiGroup::Grid => GroupBy::Grid,
+            KpiGroup::Department => GroupBy::Department,
+            KpiGroup::Worker => GroupBy::Worker,
+        }
+    }
+}
+
 /// Read case KPIs
 ///
 /// For the cases filed in a period (China dates, inclusive) that the caller
@@ -142,30 +174,9 @@ pub async fn get_kpis(
     q: Query<KpiParams>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    if q.to < q.from || (q.to - q.from).num_days() > 366 {
-        return Err(ApiError::new(
-            Code::InvalidParameter,
-            "to is on or after from, at most 366 days later",
-        ));
-    }
-    let start = |d: NaiveDate| {
-        CHINA
-            .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
-            .single()
-            .map(|t| t.to_utc())
-            .ok_or_else(|| ApiError::new(Code::InvalidParameter, "bad date"))
-    };
-    let from = start(q.from)?;
-    let to = start(q.to)? + Duration::days(1);
+    let (from, to) = period(q.from, q.to)?;
     let group = q.group_by.unwrap_or_default();
-    let group_by = match group {
-        KpiGroup::All => GroupBy::All,
-        KpiGroup::Street => GroupBy::Street,
-        KpiGroup::Community => GroupBy::Community,
-        KpiGroup::Grid => GroupBy::Grid,
-        KpiGroup::Department => GroupBy::Department,
-        KpiGroup::Worker => GroupBy::Worker,
-    };
+    let group_by = GroupBy::from(group);
     let now = state.clock.now();
     let unrated_score = state.config.unrated_score;
     let rows = state

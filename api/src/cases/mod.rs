@@ -2,6 +2,7 @@
 //! attachments and appointments.
 
 pub mod appointments;
+pub mod appointments_use;
 pub mod attachments;
 pub mod export;
 pub mod filing;
@@ -11,7 +12,9 @@ pub mod reporter;
 pub mod service;
 pub mod setup;
 pub mod steps;
+pub mod steps_use;
 pub mod tasks;
+pub mod tasks_use;
 pub mod views;
 pub mod work_lists;
 

@@ -4,14 +4,17 @@ use crate::http::input::Json;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, post};
 use onegrid_domain::permissions::Action;
-use onegrid_store::cases::{self, ReporterField};
+use onegrid_store::cases::{self, Case, ReporterField};
+use onegrid_store::crypto::FieldKeys;
 use onegrid_store::platform::audit;
+use onegrid_store::{Conn, Principal};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::platform::auth::Caller;
+use crate::platform::auth::throttle::RevealQuota;
 use crate::state::AppState;
 
 /// Which reporter field to reveal.
@@ -64,44 +67,8 @@ pub async fn reveal_reporter(
             move |c| Box::pin(cases::get_case(c, id)),
             move |c, p, case| {
                 Box::pin(async move {
-                    if case
-                        .assignee_user_id
-                        .is_some_and(|a| a == p.accountable_user())
-                    {
-                        return Err(ApiError::new(
-                            Code::Forbidden,
-                            "the case's handler cannot see who reported it",
-                        ));
-                    }
-                    st.reveals.take(c, p.id(), p.now).await?;
-                    let field = match body.field {
-                        ReporterRevealField::Name => ReporterField::Name,
-                        ReporterRevealField::Phone => ReporterField::Phone,
-                    };
-                    let value = match cases::reporter_of(c, &case).await? {
-                        Some(r) => r.open(&st.keys, field).map_err(|e| {
-                            ApiError::new(
-                                Code::Internal,
-                                format!("cannot open {}: {e}", field.column()),
-                            )
-                        })?,
-                        None => None,
-                    };
-                    audit::record(
-                        c,
-                        &p,
-                        audit::Event {
-                            street_id: Some(case.street_id),
-                            action: "case.reporter_reveal",
-                            subject_type: "case",
-                            subject_id: Some(case.id),
-                            field: Some(field.column()),
-                            purpose: Some(&body.purpose),
-                            request_id: &request_id,
-                            details: serde_json::json!({}),
-                        },
-                    )
-                    .await?;
+                    let value =
+                        reveal(c, &p, (&st.reveals, &st.keys), &case, &body, &request_id).await?;
                     Ok(ReporterRevealed {
                         case_id: case.id,
                         field: body.field,
@@ -114,4 +81,56 @@ pub async fn reveal_reporter(
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(revealed))
+}
+
+/// Opens the asked field of `case`'s reporter for `p`, never its handler,
+/// within the reveal quota, and records the purpose in the audit log
+/// (without the value).
+async fn reveal(
+    c: &mut Conn,
+    p: &Principal,
+    (reveals, keys): (&RevealQuota, &FieldKeys),
+    case: &Case,
+    body: &ReporterRevealBody,
+    request_id: &str,
+) -> ApiResult<Option<String>> {
+    if case
+        .assignee_user_id
+        .is_some_and(|a| a == p.accountable_user())
+    {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "the case's handler cannot see who reported it",
+        ));
+    }
+    reveals.take(c, p.id(), p.now).await?;
+    let field = match body.field {
+        ReporterRevealField::Name => ReporterField::Name,
+        ReporterRevealField::Phone => ReporterField::Phone,
+    };
+    let value = match cases::reporter_of(c, case).await? {
+        Some(r) => r.open(keys, field).map_err(|e| {
+            ApiError::new(
+                Code::Internal,
+                format!("cannot open {}: {e}", field.column()),
+            )
+        })?,
+        None => None,
+    };
+    audit::record(
+        c,
+        p,
+        audit::Event {
+            street_id: Some(case.street_id),
+            action: "case.reporter_reveal",
+            subject_type: "case",
+            subject_id: Some(case.id),
+            field: Some(field.column()),
+            purpose: Some(&body.purpose),
+            request_id,
+            details: serde_json::json!({}),
+        },
+    )
+    .await?;
+    Ok(value)
 }

@@ -12,6 +12,7 @@ use onegrid_domain::catalogue::{Milestone, check_milestones, parent_code, valid_
 use onegrid_domain::ledger::{FieldDef, check_fields};
 use onegrid_domain::permissions::Action;
 use onegrid_domain::sla::{Budget, Tier, TierPolicy};
+use onegrid_domain::text::{Name, Text};
 use onegrid_store::cases::setup::{self, CalendarDay, Category, CategoryValues, TierRow};
 use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
@@ -19,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::error::{ApiError, ApiResult, Code, FieldError};
-use crate::http::{IdempotencyKey, IfMatch, check_name, ok_with_etag};
+use crate::http::{IdempotencyKey, IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
 
@@ -43,11 +44,23 @@ pub struct CalendarYear {
     pub days: Vec<CalendarDayView>,
 }
 
+/// A day of the calendar to load.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDayBody {
+    #[schema(example = "2026-02-16")]
+    pub day: NaiveDate,
+    pub kind: DayKind,
+    /// e.g. 春节, 春节调休.
+    pub name: Text<50>,
+}
+
 /// The days of a year to load.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarBody {
-    pub days: Vec<CalendarDayView>,
+    #[schema(max_items = 366)]
+    pub days: Vec<CalendarDayBody>,
 }
 
 /// Which year.
@@ -131,42 +144,11 @@ pub async fn put_calendar(
 ) -> ApiResult<HttpResponse> {
     let year = check_year(year.into_inner())?;
     let body = body.into_inner();
-    let mut errors = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, d) in body.days.iter().enumerate() {
-        if d.day.year() != year {
-            errors.push(FieldError {
-                field: format!("days[{i}].day"),
-                message: format!("not in {year}"),
-            });
-        }
-        if !seen.insert(d.day) {
-            errors.push(FieldError {
-                field: format!("days[{i}].day"),
-                message: "listed twice".into(),
-            });
-        }
-        let n = d.name.trim().chars().count();
-        if n == 0 || d.name.chars().count() > 50 {
-            errors.push(FieldError {
-                field: format!("days[{i}].name"),
-                message: "1 to 50 characters".into(),
-            });
-        }
-    }
-    if body.days.len() > 366 {
-        errors.push(FieldError {
-            field: "days".into(),
-            message: "at most 366 days".into(),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
+    check_days(year, &body.days)?;
     let rows: Vec<(NaiveDate, DayKind, String)> = body
         .days
         .into_iter()
-        .map(|d| (d.day, d.kind, d.name))
+        .map(|d| (d.day, d.kind, d.name.into_inner()))
         .collect();
     let days = state
         .checked(
@@ -181,6 +163,31 @@ pub async fn put_calendar(
         )
         .await?;
     Ok(HttpResponse::Ok().json(year_view(year, days)))
+}
+
+/// The days loaded for `year` are of that year, each listed once.
+fn check_days(year: i32, days: &[CalendarDayBody]) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, d) in days.iter().enumerate() {
+        if d.day.year() != year {
+            errors.push(FieldError {
+                field: format!("days[{i}].day"),
+                message: format!("not in {year}"),
+            });
+        }
+        if !seen.insert(d.day) {
+            errors.push(FieldError {
+                field: format!("days[{i}].day"),
+                message: "listed twice".into(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::fields(errors))
+    }
 }
 
 /// A tier's clocks.
@@ -327,7 +334,7 @@ pub fn category_view(c: &Category) -> CategoryView {
 pub struct NewCategoryBody {
     /// `NN`, `NN.NN` or `NN.NN.NN`; a sub-category's parent must exist.
     pub code: String,
-    pub name: String,
+    pub name: Name<100>,
     pub tier: Tier,
     #[serde(default)]
     pub fields: Vec<FieldDef>,
@@ -340,7 +347,7 @@ pub struct NewCategoryBody {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryPatch {
-    pub name: Option<String>,
+    pub name: Option<Name<100>>,
     pub tier: Option<Tier>,
     pub fields: Option<Vec<FieldDef>>,
     /// `null` clears the override.
@@ -413,7 +420,6 @@ pub async fn create_category(
     if !valid_code(&body.code) {
         return Err(ApiError::field("code", "NN, NN.NN or NN.NN.NN"));
     }
-    check_name("name", &body.name, 100)?;
     check_category_parts(Some(&body.fields), body.resolution, Some(&body.milestones))?;
     let hash = crate::http::request_hash(&body);
     state
@@ -433,7 +439,7 @@ pub async fn create_category(
                     }
                     let values = CategoryValues {
                         code: Some(body.code),
-                        name: Some(body.name),
+                        name: Some(body.name.into_inner()),
                         tier: Some(body.tier),
                         fields: Some(body.fields),
                         resolution: Some(body.resolution),
@@ -467,9 +473,6 @@ pub async fn update_category(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
-    if let Some(name) = &body.name {
-        check_name("name", name, 100)?;
-    }
     check_category_parts(
         body.fields.as_deref(),
         body.resolution.flatten(),
@@ -485,7 +488,7 @@ pub async fn update_category(
                     let version = if_match.version()?;
                     let values = CategoryValues {
                         code: None,
-                        name: body.name,
+                        name: body.name.map(String::from),
                         tier: body.tier,
                         fields: body.fields,
                         resolution: body.resolution,

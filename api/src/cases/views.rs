@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::ok_with_etag;
 use crate::platform::auth::Caller;
-use crate::state::AppState;
+use crate::state::{AppState, Created};
 use onegrid_domain::channels::Channel;
 use onegrid_domain::geo::Point;
 
@@ -233,6 +233,20 @@ fn reporter_view(state: &AppState, case: &Case, r: &cases::Reporter) -> Reporter
         name: masked(ReporterField::Name, mask_name),
         phone: masked(ReporterField::Phone, mask_phone),
     }
+}
+
+/// A case a create wrote, answered as its view at `location` with its
+/// version as the ETag.
+pub async fn created(
+    state: &AppState,
+    c: &mut Conn,
+    case: Case,
+    now: DateTime<Utc>,
+    location: String,
+) -> ApiResult<Created> {
+    let version = case.version;
+    let loaded = load_view(state, c, case).await?;
+    Created::new(view(loaded, now), location, Some(version))
 }
 
 /// Loads the views of several cases in four queries, whatever their number.

@@ -7,19 +7,19 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, post};
 use chrono::NaiveDate;
 use onegrid_domain::permissions::Action;
+use onegrid_domain::text::Text;
+use onegrid_store::StoreError;
 use onegrid_store::fieldwork::meetings::{self};
-use onegrid_store::{StoreError, fieldwork::patrols, registry::hierarchy};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::meetings::{AttendeeKind, AttendeeView, MeetingView, meeting_view};
-use crate::cases::service::{self, Filing};
-use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
+use super::meetings::{AttendeeKind, MeetingView, meeting_view};
+use super::meetings_use;
+use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
-use onegrid_domain::channels::Channel;
 
 /// A decision: the service item it creates.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -28,8 +28,8 @@ pub struct DecisionBody {
     /// The grid the item concerns (of the meeting's community).
     pub grid_id: Uuid,
     pub category_id: Uuid,
-    pub title: String,
-    pub description: String,
+    pub title: Text<200>,
+    pub description: Text<5000>,
     /// Who watches it (有人盯、有人管).
     pub owner_user_id: Uuid,
     pub due_on: NaiveDate,
@@ -64,60 +64,7 @@ pub async fn record_decision(
             move |c| Box::pin(meetings::get(c, id)),
             move |c, p, m| {
                 Box::pin(async move {
-                    if m.status == "closed" {
-                        return Err(ApiError::new(Code::Conflict, "the meeting is closed"));
-                    }
-                    let grid = hierarchy::get_grid(c, body.grid_id)
-                        .await
-                        .map_err(reference("grid_id"))?;
-                    if grid.community_id != m.community_id {
-                        return Err(ApiError::new(
-                            Code::InvalidReference,
-                            "grid_id is not a grid of the meeting's community",
-                        ));
-                    }
-                    onegrid_store::platform::staff::get_user(c, body.owner_user_id)
-                        .await
-                        .map_err(reference("owner_user_id"))?;
-                    let filing = Filing::by_staff(
-                        Channel::Meeting,
-                        body.category_id,
-                        body.title,
-                        body.description,
-                        grid.id,
-                    );
-                    service::check(&filing)?;
-                    let finding = match body.finding_id {
-                        Some(f) => {
-                            let finding = patrols::get_finding(c, f)
-                                .await
-                                .map_err(reference("finding_id"))?;
-                            let log = patrols::get(c, finding.log_id).await?;
-                            if log.community_id != m.community_id || finding.case_id.is_some() {
-                                return Err(ApiError::new(
-                                    Code::InvalidReference,
-                                    "finding_id is not an untracked finding of the community",
-                                ));
-                            }
-                            Some(finding)
-                        }
-                        None => None,
-                    };
-                    // The item's case comes from the finding, when one is named.
-                    let filing = Filing {
-                        links: finding.iter().map(|f| ("patrol_finding", f.id)).collect(),
-                        ..filing
-                    };
-                    let case = service::file(&st.keys, c, &p, filing, now).await?;
-                    if let Some(f) = &finding
-                        && !patrols::track(c, f, case.id).await?
-                    {
-                        return Err(ApiError::new(
-                            Code::Conflict,
-                            "the finding was tracked meanwhile",
-                        ));
-                    }
-                    meetings::add_item(c, &m, case.id, body.owner_user_id, body.due_on).await?;
+                    meetings_use::record_decision(&st.keys, c, &p, (&m, body), now).await?;
                     meeting_view(c, m).await
                 })
             },
@@ -130,9 +77,21 @@ pub async fn record_decision(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseBody {
-    pub minutes: String,
+    pub minutes: Text<20000>,
     #[serde(default)]
-    pub attendees: Vec<AttendeeView>,
+    pub attendees: Vec<AttendeeBody>,
+}
+
+/// Who attended, as the meeting's record gives them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttendeeBody {
+    /// member_unit (联合党委 member unit), department, volunteer, resident_rep or staff.
+    pub kind: AttendeeKind,
+    pub name: Text<100>,
+    /// For a member unit: its entry in the community's registry.
+    #[serde(default)]
+    pub member_unit_id: Option<Uuid>,
 }
 
 /// Close a needs meeting
@@ -150,24 +109,6 @@ pub async fn close_meeting(
     body: Json<CloseBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    let mut errors = Vec::new();
-    if body.minutes.trim().is_empty() || body.minutes.chars().count() > 20_000 {
-        errors.push(FieldError {
-            field: "minutes".into(),
-            message: "1 to 20000 characters".into(),
-        });
-    }
-    for (i, a) in body.attendees.iter().enumerate() {
-        if a.name.trim().is_empty() || a.name.chars().count() > 100 {
-            errors.push(FieldError {
-                field: format!("attendees[{i}].name"),
-                message: "1 to 100 characters".into(),
-            });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
     let now = state.clock.now();
     let view = state
         .on_row(
@@ -176,27 +117,8 @@ pub async fn close_meeting(
             move |c| Box::pin(meetings::get(c, id)),
             move |c, _, m| {
                 Box::pin(async move {
-                    let version = if_match.version()?;
-                    if m.status == "closed" {
-                        return Err(ApiError::new(Code::Conflict, "the meeting is closed"));
-                    }
-                    let units = meetings::member_units(c, m.community_id).await?;
-                    let mut attendance = Vec::with_capacity(body.attendees.len());
-                    for (i, a) in body.attendees.into_iter().enumerate() {
-                        if let Some(unit) = a.member_unit_id
-                            && (!matches!(a.kind, AttendeeKind::MemberUnit)
-                                || !units.iter().any(|u| u.id == unit))
-                        {
-                            return Err(ApiError::new(
-                                Code::InvalidReference,
-                                format!("attendees[{i}].member_unit_id is not a member unit of the community"),
-                            ));
-                        }
-                        attendance.push((a.kind.as_str(), a.name.trim().to_owned(), a.member_unit_id));
-                    }
-                    let closed = meetings::close(c, &m, version, body.minutes, attendance, now)
-                        .await?
-                        .ok_or(StoreError::VersionMismatch { current: m.version })?;
+                    let read = (m, if_match.version()?);
+                    let closed = meetings_use::close(c, read, body, now).await?;
                     meeting_view(c, closed).await
                 })
             },
@@ -211,7 +133,7 @@ pub async fn close_meeting(
 #[serde(deny_unknown_fields)]
 pub struct ItemRatingBody {
     /// Who rates (an attendee's name).
-    pub rater: String,
+    pub rater: Text<100>,
     /// 10, 8, 6, 3 or 0.
     pub score: i16,
 }
@@ -230,9 +152,6 @@ pub async fn rate_item(
 ) -> ApiResult<HttpResponse> {
     let ((id, case_id), body) = (ids.into_inner(), body.into_inner());
     let rater = body.rater.trim().to_owned();
-    if rater.is_empty() || rater.chars().count() > 100 {
-        return Err(ApiError::field("rater", "1 to 100 characters"));
-    }
     if ![10, 8, 6, 3, 0].contains(&body.score) {
         return Err(ApiError::field("score", "10, 8, 6, 3 or 0"));
     }

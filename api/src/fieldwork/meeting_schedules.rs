@@ -4,15 +4,13 @@ use crate::http::input::Json;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, put};
 use onegrid_domain::permissions::Action;
-use onegrid_domain::recurrence::{Days, HolidayPolicy, Misfire, Recurrence};
-use onegrid_store::fieldwork::meetings::{self};
-use onegrid_store::integrations::job_kinds::{JobKind, PrepareMeeting};
-use onegrid_store::integrations::schedules::{self, NewSchedule, ScheduleChange};
-use onegrid_store::{StoreError, cases::setup, registry::hierarchy};
+use onegrid_domain::recurrence::{Days, HolidayPolicy, Recurrence};
+use onegrid_store::registry::hierarchy;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::meetings_use;
 use crate::http::error::{ApiError, ApiResult, FieldError};
 use crate::integrations::schedules::ScheduleView;
 use crate::platform::auth::Caller;
@@ -46,14 +44,34 @@ pub async fn set_schedule(
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
     let rule = Recurrence {
-        days: Days::MonthDays {
-            days: body.days.clone(),
-        },
+        days: Days::MonthDays { days: body.days },
         hour: body.hour,
         minute: body.minute,
         holidays: body.holidays.unwrap_or(HolidayPolicy::NextWorkingDay),
     };
     let lead_days = body.agenda_days_before.unwrap_or(3);
+    check_rule(&rule, lead_days)?;
+    let now = state.clock.now();
+    let view = state
+        .on_row(
+            caller,
+            Action::MeetingManage,
+            move |c| Box::pin(hierarchy::get_community(c, id)),
+            move |c, p, community| {
+                Box::pin(async move {
+                    let plan = (rule, lead_days);
+                    let changed = meetings_use::set_schedule(c, &p, &community, plan, now).await?;
+                    crate::integrations::schedules::view(changed)
+                })
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The rule is one the domain can plan, the lead 0 to 14 days: both
+/// reported at once (the rule is the domain's, so no schema says it).
+fn check_rule(rule: &Recurrence, lead_days: i32) -> ApiResult<()> {
     let mut errors = Vec::new();
     if let Err(e) = rule.check() {
         errors.push(FieldError {
@@ -67,61 +85,9 @@ pub async fn set_schedule(
             message: "0 to 14".into(),
         });
     }
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::fields(errors))
     }
-    let now = state.clock.now();
-    let view = state
-        .on_row(
-            caller,
-            Action::MeetingManage,
-            move |c| Box::pin(hierarchy::get_community(c, id)),
-            move |c, p, community| {
-                Box::pin(async move {
-                    let key = meetings::schedule_key(community.id);
-                    let lead_minutes = lead_days * 24 * 60;
-                    if schedules::by_key(c, p.district_id, &key).await?.is_none() {
-                        schedules::ensure(
-                            c,
-                            NewSchedule {
-                                district_id: p.district_id,
-                                street_id: Some(community.street_id),
-                                community_id: Some(community.id),
-                                key: key.clone(),
-                                kind: PrepareMeeting::NAME,
-                                name: format!("{}居民问需会", community.name),
-                                rule: rule.clone(),
-                                misfire: Misfire::RunOnce,
-                                payload: serde_json::json!({}),
-                                first_due: None,
-                                lead_minutes,
-                            },
-                        )
-                        .await?;
-                    }
-                    let current = schedules::by_key(c, p.district_id, &key)
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
-                    let cal = setup::calendar(c, p.district_id).await?;
-                    let change = ScheduleChange {
-                        rule: Some(rule),
-                        lead_minutes: Some(lead_minutes),
-                        enabled: Some(true),
-                        ..ScheduleChange::default()
-                    };
-                    // Planned from the rule as of the lead: the next meeting whose
-                    // agenda is still to be compiled.
-                    let planning = now + chrono::Duration::minutes(i64::from(lead_minutes));
-                    let changed =
-                        schedules::change(c, &current, current.version, change, &cal, planning)
-                            .await?
-                            .ok_or(StoreError::VersionMismatch {
-                                current: current.version,
-                            })?;
-                    crate::integrations::schedules::view(changed)
-                })
-            },
-        )
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
 }

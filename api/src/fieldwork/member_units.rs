@@ -4,6 +4,7 @@ use crate::http::input::Json;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use onegrid_domain::permissions::Action;
+use onegrid_domain::text::Text;
 use onegrid_store::fieldwork::meetings::{self};
 use onegrid_store::registry::hierarchy;
 use onegrid_store::targets::On;
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::ApiResult;
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 
@@ -19,8 +20,9 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberUnitBody {
-    pub name: String,
+    pub name: Text<100>,
     pub kind: MemberUnitKind,
+    #[schema(max_length = 50)]
     pub contact_name: Option<String>,
 }
 
@@ -82,16 +84,6 @@ pub async fn add_member_unit(
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
     let name = body.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::field("name", "1 to 100 characters"));
-    }
-    if body
-        .contact_name
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > 50)
-    {
-        return Err(ApiError::field("contact_name", "at most 50 characters"));
-    }
     let now = state.clock.now();
     let unit = state
         .on_row(

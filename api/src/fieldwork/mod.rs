@@ -3,11 +3,13 @@
 pub mod meeting_decisions;
 pub mod meeting_schedules;
 pub mod meetings;
+pub mod meetings_use;
 pub mod member_units;
 pub mod patrol_coverage;
 pub mod patrol_findings;
 pub mod patrol_views;
 pub mod patrols;
+pub mod patrols_use;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

@@ -5,13 +5,12 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 use chrono::NaiveDate;
 use onegrid_domain::permissions::Action;
-use onegrid_store::cases::setup;
-use onegrid_store::fieldwork::patrols::{self};
 use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::patrols_use;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
@@ -68,31 +67,8 @@ pub async fn coverage(
             On::Community(q.community_id),
             move |c, p, _| {
                 Box::pin(async move {
-                    let cal = setup::calendar(c, p.district_id).await?;
-                    let rows = patrols::coverage(c, q.community_id, q.from, q.to).await?;
-                    let working: Vec<NaiveDate> = q
-                        .from
-                        .iter_days()
-                        .take_while(|d| *d <= q.to && *d <= today)
-                        .filter(|d| cal.is_working_day(*d))
-                        .collect();
-                    Ok(rows
-                        .into_iter()
-                        .map(|r| WorkerCoverage {
-                            missing_days: working
-                                .iter()
-                                .filter(|d| !r.days_logged.contains(d))
-                                .copied()
-                                .collect(),
-                            worker_id: r.worker_id,
-                            display_name: r.display_name,
-                            grid_id: r.grid_id,
-                            logs: r.logs,
-                            visits: r.visits,
-                            households_visited: r.households_visited,
-                            findings: r.findings,
-                        })
-                        .collect::<Vec<_>>())
+                    let period = (q.from, q.to);
+                    patrols_use::coverage(c, &p, q.community_id, period, today).await
                 })
             },
         )

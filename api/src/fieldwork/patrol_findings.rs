@@ -8,9 +8,9 @@ use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, post};
 use chrono::NaiveDate;
 use onegrid_domain::permissions::Action;
-use onegrid_store::fieldwork::patrols::{self, NewFinding, NewVisit};
+use onegrid_domain::text::Text;
+use onegrid_store::fieldwork::patrols::{self, NewFinding};
 use onegrid_store::files::Shelf;
-use onegrid_store::registry::households;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -19,11 +19,10 @@ use super::patrol_views::{
     FindingView, PhotoView, VisitView, finding_log, finding_view, own, photo_view, photos_of,
     visit_view,
 };
-use crate::cases::service::{self, Filing};
-use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
+use super::patrols_use;
+use crate::http::error::{ApiError, ApiResult};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
-use onegrid_domain::channels::Channel;
 use onegrid_domain::channels::ServiceMode;
 use onegrid_domain::geo::Point;
 
@@ -33,8 +32,9 @@ use onegrid_domain::geo::Point;
 pub struct VisitBody {
     pub household_id: Uuid,
     /// e.g. 走访慰问, 政策宣传.
-    pub purpose: String,
+    pub purpose: Text<200>,
     pub service_mode: Option<ServiceMode>,
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
     pub next_visit_on: Option<NaiveDate>,
 }
@@ -51,17 +51,6 @@ pub async fn add_visit(
     body: Json<VisitBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    let purpose = body.purpose.trim().to_owned();
-    if purpose.is_empty() || purpose.chars().count() > 200 {
-        return Err(ApiError::field("purpose", "1 to 200 characters"));
-    }
-    if body
-        .notes
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > 2000)
-    {
-        return Err(ApiError::field("notes", "at most 2000 characters"));
-    }
     let now = state.clock.now();
     let visit = state
         .on_row(
@@ -71,23 +60,7 @@ pub async fn add_visit(
             move |c, p, log| {
                 Box::pin(async move {
                     own(&p, &log)?;
-                    let household = households::get_household(c, body.household_id)
-                        .await
-                        .map_err(reference("household_id"))?;
-                    if household.grid_id != log.grid_id {
-                        return Err(ApiError::new(
-                            Code::InvalidReference,
-                            "household_id is not a household of the log's grid",
-                        ));
-                    }
-                    let v = NewVisit {
-                        household_id: household.id,
-                        purpose,
-                        service_mode: body.service_mode.map(|m| m.as_str()),
-                        notes: body.notes,
-                        next_visit_on: body.next_visit_on,
-                    };
-                    Ok(patrols::add_visit(c, &log, v, now).await?)
+                    patrols_use::add_visit(c, &log, body, now).await
                 })
             },
         )
@@ -99,8 +72,9 @@ pub async fn add_visit(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingBody {
-    pub description: String,
+    pub description: Text<2000>,
     pub location: Option<Point>,
+    #[schema(max_length = 200)]
     pub address: Option<String>,
 }
 
@@ -117,35 +91,11 @@ pub async fn add_finding(
     body: Json<FindingBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    let mut errors = Vec::new();
-    let description = body.description.trim().to_owned();
-    if description.is_empty() || description.chars().count() > 2000 {
-        errors.push(FieldError {
-            field: "description".into(),
-            message: "1 to 2000 characters".into(),
-        });
-    }
     if body
         .location
         .is_some_and(|pt| !(-180.0..=180.0).contains(&pt.lon) || !(-90.0..=90.0).contains(&pt.lat))
     {
-        errors.push(FieldError {
-            field: "location".into(),
-            message: "a WGS 84 point".into(),
-        });
-    }
-    if body
-        .address
-        .as_ref()
-        .is_some_and(|a| a.chars().count() > 200)
-    {
-        errors.push(FieldError {
-            field: "address".into(),
-            message: "at most 200 characters".into(),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
+        return Err(ApiError::field("location", "a WGS 84 point"));
     }
     let now = state.clock.now();
     let finding = state
@@ -157,7 +107,7 @@ pub async fn add_finding(
                 Box::pin(async move {
                     own(&p, &log)?;
                     let f = NewFinding {
-                        description,
+                        description: body.description.trim().to_owned(),
                         location: body.location.map(|pt| (pt.lon, pt.lat)),
                         address: body.address,
                     };
@@ -230,7 +180,7 @@ pub async fn add_photo(
 pub struct FindingCaseBody {
     pub category_id: Uuid,
     /// Defaults to the start of the finding's description.
-    pub title: Option<String>,
+    pub title: Option<Text<200>>,
     /// The category's extra fields.
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -252,13 +202,6 @@ pub async fn finding_to_case(
     body: Json<FindingCaseBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    if body
-        .title
-        .as_ref()
-        .is_some_and(|t| t.trim().is_empty() || t.chars().count() > 200)
-    {
-        return Err(ApiError::field("title", "1 to 200 characters"));
-    }
     let now = state.clock.now();
     let st = state.clone();
     let view = state
@@ -269,51 +212,17 @@ pub async fn finding_to_case(
             move |c, p, log| {
                 Box::pin(async move {
                     own(&p, &log)?;
-                    let finding = patrols::get_finding(c, id).await?;
-                    if finding.case_id.is_some() {
-                        return Err(ApiError::new(
-                            Code::Conflict,
-                            "the finding is already tracked by a case",
-                        ));
-                    }
-                    let title = body.title.map_or_else(
-                        || finding.description.chars().take(40).collect(),
-                        |t| t.trim().to_owned(),
-                    );
-                    let filing = Filing {
-                        location: finding
-                            .lon
-                            .zip(finding.lat)
-                            .map(|(lon, lat)| Point { lon, lat }),
-                        address: finding.address.clone(),
-                        extra: body.extra,
-                        links: vec![("patrol_finding", finding.id)],
-                        ..Filing::by_staff(
-                            Channel::Patrol,
-                            body.category_id,
-                            title,
-                            finding.description.clone(),
-                            log.grid_id,
-                        )
-                    };
-                    let case = service::file(&st.keys, c, &p, filing, now).await?;
-                    if !patrols::track(c, &finding, case.id).await? {
-                        return Err(ApiError::new(
-                            Code::Conflict,
-                            "the finding is already tracked by a case",
-                        ));
-                    }
-                    let tracked = patrols::get_finding(c, finding.id).await?;
+                    let at = (&log, id);
+                    let tracked =
+                        patrols_use::finding_to_case(&st.keys, c, &p, at, body, now).await?;
                     let photos = photos_of(c, &tracked).await?;
                     Ok(finding_view(tracked, &photos))
                 })
             },
         )
         .await?;
+    let case = format!("/api/v1/cases/{}", view.case_id.unwrap_or_default());
     Ok(HttpResponse::Created()
-        .insert_header((
-            "location",
-            format!("/api/v1/cases/{}", view.case_id.unwrap_or_default()),
-        ))
+        .insert_header(("location", case))
         .json(view))
 }

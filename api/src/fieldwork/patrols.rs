@@ -18,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::patrol_views::{LogView, log_view, log_views, own};
+use super::patrols_use;
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 use crate::http::{IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
@@ -36,6 +37,7 @@ pub struct LogBody {
     /// A GeoJSON LineString of the route walked.
     #[schema(value_type = Option<Object>)]
     pub track: Option<serde_json::Value>,
+    #[schema(max_length = 4000)]
     pub notes: Option<String>,
 }
 
@@ -46,12 +48,6 @@ fn check_fields(b: &LogBody, errors: &mut Vec<FieldError>) {
         errors.push(FieldError {
             field: "track".into(),
             message: m.into(),
-        });
-    }
-    if b.notes.as_ref().is_some_and(|n| n.chars().count() > 4000) {
-        errors.push(FieldError {
-            field: "notes".into(),
-            message: "at most 4000 characters".into(),
         });
     }
     if let (Some(i), Some(o)) = (b.check_in_at, b.check_out_at)
@@ -109,46 +105,27 @@ pub async fn open_log(
             On::Grid(grid_id),
             move |c, p, at| {
                 Box::pin(async move {
-                    let log = patrols::open(
-                        c,
-                        p.district_id,
-                        at.street.unwrap_or_default(),
-                        at.community.unwrap_or_default(),
-                        grid_id,
-                        p.accountable_user(),
-                        day,
-                        fields(body),
-                        now,
-                    )
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::Violation(v)
-                            if v.kind == onegrid_store::ViolationKind::Unique =>
-                        {
-                            ApiError::new(
-                                Code::Conflict,
-                                format!("there is already a log for {day}; change it instead"),
-                            )
-                        }
-                        e => e.into(),
-                    })?;
+                    let opened = (day, fields(body));
+                    let log = patrols_use::open_log(c, &p, (&at, grid_id), opened, now).await?;
                     log_view(c, log).await
                 })
             },
         )
         .await
-        .map_err(|e| {
-            // The grid is named by the body: one the caller cannot see is a bad reference.
-            if e.code == Code::NotFound {
-                reference("grid_id")(StoreError::NotFound)
-            } else {
-                e
-            }
-        })?;
+        .map_err(named_grid)?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/api/v1/patrol-logs/{}", view.id)))
         .insert_header(("etag", crate::http::etag(view.version)))
         .json(view))
+}
+
+/// The grid is named by the body: one the caller cannot see is a bad reference.
+fn named_grid(e: ApiError) -> ApiError {
+    if e.code == Code::NotFound {
+        reference("grid_id")(StoreError::NotFound)
+    } else {
+        e
+    }
 }
 
 /// Change a patrol log

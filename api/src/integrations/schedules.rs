@@ -9,15 +9,16 @@ use actix_web::{HttpResponse, get, patch};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::Action;
 use onegrid_domain::recurrence::{Misfire, Recurrence};
+use onegrid_domain::text::Name;
 use onegrid_store::integrations::schedules::{self, Fire, Schedule, ScheduleChange};
 use onegrid_store::targets::On;
-use onegrid_store::{StoreError, cases::setup};
+use onegrid_store::{Conn, StoreError, cases::setup};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::error::{ApiError, ApiResult, Code, FieldError};
-use crate::http::{IfMatch, PageQuery, Paged, check_name, ok_with_etag};
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::http::{IfMatch, PageQuery, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 
@@ -152,7 +153,7 @@ pub async fn get_schedule(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleBody {
-    pub name: Option<String>,
+    pub name: Option<Name<100>>,
     pub rule: Option<Recurrence>,
     pub misfire: Option<Misfire>,
     pub enabled: Option<bool>,
@@ -172,24 +173,13 @@ pub async fn change_schedule(
     body: Json<ScheduleBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    let mut errors = Vec::new();
-    if let Some(name) = &body.name {
-        check_name("name", name, 100)?;
-    }
-    if let Some(rule) = &body.rule
-        && let Err(e) = rule.check()
-    {
-        errors.push(FieldError {
-            field: "rule".into(),
-            message: e.to_string(),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
+    if let Some(rule) = &body.rule {
+        rule.check()
+            .map_err(|e| ApiError::field("rule", e.to_string()))?;
     }
     let now = state.clock.now();
     let change = ScheduleChange {
-        name: body.name,
+        name: body.name.map(String::from),
         rule: body.rule,
         misfire: body.misfire,
         enabled: body.enabled,
@@ -202,25 +192,34 @@ pub async fn change_schedule(
             move |c| Box::pin(schedules::get(c, id)),
             move |c, _, current| {
                 Box::pin(async move {
-                    let version = if_match.version()?;
-                    let cal = setup::calendar(c, current.district_id).await?;
-                    match schedules::change(c, &current, version, change, &cal, now).await {
-                        Ok(Some(row)) => Ok(row),
-                        Ok(None) => Err(StoreError::VersionMismatch {
-                            current: current.version,
-                        }
-                        .into()),
-                        Err(StoreError::Check(msg)) => {
-                            Err(ApiError::new(Code::InvalidParameter, msg))
-                        }
-                        Err(e) => Err(e.into()),
-                    }
+                    let read = (current, if_match.version()?);
+                    apply(c, read, change, now).await
                 })
             },
         )
         .await?;
     let version = row.version;
     Ok(ok_with_etag(&view(row)?, version))
+}
+
+/// Changes `current`, read at `version`, and plans its next fire again
+/// from its rule as of `now` on the district's calendar.
+async fn apply(
+    c: &mut Conn,
+    (current, version): (Schedule, i32),
+    change: ScheduleChange,
+    now: DateTime<Utc>,
+) -> ApiResult<Schedule> {
+    let cal = setup::calendar(c, current.district_id).await?;
+    match schedules::change(c, &current, version, change, &cal, now).await {
+        Ok(Some(row)) => Ok(row),
+        Ok(None) => Err(StoreError::VersionMismatch {
+            current: current.version,
+        }
+        .into()),
+        Err(StoreError::Check(msg)) => Err(ApiError::new(Code::InvalidParameter, msg)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A schedule's fire history

@@ -11,11 +11,12 @@ use chrono::{DateTime, Utc};
 use onegrid_domain::netguard::{self, Allowed};
 use onegrid_domain::permissions::{Action, area};
 use onegrid_domain::webhooks::EVENT_TYPES;
-use onegrid_store::StoreError;
+use onegrid_store::crypto::FieldKeys;
 use onegrid_store::integrations::webhooks::{
     self as hooks, Attempt, Delivery, Endpoint, EndpointChange,
 };
 use onegrid_store::targets::On;
+use onegrid_store::{Conn, Principal, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -32,6 +33,7 @@ pub struct EndpointView {
     /// Absent: the whole district.
     pub street_id: Option<Uuid>,
     pub url: String,
+    #[schema(max_length = 200)]
     pub description: Option<String>,
     /// Empty: every type.
     pub event_types: Vec<String>,
@@ -99,21 +101,13 @@ fn check_url(state: &AppState, url: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
-fn check_description(d: Option<&str>, errors: &mut Vec<FieldError>) {
-    if d.is_some_and(|d| d.chars().count() > 200) {
-        errors.push(FieldError {
-            field: "description".into(),
-            message: "at most 200 characters".into(),
-        });
-    }
-}
-
 /// An endpoint to register.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointBody {
     /// `https://…`; loopback, private, link-local and metadata addresses are refused.
     pub url: String,
+    #[schema(max_length = 200)]
     pub description: Option<String>,
     /// Subscribe to these types only (default: every type).
     #[serde(default)]
@@ -138,7 +132,6 @@ pub async fn create_endpoint(
     let mut errors = Vec::new();
     check_url(&state, &body.url, &mut errors);
     check_event_types(&body.event_types, &mut errors);
-    check_description(body.description.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
@@ -153,17 +146,7 @@ pub async fn create_endpoint(
     };
     let row = state
         .checked(caller, Action::WebhooksManage, on, move |c, p, _| {
-            Box::pin(async move {
-                let new = hooks::NewEndpoint {
-                    district_id: p.district_id,
-                    street_id: body.street_id,
-                    url: body.url,
-                    description: body.description,
-                    event_types: body.event_types,
-                    created_by: p.accountable_user(),
-                };
-                Ok(hooks::create_endpoint(c, &keys, new, &secret, now).await?)
-            })
+            Box::pin(async move { register(c, &p, (&keys, &secret), body, now).await })
         })
         .await?;
     let version = row.version;
@@ -175,6 +158,26 @@ pub async fn create_endpoint(
             endpoint: view(row),
             secret: shown,
         }))
+}
+
+/// Registers `body`'s endpoint for `p`, signing with `secret` (sealed
+/// with `keys`).
+async fn register(
+    c: &mut Conn,
+    p: &Principal,
+    (keys, secret): (&FieldKeys, &str),
+    body: EndpointBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Endpoint> {
+    let new = hooks::NewEndpoint {
+        district_id: p.district_id,
+        street_id: body.street_id,
+        url: body.url,
+        description: body.description,
+        event_types: body.event_types,
+        created_by: p.accountable_user(),
+    };
+    Ok(hooks::create_endpoint(c, keys, new, secret, now).await?)
 }
 
 /// List webhook endpoints
@@ -230,6 +233,7 @@ pub async fn get_endpoint(
 #[serde(deny_unknown_fields)]
 pub struct EndpointChangeBody {
     pub url: Option<String>,
+    #[schema(max_length = 200)]
     pub description: Option<String>,
     pub event_types: Option<Vec<String>>,
     /// Switching an endpoint back on clears its failure record.
@@ -256,7 +260,6 @@ pub async fn update_endpoint(
     if let Some(types) = &body.event_types {
         check_event_types(types, &mut errors);
     }
-    check_description(body.description.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
@@ -275,14 +278,13 @@ pub async fn update_endpoint(
             move |c, _, current| {
                 Box::pin(async move {
                     let version = if_match.version()?;
-                    hooks::change_endpoint(c, &current, version, change, now)
-                        .await?
-                        .ok_or_else(|| {
-                            StoreError::VersionMismatch {
-                                current: current.version,
-                            }
-                            .into()
-                        })
+                    let changed = hooks::change_endpoint(c, &current, version, change, now).await?;
+                    changed.ok_or_else(|| {
+                        StoreError::VersionMismatch {
+                            current: current.version,
+                        }
+                        .into()
+                    })
                 })
             },
         )

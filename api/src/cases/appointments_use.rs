@@ -1,0 +1,101 @@
+//! The use cases of appointments (预约): a slot offered by a community or one
+//! of its grids, marked off-hours (错时) from the working calendar, and a case
+//! booked into one. They know no HTTP.
+
+use chrono::{DateTime, Utc};
+use onegrid_domain::calendar::Basis;
+use onegrid_domain::channels::ServiceMode;
+use onegrid_store::cases::appointments::{self, NewSlot, Slot};
+use onegrid_store::cases::{self, Case};
+use onegrid_store::registry::hierarchy::Community;
+use onegrid_store::{Conn, Principal, cases::setup};
+use uuid::Uuid;
+
+use super::appointments::NewSlotBody;
+use super::views::actor;
+use crate::http::error::{ApiError, ApiResult, Code, reference};
+
+/// Offers `body`'s slot in `community` (its grid already checked), off-hours
+/// when part of it lies outside working hours on the district's calendar.
+pub async fn offer_slot(
+    c: &mut Conn,
+    p: &Principal,
+    community: &Community,
+    body: NewSlotBody,
+) -> ApiResult<Slot> {
+    let calendar = setup::calendar(c, p.district_id).await?;
+    let working = calendar.elapsed(Basis::Working, body.starts_at, body.ends_at);
+    let length = body.ends_at - body.starts_at;
+    let slot = appointments::create_slot(
+        c,
+        NewSlot {
+            street_id: community.street_id,
+            community_id: community.id,
+            grid_id: body.grid_id,
+            starts_at: body.starts_at,
+            ends_at: body.ends_at,
+            capacity: body.capacity,
+            off_hours: working < length.num_minutes(),
+            place: body.place,
+            created_by: p.accountable_user(),
+        },
+    )
+    .await?;
+    Ok(slot)
+}
+
+/// Books `case`, read at `version` and still open, into a slot of its
+/// community that has not begun and has a free place; the case's service
+/// mode follows the slot. Returns the case as it is now.
+pub async fn book(
+    c: &mut Conn,
+    p: &Principal,
+    (case, version): (Case, i32),
+    slot_id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Case> {
+    if version != case.version {
+        return Err(onegrid_store::StoreError::VersionMismatch {
+            current: case.version,
+        }
+        .into());
+    }
+    if !case.status().is_open() {
+        return Err(ApiError::new(
+            Code::Conflict,
+            format!("the case is {}", case.status),
+        ));
+    }
+    let slot = appointments::get_slot(c, slot_id)
+        .await
+        .map_err(reference("slot_id"))?;
+    if slot.community_id != case.community_id {
+        return Err(ApiError::field(
+            "slot_id",
+            "not a slot of the case's community",
+        ));
+    }
+    if slot.starts_at <= now {
+        return Err(ApiError::field("slot_id", "this slot has begun"));
+    }
+    let booking = appointments::book(c, &slot, case.id, p.accountable_user(), now)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::Conflict, "this slot is full"))?;
+    let mode = if slot.off_hours {
+        ServiceMode::OffHours
+    } else {
+        ServiceMode::Appointment
+    };
+    let calendar = setup::calendar(c, case.district_id).await?;
+    let mut write = cases::note(
+        &case,
+        "book_appointment",
+        actor(p),
+        serde_json::json!({"slot_id": slot.id, "booking_id": booking.id,
+            "starts_at": slot.starts_at, "off_hours": slot.off_hours}),
+        now,
+        &calendar,
+    );
+    write.changes.service_mode = Some(Some(mode.as_str().to_owned()));
+    Ok(cases::record_step(c, &case, version, write).await?)
+}

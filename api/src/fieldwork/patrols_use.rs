@@ -1,0 +1,162 @@
+//! The use cases of the daily patrol (网格日巡): the day's log opened in a
+//! grid, a household of the log's grid visited, a finding filed as a case
+//! and linked both ways, the coverage of a community's workers. They know no
+//! HTTP.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use onegrid_domain::channels::Channel;
+use onegrid_domain::geo::Point;
+use onegrid_domain::permissions::Target;
+use onegrid_store::crypto::FieldKeys;
+use onegrid_store::fieldwork::patrols::{
+    self, CoverageRow, Finding, Log, LogFields, NewVisit, Visit,
+};
+use onegrid_store::registry::households;
+use onegrid_store::{Conn, Principal, StoreError, ViolationKind, cases::setup};
+use uuid::Uuid;
+
+use super::patrol_coverage::WorkerCoverage;
+use super::patrol_findings::{FindingCaseBody, VisitBody};
+use crate::cases::service::{self, Filing};
+use crate::http::error::{ApiError, ApiResult, Code, reference};
+
+/// Opens `p`'s log of `day` in grid `grid_id` (at `at`, its proven place):
+/// 409 when the day has one already.
+pub async fn open_log(
+    c: &mut Conn,
+    p: &Principal,
+    (at, grid_id): (&Target, Uuid),
+    (day, fields): (NaiveDate, LogFields),
+    now: DateTime<Utc>,
+) -> ApiResult<Log> {
+    patrols::open(
+        c,
+        p.district_id,
+        at.street.unwrap_or_default(),
+        at.community.unwrap_or_default(),
+        grid_id,
+        p.accountable_user(),
+        day,
+        fields,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Violation(v) if v.kind == ViolationKind::Unique => ApiError::new(
+            Code::Conflict,
+            format!("there is already a log for {day}; change it instead"),
+        ),
+        e => e.into(),
+    })
+}
+
+/// Records a visit of `body`'s household, one of `log`'s grid, on `log`.
+pub async fn add_visit(
+    c: &mut Conn,
+    log: &Log,
+    body: VisitBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Visit> {
+    let household = households::get_household(c, body.household_id)
+        .await
+        .map_err(reference("household_id"))?;
+    if household.grid_id != log.grid_id {
+        return Err(ApiError::new(
+            Code::InvalidReference,
+            "household_id is not a household of the log's grid",
+        ));
+    }
+    let v = NewVisit {
+        household_id: household.id,
+        purpose: body.purpose.trim().to_owned(),
+        service_mode: body.service_mode.map(|m| m.as_str()),
+        notes: body.notes,
+        next_visit_on: body.next_visit_on,
+    };
+    Ok(patrols::add_visit(c, log, v, now).await?)
+}
+
+/// Files untracked finding `id` of `log` as a case through the patrol
+/// channel in the log's grid, with its description, location and address,
+/// linked both ways; returns the finding as it is now.
+pub async fn finding_to_case(
+    keys: &FieldKeys,
+    c: &mut Conn,
+    p: &Principal,
+    (log, id): (&Log, Uuid),
+    case: FindingCaseBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Finding> {
+    let finding = patrols::get_finding(c, id).await?;
+    if finding.case_id.is_some() {
+        return Err(ApiError::new(
+            Code::Conflict,
+            "the finding is already tracked by a case",
+        ));
+    }
+    let title = case.title.map_or_else(
+        || finding.description.chars().take(40).collect(),
+        |t| t.trim().to_owned(),
+    );
+    let filing = Filing {
+        location: finding
+            .lon
+            .zip(finding.lat)
+            .map(|(lon, lat)| Point { lon, lat }),
+        address: finding.address.clone(),
+        extra: case.extra,
+        links: vec![("patrol_finding", finding.id)],
+        ..Filing::by_staff(
+            Channel::Patrol,
+            case.category_id,
+            title,
+            finding.description.clone(),
+            log.grid_id,
+        )
+    };
+    let filed = service::file(keys, c, p, filing, now).await?;
+    if !patrols::track(c, &finding, filed.id).await? {
+        return Err(ApiError::new(
+            Code::Conflict,
+            "the finding is already tracked by a case",
+        ));
+    }
+    Ok(patrols::get_finding(c, finding.id).await?)
+}
+
+/// Each full-time worker of `community_id` in the period `from`..=`to`:
+/// logs, visits, households, findings, and the working days (up to `today`)
+/// with no log.
+pub async fn coverage(
+    c: &mut Conn,
+    p: &Principal,
+    community_id: Uuid,
+    (from, to): (NaiveDate, NaiveDate),
+    today: NaiveDate,
+) -> ApiResult<Vec<WorkerCoverage>> {
+    let cal = setup::calendar(c, p.district_id).await?;
+    let rows = patrols::coverage(c, community_id, from, to).await?;
+    let working: Vec<NaiveDate> = from
+        .iter_days()
+        .take_while(|d| *d <= to && *d <= today)
+        .filter(|d| cal.is_working_day(*d))
+        .collect();
+    Ok(rows.into_iter().map(|r| worker(r, &working)).collect())
+}
+
+fn worker(r: CoverageRow, working: &[NaiveDate]) -> WorkerCoverage {
+    WorkerCoverage {
+        missing_days: working
+            .iter()
+            .filter(|d| !r.days_logged.contains(d))
+            .copied()
+            .collect(),
+        worker_id: r.worker_id,
+        display_name: r.display_name,
+        grid_id: r.grid_id,
+        logs: r.logs,
+        visits: r.visits,
+        households_visited: r.households_visited,
+        findings: r.findings,
+    }
+}
