@@ -186,18 +186,20 @@ fn both_layers_are_laid_out_by_bounded_context() {
 }
 
 /// Use cases know no HTTP: the store, the domain and every context's
-/// `service.rs` import nothing of actix nor of the HTTP extractors.
+/// use-case modules (`service.rs`, `*_use.rs`) import nothing of actix nor
+/// of the HTTP extractors.
 #[test]
 fn services_import_no_http() {
     let mut offences = Vec::new();
     let services = rust_files("api/src")
         .into_iter()
-        .filter(|(path, _)| path.ends_with("/service.rs"));
+        .filter(|(path, _)| path.ends_with("/service.rs") || path.ends_with("_use.rs"));
     let layers = rust_files("store/src")
         .into_iter()
         .chain(rust_files("domain/src"));
     let all: Vec<(String, String)> = services.chain(layers).collect();
     assert!(all.iter().any(|(p, _)| p == "api/src/cases/service.rs"));
+    assert!(all.iter().any(|(p, _)| p == "api/src/cases/steps_use.rs"));
     for (path, text) in all {
         for (n, line) in code_lines(&text) {
             for needle in ["actix", "HttpRequest", "HttpResponse", "crate::http::input"] {
