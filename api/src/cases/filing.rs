@@ -20,7 +20,7 @@ use super::views::{CaseView, load_view, view};
 use crate::http::IdempotencyKey;
 use crate::http::error::{ApiError, ApiResult};
 use crate::platform::auth::Caller;
-use crate::registry::residents::check_phone;
+use crate::registry::residents_use::check_phone;
 use crate::state::{AppState, Created};
 
 /// Who reported a case, as given at filing.

@@ -5,21 +5,22 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::codes::{Level, check_code};
 use onegrid_domain::permissions::Action;
-use onegrid_store::registry::hierarchy::{self, GridChanges, NewGrid};
+use onegrid_store::registry::hierarchy::{self, GridChanges};
 use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::ApiResult;
 use crate::http::{
     IdempotencyKey, IfMatch, PageQuery, Paged, check_name, double_option, ok_with_etag,
 };
 use crate::platform::auth::Caller;
 use crate::registry::geo::check_boundary;
 use crate::state::{AppState, Created};
+
+use super::grids_use::{self, NewGridBody, check_households};
 
 /// A grid (网格).
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,22 +58,6 @@ impl From<hierarchy::Grid> for GridView {
     }
 }
 
-/// A new grid.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewGridBody {
-    /// Full 15-digit code starting with the community's code.
-    #[schema(example = "150203001001001")]
-    pub code: String,
-    #[schema(example = "第一网格")]
-    pub name: String,
-    #[schema(minimum = 1, maximum = 100000, example = 450)]
-    pub target_households: Option<i32>,
-    /// GeoJSON Polygon or MultiPolygon (WGS 84).
-    #[schema(value_type = Option<Object>)]
-    pub boundary: Option<serde_json::Value>,
-}
-
 /// Changes to a grid; `null` clears `target_households` or `boundary`.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -84,16 +69,6 @@ pub struct GridPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Object>)]
     pub boundary: Option<Option<serde_json::Value>>,
-}
-
-fn check_households(value: Option<i32>) -> ApiResult<()> {
-    match value {
-        Some(n) if !(1..=100_000).contains(&n) => Err(ApiError::field(
-            "target_households",
-            "must be between 1 and 100000",
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// List grids of a community
@@ -135,40 +110,18 @@ pub async fn create_grid(
 ) -> ApiResult<HttpResponse> {
     let community_id = id.into_inner();
     let body = body.into_inner();
-    check_name("name", &body.name, 100)?;
-    check_households(body.target_households)?;
-    if let Some(b) = &body.boundary {
-        check_boundary(b)?;
-    }
-    let hash_input = serde_json::json!((community_id, &body));
+    grids_use::check_new(&body)?;
+    let hash = crate::http::request_hash(&serde_json::json!((community_id, &body)));
+    let on = (Action::GridCreate, On::Community(community_id));
     state
-        .create(
-            caller,
-            (Action::GridCreate, On::Community(community_id)),
-            (key, crate::http::request_hash(&hash_input)),
-            move |c, _, _| {
-                Box::pin(async move {
-                    let community = hierarchy::get_community(c, community_id).await?;
-                    check_code(Level::Grid, &body.code, Some(&community.code))
-                        .map_err(|e| ApiError::field("code", e.to_string()))?;
-                    let grid = hierarchy::create_grid(
-                        c,
-                        NewGrid {
-                            street_id: community.street_id,
-                            community_id,
-                            code: &body.code,
-                            name: &body.name,
-                            target_households: body.target_households,
-                            boundary: body.boundary,
-                        },
-                    )
-                    .await?;
-                    let location = format!("/api/v1/grids/{}", grid.id);
-                    let version = grid.version;
-                    Created::new(GridView::from(grid), location, Some(version))
-                })
-            },
-        )
+        .create(caller, on, (key, hash), move |c, _, _| {
+            Box::pin(async move {
+                let grid = grids_use::create(c, community_id, body).await?;
+                let location = format!("/api/v1/grids/{}", grid.id);
+                let version = grid.version;
+                Created::new(GridView::from(grid), location, Some(version))
+            })
+        })
         .await
 }
 

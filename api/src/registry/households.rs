@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::error::{ApiError, ApiResult, Code, reference};
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::{IdempotencyKey, PageQuery, Paged, check_name};
 use crate::platform::auth::Caller;
 use crate::registry::residents::{ResidentView, view as resident_view};
 use crate::state::{AppState, Created};
+
+use super::households_use::{self, HouseholdBody};
 use onegrid_store::targets::{self, On};
 
 /// A building of a grid.
@@ -122,14 +124,6 @@ pub struct NamedBody {
 #[serde(deny_unknown_fields)]
 pub struct DwellingBody {
     pub number: String,
-}
-
-/// A new household.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HouseholdBody {
-    pub dwelling_id: Option<Uuid>,
-    pub address: Option<String>,
 }
 
 /// Add a building
@@ -330,42 +324,18 @@ pub async fn create_household(
 ) -> ApiResult<HttpResponse> {
     let grid_id = id.into_inner();
     let body = body.into_inner();
-    if let Some(a) = &body.address {
-        check_name("address", a, 200)?;
-    }
+    households_use::check_new(&body)?;
     let hash = crate::http::request_hash(&serde_json::json!((grid_id, &body)));
+    let on = (Action::RegistryWrite, On::Grid(grid_id));
     state
-        .create(
-            caller,
-            (Action::RegistryWrite, On::Grid(grid_id)),
-            (key, hash),
-            move |c, _, target| {
-                Box::pin(async move {
-                    if let Some(d) = body.dwelling_id {
-                        let dwelling = households::get_dwelling(c, d)
-                            .await
-                            .map_err(reference("dwelling_id"))?;
-                        if dwelling.grid_id != grid_id {
-                            return Err(ApiError::new(
-                                Code::InvalidReference,
-                                "dwelling_id is not in this grid",
-                            ));
-                        }
-                    }
-                    let h = households::create_household(
-                        c,
-                        target.street.unwrap_or_default(),
-                        grid_id,
-                        body.dwelling_id,
-                        body.address,
-                    )
-                    .await?;
-                    let location = format!("/api/v1/households/{}", h.id);
-                    let version = h.version;
-                    Created::new(household_view(h, None), location, Some(version))
-                })
-            },
-        )
+        .create(caller, on, (key, hash), move |c, _, grid| {
+            Box::pin(async move {
+                let h = households_use::record(c, (grid_id, grid), body).await?;
+                let location = format!("/api/v1/households/{}", h.id);
+                let version = h.version;
+                Created::new(household_view(h, None), location, Some(version))
+            })
+        })
         .await
 }
 

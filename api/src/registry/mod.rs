@@ -7,9 +7,13 @@ pub mod departments;
 pub mod districts;
 pub mod geo;
 pub mod grids;
+pub mod grids_use;
 pub mod households;
+pub mod households_use;
 pub mod residents;
+pub mod residents_use;
 pub mod staffing;
+pub mod staffing_use;
 pub mod streets;
 
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -6,24 +6,23 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::identity::{Gender, age_on, normalize_phone, parse_id_number};
+use onegrid_domain::identity::{Gender, age_on};
 use onegrid_domain::masking::{mask_id_number, mask_phone};
 use onegrid_domain::permissions::Action;
-use onegrid_store::registry::households::{
-    self, NewResident, Resident, ResidentChanges, SensitiveField,
-};
+use onegrid_store::registry::households::{self, Resident, SensitiveField};
 use onegrid_store::targets::{self, On};
-use onegrid_store::{Conn, platform::audit, registry::hierarchy};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::error::{ApiError, ApiResult, Code, reference};
-use crate::http::{
-    IdempotencyKey, IfMatch, PageQuery, Paged, check_name, double_option, ok_with_etag,
-};
+use crate::http::error::ApiResult;
+use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
+
+use super::residents_use::{
+    self, MoveBody, NewResidentBody, ResidentPatch, RevealBody, Revealed, SearchBody,
+};
 
 /// A resident, with sensitive values masked.
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,59 +74,6 @@ pub fn view(state: &AppState, r: &Resident) -> ResidentView {
     }
 }
 
-const RELATIONS: [&str; 7] = [
-    "head",
-    "spouse",
-    "child",
-    "parent",
-    "grandchild",
-    "sibling",
-    "other",
-];
-
-/// A new resident.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewResidentBody {
-    #[schema(example = "张芬")]
-    pub name: String,
-    pub household_id: Option<Uuid>,
-    pub relation: Option<String>,
-    /// 18-character citizen ID number (GB 11643); birth date and gender are derived.
-    pub id_number: Option<String>,
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-}
-
-/// Changes to a resident; `null` clears a field.
-#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResidentPatch {
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub relation: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Uuid>)]
-    pub household_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub id_number: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub phone: Option<Option<String>>,
-    pub tags: Option<Vec<String>>,
-}
-
-/// A move to another grid of the street.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MoveBody {
-    pub grid_id: Uuid,
-    pub reason: Option<String>,
-}
-
 /// A recorded move.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MoveView {
@@ -154,91 +100,6 @@ impl From<households::Move> for MoveView {
     }
 }
 
-/// Which sensitive field to reveal.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RevealField {
-    IdNumber,
-    Phone,
-}
-
-/// A reveal request: the purpose is written to the audit log.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RevealBody {
-    pub field: RevealField,
-    /// Why the value is needed (5-200 characters), e.g. 低保复核入户核对.
-    pub purpose: String,
-}
-
-/// A revealed value.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Revealed {
-    pub resident_id: Uuid,
-    pub field: RevealField,
-    pub value: Option<String>,
-}
-
-/// Exact lookup by a sensitive value (sent in the body, never in a URL).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SearchBody {
-    pub id_number: Option<String>,
-    pub phone: Option<String>,
-}
-
-/// Valid values of a resident, checked before any database work.
-struct Checked {
-    id_number: Option<Option<onegrid_domain::identity::IdNumber>>,
-    phone: Option<Option<String>>,
-}
-
-fn check_id(state: &AppState, raw: &str) -> ApiResult<onegrid_domain::identity::IdNumber> {
-    parse_id_number(raw, state.clock.today())
-        .map_err(|e| ApiError::field("id_number", e.to_string()))
-}
-
-pub(crate) fn check_phone(raw: &str) -> ApiResult<String> {
-    normalize_phone(raw).ok_or_else(|| {
-        ApiError::field(
-            "phone",
-            "must be a mobile (11 digits from 1) or a landline (7-12 digits)",
-        )
-    })
-}
-
-fn check_relation(relation: Option<&str>) -> ApiResult<()> {
-    match relation {
-        Some(r) if !RELATIONS.contains(&r) => Err(ApiError::field(
-            "relation",
-            format!("one of {}", RELATIONS.join(", ")),
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn check_tags(tags: &[String]) -> ApiResult<()> {
-    if tags.len() > 20 {
-        return Err(ApiError::field("tags", "at most 20 tags"));
-    }
-    tags.iter().try_for_each(|t| check_name("tags", t, 40))
-}
-
-/// 422 unless household `id` exists in `street` (a district user sees several
-/// streets; a resident's household is always in the resident's street).
-async fn check_household(c: &mut Conn, street: Uuid, id: Uuid) -> ApiResult<()> {
-    let household = households::get_household(c, id)
-        .await
-        .map_err(reference("household_id"))?;
-    if household.street_id != street {
-        return Err(ApiError::new(
-            Code::InvalidReference,
-            "household_id does not exist in your scope",
-        ));
-    }
-    Ok(())
-}
-
 /// Register a resident
 ///
 /// Records a resident of a grid. An ID number is checked (GB 11643 check
@@ -255,44 +116,18 @@ pub async fn create_resident(
 ) -> ApiResult<HttpResponse> {
     let grid_id = id.into_inner();
     let body = body.into_inner();
-    check_name("name", &body.name, 100)?;
-    check_relation(body.relation.as_deref())?;
-    check_tags(&body.tags)?;
-    let id_number = body
-        .id_number
-        .as_deref()
-        .map(|v| check_id(&state, v))
-        .transpose()?;
-    let phone = body.phone.as_deref().map(check_phone).transpose()?;
+    let sealed = residents_use::check_new(&body, state.clock.today())?;
     let hash = crate::http::request_hash(&serde_json::json!((grid_id, &body)));
     let st = state.clone();
+    let on = (Action::RegistryWrite, On::Grid(grid_id));
     state
-        .create(
-            caller,
-            (Action::RegistryWrite, On::Grid(grid_id)),
-            (key, hash),
-            move |c, _, target| {
-                Box::pin(async move {
-                    if let Some(h) = body.household_id {
-                        check_household(c, target.street.unwrap_or_default(), h).await?;
-                    }
-                    let street_id = target.street.unwrap_or_default();
-                    let new = NewResident {
-                        street_id,
-                        grid_id,
-                        household_id: body.household_id,
-                        relation: body.relation,
-                        name: body.name,
-                        id_number,
-                        phone,
-                        tags: body.tags,
-                    };
-                    let r = households::create_resident(c, &st.keys, new).await?;
-                    let location = format!("/api/v1/residents/{}", r.id);
-                    Created::new(view(&st, &r), location, Some(r.version))
-                })
-            },
-        )
+        .create(caller, on, (key, hash), move |c, _, grid| {
+            Box::pin(async move {
+                let r = residents_use::register(c, &st.keys, (grid_id, grid), body, sealed).await?;
+                let location = format!("/api/v1/residents/{}", r.id);
+                Created::new(view(&st, &r), location, Some(r.version))
+            })
+        })
         .await
 }
 
@@ -352,25 +187,7 @@ pub async fn update_resident(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
-    if let Some(n) = &body.name {
-        check_name("name", n, 100)?;
-    }
-    check_relation(body.relation.clone().flatten().as_deref())?;
-    if let Some(t) = &body.tags {
-        check_tags(t)?;
-    }
-    let checked = Checked {
-        id_number: body
-            .id_number
-            .as_ref()
-            .map(|v| v.as_deref().map(|v| check_id(&state, v)).transpose())
-            .transpose()?,
-        phone: body
-            .phone
-            .as_ref()
-            .map(|v| v.as_deref().map(check_phone).transpose())
-            .transpose()?,
-    };
+    let sealed = residents_use::check_patch(&body, state.clock.today())?;
     let st = state.clone();
     let r = state
         .on_row(
@@ -379,29 +196,8 @@ pub async fn update_resident(
             move |c| Box::pin(targets::resident(c, id)),
             move |c, _, placed| {
                 Box::pin(async move {
-                    let current = placed.resident;
-                    let version = if_match.version()?;
-                    if let Some(Some(h)) = body.household_id {
-                        check_household(c, current.street_id, h).await?;
-                    }
-                    let changes = ResidentChanges {
-                        name: body.name,
-                        relation: body.relation,
-                        household_id: body.household_id,
-                        id_number: checked.id_number,
-                        phone: checked.phone,
-                        tags: body.tags,
-                    };
-                    if version != current.version {
-                        return Err(onegrid_store::StoreError::VersionMismatch {
-                            current: current.version,
-                        }
-                        .into());
-                    }
-                    Ok(
-                        households::update_resident(c, &st.keys, &current, version, changes)
-                            .await?,
-                    )
+                    let read = (placed.resident, if_match.version()?);
+                    residents_use::update(c, &st.keys, read, body, sealed).await
                 })
             },
         )
@@ -424,39 +220,16 @@ pub async fn move_resident(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
-    if let Some(r) = &body.reason {
-        check_name("reason", r, 200)?;
-    }
+    residents_use::check_move(&body)?;
     let moved = state
-        .on_row(caller, Action::RegistryWrite, move |c| Box::pin(targets::resident(c, id)), move |c, p, placed| {
-            Box::pin(async move {
-                let current = placed.resident;
-                let to = hierarchy::get_grid(c, body.grid_id)
-                    .await
-                    .map_err(reference("grid_id"))?;
-                if to.street_id != current.street_id {
-                    return Err(ApiError::field(
-                        "grid_id",
-                        "residents move within their street; another street registers them anew",
-                    ));
-                }
-                if to.id == current.grid_id {
-                    return Err(ApiError::field(
-                        "grid_id",
-                        "the resident already lives in this grid",
-                    ));
-                }
-                let (_, record) = households::move_resident(
-                    c,
-                    &current,
-                    to.id,
-                    body.reason,
-                    p.accountable_user(),
-                )
-                .await?;
-                Ok(record)
-            })
-        })
+        .on_row(
+            caller,
+            Action::RegistryWrite,
+            move |c| Box::pin(targets::resident(c, id)),
+            move |c, p, placed| {
+                Box::pin(async move { residents_use::move_to(c, &p, placed.resident, body).await })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(MoveView::from(moved)))
 }
@@ -509,34 +282,9 @@ pub async fn reveal(
             move |c| Box::pin(targets::resident(c, id)),
             move |c, p, placed| {
                 Box::pin(async move {
-                    let r = placed.resident;
                     st.reveals.take(c, p.id(), p.now).await?;
-                    let field = match body.field {
-                        RevealField::IdNumber => SensitiveField::IdNumber,
-                        RevealField::Phone => SensitiveField::Phone,
-                    };
-                    let value = r.open(&st.keys, field).map_err(|e| {
-                        ApiError::new(
-                            Code::Internal,
-                            format!("cannot open {}: {e}", field.column()),
-                        )
-                    })?;
-                    let event = audit::Event {
-                        street_id: Some(r.street_id),
-                        action: "resident.reveal",
-                        subject_type: "resident",
-                        subject_id: Some(r.id),
-                        field: Some(field.column()),
-                        purpose: Some(&body.purpose),
-                        request_id: &request_id,
-                        details: serde_json::json!({}),
-                    };
-                    audit::record(c, &p, event).await?;
-                    Ok(Revealed {
-                        resident_id: r.id,
-                        field: body.field,
-                        value,
-                    })
+                    let asked = (body, request_id.as_str());
+                    residents_use::reveal(c, &p, &st.keys, placed.resident, asked).await
                 })
             },
         )
@@ -558,44 +306,20 @@ pub async fn search(
     caller: Caller,
     body: Json<SearchBody>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
-    let (field, value) = match (&body.id_number, &body.phone) {
-        (Some(id), None) => (SensitiveField::IdNumber, check_id(&state, id)?.value),
-        (None, Some(phone)) => (SensitiveField::Phone, check_phone(phone)?),
-        _ => {
-            return Err(ApiError::field(
-                "body",
-                "give exactly one of id_number, phone",
-            ));
-        }
-    };
+    let sought = residents_use::sought(&body.into_inner(), state.clock.today())?;
     let st = state.clone();
     let request_id = crate::http::request_id::current();
     let found = state
-        .checked(caller, Action::RegistryRead, On::Anywhere, move |c, p, _| {
-            Box::pin(async move {
-                let candidates = households::find_residents(c, &st.keys, &p.streets, field, &value).await?;
-                let mut visible = Vec::new();
-                for r in candidates {
-                    let target = targets::grid(c, &p, r.grid_id).await?;
-                    if p.can(Action::RegistryRead, &target) {
-                        visible.push(r);
-                    }
-                }
-                let event = audit::Event {
-                    street_id: None,
-                    action: "resident.search",
-                    subject_type: "resident",
-                    subject_id: None,
-                    field: Some(field.column()),
-                    purpose: None,
-                    request_id: &request_id,
-                    details: serde_json::json!({ "results": visible.iter().map(|r| r.id).collect::<Vec<_>>() }),
-                };
-                audit::record(c, &p, event).await?;
-                Ok(visible)
-            })
-        })
+        .checked(
+            caller,
+            Action::RegistryRead,
+            On::Anywhere,
+            move |c, p, _| {
+                Box::pin(async move {
+                    residents_use::search(c, &p, &st.keys, sought, &request_id).await
+                })
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(found.iter().map(|r| view(&state, r)).collect::<Vec<_>>()))
 }

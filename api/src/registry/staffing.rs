@@ -7,14 +7,14 @@ use actix_web::{HttpResponse, delete, get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::permissions::Action;
 use onegrid_domain::staffing::StaffKind;
-use onegrid_store::platform::staff::{self, GridAssignment, NewGridAssignment};
-use onegrid_store::registry::departments;
+use onegrid_store::platform::staff::{self, GridAssignment};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::staffing_use::{self, NewGridAssignmentBody};
 use crate::http::error::{ApiError, ApiResult, Code};
-use crate::http::{IdempotencyKey, check_name, parse_day};
+use crate::http::{IdempotencyKey, parse_day};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
 use onegrid_store::targets::On;
@@ -55,21 +55,6 @@ impl GridAssignmentView {
             created_at: a.created_at,
         })
     }
-}
-
-/// A staff member to assign.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewGridAssignmentBody {
-    pub user_id: Uuid,
-    pub kind: StaffKind,
-    /// Required for `department`, refused otherwise.
-    pub department_id: Option<Uuid>,
-    pub duty: Option<String>,
-    #[schema(format = Date)]
-    pub valid_from: Option<String>,
-    #[schema(format = Date)]
-    pub valid_to: Option<String>,
 }
 
 /// Which assignments to list.
@@ -119,67 +104,17 @@ pub async fn assign_grid_staff(
 ) -> ApiResult<HttpResponse> {
     let grid_id = id.into_inner();
     let body = body.into_inner();
-    let today = state.clock.today();
-    let valid_from = parse_day("valid_from", body.valid_from.as_deref())?.unwrap_or(today);
-    let valid_to = parse_day("valid_to", body.valid_to.as_deref())?;
-    if valid_to.is_some_and(|to| to < valid_from) {
-        return Err(ApiError::field("valid_to", "must not be before valid_from"));
-    }
-    if let Some(d) = &body.duty {
-        check_name("duty", d, 100)?;
-    }
-    match (body.kind, body.department_id) {
-        (StaffKind::Department, None) => {
-            return Err(ApiError::field(
-                "department_id",
-                "required for a department grid worker",
-            ));
-        }
-        (StaffKind::FullTime | StaffKind::PartTime, Some(_)) => {
-            return Err(ApiError::field(
-                "department_id",
-                "only department grid workers have a department",
-            ));
-        }
-        _ => {}
-    }
-    let hash_input = serde_json::json!((grid_id, &body));
+    let window = staffing_use::check(&body, state.clock.today())?;
+    let hash = crate::http::request_hash(&serde_json::json!((grid_id, &body)));
+    let on = (Action::GridStaffAssign, On::Grid(grid_id));
     state
-        .create(
-            caller,
-            (Action::GridStaffAssign, On::Grid(grid_id)),
-            (key, crate::http::request_hash(&hash_input)),
-            move |c, p, grid| {
-                Box::pin(async move {
-                    let user = staff::get_user(c, body.user_id)
-                        .await
-                        .map_err(crate::http::error::reference("user_id"))?;
-                    if let Some(d) = body.department_id {
-                        departments::get(c, d)
-                            .await
-                            .map_err(crate::http::error::reference("department_id"))?;
-                    }
-                    let row = staff::assign_grid_staff(
-                        c,
-                        NewGridAssignment {
-                            street_id: grid.street.unwrap_or_default(),
-                            grid_id,
-                            user_id: user.id,
-                            kind: body.kind,
-                            district_id: p.district_id,
-                            department_id: body.department_id,
-                            duty: body.duty,
-                            valid_from,
-                            valid_to,
-                            created_by: Some(p.accountable_user()),
-                        },
-                    )
-                    .await?;
-                    let location = format!("/api/v1/grids/{grid_id}/staff");
-                    Created::new(GridAssignmentView::from_row(row)?, location, None)
-                })
-            },
-        )
+        .create(caller, on, (key, hash), move |c, p, grid| {
+            Box::pin(async move {
+                let row = staffing_use::assign(c, &p, (grid_id, grid), body, window).await?;
+                let location = format!("/api/v1/grids/{grid_id}/staff");
+                Created::new(GridAssignmentView::from_row(row)?, location, None)
+            })
+        })
         .await
 }
 
