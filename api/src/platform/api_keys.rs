@@ -6,19 +6,19 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, delete, get, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::permissions::{Action, Role, may_grant};
-use onegrid_store::Principal;
+use onegrid_domain::permissions::{Action, Role};
 use onegrid_store::platform::auth::api_keys::{self, ApiKey};
-use onegrid_store::scope::{Actor, scope_from_columns};
+use onegrid_store::scope::scope_from_columns;
 use onegrid_store::targets::On;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::http::error::{ApiError, ApiResult, Code};
-use crate::http::{IdempotencyKey, PageQuery, Paged, check_name};
+use crate::http::{IdempotencyKey, PageQuery, Paged};
+use crate::platform::api_keys_use::{self, NewApiKey, require_person};
 use crate::platform::auth::Caller;
-use crate::platform::scope_ref::{ScopeRef, ScopeView, check_role_scope};
+use crate::platform::scope_ref::ScopeView;
 use crate::state::{AppState, Created};
 
 /// An API key (without its secret).
@@ -74,30 +74,6 @@ pub struct CreatedApiKey {
     pub key: Option<String>,
 }
 
-/// A key to create.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewApiKey {
-    #[schema(example = "district mini-program backend")]
-    pub name: String,
-    /// The role the key acts with; only roles the creator may grant.
-    pub role: Role,
-    #[serde(default)]
-    pub scope: ScopeRef,
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// Only people manage keys: a key cannot mint or revoke keys.
-fn require_person(p: &Principal) -> ApiResult<Uuid> {
-    match p.actor {
-        Actor::User { user_id, .. } => Ok(user_id),
-        Actor::ApiKey { .. } => {
-            Err(ApiError::forbidden("api_key.manage")
-                .with_detail("API keys cannot manage API keys"))
-        }
-    }
-}
-
 /// List API keys
 ///
 /// Keys whose scope lies in the caller's streets (or district), revoked ones included.
@@ -145,49 +121,24 @@ pub async fn create_api_key(
     body: Json<NewApiKey>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    check_name("name", &body.name, 100)?;
-    let now = state.clock.now();
-    if body.expires_at.is_some_and(|e| e <= now) {
-        return Err(ApiError::field("expires_at", "must be in the future"));
-    }
+    api_keys_use::check_new(&body, state.clock.now())?;
     // The scope is named in the body: it is found (422 when it is not) and
     // checked in the create.
+    let hash = crate::http::request_hash(&body);
     state
         .create(
             caller,
             (Action::ApiKeyManage, On::Anywhere),
-            (key, crate::http::request_hash(&body)),
+            (key, hash),
             move |c, p, _| {
                 Box::pin(async move {
-                    let creator = require_person(&p)?;
-                    let scope = body.scope.resolve(c, &p).await?;
-                    check_role_scope(body.role, &scope)?;
-                    p.require(Action::ApiKeyManage, &scope.as_target())?;
-                    if !may_grant(&p.grants, body.role, &scope) {
-                        return Err(ApiError::forbidden("api_key.manage").with_detail(format!(
-                            "your role may not grant {} here",
-                            body.role.as_str()
-                        )));
-                    }
-                    let (row, plaintext) = api_keys::create(
-                        c,
-                        &body.name,
-                        body.role,
-                        &scope,
-                        creator,
-                        body.expires_at,
-                    )
-                    .await?;
+                    let (row, plaintext) = api_keys_use::mint(c, &p, body).await?;
                     let location = format!("/api/v1/api-keys/{}", row.id);
-                    Ok(Created::new(
-                        CreatedApiKey {
-                            api_key: ApiKeyView::from_row(row)?,
-                            key: Some(plaintext),
-                        },
-                        location,
-                        None,
-                    )?
-                    .with_secret("key"))
+                    let view = CreatedApiKey {
+                        api_key: ApiKeyView::from_row(row)?,
+                        key: Some(plaintext),
+                    };
+                    Ok(Created::new(view, location, None)?.with_secret("key"))
                 })
             },
         )

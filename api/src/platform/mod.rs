@@ -2,8 +2,10 @@
 //! log, notifications and operations.
 
 pub mod api_keys;
+pub mod api_keys_use;
 pub mod audit;
 pub mod auth;
+pub mod grants_use;
 pub mod notifications;
 pub mod ops;
 pub mod roles;

@@ -14,7 +14,8 @@ use uuid::Uuid;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IdempotencyKey, parse_day};
 use crate::platform::auth::Caller;
-use crate::platform::scope_ref::{ScopeRef, ScopeView, check_role_scope};
+use crate::platform::grants_use;
+use crate::platform::scope_ref::{ScopeRef, ScopeView};
 use crate::state::{AppState, Created};
 
 /// A role held in a scope during a window of days (China time, inclusive).
@@ -119,15 +120,8 @@ pub async fn assign_role(
             move |c, p, _| {
                 Box::pin(async move {
                     let user = staff::get_user(c, user_id).await?;
-                    let scope = body.scope.resolve(c, &p).await?;
-                    check_role_scope(body.role, &scope)?;
-                    p.require(Action::RoleAssign, &scope.as_target())?;
-                    if !may_grant(&p.grants, body.role, &scope) {
-                        return Err(ApiError::forbidden("role.assign").with_detail(format!(
-                            "your role may not grant {} here",
-                            body.role.as_str()
-                        )));
-                    }
+                    let asked = (Action::RoleAssign, body.role);
+                    let scope = grants_use::grantable(c, &p, asked, &body.scope).await?;
                     let row = staff::assign_role(
                         c,
                         user.id,
