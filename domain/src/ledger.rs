@@ -60,6 +60,16 @@ pub enum Subject {
 }
 
 impl Subject {
+    /// The spreadsheet column naming a record's subject in templates,
+    /// imports and exports.
+    pub const fn column(self) -> &'static str {
+        match self {
+            Subject::Resident => "id_number",
+            Subject::Household => "household_id",
+            Subject::None => "grid_code",
+        }
+    }
+
     /// The stable name used in the API and the database.
     pub const fn as_str(self) -> &'static str {
         match self {

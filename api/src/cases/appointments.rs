@@ -17,7 +17,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::cases::appointments_use;
-use crate::cases::views::{CaseView, actor, created, load_view, view};
+use crate::cases::appointments_use::NewSlotBody;
+use crate::cases::service::actor;
+use crate::cases::views::{CaseView, created, load_view, view};
 use crate::http::error::{ApiError, ApiResult, reference};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged};
 use crate::platform::auth::Caller;
@@ -50,22 +52,6 @@ fn slot_view(s: &Slot) -> SlotView {
         off_hours: s.off_hours,
         place: s.place.clone(),
     }
-}
-
-/// A slot to offer.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewSlotBody {
-    pub starts_at: DateTime<Utc>,
-    /// After `starts_at`, at most 12 hours later.
-    pub ends_at: DateTime<Utc>,
-    /// 1-100 bookings.
-    #[schema(minimum = 1, maximum = 100)]
-    pub capacity: i16,
-    #[schema(max_length = 200)]
-    pub place: Option<String>,
-    /// Offer it for one grid of the community.
-    pub grid_id: Option<Uuid>,
 }
 
 /// Offer an appointment slot

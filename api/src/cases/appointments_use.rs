@@ -9,11 +9,28 @@ use onegrid_store::cases::appointments::{self, NewSlot, Slot};
 use onegrid_store::cases::{self, Case};
 use onegrid_store::registry::hierarchy::Community;
 use onegrid_store::{Conn, Principal, cases::setup};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::appointments::NewSlotBody;
-use super::views::actor;
+use super::service::actor;
 use crate::http::error::{ApiError, ApiResult, Code, reference};
+
+/// A slot to offer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSlotBody {
+    pub starts_at: DateTime<Utc>,
+    /// After `starts_at`, at most 12 hours later.
+    pub ends_at: DateTime<Utc>,
+    /// 1-100 bookings.
+    #[schema(minimum = 1, maximum = 100)]
+    pub capacity: i16,
+    #[schema(max_length = 200)]
+    pub place: Option<String>,
+    /// Offer it for one grid of the community.
+    pub grid_id: Option<Uuid>,
+}
 
 /// Offers `body`'s slot in `community` (its grid already checked), off-hours
 /// when part of it lies outside working hours on the district's calendar.

@@ -8,6 +8,7 @@ use onegrid_domain::geo::{self, Point};
 use onegrid_domain::ledger::check_record;
 use onegrid_domain::permissions::Action;
 use onegrid_domain::sla::Tier;
+use onegrid_store::cases::Actor;
 use onegrid_store::cases::setup;
 use onegrid_store::cases::{self, Case, Clocks, NewCase};
 use onegrid_store::crypto::FieldKeys;
@@ -16,8 +17,21 @@ use onegrid_store::targets;
 use onegrid_store::{Conn, Principal, ledgers, registry::hierarchy, registry::households};
 use uuid::Uuid;
 
-use super::views::actor;
 use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
+
+/// The actor of a principal, for events.
+pub fn actor(p: &Principal) -> Actor {
+    match p.actor {
+        PrincipalActor::User { user_id, .. } => Actor {
+            id: user_id,
+            kind: "user",
+        },
+        PrincipalActor::ApiKey { key_id, .. } => Actor {
+            id: key_id,
+            kind: "api_key",
+        },
+    }
+}
 
 /// A case to file.
 #[derive(Debug)]

@@ -18,41 +18,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::cases::steps_use;
+use crate::cases::steps_use::StepBody;
 use crate::cases::views::{created, place};
 use crate::http::error::{ApiError, ApiResult, FieldError};
 use crate::http::{IdempotencyKey, IfMatch};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
-use onegrid_domain::channels::ServiceMode;
-
-/// A lifecycle step. Published as `CaseStepBody`: a dispute summons has a
-/// `StepBody` of its own.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(as = CaseStepBody)]
-#[serde(deny_unknown_fields)]
-pub struct StepBody {
-    pub step: Step,
-    /// Required for reject, return, request_extension, deny_extension,
-    /// send_back, request_park, deny_park, escalate and reopen (2-1000
-    /// characters, two of them besides white space).
-    #[schema(max_length = 1000, pattern = r"\S[\s\S]*\S")]
-    pub reason: Option<String>,
-    /// dispatch: the staff member who will handle it …
-    pub assignee_user_id: Option<Uuid>,
-    /// … or the department it is routed to.
-    pub department_id: Option<Uuid>,
-    /// request_extension (asked) and approve_extension (granted): minutes of
-    /// the resolution clock's basis.
-    #[schema(minimum = 1, maximum = 525600)]
-    pub extension_minutes: Option<i64>,
-    /// rate: 10, 8, 6, 3 or 0 (3 and 0 reopen the case for rework).
-    pub score: Option<i16>,
-    /// rate: the resident's words (at most 500 characters).
-    #[schema(max_length = 500)]
-    pub comment: Option<String>,
-    /// dispatch or sign: how the service is delivered.
-    pub service_mode: Option<ServiceMode>,
-}
 
 fn check_body(b: &StepBody) -> ApiResult<()> {
     let mut errors = Vec::new();

@@ -6,36 +6,18 @@ use crate::http::input::Json;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use onegrid_domain::permissions::Action;
-use onegrid_domain::text::Text;
 use onegrid_store::cases;
 use onegrid_store::registry::households;
 use onegrid_store::targets::{self, On};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::cases::tasks_use;
+use crate::cases::tasks_use::{BundleBody, TaskBody};
 use crate::cases::views::{CaseView, created, view};
 use crate::http::IdempotencyKey;
 use crate::http::error::{ApiError, ApiResult, reference};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
-use onegrid_domain::channels::ServiceMode;
-
-/// A task of a decomposed case, or a service of a bundle.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TaskBody {
-    pub title: Text<200>,
-    pub description: Text<5000>,
-    /// Defaults to the parent's category.
-    pub category_id: Option<Uuid>,
-    pub service_mode: Option<ServiceMode>,
-    /// Dispatch the task at once to a staff member …
-    pub assignee_user_id: Option<Uuid>,
-    /// … or to a department.
-    pub department_id: Option<Uuid>,
-}
 
 /// A task names a person or a department to dispatch to, not both.
 fn check_task(field: &str, t: &TaskBody) -> ApiResult<()> {
@@ -113,21 +95,6 @@ pub async fn list_tasks(
         )
         .await?;
     Ok(HttpResponse::Ok().json(loaded.into_iter().map(|l| view(l, now)).collect::<Vec<_>>()))
-}
-
-/// A bundle of services for one resident.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BundleBody {
-    /// The resident served; the bundle lives in their grid.
-    pub resident_id: Uuid,
-    pub category_id: Uuid,
-    #[schema(example = "独居老人助老服务包")]
-    pub title: Text<200>,
-    pub description: Text<5000>,
-    /// 1 to 10 services, each a task with its own service mode and assignee.
-    #[schema(min_items = 1, max_items = 10)]
-    pub services: Vec<TaskBody>,
 }
 
 /// Bundle services for a resident

@@ -6,17 +6,49 @@ use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::cases::{Status, Step, clock_effects, next};
 use onegrid_domain::channels::ServiceMode;
 use onegrid_domain::sla::Tier;
+use onegrid_domain::text::Text;
 use onegrid_store::cases::setup::{self, Category};
 use onegrid_store::cases::{self, Actor, Case, Clocks, NewCase, NewEvent, StepWrite};
 use onegrid_store::crypto::FieldKeys;
 use onegrid_store::registry::{hierarchy, households::Resident};
 use onegrid_store::{Conn, Principal};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::service::actor;
 use super::steps_use::dispatch_changes;
-use super::tasks::{BundleBody, TaskBody};
-use super::views::actor;
 use crate::http::error::{ApiError, ApiResult, Code, reference};
+
+/// A bundle of services for one resident.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BundleBody {
+    /// The resident served; the bundle lives in their grid.
+    pub resident_id: Uuid,
+    pub category_id: Uuid,
+    #[schema(example = "独居老人助老服务包")]
+    pub title: Text<200>,
+    pub description: Text<5000>,
+    /// 1 to 10 services, each a task with its own service mode and assignee.
+    #[schema(min_items = 1, max_items = 10)]
+    pub services: Vec<TaskBody>,
+}
+
+/// A task of a decomposed case, or a service of a bundle.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskBody {
+    pub title: Text<200>,
+    pub description: Text<5000>,
+    /// Defaults to the parent's category.
+    pub category_id: Option<Uuid>,
+    pub service_mode: Option<ServiceMode>,
+    /// Dispatch the task at once to a staff member …
+    pub assignee_user_id: Option<Uuid>,
+    /// … or to a department.
+    pub department_id: Option<Uuid>,
+}
 
 /// What a new child inherits and what it brings.
 struct Child<'a> {

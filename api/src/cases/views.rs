@@ -8,10 +8,9 @@ use chrono::{DateTime, Utc};
 use onegrid_domain::cases::{Step, allowed};
 use onegrid_domain::masking::{mask_name, mask_phone};
 use onegrid_domain::permissions::Action;
-use onegrid_store::cases::{self, Actor, Case, CaseClock, Rating, ReporterField};
-use onegrid_store::scope::Actor as PrincipalActor;
+use onegrid_store::Conn;
+use onegrid_store::cases::{self, Case, CaseClock, Rating, ReporterField};
 use onegrid_store::targets::{Guarded, On};
-use onegrid_store::{Conn, Principal};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -283,20 +282,6 @@ pub async fn load_views(state: &AppState, c: &mut Conn, list: Vec<Case>) -> ApiR
             }
         })
         .collect())
-}
-
-/// The actor of a principal, for events.
-pub fn actor(p: &Principal) -> Actor {
-    match p.actor {
-        PrincipalActor::User { user_id, .. } => Actor {
-            id: user_id,
-            kind: "user",
-        },
-        PrincipalActor::ApiKey { key_id, .. } => Actor {
-            id: key_id,
-            kind: "api_key",
-        },
-    }
 }
 
 /// Where a case is, proven for `action` in a transaction of its own (404

@@ -5,7 +5,6 @@
 use crate::http::input::Json;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, post};
-use chrono::NaiveDate;
 use onegrid_domain::permissions::Action;
 use onegrid_domain::text::Text;
 use onegrid_store::StoreError;
@@ -14,29 +13,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::meetings::{AttendeeKind, MeetingView, meeting_view};
+use super::meetings::{MeetingView, meeting_view};
 use super::meetings_use;
+use crate::fieldwork::meetings_use::{CloseBody, DecisionBody};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
-
-/// A decision: the service item it creates.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DecisionBody {
-    /// The grid the item concerns (of the meeting's community).
-    pub grid_id: Uuid,
-    pub category_id: Uuid,
-    pub title: Text<200>,
-    pub description: Text<5000>,
-    /// Who watches it (有人盯、有人管).
-    pub owner_user_id: Uuid,
-    pub due_on: NaiveDate,
-    /// The untracked patrol finding on the agenda this decision takes up:
-    /// the item's case is linked to it both ways.
-    pub finding_id: Option<Uuid>,
-}
 
 /// Record a decision
 ///
@@ -71,27 +54,6 @@ pub async fn record_decision(
         )
         .await?;
     Ok(HttpResponse::Created().json(view))
-}
-
-/// A meeting's record.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CloseBody {
-    pub minutes: Text<20000>,
-    #[serde(default)]
-    pub attendees: Vec<AttendeeBody>,
-}
-
-/// Who attended, as the meeting's record gives them.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AttendeeBody {
-    /// member_unit (联合党委 member unit), department, volunteer, resident_rep or staff.
-    pub kind: AttendeeKind,
-    pub name: Text<100>,
-    /// For a member unit: its entry in the community's registry.
-    #[serde(default)]
-    pub member_unit_id: Option<Uuid>,
 }
 
 /// Close a needs meeting

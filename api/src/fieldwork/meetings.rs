@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::fieldwork::meetings_use::AttendeeKind;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::ok_with_etag;
 use crate::platform::auth::Caller;
@@ -67,17 +68,6 @@ pub struct ItemRating {
     pub case_id: Uuid,
     pub ratings: usize,
     pub average: f64,
-}
-
-/// Kinds of attendee.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AttendeeKind {
-    MemberUnit,
-    Department,
-    Volunteer,
-    ResidentRep,
-    Staff,
 }
 
 impl AttendeeKind {

@@ -2,20 +2,72 @@
 //! planned on the district's calendar, a decision filed as a service item,
 //! a meeting closed with its minutes and attendance. They know no HTTP.
 
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use onegrid_domain::channels::Channel;
 use onegrid_domain::recurrence::{Misfire, Recurrence};
+use onegrid_domain::text::Text;
 use onegrid_store::crypto::FieldKeys;
 use onegrid_store::fieldwork::meetings::{self, Meeting};
 use onegrid_store::integrations::job_kinds::{JobKind, PrepareMeeting};
 use onegrid_store::integrations::schedules::{self, NewSchedule, Schedule, ScheduleChange};
 use onegrid_store::registry::hierarchy::{self, Community};
 use onegrid_store::{Conn, Principal, StoreError, cases::setup, fieldwork::patrols};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
 
-use super::meeting_decisions::{CloseBody, DecisionBody};
-use super::meetings::AttendeeKind;
 use crate::cases::service::{self, Filing};
 use crate::http::error::{ApiError, ApiResult, Code, reference};
+
+/// Who attended, as the meeting's record gives them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttendeeBody {
+    /// member_unit (联合党委 member unit), department, volunteer, resident_rep or staff.
+    pub kind: AttendeeKind,
+    pub name: Text<100>,
+    /// For a member unit: its entry in the community's registry.
+    #[serde(default)]
+    pub member_unit_id: Option<Uuid>,
+}
+
+/// Kinds of attendee.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendeeKind {
+    MemberUnit,
+    Department,
+    Volunteer,
+    ResidentRep,
+    Staff,
+}
+
+/// A meeting's record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseBody {
+    pub minutes: Text<20000>,
+    #[serde(default)]
+    pub attendees: Vec<AttendeeBody>,
+}
+
+/// A decision: the service item it creates.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    /// The grid the item concerns (of the meeting's community).
+    pub grid_id: Uuid,
+    pub category_id: Uuid,
+    pub title: Text<200>,
+    pub description: Text<5000>,
+    /// Who watches it (有人盯、有人管).
+    pub owner_user_id: Uuid,
+    pub due_on: NaiveDate,
+    /// The untracked patrol finding on the agenda this decision takes up:
+    /// the item's case is linked to it both ways.
+    pub finding_id: Option<Uuid>,
+}
 
 /// Sets `community`'s meeting schedule to `rule`, its agenda compiled
 /// `lead_days` ahead (creating the schedule on first use), and plans the

@@ -6,11 +6,12 @@ use actix_web::{HttpResponse, get};
 use chrono::NaiveDate;
 use onegrid_domain::permissions::Action;
 use onegrid_store::targets::On;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::patrols_use;
+use crate::fieldwork::patrols_use::WorkerCoverage;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
@@ -24,20 +25,6 @@ pub struct CoverageQuery {
     pub from: NaiveDate,
     /// At most 92 days after `from`.
     pub to: NaiveDate,
-}
-
-/// One full-time worker's patrol coverage.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WorkerCoverage {
-    pub worker_id: Uuid,
-    pub display_name: String,
-    pub grid_id: Uuid,
-    pub logs: i64,
-    pub visits: i64,
-    pub households_visited: i64,
-    pub findings: i64,
-    /// Working days of the period (the district's calendar, up to today) with no log.
-    pub missing_days: Vec<NaiveDate>,
 }
 
 /// Patrol coverage of a community

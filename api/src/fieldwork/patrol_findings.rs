@@ -6,7 +6,6 @@ use crate::http::input::Query;
 use crate::http::upload::Incoming;
 use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, post};
-use chrono::NaiveDate;
 use onegrid_domain::permissions::Action;
 use onegrid_domain::text::Text;
 use onegrid_store::fieldwork::patrols::{self, NewFinding};
@@ -20,24 +19,11 @@ use super::patrol_views::{
     visit_view,
 };
 use super::patrols_use;
+use crate::fieldwork::patrols_use::{FindingCaseBody, VisitBody};
 use crate::http::error::{ApiError, ApiResult};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
-use onegrid_domain::channels::ServiceMode;
 use onegrid_domain::geo::Point;
-
-/// A household visit.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VisitBody {
-    pub household_id: Uuid,
-    /// e.g. 走访慰问, 政策宣传.
-    pub purpose: Text<200>,
-    pub service_mode: Option<ServiceMode>,
-    #[schema(max_length = 2000)]
-    pub notes: Option<String>,
-    pub next_visit_on: Option<NaiveDate>,
-}
 
 /// Record a household visit
 ///
@@ -172,19 +158,6 @@ pub async fn add_photo(
     )
     .await?;
     Ok(HttpResponse::Created().json(photo_view(&photo)))
-}
-
-/// The case a finding becomes.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FindingCaseBody {
-    pub category_id: Uuid,
-    /// Defaults to the start of the finding's description.
-    pub title: Option<Text<200>>,
-    /// The category's extra fields.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Turn a finding into a case

@@ -5,20 +5,62 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::channels::Channel;
+use onegrid_domain::channels::ServiceMode;
 use onegrid_domain::geo::Point;
 use onegrid_domain::permissions::Target;
+use onegrid_domain::text::Text;
 use onegrid_store::crypto::FieldKeys;
 use onegrid_store::fieldwork::patrols::{
     self, CoverageRow, Finding, Log, LogFields, NewVisit, Visit,
 };
 use onegrid_store::registry::households;
 use onegrid_store::{Conn, Principal, StoreError, ViolationKind, cases::setup};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::patrol_coverage::WorkerCoverage;
-use super::patrol_findings::{FindingCaseBody, VisitBody};
 use crate::cases::service::{self, Filing};
 use crate::http::error::{ApiError, ApiResult, Code, reference};
+
+/// One full-time worker's patrol coverage.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkerCoverage {
+    pub worker_id: Uuid,
+    pub display_name: String,
+    pub grid_id: Uuid,
+    pub logs: i64,
+    pub visits: i64,
+    pub households_visited: i64,
+    pub findings: i64,
+    /// Working days of the period (the district's calendar, up to today) with no log.
+    pub missing_days: Vec<NaiveDate>,
+}
+
+/// The case a finding becomes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingCaseBody {
+    pub category_id: Uuid,
+    /// Defaults to the start of the finding's description.
+    pub title: Option<Text<200>>,
+    /// The category's extra fields.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A household visit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitBody {
+    pub household_id: Uuid,
+    /// e.g. 走访慰问, 政策宣传.
+    pub purpose: Text<200>,
+    pub service_mode: Option<ServiceMode>,
+    #[schema(max_length = 2000)]
+    pub notes: Option<String>,
+    pub next_visit_on: Option<NaiveDate>,
+}
 
 /// Opens `p`'s log of `day` in grid `grid_id` (at `at`, its proven place):
 /// 409 when the day has one already.

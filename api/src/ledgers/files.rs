@@ -49,15 +49,6 @@ pub struct ExportQuery {
     pub status: Option<String>,
 }
 
-/// The column naming a record's subject.
-pub(crate) fn subject_column(subject: Subject) -> &'static str {
-    match subject {
-        Subject::Resident => "id_number",
-        Subject::Household => "household_id",
-        Subject::None => "grid_code",
-    }
-}
-
 fn file_response(format: Format, name: &str, bytes: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(format.content_type())
@@ -83,7 +74,7 @@ pub(crate) fn sheet_error(e: sheets::ReadError) -> ApiError {
 
 /// Columns of a type's template and exports.
 fn columns(t: &LedgerType) -> Vec<String> {
-    let mut cols = vec![subject_column(t.subject()).to_owned()];
+    let mut cols = vec![t.subject().column().to_owned()];
     cols.extend(t.field_defs().into_iter().map(|f| f.key));
     cols
 }

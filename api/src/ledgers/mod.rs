@@ -3,9 +3,11 @@
 pub mod break_glass;
 pub mod files;
 pub mod imports;
+pub mod imports_use;
 pub mod queries;
 pub mod record_views;
 pub mod records;
+pub mod records_use;
 pub mod types;
 
 use utoipa_actix_web::service_config::ServiceConfig;

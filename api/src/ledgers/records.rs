@@ -4,44 +4,26 @@
 //! read, protected ones need a break-glass grant outside one's scope, closed
 //! ones never leave it.
 
-use std::collections::HashMap;
-
 use crate::http::input::Json;
 use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
-use onegrid_domain::ledger::Subject;
 use onegrid_domain::permissions::Action;
-use onegrid_store::StoreError;
-use onegrid_store::ledgers::{self, Change, NewRecord, RecordFilter};
-use onegrid_store::registry::households::{self, Resident};
-use onegrid_store::targets::{self, On};
+use onegrid_store::ledgers::{self, Change};
+use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::record_views::{
-    LedgerRecordView, RecordVersionView, audit_read, checked_data, load_readable, load_writable,
-    read_access, readable_grids, resident_of, view,
+    LedgerRecordView, RecordVersionView, checked_data, load_readable, load_writable, resident_of,
+    view,
 };
-use crate::http::error::{ApiError, ApiResult, Code, reference};
+use super::records_use::{self, NewRecordBody, RecordSelection};
+use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
-
-/// A new record.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewRecordBody {
-    /// Required for ledgers about nothing else; otherwise the resident's or household's grid.
-    pub grid_id: Option<Uuid>,
-    /// Required for ledgers about residents.
-    pub resident_id: Option<Uuid>,
-    /// Required for ledgers about households.
-    pub household_id: Option<Uuid>,
-    #[schema(value_type = Object)]
-    pub data: serde_json::Map<String, serde_json::Value>,
-}
 
 /// New data for a record.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -90,99 +72,19 @@ pub async fn create_record(
     let body = body.into_inner();
     let hash = crate::http::request_hash(&serde_json::json!((type_id, &body)));
     let st = state.clone();
-    // The record's grid follows from its subject: it is found in the create
-    // and `ledger.write` proven there.
+    // The record's grid follows from its subject: it is found in the use
+    // case and `ledger.write` proven there.
+    let on = (Action::LedgerWrite, On::Anywhere);
     state
-        .create(
-            caller,
-            (Action::LedgerWrite, On::Anywhere),
-            (key, hash),
-            move |c, p, _| {
-                Box::pin(async move {
-                    let t = ledgers::get_type(c, type_id).await?;
-                    if !t.active {
-                        return Err(ApiError::field(
-                            "ledger_type_id",
-                            "this ledger type is retired",
-                        ));
-                    }
-                    let (grid_id, resident) = match t.subject() {
-                        Subject::Resident => {
-                            let rid = body.resident_id.ok_or_else(|| {
-                                ApiError::field("resident_id", "required for this ledger")
-                            })?;
-                            let r = households::get_resident(c, rid)
-                                .await
-                                .map_err(reference("resident_id"))?;
-                            (r.grid_id, Some(r))
-                        }
-                        Subject::Household => {
-                            let hid = body.household_id.ok_or_else(|| {
-                                ApiError::field("household_id", "required for this ledger")
-                            })?;
-                            (
-                                households::get_household(c, hid)
-                                    .await
-                                    .map_err(reference("household_id"))?
-                                    .grid_id,
-                                None,
-                            )
-                        }
-                        Subject::None => (
-                            body.grid_id.ok_or_else(|| {
-                                ApiError::field("grid_id", "required for this ledger")
-                            })?,
-                            None,
-                        ),
-                    };
-                    if body.grid_id.is_some_and(|g| g != grid_id) {
-                        return Err(ApiError::field(
-                            "grid_id",
-                            "records about a resident or household live in their grid",
-                        ));
-                    }
-                    let target = targets::grid(c, &p, grid_id).await.map_err(|e| match e {
-                        StoreError::NotFound => ApiError::new(
-                            Code::InvalidReference,
-                            "grid_id does not exist in your scope",
-                        ),
-                        other => other.into(),
-                    })?;
-                    p.require(Action::LedgerWrite, &target)?;
-                    let street = target.street.unwrap_or_default();
-                    let community = target.community.unwrap_or_default();
-                    if t.street_id.is_some_and(|s| s != street)
-                        || t.community_id.is_some_and(|cm| cm != community)
-                    {
-                        return Err(ApiError::field(
-                            "ledger_type_id",
-                            "this ledger type belongs to another street or community",
-                        ));
-                    }
-                    let data = checked_data(c, &t, street, &body.data).await?;
-                    let new = NewRecord {
-                        street_id: street,
-                        ledger_type_id: t.id,
-                        grid_id,
-                        resident_id: resident.as_ref().map(|r| r.id),
-                        household_id: if t.subject() == Subject::Household {
-                            body.household_id
-                        } else {
-                            None
-                        },
-                        data,
-                    };
-                    let record = ledgers::create_record(c, new, p.accountable_user()).await?;
-                    let location = format!("/api/v1/ledger-records/{}", record.id);
-                    let version = record.version;
-                    Created::new(
-                        view(&st, &t, record, resident.as_ref()),
-                        location,
-                        Some(version),
-                    )
-                })
-            },
-        )
+        .create(caller, on, (key, hash), move |c, p, _| {
+            Box::pin(async move {
+                let (t, record, resident) = records_use::create(c, &p, type_id, body).await?;
+                let location = format!("/api/v1/ledger-records/{}", record.id);
+                let version = record.version;
+                let view = view(&st, &t, record, resident.as_ref());
+                Created::new(view, location, Some(version))
+            })
+        })
         .await
 }
 
@@ -200,7 +102,6 @@ pub async fn list_records(
     id: Path<Uuid>,
     q: Query<RecordQuery>,
 ) -> ApiResult<HttpResponse> {
-    let type_id = id.into_inner();
     let q = q.into_inner();
     let page = PageQuery {
         cursor: q.cursor,
@@ -214,41 +115,21 @@ pub async fn list_records(
             "status is active or retired",
         ));
     }
+    let sel = RecordSelection {
+        ledger_type_id: id.into_inner(),
+        grid_id: q.grid_id,
+        status,
+        resident_id: q.resident_id,
+    };
     let now = state.clock.now();
-    let st = state.clone();
     let (t, rows, residents) = state
         .checked(caller, Action::LedgerRead, On::Anywhere, move |c, p, _| {
-            Box::pin(async move {
-                let t = ledgers::get_type(c, type_id).await?;
-                let (grids, via) = match q.grid_id {
-                    Some(g) => (Some(vec![g]), read_access(c, &p, &t, g, now).await?),
-                    None => readable_grids(c, &p, &t, now).await?,
-                };
-                let filter = RecordFilter {
-                    grids,
-                    status: Some(status),
-                    resident_id: q.resident_id,
-                };
-                let rows = ledgers::list_records(c, t.id, &filter, &page).await?;
-                let ids: Vec<Uuid> = rows.items.iter().map(|r| r.id).collect();
-                if !ids.is_empty() {
-                    audit_read(c, &p, &t, None, ids, via).await?;
-                }
-                let resident_ids: Vec<Uuid> =
-                    rows.items.iter().filter_map(|r| r.resident_id).collect();
-                let residents: HashMap<Uuid, Resident> =
-                    households::get_residents(c, &resident_ids)
-                        .await?
-                        .into_iter()
-                        .map(|r| (r.id, r))
-                        .collect();
-                Ok((t, rows, residents))
-            })
+            Box::pin(async move { records_use::list(c, &p, sel, &page, now).await })
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, |r| {
         let resident = r.resident_id.and_then(|id| residents.get(&id));
-        view(&st, &t, r, resident)
+        view(&state, &t, r, resident)
     })))
 }
 

@@ -9,118 +9,23 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::mediation::{Kind, Level};
+use onegrid_domain::mediation::Level;
 use onegrid_domain::permissions::{Action, Area, area};
-use onegrid_store::mediation::disputes::{self, Dispute, Event, NewDispute, NewParty, Refused};
+use onegrid_store::mediation::disputes::{self, Dispute, Event, Refused};
 use onegrid_store::page::{Page, PageRequest};
 use onegrid_store::targets::On;
-use onegrid_store::{Conn, Principal, StoreError, cases, platform::audit, registry::households};
+use onegrid_store::{Conn, Principal, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::dispute_views::{DisputeSummary, DisputeView, detail, summary};
+use super::disputes_use::{self, DisputeBody, PartyRevealed, Reveal, RevealBody};
 use super::{named_by, on_summoned};
-use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
+use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IfMatch, PageQuery, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
-
-/// A party to record: a resident of the registry, or a person or organisation by name.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PartyBody {
-    /// applicant, respondent or other.
-    pub role: PartyRole,
-    pub resident_id: Option<Uuid>,
-    /// For a person or organisation (a resident's name comes from the registry).
-    pub name: Option<String>,
-    /// Organisation rather than person (ignored for a resident).
-    #[serde(default)]
-    pub organisation: bool,
-    /// Sealed at once; shown masked.
-    pub phone: Option<String>,
-}
-
-/// A party's side.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PartyRole {
-    Applicant,
-    Respondent,
-    Other,
-}
-
-impl PartyRole {
-    const fn as_str(self) -> &'static str {
-        match self {
-            PartyRole::Applicant => "applicant",
-            PartyRole::Respondent => "respondent",
-            PartyRole::Other => "other",
-        }
-    }
-}
-
-/// A dispute to record.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DisputeBody {
-    /// The grid it arose in (or give `community_id`).
-    pub grid_id: Option<Uuid>,
-    pub community_id: Option<Uuid>,
-    pub kind: Kind,
-    /// Where it is handled first (default: grid with a grid, else community).
-    pub level: Option<Level>,
-    pub summary: String,
-    /// The case it came from.
-    pub case_id: Option<Uuid>,
-    pub parties: Vec<PartyBody>,
-}
-
-fn check_body(body: &DisputeBody) -> ApiResult<()> {
-    let mut errors = Vec::new();
-    let mut push = |field: String, message: &str| {
-        errors.push(FieldError {
-            field,
-            message: message.into(),
-        });
-    };
-    if body.summary.trim().is_empty() || body.summary.chars().count() > 2000 {
-        push("summary".into(), "1 to 2000 characters");
-    }
-    if body.grid_id.is_none() && body.community_id.is_none() {
-        push("grid_id".into(), "give grid_id or community_id");
-    }
-    if body.level == Some(Level::Grid) && body.grid_id.is_none() {
-        push("level".into(), "a grid-level dispute names its grid");
-    }
-    if body.parties.is_empty() || body.parties.len() > 20 {
-        push("parties".into(), "1 to 20 parties");
-    }
-    for (i, party) in body.parties.iter().enumerate() {
-        match (&party.resident_id, &party.name) {
-            (Some(_), Some(_)) => push(
-                format!("parties[{i}].name"),
-                "a resident's name comes from the registry",
-            ),
-            (None, None) => push(format!("parties[{i}].name"), "give a resident_id or a name"),
-            (None, Some(n)) if n.trim().is_empty() || n.chars().count() > 100 => {
-                push(format!("parties[{i}].name"), "1 to 100 characters");
-            }
-            _ => {}
-        }
-        if let Some(phone) = &party.phone
-            && onegrid_domain::identity::normalize_phone(phone).is_none()
-        {
-            push(format!("parties[{i}].phone"), "not a phone number");
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::fields(errors))
-    }
-}
 
 /// Record a dispute
 ///
@@ -135,7 +40,7 @@ pub async fn create_dispute(
     body: Json<DisputeBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    check_body(&body)?;
+    disputes_use::check_body(&body)?;
     let now = state.clock.now();
     let st = state.clone();
     let (on, field) = match body.grid_id {
@@ -148,81 +53,7 @@ pub async fn create_dispute(
     let view = state
         .checked(caller, Action::DisputeRecord, on, move |c, p, at| {
             Box::pin(async move {
-                let (street, community, grid) = (
-                    at.street.unwrap_or_default(),
-                    at.community.unwrap_or_default(),
-                    at.grid,
-                );
-                let level = body.level.unwrap_or(if grid.is_some() {
-                    Level::Grid
-                } else {
-                    Level::Community
-                });
-                if let Some(case_id) = body.case_id {
-                    let case = cases::get_case(c, case_id)
-                        .await
-                        .map_err(reference("case_id"))?;
-                    if case.street_id != street {
-                        return Err(ApiError::new(
-                            Code::InvalidReference,
-                            "case_id is a case of another street",
-                        ));
-                    }
-                }
-                let mut parties = Vec::with_capacity(body.parties.len());
-                for (i, party) in body.parties.into_iter().enumerate() {
-                    let phone = party
-                        .phone
-                        .as_deref()
-                        .and_then(onegrid_domain::identity::normalize_phone);
-                    let new = match party.resident_id {
-                        Some(r) => {
-                            let field = format!("parties[{i}].resident_id");
-                            let resident = households::get_resident(c, r)
-                                .await
-                                .map_err(reference(&field))?;
-                            crate::cases::service::readable(c, &p, resident.grid_id, &field)
-                                .await?;
-                            NewParty {
-                                role: party.role.as_str(),
-                                kind: "resident",
-                                resident_id: Some(resident.id),
-                                name: resident.name,
-                                phone,
-                            }
-                        }
-                        None => NewParty {
-                            role: party.role.as_str(),
-                            kind: if party.organisation {
-                                "organisation"
-                            } else {
-                                "person"
-                            },
-                            resident_id: None,
-                            name: party.name.unwrap_or_default().trim().to_owned(),
-                            phone,
-                        },
-                    };
-                    parties.push(new);
-                }
-                let d = disputes::create(
-                    c,
-                    &st.keys,
-                    NewDispute {
-                        district_id: p.district_id,
-                        street_id: street,
-                        community_id: community,
-                        grid_id: grid,
-                        kind: body.kind.as_str(),
-                        level,
-                        summary: body.summary.trim().to_owned(),
-                        case_id: body.case_id,
-                        parties,
-                        created_by: p.accountable_user(),
-                    },
-                    now,
-                )
-                .await?;
+                let d = disputes_use::record(c, &p, &st.keys, (at, now), body).await?;
                 detail(&st, c, &p, d).await
             })
         })
@@ -455,21 +286,6 @@ pub async fn dispute_events(
     Ok(HttpResponse::Ok().json(rows.into_iter().map(event_view).collect::<Vec<_>>()))
 }
 
-/// Why a phone is revealed.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RevealBody {
-    /// Recorded in the audit log (at least 4 characters).
-    pub purpose: String,
-}
-
-/// A revealed phone.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PartyRevealed {
-    pub party_id: Uuid,
-    pub phone: Option<String>,
-}
-
 /// Reveal a party's phone
 ///
 /// With a stated purpose; rate-limited and audited (the audit records who,
@@ -485,9 +301,12 @@ pub async fn reveal_party(
 ) -> ApiResult<HttpResponse> {
     let ((id, party_id), body) = (ids.into_inner(), body.into_inner());
     crate::http::check_purpose(&body.purpose)?;
-    let purpose = body.purpose;
+    let cmd = Reveal {
+        party_id,
+        purpose: body.purpose,
+        request_id: crate::http::request_id::current(),
+    };
     let st = state.clone();
-    let request_id = crate::http::request_id::current();
     let revealed = on_summoned(
         &state,
         caller,
@@ -495,34 +314,8 @@ pub async fn reveal_party(
         move |c| Box::pin(disputes::get(c, id)),
         move |c, p, d| {
             Box::pin(async move {
-                let party = disputes::parties(c, &d)
-                    .await?
-                    .into_iter()
-                    .find(|x| x.id == party_id)
-                    .ok_or(StoreError::NotFound)?;
-                st.reveals.take(c, p.id(), p.now).await?;
-                let phone = party.phone(&st.keys).map_err(|e| {
-                    ApiError::new(Code::Internal, format!("cannot open phone: {e}"))
-                })?;
-                audit::record(
-                    c,
-                    &p,
-                    audit::Event {
-                        street_id: Some(d.street_id),
-                        action: "dispute.party_reveal",
-                        subject_type: "dispute_party",
-                        subject_id: Some(party.id),
-                        field: Some("phone"),
-                        purpose: Some(&purpose),
-                        request_id: &request_id,
-                        details: serde_json::json!({"dispute_id": d.id}),
-                    },
-                )
-                .await?;
-                Ok(PartyRevealed {
-                    party_id: party.id,
-                    phone,
-                })
+                let quota = (&st.keys, &*st.reveals);
+                disputes_use::reveal(c, &p, quota, &d, cmd).await
             })
         },
     )

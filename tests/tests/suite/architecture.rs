@@ -216,6 +216,55 @@ fn services_import_no_http() {
     );
 }
 
+/// Use cases take their commands, not the HTTP layer's: a use-case module
+/// (`service.rs`, `*_use.rs`) imports no module that holds handlers, so the
+/// request types it works on are its own.
+#[test]
+fn use_cases_import_no_handler_module() {
+    let files = rust_files("api/src");
+    let handler_modules: Vec<String> = files
+        .iter()
+        .filter(|(_, text)| {
+            ["#[get(", "#[post(", "#[put(", "#[patch(", "#[delete("]
+                .iter()
+                .any(|m| text.contains(m))
+        })
+        .map(|(path, _)| {
+            let module = path.trim_start_matches("api/src/").trim_end_matches(".rs");
+            format!("crate::{}", module.replace('/', "::"))
+        })
+        .collect();
+    assert!(handler_modules.contains(&"crate::cases::steps".to_owned()));
+    let mut offences = Vec::new();
+    for (path, text) in &files {
+        if !(path.ends_with("/service.rs") || path.ends_with("_use.rs")) {
+            continue;
+        }
+        let context = path
+            .trim_start_matches("api/src/")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        for (n, line) in code_lines(text) {
+            let Some(import) = line.trim().strip_prefix("use ") else {
+                continue;
+            };
+            let import = import.replace("super::", &format!("crate::{context}::"));
+            for module in &handler_modules {
+                let rest = import.strip_prefix(module.as_str());
+                if rest.is_some_and(|r| r.starts_with("::") || r.starts_with(';')) {
+                    offences.push(format!("{path}:{n}: {module}"));
+                }
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "a use case imports a handler module:\n{}",
+        offences.join("\n")
+    );
+}
+
 /// Other contexts reach cases through its service only, never through the
 /// handlers of its routes.
 #[test]
@@ -337,7 +386,7 @@ const HAND_PLACED_CHECKS: &[(&str, usize, &str)] = &[
         "the scope a new type is defined for",
     ),
     (
-        "api/src/ledgers/records.rs",
+        "api/src/ledgers/records_use.rs",
         1,
         "the grid a record is placed in, from its resident, household or grid",
     ),
@@ -352,14 +401,9 @@ const HAND_PLACED_CHECKS: &[(&str, usize, &str)] = &[
         "an account is read by its owner, its street's readers, or (district staff) any staff reader",
     ),
     (
-        "api/src/platform/api_keys.rs",
+        "api/src/platform/grants_use.rs",
         1,
-        "the scope a new key acts in",
-    ),
-    (
-        "api/src/platform/roles.rs",
-        1,
-        "the scope a role is granted in",
+        "the scope a new role or key is granted in, named in the request",
     ),
 ];
 

@@ -4,6 +4,8 @@
 
 use rust_xlsxwriter::Workbook;
 
+use crate::http::error::{ApiError, ApiResult, Code};
+
 /// Largest upload.
 pub const MAX_UPLOAD: usize = 5 * 1024 * 1024;
 
@@ -24,6 +26,25 @@ impl Format {
         match self {
             Format::Csv => "text/csv; charset=utf-8",
             Format::Xlsx => Self::XLSX_TYPE,
+        }
+    }
+
+    /// The format an upload declares in its `Content-Type`; 415 for any other.
+    pub fn of_upload(req: &actix_web::HttpRequest) -> ApiResult<Format> {
+        let declared = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if declared.starts_with("text/csv") {
+            Ok(Format::Csv)
+        } else if declared.starts_with(Format::XLSX_TYPE) {
+            Ok(Format::Xlsx)
+        } else {
+            Err(ApiError::new(
+                Code::UnsupportedMediaType,
+                "send text/csv or an xlsx file",
+            ))
         }
     }
 
