@@ -296,7 +296,6 @@ pub fn parse_day(field: &str, value: Option<&str>) -> ApiResult<Option<chrono::N
         .transpose()
 }
 
-/// Validates a free-text name field.
 /// The stated purpose of revealing a sensitive value: 5 to 200 characters.
 pub fn check_purpose(purpose: &str) -> ApiResult<()> {
     if purpose.trim().chars().count() < 5 {
@@ -308,6 +307,18 @@ pub fn check_purpose(purpose: &str) -> ApiResult<()> {
     check_name("purpose", purpose, 200)
 }
 
+/// The stated reason of a change kept in the audit log: 5 to 500 characters.
+pub fn check_reason(reason: &str) -> ApiResult<()> {
+    if reason.trim().chars().count() < 5 {
+        return Err(ApiError::field(
+            "reason",
+            "state why (at least 5 characters)",
+        ));
+    }
+    check_name("reason", reason, 500)
+}
+
+/// Validates a free-text name field of at most `max` characters.
 pub fn check_name(field: &str, value: &str, max: usize) -> ApiResult<()> {
     onegrid_domain::text::check_name(value, max).map_err(|m| ApiError::field(field, m))
 }

@@ -1,6 +1,7 @@
 //! Ledgers (台账): their types, records, spreadsheet files and targeting queries.
 
 pub mod break_glass;
+pub mod break_glass_use;
 pub mod files;
 pub mod imports;
 pub mod imports_use;
@@ -9,6 +10,7 @@ pub mod record_views;
 pub mod records;
 pub mod records_use;
 pub mod types;
+pub mod types_use;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

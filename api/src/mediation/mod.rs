@@ -9,8 +9,10 @@ pub mod disputes_use;
 pub mod kpis;
 pub mod kpis_use;
 pub mod settings;
+pub mod settings_use;
 pub mod summonses;
 pub mod whistles;
+pub mod whistles_use;
 
 use futures_util::future::BoxFuture;
 use onegrid_domain::permissions::{Action, Target, rule};

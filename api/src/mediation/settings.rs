@@ -5,14 +5,15 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, get, put};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::Action;
+use onegrid_store::Conn;
 use onegrid_store::mediation::whistles::{self, Settings};
 use onegrid_store::targets::On;
-use onegrid_store::{Conn, StoreError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::error::{ApiError, ApiResult, Code, FieldError};
+use super::settings_use::{self, SettingsBody};
+use crate::http::error::{ApiResult, Code};
 use crate::http::{IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
@@ -96,18 +97,6 @@ pub async fn get_settings(state: Data<AppState>, caller: Caller) -> ApiResult<Ht
     Ok(ok_with_etag(&view, version))
 }
 
-/// New mediation settings.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SettingsBody {
-    /// 5 to 240.
-    pub emergency_minutes: i32,
-    /// 1 to 72.
-    pub other_hours: i32,
-    /// 1 to 20 departments of the district.
-    pub panel: Vec<Uuid>,
-}
-
 /// Change the mediation settings
 ///
 /// Under If-Match. Summonses already issued keep their deadlines.
@@ -120,31 +109,7 @@ pub async fn put_settings(
     body: Json<SettingsBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let mut errors = Vec::new();
-    if !(5..=240).contains(&body.emergency_minutes) {
-        errors.push(FieldError {
-            field: "emergency_minutes".into(),
-            message: "5 to 240".into(),
-        });
-    }
-    if !(1..=72).contains(&body.other_hours) {
-        errors.push(FieldError {
-            field: "other_hours".into(),
-            message: "1 to 72".into(),
-        });
-    }
-    let mut distinct = body.panel.clone();
-    distinct.sort_unstable();
-    distinct.dedup();
-    if body.panel.is_empty() || body.panel.len() > 20 || distinct.len() != body.panel.len() {
-        errors.push(FieldError {
-            field: "panel".into(),
-            message: "1 to 20 distinct departments".into(),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
+    settings_use::check_body(&body)?;
     let now = state.clock.now();
     let view = state
         .checked(
@@ -154,29 +119,7 @@ pub async fn put_settings(
             move |c, p, _| {
                 Box::pin(async move {
                     let version = if_match.version()?;
-                    if let Some(bad) = onegrid_store::registry::departments::unknown(c, &body.panel)
-                        .await?
-                        .first()
-                    {
-                        return Err(ApiError::new(
-                            Code::InvalidReference,
-                            format!("panel: {bad} is not a department of the district"),
-                        ));
-                    }
-                    let current = whistles::settings(c, p.district_id).await?;
-                    let s = whistles::update_settings(
-                        c,
-                        p.district_id,
-                        version,
-                        body.emergency_minutes,
-                        body.other_hours,
-                        body.panel,
-                        now,
-                    )
-                    .await?
-                    .ok_or(StoreError::VersionMismatch {
-                        current: current.version,
-                    })?;
+                    let s = settings_use::update(c, &p, version, body, now).await?;
                     settings_view(c, s).await
                 })
             },

@@ -6,9 +6,8 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::mediation::{Level, WhistleReason};
 use onegrid_domain::permissions::Action;
-use onegrid_store::mediation::whistles::{self, NewWhistle, Whistle};
+use onegrid_store::mediation::whistles::{self, Whistle};
 use onegrid_store::targets::{Guarded, On};
 use onegrid_store::{Conn, Principal, StoreError, cases, mediation::disputes};
 use serde::{Deserialize, Serialize};
@@ -16,8 +15,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::summonses::{SummonsView, summons_views};
+use super::whistles_use::{self, WhistleBody};
 use super::{named_by, on_summoned, reaches};
-use crate::http::error::{ApiError, ApiResult, Code, FieldError};
+use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IfMatch, PageQuery, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
@@ -64,86 +64,6 @@ async fn whistle_view(
     })
 }
 
-/// A whistle to blow.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WhistleBody {
-    /// A dispute at the street (or the centre); or give `case_id`.
-    pub dispute_id: Option<Uuid>,
-    pub case_id: Option<Uuid>,
-    pub reason: WhistleReason,
-    /// What the street asks of the departments (1 to 500 characters).
-    pub summary: String,
-    /// Departments of the district's panel, 1 or more.
-    pub department_ids: Vec<Uuid>,
-}
-
-/// Summons the panel departments of `body` on the street's dispute or case.
-async fn blow(
-    st: &AppState,
-    c: &mut Conn,
-    p: &Principal,
-    street: Uuid,
-    body: WhistleBody,
-    now: DateTime<Utc>,
-) -> ApiResult<WhistleView> {
-    let settings = whistles::settings(c, p.district_id).await?;
-    if let Some(bad) = body
-        .department_ids
-        .iter()
-        .find(|d| !settings.panel.contains(d))
-    {
-        return Err(ApiError::new(
-            Code::InvalidReference,
-            format!("department_ids: {bad} is not on the district's mediation panel"),
-        ));
-    }
-    let (w, _) = whistles::blow(
-        c,
-        NewWhistle {
-            district_id: p.district_id,
-            street_id: street,
-            dispute_id: body.dispute_id,
-            case_id: body.case_id,
-            reason: body.reason,
-            summary: body.summary.trim().to_owned(),
-            departments: body.department_ids,
-            blown_by: p.accountable_user(),
-        },
-        settings.windows(),
-        now,
-    )
-    .await?;
-    let data = serde_json::json!({"whistle_id": w.id, "reason": w.reason});
-    if let Some(id) = w.dispute_id {
-        let d = disputes::get(c, id).await?;
-        disputes::append_event(
-            c,
-            &d,
-            disputes::NewEvent {
-                step: "whistle",
-                from_level: None,
-                to_level: None,
-                reason: Some(w.summary.clone()),
-                actor_id: p.accountable_user(),
-                data,
-                at: now,
-            },
-        )
-        .await?;
-    } else if let Some(id) = w.case_id {
-        let case = cases::get_case(c, id).await?;
-        let calendar = onegrid_store::cases::setup::calendar(c, p.district_id).await?;
-        let actor = cases::Actor {
-            id: p.accountable_user(),
-            kind: "user",
-        };
-        let note = cases::note(&case, "whistle", actor, data, now, &calendar);
-        cases::record_step(c, &case, case.version, note).await?;
-    }
-    whistle_view(st, c, p, w).await
-}
-
 /// Blow the whistle (街道吹哨)
 ///
 /// A street officer summons departments of the district's mediation panel
@@ -160,31 +80,7 @@ pub async fn blow_whistle(
     body: Json<WhistleBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let mut errors = Vec::new();
-    if body.dispute_id.is_some() == body.case_id.is_some() {
-        errors.push(FieldError {
-            field: "dispute_id".into(),
-            message: "give a dispute_id or a case_id".into(),
-        });
-    }
-    if body.summary.trim().is_empty() || body.summary.chars().count() > 500 {
-        errors.push(FieldError {
-            field: "summary".into(),
-            message: "1 to 500 characters".into(),
-        });
-    }
-    let mut distinct = body.department_ids.clone();
-    distinct.sort_unstable();
-    distinct.dedup();
-    if body.department_ids.is_empty() || distinct.len() != body.department_ids.len() {
-        errors.push(FieldError {
-            field: "department_ids".into(),
-            message: "one or more distinct departments".into(),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
+    whistles_use::check_body(&body)?;
     let now = state.clock.now();
     let st = state.clone();
     let view = match body.dispute_id {
@@ -195,19 +91,8 @@ pub async fn blow_whistle(
                 move |c| Box::pin(disputes::get(c, id)),
                 move |c, p, d| {
                     Box::pin(async move {
-                        if !d.is_open() {
-                            return Err(ApiError::new(
-                                Code::Conflict,
-                                format!("the dispute is {}", d.status),
-                            ));
-                        }
-                        if d.level() < Level::Street {
-                            return Err(ApiError::new(
-                                Code::Conflict,
-                                "the dispute is still at the grid or community: move it up to the street first",
-                            ));
-                        }
-                        blow(&st, c, &p, d.street_id, body, now).await
+                        let w = whistles_use::on_dispute(c, &p, d, body, now).await?;
+                        whistle_view(&st, c, &p, w).await
                     })
                 },
             )
@@ -222,13 +107,8 @@ pub async fn blow_whistle(
                     move |c| Box::pin(cases::get_case(c, id)),
                     move |c, p, case| {
                         Box::pin(async move {
-                            if !case.status().is_open() {
-                                return Err(ApiError::new(
-                                    Code::Conflict,
-                                    format!("the case is {}", case.status),
-                                ));
-                            }
-                            blow(&st, c, &p, case.street_id, body, now).await
+                            let w = whistles_use::on_case(c, &p, case, body, now).await?;
+                            whistle_view(&st, c, &p, w).await
                         })
                     },
                 )

@@ -381,7 +381,7 @@ const HAND_PLACED_CHECKS: &[(&str, usize, &str)] = &[
         "a slot may name a grid of its community",
     ),
     (
-        "api/src/ledgers/types.rs",
+        "api/src/ledgers/types_use.rs",
         1,
         "the scope a new type is defined for",
     ),
@@ -391,7 +391,7 @@ const HAND_PLACED_CHECKS: &[(&str, usize, &str)] = &[
         "the grid a record is placed in, from its resident, household or grid",
     ),
     (
-        "api/src/ledgers/break_glass.rs",
+        "api/src/ledgers/break_glass_use.rs",
         1,
         "the community named for the emergency read",
     ),
