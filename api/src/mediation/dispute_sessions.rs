@@ -4,98 +4,16 @@
 use crate::http::input::Json;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, post};
-use chrono::{DateTime, Utc};
-use onegrid_domain::mediation::Referral;
 use onegrid_domain::permissions::Action;
-use onegrid_store::StoreError;
-use onegrid_store::files::{self, Shelf};
-use onegrid_store::mediation::disputes::{self, NewSession};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use onegrid_store::mediation::disputes::{self};
 use uuid::Uuid;
 
+use super::dispute_sessions_use::{self, FollowUpBody, SessionBody};
 use super::dispute_views::{DisputeView, detail};
-use super::disputes::refused;
-use crate::http::error::{ApiError, ApiResult, Code, FieldError};
+use crate::http::error::ApiResult;
 use crate::http::{IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
-
-/// How a session ended.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionResult {
-    /// Another session will follow.
-    Adjourned,
-    /// A mediation agreement: the dispute is settled at its level.
-    Agreement,
-    /// Mediation failed: the dispute is referred on.
-    Failed,
-}
-
-/// A mediation session to record.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SessionBody {
-    pub held_at: DateTime<Utc>,
-    pub place: String,
-    pub mediators: Vec<String>,
-    /// Departments that took part.
-    #[serde(default)]
-    pub department_ids: Vec<Uuid>,
-    pub notes: Option<String>,
-    pub result: SessionResult,
-    /// For `failed`: where it goes.
-    pub referral: Option<Referral>,
-    /// For `agreement`: the signed agreement (uploaded to the dispute first).
-    pub agreement_document_id: Option<Uuid>,
-}
-
-fn check_session(b: &SessionBody) -> ApiResult<()> {
-    let mut errors = Vec::new();
-    let mut push = |field: &str, message: &str| {
-        errors.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
-    };
-    if b.place.trim().is_empty() || b.place.chars().count() > 100 {
-        push("place", "1 to 100 characters");
-    }
-    if b.mediators.is_empty()
-        || b.mediators.len() > 20
-        || b.mediators
-            .iter()
-            .any(|m| m.trim().is_empty() || m.chars().count() > 50)
-    {
-        push("mediators", "1 to 20 names of 1 to 50 characters");
-    }
-    if b.notes.as_ref().is_some_and(|n| n.chars().count() > 4000) {
-        push("notes", "at most 4000 characters");
-    }
-    match (
-        b.result,
-        b.referral.is_some(),
-        b.agreement_document_id.is_some(),
-    ) {
-        (SessionResult::Agreement, _, false) => {
-            push("agreement_document_id", "an agreement names its document");
-        }
-        (SessionResult::Failed, false, _) => push("referral", "say where it is referred"),
-        (SessionResult::Agreement | SessionResult::Adjourned, true, _) => {
-            push("referral", "only a failed mediation is referred");
-        }
-        (SessionResult::Failed | SessionResult::Adjourned, _, true) => {
-            push("agreement_document_id", "only an agreement has a document");
-        }
-        _ => {}
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::fields(errors))
-    }
-}
 
 /// Record a mediation session
 ///
@@ -113,7 +31,7 @@ pub async fn record_session(
     body: Json<SessionBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    check_session(&body)?;
+    dispute_sessions_use::check_session(&body)?;
     let now = state.clock.now();
     let st = state.clone();
     let view = state
@@ -123,46 +41,8 @@ pub async fn record_session(
             move |c| Box::pin(disputes::get(c, id)),
             move |c, p, d| {
                 Box::pin(async move {
-                    let version = if_match.version()?;
-                    if let Some(doc) = body.agreement_document_id
-                        && !files::of(c, Shelf::DisputeDocuments, &[d.street_id], &[d.id])
-                            .await?
-                            .iter()
-                            .any(|x| x.id == doc)
-                    {
-                        return Err(ApiError::new(
-                            Code::InvalidReference,
-                            "agreement_document_id is not a document of this dispute",
-                        ));
-                    }
-                    if let Some(bad) =
-                        onegrid_store::registry::departments::unknown(c, &body.department_ids)
-                            .await?
-                            .first()
-                    {
-                        return Err(ApiError::new(
-                            Code::InvalidReference,
-                            format!("department_ids: {bad} is not a department of the district"),
-                        ));
-                    }
-                    let session = NewSession {
-                        held_at: body.held_at,
-                        place: body.place.trim().to_owned(),
-                        mediators: body.mediators.iter().map(|m| m.trim().to_owned()).collect(),
-                        department_ids: body.department_ids,
-                        notes: body.notes,
-                        result: match body.result {
-                            SessionResult::Adjourned => "adjourned",
-                            SessionResult::Agreement => "agreement",
-                            SessionResult::Failed => "failed",
-                        },
-                        referral: body.referral.map(Referral::as_str),
-                        agreement_document_id: body.agreement_document_id,
-                        recorded_by: p.accountable_user(),
-                    };
-                    let (_, updated) = disputes::record_session(c, &d, version, session, now)
-                        .await?
-                        .map_err(refused)?;
+                    let at = (&d, if_match.version()?);
+                    let updated = dispute_sessions_use::record(c, &p, at, body, now).await?;
                     detail(&st, c, &p, updated).await
                 })
             },
@@ -171,13 +51,6 @@ pub async fn record_session(
     Ok(HttpResponse::Created()
         .insert_header(("etag", crate::http::etag(view.version)))
         .json(view))
-}
-
-/// Notes of a follow-up visit.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FollowUpBody {
-    pub notes: Option<String>,
 }
 
 /// Record a follow-up visit
@@ -193,13 +66,7 @@ pub async fn complete_follow_up(
     body: Json<FollowUpBody>,
 ) -> ApiResult<HttpResponse> {
     let ((id, seq), body) = (ids.into_inner(), body.into_inner());
-    if body
-        .notes
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > 2000)
-    {
-        return Err(ApiError::field("notes", "at most 2000 characters"));
-    }
+    dispute_sessions_use::check_follow_up(&body)?;
     let now = state.clock.now();
     let st = state.clone();
     let view = state
@@ -209,22 +76,9 @@ pub async fn complete_follow_up(
             move |c| Box::pin(disputes::get(c, id)),
             move |c, p, d| {
                 Box::pin(async move {
-                    let follow_ups = disputes::follow_ups(c, &d).await?;
-                    if !follow_ups.iter().any(|f| f.seq == seq) {
-                        return Err(StoreError::NotFound.into());
-                    }
-                    let updated = disputes::complete_follow_up(
-                        c,
-                        &d,
-                        seq,
-                        p.accountable_user(),
-                        body.notes,
-                        now,
-                    )
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::new(Code::Conflict, format!("visit {seq} was already recorded"))
-                    })?;
+                    let at = (&d, seq);
+                    let updated =
+                        dispute_sessions_use::complete_follow_up(c, &p, at, body, now).await?;
                     detail(&st, c, &p, updated).await
                 })
             },

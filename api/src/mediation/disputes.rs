@@ -11,16 +11,16 @@ use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::mediation::Level;
 use onegrid_domain::permissions::{Action, Area, area};
-use onegrid_store::mediation::disputes::{self, Dispute, Event, Refused};
+use onegrid_store::mediation::disputes::{self, Dispute, Event};
 use onegrid_store::page::{Page, PageRequest};
 use onegrid_store::targets::On;
-use onegrid_store::{Conn, Principal, StoreError};
+use onegrid_store::{Conn, Principal};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::dispute_views::{DisputeSummary, DisputeView, detail, summary};
-use super::disputes_use::{self, DisputeBody, PartyRevealed, Reveal, RevealBody};
+use super::disputes_use::{self, DisputeBody, PartyRevealed, Reveal, RevealBody, refused};
 use super::{named_by, on_summoned};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IfMatch, PageQuery, Paged, ok_with_etag};
@@ -176,19 +176,6 @@ pub async fn get_dispute(
     .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))
-}
-
-pub(crate) fn refused(r: Refused) -> ApiError {
-    match r {
-        Refused::Version(current) => StoreError::VersionMismatch { current }.into(),
-        Refused::Status(s) => {
-            ApiError::new(Code::Conflict, format!("not while the dispute is {s}"))
-        }
-        Refused::Top => ApiError::new(
-            Code::Conflict,
-            "the dispute is already at the mediation centre, the top of the ladder",
-        ),
-    }
 }
 
 /// Why a dispute moves up.

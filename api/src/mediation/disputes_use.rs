@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use onegrid_domain::mediation::{Kind, Level};
 use onegrid_domain::permissions::Target;
 use onegrid_store::crypto::FieldKeys;
-use onegrid_store::mediation::disputes::{self, Dispute, NewDispute, NewParty};
+use onegrid_store::mediation::disputes::{self, Dispute, NewDispute, NewParty, Refused};
 use onegrid_store::{Conn, Principal, StoreError, cases, platform::audit, registry::households};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -255,4 +255,18 @@ pub async fn reveal(
         party_id: party.id,
         phone,
     })
+}
+
+/// A dispute step the dispute's state refuses, as the problem to answer.
+pub fn refused(r: Refused) -> ApiError {
+    match r {
+        Refused::Version(current) => StoreError::VersionMismatch { current }.into(),
+        Refused::Status(s) => {
+            ApiError::new(Code::Conflict, format!("not while the dispute is {s}"))
+        }
+        Refused::Top => ApiError::new(
+            Code::Conflict,
+            "the dispute is already at the mediation centre, the top of the ladder",
+        ),
+    }
 }

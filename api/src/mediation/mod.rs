@@ -3,6 +3,7 @@
 
 pub mod dispute_documents;
 pub mod dispute_sessions;
+pub mod dispute_sessions_use;
 pub mod dispute_views;
 pub mod disputes;
 pub mod disputes_use;

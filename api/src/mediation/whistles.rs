@@ -6,9 +6,10 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::permissions::Action;
+use onegrid_domain::permissions::{Action, area};
 use onegrid_store::mediation::whistles::{self, Whistle};
-use onegrid_store::targets::{Guarded, On};
+use onegrid_store::page::Page;
+use onegrid_store::targets::On;
 use onegrid_store::{Conn, Principal, StoreError, cases, mediation::disputes};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,7 +17,7 @@ use uuid::Uuid;
 
 use super::summonses::{SummonsView, summons_views};
 use super::whistles_use::{self, WhistleBody};
-use super::{named_by, on_summoned, reaches};
+use super::{named_by, on_summoned};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IfMatch, PageQuery, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
@@ -46,22 +47,41 @@ async fn whistle_view(
     p: &Principal,
     w: Whistle,
 ) -> ApiResult<WhistleView> {
-    let list = whistles::summonses_of(c, &w).await?;
-    let summonses = summons_views(state, c, p, list).await?;
-    Ok(WhistleView {
-        id: w.id,
-        street_id: w.street_id,
-        dispute_id: w.dispute_id,
-        case_id: w.case_id,
-        reason: w.reason,
-        summary: w.summary,
-        status: w.status,
-        blown_by: w.blown_by,
-        blown_at: w.blown_at,
-        closed_at: w.closed_at,
-        summonses,
-        version: w.version,
-    })
+    let mut views = whistle_views(state, c, p, vec![w]).await?;
+    views.pop().ok_or_else(|| StoreError::NotFound.into())
+}
+
+/// The views of `list` with their summonses, in a fixed number of
+/// statements whatever its length.
+async fn whistle_views(
+    state: &AppState,
+    c: &mut Conn,
+    p: &Principal,
+    list: Vec<Whistle>,
+) -> ApiResult<Vec<WhistleView>> {
+    let found = whistles::summonses_of(c, &list).await?;
+    let mut summonses = summons_views(state, c, p, found).await?;
+    Ok(list
+        .into_iter()
+        .map(|w| {
+            let (mine, rest) = summonses.drain(..).partition(|s| s.whistle_id == w.id);
+            summonses = rest;
+            WhistleView {
+                id: w.id,
+                street_id: w.street_id,
+                dispute_id: w.dispute_id,
+                case_id: w.case_id,
+                reason: w.reason,
+                summary: w.summary,
+                status: w.status,
+                blown_by: w.blown_by,
+                blown_at: w.blown_at,
+                closed_at: w.closed_at,
+                summonses: mine,
+                version: w.version,
+            }
+        })
+        .collect())
 }
 
 /// Blow the whistle (街道吹哨)
@@ -164,16 +184,12 @@ pub async fn list_whistles(
     let page = state
         .checked(caller, Action::SummonsRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
-                let rows = whistles::list_whistles(c, q.status, &page).await?;
-                let mut items = Vec::with_capacity(rows.items.len());
-                for w in rows.items {
-                    // Street officers read the street's whistles; department
-                    // staff those that summoned their departments.
-                    if reaches(&p, Action::SummonsRead, w.target(p.district_id)) {
-                        items.push(whistle_view(&st, c, &p, w).await?);
-                    }
-                }
-                Ok(onegrid_store::page::Page {
+                // Street officers read the street's whistles; department
+                // staff those that summoned their departments.
+                let area = area(&p.grants, Action::SummonsRead);
+                let rows = whistles::list_whistles(c, &area, q.status, &page).await?;
+                let items = whistle_views(&st, c, &p, rows.items).await?;
+                Ok(Page {
                     items,
                     next_after: rows.next_after,
                 })

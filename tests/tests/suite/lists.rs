@@ -63,6 +63,10 @@ async fn six_of_each(app: &TestApp, w: &World) -> (String, String) {
     let panel = app.panel(&d_admin).await;
     let ids: Vec<&String> = panel.iter().map(|(_, id)| id).take(6).collect();
     app.whistle(&a_admin, &dispute, "emergency", &ids).await;
+    for _ in 0..5 {
+        let dispute = app.street_dispute(w, &worker, &a_admin).await;
+        app.whistle(&a_admin, &dispute, "pressing", &ids[..2]).await;
+    }
     (a_admin, worker)
 }
 
@@ -99,6 +103,7 @@ async fn a_page_costs_the_same_statements_whatever_its_size() {
             "/api/v1/summonses?".to_owned(),
         ),
         ("disputes", worker.clone(), "/api/v1/disputes?".to_owned()),
+        ("whistles", a_admin.clone(), "/api/v1/whistles?".to_owned()),
         (
             "patrol logs",
             worker.clone(),

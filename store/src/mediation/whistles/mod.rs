@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use onegrid_domain::mediation::{SummonsState, WhistleReason, Windows, report_in};
+use onegrid_domain::permissions::Area;
 use uuid::Uuid;
 
 use crate::db::Conn;
@@ -323,9 +324,12 @@ pub async fn get_whistles(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<Whis
         .await?)
 }
 
-/// Whistles visible to the caller, newest first.
+/// Whistles of `area` (its streets', and those that summoned its
+/// departments), newest first: filtered before the limit, so a page is full
+/// while more exist.
 pub async fn list_whistles(
     conn: &mut Conn,
+    area: &Area,
     status: Option<String>,
     page: &PageRequest,
 ) -> StoreResult<Page<Whistle>> {
@@ -334,6 +338,16 @@ pub async fn list_whistles(
         .order(whistles::id.desc())
         .limit(page.fetch_limit())
         .into_boxed();
+    if !area.everywhere {
+        let summoned = summonses::table
+            .filter(summonses::department_id.eq_any(area.departments.clone()))
+            .select(summonses::whistle_id);
+        q = q.filter(
+            whistles::street_id
+                .eq_any(area.streets.clone())
+                .or(whistles::id.eq_any(summoned)),
+        );
+    }
     if let Some(s) = status {
         q = q.filter(whistles::status.eq(s));
     }
@@ -343,10 +357,13 @@ pub async fn list_whistles(
     Ok(Page::from_rows(q.load(conn).await?, page, |w| w.id))
 }
 
-pub async fn summonses_of(conn: &mut Conn, w: &Whistle) -> StoreResult<Vec<Summons>> {
+/// The summonses of `list`, in one statement whatever its length.
+pub async fn summonses_of(conn: &mut Conn, list: &[Whistle]) -> StoreResult<Vec<Summons>> {
+    let streets: Vec<Uuid> = list.iter().map(|w| w.street_id).collect();
+    let ids: Vec<Uuid> = list.iter().map(|w| w.id).collect();
     Ok(summonses::table
-        .filter(summonses::street_id.eq(w.street_id))
-        .filter(summonses::whistle_id.eq(w.id))
+        .filter(summonses::street_id.eq_any(streets))
+        .filter(summonses::whistle_id.eq_any(ids))
         .select(Summons::as_select())
         .order(summonses::id)
         .load(conn)

@@ -2,7 +2,7 @@
 //! on time, one late, one never; scope across streets and masking.
 
 use onegrid_tests::receiver::Receiver;
-use onegrid_tests::{TestApp, World, at};
+use onegrid_tests::{Reply, TestApp, World, at};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -321,7 +321,28 @@ async fn departments_see_their_summonses_across_streets_masked_and_nothing_else(
             "department_ids": [id_of("police")]}),
         )
         .await;
-    b_whistle.ok(201);
+    let b_whistle = b_whistle.ok(201).clone();
+    // Whistles: the police's both streets' (a full page of one, then the
+    // other), health's only the one that summoned it, street B's its own.
+    let whistle_ids = |r: &Reply| -> Vec<String> {
+        r.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = app.get_as(&police, "/api/v1/whistles?limit=1").await;
+    assert_eq!(whistle_ids(&first), [b_whistle["id"].as_str().unwrap()]);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let second = app
+        .get_as(&police, &format!("/api/v1/whistles?limit=1&cursor={cursor}"))
+        .await;
+    assert_eq!(whistle_ids(&second), [a_whistle["id"].as_str().unwrap()]);
+    let h = app.get_as(&health, "/api/v1/whistles").await;
+    assert_eq!(whistle_ids(&h), [a_whistle["id"].as_str().unwrap()]);
+    let b = app.get_as(&b_admin, "/api/v1/whistles").await;
+    assert_eq!(whistle_ids(&b), [b_whistle["id"].as_str().unwrap()]);
 
     // The police's inbox: both streets' summonses, nothing else.
     let inbox = app.get_as(&police, "/api/v1/summonses").await;
