@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod channels;
 pub mod clock;
 pub mod codes;
+pub mod columns;
 pub mod departments;
 pub mod files;
 pub mod geo;

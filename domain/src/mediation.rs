@@ -11,6 +11,11 @@ use utoipa::ToSchema;
 
 /// Where a dispute is being handled. "Small things stay in the grid, big
 /// things stay in the street."
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsExpression, diesel::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
@@ -93,8 +98,14 @@ impl Kind {
 }
 
 /// Where a dispute stands.
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsExpression, diesel::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DisputeStatus)]
 pub enum Status {
     /// Being mediated at its level.
     Open,
@@ -220,6 +231,11 @@ pub fn report_in(
 }
 
 /// A summoned department's progress.
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsExpression, diesel::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SummonsState {
@@ -256,6 +272,40 @@ impl SummonsState {
         .find(|x| x.as_str() == s)
     }
 }
+
+/// Whether a whistle's joint action goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsExpression, diesel::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
+#[serde(rename_all = "snake_case")]
+pub enum WhistleStatus {
+    /// The summoned departments are at work.
+    Open,
+    /// The street ended the joint action; ratings may follow.
+    Closed,
+}
+
+impl WhistleStatus {
+    /// The stable name used in the API and the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            WhistleStatus::Open => "open",
+            WhistleStatus::Closed => "closed",
+        }
+    }
+
+    /// Parses the stable name; `None` for anything else.
+    pub fn parse(s: &str) -> Option<WhistleStatus> {
+        [WhistleStatus::Open, WhistleStatus::Closed]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+crate::text_column!(Level, Status, SummonsState, WhistleStatus);
 
 /// What a department does with a summons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::masking::{mask_name, mask_phone};
+use onegrid_domain::mediation::{Level, Status};
 use onegrid_store::files::{self, Shelf, StoredFile};
 use onegrid_store::mediation::disputes::{self, Dispute, FollowUp, Party, Session};
 use onegrid_store::{Conn, Principal};
@@ -82,9 +83,9 @@ pub struct DisputeView {
     pub grid_id: Option<Uuid>,
     pub kind: String,
     /// grid, community, street or centre.
-    pub level: String,
+    pub level: Level,
     /// open, settled, referred or closed.
-    pub status: String,
+    pub status: Status,
     pub summary: String,
     pub case_id: Option<Uuid>,
     /// Where it was settled or referred from.
@@ -110,8 +111,8 @@ pub struct DisputeSummary {
     pub community_id: Uuid,
     pub grid_id: Option<Uuid>,
     pub kind: String,
-    pub level: String,
-    pub status: String,
+    pub level: Level,
+    pub status: Status,
     pub summary: String,
     pub settled_level: Option<String>,
     pub created_at: DateTime<Utc>,

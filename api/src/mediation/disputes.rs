@@ -70,8 +70,7 @@ pub async fn create_dispute(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DisputeQuery {
-    /// open, settled, referred or closed.
-    pub status: Option<String>,
+    pub status: Option<onegrid_domain::mediation::Status>,
     /// grid, community, street or centre.
     pub level: Option<Level>,
     pub community_id: Option<Uuid>,
@@ -105,15 +104,6 @@ pub async fn list_disputes(
     q: Query<DisputeQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    if q.status
-        .as_deref()
-        .is_some_and(|s| onegrid_domain::mediation::Status::parse(s).is_none())
-    {
-        return Err(ApiError::new(
-            Code::InvalidParameter,
-            "status is open, settled, referred or closed",
-        ));
-    }
     let page = PageQuery {
         cursor: q.cursor,
         limit: q.limit,
@@ -122,7 +112,7 @@ pub async fn list_disputes(
     let filter = disputes::Filter {
         area: Area::default(),
         status: q.status,
-        level: q.level.map(|l| l.as_str().to_owned()),
+        level: q.level,
         community_id: q.community_id,
         grid_id: q.grid_id,
     };

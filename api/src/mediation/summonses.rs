@@ -9,7 +9,7 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::mediation::SummonsStep;
+use onegrid_domain::mediation::{SummonsState, SummonsStep, WhistleStatus};
 use onegrid_domain::permissions::{Action, Area, area};
 use onegrid_store::mediation::whistles::{self, Summons, Whistle};
 use onegrid_store::targets::On;
@@ -51,7 +51,7 @@ pub struct SummonsView {
     pub summary: String,
     pub subject: Subject,
     /// summoned, reported_in, on_site or done.
-    pub state: String,
+    pub state: SummonsState,
     /// The steps the department may take now.
     pub allowed: Vec<&'static str>,
     pub summoned_at: DateTime<Utc>,
@@ -183,7 +183,7 @@ fn summons_view(ctx: &mut Context, s: Summons) -> SummonsView {
         reason: s.reason.clone(),
         summary,
         subject,
-        allowed: SummonsStep::allowed(s.state()),
+        allowed: SummonsStep::allowed(s.state),
         state: s.state,
         summoned_at: s.summoned_at,
         deadline_at: s.deadline_at,
@@ -218,8 +218,7 @@ pub(crate) async fn summons_views(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SummonsQuery {
-    /// summoned, reported_in, on_site or done.
-    pub state: Option<String>,
+    pub state: Option<SummonsState>,
     pub department_id: Option<Uuid>,
     /// Only those marked overdue (true) or not (false).
     pub overdue: Option<bool>,
@@ -242,15 +241,6 @@ pub async fn list_summonses(
     q: Query<SummonsQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    if q.state
-        .as_deref()
-        .is_some_and(|s| onegrid_domain::mediation::SummonsState::parse(s).is_none())
-    {
-        return Err(ApiError::new(
-            Code::InvalidParameter,
-            "state is summoned, reported_in, on_site or done",
-        ));
-    }
     let page = PageQuery {
         cursor: q.cursor,
         limit: q.limit,
@@ -406,7 +396,7 @@ pub async fn summons_step(
                                 current.state
                             ),
                         );
-                        err.allowed = SummonsStep::allowed(current.state())
+                        err.allowed = SummonsStep::allowed(current.state)
                             .into_iter()
                             .map(str::to_owned)
                             .collect();
@@ -463,7 +453,7 @@ pub async fn rate_summons(
             move |c, p, s| {
                 Box::pin(async move {
                     let w = whistles::get_whistle(c, s.whistle_id).await?;
-                    if s.state != "done" && w.status != "closed" {
+                    if s.state != SummonsState::Done && w.status != WhistleStatus::Closed {
                         return Err(ApiError::new(
                             Code::Conflict,
                             "rate once the department is done or the whistle is closed",

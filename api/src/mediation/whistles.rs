@@ -6,6 +6,7 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
+use onegrid_domain::mediation::WhistleStatus;
 use onegrid_domain::permissions::{Action, area};
 use onegrid_store::mediation::whistles::{self, Whistle};
 use onegrid_store::page::Page;
@@ -33,7 +34,7 @@ pub struct WhistleView {
     pub reason: String,
     pub summary: String,
     /// open or closed.
-    pub status: String,
+    pub status: WhistleStatus,
     pub blown_by: Uuid,
     pub blown_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -147,8 +148,7 @@ pub async fn blow_whistle(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WhistleQuery {
-    /// open or closed.
-    pub status: Option<String>,
+    pub status: Option<WhistleStatus>,
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -166,15 +166,6 @@ pub async fn list_whistles(
     q: Query<WhistleQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    if q.status
-        .as_deref()
-        .is_some_and(|s| s != "open" && s != "closed")
-    {
-        return Err(ApiError::new(
-            Code::InvalidParameter,
-            "status is open or closed",
-        ));
-    }
     let page = PageQuery {
         cursor: q.cursor,
         limit: q.limit,
@@ -247,7 +238,7 @@ pub async fn close_whistle(
             move |c, p, w| {
                 Box::pin(async move {
                     let version = if_match.version()?;
-                    if w.status == "closed" {
+                    if w.status == WhistleStatus::Closed {
                         return Err(ApiError::new(Code::Conflict, "the whistle is closed"));
                     }
                     let closed = whistles::close_whistle(c, &w, version, now)

@@ -75,7 +75,7 @@ pub async fn on_dispute(
             format!("the dispute is {}", d.status),
         ));
     }
-    if d.level() < Level::Street {
+    if d.level < Level::Street {
         return Err(ApiError::new(
             Code::Conflict,
             "the dispute is still at the grid or community: move it up to the street first",

@@ -32,8 +32,8 @@ pub struct Dispute {
     pub grid_id: Option<Uuid>,
     pub number: i64,
     pub kind: String,
-    pub level: String,
-    pub status: String,
+    pub level: Level,
+    pub status: Status,
     pub summary: String,
     pub case_id: Option<Uuid>,
     pub settled_level: Option<String>,
@@ -48,12 +48,9 @@ pub struct Dispute {
 }
 
 impl Dispute {
-    pub fn level(&self) -> Level {
-        Level::parse(&self.level).unwrap_or(Level::Grid)
-    }
-
+    /// Being mediated at its level.
     pub fn is_open(&self) -> bool {
-        self.status == Status::Open.as_str()
+        self.status == Status::Open
     }
 }
 
@@ -226,8 +223,8 @@ pub async fn create(
             disputes::community_id.eq(n.community_id),
             disputes::grid_id.eq(n.grid_id),
             disputes::kind.eq(n.kind),
-            disputes::level.eq(n.level.as_str()),
-            disputes::status.eq(Status::Open.as_str()),
+            disputes::level.eq(n.level),
+            disputes::status.eq(Status::Open),
             disputes::summary.eq(n.summary),
             disputes::case_id.eq(n.case_id),
             disputes::created_by.eq(n.created_by),
@@ -290,8 +287,8 @@ pub struct Filter {
     /// Where the caller may read disputes; a department's grant reads what
     /// the wall shows it (disputes whistled to the department).
     pub area: Area,
-    pub status: Option<String>,
-    pub level: Option<String>,
+    pub status: Option<Status>,
+    pub level: Option<Level>,
     pub community_id: Option<Uuid>,
     pub grid_id: Option<Uuid>,
 }
@@ -312,11 +309,11 @@ pub async fn list(conn: &mut Conn, f: &Filter, page: &PageRequest) -> StoreResul
                 .or(disputes::grid_id.eq_any(a.grids.clone()).assume_not_null()),
         );
     }
-    if let Some(s) = &f.status {
-        q = q.filter(disputes::status.eq(s.clone()));
+    if let Some(s) = f.status {
+        q = q.filter(disputes::status.eq(s));
     }
-    if let Some(l) = &f.level {
-        q = q.filter(disputes::level.eq(l.clone()));
+    if let Some(l) = f.level {
+        q = q.filter(disputes::level.eq(l));
     }
     if let Some(c) = f.community_id {
         q = q.filter(disputes::community_id.eq(c));
@@ -375,7 +372,7 @@ pub enum Refused {
     /// Someone changed it first.
     Version(i32),
     /// Not while the dispute is in this status.
-    Status(String),
+    Status(Status),
     /// Already at the top of the ladder.
     Top,
 }
@@ -390,9 +387,9 @@ pub async fn escalate(
     at: DateTime<Utc>,
 ) -> StoreResult<Result<Dispute, Refused>> {
     if !d.is_open() {
-        return Ok(Err(Refused::Status(d.status.clone())));
+        return Ok(Err(Refused::Status(d.status)));
     }
-    let Some(up) = d.level().up() else {
+    let Some(up) = d.level.up() else {
         return Ok(Err(Refused::Top));
     };
     let moved: Option<Dispute> = diesel::update(
@@ -400,10 +397,10 @@ pub async fn escalate(
             .filter(disputes::street_id.eq(d.street_id))
             .filter(disputes::id.eq(d.id))
             .filter(disputes::version.eq(version))
-            .filter(disputes::status.eq(Status::Open.as_str())),
+            .filter(disputes::status.eq(Status::Open)),
     )
     .set((
-        disputes::level.eq(up.as_str()),
+        disputes::level.eq(up),
         disputes::version.eq(disputes::version + 1),
         disputes::updated_at.eq(at),
     ))
@@ -419,7 +416,7 @@ pub async fn escalate(
         &moved,
         NewEvent {
             step: "escalate",
-            from_level: Some(d.level()),
+            from_level: Some(d.level),
             to_level: Some(up),
             reason: Some(reason),
             actor_id: actor,

@@ -38,7 +38,7 @@ pub async fn record_session(
     at: DateTime<Utc>,
 ) -> StoreResult<Result<(Session, Dispute), Refused>> {
     if !d.is_open() {
-        return Ok(Err(Refused::Status(d.status.clone())));
+        return Ok(Err(Refused::Status(d.status)));
     }
     let status = match s.result {
         "agreement" => Some(Status::Settled),
@@ -50,11 +50,11 @@ pub async fn record_session(
             .filter(disputes::street_id.eq(d.street_id))
             .filter(disputes::id.eq(d.id))
             .filter(disputes::version.eq(version))
-            .filter(disputes::status.eq(Status::Open.as_str())),
+            .filter(disputes::status.eq(Status::Open)),
     )
     .set((
-        disputes::status.eq(status.unwrap_or(Status::Open).as_str()),
-        disputes::settled_level.eq(status.map(|_| d.level.clone())),
+        disputes::status.eq(status.unwrap_or(Status::Open)),
+        disputes::settled_level.eq(status.map(|_| d.level)),
         disputes::referral.eq(s.referral),
         disputes::outcome_at.eq(status.map(|_| at)),
         disputes::version.eq(disputes::version + 1),

@@ -14,7 +14,7 @@ pub use summons_steps::{SummonsFilter, actions, get_summons, list_summonses, rat
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use onegrid_domain::mediation::{SummonsState, WhistleReason, Windows, report_in};
+use onegrid_domain::mediation::{SummonsState, WhistleReason, WhistleStatus, Windows, report_in};
 use onegrid_domain::permissions::Area;
 use uuid::Uuid;
 
@@ -120,7 +120,7 @@ pub struct Whistle {
     pub case_id: Option<Uuid>,
     pub reason: String,
     pub summary: String,
-    pub status: String,
+    pub status: WhistleStatus,
     pub department_ids: Vec<Uuid>,
     pub blown_by: Uuid,
     pub blown_at: DateTime<Utc>,
@@ -142,7 +142,7 @@ pub struct Summons {
     pub summoned_at: DateTime<Utc>,
     pub remind_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
-    pub state: String,
+    pub state: SummonsState,
     pub reported_at: Option<DateTime<Utc>>,
     pub reported_by: Option<Uuid>,
     pub on_site_at: Option<DateTime<Utc>>,
@@ -155,12 +155,6 @@ pub struct Summons {
     pub rated_by: Option<Uuid>,
     pub rated_at: Option<DateTime<Utc>>,
     pub version: i32,
-}
-
-impl Summons {
-    pub fn state(&self) -> SummonsState {
-        SummonsState::parse(&self.state).unwrap_or(SummonsState::Summoned)
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -242,7 +236,7 @@ pub async fn blow(
             whistles::case_id.eq(n.case_id),
             whistles::reason.eq(n.reason.as_str()),
             whistles::summary.eq(n.summary),
-            whistles::status.eq("open"),
+            whistles::status.eq(WhistleStatus::Open),
             whistles::department_ids.eq(&n.departments),
             whistles::blown_by.eq(n.blown_by),
             whistles::blown_at.eq(at),
@@ -278,7 +272,7 @@ pub async fn blow(
                 summonses::summoned_at.eq(at),
                 summonses::remind_at.eq(remind),
                 summonses::deadline_at.eq(deadline),
-                summonses::state.eq(SummonsState::Summoned.as_str()),
+                summonses::state.eq(SummonsState::Summoned),
             ))
             .returning(Summons::as_returning())
             .get_result(conn)
@@ -330,7 +324,7 @@ pub async fn get_whistles(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<Whis
 pub async fn list_whistles(
     conn: &mut Conn,
     area: &Area,
-    status: Option<String>,
+    status: Option<WhistleStatus>,
     page: &PageRequest,
 ) -> StoreResult<Page<Whistle>> {
     let mut q = whistles::table
@@ -382,10 +376,10 @@ pub async fn close_whistle(
             .filter(whistles::street_id.eq(w.street_id))
             .filter(whistles::id.eq(w.id))
             .filter(whistles::version.eq(version))
-            .filter(whistles::status.eq("open")),
+            .filter(whistles::status.eq(WhistleStatus::Open)),
     )
     .set((
-        whistles::status.eq("closed"),
+        whistles::status.eq(WhistleStatus::Closed),
         whistles::closed_at.eq(Some(at)),
         whistles::version.eq(whistles::version + 1),
     ))

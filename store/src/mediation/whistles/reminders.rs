@@ -91,7 +91,7 @@ pub async fn remind(conn: &mut Conn, summons_id: Uuid, at: DateTime<Utc>) -> Sto
     let marked: Option<Summons> = diesel::update(
         summonses::table
             .filter(summonses::id.eq(summons_id))
-            .filter(summonses::state.eq(SummonsState::Summoned.as_str()))
+            .filter(summonses::state.eq(SummonsState::Summoned))
             .filter(summonses::reminded_at.is_null()),
     )
     .set(summonses::reminded_at.eq(Some(at)))
@@ -130,7 +130,7 @@ pub async fn deadline(conn: &mut Conn, summons_id: Uuid, at: DateTime<Utc>) -> S
     let marked: Option<Summons> = diesel::update(
         summonses::table
             .filter(summonses::id.eq(summons_id))
-            .filter(summonses::state.eq(SummonsState::Summoned.as_str()))
+            .filter(summonses::state.eq(SummonsState::Summoned))
             .filter(summonses::overdue_at.is_null())
             .filter(summonses::deadline_at.le(at)),
     )

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use onegrid_domain::mediation::SummonsStep;
+use onegrid_domain::mediation::{SummonsState, SummonsStep};
 use onegrid_domain::permissions::Area;
 use uuid::Uuid;
 
@@ -27,7 +27,7 @@ pub async fn get_summons(conn: &mut Conn, id: Uuid) -> StoreResult<Summons> {
 pub struct SummonsFilter {
     /// Where the caller may read summonses: its streets, or its departments'.
     pub area: Area,
-    pub state: Option<String>,
+    pub state: Option<SummonsState>,
     pub department_id: Option<Uuid>,
     pub overdue: Option<bool>,
 }
@@ -51,8 +51,8 @@ pub async fn list_summonses(
                 .or(summonses::department_id.eq_any(f.area.departments.clone())),
         );
     }
-    if let Some(s) = &f.state {
-        q = q.filter(summonses::state.eq(s.clone()));
+    if let Some(s) = f.state {
+        q = q.filter(summonses::state.eq(s));
     }
     if let Some(d) = f.department_id {
         q = q.filter(summonses::department_id.eq(d));
@@ -89,16 +89,16 @@ pub async fn step(
     actor: Uuid,
     at: DateTime<Utc>,
 ) -> StoreResult<Option<Summons>> {
-    let from = s.state();
+    let from = s.state;
     let Some(to) = step.apply(from) else {
         return Ok(None);
     };
     let target = summonses::table
         .filter(summonses::street_id.eq(s.street_id))
         .filter(summonses::id.eq(s.id))
-        .filter(summonses::state.eq(from.as_str()));
+        .filter(summonses::state.eq(from));
     let bump = (
-        summonses::state.eq(to.as_str()),
+        summonses::state.eq(to),
         summonses::version.eq(summonses::version + 1),
     );
     let updated: Option<Summons> = match step {

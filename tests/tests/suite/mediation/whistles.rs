@@ -336,7 +336,10 @@ async fn departments_see_their_summonses_across_streets_masked_and_nothing_else(
     assert_eq!(whistle_ids(&first), [b_whistle["id"].as_str().unwrap()]);
     let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
     let second = app
-        .get_as(&police, &format!("/api/v1/whistles?limit=1&cursor={cursor}"))
+        .get_as(
+            &police,
+            &format!("/api/v1/whistles?limit=1&cursor={cursor}"),
+        )
         .await;
     assert_eq!(whistle_ids(&second), [a_whistle["id"].as_str().unwrap()]);
     let h = app.get_as(&health, "/api/v1/whistles").await;
