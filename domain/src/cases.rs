@@ -8,6 +8,11 @@ use utoipa::ToSchema;
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsExpression, diesel::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// 受理: filed, not yet assessed.
@@ -76,6 +81,27 @@ impl Status {
         )
     }
 }
+
+crate::text_column!(Status);
+
+/// What a case row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsExpression, diesel::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A resident's need or a finding, filed through a channel.
+    Case,
+    /// 拆分: a part of a case given to one handler; it is not rated.
+    Task,
+    /// 打包: several needs served together in one visit.
+    Bundle,
+}
+
+crate::stable_names!(Kind { Case => "case", Task => "task", Bundle => "bundle" });
 
 /// A step of the lifecycle; each one becomes an event with actor and time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

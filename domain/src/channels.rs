@@ -7,6 +7,11 @@ use utoipa::ToSchema;
 
 /// How a case came in (三条途径, and the other sources of work).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsExpression, diesel::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// 面对面: staff file on the resident's behalf.
@@ -23,22 +28,22 @@ pub enum Channel {
     Hotline,
 }
 
-impl Channel {
-    /// The stable name used in the API and the database.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Channel::FaceToFace => "face_to_face",
-            Channel::SuggestionBox => "suggestion_box",
-            Channel::App => "app",
-            Channel::Patrol => "patrol",
-            Channel::Meeting => "meeting",
-            Channel::Hotline => "hotline",
-        }
-    }
-}
+crate::stable_names!(Channel {
+    FaceToFace => "face_to_face",
+    SuggestionBox => "suggestion_box",
+    App => "app",
+    Patrol => "patrol",
+    Meeting => "meeting",
+    Hotline => "hotline",
+});
 
 /// How the service is delivered (五种方式).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsExpression, diesel::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceMode {
     /// 上门.
@@ -53,15 +58,10 @@ pub enum ServiceMode {
     Bundled,
 }
 
-impl ServiceMode {
-    /// The stable name used in the API and the database.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ServiceMode::HomeVisit => "home_visit",
-            ServiceMode::Appointment => "appointment",
-            ServiceMode::Proxy => "proxy",
-            ServiceMode::OffHours => "off_hours",
-            ServiceMode::Bundled => "bundled",
-        }
-    }
-}
+crate::stable_names!(ServiceMode {
+    HomeVisit => "home_visit",
+    Appointment => "appointment",
+    Proxy => "proxy",
+    OffHours => "off_hours",
+    Bundled => "bundled",
+});

@@ -41,3 +41,29 @@ macro_rules! text_column {
         }
     )+};
 }
+
+/// Gives a state enum its stable names, written once: `as_str`, `parse` and
+/// `ALL`, then maps it as a [`text_column!`].
+#[macro_export]
+macro_rules! stable_names {
+    ($t:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $t {
+            /// Every state, in declaration order.
+            pub const ALL: &'static [$t] = &[$($t::$variant),+];
+
+            /// The stable name used in the API and the database.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($t::$variant => $name),+
+                }
+            }
+
+            /// Parses the stable name; `None` for anything else.
+            pub fn parse(s: &str) -> Option<$t> {
+                Self::ALL.iter().copied().find(|x| x.as_str() == s)
+            }
+        }
+
+        $crate::text_column!($t);
+    };
+}

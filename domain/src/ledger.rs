@@ -87,6 +87,23 @@ impl Subject {
     }
 }
 
+/// Whether a record is in the ledger's working set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsExpression, diesel::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Counted, listed and exported by default.
+    Active,
+    /// Kept for history with a reason (moved away, deceased, closed).
+    Retired,
+}
+
+crate::stable_names!(RecordStatus { Active => "active", Retired => "retired" });
+
 /// The type of a field's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

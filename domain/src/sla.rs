@@ -10,6 +10,11 @@ use crate::calendar::{Basis, NoWorkingTime, WorkCalendar};
 
 /// How urgent a case is; decides its default clocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsExpression, diesel::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     /// 紧急: gas leak, burst main. Round the clock.
@@ -21,6 +26,8 @@ pub enum Tier {
     /// 复杂: several departments.
     Complex,
 }
+
+crate::text_column!(Tier);
 
 impl Tier {
     /// Every tier, most urgent first.

@@ -1,5 +1,6 @@
 //! One pass of the runner ([`Runner::tick`]) and the policy around it.
 
+use onegrid_domain::jobs::JobState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -276,7 +277,7 @@ impl Runner {
                 Box::pin(async move { jobs::fail(c, id, token, &error, retry_at, now).await })
             })
             .await?;
-        if state.as_deref() == Some("failed") {
+        if state == Some(JobState::Failed) {
             metrics::counter!("onegrid_jobs_discarded_total", "queue" => job.queue.clone())
                 .increment(1);
             tracing::error!(job = %job.id, kind = %job.kind, attempts = job.attempt, "job failed for good");

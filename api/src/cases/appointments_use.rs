@@ -77,7 +77,7 @@ pub async fn book(
         }
         .into());
     }
-    if !case.status().is_open() {
+    if !case.status.is_open() {
         return Err(ApiError::new(
             Code::Conflict,
             format!("the case is {}", case.status),
@@ -113,6 +113,6 @@ pub async fn book(
         now,
         &calendar,
     );
-    write.changes.service_mode = Some(Some(mode.as_str().to_owned()));
+    write.changes.service_mode = Some(Some(mode));
     Ok(cases::record_step(c, &case, version, write).await?)
 }

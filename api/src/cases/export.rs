@@ -65,10 +65,10 @@ fn export_row(v: &CaseView) -> Vec<String> {
     };
     vec![
         v.number.to_string(),
-        v.status.clone(),
-        v.channel.clone(),
+        v.status.to_string(),
+        v.channel.to_string(),
         v.category_id.to_string(),
-        v.tier.clone(),
+        v.tier.to_string(),
         v.title.clone(),
         v.description.clone(),
         v.community_id.to_string(),
@@ -79,7 +79,7 @@ fn export_row(v: &CaseView) -> Vec<String> {
         v.assignee_department_id
             .map(|d| d.to_string())
             .unwrap_or_default(),
-        text(v.service_mode.as_deref()),
+        v.service_mode.map(|m| m.to_string()).unwrap_or_default(),
         reporter,
         phone,
         at(Some(v.created_at)),

@@ -3,6 +3,7 @@
 //! [`file`]. It knows no HTTP: no extractor, no request, no response.
 
 use chrono::{DateTime, Utc};
+use onegrid_domain::cases::Kind;
 use onegrid_domain::channels::{Channel, ServiceMode};
 use onegrid_domain::geo::{self, Point};
 use onegrid_domain::ledger::check_record;
@@ -241,16 +242,16 @@ pub async fn file(
         community_id: grid.community_id,
         grid_id: grid.id,
         parent_id: None,
-        kind: "case",
-        channel: f.channel.as_str().to_owned(),
+        kind: Kind::Case,
+        channel: f.channel,
         category_id: category.id,
-        tier: tier.as_str().to_owned(),
+        tier,
         title: f.title,
         description: f.description,
         extra,
         address: f.address,
         location: f.location.map(|pt| (pt.lon, pt.lat)),
-        service_mode: f.service_mode.map(|m| m.as_str().to_owned()),
+        service_mode: f.service_mode,
         resident_id: f.resident_id,
         reporter_name: f.reporter_name,
         reporter_phone: f.reporter_phone,

@@ -4,7 +4,7 @@
 //! no HTTP.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use onegrid_domain::cases::{Status, Step, clock_effects, next};
+use onegrid_domain::cases::{Kind, Status, Step, clock_effects, next};
 use onegrid_domain::channels::ServiceMode;
 use onegrid_domain::permissions::Action;
 use onegrid_store::cases::{self, Case, CaseChanges, NewEvent, StepWrite};
@@ -109,7 +109,7 @@ pub async fn take_step(
         }
         .into());
     }
-    if body.step == Step::Rate && case.kind == "task" {
+    if body.step == Step::Rate && case.kind == Kind::Task {
         return Err(ApiError::field(
             "step",
             "a task is rated through the case it belongs to",
@@ -163,7 +163,7 @@ pub async fn take_step(
         _ => {}
     }
     if let Some(mode) = body.service_mode {
-        changes.service_mode = Some(Some(mode.as_str().to_owned()));
+        changes.service_mode = Some(Some(mode));
         data.insert("service_mode".into(), mode.as_str().into());
     }
     if let Some(m) = body.extension_minutes {

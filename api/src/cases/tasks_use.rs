@@ -3,9 +3,9 @@
 //! and dispatched if it names an assignee. They know no HTTP.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use onegrid_domain::cases::{Status, Step, clock_effects, next};
+use onegrid_domain::cases::{Kind, Status, Step, clock_effects, next};
+use onegrid_domain::channels::Channel;
 use onegrid_domain::channels::ServiceMode;
-use onegrid_domain::sla::Tier;
 use onegrid_domain::text::Text;
 use onegrid_store::cases::setup::{self, Category};
 use onegrid_store::cases::{self, Actor, Case, Clocks, NewCase, NewEvent, StepWrite};
@@ -71,7 +71,7 @@ async fn file_child(
         task,
         category,
     } = child;
-    let tier = Tier::parse(&parent.tier).unwrap_or_else(|| category.tier());
+    let tier = parent.tier;
     let calendar = setup::calendar(c, parent.district_id).await?;
     let policy = setup::tier_policy(c, parent.district_id, tier).await?;
     let new = NewCase {
@@ -80,16 +80,16 @@ async fn file_child(
         community_id: parent.community_id,
         grid_id: parent.grid_id,
         parent_id: Some(parent.id),
-        kind: "task",
-        channel: parent.channel.clone(),
+        kind: Kind::Task,
+        channel: parent.channel,
         category_id: category.id,
-        tier: tier.as_str().to_owned(),
+        tier,
         title: task.title.into_inner(),
         description: task.description.into_inner(),
         extra: serde_json::json!({}),
         address: parent.address.clone(),
         location: parent.lon.zip(parent.lat),
-        service_mode: task.service_mode.map(|m| m.as_str().to_owned()),
+        service_mode: task.service_mode,
         resident_id: parent.resident_id,
         reporter_name: None,
         reporter_phone: None,
@@ -160,14 +160,14 @@ pub async fn add_task(
     (parent, task): (Case, TaskBody),
     at: (DateTime<Utc>, NaiveDate),
 ) -> ApiResult<Case> {
-    if parent.kind == "task" {
+    if parent.kind == Kind::Task {
         return Err(ApiError::new(
             Code::Conflict,
             "a task is not decomposed further",
         ));
     }
     if !matches!(
-        parent.status(),
+        parent.status,
         Status::Accepted | Status::Dispatched | Status::InProgress
     ) {
         return Err(ApiError::new(
@@ -208,16 +208,16 @@ pub async fn file_bundle(
         community_id: grid.community_id,
         grid_id: grid.id,
         parent_id: None,
-        kind: "bundle",
-        channel: "face_to_face".into(),
+        kind: Kind::Bundle,
+        channel: Channel::FaceToFace,
         category_id: category.id,
-        tier: tier.as_str().to_owned(),
+        tier,
         title: body.title.into_inner(),
         description: body.description.into_inner(),
         extra: serde_json::json!({}),
         address: None,
         location: None,
-        service_mode: Some(ServiceMode::Bundled.as_str().to_owned()),
+        service_mode: Some(ServiceMode::Bundled),
         resident_id: Some(resident.id),
         reporter_name: None,
         reporter_phone: None,

@@ -19,8 +19,10 @@ use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::ok_with_etag;
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
-use onegrid_domain::channels::Channel;
+use onegrid_domain::cases::{Kind, Status};
+use onegrid_domain::channels::{Channel, ServiceMode};
 use onegrid_domain::geo::Point;
+use onegrid_domain::sla::Tier;
 
 /// A case's reporter as shown: masked, or only the fact that it is sealed.
 #[derive(Debug, Serialize, ToSchema)]
@@ -99,18 +101,18 @@ pub struct CaseView {
     pub grid_id: Uuid,
     pub parent_id: Option<Uuid>,
     /// case, task (a decomposed part) or bundle (打包).
-    pub kind: String,
-    pub channel: String,
+    pub kind: Kind,
+    pub channel: Channel,
     pub category_id: Uuid,
-    pub tier: String,
+    pub tier: Tier,
     pub title: String,
     pub description: String,
     #[schema(value_type = Object)]
     pub extra: serde_json::Value,
     pub address: Option<String>,
     pub location: Option<Point>,
-    pub service_mode: Option<String>,
-    pub status: String,
+    pub service_mode: Option<ServiceMode>,
+    pub status: Status,
     /// Waiting for the resident: clocks are paused.
     pub paused: bool,
     pub extension_requested: bool,
@@ -167,17 +169,17 @@ pub fn view(loaded: Loaded, now: DateTime<Utc>) -> CaseView {
         community_id: c.community_id,
         grid_id: c.grid_id,
         parent_id: c.parent_id,
-        kind: c.kind.clone(),
-        channel: c.channel.clone(),
+        kind: c.kind,
+        channel: c.channel,
         category_id: c.category_id,
-        tier: c.tier.clone(),
+        tier: c.tier,
         title: c.title.clone(),
         description: c.description.clone(),
         extra: c.extra.clone(),
         address: c.address.clone(),
         location: c.lon.zip(c.lat).map(|(lon, lat)| Point { lon, lat }),
-        service_mode: c.service_mode.clone(),
-        status: c.status.clone(),
+        service_mode: c.service_mode,
+        status: c.status,
         paused: c.paused,
         extension_requested: c.extension_requested,
         park_requested: c.park_requested,
@@ -216,7 +218,7 @@ pub async fn load_view(state: &AppState, c: &mut Conn, case: Case) -> ApiResult<
 }
 
 fn reporter_view(state: &AppState, case: &Case, r: &cases::Reporter) -> ReporterView {
-    if case.channel == Channel::SuggestionBox.as_str() {
+    if case.channel == Channel::SuggestionBox {
         return ReporterView {
             sealed: true,
             name: None,

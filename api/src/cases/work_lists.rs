@@ -67,20 +67,20 @@ pub fn read_reach(p: &Principal) -> Option<Reach> {
 }
 
 pub(crate) fn filter_of(p: &Principal, q: &CaseQuery) -> ApiResult<CaseFilter> {
-    let statuses: Vec<String> = q
+    let statuses = q
         .status
         .as_deref()
-        .map(|s| s.split(',').map(|x| x.trim().to_owned()).collect())
-        .unwrap_or_default();
-    if let Some(bad) = statuses
-        .iter()
-        .find(|s| onegrid_domain::cases::Status::parse(s).is_none())
-    {
-        return Err(ApiError::new(
-            Code::InvalidParameter,
-            format!("status {bad} is not a case status"),
-        ));
-    }
+        .map_or(Some(Vec::new()), |s| {
+            s.split(',')
+                .map(|x| onegrid_domain::cases::Status::parse(x.trim()))
+                .collect()
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::InvalidParameter,
+                "status lists a value that is not a case status",
+            )
+        })?;
     let me = match p.actor {
         PrincipalActor::User { user_id, .. } => Some(user_id),
         PrincipalActor::ApiKey { .. } => None,
@@ -99,7 +99,7 @@ pub(crate) fn filter_of(p: &Principal, q: &CaseQuery) -> ApiResult<CaseFilter> {
         assignee_user_id: if q.mine == Some(true) { me } else { None },
         department_id: q.department_id,
         statuses,
-        channel: q.channel.map(|c| c.as_str().to_owned()),
+        channel: q.channel,
         category_id: q.category_id,
         overdue: q.overdue,
         due_soon: q.due_soon == Some(true),

@@ -10,6 +10,8 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get};
 use chrono::{DateTime, NaiveDate, Utc};
+use onegrid_domain::cases::Status;
+use onegrid_domain::meetings::MeetingStatus;
 use onegrid_domain::permissions::Action;
 use onegrid_store::fieldwork::meetings::{self, Meeting};
 use onegrid_store::targets::On;
@@ -35,7 +37,7 @@ pub struct AgendaView {
     pub finding_id: Option<Uuid>,
     pub title: String,
     /// The case's status now (for cases).
-    pub status: Option<String>,
+    pub status: Option<Status>,
 }
 
 /// A service item (项目服务清单) a decision created.
@@ -45,7 +47,7 @@ pub struct ItemView {
     pub owner_id: Uuid,
     pub due_on: NaiveDate,
     /// The case's status: its progress.
-    pub status: String,
+    pub status: Status,
     /// The meeting that reports it back (the next one), once it exists.
     pub reported_back_in: Option<Uuid>,
 }
@@ -99,8 +101,7 @@ pub struct MeetingView {
     pub street_id: Uuid,
     pub community_id: Uuid,
     pub scheduled_for: DateTime<Utc>,
-    /// planned, held or closed.
-    pub status: String,
+    pub status: MeetingStatus,
     pub previous_id: Option<Uuid>,
     pub agenda: Vec<AgendaView>,
     /// The service items its decisions created.

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use onegrid_domain::channels::Channel;
+use onegrid_domain::meetings::MeetingStatus;
 use onegrid_domain::recurrence::{Misfire, Recurrence};
 use onegrid_domain::text::Text;
 use onegrid_store::crypto::FieldKeys;
@@ -131,7 +132,7 @@ pub async fn record_decision(
     (m, body): (&Meeting, DecisionBody),
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    if m.status == "closed" {
+    if m.status == MeetingStatus::Closed {
         return Err(ApiError::new(Code::Conflict, "the meeting is closed"));
     }
     let grid = hierarchy::get_grid(c, body.grid_id)
@@ -196,7 +197,7 @@ pub async fn close(
     body: CloseBody,
     now: DateTime<Utc>,
 ) -> ApiResult<Meeting> {
-    if m.status == "closed" {
+    if m.status == MeetingStatus::Closed {
         return Err(ApiError::new(Code::Conflict, "the meeting is closed"));
     }
     let units = meetings::member_units(c, m.community_id).await?;

@@ -5,6 +5,7 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
+use onegrid_domain::jobs::JobState;
 use onegrid_domain::permissions::Action;
 use onegrid_store::integrations::jobs::{self, Job, JobFilter};
 use onegrid_store::targets::On;
@@ -23,8 +24,7 @@ pub struct JobView {
     pub id: Uuid,
     pub queue: String,
     pub kind: String,
-    /// available, running, completed, failed or discarded.
-    pub state: String,
+    pub state: JobState,
     pub attempt: i32,
     pub max_attempts: i32,
     pub run_at: DateTime<Utc>,
@@ -61,15 +61,12 @@ fn view(j: Job) -> JobView {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct JobQuery {
-    /// available, running, completed, failed or discarded.
-    pub state: Option<String>,
+    pub state: Option<JobState>,
     pub queue: Option<String>,
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
-
-const STATES: [&str; 5] = ["available", "running", "completed", "failed", "discarded"];
 
 /// List the worker's jobs
 ///
@@ -83,12 +80,6 @@ pub async fn list_jobs(
     q: Query<JobQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    if q.state.as_deref().is_some_and(|s| !STATES.contains(&s)) {
-        return Err(ApiError::new(
-            Code::InvalidParameter,
-            format!("state is one of {}", STATES.join(", ")),
-        ));
-    }
     let page = PageQuery {
         cursor: q.cursor,
         limit: q.limit,

@@ -8,6 +8,7 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
+use onegrid_domain::jobs::DeliveryState;
 use onegrid_domain::netguard::{self, Allowed};
 use onegrid_domain::permissions::{Action, area};
 use onegrid_domain::webhooks::EVENT_TYPES;
@@ -337,8 +338,7 @@ pub struct DeliveryView {
     /// Also the `webhook-id` header: the same on every attempt and replay.
     pub event_id: Uuid,
     pub event_type: String,
-    /// pending, delivered or failed.
-    pub state: String,
+    pub state: DeliveryState,
     pub attempts: i32,
     pub replays: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
@@ -405,14 +405,11 @@ pub struct DeliveryDetail {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryQuery {
-    /// pending, delivered or failed.
-    pub state: Option<String>,
+    pub state: Option<DeliveryState>,
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
-
-const DELIVERY_STATES: [&str; 3] = ["pending", "delivered", "failed"];
 
 /// An endpoint's delivery log
 ///
@@ -426,15 +423,6 @@ pub async fn list_deliveries(
     q: Query<DeliveryQuery>,
 ) -> ApiResult<HttpResponse> {
     let (id, q) = (id.into_inner(), q.into_inner());
-    if q.state
-        .as_deref()
-        .is_some_and(|s| !DELIVERY_STATES.contains(&s))
-    {
-        return Err(ApiError::new(
-            Code::InvalidParameter,
-            format!("state is one of {}", DELIVERY_STATES.join(", ")),
-        ));
-    }
     let page = PageQuery {
         cursor: q.cursor,
         limit: q.limit,

@@ -7,6 +7,7 @@ use crate::http::input::Query;
 use actix_web::http::header;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
+use onegrid_domain::ledger::RecordStatus;
 use onegrid_domain::ledger::Subject;
 use onegrid_domain::permissions::Action;
 use onegrid_store::ledgers::{self, LedgerRecord, LedgerType, RecordFilter};
@@ -46,7 +47,7 @@ pub struct ExportQuery {
     pub format: Option<Format>,
     pub grid_id: Option<Uuid>,
     /// `active` (default) or `retired`.
-    pub status: Option<String>,
+    pub status: Option<RecordStatus>,
 }
 
 fn file_response(format: Format, name: &str, bytes: Vec<u8>) -> HttpResponse {
@@ -139,7 +140,7 @@ fn record_row(
             Some(other) => other.to_string(),
         });
     }
-    row.push(v.status);
+    row.push(v.status.to_string());
     row.push(v.verified_at.format("%Y-%m-%d").to_string());
     row
 }
@@ -201,13 +202,7 @@ pub async fn export(
     let id = id.into_inner();
     let q = q.into_inner();
     let format = q.format.unwrap_or(Format::Xlsx);
-    let status = q.status.unwrap_or_else(|| "active".into());
-    if status != "active" && status != "retired" {
-        return Err(ApiError::new(
-            Code::InvalidParameter,
-            "status is active or retired",
-        ));
-    }
+    let status = q.status.unwrap_or(RecordStatus::Active);
     let now = state.clock.now();
     let st = state.clone();
     let (t, rows) = state

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use onegrid_domain::identity::{Gender, age_on};
+use onegrid_domain::ledger::RecordStatus;
 use onegrid_domain::ledger::{FieldType, check_record};
 use onegrid_domain::masking::{mask_id_number, mask_name};
 use onegrid_domain::permissions::{Action, LedgerAccess, Target, ledger_access};
@@ -42,7 +43,7 @@ pub struct LedgerRecordView {
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
     /// `active` or `retired`.
-    pub status: String,
+    pub status: RecordStatus,
     pub retired_reason: Option<String>,
     pub verified_at: DateTime<Utc>,
     pub verified_by: Option<Uuid>,
@@ -62,7 +63,7 @@ pub struct RecordVersionView {
     pub change: String,
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
-    pub status: String,
+    pub status: RecordStatus,
     pub retired_reason: Option<String>,
     pub grid_id: Uuid,
     pub actor_id: Uuid,

@@ -8,6 +8,7 @@ use crate::http::input::Json;
 use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
+use onegrid_domain::ledger::RecordStatus;
 use onegrid_domain::permissions::Action;
 use onegrid_store::ledgers::{self, Change};
 use onegrid_store::targets::On;
@@ -47,7 +48,7 @@ pub struct RetireBody {
 pub struct RecordQuery {
     pub grid_id: Option<Uuid>,
     /// `active` (default) or `retired`.
-    pub status: Option<String>,
+    pub status: Option<RecordStatus>,
     pub resident_id: Option<Uuid>,
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
@@ -108,13 +109,7 @@ pub async fn list_records(
         limit: q.limit,
     }
     .request()?;
-    let status = q.status.unwrap_or_else(|| "active".into());
-    if status != "active" && status != "retired" {
-        return Err(ApiError::new(
-            Code::InvalidParameter,
-            "status is active or retired",
-        ));
-    }
+    let status = q.status.unwrap_or(RecordStatus::Active);
     let sel = RecordSelection {
         ledger_type_id: id.into_inner(),
         grid_id: q.grid_id,
@@ -179,13 +174,13 @@ async fn apply(
                     Change::Edit(serde_json::Value::Object(data)) => {
                         Change::Edit(checked_data(c, &t, current.street_id, &data).await?)
                     }
-                    Change::Retire(_) if current.status == "retired" => {
+                    Change::Retire(_) if current.status == RecordStatus::Retired => {
                         return Err(ApiError::new(
                             Code::Conflict,
                             "the record is already retired",
                         ));
                     }
-                    Change::Restore if current.status == "active" => {
+                    Change::Restore if current.status == RecordStatus::Active => {
                         return Err(ApiError::new(Code::Conflict, "the record is active"));
                     }
                     other => other,

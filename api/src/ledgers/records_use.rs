@@ -3,6 +3,7 @@
 //! against its type; a list filtered to the grids the caller may read, its
 //! reads audited. They know no HTTP.
 
+use onegrid_domain::ledger::RecordStatus;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -129,8 +130,7 @@ pub struct RecordSelection {
     pub ledger_type_id: Uuid,
     /// One grid, or every grid the caller may read.
     pub grid_id: Option<Uuid>,
-    /// `active` or `retired`.
-    pub status: String,
+    pub status: RecordStatus,
     pub resident_id: Option<Uuid>,
 }
 

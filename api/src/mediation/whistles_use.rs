@@ -92,7 +92,7 @@ pub async fn on_case(
     body: WhistleBody,
     now: DateTime<Utc>,
 ) -> ApiResult<Whistle> {
-    if !case.status().is_open() {
+    if !case.status.is_open() {
         return Err(ApiError::new(
             Code::Conflict,
             format!("the case is {}", case.status),

@@ -8,7 +8,6 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use onegrid_domain::cases::Status;
 use uuid::Uuid;
 
 use crate::cases::{self, Case, CaseClock};
@@ -59,7 +58,7 @@ pub async fn reach(
         return Ok(Outcome::Later(instant));
     }
     let case = cases::get_case(conn, clock.case_id).await?;
-    if !case.status().is_open() {
+    if !case.status.is_open() {
         return Ok(Outcome::Done("case not open"));
     }
     let fired: i64 = case_clock_alerts::table
@@ -190,7 +189,7 @@ async fn escalate(
         return Ok((case.assignee_user_id.into_iter().collect(), None));
     };
     let level = moved.escalation_level;
-    let status = Status::parse(&moved.status).unwrap_or(Status::Received);
+    let status = moved.status;
     cases::append_event(
         conn,
         &moved,

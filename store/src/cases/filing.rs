@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use onegrid_domain::calendar::{NoWorkingTime, WorkCalendar};
-use onegrid_domain::cases::Status;
+use onegrid_domain::cases::{Kind, Status};
+use onegrid_domain::channels::{Channel, ServiceMode};
+use onegrid_domain::sla::Tier;
 use onegrid_domain::sla::{Budget, TierPolicy};
 use uuid::Uuid;
 
@@ -25,16 +27,16 @@ pub struct NewCase {
     pub community_id: Uuid,
     pub grid_id: Uuid,
     pub parent_id: Option<Uuid>,
-    pub kind: &'static str,
-    pub channel: String,
+    pub kind: Kind,
+    pub channel: Channel,
     pub category_id: Uuid,
-    pub tier: String,
+    pub tier: Tier,
     pub title: String,
     pub description: String,
     pub extra: serde_json::Value,
     pub address: Option<String>,
     pub location: Option<(f64, f64)>,
-    pub service_mode: Option<String>,
+    pub service_mode: Option<ServiceMode>,
     pub resident_id: Option<Uuid>,
     pub reporter_name: Option<String>,
     pub reporter_phone: Option<String>,
@@ -75,16 +77,16 @@ pub async fn file_case(
             cases::grid_id.eq(new.grid_id),
             cases::parent_id.eq(new.parent_id),
             cases::kind.eq(new.kind),
-            cases::channel.eq(&new.channel),
+            cases::channel.eq(new.channel),
             cases::category_id.eq(new.category_id),
-            cases::tier.eq(&new.tier),
+            cases::tier.eq(new.tier),
             cases::title.eq(&new.title),
             cases::description.eq(&new.description),
             cases::extra.eq(&new.extra),
             cases::address.eq(&new.address),
             cases::lon.eq(new.location.map(|l| l.0)),
             cases::lat.eq(new.location.map(|l| l.1)),
-            cases::service_mode.eq(&new.service_mode),
+            cases::service_mode.eq(new.service_mode),
             cases::resident_id.eq(new.resident_id),
             cases::created_at.eq(now),
             cases::updated_at.eq(now),

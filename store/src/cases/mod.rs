@@ -23,7 +23,9 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::not;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use onegrid_domain::cases::{State, Status};
+use onegrid_domain::cases::{Kind, State, Status};
+use onegrid_domain::channels::{Channel, ServiceMode};
+use onegrid_domain::sla::Tier;
 use uuid::Uuid;
 
 use crate::crypto::{FieldKeys, Slot};
@@ -42,18 +44,18 @@ pub struct Case {
     pub community_id: Uuid,
     pub grid_id: Uuid,
     pub parent_id: Option<Uuid>,
-    pub kind: String,
-    pub channel: String,
+    pub kind: Kind,
+    pub channel: Channel,
     pub category_id: Uuid,
-    pub tier: String,
+    pub tier: Tier,
     pub title: String,
     pub description: String,
     pub extra: serde_json::Value,
     pub address: Option<String>,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
-    pub service_mode: Option<String>,
-    pub status: String,
+    pub service_mode: Option<ServiceMode>,
+    pub status: Status,
     pub paused: bool,
     pub extension_requested: bool,
     pub park_requested: bool,
@@ -98,15 +100,11 @@ impl Case {
     /// The lifecycle's view of the case.
     pub fn state(&self) -> State {
         State {
-            status: self.status(),
+            status: self.status,
             paused: self.paused,
             extension_requested: self.extension_requested,
             park_requested: self.park_requested,
         }
-    }
-
-    pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Received)
     }
 }
 
@@ -204,7 +202,11 @@ pub async fn open_children(conn: &mut Conn, case: &Case) -> StoreResult<i64> {
     Ok(cases::table
         .filter(cases::street_id.eq(case.street_id))
         .filter(cases::parent_id.eq(case.id))
-        .filter(not(cases::status.eq_any(["resolved", "closed", "rejected"])))
+        .filter(not(cases::status.eq_any([
+            Status::Resolved,
+            Status::Closed,
+            Status::Rejected,
+        ])))
         .count()
         .get_result(conn)
         .await?)

@@ -7,6 +7,7 @@ use diesel_async::RunQueryDsl;
 use onegrid_domain::calendar::WorkCalendar;
 use onegrid_domain::cases::{ClockEffect, State};
 use onegrid_domain::catalogue::Milestone;
+use onegrid_domain::channels::ServiceMode;
 use onegrid_domain::sla::REWORK;
 use uuid::Uuid;
 
@@ -28,7 +29,7 @@ pub struct CaseChanges {
     pub rework_cycle: Option<i16>,
     pub resolved_at: Option<Option<DateTime<Utc>>>,
     pub closed_at: Option<Option<DateTime<Utc>>>,
-    pub service_mode: Option<Option<String>>,
+    pub service_mode: Option<Option<ServiceMode>>,
 }
 
 /// A step to record: the state it leads to, the row's other changes, its
@@ -64,8 +65,8 @@ pub fn note<'a>(
         changes: CaseChanges::default(),
         event: NewEvent {
             step,
-            from: Some(case.status()),
-            to: case.status(),
+            from: Some(case.status),
+            to: case.status,
             actor,
             reason: None,
             data,
@@ -97,7 +98,7 @@ pub async fn record_step(
     )
     .set((
         step.changes.clone(),
-        cases::status.eq(step.after.status.as_str()),
+        cases::status.eq(step.after.status),
         cases::paused.eq(step.after.paused),
         cases::extension_requested.eq(step.after.extension_requested),
         cases::park_requested.eq(step.after.park_requested),

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use onegrid_domain::cases::Status;
+use onegrid_domain::channels::Channel;
 use uuid::Uuid;
 
 use super::Case;
@@ -32,8 +34,8 @@ pub struct CaseFilter {
     pub grid_id: Option<Uuid>,
     pub assignee_user_id: Option<Uuid>,
     pub department_id: Option<Uuid>,
-    pub statuses: Vec<String>,
-    pub channel: Option<String>,
+    pub statuses: Vec<Status>,
+    pub channel: Option<Channel>,
     pub category_id: Option<Uuid>,
     /// A running, unpaused clock is past due.
     pub overdue: Option<bool>,
@@ -70,8 +72,8 @@ fn filtered(f: &CaseFilter, now: DateTime<Utc>) -> cases::BoxedQuery<'static, di
     if !f.statuses.is_empty() {
         q = q.filter(cases::status.eq_any(f.statuses.clone()));
     }
-    if let Some(c) = &f.channel {
-        q = q.filter(cases::channel.eq(c.clone()));
+    if let Some(c) = f.channel {
+        q = q.filter(cases::channel.eq(c));
     }
     if let Some(c) = f.category_id {
         q = q.filter(cases::category_id.eq(c));

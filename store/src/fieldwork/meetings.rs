@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
+use onegrid_domain::meetings::MeetingStatus;
 use uuid::Uuid;
 
 use crate::db::Conn;
@@ -35,7 +36,7 @@ pub struct Meeting {
     pub district_id: Uuid,
     pub community_id: Uuid,
     pub scheduled_for: DateTime<Utc>,
-    pub status: String,
+    pub status: MeetingStatus,
     pub previous_id: Option<Uuid>,
     pub minutes: Option<String>,
     pub held_at: Option<DateTime<Utc>>,
@@ -201,7 +202,7 @@ pub async fn prepare(
             needs_meetings::district_id.eq(district),
             needs_meetings::community_id.eq(community),
             needs_meetings::scheduled_for.eq(scheduled_for),
-            needs_meetings::status.eq("planned"),
+            needs_meetings::status.eq(MeetingStatus::Planned),
             needs_meetings::previous_id.eq(previous.as_ref().map(|m| m.id)),
             needs_meetings::created_at.eq(now),
         ))
@@ -409,10 +410,10 @@ pub async fn close(
             .filter(needs_meetings::street_id.eq(m.street_id))
             .filter(needs_meetings::id.eq(m.id))
             .filter(needs_meetings::version.eq(version))
-            .filter(needs_meetings::status.ne("closed")),
+            .filter(needs_meetings::status.ne(MeetingStatus::Closed)),
     )
     .set((
-        needs_meetings::status.eq("closed"),
+        needs_meetings::status.eq(MeetingStatus::Closed),
         needs_meetings::minutes.eq(Some(minutes)),
         needs_meetings::held_at.eq(m.held_at.or(Some(at))),
         needs_meetings::closed_at.eq(Some(at)),

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
+use onegrid_domain::jobs::JobState;
 use uuid::Uuid;
 
 use crate::db::Conn;
@@ -93,7 +94,7 @@ pub async fn reschedule(
     let n = diesel::update(
         jobs::table
             .filter(jobs::unique_key.eq(unique_key))
-            .filter(jobs::state.eq("available")),
+            .filter(jobs::state.eq(JobState::Available)),
     )
     .set(jobs::run_at.eq(run_at))
     .execute(conn)
@@ -112,7 +113,7 @@ pub struct Job {
     pub district_id: Option<Uuid>,
     pub street_id: Option<Uuid>,
     pub payload: serde_json::Value,
-    pub state: String,
+    pub state: JobState,
     pub attempt: i32,
     pub max_attempts: i32,
     pub run_at: DateTime<Utc>,
@@ -164,7 +165,7 @@ pub async fn heartbeat_all(
     Ok(diesel::update(
         jobs::table
             .filter(jobs::lease_token.eq_any(tokens))
-            .filter(jobs::state.eq("running")),
+            .filter(jobs::state.eq(JobState::Running)),
     )
     .set(jobs::lease_expires_at.eq(now + lease))
     .execute(conn)
@@ -176,7 +177,7 @@ type Fenced = diesel::dsl::Filter<
         diesel::dsl::Filter<jobs::table, diesel::dsl::Eq<jobs::id, Uuid>>,
         diesel::dsl::Eq<jobs::lease_token, Uuid>,
     >,
-    diesel::dsl::Eq<jobs::state, &'static str>,
+    diesel::dsl::Eq<jobs::state, JobState>,
 >;
 
 /// The job, only while this lease holds it.
@@ -184,7 +185,7 @@ fn fenced(id: Uuid, token: Uuid) -> Fenced {
     jobs::table
         .filter(jobs::id.eq(id))
         .filter(jobs::lease_token.eq(token))
-        .filter(jobs::state.eq("running"))
+        .filter(jobs::state.eq(JobState::Running))
 }
 
 /// Marks a job done, in the transaction that applied its effects; false if
@@ -197,7 +198,7 @@ pub async fn complete(
 ) -> StoreResult<bool> {
     let n = diesel::update(fenced(id, token))
         .set((
-            jobs::state.eq("completed"),
+            jobs::state.eq(JobState::Completed),
             jobs::lease_token.eq(None::<Uuid>),
             jobs::lease_expires_at.eq(None::<DateTime<Utc>>),
             jobs::finished_at.eq(now),
@@ -217,7 +218,7 @@ pub async fn snooze(
 ) -> StoreResult<bool> {
     let n = diesel::update(fenced(id, token))
         .set((
-            jobs::state.eq("available"),
+            jobs::state.eq(JobState::Available),
             jobs::lease_token.eq(None::<Uuid>),
             jobs::lease_expires_at.eq(None::<DateTime<Utc>>),
             jobs::attempt.eq(jobs::attempt - 1),
@@ -237,7 +238,7 @@ pub async fn fail(
     error: &str,
     retry_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> StoreResult<Option<String>> {
+) -> StoreResult<Option<JobState>> {
     let error: String = error.chars().take(2000).collect();
     Ok(diesel::sql_query(
         "UPDATE jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,
@@ -261,7 +262,7 @@ pub async fn fail(
 #[derive(QueryableByName)]
 struct StateRow {
     #[diesel(sql_type = Text)]
-    state: String,
+    state: JobState,
 }
 
 /// How long a rescued job waits before it runs again: `base` doubling with
@@ -303,10 +304,10 @@ pub async fn replay(conn: &mut Conn, id: Uuid, now: DateTime<Utc>) -> StoreResul
     let n = diesel::update(
         jobs::table
             .filter(jobs::id.eq(id))
-            .filter(jobs::state.eq_any(["failed", "discarded"])),
+            .filter(jobs::state.eq_any([JobState::Failed, JobState::Discarded])),
     )
     .set((
-        jobs::state.eq("available"),
+        jobs::state.eq(JobState::Available),
         jobs::attempt.eq(0),
         jobs::run_at.eq(now),
         jobs::finished_at.eq(None::<DateTime<Utc>>),
@@ -354,7 +355,7 @@ pub async fn stats(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<Vec<Queue
 /// Filters of an admin's job list.
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {
-    pub state: Option<String>,
+    pub state: Option<JobState>,
     pub queue: Option<String>,
 }
 
@@ -369,8 +370,8 @@ pub async fn list(
         .order(jobs::id.desc())
         .limit(page.fetch_limit())
         .into_boxed();
-    if let Some(state) = &f.state {
-        q = q.filter(jobs::state.eq(state.clone()));
+    if let Some(state) = f.state {
+        q = q.filter(jobs::state.eq(state));
     }
     if let Some(queue) = &f.queue {
         q = q.filter(jobs::queue.eq(queue.clone()));

@@ -8,7 +8,7 @@ pub mod targeting;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use onegrid_domain::ledger::{BUILT_IN, FieldDef, Sensitivity, Subject};
+use onegrid_domain::ledger::{BUILT_IN, FieldDef, RecordStatus, Sensitivity, Subject};
 use uuid::Uuid;
 
 use crate::db::Conn;
@@ -230,7 +230,7 @@ pub struct LedgerRecord {
     pub resident_id: Option<Uuid>,
     pub household_id: Option<Uuid>,
     pub data: serde_json::Value,
-    pub status: String,
+    pub status: RecordStatus,
     pub retired_reason: Option<String>,
     pub verified_at: DateTime<Utc>,
     pub verified_by: Option<Uuid>,
@@ -249,7 +249,7 @@ pub struct RecordVersion {
     pub version: i32,
     pub change: String,
     pub data: serde_json::Value,
-    pub status: String,
+    pub status: RecordStatus,
     pub retired_reason: Option<String>,
     pub grid_id: Uuid,
     pub actor_id: Uuid,
@@ -281,7 +281,7 @@ async fn keep_versions(
                 versions::version.eq(r.version),
                 versions::change.eq(change),
                 versions::data.eq(&r.data),
-                versions::status.eq(&r.status),
+                versions::status.eq(r.status),
                 versions::retired_reason.eq(&r.retired_reason),
                 versions::grid_id.eq(r.grid_id),
                 versions::actor_id.eq(actor),
@@ -377,7 +377,7 @@ pub async fn get_records(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<Ledge
 pub struct RecordFilter {
     /// Only these grids (the caller's reach); `None` = every grid in scope.
     pub grids: Option<Vec<Uuid>>,
-    pub status: Option<String>,
+    pub status: Option<RecordStatus>,
     pub resident_id: Option<Uuid>,
 }
 
@@ -399,8 +399,8 @@ pub async fn list_records(
     if let Some(grids) = &filter.grids {
         q = q.filter(records::grid_id.eq_any(grids.clone()));
     }
-    if let Some(status) = &filter.status {
-        q = q.filter(records::status.eq(status.clone()));
+    if let Some(status) = filter.status {
+        q = q.filter(records::status.eq(status));
     }
     if let Some(r) = filter.resident_id {
         q = q.filter(records::resident_id.eq(r));
@@ -471,7 +471,7 @@ pub async fn change_record(
         Change::Retire(reason) => {
             diesel::update(target)
                 .set((
-                    records::status.eq("retired"),
+                    records::status.eq(RecordStatus::Retired),
                     records::retired_reason.eq(reason),
                     bump,
                 ))
@@ -482,7 +482,7 @@ pub async fn change_record(
         Change::Restore => {
             diesel::update(target)
                 .set((
-                    records::status.eq("active"),
+                    records::status.eq(RecordStatus::Active),
                     records::retired_reason.eq(None::<String>),
                     bump,
                 ))

@@ -3,6 +3,7 @@
 //! expired leases, retries to a terminal state, replay, and the tenant wall.
 
 use chrono::{Duration, Utc};
+use onegrid_domain::jobs::JobState;
 use onegrid_store::Acting;
 use onegrid_store::StoreError;
 use onegrid_store::integrations::jobs::{self, Job, NewJob};
@@ -88,7 +89,7 @@ async fn unique_keys_disjoint_claims_and_future_jobs() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 10, "no job claimed twice");
-    assert!(a.iter().chain(&b).all(|j| j.state == "running"
+    assert!(a.iter().chain(&b).all(|j| j.state.as_str() == "running"
         && j.attempt == 1
         && j.unique_key.as_deref() != Some("later")));
     assert!(claim(&app, "w3", 10, 30, now).await.is_empty());
@@ -126,7 +127,7 @@ async fn completion_is_fenced_on_the_lease_and_expired_leases_are_rescued() {
     // Past the lease: the rescuer hands it back; the old holder can no longer finish it.
     let rescued = rescue_at(&app, now + Duration::seconds(60)).await;
     assert_eq!(rescued.len(), 1);
-    assert_eq!(rescued[0].state, "available");
+    assert_eq!(rescued[0].state.as_str(), "available");
     // It waits its backoff (2 s ± 25 % after a first attempt), as a retry does.
     let wait = rescued[0].run_at - (now + Duration::seconds(60));
     assert!(
@@ -194,7 +195,7 @@ async fn retries_with_backoff_end_in_a_terminal_state_an_admin_can_replay() {
         )
     })
     .await;
-    assert_eq!(state.as_deref(), Some("available"));
+    assert_eq!(state.map(JobState::as_str), Some("available"));
     assert!(
         claim(&app, "w1", 1, 30, now + Duration::seconds(5))
             .await
@@ -224,7 +225,7 @@ async fn retries_with_backoff_end_in_a_terminal_state_an_admin_can_replay() {
     })
     .await;
     assert_eq!(
-        state.as_deref(),
+        state.map(JobState::as_str),
         Some("failed"),
         "the last attempt is terminal"
     );

@@ -1,6 +1,7 @@
 //! Webhooks: an event's fan-out into deliveries, and one attempt of a
 //! delivery, sent outside any transaction.
 
+use onegrid_domain::jobs::DeliveryState;
 use onegrid_store::Acting;
 use onegrid_store::cases::deadlines::Outcome;
 use onegrid_store::integrations::job_kinds::{WebhookDelivery, WebhookFanOut};
@@ -39,8 +40,8 @@ impl Run for WebhookDelivery {
                 Box::pin(async move { Ok(hooks::outgoing(c, delivery).await?) })
             })
             .await?;
-        if out.delivery.state != "pending" || !out.endpoint.enabled {
-            let disabled = out.delivery.state == "pending";
+        if out.delivery.state != DeliveryState::Pending || !out.endpoint.enabled {
+            let disabled = out.delivery.state == DeliveryState::Pending;
             return finish(runner, job, Acting::Nobody, move |c| {
                 Box::pin(async move {
                     if disabled {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use onegrid_domain::jobs::DeliveryState;
 use onegrid_domain::webhooks::{self as rules, ATTEMPTS};
 use uuid::Uuid;
 
@@ -134,9 +135,9 @@ pub async fn record_attempt(
         }
     };
     let (state, next, delivered) = match &after {
-        AfterAttempt::Delivered => ("delivered", None, Some(now)),
-        AfterAttempt::Retry(at) => ("pending", Some(*at), None),
-        AfterAttempt::Failed => ("failed", None, None),
+        AfterAttempt::Delivered => (DeliveryState::Delivered, None, Some(now)),
+        AfterAttempt::Retry(at) => (DeliveryState::Pending, Some(*at), None),
+        AfterAttempt::Failed => (DeliveryState::Failed, None, None),
     };
     diesel::update(webhook_deliveries::table.find(out.delivery.id))
         .set((
@@ -156,7 +157,7 @@ pub async fn record_attempt(
 pub async fn abandon(conn: &mut Conn, delivery: &Delivery, why: &str) -> StoreResult<()> {
     diesel::update(webhook_deliveries::table.find(delivery.id))
         .set((
-            webhook_deliveries::state.eq("failed"),
+            webhook_deliveries::state.eq(DeliveryState::Failed),
             webhook_deliveries::next_attempt_at.eq(None::<DateTime<Utc>>),
             webhook_deliveries::last_error.eq(Some(why.to_owned())),
         ))
@@ -177,7 +178,7 @@ pub async fn get_delivery(conn: &mut Conn, id: Uuid) -> StoreResult<Delivery> {
 pub async fn list_deliveries(
     conn: &mut Conn,
     endpoint_id: Uuid,
-    state: Option<String>,
+    state: Option<DeliveryState>,
     page: &PageRequest,
 ) -> StoreResult<Page<(Delivery, String)>> {
     let mut q = webhook_deliveries::table
@@ -212,10 +213,10 @@ pub async fn replay(conn: &mut Conn, d: &Delivery, now: DateTime<Utc>) -> StoreR
     let updated: Option<Delivery> = diesel::update(
         webhook_deliveries::table
             .find(d.id)
-            .filter(webhook_deliveries::state.ne("pending")),
+            .filter(webhook_deliveries::state.ne(DeliveryState::Pending)),
     )
     .set((
-        webhook_deliveries::state.eq("pending"),
+        webhook_deliveries::state.eq(DeliveryState::Pending),
         webhook_deliveries::replays.eq(webhook_deliveries::replays + 1),
         // The round starts at a whole schedule.
         webhook_deliveries::attempts.eq((webhook_deliveries::replays + 1) * ATTEMPTS),

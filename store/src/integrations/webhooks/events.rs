@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use onegrid_domain::jobs::DeliveryState;
 use uuid::Uuid;
 
 use super::{Delivery, Event};
@@ -137,7 +138,7 @@ pub async fn fan_out(conn: &mut Conn, event_id: Uuid, now: DateTime<Utc>) -> Sto
                 webhook_deliveries::event_id.eq(event.id),
                 webhook_deliveries::district_id.eq(event.district_id),
                 webhook_deliveries::street_id.eq(event.street_id),
-                webhook_deliveries::state.eq("pending"),
+                webhook_deliveries::state.eq(DeliveryState::Pending),
                 webhook_deliveries::next_attempt_at.eq(Some(now)),
                 webhook_deliveries::created_at.eq(now),
             ))

@@ -17,6 +17,7 @@ pub use events::{emit, emit_case_event, fan_out};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use onegrid_domain::jobs::DeliveryState;
 use onegrid_domain::permissions::Area;
 use onegrid_domain::webhooks::{self as rules};
 use uuid::Uuid;
@@ -71,7 +72,7 @@ pub struct Delivery {
     pub event_id: Uuid,
     pub district_id: Uuid,
     pub street_id: Uuid,
-    pub state: String,
+    pub state: DeliveryState,
     pub attempts: i32,
     pub replays: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
