@@ -10,25 +10,21 @@ use actix_web::{HttpResponse, get, post};
 use onegrid_domain::ledger::RecordStatus;
 use onegrid_domain::ledger::Subject;
 use onegrid_domain::permissions::Action;
-use onegrid_store::ledgers::{self, LedgerRecord, LedgerType, RecordFilter};
-use onegrid_store::page::PageRequest;
+use onegrid_store::ledgers::{self, LedgerRecord, LedgerType};
 use onegrid_store::registry::households::{self};
 use onegrid_store::targets::On;
-use onegrid_store::{Conn, Principal, registry::hierarchy};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::exports_use::{self, Exported, LedgerSelection};
 use super::imports::QueryExportBody;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::sheets::{self, Format};
-use crate::ledgers::record_views::{audit_read, readable_grids, view};
+use crate::ledgers::record_views::view;
 use crate::platform::auth::Caller;
 use crate::state::AppState;
-
-/// Most rows in one export.
-const MAX_EXPORT: i64 = 50_000;
 
 /// The file format.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -158,33 +154,24 @@ fn export_header(t: &LedgerType) -> Vec<String> {
     h
 }
 
-async fn export_rows(
-    c: &mut Conn,
-    st: &AppState,
-    p: &Principal,
-    t: &LedgerType,
-    records: Vec<LedgerRecord>,
-    via: crate::ledgers::record_views::Via,
-) -> ApiResult<Vec<Vec<String>>> {
-    let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
-    if !ids.is_empty() {
-        audit_read(c, p, t, None, ids, via).await?;
-    }
-    let resident_ids: Vec<Uuid> = records.iter().filter_map(|r| r.resident_id).collect();
-    let residents: std::collections::HashMap<Uuid, households::Resident> =
-        households::get_residents(c, &resident_ids)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect();
-    let codes = hierarchy::grid_codes(c).await?;
-    Ok(records
+/// The sheet of an export: masked like the API, one row per record.
+fn sheet(
+    state: &AppState,
+    exported: Exported,
+    format: Format,
+    name: &str,
+) -> ApiResult<HttpResponse> {
+    let (t, records, residents, codes) = exported;
+    let rows: Vec<Vec<String>> = records
         .into_iter()
         .map(|r| {
             let resident = r.resident_id.and_then(|id| residents.get(&id));
-            record_row(st, t, r, resident, &codes)
+            record_row(state, &t, r, resident, &codes)
         })
-        .collect())
+        .collect();
+    let bytes = sheets::write(format, &export_header(&t), &rows)
+        .map_err(|e| ApiError::new(Code::Internal, e))?;
+    Ok(file_response(format, &format!("{}{name}", t.code), bytes))
 }
 
 /// Export a ledger
@@ -199,45 +186,19 @@ pub async fn export(
     id: Path<Uuid>,
     q: Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let q = q.into_inner();
-    let format = q.format.unwrap_or(Format::Xlsx);
-    let status = q.status.unwrap_or(RecordStatus::Active);
+    let sel = LedgerSelection {
+        ledger_type_id: id.into_inner(),
+        grid_id: q.grid_id,
+        status: q.status.unwrap_or(RecordStatus::Active),
+    };
     let now = state.clock.now();
-    let st = state.clone();
-    let (t, rows) = state
+    let exported = state
         .checked(caller, Action::LedgerRead, On::Anywhere, move |c, p, _| {
-            Box::pin(async move {
-                let t = ledgers::get_type(c, id).await?;
-                let (grids, via) = readable_grids(c, &p, &t, now).await?;
-                let grids = match (q.grid_id, grids) {
-                    (Some(g), None) => Some(vec![g]),
-                    (Some(g), Some(list)) => Some(list.into_iter().filter(|x| *x == g).collect()),
-                    (None, list) => list,
-                };
-                let filter = RecordFilter {
-                    grids,
-                    status: Some(status),
-                    resident_id: None,
-                };
-                let page = ledgers::list_records(
-                    c,
-                    t.id,
-                    &filter,
-                    &PageRequest {
-                        after: None,
-                        limit: MAX_EXPORT,
-                    },
-                )
-                .await?;
-                let rows = export_rows(c, &st, &p, &t, page.items, via).await?;
-                Ok((t, rows))
-            })
+            Box::pin(async move { exports_use::ledger(c, &p, sel, now).await })
         })
         .await?;
-    let bytes = sheets::write(format, &export_header(&t), &rows)
-        .map_err(|e| ApiError::new(Code::Internal, e))?;
-    Ok(file_response(format, &t.code, bytes))
+    sheet(&state, exported, q.format.unwrap_or(Format::Xlsx), "")
 }
 
 /// Export a targeting query
@@ -253,28 +214,11 @@ pub async fn export_query(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let format = body.format.unwrap_or(Format::Xlsx);
-    let (now, today) = (state.clock.now(), state.clock.today());
-    let st = state.clone();
-    let (t, rows) = state
+    let at = (state.clock.now(), state.clock.today());
+    let exported = state
         .checked(caller, Action::LedgerRead, On::Anywhere, move |c, p, _| {
-            Box::pin(async move {
-                let (t, plan, via) =
-                    crate::ledgers::queries::plan(c, &p, &body.query, now, today).await?;
-                let page = onegrid_store::ledgers::targeting::run(
-                    c,
-                    &plan,
-                    &PageRequest {
-                        after: None,
-                        limit: MAX_EXPORT,
-                    },
-                )
-                .await?;
-                let rows = export_rows(c, &st, &p, &t, page.items, via).await?;
-                Ok((t, rows))
-            })
+            Box::pin(async move { exports_use::query(c, &p, &body.query, at).await })
         })
         .await?;
-    let bytes = sheets::write(format, &export_header(&t), &rows)
-        .map_err(|e| ApiError::new(Code::Internal, e))?;
-    Ok(file_response(format, &format!("{}-query", t.code), bytes))
+    sheet(&state, exported, format, "-query")
 }

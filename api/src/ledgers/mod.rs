@@ -2,10 +2,12 @@
 
 pub mod break_glass;
 pub mod break_glass_use;
+pub mod exports_use;
 pub mod files;
 pub mod imports;
 pub mod imports_use;
 pub mod queries;
+pub mod queries_use;
 pub mod record_views;
 pub mod records;
 pub mod records_use;

@@ -12,6 +12,7 @@ pub mod kpis_use;
 pub mod settings;
 pub mod settings_use;
 pub mod summonses;
+pub mod summonses_use;
 pub mod whistles;
 pub mod whistles_use;
 

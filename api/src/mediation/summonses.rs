@@ -9,15 +9,16 @@ use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
-use onegrid_domain::mediation::{SummonsState, SummonsStep, WhistleStatus};
-use onegrid_domain::permissions::{Action, Area, area};
+use onegrid_domain::mediation::{SummonsState, SummonsStep};
+use onegrid_domain::permissions::{Action, Area};
 use onegrid_store::mediation::whistles::{self, Summons, Whistle};
 use onegrid_store::targets::On;
-use onegrid_store::{Conn, Principal, StoreError, cases, mediation::disputes};
+use onegrid_store::{Conn, Principal, cases, mediation::disputes};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::summonses_use::{self, RatingBody, StepBody};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{PageQuery, Paged, ok_with_etag};
 use crate::mediation::dispute_views::PartyView;
@@ -92,6 +93,8 @@ async fn context(
     let dispute_ids: Vec<Uuid> = found.iter().filter_map(|w| w.dispute_id).collect();
     let found_disputes = disputes::get_many(c, &dispute_ids).await?;
     let mut parties = disputes::parties_of(c, &dispute_ids).await?;
+    let case_ids: Vec<Uuid> = found.iter().filter_map(|w| w.case_id).collect();
+    let numbers = cases::numbers_of(c, &case_ids).await?;
     let mut subjects = HashMap::new();
     for w in &found {
         let subject = match w.dispute_id {
@@ -112,11 +115,7 @@ async fn context(
             }
             None => {
                 let id = w.case_id.unwrap_or_default();
-                let number = match cases::get_case(c, id).await {
-                    Ok(case) => Some(case.number),
-                    Err(StoreError::NotFound) => None,
-                    Err(e) => return Err(e.into()),
-                };
+                let number = numbers.get(&id).copied();
                 Subject {
                     kind: "case".into(),
                     id,
@@ -256,17 +255,7 @@ pub async fn list_summonses(
     let page = state
         .checked(caller, Action::SummonsRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
-                let mut filter = filter;
-                filter.area = area(&p.grants, Action::SummonsRead);
-                // A one-department inbox names its department: the query then
-                // walks that department's index instead of every summons.
-                if filter.department_id.is_none()
-                    && p.department_only()
-                    && let [only] = p.departments()[..]
-                {
-                    filter.department_id = Some(only);
-                }
-                let rows = whistles::list_summonses(c, &filter, &page).await?;
+                let rows = summonses_use::inbox(c, &p, filter, &page).await?;
                 let next_after = rows.next_after;
                 let items = summons_views(&st, c, &p, rows.items).await?;
                 Ok(onegrid_store::page::Page { items, next_after })
@@ -342,15 +331,6 @@ pub async fn get_summons(
     Ok(ok_with_etag(&view, version))
 }
 
-/// A department's step.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StepBody {
-    pub step: SummonsStep,
-    /// What was done (required for `action`).
-    pub note: Option<String>,
-}
-
 /// Take a step on a summons (部门报到)
 ///
 /// Department staff: `report_in` (once; after the deadline it counts as
@@ -366,13 +346,7 @@ pub async fn summons_step(
     body: Json<StepBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    if body.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(ApiError::field("note", "at most 2000 characters"));
-    }
-    if body.step == SummonsStep::Action && body.note.as_deref().is_none_or(|n| n.trim().is_empty())
-    {
-        return Err(ApiError::field("note", "say what was done"));
-    }
+    summonses_use::check_step(&body)?;
     let now = state.clock.now();
     let st = state.clone();
     let view = state
@@ -382,26 +356,7 @@ pub async fn summons_step(
             move |c| Box::pin(whistles::get_summons(c, id)),
             move |c, p, s| {
                 Box::pin(async move {
-                    let Some(updated) =
-                        whistles::step(c, &s, body.step, body.note, p.accountable_user(), now)
-                            .await?
-                    else {
-                        // Re-read: a concurrent step may have moved it.
-                        let current = whistles::get_summons(c, id).await?;
-                        let mut err = ApiError::new(
-                            Code::IllegalTransition,
-                            format!(
-                                "{} is not allowed while the summons is {}",
-                                body.step.as_str(),
-                                current.state
-                            ),
-                        );
-                        err.allowed = SummonsStep::allowed(current.state)
-                            .into_iter()
-                            .map(str::to_owned)
-                            .collect();
-                        return Err(err);
-                    };
+                    let updated = summonses_use::step(c, &p, s, body, now).await?;
                     summons_detail(&st, c, &p, updated).await
                 })
             },
@@ -409,15 +364,6 @@ pub async fn summons_step(
         .await?;
     let version = view.summons.version;
     Ok(ok_with_etag(&view, version))
-}
-
-/// The street's rating of a department's response.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RatingBody {
-    /// 10, 8, 6, 3 or 0.
-    pub score: i16,
-    pub comment: Option<String>,
 }
 
 /// Rate a department's response
@@ -433,16 +379,7 @@ pub async fn rate_summons(
     body: Json<RatingBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    if ![10, 8, 6, 3, 0].contains(&body.score) {
-        return Err(ApiError::field("score", "10, 8, 6, 3 or 0"));
-    }
-    if body
-        .comment
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > 500)
-    {
-        return Err(ApiError::field("comment", "at most 500 characters"));
-    }
+    summonses_use::check_rating(&body)?;
     let now = state.clock.now();
     let st = state.clone();
     let view = state
@@ -452,17 +389,7 @@ pub async fn rate_summons(
             move |c| Box::pin(whistles::get_summons(c, id)),
             move |c, p, s| {
                 Box::pin(async move {
-                    let w = whistles::get_whistle(c, s.whistle_id).await?;
-                    if s.state != SummonsState::Done && w.status != WhistleStatus::Closed {
-                        return Err(ApiError::new(
-                            Code::Conflict,
-                            "rate once the department is done or the whistle is closed",
-                        ));
-                    }
-                    let rated =
-                        whistles::rate(c, &s, body.score, body.comment, p.accountable_user(), now)
-                            .await?
-                            .ok_or_else(|| ApiError::new(Code::Conflict, "already rated"))?;
+                    let rated = summonses_use::rate(c, &p, s, body, now).await?;
                     summons_detail(&st, c, &p, rated).await
                 })
             },
