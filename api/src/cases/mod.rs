@@ -4,6 +4,7 @@
 pub mod appointments;
 pub mod appointments_use;
 pub mod attachments;
+pub mod categories_use;
 pub mod export;
 pub mod filing;
 pub mod history;

@@ -8,17 +8,18 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post, put};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use onegrid_domain::calendar::{DayKind, WORKING_HOURS};
-use onegrid_domain::catalogue::{Milestone, check_milestones, parent_code, valid_code};
-use onegrid_domain::ledger::{FieldDef, check_fields};
+use onegrid_domain::catalogue::{Milestone, parent_code};
+use onegrid_domain::ledger::FieldDef;
 use onegrid_domain::permissions::Action;
 use onegrid_domain::sla::{Budget, Tier, TierPolicy};
-use onegrid_domain::text::{Name, Text};
-use onegrid_store::cases::setup::{self, CalendarDay, Category, CategoryValues, TierRow};
+use onegrid_domain::text::Text;
+use onegrid_store::cases::setup::{self, CalendarDay, Category, TierRow};
 use onegrid_store::targets::On;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::categories_use::{self, CategoryPatch, NewCategoryBody};
 use crate::http::error::{ApiError, ApiResult, Code, FieldError};
 use crate::http::{IdempotencyKey, IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
@@ -221,7 +222,7 @@ pub struct TierBody {
     pub resolution: Budget,
 }
 
-fn check_budget(field: &str, b: Budget, errors: &mut Vec<FieldError>) {
+pub(crate) fn check_budget(field: &str, b: Budget, errors: &mut Vec<FieldError>) {
     if !(1..=525_600).contains(&b.minutes) {
         errors.push(FieldError {
             field: format!("{field}.minutes"),
@@ -328,68 +329,6 @@ pub fn category_view(c: &Category) -> CategoryView {
     }
 }
 
-/// A new category.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewCategoryBody {
-    /// `NN`, `NN.NN` or `NN.NN.NN`; a sub-category's parent must exist.
-    pub code: String,
-    pub name: Name<100>,
-    pub tier: Tier,
-    #[serde(default)]
-    pub fields: Vec<FieldDef>,
-    pub resolution: Option<Budget>,
-    #[serde(default)]
-    pub milestones: Vec<Milestone>,
-}
-
-/// Changes to a category (the code cannot change).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryPatch {
-    pub name: Option<Name<100>>,
-    pub tier: Option<Tier>,
-    pub fields: Option<Vec<FieldDef>>,
-    /// `null` clears the override.
-    #[serde(default, deserialize_with = "crate::http::double_option")]
-    #[schema(value_type = Option<Budget>)]
-    pub resolution: Option<Option<Budget>>,
-    pub milestones: Option<Vec<Milestone>>,
-    pub active: Option<bool>,
-}
-
-fn check_category_parts(
-    fields: Option<&[FieldDef]>,
-    resolution: Option<Budget>,
-    milestones: Option<&[Milestone]>,
-) -> ApiResult<()> {
-    let mut errors = Vec::new();
-    if let Some(fields) = fields.filter(|f| !f.is_empty())
-        && let Err(invalid) = check_fields(fields)
-    {
-        errors.extend(invalid.into_iter().map(|i| FieldError {
-            field: i.field,
-            message: i.message,
-        }));
-    }
-    if let Some(r) = resolution {
-        check_budget("resolution", r, &mut errors);
-    }
-    if let Some(m) = milestones
-        && let Err(message) = check_milestones(m)
-    {
-        errors.push(FieldError {
-            field: "milestones".into(),
-            message,
-        });
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::fields(errors))
-    }
-}
-
 /// List the case categories
 ///
 /// The district's catalogue in code order.
@@ -417,10 +356,7 @@ pub async fn create_category(
     body: Json<NewCategoryBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    if !valid_code(&body.code) {
-        return Err(ApiError::field("code", "NN, NN.NN or NN.NN.NN"));
-    }
-    check_category_parts(Some(&body.fields), body.resolution, Some(&body.milestones))?;
+    categories_use::check_new(&body)?;
     let hash = crate::http::request_hash(&body);
     state
         .create(
@@ -429,24 +365,7 @@ pub async fn create_category(
             (key, hash),
             move |c, p, _| {
                 Box::pin(async move {
-                    if let Some(parent) = parent_code(&body.code)
-                        && !setup::category_code_exists(c, p.district_id, parent).await?
-                    {
-                        return Err(ApiError::field(
-                            "code",
-                            format!("parent category {parent} does not exist"),
-                        ));
-                    }
-                    let values = CategoryValues {
-                        code: Some(body.code),
-                        name: Some(body.name.into_inner()),
-                        tier: Some(body.tier),
-                        fields: Some(body.fields),
-                        resolution: Some(body.resolution),
-                        milestones: Some(body.milestones),
-                        active: None,
-                    };
-                    let created = setup::create_category(c, p.district_id, values).await?;
+                    let created = categories_use::add(c, &p, body).await?;
                     Created::new(
                         category_view(&created),
                         format!("/api/v1/case-categories/{}", created.id),
@@ -473,11 +392,7 @@ pub async fn update_category(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
-    check_category_parts(
-        body.fields.as_deref(),
-        body.resolution.flatten(),
-        body.milestones.as_deref(),
-    )?;
+    categories_use::check_patch(&body)?;
     let row = state
         .on_row(
             caller,
@@ -486,16 +401,7 @@ pub async fn update_category(
             move |c, _, _| {
                 Box::pin(async move {
                     let version = if_match.version()?;
-                    let values = CategoryValues {
-                        code: None,
-                        name: body.name.map(String::from),
-                        tier: body.tier,
-                        fields: body.fields,
-                        resolution: body.resolution,
-                        milestones: body.milestones,
-                        active: body.active,
-                    };
-                    Ok(setup::update_category(c, id, version, values).await?)
+                    Ok(setup::update_category(c, id, version, body.into()).await?)
                 })
             },
         )

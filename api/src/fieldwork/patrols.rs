@@ -113,10 +113,12 @@ pub async fn open_log(
         )
         .await
         .map_err(named_grid)?;
-    Ok(HttpResponse::Created()
-        .insert_header(("location", format!("/api/v1/patrol-logs/{}", view.id)))
-        .insert_header(("etag", crate::http::etag(view.version)))
-        .json(view))
+    let location = format!("/api/v1/patrol-logs/{}", view.id);
+    Ok(crate::http::created_with_etag(
+        location,
+        &view,
+        view.version,
+    ))
 }
 
 /// The grid is named by the body: one the caller cannot see is a bad reference.

@@ -103,6 +103,14 @@ pub fn ok_with_etag(body: &impl Serialize, version: i32) -> HttpResponse {
         .json(body)
 }
 
+/// 201 Created with the new resource's `Location` and `ETag`.
+pub fn created_with_etag(location: String, body: &impl Serialize, version: i32) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
 /// The `If-Match` precondition of an update.
 #[derive(Debug, Clone, Copy)]
 pub struct IfMatch(pub Option<Result<i32, ()>>);

@@ -59,10 +59,12 @@ pub async fn create_dispute(
         })
         .await
         .map_err(named_by(field))?;
-    Ok(HttpResponse::Created()
-        .insert_header(("location", format!("/api/v1/disputes/{}", view.id)))
-        .insert_header(("etag", crate::http::etag(view.version)))
-        .json(view))
+    let location = format!("/api/v1/disputes/{}", view.id);
+    Ok(crate::http::created_with_etag(
+        location,
+        &view,
+        view.version,
+    ))
 }
 
 /// Filters of the dispute list.

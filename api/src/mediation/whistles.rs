@@ -85,6 +85,54 @@ async fn whistle_views(
         .collect())
 }
 
+/// Blows the whistle on a dispute the caller may reach.
+async fn on_dispute(
+    state: &Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    body: WhistleBody,
+) -> ApiResult<WhistleView> {
+    let (now, st) = (state.clock.now(), state.clone());
+    state
+        .on_row(
+            caller,
+            Action::WhistleBlow,
+            move |c| Box::pin(disputes::get(c, id)),
+            move |c, p, d| {
+                Box::pin(async move {
+                    let w = whistles_use::on_dispute(c, &p, d, body, now).await?;
+                    whistle_view(&st, c, &p, w).await
+                })
+            },
+        )
+        .await
+        .map_err(named_by("dispute_id"))
+}
+
+/// Blows the whistle on a case the caller may reach.
+async fn on_case(
+    state: &Data<AppState>,
+    caller: Caller,
+    body: WhistleBody,
+) -> ApiResult<WhistleView> {
+    let (now, st) = (state.clock.now(), state.clone());
+    let id = body.case_id.unwrap_or_default();
+    state
+        .on_row(
+            caller,
+            Action::WhistleBlow,
+            move |c| Box::pin(cases::get_case(c, id)),
+            move |c, p, case| {
+                Box::pin(async move {
+                    let w = whistles_use::on_case(c, &p, case, body, now).await?;
+                    whistle_view(&st, c, &p, w).await
+                })
+            },
+        )
+        .await
+        .map_err(named_by("case_id"))
+}
+
 /// Blow the whistle (街道吹哨)
 ///
 /// A street officer summons departments of the district's mediation panel
@@ -102,45 +150,16 @@ pub async fn blow_whistle(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     whistles_use::check_body(&body)?;
-    let now = state.clock.now();
-    let st = state.clone();
     let view = match body.dispute_id {
-        Some(id) => state
-            .on_row(
-                caller,
-                Action::WhistleBlow,
-                move |c| Box::pin(disputes::get(c, id)),
-                move |c, p, d| {
-                    Box::pin(async move {
-                        let w = whistles_use::on_dispute(c, &p, d, body, now).await?;
-                        whistle_view(&st, c, &p, w).await
-                    })
-                },
-            )
-            .await
-            .map_err(named_by("dispute_id"))?,
-        None => {
-            let id = body.case_id.unwrap_or_default();
-            state
-                .on_row(
-                    caller,
-                    Action::WhistleBlow,
-                    move |c| Box::pin(cases::get_case(c, id)),
-                    move |c, p, case| {
-                        Box::pin(async move {
-                            let w = whistles_use::on_case(c, &p, case, body, now).await?;
-                            whistle_view(&st, c, &p, w).await
-                        })
-                    },
-                )
-                .await
-                .map_err(named_by("case_id"))?
-        }
+        Some(id) => on_dispute(&state, caller, id, body).await?,
+        None => on_case(&state, caller, body).await?,
     };
-    Ok(HttpResponse::Created()
-        .insert_header(("location", format!("/api/v1/whistles/{}", view.id)))
-        .insert_header(("etag", crate::http::etag(view.version)))
-        .json(view))
+    let location = format!("/api/v1/whistles/{}", view.id);
+    Ok(crate::http::created_with_etag(
+        location,
+        &view,
+        view.version,
+    ))
 }
 
 /// Filters of the whistle list.
