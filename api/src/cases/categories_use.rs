@@ -11,7 +11,6 @@ use onegrid_store::{Conn, Principal};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::setup::check_budget;
 use crate::http::error::{ApiError, ApiResult, FieldError};
 
 /// A new category.
@@ -126,5 +125,15 @@ pub fn check_category_parts(
         Ok(())
     } else {
         Err(ApiError::fields(errors))
+    }
+}
+
+/// A clock's budget: 1 to 525,600 minutes (a year).
+pub fn check_budget(field: &str, b: Budget, errors: &mut Vec<FieldError>) {
+    if !(1..=525_600).contains(&b.minutes) {
+        errors.push(FieldError {
+            field: format!("{field}.minutes"),
+            message: "1 to 525600 minutes".into(),
+        });
     }
 }

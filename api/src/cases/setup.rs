@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::categories_use::{self, CategoryPatch, NewCategoryBody};
+use super::categories_use::{self, CategoryPatch, NewCategoryBody, check_budget};
 use crate::http::error::{ApiError, ApiResult, Code, FieldError};
 use crate::http::{IdempotencyKey, IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
@@ -220,15 +220,6 @@ fn tier_view(row: &TierRow) -> TierView {
 pub struct TierBody {
     pub response: Budget,
     pub resolution: Budget,
-}
-
-pub(crate) fn check_budget(field: &str, b: Budget, errors: &mut Vec<FieldError>) {
-    if !(1..=525_600).contains(&b.minutes) {
-        errors.push(FieldError {
-            field: format!("{field}.minutes"),
-            message: "1 to 525600 minutes".into(),
-        });
-    }
 }
 
 /// List the SLA tiers
