@@ -6,73 +6,33 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Where a case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::AsExpression, diesel::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// 受理: filed, not yet assessed.
-    Received,
-    /// 立案: accepted, to be dispatched.
-    Accepted,
-    /// 不予立案: rejected with a reason (final).
-    Rejected,
-    /// 派遣: sent to a worker, grid or department, not yet signed for.
-    Dispatched,
-    /// 签收/办理中: signed for and being handled.
-    InProgress,
-    /// 反馈: the handler submitted a result.
-    ResultSubmitted,
-    /// 核查: the grid worker verified the result.
-    Verified,
-    /// 办结: resolved, awaiting the resident's rating.
-    Resolved,
-    /// 挂账: parked with approval (cannot be solved now; tracked).
-    Parked,
-    /// 结案: closed.
-    Closed,
+crate::state_enum! {
+    /// Where a case stands.
+    pub enum Status {
+        /// 受理: filed, not yet assessed.
+        Received => "received",
+        /// 立案: accepted, to be dispatched.
+        Accepted => "accepted",
+        /// 不予立案: rejected with a reason (final).
+        Rejected => "rejected",
+        /// 派遣: sent to a worker, grid or department, not yet signed for.
+        Dispatched => "dispatched",
+        /// 签收/办理中: signed for and being handled.
+        InProgress => "in_progress",
+        /// 反馈: the handler submitted a result.
+        ResultSubmitted => "result_submitted",
+        /// 核查: the grid worker verified the result.
+        Verified => "verified",
+        /// 办结: resolved, awaiting the resident's rating.
+        Resolved => "resolved",
+        /// 挂账: parked with approval (cannot be solved now; tracked).
+        Parked => "parked",
+        /// 结案: closed.
+        Closed => "closed",
+    }
 }
 
 impl Status {
-    /// Every status, in lifecycle order.
-    pub const ALL: [Status; 10] = [
-        Status::Received,
-        Status::Accepted,
-        Status::Rejected,
-        Status::Dispatched,
-        Status::InProgress,
-        Status::ResultSubmitted,
-        Status::Verified,
-        Status::Resolved,
-        Status::Parked,
-        Status::Closed,
-    ];
-
-    /// The stable name used in the API and the database.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Status::Received => "received",
-            Status::Accepted => "accepted",
-            Status::Rejected => "rejected",
-            Status::Dispatched => "dispatched",
-            Status::InProgress => "in_progress",
-            Status::ResultSubmitted => "result_submitted",
-            Status::Verified => "verified",
-            Status::Resolved => "resolved",
-            Status::Parked => "parked",
-            Status::Closed => "closed",
-        }
-    }
-
-    /// Parses the stable name; `None` for anything else.
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// Still being worked on: clocks run and lists of open cases show it.
     pub const fn is_open(self) -> bool {
         !matches!(
@@ -82,26 +42,17 @@ impl Status {
     }
 }
 
-crate::text_column!(Status);
-
-/// What a case row is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::AsExpression, diesel::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// A resident's need or a finding, filed through a channel.
-    Case,
-    /// 拆分: a part of a case given to one handler; it is not rated.
-    Task,
-    /// 打包: several needs served together in one visit.
-    Bundle,
+crate::state_enum! {
+    /// What a case row is.
+    pub enum Kind {
+        /// A resident's need or a finding, filed through a channel.
+        Case => "case",
+        /// 拆分: a part of a case given to one handler; it is not rated.
+        Task => "task",
+        /// 打包: several needs served together in one visit.
+        Bundle => "bundle",
+    }
 }
-
-crate::stable_names!(Kind { Case => "case", Task => "task", Bundle => "bundle" });
 
 /// A step of the lifecycle; each one becomes an event with actor and time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

@@ -48,8 +48,8 @@ macro_rules! text_column {
 macro_rules! stable_names {
     ($t:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
         impl $t {
-            /// Every state, in declaration order.
-            pub const ALL: &'static [$t] = &[$($t::$variant),+];
+            /// Every value, in declaration order.
+            pub const ALL: [$t; [$($name),+].len()] = [$($t::$variant),+];
 
             /// The stable name used in the API and the database.
             pub const fn as_str(self) -> &'static str {
@@ -60,10 +60,85 @@ macro_rules! stable_names {
 
             /// Parses the stable name; `None` for anything else.
             pub fn parse(s: &str) -> Option<$t> {
-                Self::ALL.iter().copied().find(|x| x.as_str() == s)
+                Self::ALL.into_iter().find(|x| x.as_str() == s)
             }
         }
 
         $crate::text_column!($t);
     };
+}
+
+/// Declares a state enum once: its variants with their stable names, the
+/// derives every state shares (serde and the OpenAPI schema in snake case,
+/// and a diesel `text` column with the `diesel` feature), and
+/// [`stable_names!`]. Each stable name is its variant in snake case (a test
+/// holds every state enum to it), so the API, the schema and the database
+/// say the same.
+#[macro_export]
+macro_rules! state_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $t:ident {
+            $($(#[$vmeta:meta])* $variant:ident => $name:literal),+ $(,)?
+        }
+    ) => {
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+        )]
+        #[cfg_attr(
+            feature = "diesel",
+            derive(diesel::AsExpression, diesel::FromSqlRow),
+            diesel(sql_type = diesel::sql_types::Text)
+        )]
+        #[serde(rename_all = "snake_case")]
+        // After the derives, so `#[schema(...)]` and extra derives may follow.
+        $(#[$meta])*
+        pub enum $t {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        $crate::stable_names!($t { $($variant => $name),+ });
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{cases, channels, jobs, ledger, mediation, meetings, sla};
+
+    fn same_names<T: serde::Serialize + Copy>(all: &[T], name: fn(T) -> &'static str) {
+        for x in all {
+            assert_eq!(
+                serde_json::to_value(x).ok(),
+                Some(serde_json::Value::from(name(*x))),
+                "serde and the stable name differ"
+            );
+        }
+    }
+
+    #[test]
+    fn every_state_is_serialised_by_its_stable_name() {
+        same_names(&cases::Status::ALL, cases::Status::as_str);
+        same_names(&cases::Kind::ALL, cases::Kind::as_str);
+        same_names(&channels::Channel::ALL, channels::Channel::as_str);
+        same_names(&channels::ServiceMode::ALL, channels::ServiceMode::as_str);
+        same_names(&jobs::JobState::ALL, jobs::JobState::as_str);
+        same_names(&jobs::DeliveryState::ALL, jobs::DeliveryState::as_str);
+        same_names(&ledger::RecordStatus::ALL, ledger::RecordStatus::as_str);
+        same_names(
+            &meetings::MeetingStatus::ALL,
+            meetings::MeetingStatus::as_str,
+        );
+        same_names(&sla::Tier::ALL, sla::Tier::as_str);
+        same_names(&mediation::Level::ALL, mediation::Level::as_str);
+        same_names(&mediation::Status::ALL, mediation::Status::as_str);
+        same_names(
+            &mediation::SummonsState::ALL,
+            mediation::SummonsState::as_str,
+        );
+        same_names(
+            &mediation::WhistleStatus::ALL,
+            mediation::WhistleStatus::as_str,
+        );
+    }
 }

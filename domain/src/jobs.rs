@@ -3,37 +3,21 @@
 //! lease, and ends `completed`, `failed` (out of attempts) or `discarded`
 //! (refused for good); an operator may retry the last two.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// A job's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::AsExpression, diesel::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    /// Waiting for its `run_at` and a worker.
-    Available,
-    /// Leased by a worker.
-    Running,
-    /// Ran to the end.
-    Completed,
-    /// Out of attempts.
-    Failed,
-    /// Refused for good (a payload that can never run).
-    Discarded,
+crate::state_enum! {
+    /// A job's state.
+    pub enum JobState {
+        /// Waiting for its `run_at` and a worker.
+        Available => "available",
+        /// Leased by a worker.
+        Running => "running",
+        /// Ran to the end.
+        Completed => "completed",
+        /// Out of attempts.
+        Failed => "failed",
+        /// Refused for good (a payload that can never run).
+        Discarded => "discarded",
+    }
 }
-
-crate::stable_names!(JobState {
-    Available => "available",
-    Running => "running",
-    Completed => "completed",
-    Failed => "failed",
-    Discarded => "discarded",
-});
 
 impl JobState {
     /// Ended without success: an operator may retry it.
@@ -42,25 +26,14 @@ impl JobState {
     }
 }
 
-/// A webhook delivery's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::AsExpression, diesel::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    /// Waiting for its next attempt.
-    Pending,
-    /// The receiver answered 2xx.
-    Delivered,
-    /// Out of attempts, or its endpoint was disabled.
-    Failed,
+crate::state_enum! {
+    /// A webhook delivery's state.
+    pub enum DeliveryState {
+        /// Waiting for its next attempt.
+        Pending => "pending",
+        /// The receiver answered 2xx.
+        Delivered => "delivered",
+        /// Out of attempts, or its endpoint was disabled.
+        Failed => "failed",
+    }
 }
-
-crate::stable_names!(DeliveryState {
-    Pending => "pending",
-    Delivered => "delivered",
-    Failed => "failed",
-});

@@ -87,22 +87,15 @@ impl Subject {
     }
 }
 
-/// Whether a record is in the ledger's working set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::AsExpression, diesel::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordStatus {
-    /// Counted, listed and exported by default.
-    Active,
-    /// Kept for history with a reason (moved away, deceased, closed).
-    Retired,
+crate::state_enum! {
+    /// Whether a record is in the ledger's working set.
+    pub enum RecordStatus {
+        /// Counted, listed and exported by default.
+        Active => "active",
+        /// Kept for history with a reason (moved away, deceased, closed).
+        Retired => "retired",
+    }
 }
-
-crate::stable_names!(RecordStatus { Active => "active", Retired => "retired" });
 
 /// The type of a field's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -9,45 +9,23 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Where a dispute is being handled. "Small things stay in the grid, big
-/// things stay in the street."
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::AsExpression, diesel::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// The grid, by its own workers: where small things should stay.
-    Grid,
-    /// The community's mediation room (调解室).
-    Community,
-    /// The street, which may blow the whistle to departments.
-    Street,
-    /// The district's one-stop mediation centre.
-    Centre,
+crate::state_enum! {
+    /// Where a dispute is being handled. "Small things stay in the grid, big
+    /// things stay in the street."
+    #[derive(PartialOrd, Ord)]
+    pub enum Level {
+        /// The grid, by its own workers: where small things should stay.
+        Grid => "grid",
+        /// The community's mediation room (调解室).
+        Community => "community",
+        /// The street, which may blow the whistle to departments.
+        Street => "street",
+        /// The district's one-stop mediation centre.
+        Centre => "centre",
+    }
 }
 
 impl Level {
-    /// Every level, from the bottom of the ladder up.
-    pub const ALL: [Level; 4] = [Level::Grid, Level::Community, Level::Street, Level::Centre];
-
-    /// The stable name used in the API and the database.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Level::Grid => "grid",
-            Level::Community => "community",
-            Level::Street => "street",
-            Level::Centre => "centre",
-        }
-    }
-
-    /// Parses the stable name; `None` for anything else.
-    pub fn parse(s: &str) -> Option<Level> {
-        Level::ALL.into_iter().find(|l| l.as_str() == s)
-    }
-
     /// One level up (`None` at the top).
     pub const fn up(self) -> Option<Level> {
         match self {
@@ -97,47 +75,18 @@ impl Kind {
     }
 }
 
-/// Where a dispute stands.
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::AsExpression, diesel::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = DisputeStatus)]
-pub enum Status {
-    /// Being mediated at its level.
-    Open,
-    /// Ended in a mediation agreement; follow-up visits run.
-    Settled,
-    /// Mediation failed; referred on; follow-up visits run.
-    Referred,
-    /// Follow-ups done (or waived): nothing left to do.
-    Closed,
-}
-
-impl Status {
-    /// The stable name used in the API and the database.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::Settled => "settled",
-            Status::Referred => "referred",
-            Status::Closed => "closed",
-        }
-    }
-
-    /// Parses the stable name; `None` for anything else.
-    pub fn parse(s: &str) -> Option<Status> {
-        [
-            Status::Open,
-            Status::Settled,
-            Status::Referred,
-            Status::Closed,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
+crate::state_enum! {
+    /// Where a dispute stands.
+    #[schema(as = DisputeStatus)]
+    pub enum Status {
+        /// Being mediated at its level.
+        Open => "open",
+        /// Ended in a mediation agreement; follow-up visits run.
+        Settled => "settled",
+        /// Mediation failed; referred on; follow-up visits run.
+        Referred => "referred",
+        /// Follow-ups done (or waived): nothing left to do.
+        Closed => "closed",
     }
 }
 
@@ -230,82 +179,29 @@ pub fn report_in(
     (at + window, at + window / 2)
 }
 
-/// A summoned department's progress.
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::AsExpression, diesel::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SummonsState {
-    /// 被召集: called by the whistle; must report in by its deadline.
-    Summoned,
-    /// 报到: acknowledged.
-    ReportedIn,
-    /// 到场: the department's people are on site.
-    OnSite,
-    /// 完成: the department finished its part (final).
-    Done,
-}
-
-impl SummonsState {
-    /// The stable name used in the API and the database.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            SummonsState::Summoned => "summoned",
-            SummonsState::ReportedIn => "reported_in",
-            SummonsState::OnSite => "on_site",
-            SummonsState::Done => "done",
-        }
-    }
-
-    /// Parses the stable name; `None` for anything else.
-    pub fn parse(s: &str) -> Option<SummonsState> {
-        [
-            SummonsState::Summoned,
-            SummonsState::ReportedIn,
-            SummonsState::OnSite,
-            SummonsState::Done,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
+crate::state_enum! {
+    /// A summoned department's progress.
+    pub enum SummonsState {
+        /// 被召集: called by the whistle; must report in by its deadline.
+        Summoned => "summoned",
+        /// 报到: acknowledged.
+        ReportedIn => "reported_in",
+        /// 到场: the department's people are on site.
+        OnSite => "on_site",
+        /// 完成: the department finished its part (final).
+        Done => "done",
     }
 }
 
-/// Whether a whistle's joint action goes on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::AsExpression, diesel::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[serde(rename_all = "snake_case")]
-pub enum WhistleStatus {
-    /// The summoned departments are at work.
-    Open,
-    /// The street ended the joint action; ratings may follow.
-    Closed,
-}
-
-impl WhistleStatus {
-    /// The stable name used in the API and the database.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            WhistleStatus::Open => "open",
-            WhistleStatus::Closed => "closed",
-        }
-    }
-
-    /// Parses the stable name; `None` for anything else.
-    pub fn parse(s: &str) -> Option<WhistleStatus> {
-        [WhistleStatus::Open, WhistleStatus::Closed]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+crate::state_enum! {
+    /// Whether a whistle's joint action goes on.
+    pub enum WhistleStatus {
+        /// The summoned departments are at work.
+        Open => "open",
+        /// The street ended the joint action; ratings may follow.
+        Closed => "closed",
     }
 }
-
-crate::text_column!(Level, Status, SummonsState, WhistleStatus);
 
 /// What a department does with a summons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -8,46 +8,21 @@ use utoipa::ToSchema;
 
 use crate::calendar::{Basis, NoWorkingTime, WorkCalendar};
 
-/// How urgent a case is; decides its default clocks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::AsExpression, diesel::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Tier {
-    /// 紧急: gas leak, burst main. Round the clock.
-    Emergency,
-    /// 民生保障: no heating, water or power.
-    Utility,
-    /// 一般: noise, parking, repairs.
-    General,
-    /// 复杂: several departments.
-    Complex,
+crate::state_enum! {
+    /// How urgent a case is; decides its default clocks.
+    pub enum Tier {
+        /// 紧急: gas leak, burst main. Round the clock.
+        Emergency => "emergency",
+        /// 民生保障: no heating, water or power.
+        Utility => "utility",
+        /// 一般: noise, parking, repairs.
+        General => "general",
+        /// 复杂: several departments.
+        Complex => "complex",
+    }
 }
 
-crate::text_column!(Tier);
-
 impl Tier {
-    /// Every tier, most urgent first.
-    pub const ALL: [Tier; 4] = [Tier::Emergency, Tier::Utility, Tier::General, Tier::Complex];
-
-    /// The stable name used in the API and the database.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Tier::Emergency => "emergency",
-            Tier::Utility => "utility",
-            Tier::General => "general",
-            Tier::Complex => "complex",
-        }
-    }
-
-    /// Parses the stable name; `None` for anything else.
-    pub fn parse(s: &str) -> Option<Tier> {
-        Tier::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
     /// The domain guide's default clocks for the tier.
     pub const fn default_policy(self) -> TierPolicy {
         const HOUR: i64 = 60;

@@ -1,12 +1,12 @@
 //! One pass of the runner ([`Runner::tick`]) and the policy around it.
 
-use onegrid_domain::jobs::JobState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 use onegrid_domain::clock::Clock;
+use onegrid_domain::jobs::JobState;
 
 /// Schedules fired per pass.
 const SCHEDULES_PER_PASS: i64 = 50;

@@ -81,7 +81,7 @@ pub async fn add(c: &mut Conn, p: &Principal, body: NewCategoryBody) -> ApiResul
     {
         return Err(ApiError::field(
             "code",
-            format!("parent category {parent} does not exist"),
+            "its parent category does not exist",
         ));
     }
     let values = CategoryValues {

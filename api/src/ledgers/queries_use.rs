@@ -158,7 +158,7 @@ async fn type_by_code(
     found
         .into_iter()
         .find(|t| t.street_id.is_none_or(|s| p.streets.contains(&s)))
-        .ok_or_else(|| ApiError::field(field, format!("no ledger {code} in your scope")))
+        .ok_or_else(|| ApiError::field(field, "no ledger with this code in your scope"))
 }
 
 /// Checks a query and plans it within what the caller may read (its callers

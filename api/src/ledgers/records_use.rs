@@ -3,11 +3,10 @@
 //! against its type; a list filtered to the grids the caller may read, its
 //! reads audited. They know no HTTP.
 
-use onegrid_domain::ledger::RecordStatus;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use onegrid_domain::ledger::Subject;
+use onegrid_domain::ledger::{RecordStatus, Subject};
 use onegrid_domain::permissions::{Action, Target};
 use onegrid_store::ledgers::{self, LedgerRecord, LedgerType, NewRecord, RecordFilter};
 use onegrid_store::page::{Page, PageRequest};

@@ -217,3 +217,85 @@ async fn request_ids_are_echoed_or_generated() {
     assert_ne!(id, "bad id with spaces");
     assert!(uuid::Uuid::parse_str(id).is_ok());
 }
+
+/// State filters take only their enum's values: anything else is 400 naming
+/// the parameter without repeating the value, and a good value filters.
+#[tokio::test]
+async fn state_filters_refuse_unknown_values_without_echoing_them() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let worker = app.token("a1-worker").await;
+    let a_admin = app.token("a-admin").await;
+    let d_admin = app.token("d-admin").await;
+    let records = app.ledger_type_id(&worker, "organisations").await;
+    let endpoint = uuid::Uuid::now_v7();
+    let refused = [
+        (
+            &worker,
+            "/api/v1/cases?status=received,zzbogus".to_owned(),
+            "status",
+        ),
+        (
+            &worker,
+            format!("/api/v1/ledger-types/{records}/records?status=zzbogus"),
+            "status",
+        ),
+        (
+            &worker,
+            format!("/api/v1/ledger-types/{records}/export?status=zzbogus"),
+            "status",
+        ),
+        (
+            &worker,
+            "/api/v1/disputes?status=zzbogus".to_owned(),
+            "status",
+        ),
+        (
+            &a_admin,
+            "/api/v1/whistles?status=zzbogus".to_owned(),
+            "status",
+        ),
+        (
+            &a_admin,
+            "/api/v1/summonses?state=zzbogus".to_owned(),
+            "state",
+        ),
+        (&d_admin, "/api/v1/jobs?state=zzbogus".to_owned(), "state"),
+        (
+            &d_admin,
+            format!("/api/v1/webhook-endpoints/{endpoint}/deliveries?state=zzbogus"),
+            "state",
+        ),
+    ];
+    for (token, path, parameter) in refused {
+        let r = app.get_as(token, &path).await;
+        let detail = r.problem(400, "invalid_parameter")["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(detail.contains(parameter), "{path}: {detail}");
+        assert!(!r.text.contains("zzbogus"), "{path} echoes: {}", r.text);
+    }
+    let general = app.case_category(&worker, "03.02").await;
+    let filed = app
+        .file_case(
+            &worker,
+            &json!({"channel": "hotline", "category_id": general, "grid_id": w.grid_a1_1,
+                "title": "楼道堆物", "description": "楼道堆放杂物"}),
+        )
+        .await;
+    let ids = |r: &onegrid_tests::Reply| -> Vec<String> {
+        r.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let received = app
+        .get_as(&worker, "/api/v1/cases?status=received,accepted")
+        .await;
+    assert!(ids(&received).contains(&filed["id"].as_str().unwrap().to_owned()));
+    let closed = app.get_as(&worker, "/api/v1/cases?status=closed").await;
+    assert!(!ids(&closed).contains(&filed["id"].as_str().unwrap().to_owned()));
+}
