@@ -293,15 +293,9 @@ pub async fn demo(system: &mut System, db: &Db, now: DateTime<Utc>) -> Result<bo
             .await?;
 
             let mut department_staff = Vec::new();
-            for d in departments::list(
-                c,
-                &onegrid_store::page::PageRequest {
-                    after: None,
-                    limit: 50,
-                },
-            )
-            .await?
-            .items
+            for d in departments::list(c, &onegrid_store::page::PageRequest::first(50))
+                .await?
+                .items
             {
                 let u = staff::create_user(
                     c,

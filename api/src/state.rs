@@ -11,7 +11,7 @@ use onegrid_config::Config;
 use onegrid_domain::clock::Clock;
 use onegrid_domain::permissions::{Action, Target};
 use onegrid_store::idempotency::{self, Claim, Stored};
-use onegrid_store::targets::{self, Guarded, Place};
+use onegrid_store::targets::{self, Guarded, On, Place};
 use onegrid_store::{Conn, Db, Principal, StoreError};
 
 use crate::cache::Cache;
@@ -138,6 +138,35 @@ impl AppState {
         .await
     }
 
+    /// As [`Self::checked`] for a body two kinds of staff may run: proves the
+    /// first action on its place or, when that is refused (403), the second
+    /// on its own, each in a transaction of its own. When both are refused
+    /// the first refusal is the answer.
+    pub async fn checked_either<T, F>(
+        &self,
+        caller: Caller,
+        (first, second): ((Action, On), (Action, On)),
+        f: F,
+    ) -> ApiResult<T>
+    where
+        F: for<'c> FnOnce(&'c mut Conn, Principal, Target) -> BoxFuture<'c, ApiResult<T>>
+            + Clone
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        let again = f.clone();
+        match self.checked(caller.clone(), first.0, first.1, f).await {
+            Err(refused) if refused.code == Code::Forbidden => {
+                match self.checked(caller, second.0, second.1, again).await {
+                    Err(e) if e.code == Code::Forbidden => Err(refused),
+                    other => other,
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Proves `action` on `on`, then awaits the one store call `call`
     /// makes: the door of a plain read (a list, a count, a row by the key the
     /// place proves) or write that needs neither the principal nor the target.
@@ -176,14 +205,54 @@ impl AppState {
             + 'static,
         T: Send + 'static,
     {
+        self.guarded_row(caller, action, (None, load), f).await
+    }
+
+    /// As [`Self::on_row`], for a row the request body names by `field`: a
+    /// row the caller cannot see is the body's bad reference (422 naming
+    /// `field`), not 404.
+    pub async fn on_named_row<R, T, L, F>(
+        &self,
+        caller: Caller,
+        action: Action,
+        (field, load): (&'static str, L),
+        f: F,
+    ) -> ApiResult<T>
+    where
+        R: Guarded + Send + 'static,
+        L: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<R, StoreError>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn, Principal, R) -> BoxFuture<'c, ApiResult<T>>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        self.guarded_row(caller, action, (Some(field), load), f)
+            .await
+    }
+
+    async fn guarded_row<R, T, L, F>(
+        &self,
+        caller: Caller,
+        action: Action,
+        (field, load): (Option<&'static str>, L),
+        f: F,
+    ) -> ApiResult<T>
+    where
+        R: Guarded + Send + 'static,
+        L: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<R, StoreError>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn, Principal, R) -> BoxFuture<'c, ApiResult<T>>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
         self.run(caller, move |c, p| {
             Box::pin(async move {
-                let row = load(c).await?;
+                let row = load(c).await.map_err(|e| unseen(field, e))?;
                 let target = row.target(p.district_id);
                 if let Some(read) = row.hidden_without()
                     && !p.can(read, &target)
                 {
-                    return Err(ApiError::not_found());
+                    return Err(unseen(field, StoreError::NotFound));
                 }
                 p.require(action, &target)?;
                 f(c, p, row).await
@@ -265,6 +334,15 @@ impl AppState {
                 true,
             ),
         })
+    }
+}
+
+/// A row the caller cannot see: 404, or the body's bad reference when the
+/// body named it by `field`.
+fn unseen(field: Option<&'static str>, e: StoreError) -> ApiError {
+    match field {
+        Some(field) => crate::http::error::reference(field)(e),
+        None => e.into(),
     }
 }
 

@@ -10,6 +10,11 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// The first `limit` rows.
+    pub const fn first(limit: i64) -> PageRequest {
+        PageRequest { after: None, limit }
+    }
+
     /// Rows to fetch: one more than asked, to learn whether a next page exists.
     pub fn fetch_limit(&self) -> i64 {
         self.limit + 1

@@ -3,15 +3,15 @@
 //! one: the case's service mode follows, and a full slot refuses.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, delete, get, post};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::Action;
 use onegrid_store::cases::appointments::{self, Slot, SlotFilter};
-use onegrid_store::registry::hierarchy::{self, Community};
-use onegrid_store::targets::{self, On};
-use onegrid_store::{Conn, Principal, cases, cases::setup};
+use onegrid_store::registry::hierarchy::{self};
+use onegrid_store::targets::On;
+use onegrid_store::{cases, cases::setup};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -20,8 +20,8 @@ use crate::cases::appointments_use;
 use crate::cases::appointments_use::NewSlotBody;
 use crate::cases::service::actor;
 use crate::cases::views::{CaseView, created, load_view, view};
-use crate::http::error::{ApiError, ApiResult, reference};
-use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::{IdempotencyKey, IfMatch, Paged};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
 
@@ -70,16 +70,7 @@ pub async fn create_slot(
 ) -> ApiResult<HttpResponse> {
     let community_id = id.into_inner();
     let body = body.into_inner();
-    let length = body.ends_at - body.starts_at;
-    if length <= Duration::zero() || length > Duration::hours(12) {
-        return Err(ApiError::field(
-            "ends_at",
-            "after starts_at, at most 12 hours later",
-        ));
-    }
-    if body.starts_at <= state.clock.now() {
-        return Err(ApiError::field("starts_at", "in the future"));
-    }
+    appointments_use::check_slot(&body, state.clock.now())?;
     let hash = crate::http::request_hash(&serde_json::json!((community_id, &body)));
     // A community's slot is proven on the community; a grid's on its grid,
     // once the grid is known to be the community's.
@@ -94,36 +85,13 @@ pub async fn create_slot(
             (key, hash),
             move |c, p, _| {
                 Box::pin(async move {
-                    let community = hierarchy::get_community(c, community_id).await?;
-                    if let Some(g) = body.grid_id {
-                        triage_in_grid_of(c, &p, &community, g).await?;
-                    }
-                    let slot = appointments_use::offer_slot(c, &p, &community, body).await?;
-                    let location =
-                        format!("/api/v1/communities/{}/appointment-slots", community.id);
+                    let slot = appointments_use::offer_slot(c, &p, community_id, body).await?;
+                    let location = format!("/api/v1/communities/{community_id}/appointment-slots");
                     Created::new(slot_view(&slot), location, None)
                 })
             },
         )
         .await
-}
-
-/// The grid a slot is offered for: one of `community`'s, where the caller
-/// may triage.
-async fn triage_in_grid_of(
-    c: &mut Conn,
-    p: &Principal,
-    community: &Community,
-    grid_id: Uuid,
-) -> ApiResult<()> {
-    let grid = hierarchy::get_grid(c, grid_id)
-        .await
-        .map_err(reference("grid_id"))?;
-    if grid.community_id != community.id {
-        return Err(ApiError::field("grid_id", "not a grid of this community"));
-    }
-    p.require(Action::CaseTriage, &targets::grid(c, p, grid_id).await?)?;
-    Ok(())
 }
 
 /// Filters of a slot list.
@@ -143,6 +111,8 @@ pub struct SlotQuery {
     pub limit: Option<i64>,
 }
 
+crate::http::page_params!(SlotQuery);
+
 /// List appointment slots
 ///
 /// A community's slots, optionally only free ones, in a time window, or only
@@ -153,15 +123,9 @@ pub async fn list_slots(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
-    q: Query<SlotQuery>,
+    Listed(q, page): Listed<SlotQuery>,
 ) -> ApiResult<HttpResponse> {
     let community_id = id.into_inner();
-    let q = q.into_inner();
-    let page = PageQuery {
-        cursor: q.cursor.clone(),
-        limit: q.limit,
-    }
-    .request()?;
     let filter = SlotFilter {
         from: q.from,
         to: q.to,

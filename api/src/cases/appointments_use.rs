@@ -2,12 +2,14 @@
 //! of its grids, marked off-hours (错时) from the working calendar, and a case
 //! booked into one. They know no HTTP.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use onegrid_domain::calendar::Basis;
 use onegrid_domain::channels::ServiceMode;
+use onegrid_domain::permissions::Action;
 use onegrid_store::cases::appointments::{self, NewSlot, Slot};
 use onegrid_store::cases::{self, Case};
-use onegrid_store::registry::hierarchy::Community;
+use onegrid_store::registry::hierarchy::{self, Community};
+use onegrid_store::targets;
 use onegrid_store::{Conn, Principal, cases::setup};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -32,14 +34,34 @@ pub struct NewSlotBody {
     pub grid_id: Option<Uuid>,
 }
 
-/// Offers `body`'s slot in `community` (its grid already checked), off-hours
-/// when part of it lies outside working hours on the district's calendar.
+/// A slot's own rules: it lasts up to 12 hours and has not begun at `now`.
+pub fn check_slot(body: &NewSlotBody, now: DateTime<Utc>) -> ApiResult<()> {
+    let length = body.ends_at - body.starts_at;
+    if length <= Duration::zero() || length > Duration::hours(12) {
+        return Err(ApiError::field(
+            "ends_at",
+            "after starts_at, at most 12 hours later",
+        ));
+    }
+    if body.starts_at <= now {
+        return Err(ApiError::field("starts_at", "in the future"));
+    }
+    Ok(())
+}
+
+/// Offers `body`'s slot in community `community_id` (or the grid of it that
+/// it names, where `p` must be able to triage), off-hours when part of it
+/// lies outside working hours on the district's calendar.
 pub async fn offer_slot(
     c: &mut Conn,
     p: &Principal,
-    community: &Community,
+    community_id: Uuid,
     body: NewSlotBody,
 ) -> ApiResult<Slot> {
+    let community = hierarchy::get_community(c, community_id).await?;
+    if let Some(g) = body.grid_id {
+        triage_in_grid_of(c, p, &community, g).await?;
+    }
     let calendar = setup::calendar(c, p.district_id).await?;
     let working = calendar.elapsed(Basis::Working, body.starts_at, body.ends_at);
     let length = body.ends_at - body.starts_at;
@@ -59,6 +81,24 @@ pub async fn offer_slot(
     )
     .await?;
     Ok(slot)
+}
+
+/// The grid a slot is offered for: one of `community`'s, where the caller
+/// may triage.
+async fn triage_in_grid_of(
+    c: &mut Conn,
+    p: &Principal,
+    community: &Community,
+    grid_id: Uuid,
+) -> ApiResult<()> {
+    let grid = hierarchy::get_grid(c, grid_id)
+        .await
+        .map_err(reference("grid_id"))?;
+    if grid.community_id != community.id {
+        return Err(ApiError::field("grid_id", "not a grid of this community"));
+    }
+    p.require(Action::CaseTriage, &targets::grid(c, p, grid_id).await?)?;
+    Ok(())
 }
 
 /// Books `case`, read at `version` and still open, into a slot of its

@@ -120,19 +120,14 @@ pub async fn export_cases(
         ));
     }
     let format = q.format.unwrap_or(crate::http::sheets::Format::Xlsx);
-    let st = state.clone();
-    let now = state.clock.now();
+    let (st, now) = (state.clone(), state.clock.now());
     let loaded = state
         .checked(caller, Action::CaseRead, On::Anywhere, move |c, p, _| {
             Box::pin(async move {
                 let filter = filter_of(&p, &q)?;
-                let page = onegrid_store::page::PageRequest {
-                    after: None,
-                    limit: MAX_EXPORT,
-                };
+                let page = onegrid_store::page::PageRequest::first(MAX_EXPORT);
                 let rows = cases::list_cases(c, &filter, &page, now).await?;
-                let items = load_views(&st, c, rows.items).await?;
-                Ok(items)
+                load_views(&st, c, rows.items).await
             })
         })
         .await?;
@@ -140,14 +135,5 @@ pub async fn export_cases(
         .into_iter()
         .map(|l| export_row(&view(l, now)))
         .collect();
-    let bytes = crate::http::sheets::write(format, &export_header(), &rows)
-        .map_err(|e| ApiError::new(Code::Internal, e))?;
-    Ok(HttpResponse::Ok()
-        .content_type(format.content_type())
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"cases.{}\"", format.extension()),
-        ))
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .body(bytes))
+    crate::http::sheets::download(format, "cases", &export_header(), &rows)
 }

@@ -64,9 +64,19 @@ pub struct NewCaseBody {
 }
 
 impl NewCaseBody {
-    /// The filing this body asks for, with the reporter's checked phone.
-    fn into_filing(self, reporter_phone: Option<String>) -> Filing {
-        Filing {
+    /// The filing this body asks for, with the reporter's phone checked
+    /// and written the one way the store keeps it, and the filing's own rules.
+    fn into_filing(self) -> ApiResult<Filing> {
+        let reporter_phone = match self.reporter.as_ref().and_then(|r| r.phone.as_deref()) {
+            Some(p) => Some(check_phone(p).map_err(|_| {
+                ApiError::field(
+                    "reporter.phone",
+                    "a mobile (11 digits from 1) or a landline",
+                )
+            })?),
+            None => None,
+        };
+        let filing = Filing {
             channel: self.channel,
             category_id: self.category_id,
             title: self.title.into_inner(),
@@ -83,7 +93,9 @@ impl NewCaseBody {
             reporter_name: self.reporter.and_then(|r| r.name).map(String::from),
             reporter_phone,
             links: Vec::new(),
-        }
+        };
+        service::check(&filing)?;
+        Ok(filing)
     }
 }
 
@@ -105,19 +117,8 @@ pub async fn file_case(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let hash = crate::http::request_hash(&body);
-    let phone = match body.reporter.as_ref().and_then(|r| r.phone.as_deref()) {
-        Some(p) => Some(check_phone(p).map_err(|_| {
-            ApiError::field(
-                "reporter.phone",
-                "a mobile (11 digits from 1) or a landline",
-            )
-        })?),
-        None => None,
-    };
-    let filing = body.into_filing(phone);
-    service::check(&filing)?;
-    let st = state.clone();
-    let now = state.clock.now();
+    let filing = body.into_filing()?;
+    let (st, now) = (state.clone(), state.clock.now());
     // The grid is found while filing (from a location or a resident, too),
     // so `service::file` proves the filing on it.
     state
@@ -128,14 +129,9 @@ pub async fn file_case(
             move |c, p, _| {
                 Box::pin(async move {
                     let case = service::file(&st.keys, c, &p, filing, now).await?;
-                    let id = case.id;
-                    let version = case.version;
+                    let (location, version) = (format!("/api/v1/cases/{}", case.id), case.version);
                     let loaded = load_view(&st, c, case).await?;
-                    Created::new(
-                        view(loaded, now),
-                        format!("/api/v1/cases/{id}"),
-                        Some(version),
-                    )
+                    Created::new(view(loaded, now), location, Some(version))
                 })
             },
         )

@@ -1,6 +1,6 @@
 //! Work lists: the cases a caller may read, filtered and counted.
 
-use crate::http::input::Query;
+use crate::http::input::{Listed, Query};
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 use onegrid_domain::permissions::{Action, Grant, Scope};
@@ -13,8 +13,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::views::{CaseView, load_views, view};
+use crate::http::Paged;
 use crate::http::error::{ApiError, ApiResult, Code};
-use crate::http::{PageQuery, Paged};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 use onegrid_domain::channels::Channel;
@@ -45,6 +45,8 @@ pub struct CaseQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
+
+crate::http::page_params!(CaseQuery);
 
 /// Where the caller may read cases: the union of its `case.read` grants.
 pub fn read_reach(p: &Principal) -> Option<Reach> {
@@ -117,20 +119,14 @@ pub(crate) fn filter_of(p: &Principal, q: &CaseQuery) -> ApiResult<CaseFilter> {
 pub async fn list_cases(
     state: Data<AppState>,
     caller: Caller,
-    q: Query<CaseQuery>,
+    Listed(q, page): Listed<CaseQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = q.into_inner();
     if q.format.is_some() {
         return Err(ApiError::new(
             Code::InvalidParameter,
             "format belongs to /cases/export",
         ));
     }
-    let page = PageQuery {
-        cursor: q.cursor.clone(),
-        limit: q.limit,
-    }
-    .request()?;
     let st = state.clone();
     let now = state.clock.now();
     let loaded = state

@@ -15,11 +15,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::patrol_views::{
-    FindingView, PhotoView, VisitView, finding_log, finding_view, own, photo_view, photos_of,
-    visit_view,
+    FindingView, PhotoView, VisitView, finding_log, finding_view, photo_view, photos_of, visit_view,
 };
-use super::patrols_use;
-use crate::fieldwork::patrols_use::{FindingCaseBody, VisitBody};
+use super::patrols_use::{self, FindingCaseBody, VisitBody, own};
 use crate::http::error::{ApiError, ApiResult};
 use crate::platform::auth::Caller;
 use crate::state::AppState;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_store::fieldwork::patrols::{self, Finding, Log, Visit};
 use onegrid_store::files::{self, Shelf, StoredFile};
-use onegrid_store::{Conn, Principal, StoreError};
+use onegrid_store::{Conn, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -162,15 +162,6 @@ pub(crate) async fn log_views(c: &mut Conn, logs: Vec<Log>) -> ApiResult<Vec<Log
             updated_at: log.updated_at,
         })
         .collect())
-}
-
-/// Only its keeper writes a log (a rule of the log, not of a place).
-pub(crate) fn own(p: &Principal, log: &Log) -> ApiResult<()> {
-    if log.worker_id == p.accountable_user() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("patrol.keep (one's own log)"))
-    }
 }
 
 /// The log a finding was recorded in.

@@ -8,66 +8,21 @@ use crate::http::input::Json;
 use crate::http::input::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use onegrid_domain::permissions::{Action, area};
-use onegrid_store::fieldwork::patrols::{self, LogFields};
+use onegrid_store::fieldwork::patrols::{self};
 use onegrid_store::targets::On;
-use onegrid_store::{Conn, Principal, StoreError};
+use onegrid_store::{Conn, Principal};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::patrol_views::{LogView, log_view, log_views, own};
-use super::patrols_use;
-use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
+use super::patrol_views::{LogView, log_view, log_views};
+use super::patrols_use::{self, LogBody, fields};
+use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
-
-/// The fields of a log.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LogBody {
-    /// Open the day's log in this grid (required when opening).
-    pub grid_id: Option<Uuid>,
-    /// China date; defaults to today.
-    pub day: Option<NaiveDate>,
-    pub check_in_at: Option<DateTime<Utc>>,
-    pub check_out_at: Option<DateTime<Utc>>,
-    /// A GeoJSON LineString of the route walked.
-    #[schema(value_type = Option<Object>)]
-    pub track: Option<serde_json::Value>,
-    #[schema(max_length = 4000)]
-    pub notes: Option<String>,
-}
-
-fn check_fields(b: &LogBody, errors: &mut Vec<FieldError>) {
-    if let Some(t) = &b.track
-        && let Err(m) = onegrid_domain::geo::check_track(t)
-    {
-        errors.push(FieldError {
-            field: "track".into(),
-            message: m.into(),
-        });
-    }
-    if let (Some(i), Some(o)) = (b.check_in_at, b.check_out_at)
-        && o < i
-    {
-        errors.push(FieldError {
-            field: "check_out_at".into(),
-            message: "after check_in_at".into(),
-        });
-    }
-}
-
-fn fields(b: LogBody) -> LogFields {
-    LogFields {
-        check_in_at: b.check_in_at,
-        check_out_at: b.check_out_at,
-        track: b.track,
-        notes: b.notes,
-    }
-}
 
 /// Open the day's patrol log
 ///
@@ -81,28 +36,13 @@ pub async fn open_log(
     body: Json<LogBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let mut errors = Vec::new();
-    if body.grid_id.is_none() {
-        errors.push(FieldError {
-            field: "grid_id".into(),
-            message: "the grid patrolled".into(),
-        });
-    }
-    check_fields(&body, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
+    let (grid_id, day) = patrols_use::check_opening(&body, state.clock.today())?;
     let now = state.clock.now();
-    let day = body.day.unwrap_or_else(|| state.clock.today());
-    if day > state.clock.today() {
-        return Err(ApiError::field("day", "not a future day"));
-    }
-    let grid_id = body.grid_id.unwrap_or_default();
     let view = state
         .checked(
             caller,
             Action::PatrolKeep,
-            On::Grid(grid_id),
+            On::Grid(grid_id).named("grid_id"),
             move |c, p, at| {
                 Box::pin(async move {
                     let opened = (day, fields(body));
@@ -111,23 +51,13 @@ pub async fn open_log(
                 })
             },
         )
-        .await
-        .map_err(named_grid)?;
+        .await?;
     let location = format!("/api/v1/patrol-logs/{}", view.id);
     Ok(crate::http::created_with_etag(
         location,
         &view,
         view.version,
     ))
-}
-
-/// The grid is named by the body: one the caller cannot see is a bad reference.
-fn named_grid(e: ApiError) -> ApiError {
-    if e.code == Code::NotFound {
-        reference("grid_id")(StoreError::NotFound)
-    } else {
-        e
-    }
 }
 
 /// Change a patrol log
@@ -143,17 +73,7 @@ pub async fn change_log(
     body: Json<LogBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    let mut errors = Vec::new();
-    if body.grid_id.is_some() || body.day.is_some() {
-        errors.push(FieldError {
-            field: "grid_id".into(),
-            message: "a log's grid and day do not change".into(),
-        });
-    }
-    check_fields(&body, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
+    patrols_use::check_change(&body)?;
     let now = state.clock.now();
     let view = state
         .on_row(
@@ -162,13 +82,9 @@ pub async fn change_log(
             move |c| Box::pin(patrols::get(c, id)),
             move |c, p, log| {
                 Box::pin(async move {
-                    own(&p, &log)?;
                     let version = if_match.version()?;
-                    let changed = patrols::change(c, &log, version, fields(body), now)
-                        .await?
-                        .ok_or(StoreError::VersionMismatch {
-                            current: log.version,
-                        })?;
+                    let changed =
+                        patrols_use::change_log(c, &p, (&log, version), body, now).await?;
                     log_view(c, changed).await
                 })
             },

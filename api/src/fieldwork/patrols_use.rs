@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::cases::service::{self, Filing};
-use crate::http::error::{ApiError, ApiResult, Code, reference};
+use crate::http::error::{ApiError, ApiResult, Code, FieldError, reference};
 
 /// One full-time worker's patrol coverage.
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,6 +62,90 @@ pub struct VisitBody {
     pub next_visit_on: Option<NaiveDate>,
 }
 
+/// The fields of a log.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogBody {
+    /// Open the day's log in this grid (required when opening).
+    pub grid_id: Option<Uuid>,
+    /// China date; defaults to today.
+    pub day: Option<NaiveDate>,
+    pub check_in_at: Option<DateTime<Utc>>,
+    pub check_out_at: Option<DateTime<Utc>>,
+    /// A GeoJSON LineString of the route walked.
+    #[schema(value_type = Option<Object>)]
+    pub track: Option<serde_json::Value>,
+    #[schema(max_length = 4000)]
+    pub notes: Option<String>,
+}
+
+fn check_fields(b: &LogBody, errors: &mut Vec<FieldError>) {
+    if let Some(t) = &b.track
+        && let Err(m) = onegrid_domain::geo::check_track(t)
+    {
+        errors.push(FieldError {
+            field: "track".into(),
+            message: m.into(),
+        });
+    }
+    if let (Some(i), Some(o)) = (b.check_in_at, b.check_out_at)
+        && o < i
+    {
+        errors.push(FieldError {
+            field: "check_out_at".into(),
+            message: "after check_in_at".into(),
+        });
+    }
+}
+
+/// The stored fields of a log body.
+pub fn fields(b: LogBody) -> LogFields {
+    LogFields {
+        check_in_at: b.check_in_at,
+        check_out_at: b.check_out_at,
+        track: b.track,
+        notes: b.notes,
+    }
+}
+
+/// An opening's rules: it names its grid, its fields agree, and its day
+/// (today by default) is not in the future. Returns the grid and the day.
+pub fn check_opening(body: &LogBody, today: NaiveDate) -> ApiResult<(Uuid, NaiveDate)> {
+    let mut errors = Vec::new();
+    if body.grid_id.is_none() {
+        errors.push(FieldError {
+            field: "grid_id".into(),
+            message: "the grid patrolled".into(),
+        });
+    }
+    check_fields(body, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let day = body.day.unwrap_or(today);
+    if day > today {
+        return Err(ApiError::field("day", "not a future day"));
+    }
+    Ok((body.grid_id.unwrap_or_default(), day))
+}
+
+/// A change's rules: a log keeps its grid and day, and its fields agree.
+pub fn check_change(body: &LogBody) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    if body.grid_id.is_some() || body.day.is_some() {
+        errors.push(FieldError {
+            field: "grid_id".into(),
+            message: "a log's grid and day do not change".into(),
+        });
+    }
+    check_fields(body, &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::fields(errors))
+    }
+}
+
 /// Opens `p`'s log of `day` in grid `grid_id` (at `at`, its proven place):
 /// 409 when the day has one already.
 pub async fn open_log(
@@ -90,6 +174,34 @@ pub async fn open_log(
         ),
         e => e.into(),
     })
+}
+
+/// Only its keeper writes a log (a rule of the log, not of a place).
+pub fn own(p: &Principal, log: &Log) -> ApiResult<()> {
+    if log.worker_id == p.accountable_user() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("patrol.keep (one's own log)"))
+    }
+}
+
+/// Changes `log`, read at `version`, with `body`: its keeper only.
+pub async fn change_log(
+    c: &mut Conn,
+    p: &Principal,
+    (log, version): (&Log, i32),
+    body: LogBody,
+    now: DateTime<Utc>,
+) -> ApiResult<Log> {
+    own(p, log)?;
+    patrols::change(c, log, version, fields(body), now)
+        .await?
+        .ok_or_else(|| {
+            StoreError::VersionMismatch {
+                current: log.version,
+            }
+            .into()
+        })
 }
 
 /// Records a visit of `body`'s household, one of `log`'s grid, on `log`.

@@ -18,6 +18,8 @@ use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 use crate::http::error::{ApiError, Code};
+use crate::http::{PageParams, PageQuery};
+use onegrid_store::page::PageRequest;
 
 /// The body limit the app was configured with (`ONEGRID_BODY_LIMIT`).
 #[derive(Debug, Clone, Copy)]
@@ -122,6 +124,23 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// A list's query string: its filters `T` and its page, both checked before
+/// the handler runs (400 naming the parameter, never its value).
+pub struct Listed<T = PageQuery>(pub T, pub PageRequest);
+
+impl<T: DeserializeOwned + PageParams> FromRequest for Listed<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Listed<T>, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let listed = parse_query::<T>(req.query_string()).and_then(|q| {
+            let page = q.page()?;
+            Ok(Listed(q, page))
+        });
+        std::future::ready(listed)
     }
 }
 

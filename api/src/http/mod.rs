@@ -47,14 +47,28 @@ pub struct PageQuery {
 impl PageQuery {
     /// Validates the parameters (400 `invalid_parameter` when out of range).
     pub fn request(&self) -> ApiResult<PageRequest> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        self.page()
+    }
+}
+
+/// A list's query that carries the page parameters (`cursor`, `limit`)
+/// beside its own filters; [`page_params!`] implements it from those two
+/// fields.
+pub trait PageParams {
+    /// The cursor and page size as sent.
+    fn page_params(&self) -> (Option<&str>, Option<i64>);
+
+    /// Validates the page parameters (400 `invalid_parameter` when out of range).
+    fn page(&self) -> ApiResult<PageRequest> {
+        let (cursor, limit) = self.page_params();
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::new(
                 Code::InvalidParameter,
                 format!("limit must be between 1 and {MAX_LIMIT}"),
             ));
         }
-        let after = match &self.cursor {
+        let after = match cursor {
             None => None,
             Some(c) => Some(
                 URL_SAFE_NO_PAD
@@ -69,6 +83,20 @@ impl PageQuery {
         Ok(PageRequest { after, limit })
     }
 }
+
+/// Implements [`PageParams`] for query types with `cursor` and `limit` fields.
+macro_rules! page_params {
+    ($($query:ty),+ $(,)?) => {
+        $(impl $crate::http::PageParams for $query {
+            fn page_params(&self) -> (Option<&str>, Option<i64>) {
+                (self.cursor.as_deref(), self.limit)
+            }
+        })+
+    };
+}
+pub(crate) use page_params;
+
+page_params!(PageQuery);
 
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,7 +1,7 @@
 //! The worker's jobs as a district admin sees them: what waits, runs, ran and
 //! failed for good, and a replay for the failed.
 
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::http::Paged;
 use crate::http::error::{ApiError, ApiResult, Code};
-use crate::http::{PageQuery, Paged};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 
@@ -68,6 +68,8 @@ pub struct JobQuery {
     pub limit: Option<i64>,
 }
 
+crate::http::page_params!(JobQuery);
+
 /// List the worker's jobs
 ///
 /// The district's jobs, newest first; `state=failed` lists those that ran
@@ -77,14 +79,8 @@ pub struct JobQuery {
 pub async fn list_jobs(
     state: Data<AppState>,
     caller: Caller,
-    q: Query<JobQuery>,
+    Listed(q, page): Listed<JobQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = q.into_inner();
-    let page = PageQuery {
-        cursor: q.cursor,
-        limit: q.limit,
-    }
-    .request()?;
     let filter = JobFilter {
         state: q.state,
         queue: q.queue,

@@ -3,6 +3,7 @@
 pub mod jobs;
 pub mod schedules;
 pub mod webhooks;
+pub mod webhooks_use;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

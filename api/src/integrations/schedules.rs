@@ -3,7 +3,7 @@
 //! its fire history, and a change of rule, policy or on/off under If-Match.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch};
 use chrono::{DateTime, Utc};
@@ -106,9 +106,8 @@ fn fire_view(f: Fire) -> FireView {
 pub async fn list_schedules(
     state: Data<AppState>,
     caller: Caller,
-    q: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
-    let page = q.request()?;
     let rows = state
         .proven(caller, Action::SchedulesManage, On::District, move |c| {
             Box::pin(async move { schedules::list(c, &page).await })
@@ -232,9 +231,9 @@ pub async fn schedule_fires(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
-    q: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
-    let (id, page) = (id.into_inner(), q.request()?);
+    let id = id.into_inner();
     let rows = state
         .on_row(
             caller,

@@ -4,26 +4,23 @@
 //! log with every attempt, and replay a delivery.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use onegrid_domain::jobs::DeliveryState;
-use onegrid_domain::netguard::{self, Allowed};
+use onegrid_domain::netguard::Allowed;
 use onegrid_domain::permissions::{Action, area};
-use onegrid_domain::webhooks::EVENT_TYPES;
-use onegrid_store::crypto::FieldKeys;
-use onegrid_store::integrations::webhooks::{
-    self as hooks, Attempt, Delivery, Endpoint, EndpointChange,
-};
+use onegrid_store::StoreError;
+use onegrid_store::integrations::webhooks::{self as hooks, Attempt, Delivery, Endpoint};
 use onegrid_store::targets::On;
-use onegrid_store::{Conn, Principal, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::error::{ApiError, ApiResult, Code, FieldError};
-use crate::http::{IfMatch, PageQuery, Paged, etag, ok_with_etag};
+use super::webhooks_use::{self, EndpointBody, EndpointChangeBody};
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::http::{IfMatch, PageQuery, Paged, created_with_etag, etag, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 
@@ -76,47 +73,6 @@ pub struct EndpointWithSecret {
     pub secret: String,
 }
 
-fn check_event_types(types: &[String], errors: &mut Vec<FieldError>) {
-    for (i, t) in types.iter().enumerate() {
-        if !EVENT_TYPES.contains(&t.as_str()) {
-            errors.push(FieldError {
-                field: format!("event_types[{i}]"),
-                message: format!("one of {}", EVENT_TYPES.join(", ")),
-            });
-        } else if types[..i].contains(t) {
-            errors.push(FieldError {
-                field: format!("event_types[{i}]"),
-                message: "listed twice".into(),
-            });
-        }
-    }
-}
-
-fn check_url(state: &AppState, url: &str, errors: &mut Vec<FieldError>) {
-    let allowed = Allowed(state.config.webhook_allow.clone());
-    if let Err(e) = netguard::check_url(url, &allowed) {
-        errors.push(FieldError {
-            field: "url".into(),
-            message: e.to_string(),
-        });
-    }
-}
-
-/// An endpoint to register.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointBody {
-    /// `https://…`; loopback, private, link-local and metadata addresses are refused.
-    pub url: String,
-    #[schema(max_length = 200)]
-    pub description: Option<String>,
-    /// Subscribe to these types only (default: every type).
-    #[serde(default)]
-    pub event_types: Vec<String>,
-    /// Events of this street only (default: the whole district, district admins only).
-    pub street_id: Option<Uuid>,
-}
-
 /// Register a webhook endpoint
 ///
 /// Events of the street (or, for district admins, the whole district) are
@@ -130,12 +86,7 @@ pub async fn create_endpoint(
     body: Json<EndpointBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let mut errors = Vec::new();
-    check_url(&state, &body.url, &mut errors);
-    check_event_types(&body.event_types, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
+    webhooks_use::check_new(&allowed(&state), &body)?;
     let (now, keys) = (state.clock.now(), state.keys.clone());
     let secret = hooks::new_secret();
     let shown = secret.clone();
@@ -147,38 +98,22 @@ pub async fn create_endpoint(
     };
     let row = state
         .checked(caller, Action::WebhooksManage, on, move |c, p, _| {
-            Box::pin(async move { register(c, &p, (&keys, &secret), body, now).await })
+            Box::pin(
+                async move { webhooks_use::register(c, &p, (&keys, &secret), body, now).await },
+            )
         })
         .await?;
-    let version = row.version;
-    let location = format!("/api/v1/webhook-endpoints/{}", row.id);
-    Ok(HttpResponse::Created()
-        .insert_header(("location", location))
-        .insert_header(("etag", etag(version)))
-        .json(EndpointWithSecret {
-            endpoint: view(row),
-            secret: shown,
-        }))
+    let (location, version) = (format!("/api/v1/webhook-endpoints/{}", row.id), row.version);
+    let created = EndpointWithSecret {
+        endpoint: view(row),
+        secret: shown,
+    };
+    Ok(created_with_etag(location, &created, version))
 }
 
-/// Registers `body`'s endpoint for `p`, signing with `secret` (sealed
-/// with `keys`).
-async fn register(
-    c: &mut Conn,
-    p: &Principal,
-    (keys, secret): (&FieldKeys, &str),
-    body: EndpointBody,
-    now: DateTime<Utc>,
-) -> ApiResult<Endpoint> {
-    let new = hooks::NewEndpoint {
-        district_id: p.district_id,
-        street_id: body.street_id,
-        url: body.url,
-        description: body.description,
-        event_types: body.event_types,
-        created_by: p.accountable_user(),
-    };
-    Ok(hooks::create_endpoint(c, keys, new, secret, now).await?)
+/// The addresses webhooks may be sent to besides the public internet.
+fn allowed(state: &AppState) -> Allowed {
+    Allowed(state.config.webhook_allow.clone())
 }
 
 /// List webhook endpoints
@@ -189,9 +124,8 @@ async fn register(
 pub async fn list_endpoints(
     state: Data<AppState>,
     caller: Caller,
-    q: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
-    let page = q.request()?;
     let rows = state
         .checked(
             caller,
@@ -229,18 +163,6 @@ pub async fn get_endpoint(
     Ok(ok_with_etag(&view(row), version))
 }
 
-/// What to change on an endpoint; absent fields keep their value.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointChangeBody {
-    pub url: Option<String>,
-    #[schema(max_length = 200)]
-    pub description: Option<String>,
-    pub event_types: Option<Vec<String>>,
-    /// Switching an endpoint back on clears its failure record.
-    pub enabled: Option<bool>,
-}
-
 /// Change a webhook endpoint
 ///
 /// Under If-Match: URL (checked again), description, event types, on/off.
@@ -254,23 +176,8 @@ pub async fn update_endpoint(
     body: Json<EndpointChangeBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    let mut errors = Vec::new();
-    if let Some(url) = &body.url {
-        check_url(&state, url, &mut errors);
-    }
-    if let Some(types) = &body.event_types {
-        check_event_types(types, &mut errors);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
+    webhooks_use::check_change(&allowed(&state), &body)?;
     let now = state.clock.now();
-    let change = EndpointChange {
-        url: body.url,
-        description: body.description.map(Some),
-        event_types: body.event_types,
-        enabled: body.enabled,
-    };
     let row = state
         .on_row(
             caller,
@@ -279,13 +186,7 @@ pub async fn update_endpoint(
             move |c, _, current| {
                 Box::pin(async move {
                     let version = if_match.version()?;
-                    let changed = hooks::change_endpoint(c, &current, version, change, now).await?;
-                    changed.ok_or_else(|| {
-                        StoreError::VersionMismatch {
-                            current: current.version,
-                        }
-                        .into()
-                    })
+                    webhooks_use::change(c, &current, version, body, now).await
                 })
             },
         )
@@ -411,6 +312,8 @@ pub struct DeliveryQuery {
     pub limit: Option<i64>,
 }
 
+crate::http::page_params!(DeliveryQuery);
+
 /// An endpoint's delivery log
 ///
 /// Newest first, optionally of one state.
@@ -420,14 +323,9 @@ pub async fn list_deliveries(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
-    q: Query<DeliveryQuery>,
+    Listed(q, page): Listed<DeliveryQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (id, q) = (id.into_inner(), q.into_inner());
-    let page = PageQuery {
-        cursor: q.cursor,
-        limit: q.limit,
-    }
-    .request()?;
+    let id = id.into_inner();
     let filter = q.state;
     let rows = state
         .on_row(

@@ -39,10 +39,7 @@ pub type Exported = (
     HashMap<Uuid, String>,
 );
 
-const ALL: PageRequest = PageRequest {
-    after: None,
-    limit: MAX_EXPORT,
-};
+const ALL: PageRequest = PageRequest::first(MAX_EXPORT);
 
 /// The records of `sel` that `p` may read at `now`.
 pub async fn ledger(

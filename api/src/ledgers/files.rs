@@ -46,17 +46,6 @@ pub struct ExportQuery {
     pub status: Option<RecordStatus>,
 }
 
-fn file_response(format: Format, name: &str, bytes: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(format.content_type())
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}.{}\"", format.extension()),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(bytes)
-}
-
 /// A file refused as a whole: 422 on the `file` field.
 pub(crate) fn sheet_error(e: sheets::ReadError) -> ApiError {
     match e {
@@ -96,13 +85,7 @@ pub async fn template(
             Box::pin(async move { ledgers::get_type(c, id).await })
         })
         .await?;
-    let bytes =
-        sheets::write(format, &columns(&t), &[]).map_err(|e| ApiError::new(Code::Internal, e))?;
-    Ok(file_response(
-        format,
-        &format!("{}-template", t.code),
-        bytes,
-    ))
+    sheets::download(format, &format!("{}-template", t.code), &columns(&t), &[])
 }
 
 fn record_row(
@@ -169,9 +152,12 @@ fn sheet(
             record_row(state, &t, r, resident, &codes)
         })
         .collect();
-    let bytes = sheets::write(format, &export_header(&t), &rows)
-        .map_err(|e| ApiError::new(Code::Internal, e))?;
-    Ok(file_response(format, &format!("{}{name}", t.code), bytes))
+    sheets::download(
+        format,
+        &format!("{}{name}", t.code),
+        &export_header(&t),
+        &rows,
+    )
 }
 
 /// Export a ledger

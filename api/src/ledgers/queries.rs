@@ -3,7 +3,7 @@
 //! in every ledger the query touches.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
@@ -17,10 +17,11 @@ use uuid::Uuid;
 
 use super::queries_use::{self, RunQueryBody, SaveQueryBody, Source, stored_query};
 use crate::http::error::ApiResult;
-use crate::http::{IdempotencyKey, PageQuery, Paged, check_name};
+use crate::http::{IdempotencyKey, PageParams, PageQuery, Paged, check_name};
 use crate::ledgers::record_views::{LedgerRecordView, view};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
+use onegrid_store::page::PageRequest;
 
 /// A saved query.
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,9 +61,8 @@ async fn execute(
     state: Data<AppState>,
     caller: Caller,
     source: Source,
-    page: PageQuery,
+    page: PageRequest,
 ) -> ApiResult<HttpResponse> {
-    let page = page.request()?;
     let at = (state.clock.now(), state.clock.today());
     let (t, rows, residents, grids) = state
         .checked(caller, Action::LedgerRead, On::Anywhere, move |c, p, _| {
@@ -97,16 +97,8 @@ pub async fn run_query(
     body: Json<RunQueryBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    execute(
-        state,
-        caller,
-        Source::Sent(body.query),
-        PageQuery {
-            cursor: body.cursor,
-            limit: body.limit,
-        },
-    )
-    .await
+    let page = body.page()?;
+    execute(state, caller, Source::Sent(body.query), page).await
 }
 
 /// Save a targeting query
@@ -164,13 +156,7 @@ pub async fn saved_query_results(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
-    page: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
-    execute(
-        state,
-        caller,
-        Source::Saved(id.into_inner()),
-        page.into_inner(),
-    )
-    .await
+    execute(state, caller, Source::Saved(id.into_inner()), page).await
 }

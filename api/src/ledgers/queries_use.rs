@@ -31,6 +31,8 @@ pub struct RunQueryBody {
     pub limit: Option<i64>,
 }
 
+crate::http::page_params!(RunQueryBody);
+
 /// A query to save.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -5,7 +5,7 @@
 //! ones never leave it.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use onegrid_domain::ledger::RecordStatus;
@@ -22,7 +22,7 @@ use super::record_views::{
 };
 use super::records_use::{self, NewRecordBody, RecordSelection};
 use crate::http::error::{ApiError, ApiResult, Code};
-use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, ok_with_etag};
+use crate::http::{IdempotencyKey, IfMatch, Paged, check_name, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
 
@@ -54,6 +54,8 @@ pub struct RecordQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
+
+crate::http::page_params!(RecordQuery);
 
 /// Add a ledger record
 ///
@@ -101,14 +103,8 @@ pub async fn list_records(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
-    q: Query<RecordQuery>,
+    Listed(q, page): Listed<RecordQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = q.into_inner();
-    let page = PageQuery {
-        cursor: q.cursor,
-        limit: q.limit,
-    }
-    .request()?;
     let status = q.status.unwrap_or(RecordStatus::Active);
     let sel = RecordSelection {
         ledger_type_id: id.into_inner(),

@@ -2,7 +2,7 @@
 //! adds through the API, without a code change.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post, put};
 use chrono::{DateTime, Utc};
@@ -76,9 +76,8 @@ impl From<&LedgerType> for LedgerTypeView {
 pub async fn list_ledger_types(
     state: Data<AppState>,
     caller: Caller,
-    page: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
-    let page = page.request()?;
     let rows = state
         .proven(caller, Action::LedgerRead, On::Anywhere, move |c| {
             Box::pin(async move { ledgers::list_types(c, &page).await })

@@ -5,7 +5,7 @@
 //! dispute only when it was whistled to their department, with names masked.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
@@ -21,9 +21,9 @@ use uuid::Uuid;
 
 use super::dispute_views::{DisputeSummary, DisputeView, detail, summary};
 use super::disputes_use::{self, DisputeBody, PartyRevealed, Reveal, RevealBody, refused};
-use super::{named_by, on_summoned};
-use crate::http::error::{ApiError, ApiResult, Code};
-use crate::http::{IfMatch, PageQuery, Paged, ok_with_etag};
+use super::on_summoned;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::{IfMatch, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 
@@ -43,12 +43,9 @@ pub async fn create_dispute(
     disputes_use::check_body(&body)?;
     let now = state.clock.now();
     let st = state.clone();
-    let (on, field) = match body.grid_id {
-        Some(g) => (On::Grid(g), "grid_id"),
-        None => (
-            On::Community(body.community_id.unwrap_or_default()),
-            "community_id",
-        ),
+    let on = match body.grid_id {
+        Some(g) => On::Grid(g).named("grid_id"),
+        None => On::Community(body.community_id.unwrap_or_default()).named("community_id"),
     };
     let view = state
         .checked(caller, Action::DisputeRecord, on, move |c, p, at| {
@@ -57,8 +54,7 @@ pub async fn create_dispute(
                 detail(&st, c, &p, d).await
             })
         })
-        .await
-        .map_err(named_by(field))?;
+        .await?;
     let location = format!("/api/v1/disputes/{}", view.id);
     Ok(crate::http::created_with_etag(
         location,
@@ -82,6 +78,8 @@ pub struct DisputeQuery {
     pub limit: Option<i64>,
 }
 
+crate::http::page_params!(DisputeQuery);
+
 /// The disputes of the caller's area: staff read those of their scope,
 /// department staff those whistled to their departments.
 async fn list(
@@ -103,14 +101,8 @@ async fn list(
 pub async fn list_disputes(
     state: Data<AppState>,
     caller: Caller,
-    q: Query<DisputeQuery>,
+    Listed(q, page): Listed<DisputeQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = q.into_inner();
-    let page = PageQuery {
-        cursor: q.cursor,
-        limit: q.limit,
-    }
-    .request()?;
     let filter = disputes::Filter {
         area: Area::default(),
         status: q.status,
@@ -118,30 +110,16 @@ pub async fn list_disputes(
         community_id: q.community_id,
         grid_id: q.grid_id,
     };
-    let again = filter.clone();
-    let rows = match state
-        .checked(
-            caller.clone(),
-            Action::DisputeRead,
-            On::Anywhere,
-            move |c, p, _| Box::pin(list(c, p, filter, page)),
-        )
-        .await
-    {
-        Err(e) if e.code == Code::Forbidden => state
-            .checked(caller, Action::SummonsRead, On::Anywhere, move |c, p, _| {
-                Box::pin(list(c, p, again, page))
-            })
-            .await
-            .map_err(|e| {
-                if e.code == Code::Forbidden {
-                    ApiError::new(Code::Forbidden, "reading disputes needs dispute.read")
-                } else {
-                    e
-                }
-            })?,
-        rows => rows?,
-    };
+    // Department staff read the disputes whistled to their departments.
+    let either = (
+        (Action::DisputeRead, On::Anywhere),
+        (Action::SummonsRead, On::Anywhere),
+    );
+    let rows = state
+        .checked_either(caller, either, move |c, p, _| {
+            Box::pin(list(c, p, filter, page))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(rows, summary)))
 }
 

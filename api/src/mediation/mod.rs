@@ -22,7 +22,7 @@ use onegrid_store::targets::{Guarded, On};
 use onegrid_store::{Conn, Principal, StoreError};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::http::error::{ApiError, ApiResult, Code, reference};
+use crate::http::error::{ApiError, ApiResult, Code};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 
@@ -106,18 +106,5 @@ where
                 .await
         }
         other => other,
-    }
-}
-
-/// For a use case whose place is a row its body names by `field`: the 404 of
-/// a place the caller cannot see is the body's bad reference (422). Only for
-/// bodies that meet no other missing row.
-pub(crate) fn named_by(field: &str) -> impl Fn(ApiError) -> ApiError + '_ {
-    move |e| {
-        if e.code == Code::NotFound {
-            reference(field)(StoreError::NotFound)
-        } else {
-            e
-        }
     }
 }

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::settings_use::{self, SettingsBody};
-use crate::http::error::{ApiResult, Code};
+use crate::http::error::ApiResult;
 use crate::http::{IfMatch, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
@@ -72,27 +72,15 @@ async fn read(c: &mut Conn, district: Uuid) -> ApiResult<SettingsView> {
 #[get("/mediation-settings")]
 pub async fn get_settings(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     // The street's officers read what they may summon; the district sets it.
-    let view = match state
-        .checked(
-            caller.clone(),
-            Action::WhistleBlow,
-            On::Anywhere,
-            move |c, p, _| Box::pin(read(c, p.district_id)),
-        )
-        .await
-    {
-        Err(e) if e.code == Code::Forbidden => {
-            state
-                .checked(
-                    caller,
-                    Action::MediationSetup,
-                    On::District,
-                    move |c, p, _| Box::pin(read(c, p.district_id)),
-                )
-                .await?
-        }
-        view => view?,
-    };
+    let either = (
+        (Action::WhistleBlow, On::Anywhere),
+        (Action::MediationSetup, On::District),
+    );
+    let view = state
+        .checked_either(caller, either, move |c, p, _| {
+            Box::pin(read(c, p.district_id))
+        })
+        .await?;
     let version = view.version;
     Ok(ok_with_etag(&view, version))
 }

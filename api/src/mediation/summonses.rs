@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::summonses_use::{self, RatingBody, StepBody};
 use crate::http::error::{ApiError, ApiResult, Code};
-use crate::http::{PageQuery, Paged, ok_with_etag};
+use crate::http::{Paged, ok_with_etag};
 use crate::mediation::dispute_views::PartyView;
 use crate::platform::auth::Caller;
 use crate::state::AppState;
@@ -226,6 +226,8 @@ pub struct SummonsQuery {
     pub limit: Option<i64>,
 }
 
+crate::http::page_params!(SummonsQuery);
+
 /// The department inbox: summonses
 ///
 /// For department staff, every summons of their department across the
@@ -237,14 +239,8 @@ pub struct SummonsQuery {
 pub async fn list_summonses(
     state: Data<AppState>,
     caller: Caller,
-    q: Query<SummonsQuery>,
+    Listed(q, page): Listed<SummonsQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = q.into_inner();
-    let page = PageQuery {
-        cursor: q.cursor,
-        limit: q.limit,
-    }
-    .request()?;
     let filter = whistles::SummonsFilter {
         area: Area::default(),
         state: q.state,

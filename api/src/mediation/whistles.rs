@@ -2,7 +2,7 @@
 //! summons panel departments; the whistle is closed when its work is done.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::on_summoned;
 use super::summonses::{SummonsView, summons_views};
 use super::whistles_use::{self, WhistleBody};
-use super::{named_by, on_summoned};
 use crate::http::error::{ApiError, ApiResult, Code};
-use crate::http::{IfMatch, PageQuery, Paged, ok_with_etag};
+use crate::http::{IfMatch, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 
@@ -94,10 +94,10 @@ async fn on_dispute(
 ) -> ApiResult<WhistleView> {
     let (now, st) = (state.clock.now(), state.clone());
     state
-        .on_row(
+        .on_named_row(
             caller,
             Action::WhistleBlow,
-            move |c| Box::pin(disputes::get(c, id)),
+            ("dispute_id", move |c| Box::pin(disputes::get(c, id))),
             move |c, p, d| {
                 Box::pin(async move {
                     let w = whistles_use::on_dispute(c, &p, d, body, now).await?;
@@ -106,7 +106,6 @@ async fn on_dispute(
             },
         )
         .await
-        .map_err(named_by("dispute_id"))
 }
 
 /// Blows the whistle on a case the caller may reach.
@@ -118,10 +117,10 @@ async fn on_case(
     let (now, st) = (state.clock.now(), state.clone());
     let id = body.case_id.unwrap_or_default();
     state
-        .on_row(
+        .on_named_row(
             caller,
             Action::WhistleBlow,
-            move |c| Box::pin(cases::get_case(c, id)),
+            ("case_id", move |c| Box::pin(cases::get_case(c, id))),
             move |c, p, case| {
                 Box::pin(async move {
                     let w = whistles_use::on_case(c, &p, case, body, now).await?;
@@ -130,7 +129,6 @@ async fn on_case(
             },
         )
         .await
-        .map_err(named_by("case_id"))
 }
 
 /// Blow the whistle (街道吹哨)
@@ -173,6 +171,8 @@ pub struct WhistleQuery {
     pub limit: Option<i64>,
 }
 
+crate::http::page_params!(WhistleQuery);
+
 /// List whistles
 ///
 /// The street's (street officers), the district's (district admins), or
@@ -182,14 +182,8 @@ pub struct WhistleQuery {
 pub async fn list_whistles(
     state: Data<AppState>,
     caller: Caller,
-    q: Query<WhistleQuery>,
+    Listed(q, page): Listed<WhistleQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = q.into_inner();
-    let page = PageQuery {
-        cursor: q.cursor,
-        limit: q.limit,
-    }
-    .request()?;
     let st = state.clone();
     let page = state
         .checked(caller, Action::SummonsRead, On::Anywhere, move |c, p, _| {

@@ -2,7 +2,7 @@
 //! hashed, shown once, revocable at once.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, delete, get, post};
 use chrono::{DateTime, Utc};
@@ -82,9 +82,8 @@ pub struct CreatedApiKey {
 pub async fn list_api_keys(
     state: Data<AppState>,
     caller: Caller,
-    page: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
-    let page = page.request()?;
     let rows = state
         .checked(
             caller,

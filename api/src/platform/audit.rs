@@ -1,6 +1,6 @@
 //! The audit log's read API, for auditors.
 
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 use chrono::{DateTime, Utc};
@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::http::Paged;
 use crate::http::error::ApiResult;
-use crate::http::{PageQuery, Paged};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 
@@ -74,6 +74,8 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
 }
 
+crate::http::page_params!(AuditQuery);
+
 /// Read the audit log
 ///
 /// Entries of the caller's scope, oldest first, filtered by street, actor,
@@ -84,14 +86,8 @@ pub struct AuditQuery {
 pub async fn list_audit_log(
     state: Data<AppState>,
     caller: Caller,
-    q: Query<AuditQuery>,
+    Listed(q, page): Listed<AuditQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = q.into_inner();
-    let page = PageQuery {
-        cursor: q.cursor,
-        limit: q.limit,
-    }
-    .request()?;
     let filter = Filter {
         street_id: q.street_id,
         actor_id: q.actor_id,

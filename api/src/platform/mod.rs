@@ -11,6 +11,7 @@ pub mod ops;
 pub mod roles;
 pub mod scope_ref;
 pub mod users;
+pub mod users_use;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

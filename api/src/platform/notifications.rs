@@ -1,6 +1,6 @@
 //! The caller's inbox (消息): notices such as a break-glass in one's community.
 
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::http::Paged;
 use crate::http::error::ApiResult;
-use crate::http::{PageQuery, Paged};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 
@@ -51,6 +51,8 @@ pub struct InboxQuery {
     pub limit: Option<i64>,
 }
 
+crate::http::page_params!(InboxQuery);
+
 /// My notifications
 ///
 /// The caller's notices, oldest first.
@@ -59,14 +61,8 @@ pub struct InboxQuery {
 pub async fn my_notifications(
     state: Data<AppState>,
     caller: Caller,
-    q: Query<InboxQuery>,
+    Listed(q, page): Listed<InboxQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = q.into_inner();
-    let page = PageQuery {
-        cursor: q.cursor,
-        limit: q.limit,
-    }
-    .request()?;
     let unread = q.unread.unwrap_or(false);
     let rows = state
         .as_self(caller, move |c, p| {

@@ -7,15 +7,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use onegrid_domain::permissions::{Action, Role, may_grant};
 use onegrid_store::platform::staff::{self, RoleAssignment};
 use onegrid_store::targets::On;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::http::IdempotencyKey;
 use crate::http::error::{ApiError, ApiResult, Code};
-use crate::http::{IdempotencyKey, parse_day};
 use crate::platform::auth::Caller;
-use crate::platform::grants_use;
-use crate::platform::scope_ref::{ScopeRef, ScopeView};
+use crate::platform::grants_use::{self, NewRoleAssignment};
+use crate::platform::scope_ref::ScopeView;
 use crate::state::{AppState, Created};
 
 /// A role held in a scope during a window of days (China time, inclusive).
@@ -52,22 +52,6 @@ impl RoleAssignmentView {
     }
 }
 
-/// A role to grant.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewRoleAssignment {
-    pub role: Role,
-    /// Where the role is held; omit for the whole district.
-    #[serde(default)]
-    pub scope: ScopeRef,
-    /// First valid day (default: today).
-    #[schema(format = Date, example = "2026-12-01")]
-    pub valid_from: Option<String>,
-    /// Last valid day (default: open-ended).
-    #[schema(format = Date)]
-    pub valid_to: Option<String>,
-}
-
 /// List a user's roles
 ///
 /// Every role assignment of the account the caller can see, past and future ones included.
@@ -101,14 +85,8 @@ pub async fn assign_role(
     key: IdempotencyKey,
     body: Json<NewRoleAssignment>,
 ) -> ApiResult<HttpResponse> {
-    let user_id = id.into_inner();
-    let body = body.into_inner();
-    let today = state.clock.today();
-    let valid_from = parse_day("valid_from", body.valid_from.as_deref())?.unwrap_or(today);
-    let valid_to = parse_day("valid_to", body.valid_to.as_deref())?;
-    if valid_to.is_some_and(|to| to < valid_from) {
-        return Err(ApiError::field("valid_to", "must not be before valid_from"));
-    }
+    let (user_id, body) = (id.into_inner(), body.into_inner());
+    let window = grants_use::check_window(&body, state.clock.today())?;
     let hash_input = serde_json::json!((user_id, &body));
     // The scope is named in the body: it is found (422 when it is not) and
     // checked in the create.
@@ -119,19 +97,8 @@ pub async fn assign_role(
             (key, crate::http::request_hash(&hash_input)),
             move |c, p, _| {
                 Box::pin(async move {
-                    let user = staff::get_user(c, user_id).await?;
-                    let asked = (Action::RoleAssign, body.role);
-                    let scope = grants_use::grantable(c, &p, asked, &body.scope).await?;
-                    let row = staff::assign_role(
-                        c,
-                        user.id,
-                        body.role,
-                        &scope,
-                        (valid_from, valid_to),
-                        Some(p.accountable_user()),
-                    )
-                    .await?;
-                    let location = format!("/api/v1/users/{}/roles", user.id);
+                    let row = grants_use::grant_role(c, &p, user_id, body, window).await?;
+                    let location = format!("/api/v1/users/{user_id}/roles");
                     Created::new(RoleAssignmentView::from_row(row)?, location, None)
                 })
             },

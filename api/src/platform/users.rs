@@ -1,21 +1,22 @@
 //! Staff accounts. Passwords are stored as argon2id hashes and never returned.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use onegrid_domain::permissions::Action;
-use onegrid_store::platform::staff::{self, NewUser, UserChanges};
+use onegrid_store::platform::staff::{self};
 use onegrid_store::targets::{Guarded, On};
 use onegrid_store::{Conn, platform::auth};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::error::{ApiError, ApiResult};
-use crate::http::{IdempotencyKey, IfMatch, PageQuery, Paged, check_name, ok_with_etag};
+use super::users_use::{self, NewUserBody, UserPatch};
+use crate::http::error::ApiResult;
+use crate::http::{IdempotencyKey, IfMatch, Paged, ok_with_etag};
 use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
 
@@ -50,33 +51,6 @@ impl From<staff::User> for UserView {
     }
 }
 
-/// A new account.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUserBody {
-    /// 3-64 of a-z, 0-9, `.`, `_`, `-`; unique in the deployment.
-    #[schema(example = "suyue")]
-    pub username: String,
-    #[schema(example = "苏月")]
-    pub display_name: String,
-    /// At least 12 characters.
-    #[schema(min_length = 12, max_length = 256)]
-    pub password: String,
-    /// Home street; omit for district-level staff (district admins only).
-    pub street_id: Option<Uuid>,
-}
-
-/// Changes to an account. Disabling it also ends every session.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UserPatch {
-    pub display_name: Option<String>,
-    pub disabled: Option<bool>,
-    /// A new password (at least 12 characters); ends every session.
-    #[schema(min_length = 12, max_length = 256)]
-    pub password: Option<String>,
-}
-
 /// Filters of the account list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -89,40 +63,12 @@ pub struct UserFilter {
     pub limit: Option<i64>,
 }
 
+crate::http::page_params!(UserFilter);
+
 /// Sessions ended.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RevokedView {
     pub revoked_sessions: usize,
-}
-
-fn check_username(name: &str) -> ApiResult<()> {
-    let ok = (3..=64).contains(&name.len())
-        && name
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && name.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::field(
-            "username",
-            "3-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit",
-        ))
-    }
-}
-
-fn check_password(field: &str, password: &str) -> ApiResult<()> {
-    let n = password.chars().count();
-    if !(12..=256).contains(&n) || password.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            field,
-            "must be 12 to 256 characters without control characters",
-        ));
-    }
-    Ok(())
 }
 
 /// Reads an account and runs `f` with it. Anyone reads their own account (as
@@ -165,14 +111,8 @@ where
 pub async fn list_users(
     state: Data<AppState>,
     caller: Caller,
-    filter: Query<UserFilter>,
+    Listed(filter, page): Listed<UserFilter>,
 ) -> ApiResult<HttpResponse> {
-    let filter = filter.into_inner();
-    let page = PageQuery {
-        cursor: filter.cursor,
-        limit: filter.limit,
-    }
-    .request()?;
     let street = filter.street_id;
     let rows = state
         .proven(caller, Action::StaffRead, On::Anywhere, move |c| {
@@ -195,9 +135,7 @@ pub async fn create_user(
     body: Json<NewUserBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    check_username(&body.username)?;
-    check_name("display_name", &body.display_name, 100)?;
-    check_password("password", &body.password)?;
+    users_use::check_new(&body)?;
     let hash_input = serde_json::json!({"username": body.username, "display_name": body.display_name, "street_id": body.street_id});
     // A district account is managed by the district; a home street named in
     // the body that the caller cannot see is a bad reference (422).
@@ -212,19 +150,8 @@ pub async fn create_user(
             (key, crate::http::request_hash(&hash_input)),
             move |c, p, _| {
                 Box::pin(async move {
-                    let user = staff::create_user(
-                        c,
-                        NewUser {
-                            district_id: p.district_id,
-                            street_id: body.street_id,
-                            username: body.username,
-                            display_name: body.display_name,
-                            password: body.password,
-                        },
-                    )
-                    .await?;
-                    let location = format!("/api/v1/users/{}", user.id);
-                    let version = user.version;
+                    let user = users_use::create(c, &p, body).await?;
+                    let (location, version) = (format!("/api/v1/users/{}", user.id), user.version);
                     Created::new(UserView::from(user), location, Some(version))
                 })
             },
@@ -261,14 +188,8 @@ pub async fn update_user(
     if_match: IfMatch,
     body: Json<UserPatch>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let body = body.into_inner();
-    if let Some(n) = &body.display_name {
-        check_name("display_name", n, 100)?;
-    }
-    if let Some(pw) = &body.password {
-        check_password("password", pw)?;
-    }
+    let (id, body) = (id.into_inner(), body.into_inner());
+    users_use::check_patch(&body)?;
     let user = state
         .on_row(
             caller,
@@ -277,21 +198,7 @@ pub async fn update_user(
             move |c, p, _| {
                 Box::pin(async move {
                     let version = if_match.version()?;
-                    let ends_sessions = body.disabled == Some(true) || body.password.is_some();
-                    let password_hash = match body.password {
-                        Some(pw) => Some(auth::hash_password(pw).await?),
-                        None => None,
-                    };
-                    let changes = UserChanges {
-                        display_name: body.display_name,
-                        disabled: body.disabled,
-                        password_hash,
-                    };
-                    let updated = staff::update_user(c, id, version, changes).await?;
-                    if ends_sessions {
-                        auth::revoke_user_sessions(c, id, "account_changed", p.now).await?;
-                    }
-                    Ok(updated)
+                    users_use::change(c, &p, (id, version), body).await
                 })
             },
         )

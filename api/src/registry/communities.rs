@@ -1,7 +1,7 @@
 //! 社区: communities of a street.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
@@ -72,10 +72,9 @@ pub async fn list_communities(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
-    page: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
     let street_id = id.into_inner();
-    let page = page.request()?;
     let rows = state
         .proven(
             caller,

@@ -1,7 +1,7 @@
 //! 部门: the district's departments (police, justice, urban management, ...).
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
@@ -75,9 +75,8 @@ pub struct DepartmentPatch {
 pub async fn list_departments(
     state: Data<AppState>,
     caller: Caller,
-    page: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
-    let page = page.request()?;
     let rows = state
         .proven(caller, Action::DepartmentRead, On::Anywhere, move |c| {
             Box::pin(async move { departments::list(c, &page).await })

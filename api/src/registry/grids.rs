@@ -1,7 +1,7 @@
 //! 网格: grids of about 450 households, with their 15-digit code and boundary.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
@@ -80,10 +80,9 @@ pub async fn list_grids(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
-    page: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
     let community_id = id.into_inner();
-    let page = page.request()?;
     let rows = state
         .proven(
             caller,

@@ -1,7 +1,7 @@
 //! Buildings (楼栋), units (单元), dwellings (户) and households of a grid.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
@@ -348,10 +348,9 @@ pub async fn list_households(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
-    page: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
     let grid_id = id.into_inner();
-    let page = page.request()?;
     let rows = state
         .proven(caller, Action::RegistryRead, On::Grid(grid_id), move |c| {
             Box::pin(async move { households::list_households(c, grid_id, &page).await })

@@ -2,7 +2,7 @@
 //! shown masked, and revealed only with a permission and a stated purpose.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
@@ -140,10 +140,9 @@ pub async fn list_residents(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
-    page: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
     let grid_id = id.into_inner();
-    let page = page.request()?;
     let rows = state
         .proven(caller, Action::RegistryRead, On::Grid(grid_id), move |c| {
             Box::pin(async move { households::list_residents(c, grid_id, &page).await })

@@ -1,7 +1,7 @@
 //! 街道: streets, the tenants of a deployment.
 
 use crate::http::input::Json;
-use crate::http::input::Query;
+use crate::http::input::Listed;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
@@ -74,9 +74,8 @@ pub struct StreetPatch {
 pub async fn list_streets(
     state: Data<AppState>,
     caller: Caller,
-    page: Query<PageQuery>,
+    Listed(_query, page): Listed,
 ) -> ApiResult<HttpResponse> {
-    let page = page.request()?;
     let rows = state
         .proven(caller, Action::HierarchyRead, On::Anywhere, move |c| {
             Box::pin(async move { hierarchy::list_streets(c, &page).await })

@@ -376,7 +376,7 @@ const HAND_PLACED_CHECKS: &[(&str, usize, &str)] = &[
         "a bundle is filed and triaged in the resident's grid",
     ),
     (
-        "api/src/cases/appointments.rs",
+        "api/src/cases/appointments_use.rs",
         1,
         "a slot may name a grid of its community",
     ),

@@ -2,6 +2,8 @@
 //! in mind: reading is bounded while it happens (see [`read`]), and
 //! formula-looking text is exported inert.
 
+use actix_web::HttpResponse;
+use actix_web::http::header;
 use rust_xlsxwriter::Workbook;
 
 use crate::http::error::{ApiError, ApiResult, Code};
@@ -67,6 +69,25 @@ pub fn inert(text: &str) -> String {
     } else {
         text.to_owned()
     }
+}
+
+/// A sheet as a download named `name` (without extension): written by
+/// [`write`], never cached.
+pub fn download(
+    format: Format,
+    name: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> ApiResult<HttpResponse> {
+    let bytes = write(format, header, rows).map_err(|e| ApiError::new(Code::Internal, e))?;
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.{}\"", format.extension()),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes))
 }
 
 /// Writes a sheet; every cell is text, formula-looking text made inert.

@@ -27,6 +27,26 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+impl LoginRequest {
+    /// Refused before any lookup: no such account could exist, and
+    /// PostgreSQL rejects NUL bytes in text.
+    fn check(&self) -> ApiResult<()> {
+        let plausible = |v: &str, max: usize| {
+            !v.is_empty() && v.len() <= max && !v.chars().any(char::is_control)
+        };
+        if plausible(&self.username, 64) && plausible(&self.password, 256) {
+            Ok(())
+        } else {
+            Err(wrong_credentials())
+        }
+    }
+}
+
+/// The one answer to every refused login, whichever part was wrong.
+fn wrong_credentials() -> ApiError {
+    ApiError::new(Code::InvalidCredentials, "wrong username or password")
+}
+
 /// A refresh token to rotate.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -105,20 +125,10 @@ fn tokens(state: &AppState, issued: &Issued) -> ApiResult<TokenResponse> {
 #[post("/auth/login")]
 pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    // Refused before any lookup: no such account could exist, and PostgreSQL
-    // rejects NUL bytes in text.
-    let plausible =
-        |v: &str, max: usize| !v.is_empty() && v.len() <= max && !v.chars().any(char::is_control);
-    if !plausible(&body.username, 64) || !plausible(&body.password, 256) {
-        return Err(ApiError::new(
-            Code::InvalidCredentials,
-            "wrong username or password",
-        ));
-    }
+    body.check()?;
     state.throttle.check(&body.username).await?;
     let ttl = Duration::from_std(state.config.session_ttl).unwrap_or_else(|_| Duration::days(30));
-    let (username, password) = (body.username.clone(), body.password);
-    let now = state.clock.now();
+    let (username, password, now) = (body.username.clone(), body.password, state.clock.now());
     let result = state
         .db
         .acting(onegrid_store::Acting::Nobody, move |c| {
@@ -136,10 +146,7 @@ pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult
         }
         Err(e) if e.code == Code::InvalidToken => {
             state.throttle.failed(&body.username).await?;
-            Err(ApiError::new(
-                Code::InvalidCredentials,
-                "wrong username or password",
-            ))
+            Err(wrong_credentials())
         }
         Err(e) => Err(e),
     }

@@ -190,3 +190,89 @@ async fn scope_never_leaks_to_the_next_user_of_a_pooled_connection() {
     assert!(left.user_id.unwrap_or_default().is_empty());
     assert_eq!(left.grids, 0);
 }
+
+/// A body naming a place or row of another street is the body's bad
+/// reference: 422 naming the very field that named it (never a 404, never
+/// another field), for places proven by the call and rows loaded by it alike;
+/// nothing is written.
+#[tokio::test]
+async fn a_body_naming_another_streets_row_names_that_field() {
+    let app = TestApp::start().await;
+    let w = World::build(&app).await;
+    let (a_worker, a_admin) = (app.token("a1-worker").await, app.token("a-admin").await);
+    let (b_worker, b_admin) = (app.token("b1-worker").await, app.token("b-admin").await);
+    let b1_admin = app.token("b1-admin").await;
+    let dispute = app.street_dispute(&w, &a_worker, &a_admin).await;
+    let noise = app.case_category(&a_worker, "03.02").await;
+    let case = app
+        .file_case(
+            &a_worker,
+            &json!({"channel": "hotline", "category_id": noise, "grid_id": w.grid_a1_1,
+            "title": "夜间施工", "description": "工地夜间施工扰民"}),
+        )
+        .await;
+    let police = app
+        .panel(&b_admin)
+        .await
+        .into_iter()
+        .find(|(code, _)| code == "police")
+        .unwrap()
+        .1;
+    let parties =
+        json!([{"role": "applicant", "name": "张三"}, {"role": "respondent", "name": "李四"}]);
+    let before = snapshot(&app).await;
+    let refused = [
+        (
+            &b_worker,
+            "/api/v1/patrol-logs".to_owned(),
+            json!({"grid_id": w.grid_a1_1, "notes": "日巡"}),
+            "grid_id",
+        ),
+        (
+            &b_worker,
+            "/api/v1/disputes".to_owned(),
+            json!({"grid_id": w.grid_a1_1, "kind": "property", "summary": "邻里纠纷", "parties": parties}),
+            "grid_id",
+        ),
+        (
+            &b_admin,
+            "/api/v1/disputes".to_owned(),
+            json!({"community_id": w.community_a1, "kind": "property", "summary": "邻里纠纷", "parties": parties}),
+            "community_id",
+        ),
+        (
+            &b_admin,
+            "/api/v1/whistles".to_owned(),
+            json!({"dispute_id": dispute["id"], "reason": "pressing", "summary": "请到场", "department_ids": [police]}),
+            "dispute_id",
+        ),
+        (
+            &b_admin,
+            "/api/v1/whistles".to_owned(),
+            json!({"case_id": case["id"], "reason": "pressing", "summary": "请到场", "department_ids": [police]}),
+            "case_id",
+        ),
+        (
+            &b_admin,
+            "/api/v1/webhook-endpoints".to_owned(),
+            json!({"url": "https://hooks.example.cn/b", "street_id": w.street_a}),
+            "street_id",
+        ),
+        (
+            &b1_admin,
+            format!("/api/v1/communities/{}/appointment-slots", w.community_b1),
+            json!({"starts_at": "2026-12-09T02:00:00Z", "ends_at": "2026-12-09T03:00:00Z", "capacity": 1, "grid_id": w.grid_a1_1}),
+            "grid_id",
+        ),
+    ];
+    for (token, path, body, field) in refused {
+        let r = app.post_as(token, &path, &body).await;
+        let problem = r.problem(422, "invalid_reference");
+        assert_eq!(
+            problem["errors"][0]["field"], field,
+            "{path} naming {field}: {problem}"
+        );
+        assert_eq!(problem["errors"].as_array().unwrap().len(), 1, "{path}");
+    }
+    assert_eq!(snapshot(&app).await, before);
+}
