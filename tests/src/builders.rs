@@ -93,3 +93,174 @@ impl TestApp {
             .collect()
     }
 }
+
+/// What [`TestApp::build_street`] builds: a street with `communities`
+/// communities of `grids` grids each; every grid staffed with a full-time
+/// worker (a new account holding the grid worker's role there), with
+/// `residents` residents and `cases` cases its worker files.
+#[derive(Debug, Clone, Copy)]
+pub struct StreetPlan {
+    /// The street's three-digit number in the district (`150203NNN`).
+    pub number: u16,
+    pub communities: usize,
+    pub grids: usize,
+    pub residents: usize,
+    pub cases: usize,
+}
+
+/// A street built by [`TestApp::build_street`], as the API answered.
+#[derive(Debug, Clone)]
+pub struct BuiltStreet {
+    pub id: String,
+    /// The street admin's username.
+    pub admin: String,
+    pub communities: Vec<String>,
+    /// Each grid with its full-time worker's username.
+    pub grids: Vec<(String, String)>,
+    pub residents: Vec<String>,
+    pub cases: Vec<Value>,
+}
+
+impl TestApp {
+    /// Builds `plan`'s street through the API, as the district admin
+    /// (`d_admin`) and then the street's own people would: the street, its
+    /// admin, communities, grids, workers, staffing, residents and cases.
+    pub async fn build_street(&self, d_admin: &str, plan: StreetPlan) -> BuiltStreet {
+        let code = format!("150203{:03}", plan.number);
+        let street = self
+            .post_as(
+                d_admin,
+                "/api/v1/streets",
+                &json!({"code": code, "name": format!("{code}街道")}),
+            )
+            .await
+            .created_id();
+        let admin = format!("admin-{code}");
+        self.staff_account(
+            d_admin,
+            &admin,
+            &street,
+            json!({"street_id": street}),
+            "street_admin",
+        )
+        .await;
+        let admin_token = self.token(&admin).await;
+        let mut built = BuiltStreet {
+            id: street.clone(),
+            admin,
+            communities: Vec::new(),
+            grids: Vec::new(),
+            residents: Vec::new(),
+            cases: Vec::new(),
+        };
+        for c in 1..=plan.communities {
+            let code = format!("{code}{c:03}");
+            let community = self
+                .post_as(
+                    &admin_token,
+                    &format!("/api/v1/streets/{street}/communities"),
+                    &json!({"code": code, "name": format!("{code}社区")}),
+                )
+                .await
+                .created_id();
+            built.communities.push(community.clone());
+            for g in 1..=plan.grids {
+                let code = format!("{code}{g:03}");
+                let grid = self
+                    .post_as(&admin_token, &format!("/api/v1/communities/{community}/grids"), &json!({"code": code, "name": format!("{code}网格"), "target_households": 450}))
+                    .await
+                    .created_id();
+                let worker = format!("worker-{code}");
+                let user = self
+                    .staff_account(
+                        &admin_token,
+                        &worker,
+                        &street,
+                        json!({"grid_id": grid}),
+                        "grid_worker",
+                    )
+                    .await;
+                self.post_as(
+                    &admin_token,
+                    &format!("/api/v1/grids/{grid}/staff"),
+                    &json!({"user_id": user, "kind": "full_time"}),
+                )
+                .await
+                .ok(201);
+                let worker_token = self.token(&worker).await;
+                for r in 0..plan.residents {
+                    let resident = self
+                        .post_as(
+                            &worker_token,
+                            &format!("/api/v1/grids/{grid}/residents"),
+                            &json!({"name": format!("居民{code}-{r}")}),
+                        )
+                        .await
+                        .created_id();
+                    built.residents.push(resident);
+                }
+                if plan.cases > 0 {
+                    let category = self.case_category(&worker_token, "03.02").await;
+                    for n in 0..plan.cases {
+                        let case = self
+                            .file_case(&worker_token, &json!({"channel": "patrol", "category_id": category, "grid_id": grid,
+                                "title": format!("楼道堆物 {code}-{n}"), "description": "楼道堆放杂物"}))
+                            .await;
+                        built.cases.push(case);
+                    }
+                }
+                built.grids.push((grid, worker));
+            }
+        }
+        built
+    }
+
+    /// A new account `username` homed in `street`, granted `role` in `scope`
+    /// by `granter`; returns its id.
+    async fn staff_account(
+        &self,
+        granter: &str,
+        username: &str,
+        street: &str,
+        scope: Value,
+        role: &str,
+    ) -> String {
+        let user = self
+            .post_as(
+                granter,
+                "/api/v1/users",
+                &json!({"username": username, "display_name": username,
+                "password": crate::PASSWORD, "street_id": street}),
+            )
+            .await
+            .created_id();
+        self.post_as(
+            granter,
+            &format!("/api/v1/users/{user}/roles"),
+            &json!({"role": role, "scope": scope}),
+        )
+        .await
+        .ok(201);
+        user
+    }
+
+    /// Another district of the deployment, bootstrapped as the seed does,
+    /// with `admin` as its district admin.
+    pub async fn other_district(
+        &self,
+        code: &str,
+        name: &str,
+        admin: &str,
+    ) -> onegrid_api::seed::Bootstrapped {
+        onegrid_api::seed::bootstrap(
+            &mut self.system().await,
+            code,
+            name,
+            admin,
+            crate::PASSWORD,
+            crate::roles_since(),
+        )
+        .await
+        .unwrap()
+    }
+}

@@ -139,6 +139,21 @@ impl Reply {
         assert_eq!(self.status.as_u16(), status, "{}", self.text);
         &self.body
     }
+
+    /// The id of what a 201 created.
+    pub fn created_id(&self) -> String {
+        self.ok(201)["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The rows of a 200 list: a page's `items`, or a bare array.
+    pub fn rows(&self) -> Vec<Value> {
+        let body = self.ok(200);
+        body.get("items")
+            .unwrap_or(body)
+            .as_array()
+            .unwrap()
+            .clone()
+    }
 }
 
 /// A request being built.

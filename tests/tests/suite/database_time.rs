@@ -85,7 +85,7 @@ async fn rows_carry_the_clocks_time_never_the_servers() {
             &json!({"name": "宋金伟", "id_number": "150203196503151231", "relation": "head"}),
         )
         .await;
-    let resident = resident.ok(201)["id"].as_str().unwrap().to_owned();
+    let resident = resident.created_id();
     app.post_as(
         &worker,
         &format!("/api/v1/residents/{resident}/reveal"),

@@ -23,6 +23,51 @@ fn job(key: Option<&str>, run_at: chrono::DateTime<Utc>, max_attempts: i32) -> N
     }
 }
 
+/// A job of `kind` on `queue`, due a second before `now`.
+fn due(
+    key: &str,
+    (queue, kind): (&'static str, &'static str),
+    now: chrono::DateTime<Utc>,
+    max_attempts: i32,
+) -> NewJob {
+    NewJob {
+        queue,
+        kind,
+        ..job(Some(key), now - Duration::seconds(1), max_attempts)
+    }
+}
+
+/// The test's worker: ten jobs a pass under a 30-second lease.
+fn runner(app: &TestApp) -> onegrid_worker::runner::Runner {
+    onegrid_worker::runner::Runner {
+        worker_id: "t".into(),
+        lease: Duration::seconds(30),
+        batch: 10,
+        ..app.runner()
+    }
+}
+
+/// A job as the table holds it.
+#[derive(diesel::QueryableByName)]
+struct JobRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    state: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    last_error: Option<String>,
+}
+
+/// Every job, by kind, read as the owner.
+async fn job_rows(app: &TestApp) -> Vec<JobRow> {
+    use diesel_async::RunQueryDsl;
+    let mut owner = app.db.owner().await;
+    diesel::sql_query("SELECT kind, state, last_error FROM jobs ORDER BY kind")
+        .load(&mut owner)
+        .await
+        .unwrap()
+}
+
 async fn enqueue(app: &TestApp, j: NewJob) -> bool {
     app.worker_db()
         .acting::<_, StoreError, _>(Acting::Nobody, move |c| {
@@ -322,44 +367,18 @@ async fn jobs_stay_behind_the_tenant_wall() {
 
 #[tokio::test]
 async fn the_runner_completes_noops_and_fails_unknown_kinds_for_good() {
-    use diesel_async::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        kind: String,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        state: String,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        last_error: Option<String>,
-    }
     use std::sync::atomic::AtomicBool;
     let app = TestApp::start().await;
     let now = app.clock.now();
-    let mut noop = job(Some("noop-1"), now - Duration::seconds(1), 3);
-    noop.queue = "noop";
-    noop.kind = "noop";
-    let mut bogus = job(Some("bogus-1"), now - Duration::seconds(1), 1);
-    bogus.queue = "noop";
-    bogus.kind = "bogus.kind";
-    enqueue(&app, noop).await;
-    enqueue(&app, bogus).await;
-    let runner = onegrid_worker::runner::Runner {
-        worker_id: "t".into(),
-        lease: Duration::seconds(30),
-        batch: 10,
-        ..app.runner()
-    };
+    enqueue(&app, due("noop-1", ("noop", "noop"), now, 3)).await;
+    enqueue(&app, due("bogus-1", ("noop", "bogus.kind"), now, 1)).await;
+    let runner = runner(&app);
     let pass = runner.tick(&AtomicBool::new(false)).await.unwrap();
     assert_eq!((pass.completed, pass.failed), (1, 1));
     // A stopping worker claims nothing more.
     let stopped = runner.tick(&AtomicBool::new(true)).await.unwrap();
     assert_eq!(stopped.ran(), 0);
-    let mut owner = app.db.owner().await;
-    let rows: Vec<Row> =
-        diesel::sql_query("SELECT kind, state, last_error FROM jobs ORDER BY kind")
-            .load(&mut owner)
-            .await
-            .unwrap();
+    let rows = job_rows(&app).await;
     assert_eq!(
         (rows[0].kind.as_str(), rows[0].state.as_str()),
         ("bogus.kind", "failed")
@@ -379,37 +398,19 @@ async fn the_runner_completes_noops_and_fails_unknown_kinds_for_good() {
 
 #[tokio::test]
 async fn a_payload_that_does_not_fit_its_kind_fails_naming_the_kind_not_the_value() {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        state: String,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        last_error: Option<String>,
-    }
-    use diesel_async::RunQueryDsl;
     use std::sync::atomic::AtomicBool;
     let app = TestApp::start().await;
-    let now = app.clock.now();
-    let mut deadline = job(Some("ill-typed-1"), now - Duration::seconds(1), 1);
-    deadline.queue = "sla";
-    deadline.kind = "sla.deadline";
+    let mut deadline = due("ill-typed-1", ("sla", "sla.deadline"), app.clock.now(), 1);
     deadline.payload = json!({"clock_id": "not-a-uuid-4711", "stage": "due"});
     enqueue(&app, deadline).await;
-    let runner = onegrid_worker::runner::Runner {
-        worker_id: "t".into(),
-        lease: Duration::seconds(30),
-        batch: 10,
-        ..app.runner()
-    };
+    let runner = runner(&app);
     let pass = runner.tick(&AtomicBool::new(false)).await.unwrap();
     assert_eq!((pass.completed, pass.failed), (0, 1));
-    let mut owner = app.db.owner().await;
-    let row: Row =
-        diesel::sql_query("SELECT state, last_error FROM jobs WHERE unique_key = 'ill-typed-1'")
-            .get_result(&mut owner)
-            .await
-            .unwrap();
-    let error = row.last_error.unwrap();
+    let rows = job_rows(&app).await;
+    let [row] = rows.as_slice() else {
+        panic!("one job")
+    };
+    let error = row.last_error.clone().unwrap();
     assert_eq!(row.state, "failed");
     assert!(
         error.contains("the payload of sla.deadline does not parse"),
@@ -429,18 +430,11 @@ async fn district_admins_see_failed_jobs_and_replay_them() {
     let d_admin = app.token("d-admin").await;
     let a_admin = app.token("a-admin").await;
     let now = app.clock.now();
-    let mut broken = job(Some("broken-1"), now - Duration::seconds(1), 1);
-    broken.queue = "noop";
-    broken.kind = "no.such.kind";
+    let mut broken = due("broken-1", ("noop", "no.such.kind"), now, 1);
     broken.district_id = Some(w.district);
     broken.street_id = Some(w.street_a);
     enqueue(&app, broken).await;
-    let runner = onegrid_worker::runner::Runner {
-        worker_id: "t".into(),
-        lease: Duration::seconds(30),
-        batch: 10,
-        ..app.runner()
-    };
+    let runner = runner(&app);
     assert_eq!(
         runner.tick(&AtomicBool::new(false)).await.unwrap().failed,
         1

@@ -88,7 +88,7 @@ async fn a_rotated_key_keeps_every_value_readable_and_findable_until_and_after_r
             &json!({"url": "https://hooks.example.cn/a", "street_id": w.street_a}),
         )
         .await;
-    let endpoint_id = endpoint.ok(201)["id"].as_str().unwrap().to_owned();
+    let endpoint_id = endpoint.created_id();
     let rotate = format!("/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret");
     app.post(&rotate).bearer(&a_admin).send().await.ok(200);
 
@@ -129,7 +129,7 @@ async fn a_rotated_key_keeps_every_value_readable_and_findable_until_and_after_r
             &json!({"name": "宋金伟", "id_number": "150203196503151231", "phone": "13900001111"}),
         )
         .await;
-    let new_id = created.ok(201)["id"].as_str().unwrap().to_owned();
+    let new_id = created.created_id();
     let new_row = sealed_rows(&app)
         .await
         .into_iter()

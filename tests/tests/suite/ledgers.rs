@@ -274,7 +274,7 @@ async fn reads_follow_sensitivity_and_break_the_glass_expires() {
         let r = app
             .post_as(&a1, &format!("/api/v1/ledger-types/{t}/records"), &body)
             .await;
-        made.push(r.ok(201)["id"].as_str().unwrap().to_owned());
+        made.push(r.created_id());
     }
     let (disabled_rec, corrections_rec, shop_rec) = (&made[0], &made[1], &made[2]);
     // The protected ledger masks the resident's name.

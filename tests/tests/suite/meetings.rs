@@ -120,7 +120,7 @@ async fn two_half_month_cycles_close_the_loop() {
             &json!({"grid_id": w.grid_a1_1}),
         )
         .await;
-    let log_id = log.ok(201)["id"].as_str().unwrap().to_owned();
+    let log_id = log.created_id();
     let finding = app
         .post_as(
             &worker,
@@ -128,7 +128,7 @@ async fn two_half_month_cycles_close_the_loop() {
             &json!({"description": "健身器材松动"}),
         )
         .await;
-    let finding_id = finding.ok(201)["id"].as_str().unwrap().to_owned();
+    let finding_id = finding.created_id();
 
     // Friday 4 December: not yet. Saturday 5 December 09:30 (three days
     // before the 8th): the meeting, its agenda, the reminders - once.

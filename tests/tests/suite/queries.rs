@@ -11,7 +11,7 @@ async fn add(app: &TestApp, token: &str, type_id: &str, body: Value) -> String {
             &body,
         )
         .await;
-    r.ok(201)["id"].as_str().unwrap().to_owned()
+    r.created_id()
 }
 
 #[tokio::test]

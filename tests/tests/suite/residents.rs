@@ -272,7 +272,7 @@ async fn a_ciphertext_moved_to_another_row_does_not_open() {
             &json!({"name": "王五"}),
         )
         .await;
-    let other_id = other.ok(201)["id"].as_str().unwrap().to_owned();
+    let other_id = other.created_id();
     // Copy resident A's sealed ID number onto the other row, as an attacker with table access might.
     let mut owner = app.db.owner().await;
     let sealed: Sealed = diesel::sql_query(format!(
@@ -461,7 +461,7 @@ async fn buildings_units_dwellings_and_households() {
             &json!({"name": "3号楼", "address": "明日星城3号楼"}),
         )
         .await;
-    let building = b.ok(201)["id"].as_str().unwrap().to_owned();
+    let building = b.created_id();
     app.post_as(
         &t,
         &format!("/api/v1/grids/{}/buildings", w.grid_a1_1),
@@ -476,7 +476,7 @@ async fn buildings_units_dwellings_and_households() {
             &json!({"name": "2单元"}),
         )
         .await;
-    let unit = u.ok(201)["id"].as_str().unwrap().to_owned();
+    let unit = u.created_id();
     let d = app
         .post_as(
             &t,
@@ -484,7 +484,7 @@ async fn buildings_units_dwellings_and_households() {
             &json!({"number": "502"}),
         )
         .await;
-    let dwelling = d.ok(201)["id"].as_str().unwrap().to_owned();
+    let dwelling = d.created_id();
     assert_eq!(d.body["grid_id"], w.grid_a1_1.to_string());
     let h = app
         .post_as(
@@ -493,7 +493,7 @@ async fn buildings_units_dwellings_and_households() {
             &json!({"dwelling_id": dwelling, "address": "3号楼2单元502"}),
         )
         .await;
-    let household = h.ok(201)["id"].as_str().unwrap().to_owned();
+    let household = h.created_id();
     // A dwelling of another grid cannot host this grid's household.
     app.post_as(
         &app.token("a1-chief").await,
@@ -517,42 +517,14 @@ async fn buildings_units_dwellings_and_households() {
     assert_eq!(members.len(), 1);
     assert_eq!(members[0]["relation"], "head");
     assert_eq!(members[0]["id_number"], "1***************2X");
-    assert_eq!(
-        app.get_as(&t, &format!("/api/v1/grids/{}/buildings", w.grid_a1_1))
-            .await
-            .ok(200)
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
-    assert_eq!(
-        app.get_as(&t, &format!("/api/v1/buildings/{building}/units"))
-            .await
-            .ok(200)
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        app.get_as(&t, &format!("/api/v1/units/{unit}/dwellings"))
-            .await
-            .ok(200)
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        app.get_as(&t, &format!("/api/v1/grids/{}/households", w.grid_a1_1))
-            .await
-            .ok(200)["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    for (path, count) in [
+        (format!("/api/v1/grids/{}/buildings", w.grid_a1_1), 2),
+        (format!("/api/v1/buildings/{building}/units"), 1),
+        (format!("/api/v1/units/{unit}/dwellings"), 1),
+        (format!("/api/v1/grids/{}/households", w.grid_a1_1), 2),
+    ] {
+        assert_eq!(app.get_as(&t, &path).await.rows().len(), count, "{path}");
+    }
     // A member who moves to a grid the worker cannot read drops out of the worker's view.
     let chief = app.token("a1-chief").await;
     app.post_as(

@@ -221,7 +221,7 @@ async fn allowed_writes_succeed_for_the_roles_the_matrix_names() {
             &json!({"code": "civil_affairs", "name": "民政"}),
         )
         .await;
-    let dept_id = dept.ok(201)["id"].as_str().unwrap().to_owned();
+    let dept_id = dept.created_id();
     let patched = app
         .patch_at(
             &d,

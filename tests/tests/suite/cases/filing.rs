@@ -287,7 +287,7 @@ async fn filing_validates_fields_references_and_extra_fields() {
             "resolution": {"basis": "working", "minutes": 840}}),
         )
         .await;
-    let cat = created.ok(201)["id"].as_str().unwrap().to_owned();
+    let cat = created.created_id();
     assert_eq!(created.body["parent_code"], "01");
     app.post_as(
         &a_admin,

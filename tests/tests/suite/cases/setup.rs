@@ -1,8 +1,17 @@
 //! The district's tiers, and the KPIs on a known fixture.
 
 use super::{category, clock, file, ok_step, same_instant};
-use onegrid_tests::{TestApp, World, at};
+use onegrid_tests::{Reply, TestApp, World, at};
 use serde_json::{Value, json};
+
+/// The `general` tier of a tier list.
+fn general_tier(tiers: &Reply) -> Value {
+    tiers
+        .rows()
+        .into_iter()
+        .find(|t| t["tier"] == "general")
+        .unwrap()
+}
 
 #[tokio::test]
 async fn the_district_sets_its_tiers_and_each_district_keeps_its_own() {
@@ -11,14 +20,7 @@ async fn the_district_sets_its_tiers_and_each_district_keeps_its_own() {
     let d_admin = app.token("d-admin").await;
     let worker = app.token("a1-worker").await;
     let tiers = app.get_as(&worker, "/api/v1/sla-tiers").await;
-    let general = tiers
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["tier"] == "general")
-        .unwrap()
-        .clone();
+    let general = general_tier(&tiers);
     assert_eq!(
         general["response"],
         json!({"basis": "working", "minutes": 60})
@@ -55,26 +57,10 @@ async fn the_district_sets_its_tiers_and_each_district_keeps_its_own() {
         "2026-12-04T10:00:00+08:00"
     ));
     // Another district's admin changes its own tiers and calendar, not ours.
-    onegrid_api::seed::bootstrap(
-        &mut app.system().await,
-        "150204",
-        "青山区",
-        "q-admin",
-        onegrid_tests::PASSWORD,
-        onegrid_tests::roles_since(),
-    )
-    .await
-    .unwrap();
+    app.other_district("150204", "青山区", "q-admin").await;
     let q_admin = app.token("q-admin").await;
     let theirs = app.get_as(&q_admin, "/api/v1/sla-tiers").await;
-    let q_general = theirs
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["tier"] == "general")
-        .unwrap()
-        .clone();
+    let q_general = general_tier(&theirs);
     assert_eq!(
         q_general["response"]["minutes"], 60,
         "untouched by our change"

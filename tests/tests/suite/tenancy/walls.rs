@@ -2,11 +2,11 @@
 //! and nothing changes.
 
 use onegrid_store::Acting;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{PNG, body_for, snapshot};
-use onegrid_api::seed;
-use onegrid_tests::{PASSWORD, TestApp, World};
+use onegrid_tests::builders::StreetPlan;
+use onegrid_tests::{TestApp, World};
 use reqwest::Method;
 use serde_json::json;
 
@@ -14,16 +14,7 @@ use serde_json::json;
 async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
-    let other = seed::bootstrap(
-        &mut app.system().await,
-        "150204",
-        "青山区",
-        "q-admin",
-        PASSWORD,
-        onegrid_tests::roles_since(),
-    )
-    .await
-    .unwrap();
+    let other = app.other_district("150204", "青山区", "q-admin").await;
     let q_admin = app.token("q-admin").await;
     let departments = app.get_as(&q_admin, "/api/v1/departments").await;
     let foreign_department = departments.ok(200)["items"][0]["id"]
@@ -43,7 +34,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
             &json!({"name": "a key", "role": "grid_worker", "scope": {"grid_id": w.grid_a1_1}}),
         )
         .await;
-    let key_id = key.ok(201)["id"].as_str().unwrap().to_owned();
+    let key_id = key.created_id();
     // A notice to street A's community admin (a break-glass in their community).
     let a2_admin = app.token("a2-admin").await;
     let types = app
@@ -75,7 +66,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
             &json!({"name": "A的查询", "query": {"ledger": "veterans"}}),
         )
         .await;
-    let saved_query_id = saved.ok(201)["id"].as_str().unwrap().to_owned();
+    let saved_query_id = saved.created_id();
     // A case of street A, with a sealed reporter; and a category of another district.
     let categories = app.get_as(&a_admin, "/api/v1/case-categories").await;
     let noise = categories
@@ -90,14 +81,14 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .to_owned();
     let filed = app.post_as(&a_admin, "/api/v1/cases", &json!({"channel": "face_to_face", "category_id": noise, "grid_id": w.grid_a1_1,
             "title": "夜间噪声", "description": "楼下商铺夜间施工", "reporter": {"name": "王芳", "phone": "13900001234"}})).await;
-    let case_id = filed.ok(201)["id"].as_str().unwrap().to_owned();
+    let case_id = filed.created_id();
     let attached = app
         .post(&format!("/api/v1/cases/{case_id}/attachments?name=a.png"))
         .bearer(&a_admin)
         .raw("image/png", PNG.to_vec())
         .send()
         .await;
-    let attachment_id = attached.ok(201)["id"].as_str().unwrap().to_owned();
+    let attachment_id = attached.created_id();
     // One of the deadline jobs the case queued (street A's).
     let street_a_job = app
         .db
@@ -111,7 +102,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
             &json!({"url": "https://hooks.example.cn/a", "street_id": w.street_a}),
         )
         .await;
-    let webhook_endpoint_id = endpoint.ok(201)["id"].as_str().unwrap().to_owned();
+    let webhook_endpoint_id = endpoint.created_id();
     app.runner()
         .tick(&std::sync::atomic::AtomicBool::new(false))
         .await
@@ -147,7 +138,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
         .raw("image/png", PNG.to_vec())
         .send()
         .await;
-    let document_id = document.ok(201)["id"].as_str().unwrap().to_owned();
+    let document_id = document.created_id();
     app.post_at(
         &a_admin,
         &format!("/api/v1/disputes/{dispute_id}/escalate"),
@@ -184,7 +175,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
             &json!({"grid_id": w.grid_a1_1, "notes": "日巡"}),
         )
         .await;
-    let patrol_log_id = log.ok(201)["id"].as_str().unwrap().to_owned();
+    let patrol_log_id = log.created_id();
     let finding = app
         .post_as(
             &a1_worker,
@@ -192,7 +183,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
             &json!({"description": "井盖缺失"}),
         )
         .await;
-    let patrol_finding_id = finding.ok(201)["id"].as_str().unwrap().to_owned();
+    let patrol_finding_id = finding.created_id();
     // A needs meeting of street A's community, as the worker prepares it.
     let (district, street, community) = (w.district, w.street_a, w.community_a1);
     let now = app.clock.now();
@@ -378,4 +369,75 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
     assert!(!text.contains(&w.user("a1-worker").to_string()) && !text.contains("a-admin"));
     let streets = app.get_as(&b_admin, "/api/v1/streets").await;
     assert_eq!(streets.ok(200)["items"].as_array().unwrap().len(), 1);
+}
+
+/// A street built from nothing through the API (its admin, communities,
+/// grids, workers, residents and cases) sees exactly its own rows, each
+/// worker exactly their grid's, and street A none of them.
+#[tokio::test]
+async fn a_street_built_through_the_api_sees_only_itself() {
+    let app = TestApp::start().await;
+    let _w = World::build(&app).await;
+    let d_admin = app.token("d-admin").await;
+    let plan = StreetPlan {
+        number: 9,
+        communities: 2,
+        grids: 2,
+        residents: 2,
+        cases: 2,
+    };
+    let c = app.build_street(&d_admin, plan).await;
+    assert_eq!(
+        (
+            c.communities.len(),
+            c.grids.len(),
+            c.residents.len(),
+            c.cases.len()
+        ),
+        (2, 4, 8, 8)
+    );
+    let ids = |rows: Vec<serde_json::Value>| -> BTreeSet<String> {
+        rows.iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let c_admin = app.token(&c.admin).await;
+    let own_cases: BTreeSet<String> = c
+        .cases
+        .iter()
+        .map(|k| k["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        ids(app.get_as(&c_admin, "/api/v1/cases?limit=200").await.rows()),
+        own_cases
+    );
+    let streets = ids(app.get_as(&c_admin, "/api/v1/streets").await.rows());
+    assert_eq!(streets, BTreeSet::from([c.id.clone()]));
+    for (grid, worker) in &c.grids {
+        let token = app.token(worker).await;
+        let cases = app.get_as(&token, "/api/v1/cases?limit=200").await.rows();
+        assert_eq!(cases.len(), 2, "{worker} sees their grid's two cases");
+        assert!(cases.iter().all(|k| k["grid_id"] == grid.as_str()));
+        let residents = app
+            .get_as(&token, &format!("/api/v1/grids/{grid}/residents"))
+            .await
+            .rows();
+        assert_eq!(residents.len(), 2);
+        let (other, _) = c.grids.iter().find(|(g, _)| g != grid).unwrap();
+        app.get_as(&token, &format!("/api/v1/grids/{other}/residents"))
+            .await
+            .problem(403, "forbidden");
+    }
+    let a_admin = app.token("a-admin").await;
+    let seen = ids(app.get_as(&a_admin, "/api/v1/cases?limit=200").await.rows());
+    assert!(seen.is_disjoint(&own_cases));
+    for k in &c.cases {
+        let id = k["id"].as_str().unwrap();
+        app.get_as(&a_admin, &format!("/api/v1/cases/{id}"))
+            .await
+            .problem(404, "not_found");
+    }
+    app.get_as(&a_admin, &format!("/api/v1/streets/{}/communities", c.id))
+        .await
+        .problem(404, "not_found");
 }
