@@ -244,6 +244,13 @@ impl TestApp {
         TestApp::start_with(&[]).await
     }
 
+    /// A fresh API with the standard two-street [`World`] built in it.
+    pub async fn with_world() -> (TestApp, World) {
+        let app = TestApp::start().await;
+        let w = World::build(&app).await;
+        (app, w)
+    }
+
     /// As [`TestApp::start`], with configuration overrides.
     pub async fn start_with(overrides: &[(&str, &str)]) -> TestApp {
         TestApp::serve(TestDb::create().await, overrides).await

@@ -43,10 +43,9 @@ fn the_tenant_scope_is_set_in_one_module_only() {
             }
         }
     }
-    assert!(
-        offences.is_empty(),
-        "only {SCOPE_MODULES:?} set the tenant scope or open connections; found:\n{}",
-        offences.join("\n")
+    no_offences(
+        &format!("only {SCOPE_MODULES:?} set the tenant scope or open connections; found"),
+        &offences,
     );
 }
 
@@ -209,11 +208,7 @@ fn services_import_no_http() {
             }
         }
     }
-    assert!(
-        offences.is_empty(),
-        "a service imports HTTP:\n{}",
-        offences.join("\n")
-    );
+    no_offences("a service imports HTTP", &offences);
 }
 
 /// Use cases take their commands, not the HTTP layer's: a use-case module
@@ -258,11 +253,7 @@ fn use_cases_import_no_handler_module() {
             }
         }
     }
-    assert!(
-        offences.is_empty(),
-        "a use case imports a handler module:\n{}",
-        offences.join("\n")
-    );
+    no_offences("a use case imports a handler module", &offences);
 }
 
 /// Other contexts reach cases through its service only, never through the
@@ -283,11 +274,7 @@ fn other_contexts_file_cases_through_the_service() {
             }
         }
     }
-    assert!(
-        offences.is_empty(),
-        "reach cases through cases::service:\n{}",
-        offences.join("\n")
-    );
+    no_offences("reach cases through cases::service", &offences);
 }
 
 /// The README's "where does X go" names the same contexts as the code, and
@@ -451,10 +438,9 @@ fn permissions_are_part_of_the_call() {
             ));
         }
     }
-    assert!(
-        offences.is_empty(),
-        "actions go in the call (see HAND_PLACED_CHECKS for the exceptions):\n{}",
-        offences.join("\n")
+    no_offences(
+        "actions go in the call (see HAND_PLACED_CHECKS for the exceptions)",
+        &offences,
     );
     assert!(proven >= 60, "only {proven} calls name their action");
 }
@@ -475,9 +461,13 @@ fn targets_are_built_in_one_place() {
             }
         }
     }
-    assert!(
-        offences.is_empty(),
-        "target builders belong in store/src/targets.rs; found:\n{}",
-        offences.join("\n")
+    no_offences(
+        "target builders belong in store/src/targets.rs; found",
+        &offences,
     );
+}
+
+/// Fails with `rule` and every offence found against it, one a line.
+fn no_offences(rule: &str, offences: &[String]) {
+    assert!(offences.is_empty(), "{rule}:\n{}", offences.join("\n"));
 }

@@ -6,8 +6,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn login_then_me_shows_identity_roles_and_permissions() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let reply = app.login_reply("a1-admin", PASSWORD).await;
     let body = reply.ok(200);
     assert_eq!(body["token_type"], "Bearer");
@@ -157,8 +156,7 @@ async fn logout_revokes_at_once_and_other_sessions_survive() {
 
 #[tokio::test]
 async fn admin_revocation_and_disabling_end_sessions() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let admin = app.token("a-admin").await;
     let worker = app.token("a1-worker").await;
     let id = w.user("a1-worker");
@@ -232,8 +230,7 @@ async fn api_keys_are_scoped_shown_once_stored_hashed_and_revocable() {
         #[diesel(sql_type = diesel::sql_types::Text)]
         row: String,
     }
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let admin = app.token("a-admin").await;
     let created = app.post_as(&admin, "/api/v1/api-keys", &json!({"name": "mini-program", "role": "community_admin", "scope": {"community_id": w.community_a1}})).await;
     let body = created.ok(201).clone();

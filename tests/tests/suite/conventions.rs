@@ -5,8 +5,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn idempotency_key_replays_the_stored_response() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a-admin").await;
     let path = format!("/api/v1/streets/{}/communities", w.street_a);
     let body = json!({"code": "150203001005", "name": "重试社区"});
@@ -70,8 +69,7 @@ async fn idempotency_key_replays_the_stored_response() {
 
 #[tokio::test]
 async fn concurrent_requests_with_one_key_create_once() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a-admin").await;
     let path = format!("/api/v1/streets/{}/communities", w.street_a);
     let body = json!({"code": "150203001009", "name": "并发社区"});
@@ -103,8 +101,7 @@ async fn concurrent_requests_with_one_key_create_once() {
 
 #[tokio::test]
 async fn bad_input_is_problem_json_and_never_writes() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a-admin").await;
     let path = format!("/api/v1/streets/{}/communities", w.street_a);
 
@@ -222,8 +219,7 @@ async fn request_ids_are_echoed_or_generated() {
 /// the parameter without repeating the value, and a good value filters.
 #[tokio::test]
 async fn state_filters_refuse_unknown_values_without_echoing_them() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let a_admin = app.token("a-admin").await;
     let d_admin = app.token("d-admin").await;

@@ -1,12 +1,11 @@
 //! 一格三员 coverage and grid staffing.
 
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::TestApp;
 use serde_json::json;
 
 #[tokio::test]
 async fn coverage_names_the_missing_kinds_and_follows_assignments() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-admin").await;
     let path = format!("/api/v1/communities/{}/coverage", w.community_a1);
     let c = app.get_as(&t, &path).await;
@@ -89,8 +88,7 @@ async fn coverage_names_the_missing_kinds_and_follows_assignments() {
 
 #[tokio::test]
 async fn staffing_validates_kind_and_department() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-chief").await;
     let path = format!("/api/v1/grids/{}/staff", w.grid_a1_2);
     let r = app

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use diesel::sql_types::{Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 use onegrid_domain::clock::{Clock, SystemClock};
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::TestApp;
 use serde_json::json;
 
 #[derive(diesel::QueryableByName)]
@@ -64,8 +64,7 @@ async fn columns_holding(app: &TestApp, from: DateTime<Utc>, to: DateTime<Utc>) 
 
 #[tokio::test]
 async fn rows_carry_the_clocks_time_never_the_servers() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     // The clock, ten years from the wall: any instant of the wall clock in a
     // row written from here on came from the database's own now(). (The
     // district was bootstrapped before, by the operator's command, on the

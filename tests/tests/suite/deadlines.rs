@@ -25,8 +25,7 @@ async fn gas_case(app: &TestApp, w: &World, token: &str) -> Value {
 
 #[tokio::test]
 async fn reminders_warnings_and_one_escalation_per_clock() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     // Log the others in before the clock moves (tokens are checked against real time).
     for user in ["a1-chief", "a1-admin"] {
@@ -145,8 +144,7 @@ async fn reminders_warnings_and_one_escalation_per_clock() {
 
 #[tokio::test]
 async fn paused_clocks_wait_and_closed_cases_stay_quiet() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     app.clock.set(Some(at("2026-12-02T10:00:00+08:00")));
     let paused = gas_case(&app, &w, &worker).await;
@@ -251,8 +249,7 @@ async fn escalations(app: &TestApp, token: &str, case: &Value) -> Vec<(i64, Stri
 
 #[tokio::test]
 async fn milestones_extensions_and_rework_clocks_reach_their_deadlines_too() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let chief = app.token("a1-chief").await;
     for user in ["a1-admin", "a-admin"] {

@@ -1,12 +1,11 @@
 //! Walking and editing the hierarchy: codes, ETags, pagination.
 
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::TestApp;
 use serde_json::json;
 
 #[tokio::test]
 async fn district_admin_walks_district_to_grids() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("d-admin").await;
     let d = app.get_as(&t, "/api/v1/district").await;
     assert_eq!(d.ok(200)["code"], "150203");
@@ -39,8 +38,7 @@ async fn district_admin_walks_district_to_grids() {
 
 #[tokio::test]
 async fn street_admin_creates_a_community_and_grids_with_valid_codes() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a-admin").await;
     let created = app
         .post_as(
@@ -118,8 +116,7 @@ async fn street_admin_creates_a_community_and_grids_with_valid_codes() {
 
 #[tokio::test]
 async fn updates_need_if_match_and_bump_the_version() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-admin").await;
     let path = format!("/api/v1/grids/{}", w.grid_a1_1);
     let missing = app
@@ -186,8 +183,7 @@ async fn updates_need_if_match_and_bump_the_version() {
 
 #[tokio::test]
 async fn cursor_pagination_walks_every_row_once() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a-admin").await;
     for n in 3..=12 {
         app.post_as(

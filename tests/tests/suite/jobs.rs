@@ -7,7 +7,7 @@ use onegrid_domain::jobs::JobState;
 use onegrid_store::Acting;
 use onegrid_store::StoreError;
 use onegrid_store::integrations::jobs::{self, Job, NewJob};
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::TestApp;
 use serde_json::json;
 
 fn job(key: Option<&str>, run_at: chrono::DateTime<Utc>, max_attempts: i32) -> NewJob {
@@ -312,8 +312,7 @@ async fn jobs_stay_behind_the_tenant_wall() {
         n: i64,
     }
     use diesel_async::{AsyncConnection, RunQueryDsl};
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let now = app.clock.now();
     let mut a = job(Some("street-a"), now, 5);
     a.district_id = Some(w.district);
@@ -425,8 +424,7 @@ async fn a_payload_that_does_not_fit_its_kind_fails_naming_the_kind_not_the_valu
 #[tokio::test]
 async fn district_admins_see_failed_jobs_and_replay_them() {
     use std::sync::atomic::AtomicBool;
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let d_admin = app.token("d-admin").await;
     let a_admin = app.token("a-admin").await;
     let now = app.clock.now();

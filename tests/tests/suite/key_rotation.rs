@@ -74,8 +74,7 @@ async fn reveal(app: &TestApp, token: &str, resident: &str, field: &str) -> Stri
 
 #[tokio::test]
 async fn a_rotated_key_keeps_every_value_readable_and_findable_until_and_after_rekey() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let before = sealed_rows(&app).await;
     assert!(!before.is_empty());
     assert!(key_ids(&app).await.iter().all(|k| k == "demo"));

@@ -11,8 +11,7 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 #[tokio::test]
 async fn import_checks_every_row_then_writes_all_or_nothing() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-admin").await;
     let veterans = app.ledger_type_id(&t, "veterans").await;
     let template = app
@@ -245,8 +244,7 @@ async fn raw_exchange(base: &str, request: &[u8]) -> String {
 
 #[tokio::test]
 async fn exports_are_masked_and_formulas_inert() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-admin").await;
     let garages = app.ledger_type_id(&t, "garages").await;
     let veterans = app.ledger_type_id(&t, "veterans").await;
@@ -304,8 +302,7 @@ async fn exports_are_masked_and_formulas_inert() {
 
 #[tokio::test]
 async fn a_large_import_writes_every_row_with_its_first_version() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-admin").await;
     let organisations = app.ledger_type_id(&t, "organisations").await;
     // 2,500 rows: three multi-row statements of records, three of versions.

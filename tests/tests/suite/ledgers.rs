@@ -1,13 +1,12 @@
 //! Ledgers: built-in and custom types, records and their versions, reads by
 //! sensitivity, break the glass.
 
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::TestApp;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn built_in_types_and_a_community_type_added_through_the_api() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let admin = app.token("a1-admin").await;
     let list = app.get_as(&admin, "/api/v1/ledger-types?limit=200").await;
     let codes: Vec<String> = list.ok(200)["items"]
@@ -111,8 +110,7 @@ async fn built_in_types_and_a_community_type_added_through_the_api() {
 
 #[tokio::test]
 async fn records_are_validated_versioned_verified_retired_and_restored() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let veterans = app.ledger_type_id(&worker, "veterans").await;
     let path = format!("/api/v1/ledger-types/{veterans}/records");
@@ -249,8 +247,7 @@ async fn records_are_validated_versioned_verified_retired_and_restored() {
 
 #[tokio::test]
 async fn reads_follow_sensitivity_and_break_the_glass_expires() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let a1 = app.token("a1-admin").await;
     let disabled = app.ledger_type_id(&a1, "disabled").await;
     let corrections = app.ledger_type_id(&a1, "corrections").await;

@@ -62,8 +62,7 @@ async fn six_of_each(app: &TestApp, w: &World) -> (String, String) {
 
 #[tokio::test]
 async fn a_page_costs_the_same_statements_whatever_its_size() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let (a_admin, worker) = six_of_each(&app, &w).await;
     let records = app.ledger_type_id(&worker, "organisations").await;
     let lists = [
@@ -117,8 +116,7 @@ async fn a_page_costs_the_same_statements_whatever_its_size() {
 
 #[tokio::test]
 async fn a_page_is_full_while_more_rows_exist() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let a1_admin = app.token("a1-admin").await;
     // Two disputes of the worker's grid, then three newer ones of the

@@ -5,7 +5,7 @@
 //! ahead and reminds the invited staff; a decision becomes a service item;
 //! the next meeting reports back exactly those items.
 
-use onegrid_tests::{TestApp, World, at};
+use onegrid_tests::{TestApp, at};
 use serde_json::{Value, json};
 
 async fn meetings(app: &TestApp, token: &str, community: &str) -> Vec<Value> {
@@ -38,8 +38,7 @@ fn agenda(m: &Value) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn two_half_month_cycles_close_the_loop() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let d_admin = app.token("d-admin").await;
     let admin = app.token("a1-admin").await;
     let worker = app.token("a1-worker").await;

@@ -237,8 +237,7 @@ async fn without_postgres_requests_get_a_generic_503() {
 async fn cut_database_connections_answer_503_with_retry_after_and_never_500() {
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
     use std::sync::atomic::{AtomicBool, Ordering};
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-admin").await;
     let path = format!("/api/v1/communities/{}/grids", w.community_a1);
     let done = AtomicBool::new(false);

@@ -3,7 +3,7 @@
 //! coverage with the missing working days, and the worker's once-a-day flag
 //! of a missing log to the worker and the grid chief.
 
-use onegrid_tests::{TestApp, World, at};
+use onegrid_tests::{TestApp, at};
 use serde_json::json;
 
 /// The start of a PNG: enough for the upload check, which reads the signature.
@@ -11,8 +11,7 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
 #[tokio::test]
 async fn a_day_of_patrol_from_check_in_to_a_tracked_finding() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let chief = app.token("a1-chief").await;
     let a1_admin = app.token("a1-admin").await;
@@ -217,8 +216,7 @@ async fn a_day_of_patrol_from_check_in_to_a_tracked_finding() {
 
 #[tokio::test]
 async fn a_missing_log_is_flagged_once_to_the_worker_and_the_chief() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let chief = app.token("a1-chief").await;
     let b_worker = app.token("b1-worker").await;

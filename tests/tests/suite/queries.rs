@@ -1,6 +1,6 @@
 //! Targeting queries: predicates, derived age, cross-ledger NOT, scope, saving.
 
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::TestApp;
 use serde_json::{Value, json};
 
 async fn add(app: &TestApp, token: &str, type_id: &str, body: Value) -> String {
@@ -16,8 +16,7 @@ async fn add(app: &TestApp, token: &str, type_id: &str, body: Value) -> String {
 
 #[tokio::test]
 async fn veterans_in_a_grid_aged_60_or_more_not_on_low_income() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-admin").await;
     let grid = w.grid_a1_1;
     let resident = |name: &str, id: &str| json!({"name": name, "id_number": id});
@@ -208,8 +207,7 @@ async fn query(app: &TestApp, token: &str, query: Value) -> (Vec<String>, Vec<St
 
 #[tokio::test]
 async fn personal_ledgers_stay_in_the_grid_workers_own_grid_until_the_district_decides() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let admin = app.token("a1-admin").await;
     let worker = app.token("a1-worker").await;
     let chief = app.token("a1-chief").await;

@@ -3,8 +3,8 @@
 
 use diesel::sql_types::{Bytea, Text};
 use diesel_async::RunQueryDsl;
+use onegrid_tests::TestApp;
 use onegrid_tests::fixture::{ID_A, PHONE_A};
-use onegrid_tests::{TestApp, World};
 use serde_json::json;
 
 #[tokio::test]
@@ -15,8 +15,7 @@ async fn residents_are_masked_everywhere_and_stored_sealed() {
         #[diesel(sql_type = Text)]
         row: String,
     }
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-worker").await;
     let one = app
         .get_as(&t, &format!("/api/v1/residents/{}", w.resident_a))
@@ -86,8 +85,7 @@ async fn residents_are_masked_everywhere_and_stored_sealed() {
 
 #[tokio::test]
 async fn reveal_needs_permission_and_purpose_and_is_audited_without_the_value() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let path = format!("/api/v1/residents/{}/reveal", w.resident_a);
     let no_purpose = app
@@ -157,8 +155,7 @@ async fn reveal_needs_permission_and_purpose_and_is_audited_without_the_value() 
 
 #[tokio::test]
 async fn reveals_are_rate_limited() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let path = format!("/api/v1/residents/{}/reveal", w.resident_a);
     for _ in 0..30 {
@@ -218,8 +215,7 @@ async fn reveals_are_rate_limited() {
 
 #[tokio::test]
 async fn the_audit_log_is_append_only_for_everyone() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     app.post_as(
         &worker,
@@ -262,8 +258,7 @@ async fn a_ciphertext_moved_to_another_row_does_not_open() {
         #[diesel(sql_type = Bytea)]
         id_number_enc: Vec<u8>,
     }
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-worker").await;
     let other = app
         .post_as(
@@ -317,8 +312,7 @@ async fn search_by_id_number_stays_in_the_callers_street_and_grids() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     // The same ID number is registered in street A and street B.
     let a = app.token("a-admin").await;
     let found = app
@@ -370,8 +364,7 @@ async fn search_by_id_number_stays_in_the_callers_street_and_grids() {
 
 #[tokio::test]
 async fn moving_a_resident_takes_the_old_grids_access_away_and_keeps_history() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let chief = app.token("a1-chief").await;
     let path = format!("/api/v1/residents/{}", w.resident_a);
@@ -411,8 +404,7 @@ async fn moving_a_resident_takes_the_old_grids_access_away_and_keeps_history() {
 
 #[tokio::test]
 async fn updating_a_resident_reseals_and_clears() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-worker").await;
     let path = format!("/api/v1/residents/{}", w.resident_a);
     app.patch(&path)
@@ -451,8 +443,7 @@ async fn updating_a_resident_reseals_and_clears() {
 
 #[tokio::test]
 async fn buildings_units_dwellings_and_households() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a1-worker").await;
     let b = app
         .post_as(

@@ -1,6 +1,6 @@
 //! The role matrix: who may do what where, and granting rules.
 
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::TestApp;
 use reqwest::Method;
 use serde_json::json;
 
@@ -23,8 +23,7 @@ async fn counts(app: &TestApp) -> Vec<i64> {
 
 #[tokio::test]
 async fn writes_outside_a_role_are_403_and_change_nothing() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let grid_body = json!({"code": "150203001001050", "name": "新网格"});
     let community_body = json!({"code": "150203001050", "name": "新社区"});
     let cases: Vec<(&str, Method, String, serde_json::Value)> = vec![
@@ -186,8 +185,7 @@ async fn writes_outside_a_role_are_403_and_change_nothing() {
 
 #[tokio::test]
 async fn allowed_writes_succeed_for_the_roles_the_matrix_names() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let chief = app.token("a1-chief").await;
     app.patch_at(
         &chief,
@@ -256,8 +254,7 @@ async fn allowed_writes_succeed_for_the_roles_the_matrix_names() {
 
 #[tokio::test]
 async fn granted_roles_act_at_once_and_ended_roles_stop_at_once() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let a1 = app.token("a1-admin").await;
     let pt = app.token("a1-pt").await;
     // No role yet: a grid read is refused.

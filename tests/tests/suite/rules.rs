@@ -2,13 +2,12 @@
 //! in the OpenAPI document and enforced before the body is read, with every
 //! broken rule reported at once and none of the values echoed.
 
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::TestApp;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn every_broken_rule_comes_back_at_once_and_nothing_is_written() {
-    let app = TestApp::start().await;
-    let _w = World::build(&app).await;
+    let (app, _w) = TestApp::with_world().await;
     let t = app.token("d-admin").await;
     let before = app.db.count("streets").await;
 

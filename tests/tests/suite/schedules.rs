@@ -8,7 +8,7 @@ use onegrid_store::Acting;
 use std::sync::atomic::AtomicBool;
 
 use onegrid_store::ledgers::digests;
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::TestApp;
 use serde_json::{Value, json};
 
 async fn the_digest_schedule(app: &TestApp, d_admin: &str) -> Value {
@@ -42,8 +42,7 @@ async fn schedule(app: &TestApp, d_admin: &str, id: &str) -> Value {
 
 #[tokio::test]
 async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_policy() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let d_admin = app.token("d-admin").await;
     let a1_admin = app.token("a1-admin").await;
     let worker = app.token("a1-worker").await;
@@ -231,8 +230,7 @@ async fn the_stale_ledger_digest_follows_the_working_calendar_and_its_misfire_po
 
 #[tokio::test]
 async fn two_workers_at_the_same_instant_fire_once() {
-    let app = TestApp::start().await;
-    let _w = World::build(&app).await;
+    let (app, _w) = TestApp::with_world().await;
     let d_admin = app.token("d-admin").await;
     let (one, two) = (app.runner(), app.runner());
     one.ensure_schedules().await.unwrap();
@@ -274,8 +272,7 @@ async fn two_workers_at_the_same_instant_fire_once() {
 
 #[tokio::test]
 async fn schedule_changes_are_validated_versioned_and_district_only() {
-    let app = TestApp::start().await;
-    let _w = World::build(&app).await;
+    let (app, _w) = TestApp::with_world().await;
     let d_admin = app.token("d-admin").await;
     let a_admin = app.token("a-admin").await;
     app.runner().ensure_schedules().await.unwrap();

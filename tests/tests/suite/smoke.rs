@@ -1,9 +1,8 @@
-use onegrid_tests::{TestApp, World};
+use onegrid_tests::TestApp;
 
 #[tokio::test]
 async fn world_builds_and_admin_walks_it() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let t = app.token("a-admin").await;
     let me = app.get_as(&t, "/api/v1/me").await;
     assert_eq!(me.ok(200)["username"], "a-admin");

@@ -210,8 +210,7 @@ fn trickle() -> reqwest::Body {
 
 #[tokio::test]
 async fn no_byte_is_read_before_the_caller_and_permission_are_proven() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let admin = app.token("a1-admin").await;
     let worker = app.token("a1-worker").await;
     let auditor = app.token("d-auditor").await;

@@ -2,15 +2,14 @@
 //! channels (suggestion box, app key), and every field checked.
 
 use super::{category, clock, events, file, ok_step, same_instant};
-use onegrid_tests::{TestApp, World, at};
+use onegrid_tests::{TestApp, at};
 use serde_json::{Value, json};
 
 /// Loads 2026 with the official days plus a test holiday on Monday 7 December
 /// and an adjusted workday on Saturday 5 December.
 #[tokio::test]
 async fn filing_routes_to_a_grid_and_starts_clocks_on_the_working_calendar() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let d_admin = app.token("d-admin").await;
     let worker = app.token("a1-worker").await;
     let a_admin = app.token("a-admin").await;
@@ -140,8 +139,7 @@ async fn channels_the_suggestion_box_and_the_app_key() {
         #[diesel(sql_type = diesel::sql_types::Text)]
         row: String,
     }
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let a_admin = app.token("a-admin").await;
     let a1_admin = app.token("a1-admin").await;
@@ -262,8 +260,7 @@ async fn channels_the_suggestion_box_and_the_app_key() {
 
 #[tokio::test]
 async fn filing_validates_fields_references_and_extra_fields() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let d_admin = app.token("d-admin").await;
     let a_admin = app.token("a-admin").await;
     // A category with an extra field, added through the API.

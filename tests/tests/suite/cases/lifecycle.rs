@@ -2,15 +2,14 @@
 //! illegal and concurrent steps; departments working what was routed to them.
 
 use super::{category, clock, events, file, ok_step, same_instant, step};
-use onegrid_tests::{Reply, TestApp, World, at};
+use onegrid_tests::{Reply, TestApp, at};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_whole_loop_with_pause_extension_rating_and_rework() {
     // Nobody can edit it, not even the owner.
     use diesel_async::RunQueryDsl;
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let chief = app.token("a1-chief").await;
     let water = category(&app, &worker, "02.01").await;
@@ -234,8 +233,7 @@ async fn the_whole_loop_with_pause_extension_rating_and_rework() {
 
 #[tokio::test]
 async fn illegal_steps_are_409_with_the_allowed_ones_and_change_nothing() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let noise = category(&app, &worker, "03.02").await;
     let case = file(&app, &worker, json!({"channel": "patrol", "category_id": noise, "grid_id": w.grid_a1_1, "title": "t", "description": "d"})).await;
@@ -301,8 +299,7 @@ async fn illegal_steps_are_409_with_the_allowed_ones_and_change_nothing() {
 
 #[tokio::test]
 async fn of_concurrent_steps_on_one_version_exactly_one_wins() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let noise = category(&app, &worker, "03.02").await;
     let case = file(&app, &worker, json!({"channel": "patrol", "category_id": noise, "grid_id": w.grid_a1_1, "title": "t", "description": "d"})).await;
@@ -335,8 +332,7 @@ async fn of_concurrent_steps_on_one_version_exactly_one_wins() {
 
 #[tokio::test]
 async fn departments_see_and_work_only_what_was_routed_to_them() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let a1_admin = app.token("a1-admin").await;
     let police = app.token("police").await;
     let noise = category(&app, &a1_admin, "03.02").await;

@@ -6,8 +6,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn decomposed_tasks_gate_resolution_and_bundles_are_rated_once() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let police = app.token("police").await;
     let noise = category(&app, &worker, "03.02").await;
@@ -128,8 +127,7 @@ async fn decomposed_tasks_gate_resolution_and_bundles_are_rated_once() {
 
 #[tokio::test]
 async fn appointment_slots_off_hours_and_capacity() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let a1_admin = app.token("a1-admin").await;
     let noise = category(&app, &worker, "03.02").await;

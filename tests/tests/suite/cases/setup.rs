@@ -1,7 +1,7 @@
 //! The district's tiers, and the KPIs on a known fixture.
 
 use super::{category, clock, file, ok_step, same_instant};
-use onegrid_tests::{Reply, TestApp, World, at};
+use onegrid_tests::{Reply, TestApp, at};
 use serde_json::{Value, json};
 
 /// The `general` tier of a tier list.
@@ -15,8 +15,7 @@ fn general_tier(tiers: &Reply) -> Value {
 
 #[tokio::test]
 async fn the_district_sets_its_tiers_and_each_district_keeps_its_own() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let d_admin = app.token("d-admin").await;
     let worker = app.token("a1-worker").await;
     let tiers = app.get_as(&worker, "/api/v1/sla-tiers").await;
@@ -90,8 +89,7 @@ async fn the_district_sets_its_tiers_and_each_district_keeps_its_own() {
 
 #[tokio::test]
 async fn kpis_on_a_known_fixture() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let chief = app.token("a1-chief").await;
     let a_admin = app.token("a-admin").await;

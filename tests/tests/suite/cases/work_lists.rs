@@ -1,13 +1,12 @@
 //! Work lists, their counts and their exports.
 
 use super::{category, events, file, ok_step};
-use onegrid_tests::{Reply, TestApp, World, at};
+use onegrid_tests::{Reply, TestApp, at};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn work_lists_filter_and_count() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let a_admin = app.token("a-admin").await;
     let a2_admin = app.token("a2-admin").await;
@@ -110,8 +109,7 @@ async fn work_lists_filter_and_count() {
 
 #[tokio::test]
 async fn exports_mask_reporters_keep_sealed_ones_sealed_and_defuse_formulas() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let worker = app.token("a1-worker").await;
     let noise = category(&app, &worker, "03.02").await;
     file(&app, &worker, json!({"channel": "face_to_face", "category_id": noise, "grid_id": w.grid_a1_1,

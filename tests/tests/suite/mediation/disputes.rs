@@ -1,14 +1,13 @@
 //! The dispute ladder, sessions, agreements, referrals and follow-ups; the
 //! district's panel and windows.
 
-use onegrid_tests::{TestApp, World, at};
+use onegrid_tests::{TestApp, at};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn disputes_climb_settle_or_refer_and_are_followed_up() {
     const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let a_admin = app.token("a-admin").await;
     let worker = app.token("a1-worker").await;
     let d_admin = app.token("d-admin").await;
@@ -265,8 +264,7 @@ async fn disputes_climb_settle_or_refer_and_are_followed_up() {
 
 #[tokio::test]
 async fn the_district_sets_its_panel_and_windows() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let d_admin = app.token("d-admin").await;
     let a_admin = app.token("a-admin").await;
     let worker = app.token("a1-worker").await;

@@ -268,8 +268,7 @@ async fn nine_departments_summoned_seven_on_time_one_late_one_never() {
 
 #[tokio::test]
 async fn departments_see_their_summonses_across_streets_masked_and_nothing_else() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let d_admin = app.token("d-admin").await;
     let a_admin = app.token("a-admin").await;
     let b_admin = app.token("b-admin").await;

@@ -80,9 +80,7 @@ fn body_with(path: &[String], value: serde_json::Value) -> serde_json::Value {
 /// real `onegrid serve` process logging at debug level.
 #[tokio::test]
 async fn an_id_number_in_any_wrong_shape_is_in_no_response_and_no_log() {
-    use onegrid_tests::World;
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let log_path = std::env::temp_dir().join(format!("onegrid-echo-{}.log", app.db.name));
     let port = free_port();
     let mut api = command("onegrid", &app.db)

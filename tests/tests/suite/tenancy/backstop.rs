@@ -11,8 +11,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn references_into_another_street_are_refused() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let b_admin = app.token("b-admin").await;
     let before = snapshot(&app).await;
     // Staff a street-B grid with a street-A user.
@@ -62,8 +61,7 @@ async fn rls_backstop_shows_nothing_without_a_scope() {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         forced: bool,
     }
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let tables = tenant_tables(&app).await;
     assert!(tables.len() >= 24, "{tables:?}");
     let mut owner = app.db.owner().await;
@@ -197,8 +195,7 @@ async fn scope_never_leaks_to_the_next_user_of_a_pooled_connection() {
 /// nothing is written.
 #[tokio::test]
 async fn a_body_naming_another_streets_row_names_that_field() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let (a_worker, a_admin) = (app.token("a1-worker").await, app.token("a-admin").await);
     let (b_worker, b_admin) = (app.token("b1-worker").await, app.token("b-admin").await);
     let b1_admin = app.token("b1-admin").await;

@@ -5,15 +5,14 @@ use onegrid_store::Acting;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{PNG, body_for, snapshot};
+use onegrid_tests::TestApp;
 use onegrid_tests::builders::StreetPlan;
-use onegrid_tests::{TestApp, World};
 use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
 async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
-    let app = TestApp::start().await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world().await;
     let other = app.other_district("150204", "青山区", "q-admin").await;
     let q_admin = app.token("q-admin").await;
     let departments = app.get_as(&q_admin, "/api/v1/departments").await;
@@ -376,8 +375,7 @@ async fn street_b_gets_404_on_every_street_a_object_and_nothing_changes() {
 /// worker exactly their grid's, and street A none of them.
 #[tokio::test]
 async fn a_street_built_through_the_api_sees_only_itself() {
-    let app = TestApp::start().await;
-    let _w = World::build(&app).await;
+    let (app, _w) = TestApp::with_world().await;
     let d_admin = app.token("d-admin").await;
     let plan = StreetPlan {
         number: 9,
