@@ -130,6 +130,9 @@ mod tests {
             meetings::MeetingStatus::as_str,
         );
         same_names(&sla::Tier::ALL, sla::Tier::as_str);
+        same_names(&sla::ClockKind::ALL, sla::ClockKind::as_str);
+        same_names(&sla::ClockOutcome::ALL, sla::ClockOutcome::as_str);
+        same_names(&sla::ClockState::ALL, sla::ClockState::as_str);
         same_names(&mediation::Level::ALL, mediation::Level::as_str);
         same_names(&mediation::Status::ALL, mediation::Status::as_str);
         same_names(

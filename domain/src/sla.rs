@@ -52,6 +52,82 @@ impl Tier {
     }
 }
 
+crate::state_enum! {
+    /// What a clock of a case times.
+    pub enum ClockKind {
+        /// 首次响应: from filing to the first response.
+        Response => "response",
+        /// 办结: from filing (or acceptance) to resolution.
+        Resolution => "resolution",
+        /// A staged milestone of the case's category.
+        Milestone => "milestone",
+        /// 返工: after a bad rating, until the case is handled again.
+        Rework => "rework",
+    }
+}
+
+crate::state_enum! {
+    /// How a stopped clock ended.
+    pub enum ClockOutcome {
+        /// Stopped by its deadline (or paused before it).
+        Met => "met",
+        /// Stopped after its deadline.
+        Breached => "breached",
+    }
+}
+
+impl ClockOutcome {
+    /// The outcome of a clock due at `due_at` stopped at `at`: met when it
+    /// stops in time, or when it was paused before its deadline (the time
+    /// since then is the resident's, not the clock's).
+    pub fn judged(
+        at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+        paused_at: Option<DateTime<Utc>>,
+    ) -> ClockOutcome {
+        if at <= due_at || paused_at.is_some_and(|p| p <= due_at) {
+            ClockOutcome::Met
+        } else {
+            ClockOutcome::Breached
+        }
+    }
+}
+
+crate::state_enum! {
+    /// A clock as shown at an instant: running, paused, running past its
+    /// deadline, or how it ended.
+    pub enum ClockState {
+        /// Counting, before its deadline.
+        Running => "running",
+        /// Waiting for the resident; not counting.
+        Paused => "paused",
+        /// Still running, past its deadline.
+        Overdue => "overdue",
+        /// Stopped in time.
+        Met => "met",
+        /// Stopped late.
+        Breached => "breached",
+    }
+}
+
+impl ClockState {
+    /// The state at `now` of a clock due at `due_at` that ended with
+    /// `outcome` (if stopped) and is paused since `paused_at` (if paused).
+    pub fn at(
+        now: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+        (outcome, paused_at): (Option<ClockOutcome>, Option<DateTime<Utc>>),
+    ) -> ClockState {
+        match (outcome, paused_at) {
+            (Some(ClockOutcome::Met), _) => ClockState::Met,
+            (Some(ClockOutcome::Breached), _) => ClockState::Breached,
+            (None, Some(_)) => ClockState::Paused,
+            (None, None) if due_at <= now => ClockState::Overdue,
+            (None, None) => ClockState::Running,
+        }
+    }
+}
+
 /// The rework clock after a bad rating: 15 working days.
 pub const REWORK: Budget = Budget::new(Basis::Working, 15 * WorkCalendar::working_day_minutes());
 

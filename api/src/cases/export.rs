@@ -13,6 +13,7 @@ use super::work_lists::{CaseQuery, filter_of};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
+use onegrid_domain::sla::ClockKind;
 
 /// Cases one export holds at most.
 const MAX_EXPORT: i64 = 50_000;
@@ -57,7 +58,7 @@ fn export_row(v: &CaseView) -> Vec<String> {
         })
         .unwrap_or_default()
     };
-    let clock = |kind: &str| v.clocks.iter().find(|c| c.kind == kind && c.cycle == 0);
+    let clock = |kind: ClockKind| v.clocks.iter().find(|c| c.kind == kind && c.cycle == 0);
     let (reporter, phone) = match &v.reporter {
         Some(r) if r.sealed => ("已密封".to_owned(), String::new()),
         Some(r) => (text(r.name.as_deref()), text(r.phone.as_deref())),
@@ -83,13 +84,13 @@ fn export_row(v: &CaseView) -> Vec<String> {
         reporter,
         phone,
         at(Some(v.created_at)),
-        at(clock("response").map(|c| c.due_at)),
-        clock("response")
-            .map(|c| c.state.clone())
+        at(clock(ClockKind::Response).map(|c| c.due_at)),
+        clock(ClockKind::Response)
+            .map(|c| c.state.to_string())
             .unwrap_or_default(),
-        at(clock("resolution").map(|c| c.due_at)),
-        clock("resolution")
-            .map(|c| c.state.clone())
+        at(clock(ClockKind::Resolution).map(|c| c.due_at)),
+        clock(ClockKind::Resolution)
+            .map(|c| c.state.to_string())
             .unwrap_or_default(),
         at(v.resolved_at),
         at(v.closed_at),

@@ -23,6 +23,7 @@ use onegrid_domain::cases::{Kind, Status};
 use onegrid_domain::channels::{Channel, ServiceMode};
 use onegrid_domain::geo::Point;
 use onegrid_domain::sla::Tier;
+use onegrid_domain::sla::{ClockKind, ClockState};
 
 /// A case's reporter as shown: masked, or only the fact that it is sealed.
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,8 +39,7 @@ pub struct ReporterView {
 /// One clock of a case.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClockView {
-    /// response, resolution, milestone or rework.
-    pub kind: String,
+    pub kind: ClockKind,
     pub name: String,
     pub cycle: i16,
     /// calendar or working.
@@ -52,19 +52,12 @@ pub struct ClockView {
     pub paused_minutes: i32,
     pub extended_minutes: i32,
     pub stopped_at: Option<DateTime<Utc>>,
-    /// running, paused, overdue, met or breached.
-    pub state: String,
+    pub state: ClockState,
 }
 
 fn clock_view(c: &CaseClock, now: DateTime<Utc>) -> ClockView {
-    let state = match (&c.outcome, c.paused_at) {
-        (Some(outcome), _) => outcome.clone(),
-        (None, Some(_)) => "paused".into(),
-        (None, None) if c.due_at <= now => "overdue".into(),
-        (None, None) => "running".into(),
-    };
     ClockView {
-        kind: c.kind.clone(),
+        kind: c.kind,
         name: c.name.clone(),
         cycle: c.cycle,
         basis: c.basis.clone(),
@@ -76,7 +69,7 @@ fn clock_view(c: &CaseClock, now: DateTime<Utc>) -> ClockView {
         paused_minutes: c.paused_minutes,
         extended_minutes: c.extended_minutes,
         stopped_at: c.stopped_at,
-        state,
+        state: ClockState::at(now, c.due_at, (c.outcome, c.paused_at)),
     }
 }
 

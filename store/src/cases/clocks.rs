@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use onegrid_domain::calendar::{Basis, WorkCalendar};
-use onegrid_domain::sla::{Budget, schedule};
+use onegrid_domain::sla::{Budget, ClockKind, ClockOutcome, schedule};
 use uuid::Uuid;
 
 use super::Case;
@@ -21,7 +21,7 @@ pub(crate) async fn start_clock(
     conn: &mut Conn,
     calendar: &WorkCalendar,
     case: &Case,
-    (kind, name, cycle): (&str, &str, i16),
+    (kind, name, cycle): (ClockKind, &str, i16),
     budget: Budget,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
@@ -120,7 +120,7 @@ pub struct CaseClock {
     pub street_id: Uuid,
     pub id: Uuid,
     pub case_id: Uuid,
-    pub kind: String,
+    pub kind: ClockKind,
     pub name: String,
     pub cycle: i16,
     pub basis: String,
@@ -133,7 +133,7 @@ pub struct CaseClock {
     pub warn_75_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
     pub stopped_at: Option<DateTime<Utc>>,
-    pub outcome: Option<String>,
+    pub outcome: Option<ClockOutcome>,
 }
 
 impl CaseClock {

@@ -7,8 +7,8 @@ use diesel_async::RunQueryDsl;
 use onegrid_domain::calendar::{NoWorkingTime, WorkCalendar};
 use onegrid_domain::cases::{Kind, Status};
 use onegrid_domain::channels::{Channel, ServiceMode};
-use onegrid_domain::sla::Tier;
 use onegrid_domain::sla::{Budget, TierPolicy};
+use onegrid_domain::sla::{ClockKind, Tier};
 use uuid::Uuid;
 
 use super::clocks::start_clock;
@@ -149,7 +149,7 @@ pub async fn file_case(
         conn,
         clocks.calendar,
         &case,
-        ("response", "首次响应", 0),
+        (ClockKind::Response, "首次响应", 0),
         clocks.policy.response,
         now,
     )
@@ -158,7 +158,7 @@ pub async fn file_case(
         conn,
         clocks.calendar,
         &case,
-        ("resolution", "办结", 0),
+        (ClockKind::Resolution, "办结", 0),
         resolution,
         now,
     )

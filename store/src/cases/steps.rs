@@ -8,7 +8,7 @@ use onegrid_domain::calendar::WorkCalendar;
 use onegrid_domain::cases::{ClockEffect, State};
 use onegrid_domain::catalogue::Milestone;
 use onegrid_domain::channels::ServiceMode;
-use onegrid_domain::sla::REWORK;
+use onegrid_domain::sla::{ClockKind, ClockOutcome, REWORK};
 use uuid::Uuid;
 
 use super::clocks::{CaseClock, reschedule, start_clock};
@@ -160,7 +160,7 @@ async fn apply_effect(
 ) -> StoreResult<()> {
     let cal = step.calendar;
     match effect {
-        ClockEffect::StopResponse => stop_clocks(conn, case, Some("response"), at)
+        ClockEffect::StopResponse => stop_clocks(conn, case, Some(ClockKind::Response), at)
             .await
             .map(drop),
         ClockEffect::StopAll => stop_clocks(conn, case, None, at).await.map(drop),
@@ -193,7 +193,7 @@ async fn apply_effect(
         }
         ClockEffect::Extend => {
             let target: Option<CaseClock> = running(case)
-                .filter(case_clocks::kind.eq_any(["resolution", "rework"]))
+                .filter(case_clocks::kind.eq_any([ClockKind::Resolution, ClockKind::Rework]))
                 .select(CaseClock::as_select())
                 .order(case_clocks::started_at.desc())
                 .first(conn)
@@ -207,13 +207,29 @@ async fn apply_effect(
         }
         ClockEffect::StartMilestones => {
             for m in step.milestones {
-                start_clock(conn, cal, case, ("milestone", &m.name, 0), m.budget(), at).await?;
+                start_clock(
+                    conn,
+                    cal,
+                    case,
+                    (ClockKind::Milestone, &m.name, 0),
+                    m.budget(),
+                    at,
+                )
+                .await?;
             }
             Ok(())
         }
         ClockEffect::StartRework => {
             let cycle = case.rework_cycle;
-            start_clock(conn, cal, case, ("rework", "返工", cycle), REWORK, at).await
+            start_clock(
+                conn,
+                cal,
+                case,
+                (ClockKind::Rework, "返工", cycle),
+                REWORK,
+                at,
+            )
+            .await
         }
     }
 }
@@ -238,7 +254,7 @@ fn running(case: &Case) -> RunningClocks {
 async fn stop_clocks(
     conn: &mut Conn,
     case: &Case,
-    kind: Option<&str>,
+    kind: Option<ClockKind>,
     at: DateTime<Utc>,
 ) -> StoreResult<usize> {
     stop_matching(conn, case, kind, None, at).await
@@ -252,13 +268,13 @@ pub async fn complete_milestone(
     name: &str,
     at: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    Ok(stop_matching(conn, case, Some("milestone"), Some(name), at).await? > 0)
+    Ok(stop_matching(conn, case, Some(ClockKind::Milestone), Some(name), at).await? > 0)
 }
 
 async fn stop_matching(
     conn: &mut Conn,
     case: &Case,
-    kind: Option<&str>,
+    kind: Option<ClockKind>,
     name: Option<&str>,
     at: DateTime<Utc>,
 ) -> StoreResult<usize> {
@@ -272,11 +288,7 @@ async fn stop_matching(
     let clocks: Vec<CaseClock> = q.load(conn).await?;
     let stopped = clocks.len();
     for c in clocks {
-        let outcome = if at <= c.due_at || c.paused_at.is_some_and(|p| p <= c.due_at) {
-            "met"
-        } else {
-            "breached"
-        };
+        let outcome = ClockOutcome::judged(at, c.due_at, c.paused_at);
         diesel::update(case_clocks::table.find((c.street_id, c.id)))
             .set((
                 case_clocks::stopped_at.eq(at),
