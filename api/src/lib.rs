@@ -2,6 +2,8 @@
 //! catalogue, authentication, the conventions every resource shares and the
 //! OpenAPI document generated from the router.
 
+#![warn(clippy::indexing_slicing)]
+
 pub mod app;
 pub mod cache;
 pub mod cases;

@@ -357,7 +357,12 @@ pub async fn demo(system: &mut System, db: &Db, now: DateTime<Utc>) -> Result<bo
                     .await?;
             staff::assign_role(c, chief.id, Role::GridChief, &community, valid, me).await?;
 
-            for (i, grid_name) in GRID_NAMES.iter().enumerate() {
+            for (i, ((grid_name, households), full_time)) in GRID_NAMES
+                .iter()
+                .zip(GRID_HOUSEHOLDS)
+                .zip(&FULL_TIME)
+                .enumerate()
+            {
                 let code = format!("150203001001{:03}", i + 1);
                 let grid = hierarchy::create_grid(
                     c,
@@ -366,7 +371,7 @@ pub async fn demo(system: &mut System, db: &Db, now: DateTime<Utc>) -> Result<bo
                         community_id: mrxc.id,
                         code: &code,
                         name: grid_name,
-                        target_households: Some(GRID_HOUSEHOLDS[i]),
+                        target_households: Some(households),
                         boundary: None,
                     },
                 )
@@ -394,7 +399,7 @@ pub async fn demo(system: &mut System, db: &Db, now: DateTime<Utc>) -> Result<bo
                 };
                 let ft = staff::create_user(
                     c,
-                    user(FULL_TIME[i].username, FULL_TIME[i].name, Some(tuanjie.id)),
+                    user(full_time.username, full_time.name, Some(tuanjie.id)),
                 )
                 .await?;
                 staff::assign_role(c, ft.id, Role::GridWorker, &scope, valid, me).await?;

@@ -1,6 +1,8 @@
 //! OneGrid configuration, shared by the API and the worker: environment variables, with local defaults that work on
 //! a developer machine and are refused in production.
 
+#![warn(clippy::indexing_slicing)]
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -10,7 +10,9 @@ use futures_util::future::BoxFuture;
 pub trait BlobStore: Send + Sync + Debug {
     /// Stores `bytes` under `key`, replacing nothing: a key is written once.
     fn put<'a>(&'a self, key: &'a str, bytes: &'a [u8]) -> BoxFuture<'a, std::io::Result<()>>;
+    /// Reads the bytes stored under `key`.
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, std::io::Result<Vec<u8>>>;
+    /// Removes the blob under `key`; removing a missing key is not an error.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, std::io::Result<()>>;
 }
 
@@ -22,6 +24,7 @@ pub struct LocalDisk {
 }
 
 impl LocalDisk {
+    /// A store rooted at the directory `root` (created on the first write).
     pub fn new(root: impl Into<PathBuf>) -> LocalDisk {
         LocalDisk { root: root.into() }
     }

@@ -16,9 +16,13 @@ type HmacSha256 = Hmac<Sha256>;
 /// Where a value lives; bound into its ciphertext.
 #[derive(Debug, Clone, Copy)]
 pub struct Slot<'a> {
+    /// The street the row belongs to (a ciphertext never opens in another street).
     pub street_id: Uuid,
+    /// The table the value is stored in, e.g. `residents`.
     pub table: &'a str,
+    /// The column the value is stored in, e.g. `id_number`.
     pub column: &'a str,
+    /// The id of the row holding the value.
     pub row_id: Uuid,
 }
 
@@ -35,10 +39,13 @@ impl Slot<'_> {
 /// Why a ciphertext could not be opened.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CryptoError {
+    /// Too short, or the key id or plaintext is not UTF-8.
     #[error("ciphertext is malformed")]
     Malformed,
+    /// Sealed under a key id (named here) that this deployment does not hold.
     #[error("no key with id {0}")]
     UnknownKey(String),
+    /// Authentication failed: sealed for another slot, or altered.
     #[error("ciphertext does not belong to this row (or was altered)")]
     Mismatch,
 }
@@ -124,7 +131,7 @@ impl FieldKeys {
         let id = self.current.id.as_bytes();
         let mut out = Vec::with_capacity(1 + id.len() + 12 + sealed.len());
         out.push(u8::try_from(id.len()).unwrap_or(u8::MAX));
-        out.extend_from_slice(&id[..id.len().min(255)]);
+        out.extend_from_slice(id.get(..255).unwrap_or(id));
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         out
@@ -137,12 +144,13 @@ impl FieldKeys {
         if rest.len() < len + 12 + 16 {
             return Err(CryptoError::Malformed);
         }
-        let id = std::str::from_utf8(&rest[..len]).map_err(|_| CryptoError::Malformed)?;
+        let (id, rest) = rest.split_at(len);
+        let id = std::str::from_utf8(id).map_err(|_| CryptoError::Malformed)?;
         let key = std::iter::once(&self.current)
             .chain(&self.previous)
             .find(|k| k.id == id)
             .ok_or_else(|| CryptoError::UnknownKey(id.to_owned()))?;
-        let (nonce, body) = rest[len..].split_at(12);
+        let (nonce, body) = rest.split_at(12);
         let aad = slot.aad();
         let plain = key
             .cipher

@@ -23,10 +23,17 @@ pub type Conn = AsyncPgConnection;
 /// Pool limits and per-session timeouts.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
+    /// Connections the pool opens at most.
     pub max_size: usize,
+    /// How long a caller waits for a free connection (and for a new one to open) before
+    /// [`StoreError::Unavailable`].
     pub wait_timeout: Duration,
+    /// The session's `statement_timeout`: a statement running longer is cancelled.
     pub statement_timeout: Duration,
+    /// The session's `idle_in_transaction_session_timeout`: a transaction left idle longer is
+    /// ended by the server.
     pub idle_in_transaction_timeout: Duration,
+    /// The `application_name` the sessions report (seen in `pg_stat_activity`).
     pub application_name: String,
     /// Sessions are the worker's (see [`PoolSettings::for_worker`]).
     pub worker: bool,

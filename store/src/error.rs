@@ -6,24 +6,34 @@ use thiserror::Error;
 /// [`AuthFailure::detail`]; the variant itself is for logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum AuthFailure {
+    /// The password does not match, or no such user (never told apart to the client).
     #[error("bad username or password")]
     BadPassword,
+    /// The account is disabled.
     #[error("user disabled")]
     UserDisabled,
+    /// The refresh token is not of the platform's form.
     #[error("malformed refresh token")]
     MalformedRefresh,
+    /// No refresh token has this hash.
     #[error("unknown refresh token")]
     UnknownRefresh,
+    /// The token's session was revoked or has expired.
     #[error("session revoked or expired")]
     SessionEnded,
+    /// The token names another district than its user's.
     #[error("district mismatch")]
     DistrictMismatch,
+    /// No API key has this id.
     #[error("unknown api key")]
     UnknownKey,
+    /// The key exists but its secret does not match.
     #[error("api key secret mismatch")]
     KeySecretMismatch,
+    /// The key was revoked or has expired.
     #[error("api key revoked or expired")]
     KeyEnded,
+    /// The key's stored role and scope do not make a valid grant.
     #[error("api key scope")]
     KeyScope,
 }
@@ -61,7 +71,9 @@ pub enum ViolationKind {
 /// checked first by the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
+    /// Which kind of constraint it is.
     pub kind: ViolationKind,
+    /// The constraint's name in the database (e.g. `grid_assignments_user_id_fkey`).
     pub constraint: String,
 }
 
@@ -100,7 +112,10 @@ pub enum StoreError {
     NotFound,
     /// An update guarded by a version found another version.
     #[error("version mismatch (current {current})")]
-    VersionMismatch { current: i32 },
+    VersionMismatch {
+        /// The row's version now (what the caller should retry with).
+        current: i32,
+    },
     /// The credential was refused; the reason is for logs, not for clients.
     #[error("unauthenticated: {0}")]
     Unauthenticated(AuthFailure),

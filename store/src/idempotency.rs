@@ -19,10 +19,15 @@ pub const RETENTION_HOURS: i64 = 24;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = t)]
 pub struct Stored {
+    /// SHA-256 of the first request, to refuse a different request under the same key.
     pub request_hash: Vec<u8>,
+    /// The response's HTTP status (0 while the claiming create is still running).
     pub status: i16,
+    /// The response body, replayed as is (`null` until completed).
     pub response: serde_json::Value,
+    /// The response's `Location` header, if it had one.
     pub location: Option<String>,
+    /// The response's `ETag` header, if it had one.
     pub etag: Option<String>,
 }
 

@@ -5,7 +5,9 @@ use uuid::Uuid;
 /// A validated page request: at most `limit` rows after `after`.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
+    /// The cursor: the last id of the previous page (`None` for the first page).
     pub after: Option<Uuid>,
+    /// How many rows the page holds at most.
     pub limit: i64,
 }
 
@@ -24,7 +26,9 @@ impl PageRequest {
 /// One page of rows and the cursor of the next page, if any.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
+    /// The page's rows, in id order.
     pub items: Vec<T>,
+    /// The id to pass as `after` for the next page; `None` on the last page.
     pub next_after: Option<Uuid>,
 }
 

@@ -20,12 +20,20 @@ use crate::schema::{api_keys, role_assignments, sessions, streets, users};
 pub enum Session {
     /// A verified access token's claims.
     User {
+        /// The staff account the token was issued to.
         user_id: Uuid,
+        /// The login session the token belongs to (checked still live).
         session_id: Uuid,
+        /// The district the token names (checked to be the user's).
         district_id: Uuid,
     },
     /// An API key as presented: its id and secret.
-    ApiKey { key_id: Uuid, secret: String },
+    ApiKey {
+        /// The key's id, the public part of the presented key.
+        key_id: Uuid,
+        /// The secret part, checked against the stored hash.
+        secret: String,
+    },
 }
 
 pub use onegrid_domain::principal::{Actor, Principal};
@@ -88,7 +96,12 @@ pub enum Acting {
     /// A district and every one of its streets.
     WholeDistrict(Uuid),
     /// A district's own rows and one street's (a job's street).
-    Street { district: Uuid, street: Uuid },
+    Street {
+        /// The district acted in.
+        district: Uuid,
+        /// The one street of that district whose rows are seen.
+        street: Uuid,
+    },
 }
 
 /// Sets the transaction's time and the scope of `acting`, in one round trip.
@@ -118,7 +131,12 @@ pub(crate) async fn enter(conn: &mut Conn, now: DateTime<Utc>, acting: Acting) -
 #[derive(Debug, Clone, Copy)]
 pub enum Proven {
     /// The password matched this user of this district.
-    Password { user: Uuid, district: Uuid },
+    Password {
+        /// The user whose password matched.
+        user: Uuid,
+        /// The user's district.
+        district: Uuid,
+    },
     /// A refresh token names this session.
     Session(Uuid),
     /// The live session names this user.

@@ -205,6 +205,7 @@ impl Guarded for Summons {
 /// their place is looked up with them.
 #[derive(Debug, Clone)]
 pub struct PlacedResident {
+    /// The resident as stored.
     pub resident: Resident,
     grid: Grid,
 }
@@ -235,8 +236,11 @@ pub enum On {
     Anywhere,
     /// The caller's district as a whole.
     District,
+    /// A street, by id.
     Street(Uuid),
+    /// A community, checked on its street.
     Community(Uuid),
+    /// A grid, checked on its community and street.
     Grid(Uuid),
     /// A building, checked on its grid.
     Building(Uuid),
@@ -280,7 +284,10 @@ impl On {
 /// A place with, when the request body names it, the body field naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
+    /// Where the action is checked.
     pub on: On,
+    /// The request-body field naming the place, if the body names it (a place the caller
+    /// cannot see is then a 422 on this field, not a 404).
     pub field: Option<&'static str>,
 }
 

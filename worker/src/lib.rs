@@ -2,6 +2,8 @@
 //! rescue expired leases, claim due jobs of the deadline queue, act on each in
 //! one transaction with its fenced completion, back off and retry on errors.
 
+#![warn(clippy::indexing_slicing)]
+
 pub mod jobs;
 pub mod runner;
 pub mod wake;

@@ -168,7 +168,10 @@ pub(crate) async fn audit_read(
         street_id: street,
         action: "ledger.read",
         subject_type: "ledger_record",
-        subject_id: (ids.len() == 1).then(|| ids[0]),
+        subject_id: match ids.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        },
         field: None,
         purpose: None,
         request_id: &request_id,

@@ -6,11 +6,10 @@ use serde_json::Value;
 use crate::http::error::{ApiError, ApiResult};
 
 fn position(v: &Value) -> Option<(f64, f64)> {
-    let a = v.as_array()?;
-    if !(2..=3).contains(&a.len()) {
-        return None;
-    }
-    let (lon, lat) = (a[0].as_f64()?, a[1].as_f64()?);
+    let (lon, lat) = match v.as_array()?.as_slice() {
+        [lon, lat] | [lon, lat, _] => (lon.as_f64()?, lat.as_f64()?),
+        _ => return None,
+    };
     ((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)).then_some((lon, lat))
 }
 

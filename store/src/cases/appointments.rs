@@ -16,34 +16,56 @@ use crate::schema::{appointment_slots as slots, case_appointments as bookings};
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = slots)]
 pub struct Slot {
+    /// The community's street.
     pub street_id: Uuid,
+    /// The slot's id (UUIDv7).
     pub id: Uuid,
+    /// The community offering it.
     pub community_id: Uuid,
+    /// The grid it is offered in; `None`: the whole community.
     pub grid_id: Option<Uuid>,
+    /// When it begins.
     pub starts_at: DateTime<Utc>,
+    /// When it ends (after it begins).
     pub ends_at: DateTime<Utc>,
+    /// How many cases it takes (1 to 100).
     pub capacity: i16,
+    /// How many bookings it holds now (never above `capacity`).
     pub booked: i16,
+    /// Whether it lies outside working hours (错时), derived from the working calendar.
     pub off_hours: bool,
+    /// Where it takes place, up to 200 characters, if given.
     pub place: Option<String>,
+    /// The user who offered it.
     pub created_by: Uuid,
+    /// When it was offered.
     pub created_at: DateTime<Utc>,
 }
 
 /// A slot to offer.
 #[derive(Debug, Clone)]
 pub struct NewSlot {
+    /// The community's street.
     pub street_id: Uuid,
+    /// The community offering it.
     pub community_id: Uuid,
+    /// The grid it is offered in; `None`: the whole community.
     pub grid_id: Option<Uuid>,
+    /// When it begins.
     pub starts_at: DateTime<Utc>,
+    /// When it ends; must be after `starts_at`.
     pub ends_at: DateTime<Utc>,
+    /// How many cases it takes (1 to 100).
     pub capacity: i16,
+    /// Whether it lies outside working hours (the caller derives it from the calendar).
     pub off_hours: bool,
+    /// Where it takes place, if given.
     pub place: Option<String>,
+    /// The user offering it.
     pub created_by: Uuid,
 }
 
+/// Offers a slot.
 pub async fn create_slot(conn: &mut Conn, new: NewSlot) -> StoreResult<Slot> {
     Ok(diesel::insert_into(slots::table)
         .values((
@@ -63,6 +85,7 @@ pub async fn create_slot(conn: &mut Conn, new: NewSlot) -> StoreResult<Slot> {
         .await?)
 }
 
+/// One slot visible to the caller.
 pub async fn get_slot(conn: &mut Conn, id: Uuid) -> StoreResult<Slot> {
     Ok(slots::table
         .filter(slots::id.eq(id))
@@ -74,10 +97,13 @@ pub async fn get_slot(conn: &mut Conn, id: Uuid) -> StoreResult<Slot> {
 /// Filters of a slot list.
 #[derive(Debug, Clone, Default)]
 pub struct SlotFilter {
+    /// Only slots starting at or after this instant.
     pub from: Option<DateTime<Utc>>,
+    /// Only slots starting before this instant.
     pub to: Option<DateTime<Utc>>,
     /// Only slots with a free place.
     pub available: bool,
+    /// Only slots outside (`true`) or inside (`false`) working hours.
     pub off_hours: Option<bool>,
 }
 
@@ -116,11 +142,17 @@ pub async fn list_slots(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bookings)]
 pub struct Booking {
+    /// The booking's id (UUIDv7).
     pub id: Uuid,
+    /// The case booked for (one active booking per case).
     pub case_id: Uuid,
+    /// The slot booked.
     pub slot_id: Uuid,
+    /// The user who booked it (for an API key, the user accountable for it).
     pub booked_by: Uuid,
+    /// When it was booked.
     pub booked_at: DateTime<Utc>,
+    /// When it was cancelled; `None` while active.
     pub cancelled_at: Option<DateTime<Utc>>,
 }
 

@@ -17,6 +17,9 @@ use crate::integrations::job_kinds::SlaDeadline;
 use crate::integrations::jobs::NewJob;
 use crate::schema::case_clocks;
 
+/// Starts a clock of `case` at `at` with `budget` and queues its 50 %, 75 %
+/// and due jobs; a clock that already exists (same kind, name and cycle) is
+/// left alone.
 pub(crate) async fn start_clock(
     conn: &mut Conn,
     calendar: &WorkCalendar,
@@ -117,31 +120,50 @@ pub(crate) async fn reschedule(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = case_clocks)]
 pub struct CaseClock {
+    /// The case's street (the RLS key).
     pub street_id: Uuid,
+    /// The clock's id.
     pub id: Uuid,
+    /// The case it times.
     pub case_id: Uuid,
+    /// What it times.
     pub kind: ClockKind,
+    /// Its name as staff see it (首次响应, 办结, a milestone's name).
     pub name: String,
+    /// The handling cycle it belongs to (0, then one per rework).
     pub cycle: i16,
+    /// Whether it counts calendar or working minutes (see [`CaseClock::basis`]).
     pub basis: String,
+    /// Its budget, in minutes of its basis.
     pub budget_minutes: i32,
+    /// When it started.
     pub started_at: DateTime<Utc>,
+    /// Since when it is paused (waiting for the resident); `None` while counting.
     pub paused_at: Option<DateTime<Utc>>,
+    /// Minutes of its basis spent paused so far; they push the deadline out.
     pub paused_minutes: i32,
+    /// Minutes granted by approved extensions.
     pub extended_minutes: i32,
+    /// When half its budget is used.
     pub warn_50_at: DateTime<Utc>,
+    /// When three quarters of its budget are used.
     pub warn_75_at: DateTime<Utc>,
+    /// Its deadline, pauses and extensions included.
     pub due_at: DateTime<Utc>,
+    /// When it stopped; `None` while it runs.
     pub stopped_at: Option<DateTime<Utc>>,
+    /// How it ended; `None` while it runs.
     pub outcome: Option<ClockOutcome>,
 }
 
 impl CaseClock {
+    /// The basis it counts on.
     pub fn basis(&self) -> Basis {
         Basis::parse(&self.basis).unwrap_or(Basis::Calendar)
     }
 }
 
+/// The clocks of the cases `case_ids`, in one statement.
 pub async fn clocks_of(conn: &mut Conn, case_ids: &[Uuid]) -> StoreResult<Vec<CaseClock>> {
     Ok(case_clocks::table
         .filter(case_clocks::case_id.eq_any(case_ids))

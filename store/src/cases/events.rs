@@ -14,12 +14,19 @@ use crate::schema::{case_events, case_links};
 /// An event to record.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
+    /// The step's stable name, e.g. `dispatch` (a `Step` name, or the store's own like `file`).
     pub step: &'static str,
+    /// The status before the step; `None` for the filing.
     pub from: Option<Status>,
+    /// The status after the step (the same as `from` for a step that keeps it).
     pub to: Status,
+    /// Who took the step.
     pub actor: Actor,
+    /// Why, up to 1,000 characters (required for some steps, e.g. `reject`).
     pub reason: Option<String>,
+    /// The step's particulars, e.g. the dispatch target (`{}` when none).
     pub data: serde_json::Value,
+    /// When the step was taken.
     pub at: DateTime<Utc>,
 }
 
@@ -69,17 +76,27 @@ pub(crate) async fn insert_event(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = case_events)]
 pub struct CaseEvent {
+    /// The event's number in the case's history, from 1 without gaps.
     pub seq: i32,
+    /// The step's stable name, e.g. `dispatch`.
     pub step: String,
+    /// The status before the step; `None` for the filing.
     pub from_status: Option<String>,
+    /// The status after the step.
     pub to_status: String,
+    /// The user's or API key's id; the nil id for the system.
     pub actor_id: Uuid,
+    /// `user`, `api_key` or `system`: what `actor_id` names.
     pub actor_kind: String,
+    /// Why, if a reason was given.
     pub reason: Option<String>,
+    /// The step's particulars (`{}` when none).
     pub data: serde_json::Value,
+    /// When the step was taken.
     pub at: DateTime<Utc>,
 }
 
+/// The history of a case, oldest first.
 pub async fn events_of(conn: &mut Conn, case_id: Uuid) -> StoreResult<Vec<CaseEvent>> {
     Ok(case_events::table
         .filter(case_events::case_id.eq(case_id))

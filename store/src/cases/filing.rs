@@ -22,23 +22,41 @@ use crate::schema::{case_links, case_reporters, cases};
 /// A case to file.
 #[derive(Debug, Clone)]
 pub struct NewCase {
+    /// The street of the case's grid (the RLS key).
     pub street_id: Uuid,
+    /// The district that runs the deployment for the street.
     pub district_id: Uuid,
+    /// The community of the case's grid.
     pub community_id: Uuid,
+    /// The grid the case is filed in.
     pub grid_id: Uuid,
+    /// The case a task or bundle item belongs to; `None` for a resident need.
     pub parent_id: Option<Uuid>,
+    /// A need, or a task split from one.
     pub kind: Kind,
+    /// How it reached the community (face to face, suggestion box, app...).
     pub channel: Channel,
+    /// The category of the district's catalogue.
     pub category_id: Uuid,
+    /// How urgent it is; decides the default clocks.
     pub tier: Tier,
+    /// A short title, as staff see it in lists.
     pub title: String,
+    /// What the resident asked for, in their words.
     pub description: String,
+    /// The category's extra fields, checked against its definitions.
     pub extra: serde_json::Value,
+    /// Where, in words.
     pub address: Option<String>,
+    /// Where, as (longitude, latitude) in WGS 84.
     pub location: Option<(f64, f64)>,
+    /// The mode of service (home visit, appointment, proxy...), once chosen.
     pub service_mode: Option<ServiceMode>,
+    /// The resident concerned, when known.
     pub resident_id: Option<Uuid>,
+    /// The reporter's name, stored sealed.
     pub reporter_name: Option<String>,
+    /// The reporter's phone, normalised and stored sealed.
     pub reporter_phone: Option<String>,
     /// `(subject_type, id)` of residents, households and ledger records.
     pub links: Vec<(&'static str, Uuid)>,
@@ -47,7 +65,9 @@ pub struct NewCase {
 /// The clocks a filed case starts with.
 #[derive(Debug, Clone)]
 pub struct Clocks<'a> {
+    /// The district's working calendar the clocks count on.
     pub calendar: &'a WorkCalendar,
+    /// The tier's response and resolution budgets.
     pub policy: TierPolicy,
     /// The category's resolution clock, if it overrides the tier's.
     pub resolution: Option<Budget>,

@@ -18,8 +18,11 @@ use crate::error::StoreResult;
 pub enum GroupBy {
     /// One row for everything in scope.
     All,
+    /// One row per street.
     Street,
+    /// One row per community.
     Community,
+    /// One row per grid.
     Grid,
     /// The department a case is (now) routed to.
     Department,
@@ -97,17 +100,25 @@ pub struct KpiCounts {
 /// A KPI question: the period, the caller's reach, optional narrowing, the grouping.
 #[derive(Debug, Clone)]
 pub struct KpiQuery {
+    /// The start of the period (inclusive): cases filed from then.
     pub from: DateTime<Utc>,
+    /// The end of the period (exclusive).
     pub to: DateTime<Utc>,
     /// `None`: district-wide reader.
     pub reach: Option<Reach>,
+    /// Only this street.
     pub street_id: Option<Uuid>,
+    /// Only this community.
     pub community_id: Option<Uuid>,
+    /// Only this grid.
     pub grid_id: Option<Uuid>,
+    /// Only cases routed to this department.
     pub department_id: Option<Uuid>,
+    /// How the rows are grouped.
     pub group_by: GroupBy,
     /// The score an unrated case counts as 7 days after resolution.
     pub unrated_score: i16,
+    /// The instant the figures are taken at: clocks still running then count as undecided.
     pub now: DateTime<Utc>,
 }
 

@@ -87,8 +87,11 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = calendar_days)]
 pub struct CalendarDay {
+    /// The day.
     pub day: NaiveDate,
+    /// `holiday` (a weekday off) or `workday` (a weekend day worked, 调休).
     pub kind: String,
+    /// What the day is, e.g. `春节调休`, 1 to 50 characters.
     pub name: String,
 }
 
@@ -169,12 +172,19 @@ pub async fn replace_calendar_year(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sla_tiers)]
 pub struct TierRow {
+    /// The tier: `emergency`, `utility`, `general` or `complex`.
     pub tier: String,
+    /// `calendar` (round the clock) or `working` (working hours only) for the response clock.
     pub response_basis: String,
+    /// Minutes allowed to respond (1 to 525,600), counted on `response_basis`.
     pub response_minutes: i32,
+    /// `calendar` or `working` for the resolution clock.
     pub resolution_basis: String,
+    /// Minutes allowed to resolve (1 to 525,600), counted on `resolution_basis`.
     pub resolution_minutes: i32,
+    /// Optimistic-locking version, bumped by every update.
     pub version: i32,
+    /// When it was last changed.
     pub updated_at: chrono::DateTime<Utc>,
 }
 
@@ -194,6 +204,7 @@ impl TierRow {
     }
 }
 
+/// The district's configured tiers, by tier name.
 pub async fn tiers(conn: &mut Conn, district_id: Uuid) -> StoreResult<Vec<TierRow>> {
     Ok(sla_tiers::table
         .filter(sla_tiers::district_id.eq(district_id))
@@ -256,30 +267,47 @@ pub async fn update_tier(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = case_categories)]
 pub struct Category {
+    /// The category's id (UUIDv7).
     pub id: Uuid,
+    /// The district whose catalogue it is in.
     pub district_id: Uuid,
+    /// Its hierarchical code, unique in the district: `01`, `01.02` or `01.02.03`.
     pub code: String,
+    /// Its name.
     pub name: String,
+    /// Its default tier (a [`Tier`] name).
     pub tier: String,
+    /// Extra fields a case of it carries, a JSON array of [`FieldDef`] (`[]` when none).
     pub fields: serde_json::Value,
+    /// The basis of its own resolution clock; set exactly when `resolution_minutes` is.
     pub resolution_basis: Option<String>,
+    /// Minutes of its own resolution clock (1 to 525,600), overriding the tier's; `None`: the
+    /// tier's.
     pub resolution_minutes: Option<i32>,
+    /// Staged milestones, each with its own clock, a JSON array of [`Milestone`].
     pub milestones: serde_json::Value,
+    /// Whether new cases may be filed under it.
     pub active: bool,
+    /// Optimistic-locking version, bumped by every update.
     pub version: i32,
+    /// When it was created.
     pub created_at: chrono::DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: chrono::DateTime<Utc>,
 }
 
 impl Category {
+    /// Its default tier; a value not known reads as `General`.
     pub fn tier(&self) -> Tier {
         Tier::parse(&self.tier).unwrap_or(Tier::General)
     }
 
+    /// The extra fields a case of this category carries.
     pub fn field_defs(&self) -> Vec<FieldDef> {
         serde_json::from_value(self.fields.clone()).unwrap_or_default()
     }
 
+    /// Its staged milestones, in order.
     pub fn milestone_list(&self) -> Vec<Milestone> {
         serde_json::from_value(self.milestones.clone()).unwrap_or_default()
     }
@@ -294,13 +322,19 @@ impl Category {
 /// The values of a category; `None` fields of an update stay as they are.
 #[derive(Debug, Clone, Default)]
 pub struct CategoryValues {
+    /// The hierarchical code (`01`, `01.02` or `01.02.03`).
     pub code: Option<String>,
+    /// The name.
     pub name: Option<String>,
+    /// The default tier.
     pub tier: Option<Tier>,
+    /// Extra fields of its cases.
     pub fields: Option<Vec<FieldDef>>,
     /// `Some(None)` clears the override.
     pub resolution: Option<Option<Budget>>,
+    /// Staged milestones.
     pub milestones: Option<Vec<Milestone>>,
+    /// Whether new cases may be filed under it.
     pub active: Option<bool>,
 }
 
@@ -332,6 +366,7 @@ impl From<CategoryValues> for CategoryChanges {
     }
 }
 
+/// The district's catalogue, by code.
 pub async fn list_categories(conn: &mut Conn) -> StoreResult<Vec<Category>> {
     Ok(case_categories::table
         .select(Category::as_select())
@@ -340,6 +375,7 @@ pub async fn list_categories(conn: &mut Conn) -> StoreResult<Vec<Category>> {
         .await?)
 }
 
+/// One category of the caller's district.
 pub async fn get_category(conn: &mut Conn, id: Uuid) -> StoreResult<Category> {
     Ok(case_categories::table
         .find(id)

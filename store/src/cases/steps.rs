@@ -23,12 +23,19 @@ use crate::schema::{case_clocks, case_ratings, case_routes, cases};
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = cases)]
 pub struct CaseChanges {
+    /// The person it is assigned to (`Some(None)` clears it).
     pub assignee_user_id: Option<Option<Uuid>>,
+    /// The department it is routed to (`Some(None)` clears it).
     pub assignee_department_id: Option<Option<Uuid>>,
+    /// How many levels up it has been escalated (0: the grid).
     pub escalation_level: Option<i16>,
+    /// The handling cycle, counted up by each rework after a bad rating.
     pub rework_cycle: Option<i16>,
+    /// When it was resolved (`Some(None)` when reopened).
     pub resolved_at: Option<Option<DateTime<Utc>>>,
+    /// When it was closed (`Some(None)` when reopened).
     pub closed_at: Option<Option<DateTime<Utc>>>,
+    /// The mode of service, as a booking or a step sets it.
     pub service_mode: Option<Option<ServiceMode>>,
 }
 
@@ -36,12 +43,17 @@ pub struct CaseChanges {
 /// event and its clock effects.
 #[derive(Debug, Clone)]
 pub struct StepWrite<'a> {
+    /// The state the step leads to.
     pub after: State,
+    /// What else changes on the case row.
     pub changes: CaseChanges,
+    /// The step's entry in the case history.
     pub event: NewEvent,
+    /// What the step does to the case's clocks.
     pub effects: &'a [ClockEffect],
     /// Minutes of an approved extension (for [`ClockEffect::Extend`]).
     pub extension_minutes: i64,
+    /// The district's working calendar, for clocks started or rescheduled.
     pub calendar: &'a WorkCalendar,
     /// Milestones to start (for [`ClockEffect::StartMilestones`]).
     pub milestones: &'a [Milestone],

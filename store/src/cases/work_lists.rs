@@ -18,9 +18,13 @@ use crate::schema::{case_clocks, cases};
 /// or departments (the tenant wall applies on top).
 #[derive(Debug, Clone, Default)]
 pub struct Reach {
+    /// Streets the caller reads all of.
     pub streets: Vec<Uuid>,
+    /// Communities the caller reads all of.
     pub communities: Vec<Uuid>,
+    /// Grids the caller reads.
     pub grids: Vec<Uuid>,
+    /// Departments whose assigned cases the caller reads.
     pub departments: Vec<Uuid>,
 }
 
@@ -29,13 +33,21 @@ pub struct Reach {
 pub struct CaseFilter {
     /// The caller's reach; `None` for district-wide readers.
     pub reach: Option<Reach>,
+    /// Only cases of this street.
     pub street_id: Option<Uuid>,
+    /// Only cases of this community.
     pub community_id: Option<Uuid>,
+    /// Only cases of this grid.
     pub grid_id: Option<Uuid>,
+    /// Only cases dispatched to this staff member.
     pub assignee_user_id: Option<Uuid>,
+    /// Only cases dispatched to this department.
     pub department_id: Option<Uuid>,
+    /// Only cases in one of these statuses; empty: any status.
     pub statuses: Vec<Status>,
+    /// Only cases that came in through this channel.
     pub channel: Option<Channel>,
+    /// Only cases of this category.
     pub category_id: Option<Uuid>,
     /// A running, unpaused clock is past due.
     pub overdue: Option<bool>,

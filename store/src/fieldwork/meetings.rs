@@ -28,53 +28,89 @@ pub fn schedule_key(community: Uuid) -> String {
     format!("needs_meeting:{community}")
 }
 
+/// A resident needs meeting (居民问需会) of a community.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = needs_meetings)]
 pub struct Meeting {
+    /// The community's street.
     pub street_id: Uuid,
+    /// The meeting's id (UUIDv7).
     pub id: Uuid,
+    /// The district.
     pub district_id: Uuid,
+    /// The community holding it.
     pub community_id: Uuid,
+    /// When it is held: the schedule's fire instant (one meeting per community and instant).
     pub scheduled_for: DateTime<Utc>,
+    /// Planned, held or closed.
     pub status: MeetingStatus,
+    /// The community's meeting before it, whose items this one reports back; `None` for the
+    /// first.
     pub previous_id: Option<Uuid>,
+    /// The minutes, up to 20,000 characters, once recorded.
     pub minutes: Option<String>,
+    /// When it was held; `None` while planned.
     pub held_at: Option<DateTime<Utc>>,
+    /// When it was closed; `None` until then.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Optimistic-locking version, bumped by every change.
     pub version: i32,
+    /// When the worker created it.
     pub created_at: DateTime<Utc>,
 }
 
+/// One item of a meeting's agenda, compiled by the worker before the meeting.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = meeting_agenda_items)]
 pub struct AgendaItem {
+    /// The meeting's street.
     pub street_id: Uuid,
+    /// The meeting.
     pub meeting_id: Uuid,
+    /// Its place on the agenda, from 1: report-backs first, then unowned needs, untracked
+    /// findings and overdue cases.
     pub seq: i32,
+    /// `report_back`, `unowned_need`, `untracked_finding` or `overdue_case`.
     pub kind: String,
+    /// The case it is about; exactly one of `case_id` and `finding_id` is set.
     pub case_id: Option<Uuid>,
+    /// The patrol finding it is about; exactly one of `case_id` and `finding_id` is set.
     pub finding_id: Option<Uuid>,
+    /// The case's title or the finding's description, as compiled.
     pub title: String,
 }
 
+/// A service item (项目服务清单): a meeting's decision, filed as a case with an owner.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = meeting_items)]
 pub struct Item {
+    /// The meeting's street.
     pub street_id: Uuid,
+    /// The meeting that decided it.
     pub meeting_id: Uuid,
+    /// The case filed for it (one item per case).
     pub case_id: Uuid,
+    /// The staff member who owns it.
     pub owner_id: Uuid,
+    /// The day it is due; the next meeting reports it back.
     pub due_on: NaiveDate,
 }
 
+/// Someone who came to a meeting.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = meeting_attendees)]
 pub struct Attendee {
+    /// The meeting's street.
     pub street_id: Uuid,
+    /// The attendee's id (UUIDv7).
     pub id: Uuid,
+    /// The meeting.
     pub meeting_id: Uuid,
+    /// `member_unit`, `department`, `volunteer`, `resident_rep` or `staff`.
     pub kind: String,
+    /// Their name, 1 to 100 characters.
     pub name: String,
+    /// The member unit they came for; only for kind `member_unit`.
     pub member_unit_id: Option<Uuid>,
 }
 
@@ -82,12 +118,19 @@ pub struct Attendee {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = member_units)]
 pub struct MemberUnit {
+    /// The community's street.
     pub street_id: Uuid,
+    /// The unit's id (UUIDv7).
     pub id: Uuid,
+    /// The community whose committee it sits on.
     pub community_id: Uuid,
+    /// Its name, unique in the community (1 to 100 characters).
     pub name: String,
+    /// `enterprise`, `institution`, `social_org`, `party_org` or `other`.
     pub kind: String,
+    /// Its contact person's name, up to 50 characters, if given.
     pub contact_name: Option<String>,
+    /// When it was registered.
     pub created_at: DateTime<Utc>,
 }
 
@@ -325,6 +368,7 @@ async fn remind(conn: &mut Conn, m: &Meeting, now: DateTime<Utc>) -> StoreResult
         .await?)
 }
 
+/// One meeting visible to the caller.
 pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Meeting> {
     Ok(needs_meetings::table
         .filter(needs_meetings::id.eq(id))
@@ -344,6 +388,7 @@ pub async fn list(conn: &mut Conn, community: Uuid, limit: i64) -> StoreResult<V
         .await?)
 }
 
+/// A meeting's agenda, in order.
 pub async fn agenda(conn: &mut Conn, m: &Meeting) -> StoreResult<Vec<AgendaItem>> {
     Ok(meeting_agenda_items::table
         .filter(meeting_agenda_items::street_id.eq(m.street_id))
@@ -354,6 +399,7 @@ pub async fn agenda(conn: &mut Conn, m: &Meeting) -> StoreResult<Vec<AgendaItem>
         .await?)
 }
 
+/// The service items a meeting decided.
 pub async fn items(conn: &mut Conn, m: &Meeting) -> StoreResult<Vec<Item>> {
     Ok(meeting_items::table
         .filter(meeting_items::street_id.eq(m.street_id))
@@ -364,6 +410,7 @@ pub async fn items(conn: &mut Conn, m: &Meeting) -> StoreResult<Vec<Item>> {
         .await?)
 }
 
+/// Who came to a meeting.
 pub async fn attendees(conn: &mut Conn, m: &Meeting) -> StoreResult<Vec<Attendee>> {
     Ok(meeting_attendees::table
         .filter(meeting_attendees::street_id.eq(m.street_id))

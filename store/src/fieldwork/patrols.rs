@@ -15,59 +15,98 @@ use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::schema::{notifications, patrol_findings, patrol_logs, patrol_missing, patrol_visits};
 
+/// A grid worker's patrol log for one day (网格日巡记录本).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = patrol_logs)]
 pub struct Log {
+    /// The grid's street.
     pub street_id: Uuid,
+    /// The log's id (UUIDv7).
     pub id: Uuid,
+    /// The district.
     pub district_id: Uuid,
+    /// The grid's community.
     pub community_id: Uuid,
+    /// The grid patrolled.
     pub grid_id: Uuid,
+    /// The grid worker; one log per worker and day.
     pub worker_id: Uuid,
+    /// The day patrolled (China's calendar day).
     pub day: NaiveDate,
+    /// When the worker checked in, if they have.
     pub check_in_at: Option<DateTime<Utc>>,
+    /// When the worker checked out (not before check-in), if they have.
     pub check_out_at: Option<DateTime<Utc>>,
+    /// The GPS track walked, a GeoJSON LineString (lon, lat), if recorded.
     pub track: Option<serde_json::Value>,
+    /// The worker's notes, up to 4,000 characters, if any.
     pub notes: Option<String>,
+    /// Optimistic-locking version, bumped by every change.
     pub version: i32,
+    /// When it was opened.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
+/// A household visited on a patrol (入户走访).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = patrol_visits)]
 pub struct Visit {
+    /// The log's street.
     pub street_id: Uuid,
+    /// The visit's id (UUIDv7).
     pub id: Uuid,
+    /// The log it was recorded in.
     pub log_id: Uuid,
+    /// The household visited.
     pub household_id: Uuid,
+    /// What the visit was for, 1 to 200 characters.
     pub purpose: String,
+    /// How the service was delivered (a `ServiceMode` name, e.g. `home_visit`), if recorded.
     pub service_mode: Option<String>,
+    /// What was found or done, up to 2,000 characters, if noted.
     pub notes: Option<String>,
+    /// When to visit next, if planned.
     pub next_visit_on: Option<NaiveDate>,
+    /// When the visit was recorded.
     pub at: DateTime<Utc>,
 }
 
+/// Something a worker found on patrol; it may become a case.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = patrol_findings)]
 pub struct Finding {
+    /// The log's street.
     pub street_id: Uuid,
+    /// The finding's id (UUIDv7).
     pub id: Uuid,
+    /// The log it was recorded in.
     pub log_id: Uuid,
+    /// What was found, 1 to 2,000 characters.
     pub description: String,
+    /// Longitude (WGS 84), set together with `lat`; `None`: not located.
     pub lon: Option<f64>,
+    /// Latitude (WGS 84), set together with `lon`; `None`: not located.
     pub lat: Option<f64>,
+    /// Where it is, up to 200 characters, if given.
     pub address: Option<String>,
+    /// The case it became, once tracked; `None` while untracked.
     pub case_id: Option<Uuid>,
+    /// When it was recorded.
     pub at: DateTime<Utc>,
 }
 
 /// A day's log to open (or the fields to change on it).
 #[derive(Debug, Clone)]
 pub struct LogFields {
+    /// When the worker checked in; `None` keeps the log's value (or leaves it unset).
     pub check_in_at: Option<DateTime<Utc>>,
+    /// When the worker checked out; `None` keeps the log's value.
     pub check_out_at: Option<DateTime<Utc>>,
+    /// The GPS track, a GeoJSON LineString; `None` keeps the log's value.
     pub track: Option<serde_json::Value>,
+    /// The worker's notes; `None` keeps the log's value.
     pub notes: Option<String>,
 }
 
@@ -136,6 +175,7 @@ pub async fn change(
     .optional()?)
 }
 
+/// One log visible to the caller.
 pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Log> {
     Ok(patrol_logs::table
         .filter(patrol_logs::id.eq(id))
@@ -149,11 +189,17 @@ pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Log> {
 pub struct Filter {
     /// The caller's own logs are always listed, others' only in this area.
     pub me: Uuid,
+    /// Where the caller reads others' logs: its streets, communities and grids.
     pub area: Area,
+    /// Only this worker's logs.
     pub worker_id: Option<Uuid>,
+    /// Only logs of this grid.
     pub grid_id: Option<Uuid>,
+    /// Only logs of this community.
     pub community_id: Option<Uuid>,
+    /// Only logs on or after this day.
     pub from: Option<NaiveDate>,
+    /// Only logs on or before this day.
     pub to: Option<NaiveDate>,
 }
 
@@ -195,13 +241,19 @@ pub async fn list(conn: &mut Conn, f: &Filter, limit: i64) -> StoreResult<Vec<Lo
 /// A household visit to record.
 #[derive(Debug, Clone)]
 pub struct NewVisit {
+    /// The household visited (in the log's street).
     pub household_id: Uuid,
+    /// What the visit is for, 1 to 200 characters.
     pub purpose: String,
+    /// How the service is delivered (a `ServiceMode` name), if recorded.
     pub service_mode: Option<&'static str>,
+    /// What was found or done, if noted.
     pub notes: Option<String>,
+    /// When to visit next, if planned.
     pub next_visit_on: Option<NaiveDate>,
 }
 
+/// Records a household visit on a log.
 pub async fn add_visit(
     conn: &mut Conn,
     log: &Log,
@@ -240,11 +292,15 @@ pub async fn visits(conn: &mut Conn, logs: &[Log]) -> StoreResult<Vec<Visit>> {
 /// A finding to record.
 #[derive(Debug, Clone)]
 pub struct NewFinding {
+    /// What was found, 1 to 2,000 characters.
     pub description: String,
+    /// `(lon, lat)` in WGS 84, if located.
     pub location: Option<(f64, f64)>,
+    /// Where it is, if given.
     pub address: Option<String>,
 }
 
+/// Records a finding on a log, untracked.
 pub async fn add_finding(
     conn: &mut Conn,
     log: &Log,
@@ -287,6 +343,7 @@ pub async fn findings(conn: &mut Conn, logs: &[Log]) -> StoreResult<Vec<Finding>
         .await?)
 }
 
+/// One finding visible to the caller.
 pub async fn get_finding(conn: &mut Conn, id: Uuid) -> StoreResult<Finding> {
     Ok(patrol_findings::table
         .filter(patrol_findings::id.eq(id))
@@ -312,20 +369,28 @@ pub async fn track(conn: &mut Conn, f: &Finding, case_id: Uuid) -> StoreResult<b
 /// One worker's patrol coverage in a period.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct CoverageRow {
+    /// The full-time worker.
     #[diesel(sql_type = SqlUuid)]
     pub worker_id: Uuid,
+    /// Their display name.
     #[diesel(sql_type = Text)]
     pub display_name: String,
+    /// The grid they are assigned to.
     #[diesel(sql_type = SqlUuid)]
     pub grid_id: Uuid,
+    /// Days they kept a log in the period.
     #[diesel(sql_type = BigInt)]
     pub logs: i64,
+    /// Household visits they recorded in the period.
     #[diesel(sql_type = BigInt)]
     pub visits: i64,
+    /// Distinct households they visited.
     #[diesel(sql_type = BigInt)]
     pub households_visited: i64,
+    /// Findings they recorded in the period.
     #[diesel(sql_type = BigInt)]
     pub findings: i64,
+    /// The days they kept a log, in order.
     #[diesel(sql_type = diesel::sql_types::Array<Date>)]
     pub days_logged: Vec<NaiveDate>,
 }

@@ -75,8 +75,11 @@ impl NewJob {
 /// A case clock reaching one of its stages (50 %, 75 %, due).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SlaDeadline {
+    /// The clock reaching the stage.
     pub clock_id: Uuid,
+    /// The clock's case.
     pub case_id: Uuid,
+    /// The stage: `warn_50`, `warn_75` or `due`.
     pub stage: String,
 }
 
@@ -109,6 +112,7 @@ impl JobKind for StaleDigest {
 /// One street's share of a stale-ledger digest day.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StreetDigest {
+    /// The day whose stale records are digested (China's calendar day).
     pub day: NaiveDate,
 }
 
@@ -120,6 +124,7 @@ impl JobKind for StreetDigest {
 /// A district's daily flag of missing patrol logs, fired by its schedule.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MissingPatrols {
+    /// The instant the schedule fired for.
     pub fire_for: DateTime<Utc>,
 }
 
@@ -131,6 +136,7 @@ impl JobKind for MissingPatrols {
 /// One street's flags of missing patrol logs for a day.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StreetMissingPatrols {
+    /// The working day checked for logs.
     pub day: NaiveDate,
 }
 
@@ -142,6 +148,7 @@ impl JobKind for StreetMissingPatrols {
 /// A district's daily check that next year's working calendar is loaded.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CalendarCheck {
+    /// The instant the schedule fired for.
     pub fire_for: DateTime<Utc>,
 }
 
@@ -153,6 +160,7 @@ impl JobKind for CalendarCheck {
 /// A community's needs meeting, prepared ahead of the instant it is held.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PrepareMeeting {
+    /// The community holding the meeting.
     pub community_id: Uuid,
     /// When the meeting is held.
     pub fire_for: DateTime<Utc>,
@@ -166,6 +174,7 @@ impl JobKind for PrepareMeeting {
 /// Half way to a summons' report-in deadline: its department is reminded.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ReportInReminder {
+    /// The summons to remind about.
     pub summons_id: Uuid,
 }
 
@@ -177,6 +186,7 @@ impl JobKind for ReportInReminder {
 /// A summons' report-in deadline: overdue if the department has not reported in.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ReportInDeadline {
+    /// The summons whose deadline it is.
     pub summons_id: Uuid,
 }
 
@@ -188,6 +198,7 @@ impl JobKind for ReportInDeadline {
 /// A webhook event's fan-out into one delivery per subscribed endpoint.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct WebhookFanOut {
+    /// The event to fan out.
     pub event_id: Uuid,
 }
 
@@ -199,6 +210,7 @@ impl JobKind for WebhookFanOut {
 /// One attempt of a webhook delivery.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct WebhookDelivery {
+    /// The delivery to attempt.
     pub delivery_id: Uuid,
 }
 

@@ -18,15 +18,22 @@ use crate::schema::jobs;
 /// A job to queue.
 #[derive(Debug, Clone)]
 pub struct NewJob {
+    /// The queue workers claim it from (`^[a-z][a-z_]{1,30}$`).
     pub queue: &'static str,
+    /// The job kind, naming what runs it (a [`crate::integrations::job_kinds::JobKind`] name).
     pub kind: &'static str,
     /// The same logical job is never queued twice: a second enqueue with the
     /// same key does nothing.
     pub unique_key: Option<String>,
+    /// The district it works for; `None` for platform-wide jobs.
     pub district_id: Option<Uuid>,
+    /// The street it works for; `None` for district-wide or platform-wide jobs.
     pub street_id: Option<Uuid>,
+    /// The kind's arguments as JSON (`{}` when none).
     pub payload: serde_json::Value,
+    /// When it may run first.
     pub run_at: DateTime<Utc>,
+    /// Attempts it gets before it fails for good (1 to 100).
     pub max_attempts: i32,
 }
 
@@ -106,23 +113,41 @@ pub async fn reschedule(
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = jobs)]
 pub struct Job {
+    /// The job's id (UUIDv7).
     pub id: Uuid,
+    /// The queue workers claim it from.
     pub queue: String,
+    /// The job kind, naming what runs it.
     pub kind: String,
+    /// The key that keeps the same logical job from being queued twice, if it has one.
     pub unique_key: Option<String>,
+    /// The district it works for; `None` for platform-wide jobs.
     pub district_id: Option<Uuid>,
+    /// The street it works for; `None` for district-wide or platform-wide jobs.
     pub street_id: Option<Uuid>,
+    /// The kind's arguments as JSON.
     pub payload: serde_json::Value,
+    /// Available, running, completed, failed or discarded.
     pub state: JobState,
+    /// Attempts started so far (a claim counts one; a snooze gives it back).
     pub attempt: i32,
+    /// Attempts it gets before it fails for good (1 to 100).
     pub max_attempts: i32,
+    /// When it may run (next).
     pub run_at: DateTime<Utc>,
+    /// The lease's fencing token; set exactly while running.
     pub lease_token: Option<Uuid>,
+    /// The worker holding (or last holding) it.
     pub leased_by: Option<String>,
+    /// When the lease runs out unless heartbeated; set exactly while running.
     pub lease_expires_at: Option<DateTime<Utc>>,
+    /// The last attempt's error, up to 2,000 characters, if one failed.
     pub last_error: Option<String>,
+    /// When it was queued.
     pub created_at: DateTime<Utc>,
+    /// When its latest attempt started, if one has.
     pub started_at: Option<DateTime<Utc>>,
+    /// When it completed or failed for good; `None` otherwise.
     pub finished_at: Option<DateTime<Utc>>,
 }
 
@@ -269,7 +294,9 @@ struct StateRow {
 /// each attempt up to `cap`, with ±25 % jitter (the worker's retry backoff).
 #[derive(Debug, Clone, Copy)]
 pub struct Backoff {
+    /// The wait after the first attempt.
     pub base: Duration,
+    /// The longest wait, however many attempts.
     pub cap: Duration,
 }
 
@@ -317,6 +344,7 @@ pub async fn replay(conn: &mut Conn, id: Uuid, now: DateTime<Utc>) -> StoreResul
     Ok(n == 1)
 }
 
+/// One job visible to the caller.
 pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Job> {
     Ok(jobs::table
         .filter(jobs::id.eq(id))
@@ -328,16 +356,21 @@ pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Job> {
 /// Depth and oldest due age (seconds) of each queue's waiting jobs.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct QueueStats {
+    /// The queue.
     #[diesel(sql_type = Text)]
     pub queue: String,
+    /// Jobs waiting and due now.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub depth: i64,
+    /// Seconds the oldest due job has waited past its `run_at` (0 when none is due).
     #[diesel(sql_type = diesel::sql_types::Double)]
     pub oldest_seconds: f64,
+    /// Jobs out of attempts, awaiting a replay.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub failed: i64,
 }
 
+/// The stats of every queue with waiting or failed jobs, by queue name.
 pub async fn stats(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<Vec<QueueStats>> {
     Ok(diesel::sql_query(
         "SELECT queue,
@@ -355,7 +388,9 @@ pub async fn stats(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<Vec<Queue
 /// Filters of an admin's job list.
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {
+    /// Only jobs in this state.
     pub state: Option<JobState>,
+    /// Only jobs of this queue.
     pub queue: Option<String>,
 }
 

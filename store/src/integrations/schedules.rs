@@ -29,30 +29,51 @@ use crate::scope::Acting;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = schedules)]
 pub struct Schedule {
+    /// The schedule's id (UUIDv7).
     pub id: Uuid,
+    /// The district it works for.
     pub district_id: Uuid,
+    /// The street it works for; `None`: the whole district.
     pub street_id: Option<Uuid>,
+    /// The community it works for (a needs meeting's); only with `street_id`.
     pub community_id: Option<Uuid>,
+    /// The logical duty, unique in the district, e.g. `ledger.stale_digest` or
+    /// `needs_meeting:<community>`.
     pub key: String,
+    /// The job kind each fire queues (one of [`SCHEDULED`]).
     pub kind: String,
+    /// A name for people, 1 to 100 characters.
     pub name: String,
+    /// The rule, a [`Recurrence`] as JSON (read with [`Schedule::recurrence`]).
     pub rule: serde_json::Value,
+    /// What a worker does with fires it missed: `run_once` or `skip`.
     pub misfire: String,
+    /// Extra payload of each fire's job (`{}` when none).
     pub payload: serde_json::Value,
+    /// Whether it fires; a rule that can no longer be planned disables it.
     pub enabled: bool,
+    /// The next instant it fires for; `None`: not yet planned (the next pass plans it).
     pub next_run_at: Option<DateTime<Utc>>,
+    /// The instant its last fire was for, if it has fired.
     pub last_fire_for: Option<DateTime<Utc>>,
+    /// When it last fired, if it has.
     pub last_fired_at: Option<DateTime<Utc>>,
+    /// Fires that ran (on time or late).
     pub fires: i64,
+    /// Fires missed: run late or skipped.
     pub misfires: i64,
+    /// Optimistic-locking version, bumped by every change.
     pub version: i32,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
     /// Fire this long before the instant the rule names (the job is for that instant).
     pub lead_minutes: i32,
 }
 
 impl Schedule {
+    /// The rule; a stored rule that no longer parses is a [`StoreError::Check`].
     pub fn recurrence(&self) -> StoreResult<Recurrence> {
         serde_json::from_value(self.rule.clone())
             .map_err(|e| StoreError::Check(format!("schedule {} has a bad rule: {e}", self.id)))
@@ -63,25 +84,40 @@ impl Schedule {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = schedule_fires)]
 pub struct Fire {
+    /// The fire's id (UUIDv7).
     pub id: Uuid,
+    /// The schedule that fired.
     pub schedule_id: Uuid,
+    /// The instant fired for (once per schedule and instant).
     pub fire_for: DateTime<Utc>,
+    /// When the worker fired it.
     pub fired_at: DateTime<Utc>,
+    /// `on_time`, `late` (a missed fire run once) or `skipped` (a missed fire not run).
     pub outcome: String,
+    /// The job it queued; `None` when skipped (or the job was queued already).
     pub job_id: Option<Uuid>,
 }
 
 /// A schedule to create.
 #[derive(Debug, Clone)]
 pub struct NewSchedule {
+    /// The district it works for.
     pub district_id: Uuid,
+    /// The street it works for; `None`: the whole district.
     pub street_id: Option<Uuid>,
+    /// The community it works for; only with `street_id`.
     pub community_id: Option<Uuid>,
+    /// The logical duty, unique in the district.
     pub key: String,
+    /// The job kind each fire queues (one of [`SCHEDULED`]).
     pub kind: &'static str,
+    /// A name for people.
     pub name: String,
+    /// The rule.
     pub rule: Recurrence,
+    /// What to do with missed fires.
     pub misfire: Misfire,
+    /// Extra payload of each fire's job.
     pub payload: serde_json::Value,
     /// The first fire; `None` lets the next worker pass plan it from the rule.
     pub first_due: Option<DateTime<Utc>>,
@@ -89,6 +125,7 @@ pub struct NewSchedule {
     pub lead_minutes: i32,
 }
 
+/// The stored name of a misfire policy.
 pub fn misfire_name(m: Misfire) -> &'static str {
     match m {
         Misfire::RunOnce => "run_once",
@@ -96,6 +133,7 @@ pub fn misfire_name(m: Misfire) -> &'static str {
     }
 }
 
+/// The policy a stored name names; `None` for anything else.
 pub fn parse_misfire(s: &str) -> Option<Misfire> {
     match s {
         "run_once" => Some(Misfire::RunOnce),
@@ -245,12 +283,15 @@ pub async fn ensure_builtin(conn: &mut Conn) -> StoreResult<usize> {
 /// What a pass did with one due schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fired {
+    /// The schedule.
     pub schedule_id: Uuid,
+    /// Its key.
     pub key: String,
     /// The fire instant acted on (`None`: the schedule was only planned).
     pub fire_for: Option<DateTime<Utc>>,
     /// on_time, late, skipped, planned or disabled (a rule that no longer parses).
     pub outcome: &'static str,
+    /// The instant it fires for next; `None` once disabled.
     pub next_run_at: Option<DateTime<Utc>>,
 }
 
@@ -455,6 +496,7 @@ pub async fn list(conn: &mut Conn, page: &PageRequest) -> StoreResult<Page<Sched
     Ok(Page::from_rows(q.load(conn).await?, page, |s| s.id))
 }
 
+/// One schedule visible to the caller.
 pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Schedule> {
     Ok(schedules::table
         .find(id)
@@ -466,10 +508,15 @@ pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Schedule> {
 /// What an admin may change on a schedule.
 #[derive(Debug, Clone, Default)]
 pub struct ScheduleChange {
+    /// A new name.
     pub name: Option<String>,
+    /// A new rule (the next fire is planned again).
     pub rule: Option<Recurrence>,
+    /// A new misfire policy.
     pub misfire: Option<Misfire>,
+    /// Disables (`false`) or re-enables (`true`) it.
     pub enabled: Option<bool>,
+    /// A new lead, in minutes (0 to 43,200).
     pub lead_minutes: Option<i32>,
 }
 

@@ -13,16 +13,26 @@ use crate::schema::{break_glass_grants as t, notifications, role_assignments};
 /// How long a grant lasts.
 pub const GRANT_HOURS: i64 = 3;
 
+/// A break-glass grant: one user may read one protected ledger type in one community
+/// until it expires.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = t)]
 pub struct Grant {
+    /// The community's street.
     pub street_id: Uuid,
+    /// The grant's id (UUIDv7).
     pub id: Uuid,
+    /// The user the grant lets read.
     pub user_id: Uuid,
+    /// The protected ledger type it opens.
     pub ledger_type_id: Uuid,
+    /// The community whose records it opens.
     pub community_id: Uuid,
+    /// Why the user needs to read, 5 to 500 characters (also the audit entry's purpose).
     pub reason: String,
+    /// When it was opened.
     pub granted_at: DateTime<Utc>,
+    /// When it stops counting: [`GRANT_HOURS`] after `granted_at`.
     pub expires_at: DateTime<Utc>,
 }
 

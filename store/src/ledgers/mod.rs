@@ -5,6 +5,8 @@ pub mod break_glass;
 pub mod digests;
 pub mod targeting;
 
+pub use targeting::{SavedQuery, get_saved_query, list_saved_queries, save_query};
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -18,25 +20,43 @@ use crate::schema::{
     ledger_record_versions as versions, ledger_records as records, ledger_types as types,
 };
 
+/// A ledger type (台账类型): its fields, subject and sensitivity, defined as data.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = types)]
 pub struct LedgerType {
+    /// The type's id (UUIDv7).
     pub id: Uuid,
+    /// The district it belongs to.
     pub district_id: Uuid,
+    /// The street that added it; `None` for a district-wide type (the built-in ones).
     pub street_id: Option<Uuid>,
+    /// The community that added it, if a community did.
     pub community_id: Option<Uuid>,
+    /// Its code, unique among the types one caller sees (e.g. `veterans`).
     pub code: String,
+    /// Its name.
     pub name: String,
+    /// What it is for, up to 1,000 characters.
     pub description: Option<String>,
+    /// Whom each record is about: `resident`, `household` or `none` (see [`Subject`]).
     pub subject: String,
+    /// Who may read it: `open`, `audited`, `protected` or `closed` (see [`Sensitivity`]).
     pub sensitivity: String,
+    /// Whether a record's resident name is shown masked.
     pub mask_name: bool,
+    /// How many days a record stays fresh after it is verified (1 to 3,650; default 180).
     pub verify_period_days: i32,
+    /// The field definitions, a JSON array of [`FieldDef`] (read with `field_defs`).
     pub fields: serde_json::Value,
+    /// Whether the platform defines it (the district's built-in ledgers).
     pub built_in: bool,
+    /// Whether it takes new records; inactive types stay on record.
     pub active: bool,
+    /// Optimistic-locking version, bumped by every update.
     pub version: i32,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -46,10 +66,12 @@ impl LedgerType {
         serde_json::from_value(self.fields.clone()).unwrap_or_default()
     }
 
+    /// Who may read its records; a value not known reads as the strictest, `Closed`.
     pub fn sensitivity(&self) -> Sensitivity {
         Sensitivity::parse(&self.sensitivity).unwrap_or(Sensitivity::Closed)
     }
 
+    /// Whom its records are about; a value not known reads as `None`.
     pub fn subject(&self) -> Subject {
         Subject::parse(&self.subject).unwrap_or(Subject::None)
     }
@@ -58,16 +80,27 @@ impl LedgerType {
 /// Values of a new ledger type.
 #[derive(Debug, Clone)]
 pub struct NewLedgerType {
+    /// The district the type belongs to.
     pub district_id: Uuid,
+    /// The street adding it; `None` for a district-wide type.
     pub street_id: Option<Uuid>,
+    /// The community adding it, if a community does.
     pub community_id: Option<Uuid>,
+    /// Its code, unique among the types one caller sees.
     pub code: String,
+    /// Its name.
     pub name: String,
+    /// What it is for, if described.
     pub description: Option<String>,
+    /// Whom each record is about.
     pub subject: Subject,
+    /// Who may read it.
     pub sensitivity: Sensitivity,
+    /// Whether records show the resident's name masked.
     pub mask_name: bool,
+    /// Days a verified record stays fresh.
     pub verify_period_days: i32,
+    /// The field definitions (already validated).
     pub fields: Vec<FieldDef>,
 }
 
@@ -75,11 +108,17 @@ pub struct NewLedgerType {
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = types)]
 pub struct LedgerTypeChanges {
+    /// A new name.
     pub name: Option<String>,
+    /// A new description, or `Some(None)` to clear it.
     pub description: Option<Option<String>>,
+    /// A new freshness period, in days.
     pub verify_period_days: Option<i32>,
+    /// Whether to mask residents' names.
     pub mask_name: Option<bool>,
+    /// Reactivates (`true`) or deactivates (`false`) the type.
     pub active: Option<bool>,
+    /// New field definitions, serialised with [`to_json`].
     pub fields: Option<serde_json::Value>,
 }
 
@@ -114,6 +153,7 @@ pub async fn ensure_built_in(conn: &mut Conn, district_id: Uuid) -> StoreResult<
     Ok(created)
 }
 
+/// Creates a ledger type; its code must be unused among the types the caller sees.
 pub async fn create_type(conn: &mut Conn, new: NewLedgerType) -> StoreResult<LedgerType> {
     Ok(diesel::insert_into(types::table)
         .values((
@@ -148,6 +188,7 @@ pub async fn list_types(conn: &mut Conn, page: &PageRequest) -> StoreResult<Page
     Ok(Page::from_rows(q.load(conn).await?, page, |t| t.id))
 }
 
+/// One ledger type visible to the caller.
 pub async fn get_type(conn: &mut Conn, id: Uuid) -> StoreResult<LedgerType> {
     Ok(types::table
         .filter(types::id.eq(id))
@@ -156,6 +197,7 @@ pub async fn get_type(conn: &mut Conn, id: Uuid) -> StoreResult<LedgerType> {
         .await?)
 }
 
+/// Applies `changes` if the type is still at `version`; else [`StoreError::VersionMismatch`].
 pub async fn update_type(
     conn: &mut Conn,
     id: Uuid,
@@ -220,23 +262,39 @@ pub fn to_json(fields: &[FieldDef]) -> serde_json::Value {
 
 // ---- records ----
 
+/// A ledger record (台账记录): one entry of a ledger, in a grid.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = records)]
 pub struct LedgerRecord {
+    /// The record's street.
     pub street_id: Uuid,
+    /// The record's id (UUIDv7).
     pub id: Uuid,
+    /// The ledger type it belongs to.
     pub ledger_type_id: Uuid,
+    /// The grid it lies in (a resident's move carries it along).
     pub grid_id: Uuid,
+    /// The resident it is about, for a ledger about residents.
     pub resident_id: Option<Uuid>,
+    /// The household it is about, for a ledger about households.
     pub household_id: Option<Uuid>,
+    /// The values, a JSON object keyed by the type's field keys.
     pub data: serde_json::Value,
+    /// Whether it is in the ledger's working set or retired.
     pub status: RecordStatus,
+    /// Why it was retired (无用删减); set exactly when it is retired.
     pub retired_reason: Option<String>,
+    /// When it was last verified as still true (stale after the type's period).
     pub verified_at: DateTime<Utc>,
+    /// Who last verified it (first its creator); `None` if no user is recorded.
     pub verified_by: Option<Uuid>,
+    /// Optimistic-locking version, bumped by every change (each kept as a [`RecordVersion`]).
     pub version: i32,
+    /// Who created it; `None` if no user is recorded.
     pub created_by: Option<Uuid>,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -244,15 +302,25 @@ pub struct LedgerRecord {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = versions)]
 pub struct RecordVersion {
+    /// The record's street.
     pub street_id: Uuid,
+    /// The record it is a state of.
     pub record_id: Uuid,
+    /// The record's version this row keeps.
     pub version: i32,
+    /// What made it: `created`, `edited`, `verified`, `retired`, `restored` or `moved`.
     pub change: String,
+    /// The record's values at that version.
     pub data: serde_json::Value,
+    /// Its status at that version.
     pub status: RecordStatus,
+    /// Its retirement reason at that version, if retired.
     pub retired_reason: Option<String>,
+    /// Its grid at that version.
     pub grid_id: Uuid,
+    /// The user who made the change.
     pub actor_id: Uuid,
+    /// When the change was made.
     pub at: DateTime<Utc>,
 }
 
@@ -298,14 +366,21 @@ async fn keep_versions(
 /// Values of a new record (already validated against its type).
 #[derive(Debug, Clone)]
 pub struct NewRecord {
+    /// The street to record it in.
     pub street_id: Uuid,
+    /// The ledger type.
     pub ledger_type_id: Uuid,
+    /// The grid it lies in.
     pub grid_id: Uuid,
+    /// The resident it is about, for a ledger about residents.
     pub resident_id: Option<Uuid>,
+    /// The household it is about, for a ledger about households.
     pub household_id: Option<Uuid>,
+    /// The values (validated against the type's fields).
     pub data: serde_json::Value,
 }
 
+/// Creates one record with its first version (see [`create_records`]).
 pub async fn create_record(
     conn: &mut Conn,
     new: NewRecord,
@@ -355,6 +430,7 @@ pub async fn create_records(
     Ok(created)
 }
 
+/// One record visible to the caller.
 pub async fn get_record(conn: &mut Conn, id: Uuid) -> StoreResult<LedgerRecord> {
     Ok(records::table
         .filter(records::id.eq(id))
@@ -377,10 +453,13 @@ pub async fn get_records(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<Ledge
 pub struct RecordFilter {
     /// Only these grids (the caller's reach); `None` = every grid in scope.
     pub grids: Option<Vec<Uuid>>,
+    /// Only records in this status; `None`: both.
     pub status: Option<RecordStatus>,
+    /// Only records about this resident.
     pub resident_id: Option<Uuid>,
 }
 
+/// One page of a type's records matching `filter`, in id order.
 pub async fn list_records(
     conn: &mut Conn,
     ledger_type_id: Uuid,
@@ -418,6 +497,7 @@ pub enum Change {
     Verify(DateTime<Utc>),
     /// 无用删减: no longer applies, with a reason.
     Retire(String),
+    /// Brings a retired record back into the working set.
     Restore,
 }
 
@@ -515,59 +595,5 @@ pub async fn find_types_by_code(conn: &mut Conn, code: &str) -> StoreResult<Vec<
         .select(LedgerType::as_select())
         .order(types::id)
         .load(conn)
-        .await?)
-}
-
-/// A saved targeting query.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = crate::schema::saved_queries)]
-pub struct SavedQuery {
-    pub id: Uuid,
-    pub district_id: Uuid,
-    pub street_id: Option<Uuid>,
-    pub name: String,
-    pub query: serde_json::Value,
-    pub created_by: Uuid,
-    pub created_at: DateTime<Utc>,
-}
-
-pub async fn save_query(
-    conn: &mut Conn,
-    district_id: Uuid,
-    street_id: Option<Uuid>,
-    name: &str,
-    query: serde_json::Value,
-    created_by: Uuid,
-) -> StoreResult<SavedQuery> {
-    use crate::schema::saved_queries as q;
-    Ok(diesel::insert_into(q::table)
-        .values((
-            q::id.eq(Uuid::now_v7()),
-            q::district_id.eq(district_id),
-            q::street_id.eq(street_id),
-            q::name.eq(name),
-            q::query.eq(query),
-            q::created_by.eq(created_by),
-        ))
-        .returning(SavedQuery::as_returning())
-        .get_result(conn)
-        .await?)
-}
-
-pub async fn list_saved_queries(conn: &mut Conn) -> StoreResult<Vec<SavedQuery>> {
-    use crate::schema::saved_queries as q;
-    Ok(q::table
-        .select(SavedQuery::as_select())
-        .order(q::id)
-        .load(conn)
-        .await?)
-}
-
-pub async fn get_saved_query(conn: &mut Conn, id: Uuid) -> StoreResult<SavedQuery> {
-    use crate::schema::saved_queries as q;
-    Ok(q::table
-        .filter(q::id.eq(id))
-        .select(SavedQuery::as_select())
-        .first(conn)
         .await?)
 }

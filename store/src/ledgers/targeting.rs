@@ -1,10 +1,12 @@
 //! Runs validated targeting queries as one SQL statement over ledger records,
 //! joined to the resident for derived attributes, with EXISTS / NOT EXISTS
-//! for the other ledgers. Every value is a bound parameter.
+//! for the other ledgers. Every value is a bound parameter. Queries saved for
+//! reuse are kept here too.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::QueryableByName;
 use diesel::pg::Pg;
+use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Array, Date, Text};
 use diesel_async::RunQueryDsl;
@@ -21,23 +23,34 @@ use crate::page::{Page, PageRequest};
 /// Another ledger the subject must (not) be on.
 #[derive(Debug, Clone)]
 pub struct Cross {
+    /// The other ledger type.
     pub ledger_type_id: Uuid,
+    /// Whom its records are about (residents or households, to link them to the main ledger's).
     pub subject: Subject,
+    /// `true`: the subject must have a matching active record there; `false`: must not.
     pub present: bool,
+    /// Conditions that record must meet (all of them).
     pub conditions: Vec<Checked>,
 }
 
 /// A query ready to run.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// The ledger type whose active records are listed.
     pub ledger_type_id: Uuid,
+    /// Whom its records are about; decides how other ledgers link to them.
     pub subject: Subject,
+    /// Conditions every listed record meets (all of them).
     pub conditions: Vec<Checked>,
+    /// Other ledgers the record's subject must, or must not, be on.
     pub also: Vec<Cross>,
     /// The grids the caller may read; `None` = all in scope.
     pub grids: Option<Vec<Uuid>>,
+    /// Only records in this community's grids.
     pub community_id: Option<Uuid>,
+    /// Only records in this grid.
     pub grid_id: Option<Uuid>,
+    /// The day ages are computed on (China's calendar day).
     pub today: NaiveDate,
 }
 
@@ -247,4 +260,68 @@ pub async fn run(
     let mut records = crate::ledgers::get_records(conn, &ids).await?;
     records.sort_by_key(|r| r.id);
     Ok(Page::from_rows(records, page, |r| r.id))
+}
+
+/// A saved targeting query.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::saved_queries)]
+pub struct SavedQuery {
+    /// The query's id (UUIDv7).
+    pub id: Uuid,
+    /// The district it belongs to.
+    pub district_id: Uuid,
+    /// The street whose staff share it; `None`: the district's staff.
+    pub street_id: Option<Uuid>,
+    /// Its name.
+    pub name: String,
+    /// The targeting query (a `TargetQuery` as JSON), checked again each time it runs.
+    pub query: serde_json::Value,
+    /// The user who saved it.
+    pub created_by: Uuid,
+    /// When it was saved.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Saves a targeting query under `name` for a street's (or the district's) staff.
+pub async fn save_query(
+    conn: &mut Conn,
+    district_id: Uuid,
+    street_id: Option<Uuid>,
+    name: &str,
+    query: serde_json::Value,
+    created_by: Uuid,
+) -> StoreResult<SavedQuery> {
+    use crate::schema::saved_queries as q;
+    Ok(diesel::insert_into(q::table)
+        .values((
+            q::id.eq(Uuid::now_v7()),
+            q::district_id.eq(district_id),
+            q::street_id.eq(street_id),
+            q::name.eq(name),
+            q::query.eq(query),
+            q::created_by.eq(created_by),
+        ))
+        .returning(SavedQuery::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// The saved queries visible to the caller, by id.
+pub async fn list_saved_queries(conn: &mut Conn) -> StoreResult<Vec<SavedQuery>> {
+    use crate::schema::saved_queries as q;
+    Ok(q::table
+        .select(SavedQuery::as_select())
+        .order(q::id)
+        .load(conn)
+        .await?)
+}
+
+/// One saved query visible to the caller.
+pub async fn get_saved_query(conn: &mut Conn, id: Uuid) -> StoreResult<SavedQuery> {
+    use crate::schema::saved_queries as q;
+    Ok(q::table
+        .filter(q::id.eq(id))
+        .select(SavedQuery::as_select())
+        .first(conn)
+        .await?)
 }

@@ -11,50 +11,68 @@ use uuid::Uuid;
 use crate::db::Conn;
 use crate::error::StoreResult;
 
+/// One department's report-in figures over the period.
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct DepartmentRow {
+    /// The department.
     #[diesel(sql_type = SqlUuid)]
     pub department_id: Uuid,
+    /// Its code.
     #[diesel(sql_type = Text)]
     pub code: String,
+    /// Its name.
     #[diesel(sql_type = Text)]
     pub name: String,
+    /// Summonses it received in the period.
     #[diesel(sql_type = BigInt)]
     pub summoned: i64,
     /// Summonses whose deadline has passed (the base of the on-time rate).
     #[diesel(sql_type = BigInt)]
     pub due: i64,
+    /// Reported in by the deadline.
     #[diesel(sql_type = BigInt)]
     pub on_time: i64,
+    /// Reported in after the deadline.
     #[diesel(sql_type = BigInt)]
     pub late: i64,
     /// Deadline passed and never reported in.
     #[diesel(sql_type = BigInt)]
     pub missed: i64,
+    /// Mean minutes from summons to report-in, over those reported in; `None` if none.
     #[diesel(sql_type = Nullable<Double>)]
     pub avg_report_minutes: Option<f64>,
+    /// Mean of the street's ratings (10/8/6/3/0), two decimals; `None` if none was rated.
     #[diesel(sql_type = Nullable<Double>)]
     pub avg_rating: Option<f64>,
+    /// Summonses rated.
     #[diesel(sql_type = BigInt)]
     pub rated: i64,
 }
 
+/// One street's mediation figures over the period.
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct StreetRow {
+    /// The street.
     #[diesel(sql_type = SqlUuid)]
     pub street_id: Uuid,
+    /// Its name.
     #[diesel(sql_type = Text)]
     pub name: String,
+    /// Disputes recorded in the period.
     #[diesel(sql_type = BigInt)]
     pub disputes: i64,
+    /// Whistles blown in the period.
     #[diesel(sql_type = BigInt)]
     pub whistles: i64,
 }
 
+/// How many disputes were settled by agreement at one level of the ladder.
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct LevelRow {
+    /// The level settled at: `grid`, `community`, `street` or `centre`.
     #[diesel(sql_type = Text)]
     pub level: String,
+    /// Disputes settled there in the period.
     #[diesel(sql_type = BigInt)]
     pub settled: i64,
 }

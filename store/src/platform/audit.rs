@@ -18,31 +18,52 @@ use crate::scope::{Actor, Principal};
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = t)]
 pub struct Entry {
+    /// The entry's id (UUIDv7, so id order is time order).
     pub id: Uuid,
+    /// When the action happened (the transaction's clock).
     pub at: DateTime<Utc>,
+    /// The district the action happened in.
     pub district_id: Uuid,
+    /// The street of the subject; `None` for district-level subjects.
     pub street_id: Option<Uuid>,
+    /// The user or API key that acted.
     pub actor_id: Uuid,
+    /// `user` or `api_key`: what `actor_id` names.
     pub actor_kind: String,
+    /// What was done, e.g. `resident.reveal` or `ledger.break_glass`.
     pub action: String,
+    /// The kind of record acted on, e.g. `resident`.
     pub subject_type: String,
+    /// The record acted on, when the action has one.
     pub subject_id: Option<Uuid>,
+    /// The field read or changed (e.g. `phone`), never its value.
     pub field: Option<String>,
+    /// The reason the actor gave (required for reveals and break-glass).
     pub purpose: Option<String>,
+    /// The id of the request that acted, to match the access log.
     pub request_id: Option<String>,
+    /// Further ids and codes about the action (never personal values); `{}` when none.
     pub details: serde_json::Value,
 }
 
 /// What is being audited.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
+    /// The street of the subject; `None` for district-level subjects.
     pub street_id: Option<Uuid>,
+    /// What is done, e.g. `resident.reveal`.
     pub action: &'a str,
+    /// The kind of record acted on.
     pub subject_type: &'a str,
+    /// The record acted on, if any.
     pub subject_id: Option<Uuid>,
+    /// The field read or changed, if one (never its value).
     pub field: Option<&'a str>,
+    /// The reason the actor gave, if the action takes one.
     pub purpose: Option<&'a str>,
+    /// The request's id.
     pub request_id: &'a str,
+    /// Further ids and codes (never personal values).
     pub details: serde_json::Value,
 }
 
@@ -76,11 +97,17 @@ pub async fn record(conn: &mut Conn, principal: &Principal, event: Event<'_>) ->
 /// Filters of the audit read API.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// Only entries of this street.
     pub street_id: Option<Uuid>,
+    /// Only entries by this user or API key.
     pub actor_id: Option<Uuid>,
+    /// Only entries about this record.
     pub subject_id: Option<Uuid>,
+    /// Only entries of this action, e.g. `resident.reveal`.
     pub action: Option<String>,
+    /// Only entries at or after this instant.
     pub from: Option<DateTime<Utc>>,
+    /// Only entries before this instant.
     pub to: Option<DateTime<Utc>>,
 }
 

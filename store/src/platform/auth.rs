@@ -76,9 +76,13 @@ fn random_secret() -> String {
 /// A new session's identifiers and its first refresh token.
 #[derive(Debug, Clone)]
 pub struct Issued {
+    /// The user who logged in.
     pub user_id: Uuid,
+    /// The user's district (the access token names it).
     pub district_id: Uuid,
+    /// The session opened (or continued, on a refresh).
     pub session_id: Uuid,
+    /// The refresh token in plaintext, `<session id>.<secret>`: shown once, only its hash kept.
     pub refresh_token: String,
 }
 
@@ -285,18 +289,31 @@ pub mod api_keys {
     #[derive(Debug, Clone, Queryable, Selectable)]
     #[diesel(table_name = t)]
     pub struct ApiKey {
+        /// The key's id, the `<id>` part of `ogk_<id>_<secret>`.
         pub id: Uuid,
+        /// The district the key acts in.
         pub district_id: Uuid,
+        /// A label for people, 1 to 100 characters.
         pub name: String,
+        /// The role the key acts with (a `Role` name, e.g. `street_admin`).
         pub role: String,
+        /// The kind of scope it acts in: `district`, `street`, `community`, `grid` or `department`.
         pub scope_kind: String,
+        /// The street of its scope; `None` for a district or department scope.
         pub street_id: Option<Uuid>,
+        /// The community of its scope, for a community or grid scope.
         pub community_id: Option<Uuid>,
+        /// The grid of its scope, for a grid scope.
         pub grid_id: Option<Uuid>,
+        /// The department of its scope, for a department scope.
         pub department_id: Option<Uuid>,
+        /// The user who created the key.
         pub created_by: Uuid,
+        /// When it was created.
         pub created_at: DateTime<Utc>,
+        /// When it stops working; `None`: never.
         pub expires_at: Option<DateTime<Utc>>,
+        /// When it was revoked; `None` while not revoked.
         pub revoked_at: Option<DateTime<Utc>>,
     }
 

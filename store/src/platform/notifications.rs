@@ -10,18 +10,27 @@ use crate::error::StoreResult;
 use crate::page::{Page, PageRequest};
 use crate::schema::notifications as t;
 
+/// A notice in a user's inbox.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = t)]
 pub struct Notification {
+    /// The notice's id (UUIDv7, time-ordered).
     pub id: Uuid,
+    /// The user whose inbox holds it.
     pub user_id: Uuid,
+    /// What it is about, e.g. `ledger.stale_digest` or `break_glass`.
     pub kind: String,
+    /// The headline shown in the inbox.
     pub title: String,
+    /// Ids and figures the notice refers to (`{}` when none).
     pub body: serde_json::Value,
+    /// When it was sent.
     pub created_at: DateTime<Utc>,
+    /// When the user first read it; `None` while unread.
     pub read_at: Option<DateTime<Utc>>,
 }
 
+/// The notices of `user_id`, oldest first; only the unread ones if `unread_only`.
 pub async fn list(
     conn: &mut Conn,
     user_id: Uuid,

@@ -37,24 +37,38 @@ pub fn scope_columns(scope: &Scope) -> (Option<Uuid>, Option<Uuid>, Option<Uuid>
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
+    /// The account's id (UUIDv7).
     pub id: Uuid,
+    /// The district the account belongs to.
     pub district_id: Uuid,
+    /// The home street; `None` for district staff.
     pub street_id: Option<Uuid>,
+    /// The login name, stored lower-case (3 to 64 of `a-z0-9._-`).
     pub username: String,
+    /// The name shown to people.
     pub display_name: String,
+    /// Whether the account is disabled (it can no longer log in or refresh).
     pub disabled: bool,
+    /// Optimistic-locking version, bumped by every update.
     pub version: i32,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// Values of a new account; the password is hashed here.
 #[derive(Debug, Clone)]
 pub struct NewUser {
+    /// The district the account belongs to.
     pub district_id: Uuid,
+    /// The home street; `None` for district staff.
     pub street_id: Option<Uuid>,
+    /// The login name (stored lower-case).
     pub username: String,
+    /// The name shown to people.
     pub display_name: String,
+    /// The initial password in plaintext, hashed with argon2id before it is stored.
     pub password: String,
 }
 
@@ -62,11 +76,15 @@ pub struct NewUser {
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = users)]
 pub struct UserChanges {
+    /// A new display name.
     pub display_name: Option<String>,
+    /// Disables (`true`) or re-enables the account.
     pub disabled: Option<bool>,
+    /// A new argon2 password hash (see [`crate::platform::auth::hash_password`]).
     pub password_hash: Option<String>,
 }
 
+/// Creates an account, hashing its password; the username must be unused in the platform.
 pub async fn create_user(conn: &mut Conn, new: NewUser) -> StoreResult<User> {
     let hash = crate::platform::auth::hash_password(new.password).await?;
     Ok(diesel::insert_into(users::table)
@@ -83,6 +101,7 @@ pub async fn create_user(conn: &mut Conn, new: NewUser) -> StoreResult<User> {
         .await?)
 }
 
+/// One account visible to the caller.
 pub async fn get_user(conn: &mut Conn, id: Uuid) -> StoreResult<User> {
     Ok(users::table
         .filter(users::id.eq(id))
@@ -111,6 +130,8 @@ pub async fn list_users(
     Ok(Page::from_rows(q.load(conn).await?, page, |u| u.id))
 }
 
+/// Applies `changes` if the account is still at `version`, bumping it; else
+/// [`StoreError::VersionMismatch`] with the current version.
 pub async fn update_user(
     conn: &mut Conn,
     id: Uuid,
@@ -142,21 +163,36 @@ pub async fn update_user(
 
 // ---- role assignments ----
 
+/// A role held in one scope over a window of days.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = role_assignments)]
 pub struct RoleAssignment {
+    /// The assignment's id (UUIDv7).
     pub id: Uuid,
+    /// The user holding the role.
     pub user_id: Uuid,
+    /// The district of the scope.
     pub district_id: Uuid,
+    /// The role held (a `Role` name, e.g. `grid_worker`).
     pub role: String,
+    /// The kind of scope: `district`, `street`, `community`, `grid` or `department`.
     pub scope_kind: String,
+    /// The scope's street; `None` for a district or department scope.
     pub street_id: Option<Uuid>,
+    /// The scope's community, for a community or grid scope.
     pub community_id: Option<Uuid>,
+    /// The scope's grid, for a grid scope.
     pub grid_id: Option<Uuid>,
+    /// The scope's department, for a department scope.
     pub department_id: Option<Uuid>,
+    /// The first day the role counts (China's calendar day).
     pub valid_from: NaiveDate,
+    /// The last day it counts; `None`: open-ended. `valid_from - 1` marks one ended before
+    /// it began.
     pub valid_to: Option<NaiveDate>,
+    /// Who granted it; `None` when the bootstrap did (the first district admin's role).
     pub created_by: Option<Uuid>,
+    /// When it was recorded.
     pub created_at: DateTime<Utc>,
 }
 
@@ -174,6 +210,7 @@ impl RoleAssignment {
     }
 }
 
+/// Grants `role` in `scope` for the days `valid` (first, last; `None`: open-ended).
 pub async fn assign_role(
     conn: &mut Conn,
     user_id: Uuid,
@@ -213,6 +250,7 @@ pub async fn list_roles(conn: &mut Conn, user_id: Uuid) -> StoreResult<Vec<RoleA
         .await?)
 }
 
+/// One role assignment visible to the caller.
 pub async fn get_role(conn: &mut Conn, id: Uuid) -> StoreResult<RoleAssignment> {
     Ok(role_assignments::table
         .filter(role_assignments::id.eq(id))
@@ -248,38 +286,63 @@ pub async fn end_role(conn: &mut Conn, id: Uuid, today: NaiveDate) -> StoreResul
 
 // ---- grid assignments (一格三员) ----
 
+/// A staff member's dated place in a grid (一格三员: full-time, part-time or department).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = grid_assignments)]
 pub struct GridAssignment {
+    /// The grid's street.
     pub street_id: Uuid,
+    /// The assignment's id (UUIDv7).
     pub id: Uuid,
+    /// The grid staffed.
     pub grid_id: Uuid,
+    /// The staff member.
     pub user_id: Uuid,
+    /// `full_time`, `part_time` or `department` (a [`StaffKind`]).
     pub kind: String,
+    /// The district (for the department's key).
     pub district_id: Uuid,
+    /// The department a department grid worker comes from; set exactly when `kind` is
+    /// `department`.
     pub department_id: Option<Uuid>,
+    /// What the person does in the grid, up to 100 characters.
     pub duty: Option<String>,
+    /// The first day the assignment counts.
     pub valid_from: NaiveDate,
+    /// The last day it counts; `None`: open-ended.
     pub valid_to: Option<NaiveDate>,
+    /// Who made the assignment; `None` if no user did.
     pub created_by: Option<Uuid>,
+    /// When it was recorded.
     pub created_at: DateTime<Utc>,
 }
 
 /// Values of a new grid assignment.
 #[derive(Debug, Clone)]
 pub struct NewGridAssignment {
+    /// The grid's street.
     pub street_id: Uuid,
+    /// The grid to staff.
     pub grid_id: Uuid,
+    /// The staff member.
     pub user_id: Uuid,
+    /// Which of the three kinds of grid staff.
     pub kind: StaffKind,
+    /// The district (for the department's key).
     pub district_id: Uuid,
+    /// The department of a department grid worker; `None` for the other kinds.
     pub department_id: Option<Uuid>,
+    /// What the person does in the grid, up to 100 characters.
     pub duty: Option<String>,
+    /// The first day the assignment counts.
     pub valid_from: NaiveDate,
+    /// The last day it counts; `None`: open-ended.
     pub valid_to: Option<NaiveDate>,
+    /// Who makes the assignment; `None` if no user does.
     pub created_by: Option<Uuid>,
 }
 
+/// Staffs a grid; the database checks the grid, the user and the department.
 pub async fn assign_grid_staff(
     conn: &mut Conn,
     new: NewGridAssignment,
@@ -324,6 +387,7 @@ pub async fn list_grid_staff(
     Ok(q.load(conn).await?)
 }
 
+/// One grid assignment visible to the caller.
 pub async fn get_grid_assignment(conn: &mut Conn, id: Uuid) -> StoreResult<GridAssignment> {
     Ok(grid_assignments::table
         .filter(grid_assignments::id.eq(id))
@@ -355,10 +419,15 @@ pub async fn end_grid_assignment(
 /// One grid's staffing on a day.
 #[derive(Debug, Clone)]
 pub struct GridCoverage {
+    /// The grid.
     pub grid_id: Uuid,
+    /// The grid's community.
     pub community_id: Uuid,
+    /// The grid's 15-digit code.
     pub code: String,
+    /// The grid's name.
     pub name: String,
+    /// Head counts of the staff assigned that day, by kind.
     pub counts: StaffCounts,
 }
 

@@ -11,16 +11,25 @@ use crate::error::{StoreError, StoreResult};
 use crate::page::{Page, PageRequest};
 use crate::schema::departments as t;
 
+/// A department (部门) of the district: it sees only the cases and summonses routed to it.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = t)]
 pub struct Department {
+    /// The department's id (UUIDv7).
     pub id: Uuid,
+    /// The district it belongs to.
     pub district_id: Uuid,
+    /// Its code, unique in the district (`^[a-z][a-z0-9_]{1,39}$`, e.g. `police`).
     pub code: String,
+    /// Its name.
     pub name: String,
+    /// Whether it takes new work; inactive departments stay on record.
     pub active: bool,
+    /// Optimistic-locking version, bumped by every update.
     pub version: i32,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -28,7 +37,9 @@ pub struct Department {
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = t)]
 pub struct DepartmentChanges {
+    /// A new name.
     pub name: Option<String>,
+    /// Reactivates (`true`) or deactivates (`false`) the department.
     pub active: Option<bool>,
 }
 
@@ -52,6 +63,7 @@ pub async fn seed_defaults(conn: &mut Conn, district_id: Uuid) -> StoreResult<Ve
         .await?)
 }
 
+/// The departments of the caller's district, by id.
 pub async fn list(conn: &mut Conn, page: &PageRequest) -> StoreResult<Page<Department>> {
     let mut q = t::table
         .select(Department::as_select())
@@ -74,6 +86,7 @@ pub async fn unknown(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
     Ok(ids.iter().filter(|i| !found.contains(i)).copied().collect())
 }
 
+/// One department of the caller's district.
 pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Department> {
     Ok(t::table
         .filter(t::id.eq(id))
@@ -82,6 +95,7 @@ pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Department> {
         .await?)
 }
 
+/// Creates a department; its `code` must be unused in the district.
 pub async fn create(
     conn: &mut Conn,
     district_id: Uuid,
@@ -100,6 +114,8 @@ pub async fn create(
         .await?)
 }
 
+/// Applies `changes` if the department is still at `version`; else
+/// [`StoreError::VersionMismatch`].
 pub async fn update(
     conn: &mut Conn,
     id: Uuid,

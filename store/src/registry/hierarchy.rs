@@ -15,9 +15,13 @@ use crate::schema::{communities, districts, grids, streets};
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = districts)]
 pub struct District {
+    /// The district's id.
     pub id: Uuid,
+    /// Its 6-digit administrative division code (GB/T 2260).
     pub code: String,
+    /// Its name.
     pub name: String,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
 }
 
@@ -25,12 +29,19 @@ pub struct District {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = streets)]
 pub struct Street {
+    /// The street's id (UUIDv7).
     pub id: Uuid,
+    /// The district it belongs to.
     pub district_id: Uuid,
+    /// Its 9-digit code: the district's 6 digits and 3 more.
     pub code: String,
+    /// Its name.
     pub name: String,
+    /// Optimistic-locking version, bumped by every update.
     pub version: i32,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -38,12 +49,19 @@ pub struct Street {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = communities)]
 pub struct Community {
+    /// The street the community belongs to.
     pub street_id: Uuid,
+    /// The community's id (UUIDv7).
     pub id: Uuid,
+    /// Its 12-digit code: the street's 9 digits and 3 more (unique in the street).
     pub code: String,
+    /// Its name.
     pub name: String,
+    /// Optimistic-locking version, bumped by every update.
     pub version: i32,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -51,15 +69,25 @@ pub struct Community {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = grids)]
 pub struct Grid {
+    /// The grid's street.
     pub street_id: Uuid,
+    /// The grid's id (UUIDv7).
     pub id: Uuid,
+    /// The community the grid divides.
     pub community_id: Uuid,
+    /// Its 15-digit code: the community's 12 digits and 3 more (unique in the street).
     pub code: String,
+    /// Its name.
     pub name: String,
+    /// How many households the grid is planned to hold (1 to 100,000); `None`: not set.
     pub target_households: Option<i32>,
+    /// Its boundary as a GeoJSON Polygon or MultiPolygon (lon, lat); `None`: not drawn.
     pub boundary: Option<serde_json::Value>,
+    /// Optimistic-locking version, bumped by every update.
     pub version: i32,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -114,6 +142,7 @@ pub async fn list_streets(conn: &mut Conn, page: &PageRequest) -> StoreResult<Pa
     Ok(Page::from_rows(q.load(conn).await?, page, |s| s.id))
 }
 
+/// One street visible to the caller.
 pub async fn get_street(conn: &mut Conn, id: Uuid) -> StoreResult<Street> {
     Ok(streets::table
         .filter(streets::id.eq(id))
@@ -122,6 +151,7 @@ pub async fn get_street(conn: &mut Conn, id: Uuid) -> StoreResult<Street> {
         .await?)
 }
 
+/// Creates a street of `district_id` with its 9-digit `code` (unique platform-wide).
 pub async fn create_street(
     conn: &mut Conn,
     district_id: Uuid,
@@ -169,6 +199,7 @@ pub async fn update_street(
 
 // ---- communities ----
 
+/// The communities of a street, by id.
 pub async fn list_communities(
     conn: &mut Conn,
     street_id: Uuid,
@@ -186,6 +217,7 @@ pub async fn list_communities(
     Ok(Page::from_rows(q.load(conn).await?, page, |c| c.id))
 }
 
+/// One community visible to the caller.
 pub async fn get_community(conn: &mut Conn, id: Uuid) -> StoreResult<Community> {
     Ok(communities::table
         .filter(communities::id.eq(id))
@@ -194,6 +226,7 @@ pub async fn get_community(conn: &mut Conn, id: Uuid) -> StoreResult<Community> 
         .await?)
 }
 
+/// Creates a community in a street; its 12-digit `code` is unique in the street.
 pub async fn create_community(
     conn: &mut Conn,
     street_id: Uuid,
@@ -212,6 +245,8 @@ pub async fn create_community(
         .await?)
 }
 
+/// Renames a community if it is still at `version`; else [`StoreError::VersionMismatch`]
+/// (or [`StoreError::NotFound`] if it is gone from view).
 pub async fn update_community(
     conn: &mut Conn,
     id: Uuid,
@@ -245,11 +280,17 @@ pub async fn update_community(
 /// Values of a new grid.
 #[derive(Debug, Clone)]
 pub struct NewGrid<'a> {
+    /// The street of the community.
     pub street_id: Uuid,
+    /// The community the grid divides.
     pub community_id: Uuid,
+    /// Its 15-digit code (checked against the community's code by the caller).
     pub code: &'a str,
+    /// Its name.
     pub name: &'a str,
+    /// Planned number of households, if set.
     pub target_households: Option<i32>,
+    /// Its GeoJSON Polygon or MultiPolygon boundary, if drawn.
     pub boundary: Option<serde_json::Value>,
 }
 
@@ -257,11 +298,15 @@ pub struct NewGrid<'a> {
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = grids)]
 pub struct GridChanges {
+    /// A new name.
     pub name: Option<String>,
+    /// A new planned number of households, or `Some(None)` to clear it.
     pub target_households: Option<Option<i32>>,
+    /// A new boundary, or `Some(None)` to clear it.
     pub boundary: Option<Option<serde_json::Value>>,
 }
 
+/// The grids of a community, by id.
 pub async fn list_grids(
     conn: &mut Conn,
     community_id: Uuid,
@@ -279,6 +324,7 @@ pub async fn list_grids(
     Ok(Page::from_rows(q.load(conn).await?, page, |g| g.id))
 }
 
+/// One grid visible to the caller.
 pub async fn get_grid(conn: &mut Conn, id: Uuid) -> StoreResult<Grid> {
     Ok(grids::table
         .filter(grids::id.eq(id))
@@ -287,6 +333,7 @@ pub async fn get_grid(conn: &mut Conn, id: Uuid) -> StoreResult<Grid> {
         .await?)
 }
 
+/// Creates a grid in a community.
 pub async fn create_grid(conn: &mut Conn, new: NewGrid<'_>) -> StoreResult<Grid> {
     Ok(diesel::insert_into(grids::table)
         .values((
@@ -303,6 +350,8 @@ pub async fn create_grid(conn: &mut Conn, new: NewGrid<'_>) -> StoreResult<Grid>
         .await?)
 }
 
+/// Applies `changes` to a grid if it is still at `version`; else
+/// [`StoreError::VersionMismatch`] (or [`StoreError::NotFound`] if it is gone from view).
 pub async fn update_grid(
     conn: &mut Conn,
     id: Uuid,

@@ -332,7 +332,9 @@ impl<'a> Builder<'a> {
                 if cells.len() <= col {
                     cells.resize(col + 1, Cell::Empty);
                 }
-                cells[col] = cell;
+                if let Some(slot) = cells.get_mut(col) {
+                    *slot = cell;
+                }
                 return Ok(());
             }
             Some((at, _)) if *at > row => {
@@ -348,8 +350,8 @@ impl<'a> Builder<'a> {
         {
             return Err(format!("more than {} rows", self.limits.rows));
         }
-        let mut cells = vec![Cell::Empty; col + 1];
-        cells[col] = cell;
+        let mut cells = vec![Cell::Empty; col];
+        cells.push(cell);
         self.current = Some((row, cells));
         Ok(())
     }

@@ -19,11 +19,15 @@ use crate::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints, web
 /// A delivery with what sending it needs.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
+    /// The delivery.
     pub delivery: Delivery,
+    /// Its endpoint (URL and secrets).
     pub endpoint: Endpoint,
+    /// Its event (what is sent).
     pub event: Event,
 }
 
+/// A delivery with its endpoint and event, ready to send.
 pub async fn outgoing(conn: &mut Conn, delivery_id: Uuid) -> StoreResult<Outgoing> {
     let delivery = get_delivery(conn, delivery_id).await?;
     let endpoint = get_endpoint(conn, delivery.endpoint_id).await?;
@@ -52,16 +56,22 @@ pub fn body(event: &Event) -> Vec<u8> {
 /// How one attempt went.
 #[derive(Debug, Clone)]
 pub struct AttemptResult {
+    /// The HTTP status answered; `None` if the receiver did not answer.
     pub status: Option<u16>,
+    /// How long the attempt took, in milliseconds.
     pub duration_ms: i32,
+    /// What went wrong (kept up to 500 characters), if anything did.
     pub error: Option<String>,
+    /// The start of the receiver's answer (kept up to 1,000 characters), if any.
     pub response: Option<String>,
+    /// When the receiver's `Retry-After` asks to be tried again, if it did.
     pub retry_after: Option<DateTime<Utc>>,
     /// No point retrying (e.g. the address is refused).
     pub permanent: bool,
 }
 
 impl AttemptResult {
+    /// Whether the receiver accepted it (answered 2xx).
     pub fn succeeded(&self) -> bool {
         self.status.is_some_and(|s| (200..300).contains(&s))
     }
@@ -70,6 +80,7 @@ impl AttemptResult {
 /// What became of a delivery after an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AfterAttempt {
+    /// The receiver accepted it.
     Delivered,
     /// Try again then.
     Retry(DateTime<Utc>),
@@ -166,6 +177,7 @@ pub async fn abandon(conn: &mut Conn, delivery: &Delivery, why: &str) -> StoreRe
     Ok(())
 }
 
+/// One delivery visible to the caller.
 pub async fn get_delivery(conn: &mut Conn, id: Uuid) -> StoreResult<Delivery> {
     Ok(webhook_deliveries::table
         .find(id)

@@ -31,67 +31,115 @@ use crate::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints, web
 /// How long a rotated-out secret keeps signing.
 pub const ROTATION_OVERLAP_HOURS: i64 = 24;
 
+/// An integrator's endpoint, registered for the district or one street.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_endpoints)]
 pub struct Endpoint {
+    /// The endpoint's id (UUIDv7).
     pub id: Uuid,
+    /// The district.
     pub district_id: Uuid,
+    /// The street whose events it receives; `None`: every street of the district.
     pub street_id: Option<Uuid>,
+    /// Where events are POSTed, 8 to 2,000 characters.
     pub url: String,
+    /// A note for people, up to 200 characters, if given.
     pub description: Option<String>,
+    /// The event types it subscribes to (from `EVENT_TYPES`); empty: every type.
     pub event_types: Vec<String>,
+    /// The signing secret, sealed with the field keys to this row.
     pub secret_sealed: Vec<u8>,
+    /// The secret a rotation replaced, sealed; it still signs until
+    /// `previous_secret_expires_at`.
     pub previous_secret_sealed: Option<Vec<u8>>,
+    /// When the previous secret stops signing; set exactly when there is one.
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    /// Whether deliveries are attempted; disabled by an admin or after days of failure.
     pub enabled: bool,
+    /// Why it was disabled, up to 200 characters; cleared when re-enabled.
     pub disabled_reason: Option<String>,
+    /// Since when every attempt has failed; `None` after a success.
     pub failing_since: Option<DateTime<Utc>>,
+    /// Optimistic-locking version, bumped by every change or rotation.
     pub version: i32,
+    /// The user who registered it.
     pub created_by: Uuid,
+    /// When it was registered.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
+/// Something that happened, written in the transaction of the change it describes.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_events)]
 pub struct Event {
+    /// The event's id (UUIDv7), sent as its `webhook-id`.
     pub id: Uuid,
+    /// The district.
     pub district_id: Uuid,
+    /// The street whose change it describes.
     pub street_id: Uuid,
+    /// Its type, e.g. `case.updated` (one of `EVENT_TYPES`).
     #[diesel(column_name = type_)]
     pub kind: String,
+    /// What changed: ids, codes, states and times only, never a personal field.
     pub payload: serde_json::Value,
+    /// When the change happened.
     pub occurred_at: DateTime<Utc>,
 }
 
+/// One event's delivery to one endpoint.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_deliveries)]
 pub struct Delivery {
+    /// The delivery's id (UUIDv7).
     pub id: Uuid,
+    /// The endpoint it goes to.
     pub endpoint_id: Uuid,
+    /// The event it carries (one delivery per endpoint and event).
     pub event_id: Uuid,
+    /// The event's district.
     pub district_id: Uuid,
+    /// The event's street.
     pub street_id: Uuid,
+    /// Pending, delivered or failed.
     pub state: DeliveryState,
+    /// Attempts made, over every round (a replay starts its round at a whole schedule).
     pub attempts: i32,
+    /// How many times an admin replayed it.
     pub replays: i32,
+    /// When the next attempt is due; `None` once delivered or failed.
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The HTTP status of the last attempt, if the receiver answered.
     pub last_status: Option<i16>,
+    /// The last attempt's error, up to 500 characters, if it failed.
     pub last_error: Option<String>,
+    /// When the receiver accepted it (answered 2xx), if it has.
     pub delivered_at: Option<DateTime<Utc>>,
+    /// When the delivery was created (by the fan-out).
     pub created_at: DateTime<Utc>,
 }
 
+/// One attempt of a delivery, kept for the log.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_attempts)]
 pub struct Attempt {
+    /// The attempt's id (UUIDv7).
     pub id: Uuid,
+    /// The delivery attempted.
     pub delivery_id: Uuid,
+    /// Its number, from 1, across every round.
     pub attempt: i32,
+    /// When it was made.
     pub at: DateTime<Utc>,
+    /// The HTTP status the receiver answered; `None` if it did not answer.
     pub status: Option<i16>,
+    /// How long it took, in milliseconds.
     pub duration_ms: i32,
+    /// What went wrong, up to 500 characters, if anything did.
     pub error: Option<String>,
+    /// The start of the receiver's answer, up to 1,000 characters, if any.
     pub response: Option<String>,
 }
 
@@ -134,11 +182,17 @@ pub fn live_secrets(
 /// An endpoint to register.
 #[derive(Debug, Clone)]
 pub struct NewEndpoint {
+    /// The district.
     pub district_id: Uuid,
+    /// The street whose events it receives; `None`: every street of the district.
     pub street_id: Option<Uuid>,
+    /// Where events are POSTed (checked by the caller against the network guard).
     pub url: String,
+    /// A note for people, if given.
     pub description: Option<String>,
+    /// The event types it subscribes to; empty: every type.
     pub event_types: Vec<String>,
+    /// The user registering it.
     pub created_by: Uuid,
 }
 
@@ -175,6 +229,7 @@ pub async fn create_endpoint(
         .await?)
 }
 
+/// One endpoint visible to the caller.
 pub async fn get_endpoint(conn: &mut Conn, id: Uuid) -> StoreResult<Endpoint> {
     Ok(webhook_endpoints::table
         .find(id)
@@ -183,9 +238,8 @@ pub async fn get_endpoint(conn: &mut Conn, id: Uuid) -> StoreResult<Endpoint> {
         .await?)
 }
 
-/// The endpoints the caller sees, oldest first.
-/// Endpoints in `area` (a district's own endpoints only for district-wide
-/// managers), by id.
+/// The endpoints in `area` (a district's own endpoints only for
+/// district-wide managers), oldest first (by id, time-ordered).
 pub async fn list_endpoints(
     conn: &mut Conn,
     area: &Area,
@@ -212,8 +266,11 @@ pub async fn list_endpoints(
 /// What may change on an endpoint.
 #[derive(Debug, Clone, Default)]
 pub struct EndpointChange {
+    /// A new URL.
     pub url: Option<String>,
+    /// A new note, or `Some(None)` to clear it.
     pub description: Option<Option<String>>,
+    /// New event types (empty: every type).
     pub event_types: Option<Vec<String>>,
     /// Re-enabling clears the failure record.
     pub enabled: Option<bool>,

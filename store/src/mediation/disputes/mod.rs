@@ -22,28 +22,48 @@ use crate::schema::{
     dispute_events, dispute_follow_ups, dispute_parties, disputes, mediation_sessions,
 };
 
+/// A dispute (矛盾纠纷) and where it stands on the ladder.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = disputes)]
 pub struct Dispute {
+    /// The dispute's street.
     pub street_id: Uuid,
+    /// The dispute's id (UUIDv7, time-ordered).
     pub id: Uuid,
+    /// The district (whose centre is the ladder's top).
     pub district_id: Uuid,
+    /// The community it arose in.
     pub community_id: Uuid,
+    /// The grid it arose in, if known.
     pub grid_id: Option<Uuid>,
+    /// Its number, from one platform-wide sequence, unique in the street.
     pub number: i64,
+    /// What it is about: `neighbour`, `family`, `property`, `labour`, `land`, `contract`,
+    /// `damages` or `other`.
     pub kind: String,
+    /// The rung it is handled at now: grid, community, street or centre.
     pub level: Level,
+    /// Open, settled, referred or closed.
     pub status: Status,
+    /// What it is about, 1 to 2,000 characters.
     pub summary: String,
+    /// The case it came from, if any.
     pub case_id: Option<Uuid>,
+    /// The level it ended at (the level at the outcome); `None` while open.
     pub settled_level: Option<String>,
+    /// Where it was referred: `court`, `arbitration` or `petition`; set when referred.
     pub referral: Option<String>,
+    /// When it was settled or referred; `None` while open.
     pub outcome_at: Option<DateTime<Utc>>,
     /// Departments ever summoned on it.
     pub summoned: Vec<Uuid>,
+    /// The user who recorded it.
     pub created_by: Uuid,
+    /// When it was recorded.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
+    /// Optimistic-locking version, bumped by every change.
     pub version: i32,
 }
 
@@ -54,16 +74,25 @@ impl Dispute {
     }
 }
 
+/// A party to a dispute: a resident of the registry, or a person or organisation named.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = dispute_parties)]
 pub struct Party {
+    /// The dispute's street.
     pub street_id: Uuid,
+    /// The party's id (UUIDv7).
     pub id: Uuid,
+    /// The dispute.
     pub dispute_id: Uuid,
+    /// `applicant`, `respondent` or `other`.
     pub role: String,
+    /// `resident` (of the registry), `person` or `organisation`.
     pub kind: String,
+    /// The resident, set exactly when `kind` is `resident`.
     pub resident_id: Option<Uuid>,
+    /// The party's name, 1 to 100 characters.
     pub name: String,
+    /// The phone, sealed to this row; open it with [`Party::phone`]. `None`: not given.
     pub phone_sealed: Option<Vec<u8>>,
 }
 
@@ -89,86 +118,143 @@ impl Party {
     }
 }
 
+/// One entry of a dispute's append-only history.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = dispute_events)]
 pub struct Event {
+    /// The dispute's street.
     pub street_id: Uuid,
+    /// The event's id (UUIDv7, so id order is time order).
     pub id: Uuid,
+    /// The dispute.
     pub dispute_id: Uuid,
+    /// What happened: `record`, `escalate`, `session`, `settle`, `refer`, `whistle`,
+    /// `follow_up` or `close`.
     pub step: String,
+    /// The level before, for a move on the ladder.
     pub from_level: Option<String>,
+    /// The level after, for a move on the ladder (and the first level, for `record`).
     pub to_level: Option<String>,
+    /// Why, up to 500 characters (required to escalate).
     pub reason: Option<String>,
+    /// The user who acted.
     pub actor_id: Uuid,
+    /// The particulars, e.g. the session's id and result (`{}` when none).
     pub data: serde_json::Value,
+    /// When it happened.
     pub at: DateTime<Utc>,
 }
 
+/// A mediation session (调解) held on a dispute, with its result.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = mediation_sessions)]
 pub struct Session {
+    /// The dispute's street.
     pub street_id: Uuid,
+    /// The session's id (UUIDv7).
     pub id: Uuid,
+    /// The dispute mediated.
     pub dispute_id: Uuid,
+    /// When it was held.
     pub held_at: DateTime<Utc>,
+    /// Where it was held, 1 to 100 characters.
     pub place: String,
+    /// The level it was held at: `grid`, `community`, `street` or `centre`.
     pub level: String,
+    /// The mediators' names.
     pub mediators: Vec<String>,
+    /// Departments that took part (empty: none).
     pub department_ids: Vec<Uuid>,
+    /// What was said, up to 4,000 characters, if noted.
     pub notes: Option<String>,
+    /// `adjourned`, `agreement` or `failed`.
     pub result: String,
+    /// Where a failed mediation was referred; set exactly when `result` is `failed`.
     pub referral: Option<String>,
+    /// The signed agreement's document; set exactly when `result` is `agreement`.
     pub agreement_document_id: Option<Uuid>,
+    /// The user who recorded it.
     pub recorded_by: Uuid,
+    /// When it was recorded.
     pub recorded_at: DateTime<Utc>,
 }
 
+/// A follow-up visit (回访) due after a dispute's outcome.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = dispute_follow_ups)]
 pub struct FollowUp {
+    /// The dispute's street.
     pub street_id: Uuid,
+    /// The dispute followed up.
     pub dispute_id: Uuid,
+    /// The visit's number, 1 to 20, in due order.
     pub seq: i16,
+    /// The day it is due.
     pub due_on: NaiveDate,
+    /// When it was done; `None` while due.
     pub done_at: Option<DateTime<Utc>>,
+    /// Who did it; set exactly when `done_at` is.
     pub done_by: Option<Uuid>,
+    /// What was found, up to 2,000 characters, if noted.
     pub notes: Option<String>,
 }
 
 /// A party to record.
 #[derive(Debug, Clone)]
 pub struct NewParty {
+    /// `applicant`, `respondent` or `other`.
     pub role: &'static str,
+    /// `resident`, `person` or `organisation`.
     pub kind: &'static str,
+    /// The resident, for a party of kind `resident`.
     pub resident_id: Option<Uuid>,
+    /// The party's name.
     pub name: String,
+    /// The phone in plaintext (sealed when stored), if given.
     pub phone: Option<String>,
 }
 
 /// A dispute to record.
 #[derive(Debug, Clone)]
 pub struct NewDispute {
+    /// The district.
     pub district_id: Uuid,
+    /// The street it arose in.
     pub street_id: Uuid,
+    /// The community it arose in.
     pub community_id: Uuid,
+    /// The grid it arose in, if known.
     pub grid_id: Option<Uuid>,
+    /// What it is about (a dispute kind's stable name).
     pub kind: &'static str,
+    /// The level it is first handled at.
     pub level: Level,
+    /// What it is about, 1 to 2,000 characters.
     pub summary: String,
+    /// The case it came from, if any.
     pub case_id: Option<Uuid>,
+    /// Its parties.
     pub parties: Vec<NewParty>,
+    /// The user recording it.
     pub created_by: Uuid,
 }
 
 /// An event to append.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
+    /// What happened (see [`Event::step`]).
     pub step: &'static str,
+    /// The level before, for a move on the ladder.
     pub from_level: Option<Level>,
+    /// The level after, for a move on the ladder.
     pub to_level: Option<Level>,
+    /// Why, if a reason is given.
     pub reason: Option<String>,
+    /// The user who acted.
     pub actor_id: Uuid,
+    /// The particulars (`{}` when none).
     pub data: serde_json::Value,
+    /// When it happened.
     pub at: DateTime<Utc>,
 }
 
@@ -273,6 +359,7 @@ pub async fn create(
     Ok(d)
 }
 
+/// One dispute visible to the caller (department staff see those whistled to them).
 pub async fn get(conn: &mut Conn, id: Uuid) -> StoreResult<Dispute> {
     Ok(disputes::table
         .filter(disputes::id.eq(id))
@@ -287,9 +374,13 @@ pub struct Filter {
     /// Where the caller may read disputes; a department's grant reads what
     /// the wall shows it (disputes whistled to the department).
     pub area: Area,
+    /// Only disputes in this status.
     pub status: Option<Status>,
+    /// Only disputes at this level.
     pub level: Option<Level>,
+    /// Only disputes of this community.
     pub community_id: Option<Uuid>,
+    /// Only disputes of this grid.
     pub grid_id: Option<Uuid>,
 }
 
@@ -346,6 +437,7 @@ pub async fn parties_of(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<Party>
         .await?)
 }
 
+/// The parties of a dispute, in the order recorded.
 pub async fn parties(conn: &mut Conn, d: &Dispute) -> StoreResult<Vec<Party>> {
     Ok(dispute_parties::table
         .filter(dispute_parties::street_id.eq(d.street_id))
@@ -356,6 +448,7 @@ pub async fn parties(conn: &mut Conn, d: &Dispute) -> StoreResult<Vec<Party>> {
         .await?)
 }
 
+/// The history of a dispute, oldest first.
 pub async fn events(conn: &mut Conn, d: &Dispute) -> StoreResult<Vec<Event>> {
     Ok(dispute_events::table
         .filter(dispute_events::street_id.eq(d.street_id))

@@ -15,15 +15,24 @@ use crate::schema::{dispute_follow_ups, disputes, mediation_sessions};
 /// A session to record.
 #[derive(Debug, Clone)]
 pub struct NewSession {
+    /// When it was held.
     pub held_at: DateTime<Utc>,
+    /// Where it was held, 1 to 100 characters.
     pub place: String,
+    /// The mediators' names.
     pub mediators: Vec<String>,
+    /// Departments that took part (empty: none).
     pub department_ids: Vec<Uuid>,
+    /// What was said, up to 4,000 characters, if noted.
     pub notes: Option<String>,
     /// adjourned, agreement or failed.
     pub result: &'static str,
+    /// Where a failed mediation is referred: `court`, `arbitration` or `petition`; only
+    /// with `failed`.
     pub referral: Option<&'static str>,
+    /// The signed agreement's uploaded document; required with `agreement`.
     pub agreement_document_id: Option<Uuid>,
+    /// The user recording it.
     pub recorded_by: Uuid,
 }
 
@@ -127,6 +136,7 @@ pub async fn record_session(
     Ok(Ok((session, updated)))
 }
 
+/// The sessions of a dispute, oldest first.
 pub async fn sessions(conn: &mut Conn, d: &Dispute) -> StoreResult<Vec<Session>> {
     Ok(mediation_sessions::table
         .filter(mediation_sessions::street_id.eq(d.street_id))
@@ -137,6 +147,7 @@ pub async fn sessions(conn: &mut Conn, d: &Dispute) -> StoreResult<Vec<Session>>
         .await?)
 }
 
+/// The follow-up visits of a dispute, in due order.
 pub async fn follow_ups(conn: &mut Conn, d: &Dispute) -> StoreResult<Vec<FollowUp>> {
     Ok(dispute_follow_ups::table
         .filter(dispute_follow_ups::street_id.eq(d.street_id))

@@ -38,18 +38,26 @@ pub const DEFAULT_PANEL: [&str; 9] = [
     "gas",
 ];
 
+/// A district's mediation settings: its panel of departments and its report-in windows.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = mediation_settings)]
 pub struct Settings {
+    /// The district.
     pub district_id: Uuid,
+    /// Minutes an emergency summons allows to report in (5 to 240; default 30).
     pub emergency_minutes: i32,
+    /// Hours any other summons allows to report in (1 to 72; default 4).
     pub other_hours: i32,
+    /// The departments on the joint mediation panel (nine by default, see [`DEFAULT_PANEL`]).
     pub panel: Vec<Uuid>,
+    /// Optimistic-locking version, bumped by every update.
     pub version: i32,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 impl Settings {
+    /// The report-in windows, for [`report_in`].
     pub fn windows(&self) -> Windows {
         Windows {
             emergency_minutes: i64::from(self.emergency_minutes),
@@ -110,75 +118,132 @@ pub async fn update_settings(
     .optional()?)
 }
 
+/// 街道吹哨: the street summoning departments on a dispute or a case.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = whistles)]
 pub struct Whistle {
+    /// The street that blew it.
     pub street_id: Uuid,
+    /// The whistle's id (UUIDv7, time-ordered).
     pub id: Uuid,
+    /// The street's district.
     pub district_id: Uuid,
+    /// The dispute it was blown on; exactly one of `dispute_id` and `case_id` is set.
     pub dispute_id: Option<Uuid>,
+    /// The case it was blown on; exactly one of `dispute_id` and `case_id` is set.
     pub case_id: Option<Uuid>,
+    /// Why: `pressing`, `joint_enforcement` or `emergency` (a `WhistleReason` name).
     pub reason: String,
+    /// What the departments are called for, 1 to 500 characters.
     pub summary: String,
+    /// Open while the departments work; closed by the street.
     pub status: WhistleStatus,
+    /// The departments summoned (one summons each).
     pub department_ids: Vec<Uuid>,
+    /// The user who blew it.
     pub blown_by: Uuid,
+    /// When it was blown.
     pub blown_at: DateTime<Utc>,
+    /// When it was closed; set exactly when it is closed.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Optimistic-locking version, bumped by every change.
     pub version: i32,
 }
 
+/// 部门报到: one summoned department's summons, with its report-in deadline and steps.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = summonses)]
 pub struct Summons {
+    /// The whistle's street.
     pub street_id: Uuid,
+    /// The summons's id (UUIDv7).
     pub id: Uuid,
+    /// The whistle that summoned.
     pub whistle_id: Uuid,
+    /// The district (for the department's key).
     pub district_id: Uuid,
+    /// The department summoned.
     pub department_id: Uuid,
+    /// The whistle's dispute, if it was blown on one.
     pub dispute_id: Option<Uuid>,
+    /// The whistle's case, if it was blown on one.
     pub case_id: Option<Uuid>,
+    /// The whistle's reason (a `WhistleReason` name), which set the deadline.
     pub reason: String,
+    /// When the whistle was blown.
     pub summoned_at: DateTime<Utc>,
+    /// When the worker reminds the department if it has not reported in (half way).
     pub remind_at: DateTime<Utc>,
+    /// When the department must have reported in (报到) by.
     pub deadline_at: DateTime<Utc>,
+    /// Summoned, reported in, on site or done.
     pub state: SummonsState,
+    /// When the department reported in; `None` while only summoned.
     pub reported_at: Option<DateTime<Utc>>,
+    /// The department's staff member who reported in.
     pub reported_by: Option<Uuid>,
+    /// When its people arrived on site, if they have.
     pub on_site_at: Option<DateTime<Utc>>,
+    /// When the department finished its part, if it has.
     pub done_at: Option<DateTime<Utc>>,
+    /// When the worker sent the reminder; set once, `None` if none was needed.
     pub reminded_at: Option<DateTime<Utc>>,
+    /// When the worker marked it overdue (no report-in by the deadline); set once.
     pub overdue_at: Option<DateTime<Utc>>,
+    /// When the worker escalated it to the district and street admins; set once, with
+    /// `overdue_at`.
     pub escalated_at: Option<DateTime<Utc>>,
+    /// The street's rating of the department: 10, 8, 6, 3 or 0; `None` until rated.
     pub rating: Option<i16>,
+    /// The rating's comment, up to 500 characters, if any.
     pub rating_comment: Option<String>,
+    /// The user who rated it.
     pub rated_by: Option<Uuid>,
+    /// When it was rated; set exactly when `rating` is.
     pub rated_at: Option<DateTime<Utc>>,
+    /// Optimistic-locking version, bumped by every step.
     pub version: i32,
 }
 
+/// One entry of a summons's append-only log: a department's step or the worker's.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = summons_actions)]
 pub struct Action {
+    /// The summons's street.
     pub street_id: Uuid,
+    /// The entry's id (UUIDv7, so id order is time order).
     pub id: Uuid,
+    /// The summons.
     pub summons_id: Uuid,
+    /// `report_in`, `on_site`, `action`, `done`, `rated`, or the worker's `reminded`,
+    /// `overdue` and `escalated`.
     pub step: String,
+    /// What was done or said, up to 2,000 characters, if noted.
     pub note: Option<String>,
+    /// The user who acted; the nil id for the worker.
     pub actor_id: Uuid,
+    /// When it happened.
     pub at: DateTime<Utc>,
 }
 
 /// A whistle to blow.
 #[derive(Debug, Clone)]
 pub struct NewWhistle {
+    /// The district.
     pub district_id: Uuid,
+    /// The street blowing it.
     pub street_id: Uuid,
+    /// The dispute it is blown on (exactly one of this and `case_id`).
     pub dispute_id: Option<Uuid>,
+    /// The case it is blown on (exactly one of this and `dispute_id`).
     pub case_id: Option<Uuid>,
+    /// Why; an emergency gets the short window.
     pub reason: WhistleReason,
+    /// What the departments are called for, 1 to 500 characters.
     pub summary: String,
+    /// The departments to summon (from the district's panel).
     pub departments: Vec<Uuid>,
+    /// The user blowing it.
     pub blown_by: Uuid,
 }
 
@@ -301,6 +366,7 @@ pub async fn blow(
     Ok((whistle, out))
 }
 
+/// One whistle visible to the caller.
 pub async fn get_whistle(conn: &mut Conn, id: Uuid) -> StoreResult<Whistle> {
     Ok(whistles::table
         .filter(whistles::id.eq(id))

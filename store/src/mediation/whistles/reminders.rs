@@ -15,6 +15,7 @@ use crate::schema::{notifications, role_assignments, summonses};
 /// What a reminder or deadline job did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fired {
+    /// Reminded the department's staff, once; how many were told.
     Reminded(usize),
     /// Marked overdue and escalated; (department staff, district admins, street admins) told.
     Overdue,

@@ -14,6 +14,7 @@ use crate::error::StoreResult;
 use crate::page::{Page, PageRequest};
 use crate::schema::{summons_actions, summonses};
 
+/// One summons visible to the caller.
 pub async fn get_summons(conn: &mut Conn, id: Uuid) -> StoreResult<Summons> {
     Ok(summonses::table
         .filter(summonses::id.eq(id))
@@ -27,13 +28,16 @@ pub async fn get_summons(conn: &mut Conn, id: Uuid) -> StoreResult<Summons> {
 pub struct SummonsFilter {
     /// Where the caller may read summonses: its streets, or its departments'.
     pub area: Area,
+    /// Only summonses in this state.
     pub state: Option<SummonsState>,
+    /// Only summonses of this department.
     pub department_id: Option<Uuid>,
+    /// Only those marked overdue (`true`) or not (`false`).
     pub overdue: Option<bool>,
 }
 
 /// Summonses visible to the caller (department staff: their departments',
-/// across the district), most urgent first: by deadline, then id.
+/// across the district), newest first (by id, time-ordered).
 pub async fn list_summonses(
     conn: &mut Conn,
     f: &SummonsFilter,
@@ -68,6 +72,7 @@ pub async fn list_summonses(
     Ok(Page::from_rows(q.load(conn).await?, page, |s| s.id))
 }
 
+/// The log of a summons, oldest first.
 pub async fn actions(conn: &mut Conn, s: &Summons) -> StoreResult<Vec<Action>> {
     Ok(summons_actions::table
         .filter(summons_actions::street_id.eq(s.street_id))

@@ -21,53 +21,85 @@ use crate::error::StoreResult;
 use crate::page::{Page, PageRequest};
 use crate::schema::{buildings, dwellings, households, residents, units};
 
+/// A building (楼栋) of a grid.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = buildings)]
 pub struct Building {
+    /// The building's street.
     pub street_id: Uuid,
+    /// The building's id (UUIDv7).
     pub id: Uuid,
+    /// The grid it stands in.
     pub grid_id: Uuid,
+    /// Its name, unique in the grid (e.g. `3号楼`).
     pub name: String,
+    /// Its street address, up to 200 characters, if recorded.
     pub address: Option<String>,
+    /// Optimistic-locking version, bumped by every update.
     pub version: i32,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
+/// A unit (单元, a stairwell) of a building.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = units)]
 pub struct Unit {
+    /// The unit's street.
     pub street_id: Uuid,
+    /// The unit's id (UUIDv7).
     pub id: Uuid,
+    /// The building it is part of.
     pub building_id: Uuid,
+    /// Its name, unique in the building.
     pub name: String,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
 }
 
+/// A dwelling (户): one home of a unit.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = dwellings)]
 pub struct Dwelling {
+    /// The dwelling's street.
     pub street_id: Uuid,
+    /// The dwelling's id (UUIDv7).
     pub id: Uuid,
+    /// The unit it is in.
     pub unit_id: Uuid,
+    /// The grid it belongs to.
     pub grid_id: Uuid,
+    /// Its door number, unique in the unit (1 to 40 characters).
     pub number: String,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
 }
 
+/// A household: the people living together, in a dwelling or at an address.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = households)]
 pub struct Household {
+    /// The household's street.
     pub street_id: Uuid,
+    /// The household's id (UUIDv7).
     pub id: Uuid,
+    /// The grid it belongs to.
     pub grid_id: Uuid,
+    /// The dwelling it lives in; `None` when it is known only by address.
     pub dwelling_id: Option<Uuid>,
+    /// Its address, up to 200 characters, if recorded.
     pub address: Option<String>,
+    /// Optimistic-locking version, bumped by every update.
     pub version: i32,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
+/// Creates a household in a grid, in a dwelling or at an address.
 pub async fn create_household(
     conn: &mut Conn,
     street_id: Uuid,
@@ -88,6 +120,7 @@ pub async fn create_household(
         .await?)
 }
 
+/// One household visible to the caller.
 pub async fn get_household(conn: &mut Conn, id: Uuid) -> StoreResult<Household> {
     Ok(households::table
         .filter(households::id.eq(id))
@@ -96,6 +129,7 @@ pub async fn get_household(conn: &mut Conn, id: Uuid) -> StoreResult<Household> 
         .await?)
 }
 
+/// The households of a grid, by id.
 pub async fn list_households(
     conn: &mut Conn,
     grid_id: Uuid,
@@ -125,6 +159,7 @@ pub async fn household_members(conn: &mut Conn, household_id: Uuid) -> StoreResu
 
 // ---- buildings, units, dwellings ----
 
+/// Creates a building in a grid; its `name` must be unused in the grid.
 pub async fn create_building(
     conn: &mut Conn,
     street_id: Uuid,
@@ -145,6 +180,7 @@ pub async fn create_building(
         .await?)
 }
 
+/// The buildings of a grid, by name.
 pub async fn list_buildings(conn: &mut Conn, grid_id: Uuid) -> StoreResult<Vec<Building>> {
     Ok(buildings::table
         .filter(buildings::grid_id.eq(grid_id))
@@ -154,6 +190,7 @@ pub async fn list_buildings(conn: &mut Conn, grid_id: Uuid) -> StoreResult<Vec<B
         .await?)
 }
 
+/// One building visible to the caller.
 pub async fn get_building(conn: &mut Conn, id: Uuid) -> StoreResult<Building> {
     Ok(buildings::table
         .filter(buildings::id.eq(id))
@@ -162,6 +199,7 @@ pub async fn get_building(conn: &mut Conn, id: Uuid) -> StoreResult<Building> {
         .await?)
 }
 
+/// Creates a unit of `building`; its `name` must be unused in the building.
 pub async fn create_unit(conn: &mut Conn, building: &Building, name: &str) -> StoreResult<Unit> {
     Ok(diesel::insert_into(units::table)
         .values((
@@ -175,6 +213,7 @@ pub async fn create_unit(conn: &mut Conn, building: &Building, name: &str) -> St
         .await?)
 }
 
+/// The units of a building, by name.
 pub async fn list_units(conn: &mut Conn, building_id: Uuid) -> StoreResult<Vec<Unit>> {
     Ok(units::table
         .filter(units::building_id.eq(building_id))
@@ -184,6 +223,7 @@ pub async fn list_units(conn: &mut Conn, building_id: Uuid) -> StoreResult<Vec<U
         .await?)
 }
 
+/// One unit visible to the caller.
 pub async fn get_unit(conn: &mut Conn, id: Uuid) -> StoreResult<Unit> {
     Ok(units::table
         .filter(units::id.eq(id))
@@ -192,6 +232,7 @@ pub async fn get_unit(conn: &mut Conn, id: Uuid) -> StoreResult<Unit> {
         .await?)
 }
 
+/// Creates a dwelling of `unit` in `grid_id`; its `number` must be unused in the unit.
 pub async fn create_dwelling(
     conn: &mut Conn,
     unit: &Unit,
@@ -211,6 +252,7 @@ pub async fn create_dwelling(
         .await?)
 }
 
+/// The dwellings of a unit, by number.
 pub async fn list_dwellings(conn: &mut Conn, unit_id: Uuid) -> StoreResult<Vec<Dwelling>> {
     Ok(dwellings::table
         .filter(dwellings::unit_id.eq(unit_id))
@@ -220,6 +262,7 @@ pub async fn list_dwellings(conn: &mut Conn, unit_id: Uuid) -> StoreResult<Vec<D
         .await?)
 }
 
+/// One dwelling visible to the caller.
 pub async fn get_dwelling(conn: &mut Conn, id: Uuid) -> StoreResult<Dwelling> {
     Ok(dwellings::table
         .filter(dwellings::id.eq(id))

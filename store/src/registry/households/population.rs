@@ -17,13 +17,22 @@ use crate::schema::{ledger_record_versions, ledger_records, resident_moves, resi
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = residents)]
 pub struct Resident {
+    /// The resident's street.
     pub street_id: Uuid,
+    /// The resident's id (UUIDv7).
     pub id: Uuid,
+    /// The grid the resident lives in.
     pub grid_id: Uuid,
+    /// The household they belong to, if recorded.
     pub household_id: Option<Uuid>,
+    /// Relation to the head of household (与户主关系): `head`, `spouse`, `child`, `parent`,
+    /// `grandchild`, `sibling` or `other`; `None`: not recorded.
     pub relation: Option<String>,
+    /// Their full name, 1 to 100 characters.
     pub name: String,
+    /// `male` or `female`, taken from the ID number; `None` without one.
     pub gender: Option<String>,
+    /// The birth date encoded in the ID number; `None` without one.
     pub birth_date: Option<NaiveDate>,
     id_number_enc: Option<Vec<u8>>,
     #[diesel(column_name = id_number_bidx)]
@@ -31,20 +40,27 @@ pub struct Resident {
     phone_enc: Option<Vec<u8>>,
     #[diesel(column_name = phone_bidx)]
     _phone_bidx: Option<Vec<u8>>,
+    /// Free labels staff attach (at most 20, each up to 40 characters).
     pub tags: Vec<String>,
+    /// Optimistic-locking version, bumped by every update or move.
     pub version: i32,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// The sensitive fields of a resident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SensitiveField {
+    /// The 18-character resident ID number (身份证号).
     IdNumber,
+    /// The mobile phone number.
     Phone,
 }
 
 impl SensitiveField {
+    /// The column (and blind-index kind) the field is stored under: `id_number` or `phone`.
     pub const fn column(self) -> &'static str {
         match self {
             SensitiveField::IdNumber => "id_number",
@@ -91,25 +107,38 @@ impl Resident {
 /// Values of a new resident.
 #[derive(Debug, Clone)]
 pub struct NewResident {
+    /// The street to register the resident in.
     pub street_id: Uuid,
+    /// The grid they live in.
     pub grid_id: Uuid,
+    /// The household they belong to, if any.
     pub household_id: Option<Uuid>,
+    /// Relation to the head of household, if known (see [`Resident::relation`]).
     pub relation: Option<String>,
+    /// Their name.
     pub name: String,
+    /// Their validated ID number (it also gives gender and birth date), if known.
     pub id_number: Option<IdNumber>,
     /// Normalised phone digits.
     pub phone: Option<String>,
+    /// Free labels (at most 20).
     pub tags: Vec<String>,
 }
 
 /// Changes to a resident; `Some(None)` clears a field.
 #[derive(Debug, Clone, Default)]
 pub struct ResidentChanges {
+    /// A new name.
     pub name: Option<String>,
+    /// A new relation to the head of household, or `Some(None)` to clear it.
     pub relation: Option<Option<String>>,
+    /// Another household, or `Some(None)` to take them out of theirs.
     pub household_id: Option<Option<Uuid>>,
+    /// A new ID number (gender and birth date follow it), or `Some(None)` to clear it.
     pub id_number: Option<Option<IdNumber>>,
+    /// A new phone (normalised digits), or `Some(None)` to clear it.
     pub phone: Option<Option<String>>,
+    /// The new labels, replacing the old.
     pub tags: Option<Vec<String>>,
 }
 
@@ -183,6 +212,8 @@ async fn check_id_number_free(
     }
 }
 
+/// Registers a resident, sealing their ID number and phone; an ID number another
+/// resident of the street holds is a unique violation.
 pub async fn create_resident(
     conn: &mut Conn,
     keys: &FieldKeys,
@@ -215,6 +246,7 @@ pub async fn create_resident(
         .await?)
 }
 
+/// One resident visible to the caller.
 pub async fn get_resident(conn: &mut Conn, id: Uuid) -> StoreResult<Resident> {
     Ok(residents::table
         .filter(residents::id.eq(id))
@@ -328,6 +360,8 @@ pub async fn reseal_residents(
     Ok(rows.len())
 }
 
+/// Applies `changes` if the resident is still at `version` (re-sealing changed ID number
+/// or phone); else [`StoreError::VersionMismatch`]. A taken ID number is a unique violation.
 pub async fn update_resident(
     conn: &mut Conn,
     keys: &FieldKeys,
@@ -382,13 +416,21 @@ pub async fn update_resident(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = resident_moves)]
 pub struct Move {
+    /// The resident's street.
     pub street_id: Uuid,
+    /// The move's id (UUIDv7).
     pub id: Uuid,
+    /// The resident who moved.
     pub resident_id: Uuid,
+    /// The grid they left.
     pub from_grid_id: Uuid,
+    /// The grid they moved to.
     pub to_grid_id: Uuid,
+    /// Why, up to 200 characters, if given.
     pub reason: Option<String>,
+    /// The user who recorded the move.
     pub moved_by: Uuid,
+    /// When it was recorded.
     pub moved_at: DateTime<Utc>,
 }
 
