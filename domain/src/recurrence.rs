@@ -87,6 +87,30 @@ pub enum Misfire {
     Skip,
 }
 
+crate::state_enum! {
+    /// How a fire instant was acted on.
+    pub enum FireOutcome {
+        /// Fired within the grace period.
+        OnTime => "on_time",
+        /// A missed fire, run once late.
+        Late => "late",
+        /// A missed fire, not run (the schedule's misfire policy).
+        Skipped => "skipped",
+    }
+}
+
+impl FireOutcome {
+    /// The fire ran its job.
+    pub const fn ran(self) -> bool {
+        matches!(self, FireOutcome::OnTime | FireOutcome::Late)
+    }
+
+    /// The fire missed its instant.
+    pub const fn misfired(self) -> bool {
+        matches!(self, FireOutcome::Late | FireOutcome::Skipped)
+    }
+}
+
 /// A recurring schedule: at `hour:minute` China time on `days`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

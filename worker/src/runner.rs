@@ -16,7 +16,7 @@ const MISFIRE_GRACE_SECS: i64 = 300;
 
 use onegrid_store::cases::deadlines::Outcome;
 use onegrid_store::integrations::jobs::{self, Job};
-use onegrid_store::integrations::schedules::{self, Fired};
+use onegrid_store::integrations::schedules::{self, Fired, Handled};
 use onegrid_store::{Acting, Db, StoreError};
 use uuid::Uuid;
 
@@ -237,21 +237,23 @@ impl Runner {
             })
             .await?;
         for f in &fired {
-            match f.outcome {
-                "late" | "skipped" => {
-                    metrics::counter!("onegrid_schedule_misfires_total", "schedule" => f.key.clone(), "outcome" => f.outcome)
-                        .increment(1);
-                    tracing::warn!(schedule = %f.schedule_id, key = %f.key, outcome = f.outcome, "schedule misfired");
+            match f.handled {
+                Handled::Fired(outcome) => {
+                    if outcome.misfired() {
+                        metrics::counter!("onegrid_schedule_misfires_total", "schedule" => f.key.clone(), "outcome" => outcome.as_str())
+                            .increment(1);
+                        tracing::warn!(schedule = %f.schedule_id, key = %f.key, outcome = outcome.as_str(), "schedule misfired");
+                    }
+                    if outcome.ran() {
+                        metrics::counter!("onegrid_schedule_fires_total", "schedule" => f.key.clone())
+                            .increment(1);
+                    }
                 }
-                "disabled" => {
+                Handled::Disabled => {
                     metrics::counter!("onegrid_schedule_disabled_total", "schedule" => f.key.clone())
                         .increment(1);
                 }
-                _ => {}
-            }
-            if f.fire_for.is_some() && f.outcome != "skipped" {
-                metrics::counter!("onegrid_schedule_fires_total", "schedule" => f.key.clone())
-                    .increment(1);
+                Handled::Planned => {}
             }
         }
         Ok(fired)

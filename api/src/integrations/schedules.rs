@@ -8,7 +8,7 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, patch};
 use chrono::{DateTime, Utc};
 use onegrid_domain::permissions::Action;
-use onegrid_domain::recurrence::{Misfire, Recurrence};
+use onegrid_domain::recurrence::{FireOutcome, Misfire, Recurrence};
 use onegrid_domain::text::Name;
 use onegrid_store::integrations::schedules::{self, Fire, Schedule, ScheduleChange};
 use onegrid_store::targets::On;
@@ -82,8 +82,9 @@ pub struct FireView {
     pub fire_for: DateTime<Utc>,
     /// When a worker acted on it.
     pub fired_at: DateTime<Utc>,
-    /// `on_time`, `late` (a misfire run once) or `skipped` (a misfire skipped).
-    pub outcome: String,
+    /// How the instant was acted on: on time, late (a misfire run once) or
+    /// skipped (a misfire not run).
+    pub outcome: FireOutcome,
     /// The job the fire queued (see `GET /jobs/{job_id}`).
     pub job_id: Option<Uuid>,
 }

@@ -63,9 +63,21 @@ pub type Results = (
 );
 
 /// The query a saved row holds.
+///
+/// A query saved under an older query language no longer reads: that is a
+/// 409 naming `query` (save it again), never a 500 or the stored text.
 pub fn stored_query(s: &SavedQuery) -> ApiResult<TargetQuery> {
-    serde_json::from_value(s.query.clone())
-        .map_err(|e| ApiError::new(Code::Internal, e.to_string()))
+    serde_json::from_value(s.query.clone()).map_err(|_| {
+        let mut e = ApiError::new(
+            Code::Conflict,
+            "the saved query no longer fits the query language; save it again",
+        );
+        e.errors = vec![FieldError {
+            field: "query".into(),
+            message: "no longer a valid query".into(),
+        }];
+        e
+    })
 }
 
 /// Runs a page of `source` as `p`; the records read are audited when their

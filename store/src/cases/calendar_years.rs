@@ -7,11 +7,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{Date, Integer, Text};
 use diesel_async::RunQueryDsl;
 use onegrid_domain::calendar::next_year_due;
+use onegrid_domain::permissions::{Role, ScopeKind};
 use uuid::Uuid;
 
 use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::schema::{calendar_warnings, notifications};
+use crate::sql::names;
 
 /// The notice kind district admins receive.
 pub const NOTICE: &str = "calendar.next_year_missing";
@@ -68,12 +70,14 @@ pub async fn warn_if_missing(
     if fresh == 0 {
         return Ok(0);
     }
-    let admins: Vec<Admin> = diesel::sql_query(
+    let admins: Vec<Admin> = diesel::sql_query(format!(
         "SELECT DISTINCT user_id FROM role_assignments
-         WHERE role = 'district_admin' AND scope_kind = 'district' AND district_id = $1
+         WHERE role = {admin} AND scope_kind = {district} AND district_id = $1
            AND valid_from <= $2 AND (valid_to IS NULL OR valid_to >= $2)
          ORDER BY user_id",
-    )
+        admin = names(&[Role::DistrictAdmin.as_str()]),
+        district = names(&[ScopeKind::District.as_str()]),
+    ))
     .bind::<diesel::sql_types::Uuid, _>(district)
     .bind::<Date, _>(day)
     .load(conn)

@@ -7,11 +7,14 @@ use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Int2, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
+use onegrid_domain::cases::{Kind, Status, Step};
+use onegrid_domain::sla::{ClockKind, ClockOutcome};
 use uuid::Uuid;
 
 use crate::cases::Reach;
 use crate::db::Conn;
 use crate::error::StoreResult;
+use crate::sql::names;
 
 /// How KPI rows are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,15 +132,15 @@ pub async fn kpis(conn: &mut Conn, q: &KpiQuery) -> StoreResult<Vec<KpiCounts>> 
     let sql = format!(
         "SELECT {key} AS key,
             count(*) AS filed,
-            count(*) FILTER (WHERE c.status <> 'rejected') AS accepted,
+            count(*) FILTER (WHERE c.status <> {rejected}) AS accepted,
             count(*) FILTER (WHERE resp.outcome IS NOT NULL OR resp.due_at <= $4) AS response_decided,
-            count(*) FILTER (WHERE resp.outcome = 'met') AS responded_on_time,
-            count(*) FILTER (WHERE c.status IN ('resolved', 'closed')) AS resolved,
-            count(*) FILTER (WHERE c.status <> 'rejected'
+            count(*) FILTER (WHERE resp.outcome = {met}) AS responded_on_time,
+            count(*) FILTER (WHERE c.status IN ({done})) AS resolved,
+            count(*) FILTER (WHERE c.status <> {rejected}
                 AND (res.outcome IS NOT NULL OR res.due_at <= least($2, $4))) AS due,
-            count(*) FILTER (WHERE c.status <> 'rejected'
+            count(*) FILTER (WHERE c.status <> {rejected}
                 AND (res.outcome IS NOT NULL OR res.due_at <= least($2, $4)) AND res.extended_minutes > 0) AS deferred,
-            count(*) FILTER (WHERE c.status <> 'rejected' AND res.outcome = 'met' AND res.extended_minutes = 0)
+            count(*) FILTER (WHERE c.status <> {rejected} AND res.outcome = {met} AND res.extended_minutes = 0)
                 AS closed_on_time,
             count(*) FILTER (WHERE eff.score IS NOT NULL) AS rated,
             count(*) FILTER (WHERE eff.score >= 8) AS satisfied,
@@ -148,23 +151,23 @@ pub async fn kpis(conn: &mut Conn, q: &KpiQuery) -> StoreResult<Vec<KpiCounts>> 
             count(*) FILTER (WHERE c.rework_cycle > 0) AS reworked
         FROM cases c
         LEFT JOIN case_clocks resp ON resp.street_id = c.street_id AND resp.case_id = c.id
-            AND resp.kind = 'response' AND resp.cycle = 0
+            AND resp.kind = {response} AND resp.cycle = 0
         LEFT JOIN case_clocks res ON res.street_id = c.street_id AND res.case_id = c.id
-            AND res.kind = 'resolution' AND res.cycle = 0
+            AND res.kind = {resolution} AND res.cycle = 0
         LEFT JOIN LATERAL (
-            SELECT bool_or(e.step = 'dispatch') AS dispatched,
-                   bool_or(e.step = 'return') AS returned,
-                   bool_or(e.step = 'resolve') AS resolved
+            SELECT bool_or(e.step = {dispatch}) AS dispatched,
+                   bool_or(e.step = {ret}) AS returned,
+                   bool_or(e.step = {resolve}) AS resolved
             FROM case_events e WHERE e.street_id = c.street_id AND e.case_id = c.id
         ) ev ON true
         LEFT JOIN LATERAL (
             SELECT coalesce(
                 (SELECT r.score FROM case_ratings r WHERE r.street_id = c.street_id AND r.case_id = c.id
                  ORDER BY r.cycle DESC LIMIT 1),
-                CASE WHEN c.status = 'resolved' AND c.resolved_at <= $4 - interval '7 days' THEN $5 END
+                CASE WHEN c.status = {resolved} AND c.resolved_at <= $4 - interval '7 days' THEN $5 END
             )::int AS score
         ) eff ON true
-        WHERE c.kind <> 'task' AND c.created_at >= $1 AND c.created_at < $2
+        WHERE c.kind <> {task} AND c.created_at >= $1 AND c.created_at < $2
           AND ($3 OR c.street_id = ANY($6) OR c.community_id = ANY($7) OR c.grid_id = ANY($8)
                OR c.assignee_department_id = ANY($9))
           AND ($10::uuid IS NULL OR c.street_id = $10)
@@ -173,7 +176,17 @@ pub async fn kpis(conn: &mut Conn, q: &KpiQuery) -> StoreResult<Vec<KpiCounts>> 
           AND ($13::uuid IS NULL OR c.assignee_department_id = $13)
         GROUP BY 1
         ORDER BY 2 DESC, 1",
-        key = q.group_by.column()
+        key = q.group_by.column(),
+        rejected = names(&[Status::Rejected.as_str()]),
+        met = names(&[ClockOutcome::Met.as_str()]),
+        done = names(&[Status::Resolved.as_str(), Status::Closed.as_str()]),
+        resolved = names(&[Status::Resolved.as_str()]),
+        response = names(&[ClockKind::Response.as_str()]),
+        resolution = names(&[ClockKind::Resolution.as_str()]),
+        dispatch = names(&[Step::Dispatch.as_str()]),
+        ret = names(&[Step::Return.as_str()]),
+        resolve = names(&[Step::Resolve.as_str()]),
+        task = names(&[Kind::Task.as_str()]),
     );
     Ok(diesel::sql_query(sql)
         .bind::<Timestamptz, _>(q.from)

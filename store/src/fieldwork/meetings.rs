@@ -10,7 +10,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
+use onegrid_domain::cases::{Kind, Status};
 use onegrid_domain::meetings::MeetingStatus;
+use onegrid_domain::permissions::{Role, ScopeKind};
 use uuid::Uuid;
 
 use crate::db::Conn;
@@ -19,6 +21,7 @@ use crate::schema::{
     meeting_agenda_items, meeting_attendees, meeting_items, member_units, needs_meetings,
     notifications, report_back_ratings,
 };
+use crate::sql::names;
 
 /// Open cases older than this at the meeting go on its agenda.
 pub const OVERDUE_DAYS: i64 = 15;
@@ -257,15 +260,15 @@ pub async fn prepare(
     let Some(meeting) = created else {
         return Ok(None);
     };
-    let sources: Vec<Source> = diesel::sql_query(
+    let sources: Vec<Source> = diesel::sql_query(format!(
         "SELECT kind, case_id, finding_id, title FROM (
             SELECT 1 AS o, 'report_back' AS kind, i.case_id, NULL::uuid AS finding_id, c.title, c.id AS k
             FROM meeting_items i JOIN cases c ON c.street_id = i.street_id AND c.id = i.case_id
             WHERE i.street_id = $1 AND i.meeting_id = $4
           UNION ALL
             SELECT 2, 'unowned_need', c.id, NULL, c.title, c.id FROM cases c
-            WHERE c.street_id = $1 AND c.community_id = $2 AND c.kind = 'case'
-              AND c.status IN ('received', 'accepted')
+            WHERE c.street_id = $1 AND c.community_id = $2 AND c.kind = {case}
+              AND c.status IN ({unowned})
               AND c.assignee_user_id IS NULL AND c.assignee_department_id IS NULL
               AND NOT EXISTS (SELECT 1 FROM meeting_items i
                   WHERE i.street_id = c.street_id AND i.case_id = c.id AND i.meeting_id = $4)
@@ -275,13 +278,22 @@ pub async fn prepare(
             WHERE f.street_id = $1 AND l.community_id = $2 AND f.case_id IS NULL
           UNION ALL
             SELECT 4, 'overdue_case', c.id, NULL, c.title, c.id FROM cases c
-            WHERE c.street_id = $1 AND c.community_id = $2 AND c.kind = 'case'
-              AND c.status NOT IN ('received', 'accepted', 'resolved', 'closed', 'rejected')
+            WHERE c.street_id = $1 AND c.community_id = $2 AND c.kind = {case}
+              AND c.status NOT IN ({not_worked})
               AND c.created_at < $3
               AND NOT EXISTS (SELECT 1 FROM meeting_items i
                   WHERE i.street_id = c.street_id AND i.case_id = c.id AND i.meeting_id = $4)
          ) s ORDER BY o, k",
-    )
+        case = names(&[Kind::Case.as_str()]),
+        unowned = names(&[Status::Received.as_str(), Status::Accepted.as_str()]),
+        not_worked = names(&[
+            Status::Received.as_str(),
+            Status::Accepted.as_str(),
+            Status::Resolved.as_str(),
+            Status::Closed.as_str(),
+            Status::Rejected.as_str(),
+        ]),
+    ))
     .bind::<SqlUuid, _>(street)
     .bind::<SqlUuid, _>(community)
     .bind::<Timestamptz, _>(scheduled_for - Duration::days(OVERDUE_DAYS))
@@ -322,11 +334,11 @@ async fn remind(conn: &mut Conn, m: &Meeting, now: DateTime<Utc>) -> StoreResult
         id: Uuid,
     }
     let today = onegrid_domain::clock::china_date(now);
-    let invited: Vec<User> = diesel::sql_query(
+    let invited: Vec<User> = diesel::sql_query(format!(
         "SELECT DISTINCT user_id AS id FROM (
             SELECT r.user_id FROM role_assignments r
-            WHERE r.scope_kind = 'community' AND r.community_id = $2
-              AND r.role IN ('community_admin', 'grid_chief')
+            WHERE r.scope_kind = {community} AND r.community_id = $2
+              AND r.role IN ({leads})
               AND r.valid_from <= $3 AND (r.valid_to IS NULL OR r.valid_to >= $3)
           UNION
             SELECT a.user_id FROM grid_assignments a
@@ -334,7 +346,9 @@ async fn remind(conn: &mut Conn, m: &Meeting, now: DateTime<Utc>) -> StoreResult
             WHERE a.street_id = $1 AND g.community_id = $2
               AND a.valid_from <= $3 AND (a.valid_to IS NULL OR a.valid_to >= $3)
          ) u ORDER BY 1",
-    )
+        community = names(&[ScopeKind::Community.as_str()]),
+        leads = names(&[Role::CommunityAdmin.as_str(), Role::GridChief.as_str()]),
+    ))
     .bind::<SqlUuid, _>(m.street_id)
     .bind::<SqlUuid, _>(m.community_id)
     .bind::<diesel::sql_types::Date, _>(today)

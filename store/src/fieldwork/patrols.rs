@@ -8,12 +8,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
-use onegrid_domain::permissions::Area;
+use onegrid_domain::permissions::{Area, Role, ScopeKind};
+use onegrid_domain::staffing::StaffKind;
 use uuid::Uuid;
 
 use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::schema::{notifications, patrol_findings, patrol_logs, patrol_missing, patrol_visits};
+use crate::sql::names;
 
 /// A grid worker's patrol log for one day (网格日巡记录本).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -403,7 +405,7 @@ pub async fn coverage(
     from: NaiveDate,
     to: NaiveDate,
 ) -> StoreResult<Vec<CoverageRow>> {
-    Ok(diesel::sql_query(
+    Ok(diesel::sql_query(format!(
         "SELECT a.user_id AS worker_id, u.display_name, a.grid_id,
                 count(DISTINCT l.id) AS logs,
                 count(v.id) AS visits,
@@ -411,18 +413,19 @@ pub async fn coverage(
                 (SELECT count(*) FROM patrol_findings f JOIN patrol_logs l2
                     ON l2.street_id = f.street_id AND l2.id = f.log_id
                  WHERE l2.worker_id = a.user_id AND l2.day BETWEEN $2 AND $3) AS findings,
-                coalesce(array_agg(DISTINCT l.day) FILTER (WHERE l.day IS NOT NULL), '{}') AS days_logged
+                coalesce(array_agg(DISTINCT l.day) FILTER (WHERE l.day IS NOT NULL), '{{}}') AS days_logged
          FROM grid_assignments a
          JOIN grids g ON g.street_id = a.street_id AND g.id = a.grid_id
          JOIN users u ON u.id = a.user_id
          LEFT JOIN patrol_logs l ON l.street_id = a.street_id AND l.worker_id = a.user_id
               AND l.day BETWEEN $2 AND $3
          LEFT JOIN patrol_visits v ON v.street_id = l.street_id AND v.log_id = l.id
-         WHERE g.community_id = $1 AND a.kind = 'full_time'
+         WHERE g.community_id = $1 AND a.kind = {full_time}
            AND a.valid_from <= $3 AND (a.valid_to IS NULL OR a.valid_to >= $2)
          GROUP BY a.user_id, u.display_name, a.grid_id
          ORDER BY u.display_name",
-    )
+        full_time = names(&[StaffKind::FullTime.as_str()]),
+    ))
     .bind::<SqlUuid, _>(community)
     .bind::<Date, _>(from)
     .bind::<Date, _>(to)
@@ -451,15 +454,16 @@ pub async fn flag_missing(
         #[diesel(sql_type = Text)]
         grid_name: String,
     }
-    let missing: Vec<Missing> = diesel::sql_query(
+    let missing: Vec<Missing> = diesel::sql_query(format!(
         "SELECT a.user_id, a.grid_id, g.community_id, g.name AS grid_name
          FROM grid_assignments a JOIN grids g ON g.street_id = a.street_id AND g.id = a.grid_id
-         WHERE a.street_id = $1 AND a.kind = 'full_time'
+         WHERE a.street_id = $1 AND a.kind = {full_time}
            AND a.valid_from <= $2 AND (a.valid_to IS NULL OR a.valid_to >= $2)
            AND NOT EXISTS (SELECT 1 FROM patrol_logs l
                WHERE l.street_id = a.street_id AND l.worker_id = a.user_id AND l.day = $2)
          ORDER BY a.user_id",
-    )
+        full_time = names(&[StaffKind::FullTime.as_str()]),
+    ))
     .bind::<SqlUuid, _>(street)
     .bind::<Date, _>(day)
     .load(conn)
@@ -480,11 +484,13 @@ pub async fn flag_missing(
         if fresh == 0 {
             continue;
         }
-        let chiefs: Vec<Uuid> = diesel::sql_query(
+        let chiefs: Vec<Uuid> = diesel::sql_query(format!(
             "SELECT user_id AS id FROM role_assignments
-             WHERE role = 'grid_chief' AND scope_kind = 'community' AND community_id = $1
+             WHERE role = {chief} AND scope_kind = {community} AND community_id = $1
                AND valid_from <= $2 AND (valid_to IS NULL OR valid_to >= $2)",
-        )
+            chief = names(&[Role::GridChief.as_str()]),
+            community = names(&[ScopeKind::Community.as_str()]),
+        ))
         .bind::<SqlUuid, _>(m.community_id)
         .bind::<Date, _>(day)
         .load::<IdRow>(conn)

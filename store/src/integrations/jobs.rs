@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::schema::jobs;
+use crate::sql::names;
 
 /// A job to queue.
 #[derive(Debug, Clone)]
@@ -162,14 +163,16 @@ pub async fn claim(
     lease: Duration,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Job>> {
-    Ok(diesel::sql_query(
-        "UPDATE jobs SET state = 'running', lease_token = gen_random_uuid(), leased_by = $3,
+    Ok(diesel::sql_query(format!(
+        "UPDATE jobs SET state = {running}, lease_token = gen_random_uuid(), leased_by = $3,
                 lease_expires_at = $4 + $5 * interval '1 millisecond', attempt = attempt + 1,
                 started_at = $4
-         WHERE id IN (SELECT id FROM jobs WHERE queue = ANY($1) AND state = 'available' AND run_at <= $4
+         WHERE id IN (SELECT id FROM jobs WHERE queue = ANY($1) AND state = {available} AND run_at <= $4
                       ORDER BY run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING *",
-    )
+        running = names(&[JobState::Running.as_str()]),
+        available = names(&[JobState::Available.as_str()]),
+    ))
     .bind::<diesel::sql_types::Array<Text>, _>(queues)
     .bind::<Integer, _>(limit)
     .bind::<Text, _>(worker)
@@ -265,14 +268,17 @@ pub async fn fail(
     now: DateTime<Utc>,
 ) -> StoreResult<Option<JobState>> {
     let error: String = error.chars().take(2000).collect();
-    Ok(diesel::sql_query(
-        "UPDATE jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,
+    Ok(diesel::sql_query(format!(
+        "UPDATE jobs SET state = CASE WHEN attempt >= max_attempts THEN {failed} ELSE {available} END,
                 run_at = CASE WHEN attempt >= max_attempts THEN run_at ELSE $4 END,
                 finished_at = CASE WHEN attempt >= max_attempts THEN $5 END,
                 lease_token = NULL, lease_expires_at = NULL, last_error = $3
-         WHERE id = $1 AND lease_token = $2 AND state = 'running'
+         WHERE id = $1 AND lease_token = $2 AND state = {running}
          RETURNING state",
-    )
+        failed = names(&[JobState::Failed.as_str()]),
+        available = names(&[JobState::Available.as_str()]),
+        running = names(&[JobState::Running.as_str()]),
+    ))
     .bind::<SqlUuid, _>(id)
     .bind::<SqlUuid, _>(token)
     .bind::<Text, _>(error)
@@ -309,16 +315,19 @@ pub async fn rescue(
     now: DateTime<Utc>,
     backoff: Backoff,
 ) -> StoreResult<Vec<Job>> {
-    Ok(diesel::sql_query(
-        "UPDATE jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,
+    Ok(diesel::sql_query(format!(
+        "UPDATE jobs SET state = CASE WHEN attempt >= max_attempts THEN {failed} ELSE {available} END,
                 finished_at = CASE WHEN attempt >= max_attempts THEN $1 END,
                 run_at = $1 + LEAST($3, $2 * power(2, LEAST(GREATEST(attempt, 1), 20) - 1))
                               * (0.75 + 0.5 * random()) * interval '1 millisecond',
                 lease_token = NULL, lease_expires_at = NULL,
                 last_error = 'lease expired (worker stopped or hung)'
-         WHERE state = 'running' AND lease_expires_at < $1
+         WHERE state = {running} AND lease_expires_at < $1
          RETURNING *",
-    )
+        failed = names(&[JobState::Failed.as_str()]),
+        available = names(&[JobState::Available.as_str()]),
+        running = names(&[JobState::Running.as_str()]),
+    ))
     .bind::<Timestamptz, _>(now)
     .bind::<diesel::sql_types::BigInt, _>(backoff.base.num_milliseconds())
     .bind::<diesel::sql_types::BigInt, _>(backoff.cap.num_milliseconds())
@@ -372,14 +381,16 @@ pub struct QueueStats {
 
 /// The stats of every queue with waiting or failed jobs, by queue name.
 pub async fn stats(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<Vec<QueueStats>> {
-    Ok(diesel::sql_query(
+    Ok(diesel::sql_query(format!(
         "SELECT queue,
-                count(*) FILTER (WHERE state = 'available' AND run_at <= $1) AS depth,
-                coalesce(extract(epoch FROM $1 - min(run_at) FILTER (WHERE state = 'available' AND run_at <= $1)), 0)::float8
+                count(*) FILTER (WHERE state = {available} AND run_at <= $1) AS depth,
+                coalesce(extract(epoch FROM $1 - min(run_at) FILTER (WHERE state = {available} AND run_at <= $1)), 0)::float8
                     AS oldest_seconds,
-                count(*) FILTER (WHERE state = 'failed') AS failed
-         FROM jobs WHERE state IN ('available', 'failed') GROUP BY queue ORDER BY queue",
-    )
+                count(*) FILTER (WHERE state = {failed}) AS failed
+         FROM jobs WHERE state IN ({available}, {failed}) GROUP BY queue ORDER BY queue",
+        available = names(&[JobState::Available.as_str()]),
+        failed = names(&[JobState::Failed.as_str()]),
+    ))
     .bind::<Timestamptz, _>(now)
     .load(conn)
     .await?)

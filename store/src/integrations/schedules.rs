@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use onegrid_domain::calendar::WorkCalendar;
-use onegrid_domain::recurrence::{Days, HolidayPolicy, Misfire, Recurrence};
+use onegrid_domain::recurrence::{Days, FireOutcome, HolidayPolicy, Misfire, Recurrence};
 use uuid::Uuid;
 
 use crate::cases::setup;
@@ -92,8 +92,8 @@ pub struct Fire {
     pub fire_for: DateTime<Utc>,
     /// When the worker fired it.
     pub fired_at: DateTime<Utc>,
-    /// `on_time`, `late` (a missed fire run once) or `skipped` (a missed fire not run).
-    pub outcome: String,
+    /// How the instant was acted on.
+    pub outcome: FireOutcome,
     /// The job it queued; `None` when skipped (or the job was queued already).
     pub job_id: Option<Uuid>,
 }
@@ -280,6 +280,17 @@ pub async fn ensure_builtin(conn: &mut Conn) -> StoreResult<usize> {
     Ok(created)
 }
 
+/// What a pass did with a schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// Acted on a fire instant.
+    Fired(FireOutcome),
+    /// Only planned its first instant.
+    Planned,
+    /// Disabled: its rule no longer parses.
+    Disabled,
+}
+
 /// What a pass did with one due schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fired {
@@ -289,8 +300,8 @@ pub struct Fired {
     pub key: String,
     /// The fire instant acted on (`None`: the schedule was only planned).
     pub fire_for: Option<DateTime<Utc>>,
-    /// on_time, late, skipped, planned or disabled (a rule that no longer parses).
-    pub outcome: &'static str,
+    /// What the pass did with the schedule.
+    pub handled: Handled,
     /// The instant it fires for next; `None` once disabled.
     pub next_run_at: Option<DateTime<Utc>>,
 }
@@ -366,7 +377,7 @@ async fn fire_one(
             schedule_id: s.id,
             key: s.key.clone(),
             fire_for: None,
-            outcome: "disabled",
+            handled: Handled::Disabled,
             next_run_at: None,
         });
     };
@@ -379,14 +390,21 @@ async fn fire_one(
             schedule_id: s.id,
             key: s.key.clone(),
             fire_for: None,
-            outcome: "planned",
+            handled: Handled::Planned,
             next_run_at: Some(next),
         });
     };
     let late = (planning - due).num_seconds() > grace_secs;
     let (fire_for, outcome) = match fire {
-        Some(at) => (at, if late { "late" } else { "on_time" }),
-        None => (due, "skipped"),
+        Some(at) => (
+            at,
+            if late {
+                FireOutcome::Late
+            } else {
+                FireOutcome::OnTime
+            },
+        ),
+        None => (due, FireOutcome::Skipped),
     };
     let job_id = if fire.is_some() {
         let id = Uuid::now_v7();
@@ -435,11 +453,7 @@ async fn fire_one(
             "schedule_fires_pkey",
         )));
     }
-    let (fires, misfires) = match outcome {
-        "on_time" => (1, 0),
-        "late" => (1, 1),
-        _ => (0, 1),
-    };
+    let (fires, misfires) = (i64::from(outcome.ran()), i64::from(outcome.misfired()));
     diesel::update(
         schedules::table
             .find(s.id)
@@ -458,7 +472,7 @@ async fn fire_one(
         schedule_id: s.id,
         key: s.key.clone(),
         fire_for: Some(fire_for),
-        outcome,
+        handled: Handled::Fired(outcome),
         next_run_at: Some(next),
     })
 }

@@ -8,11 +8,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Date, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
+use onegrid_domain::ledger::RecordStatus;
+use onegrid_domain::staffing::StaffKind;
 use uuid::Uuid;
 
 use crate::db::Conn;
 use crate::error::StoreResult;
 use crate::schema::{ledger_stale_digests, notifications};
+use crate::sql::names;
 
 /// Stale records of one worker in one grid and ledger type.
 #[derive(Debug, Clone, QueryableByName)]
@@ -42,20 +45,22 @@ pub async fn street_digest(
     day: NaiveDate,
     now: DateTime<Utc>,
 ) -> StoreResult<usize> {
-    let rows: Vec<StaleRow> = diesel::sql_query(
+    let rows: Vec<StaleRow> = diesel::sql_query(format!(
         "SELECT a.user_id, g.id AS grid_id, g.name AS grid_name, t.code AS ledger_code,
                 t.name AS ledger_name, count(*) AS stale, min(r.verified_at) AS oldest
          FROM grid_assignments a
          JOIN grids g ON g.street_id = a.street_id AND g.id = a.grid_id
          JOIN ledger_records r ON r.street_id = a.street_id AND r.grid_id = a.grid_id
-                               AND r.status = 'active'
+                               AND r.status = {active}
          JOIN ledger_types t ON t.id = r.ledger_type_id
-         WHERE a.street_id = $1 AND a.kind = 'full_time'
+         WHERE a.street_id = $1 AND a.kind = {full_time}
            AND a.valid_from <= $2 AND (a.valid_to IS NULL OR a.valid_to >= $2)
            AND r.verified_at < $3 - t.verify_period_days * interval '1 day'
          GROUP BY a.user_id, g.id, g.name, t.code, t.name
          ORDER BY a.user_id, g.name, t.code",
-    )
+        active = names(&[RecordStatus::Active.as_str()]),
+        full_time = names(&[StaffKind::FullTime.as_str()]),
+    ))
     .bind::<SqlUuid, _>(street)
     .bind::<Date, _>(day)
     .bind::<Timestamptz, _>(now)

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Array, Date, Text};
 use diesel_async::RunQueryDsl;
-use onegrid_domain::ledger::{FieldType, Subject};
+use onegrid_domain::ledger::{FieldType, RecordStatus, Subject};
 use onegrid_domain::query::{Checked, Op, Operand};
 use serde_json::Value;
 use uuid::Uuid;
@@ -19,6 +19,7 @@ use crate::db::Conn;
 use crate::error::{StoreError, StoreResult};
 use crate::ledgers::LedgerRecord;
 use crate::page::{Page, PageRequest};
+use crate::sql::names;
 
 /// Another ledger the subject must (not) be on.
 #[derive(Debug, Clone)]
@@ -200,13 +201,16 @@ pub async fn run(
     page: &PageRequest,
 ) -> StoreResult<Page<LedgerRecord>> {
     // The grids table is joined only to filter by community.
-    let from = if plan.community_id.is_some() {
-        "SELECT r.id FROM ledger_records r LEFT JOIN residents p ON p.street_id = r.street_id AND p.id = r.resident_id \
-         JOIN grids g ON g.street_id = r.street_id AND g.id = r.grid_id WHERE r.status = 'active' AND r.ledger_type_id = "
+    let active = names(&[RecordStatus::Active.as_str()]);
+    let communities = if plan.community_id.is_some() {
+        "JOIN grids g ON g.street_id = r.street_id AND g.id = r.grid_id "
     } else {
-        "SELECT r.id FROM ledger_records r LEFT JOIN residents p ON p.street_id = r.street_id AND p.id = r.resident_id \
-         WHERE r.status = 'active' AND r.ledger_type_id = "
+        ""
     };
+    let from = format!(
+        "SELECT r.id FROM ledger_records r LEFT JOIN residents p ON p.street_id = r.street_id AND p.id = r.resident_id \
+         {communities}WHERE r.status = {active} AND r.ledger_type_id = "
+    );
     let mut q = Q {
         query: diesel::sql_query(from).into_boxed(),
         next: 1,
@@ -235,7 +239,7 @@ pub async fn run(
         let join = link(plan.subject, cross.subject)?;
         let not = if cross.present { "" } else { "NOT " };
         q = q
-            .sql(format!(" AND {not}EXISTS (SELECT 1 FROM ledger_records x WHERE x.street_id = r.street_id AND x.status = 'active' AND {join} AND x.ledger_type_id = "))
+            .sql(format!(" AND {not}EXISTS (SELECT 1 FROM ledger_records x WHERE x.street_id = r.street_id AND x.status = {active} AND {join} AND x.ledger_type_id = "))
             .bind::<diesel::sql_types::Uuid, _>(cross.ledger_type_id);
         for c in &cross.conditions {
             q = push_condition(q, "x", c, plan.today);

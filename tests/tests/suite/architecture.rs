@@ -467,6 +467,41 @@ fn targets_are_built_in_one_place() {
     );
 }
 
+/// Raw SQL names states through their enums (`sql::names`), never as
+/// typed-out literals: a renamed state cannot leave a query behind.
+#[test]
+fn raw_sql_names_states_through_their_enums() {
+    let columns = [
+        "status",
+        "state",
+        "outcome",
+        "kind",
+        "step",
+        "role",
+        "scope_kind",
+    ];
+    let mut offences = Vec::new();
+    for dir in ["api/src", "store/src", "worker/src"] {
+        for (path, text) in rust_files(dir) {
+            for (n, line) in code_lines(&text) {
+                for col in columns {
+                    for op in ["=", "<>", "!=", "IN (", "NOT IN ("] {
+                        let typed_out = format!("{col} {op} '");
+                        let listed = format!("{col} {op}'");
+                        if line.contains(&typed_out) || line.contains(&listed) {
+                            offences.push(format!("{path}:{n}: {col} {op} '…'"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    no_offences(
+        "compare states with crate::sql::names(&[Enum::Variant.as_str()]); found",
+        &offences,
+    );
+}
+
 /// Fails with `rule` and every offence found against it, one a line.
 fn no_offences(rule: &str, offences: &[String]) {
     assert!(offences.is_empty(), "{rule}:\n{}", offences.join("\n"));

@@ -357,3 +357,36 @@ async fn personal_ledgers_stay_in_the_grid_workers_own_grid_until_the_district_d
         (vec![own_record], vec![g1])
     );
 }
+
+/// A query saved under an older query language (its stored form no longer
+/// reads) is a 409 naming `query` when rerun, never a 500 or its text.
+#[tokio::test]
+async fn a_saved_query_that_no_longer_reads_is_a_conflict_naming_query() {
+    let (app, _w) = TestApp::with_world().await;
+    let t = app.token("a1-admin").await;
+    let saved = app
+        .post_as(
+            &t,
+            "/api/v1/saved-queries",
+            &json!({"name": "退役军人", "query": {"ledger": "veterans"}}),
+        )
+        .await;
+    let id = saved.created_id();
+    let mut owner = app.db.owner().await;
+    let changed = diesel_async::RunQueryDsl::execute(
+        diesel::sql_query(
+            "UPDATE saved_queries SET query = '{\"ledger\": \"veterans\", \"legacy_filter\": \"秘密\"}'",
+        ),
+        &mut owner,
+    )
+    .await
+    .unwrap();
+    assert_eq!(changed, 1);
+
+    let r = app
+        .get_as(&t, &format!("/api/v1/saved-queries/{id}/results"))
+        .await;
+    let p = r.problem(409, "conflict");
+    assert_eq!(p["errors"][0]["field"], "query");
+    assert!(!r.text.contains("秘密") && !r.text.contains("legacy_filter"));
+}
