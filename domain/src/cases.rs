@@ -44,6 +44,7 @@ impl Status {
 
 crate::state_enum! {
     /// What a case row is.
+    #[schema(as = CaseKind)]
     pub enum Kind {
         /// A resident's need or a finding, filed through a channel.
         Case => "case",

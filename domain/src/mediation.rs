@@ -40,6 +40,7 @@ impl Level {
 /// What a dispute is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DisputeKind)]
 pub enum Kind {
     /// 邻里纠纷
     Neighbour,

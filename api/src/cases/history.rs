@@ -15,7 +15,7 @@ use crate::state::AppState;
 
 /// One step of a case's history.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EventView {
+pub struct CaseEventView {
     pub seq: i32,
     /// file, or a lifecycle step.
     pub step: String,
@@ -30,8 +30,8 @@ pub struct EventView {
     pub at: DateTime<Utc>,
 }
 
-fn event_view(e: CaseEvent) -> EventView {
-    EventView {
+fn event_view(e: CaseEvent) -> CaseEventView {
+    CaseEventView {
         seq: e.seq,
         step: e.step,
         from_status: e.from_status,
@@ -47,7 +47,7 @@ fn event_view(e: CaseEvent) -> EventView {
 /// A case's history
 ///
 /// Every step with actor and time, in order. The history cannot be edited.
-#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id")), responses((status = 200, body = Vec<EventView>)))]
+#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id")), responses((status = 200, body = Vec<CaseEventView>)))]
 #[get("/cases/{case_id}/events")]
 pub async fn list_events(
     state: Data<AppState>,

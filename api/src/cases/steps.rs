@@ -18,14 +18,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::cases::steps_use;
-use crate::cases::steps_use::StepBody;
+use crate::cases::steps_use::CaseStepBody;
 use crate::cases::views::{created, place};
 use crate::http::error::{ApiError, ApiResult, FieldError};
 use crate::http::{IdempotencyKey, IfMatch};
 use crate::platform::auth::Caller;
 use crate::state::AppState;
 
-fn check_body(b: &StepBody) -> ApiResult<()> {
+fn check_body(b: &CaseStepBody) -> ApiResult<()> {
     let mut errors = Vec::new();
     let mut push = |field: &str, message: &str| {
         errors.push(FieldError {
@@ -88,7 +88,7 @@ fn check_body(b: &StepBody) -> ApiResult<()> {
 /// A step the state does not allow is 409 `illegal_transition` with the
 /// allowed steps listed. Answers 201 with the case; the step is the newest
 /// entry of `/cases/{id}/events`.
-#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = StepBody, responses((status = 201, body = crate::cases::views::CaseView)))]
+#[utoipa::path(tag = "cases", params(("case_id" = Uuid, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the last read")), request_body = CaseStepBody, responses((status = 201, body = crate::cases::views::CaseView)))]
 #[post("/cases/{case_id}/steps")]
 pub async fn take_step(
     state: Data<AppState>,
@@ -96,7 +96,7 @@ pub async fn take_step(
     id: Path<Uuid>,
     if_match: IfMatch,
     key: IdempotencyKey,
-    body: Json<StepBody>,
+    body: Json<CaseStepBody>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();

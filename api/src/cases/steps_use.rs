@@ -18,11 +18,11 @@ use super::service::actor;
 use crate::http::error::{ApiError, ApiResult, Code, reference};
 
 /// A lifecycle step. Published as `CaseStepBody`: a dispute summons has a
-/// `StepBody` of its own.
+/// `CaseStepBody` of its own.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(as = CaseStepBody)]
 #[serde(deny_unknown_fields)]
-pub struct StepBody {
+pub struct CaseStepBody {
     pub step: Step,
     /// Required for reject, return, request_extension, deny_extension,
     /// send_back, request_park, deny_park, escalate and reopen (2-1000
@@ -100,7 +100,7 @@ pub async fn take_step(
     c: &mut Conn,
     p: &Principal,
     (case, version): (Case, i32),
-    body: StepBody,
+    body: CaseStepBody,
     (now, today): (DateTime<Utc>, NaiveDate),
 ) -> ApiResult<Case> {
     if version != case.version {

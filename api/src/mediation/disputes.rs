@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::dispute_views::{DisputeSummary, DisputeView, detail, summary};
-use super::disputes_use::{self, DisputeBody, PartyRevealed, Reveal, RevealBody, refused};
+use super::disputes_use::{self, DisputeBody, DisputeRevealBody, PartyRevealed, Reveal, refused};
 use super::on_summoned;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{IfMatch, Paged, ok_with_etag};
@@ -197,7 +197,7 @@ pub async fn escalate_dispute(
 
 /// A dispute's event.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EventView {
+pub struct DisputeEventView {
     pub step: String,
     pub from_level: Option<String>,
     pub to_level: Option<String>,
@@ -208,8 +208,8 @@ pub struct EventView {
     pub at: DateTime<Utc>,
 }
 
-fn event_view(e: Event) -> EventView {
-    EventView {
+fn event_view(e: Event) -> DisputeEventView {
+    DisputeEventView {
         step: e.step,
         from_level: e.from_level,
         to_level: e.to_level,
@@ -224,7 +224,7 @@ fn event_view(e: Event) -> EventView {
 ///
 /// Every step (recorded, moved up, sessions, settled or referred, visits,
 /// whistled) in order; it cannot be edited.
-#[utoipa::path(tag = "mediation", params(("dispute_id" = Uuid, Path, description = "Dispute id")), responses((status = 200, body = Vec<EventView>)))]
+#[utoipa::path(tag = "mediation", params(("dispute_id" = Uuid, Path, description = "Dispute id")), responses((status = 200, body = Vec<DisputeEventView>)))]
 #[get("/disputes/{dispute_id}/events")]
 pub async fn dispute_events(
     state: Data<AppState>,
@@ -248,13 +248,13 @@ pub async fn dispute_events(
 /// With a stated purpose; rate-limited and audited (the audit records who,
 /// why and which party, never the number). Department staff only on
 /// disputes whistled to their department.
-#[utoipa::path(tag = "mediation", params(("dispute_id" = Uuid, Path, description = "Dispute id"), ("party_id" = Uuid, Path, description = "Party id")), request_body = RevealBody, responses((status = 200, body = PartyRevealed)))]
+#[utoipa::path(tag = "mediation", params(("dispute_id" = Uuid, Path, description = "Dispute id"), ("party_id" = Uuid, Path, description = "Party id")), request_body = DisputeRevealBody, responses((status = 200, body = PartyRevealed)))]
 #[post("/disputes/{dispute_id}/parties/{party_id}/reveal")]
 pub async fn reveal_party(
     state: Data<AppState>,
     caller: Caller,
     ids: Path<(Uuid, Uuid)>,
-    body: Json<RevealBody>,
+    body: Json<DisputeRevealBody>,
 ) -> ApiResult<HttpResponse> {
     let ((id, party_id), body) = (ids.into_inner(), body.into_inner());
     crate::http::check_purpose(&body.purpose)?;

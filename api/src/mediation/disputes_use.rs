@@ -202,7 +202,7 @@ async fn parties(c: &mut Conn, p: &Principal, bodies: Vec<PartyBody>) -> ApiResu
 /// Why a phone is revealed.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RevealBody {
+pub struct DisputeRevealBody {
     /// Recorded in the audit log (at least 4 characters).
     pub purpose: String,
 }

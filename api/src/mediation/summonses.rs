@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::summonses_use::{self, RatingBody, StepBody};
+use super::summonses_use::{self, RatingBody, SummonsStepBody};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{Paged, ok_with_etag};
 use crate::mediation::dispute_views::PartyView;
@@ -27,7 +27,7 @@ use crate::state::AppState;
 
 /// What a summons is about.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Subject {
+pub struct SummonsSubject {
     /// dispute or case.
     pub kind: String,
     pub id: Uuid,
@@ -50,7 +50,7 @@ pub struct SummonsView {
     pub reason: String,
     /// What the street asks (the whistle's summary).
     pub summary: String,
-    pub subject: Subject,
+    pub subject: SummonsSubject,
     /// summoned, reported_in, on_site or done.
     pub state: SummonsState,
     /// The steps the department may take now.
@@ -75,7 +75,7 @@ pub struct SummonsView {
 /// The whistle each summons answers and what it is about.
 struct Context {
     whistles: HashMap<Uuid, Whistle>,
-    subjects: HashMap<Uuid, Subject>,
+    subjects: HashMap<Uuid, SummonsSubject>,
 }
 
 /// Loads the whistles of `list` and their subjects in a fixed number of
@@ -103,7 +103,7 @@ async fn context(
                 let (mine, rest): (Vec<_>, Vec<_>) =
                     parties.into_iter().partition(|x| x.dispute_id == id);
                 parties = rest;
-                Subject {
+                SummonsSubject {
                     kind: "dispute".into(),
                     id,
                     number,
@@ -116,7 +116,7 @@ async fn context(
             None => {
                 let id = w.case_id.unwrap_or_default();
                 let number = numbers.get(&id).copied();
-                Subject {
+                SummonsSubject {
                     kind: "case".into(),
                     id,
                     number,
@@ -139,7 +139,7 @@ fn summons_view(ctx: &mut Context, s: Summons) -> SummonsView {
         .map(|w| w.summary.clone())
         .unwrap_or_default();
     let subject = ctx.subjects.remove(&s.whistle_id).map_or_else(
-        || Subject {
+        || SummonsSubject {
             kind: if s.dispute_id.is_some() {
                 "dispute"
             } else {
@@ -152,7 +152,7 @@ fn summons_view(ctx: &mut Context, s: Summons) -> SummonsView {
         },
         |subject| {
             // Several summonses of one whistle share the subject.
-            let copy = Subject {
+            let copy = SummonsSubject {
                 kind: subject.kind.clone(),
                 id: subject.id,
                 number: subject.number,
@@ -333,13 +333,13 @@ pub async fn get_summons(
 /// late), `on_site`, `action` (a note of what was done), `done`. An illegal
 /// step is 409 with the steps allowed now; of two concurrent report-ins
 /// exactly one wins.
-#[utoipa::path(tag = "mediation", params(("summons_id" = Uuid, Path, description = "Summons id")), request_body = StepBody, responses((status = 200, body = SummonsDetail)))]
+#[utoipa::path(tag = "mediation", params(("summons_id" = Uuid, Path, description = "Summons id")), request_body = SummonsStepBody, responses((status = 200, body = SummonsDetail)))]
 #[post("/summonses/{summons_id}/steps")]
 pub async fn summons_step(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
-    body: Json<StepBody>,
+    body: Json<SummonsStepBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
     summonses_use::check_step(&body)?;

@@ -17,14 +17,14 @@ use crate::http::error::{ApiError, ApiResult, Code};
 /// A department's step.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StepBody {
+pub struct SummonsStepBody {
     pub step: SummonsStep,
     /// What was done (required for `action`).
     pub note: Option<String>,
 }
 
 /// A step's own rules: a note of at most 2000 characters, required for `action`.
-pub fn check_step(body: &StepBody) -> ApiResult<()> {
+pub fn check_step(body: &SummonsStepBody) -> ApiResult<()> {
     if body.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
         return Err(ApiError::field("note", "at most 2000 characters"));
     }
@@ -84,7 +84,7 @@ pub async fn step(
     c: &mut Conn,
     p: &Principal,
     s: Summons,
-    body: StepBody,
+    body: SummonsStepBody,
     now: DateTime<Utc>,
 ) -> ApiResult<Summons> {
     if let Some(updated) =

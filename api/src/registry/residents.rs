@@ -21,7 +21,7 @@ use crate::platform::auth::Caller;
 use crate::state::{AppState, Created};
 
 use super::residents_use::{
-    self, MoveBody, NewResidentBody, ResidentPatch, RevealBody, Revealed, SearchBody,
+    self, MoveBody, NewResidentBody, ResidentPatch, ResidentRevealBody, Revealed, SearchBody,
 };
 
 /// A resident, with sensitive values masked.
@@ -261,13 +261,13 @@ pub async fn list_moves(
 /// permission over the resident's grid and a stated purpose; at most 30
 /// reveals per user per hour. Every reveal writes an audit record (actor,
 /// time, resident, field, purpose, request id — never the value).
-#[utoipa::path(tag = "registry", params(("resident_id" = Uuid, Path, description = "Resident id")), request_body = RevealBody, responses((status = 200, body = Revealed)))]
+#[utoipa::path(tag = "registry", params(("resident_id" = Uuid, Path, description = "Resident id")), request_body = ResidentRevealBody, responses((status = 200, body = Revealed)))]
 #[post("/residents/{resident_id}/reveal")]
 pub async fn reveal(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
-    body: Json<RevealBody>,
+    body: Json<ResidentRevealBody>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();

@@ -82,7 +82,7 @@ pub enum RevealField {
 /// A reveal request: the purpose is written to the audit log.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RevealBody {
+pub struct ResidentRevealBody {
     pub field: RevealField,
     /// Why the value is needed (5-200 characters), e.g. 低保复核入户核对.
     pub purpose: String,
@@ -293,7 +293,7 @@ pub async fn reveal(
     p: &Principal,
     keys: &FieldKeys,
     r: Resident,
-    (body, request_id): (RevealBody, &str),
+    (body, request_id): (ResidentRevealBody, &str),
 ) -> ApiResult<Revealed> {
     let field = match body.field {
         RevealField::IdNumber => SensitiveField::IdNumber,

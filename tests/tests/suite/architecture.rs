@@ -506,3 +506,41 @@ fn raw_sql_names_states_through_their_enums() {
 fn no_offences(rule: &str, offences: &[String]) {
     assert!(offences.is_empty(), "{rule}:\n{}", offences.join("\n"));
 }
+
+/// Every type in the spec has a name of its own: utoipa keeps one schema of
+/// each name silently, so two `ToSchema` types sharing a name would
+/// document one operation's body with another's.
+#[test]
+fn schema_names_are_unique() {
+    let mut seen: std::collections::HashMap<String, String> = Default::default();
+    let mut offences = Vec::new();
+    for dir in ["api/src", "domain/src", "store/src"] {
+        for (path, text) in rust_files(dir) {
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let trimmed = line.trim_start();
+                let Some(rest) = trimmed
+                    .strip_prefix("pub struct ")
+                    .or_else(|| trimmed.strip_prefix("pub enum "))
+                else {
+                    continue;
+                };
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let before = lines[i.saturating_sub(8)..i].join("\n");
+                let schema = before.contains("ToSchema") || before.contains("state_enum!");
+                if !schema || before.contains("schema(as") || name.starts_with('$') {
+                    continue;
+                }
+                let at = format!("{path}:{}", i + 1);
+                if let Some(first) = seen.insert(name.clone(), at.clone()) {
+                    offences.push(format!("{name}: {first} and {at}"));
+                }
+            }
+        }
+    }
+    no_offences("two schemas share a name", &offences);
+    assert!(seen.len() > 100, "only {} schema types found", seen.len());
+}
