@@ -134,6 +134,13 @@ fn error_statuses(
         }
         _ => {}
     }
+    // A saved query stored under an older query language no longer reads.
+    if method == "get" && path.starts_with("/api/v1/saved-queries") {
+        out.push((
+            "409",
+            "A saved query no longer fits the query language; save it again (`conflict`)",
+        ));
+    }
     if public && method == "post" {
         out.push(("401", "Wrong username or password (`invalid_credentials`), or an unusable refresh token (`invalid_token`, `refresh_token_reused`)"));
     }

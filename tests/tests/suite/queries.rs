@@ -389,4 +389,21 @@ async fn a_saved_query_that_no_longer_reads_is_a_conflict_naming_query() {
     let p = r.problem(409, "conflict");
     assert_eq!(p["errors"][0]["field"], "query");
     assert!(!r.text.contains("秘密") && !r.text.contains("legacy_filter"));
+    let listed = app.get_as(&t, "/api/v1/saved-queries").await;
+    assert_eq!(
+        listed.problem(409, "conflict")["errors"][0]["field"],
+        "query"
+    );
+
+    // The spec says so for both reads.
+    let spec = app.get("/api-docs/openapi.json").send().await.body;
+    for path in [
+        "/api/v1/saved-queries",
+        "/api/v1/saved-queries/{saved_query_id}/results",
+    ] {
+        assert!(
+            spec["paths"][path]["get"]["responses"]["409"].is_object(),
+            "{path} does not declare 409"
+        );
+    }
 }
